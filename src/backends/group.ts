@@ -1,0 +1,12 @@
+import type { AttachPoint } from "../btf/index.js";
+
+/** Attach points grouped by skb position, lowest first: one shared program reads one argument slot. */
+export function groupBySkbPos(points: AttachPoint[]): [number, AttachPoint[]][] {
+  const groups = new Map<number, AttachPoint[]>();
+  for (const p of points) {
+    let g = groups.get(p.skbPos);
+    if (!g) groups.set(p.skbPos, (g = []));
+    g.push(p);
+  }
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]);
+}

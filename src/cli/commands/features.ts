@@ -1,0 +1,15 @@
+// ipft --features: one line per backend, NAME yes|no reason.
+import { BACKENDS } from "../options.js";
+import { probeFeatures } from "../../plan/features.js";
+import { loadKernelView } from "../../trace/kernel-view.js";
+import type { Options } from "../options.js";
+
+export function runFeatures(_opts: Options): number {
+  const kernel = loadKernelView({ needKallsyms: false, needTracefs: false });
+  const f = probeFeatures(kernel.points);
+  for (const name of BACKENDS) {
+    const b = f.backends.get(name)!;
+    process.stdout.write(`${name.padEnd(13)} ${b.ok ? "yes" : "no "} ${b.reason}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,58 @@
+// ipft's entry: parse the command line, run one command, turn every error into one line and an exit status.
+import { readFileSync } from "node:fs";
+import { runFeatures } from "./commands/features.js";
+import { runGen } from "./commands/gen.js";
+import { runList } from "./commands/list.js";
+import { runTest } from "./commands/test.js";
+import { runTrace } from "./commands/trace.js";
+import { describeError } from "./errors.js";
+import { helpText, type Options, parseArgs } from "./options.js";
+import { UsageError } from "./usage-error.js";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+function validate(o: Options): void {
+  const modes = [o.list, o.features, o.test, o.gen !== undefined].filter(Boolean).length;
+  if (modes > 1) throw new UsageError("choose one of -l, --features, --test and --gen");
+  if (o.command.length > 0 && (o.list || o.features || o.test || o.gen)) {
+    throw new UsageError("-- COMMAND only goes with tracing (not with -l, --features, --test or --gen)");
+  }
+  if (o.gen === "module" && !o.script) throw new UsageError("--gen module needs a script (-s FILE)");
+  if ((o.gen === "program" || o.test) && o.mark === undefined) o.mark = 1; // the mark only changes an immediate
+  if (!o.list && !o.features && !o.gen && !o.test && o.mark === undefined) {
+    throw new UsageError("-m MARK is required to trace (see ipft --help)");
+  }
+  if (o.tracer === "function_graph" && o.backend && o.backend !== "ftrace") {
+    throw new UsageError(`-t function_graph needs -b ftrace (got -b ${o.backend})`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let opts: Options | undefined;
+  try {
+    opts = parseArgs(argv);
+    if (opts.help) {
+      process.stdout.write(helpText());
+      return 0;
+    }
+    if (opts.version) {
+      process.stdout.write(`ipft ${version()}\n`);
+      return 0;
+    }
+    validate(opts);
+    if (opts.list) return runList(opts);
+    if (opts.features) return runFeatures(opts);
+    if (opts.gen) return runGen(opts);
+    if (opts.test) return runTest(opts);
+    return await runTrace(opts);
+  } catch (e) {
+    const { line, status, detail } = describeError(e);
+    process.stderr.write(`ipft: ${line}\n`);
+    if (detail) process.stderr.write(`${detail.trimEnd()}\n`);
+    if (opts?.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return status;
+  }
+}

@@ -1,0 +1,338 @@
+// The command line: one table describes every option, drives parsing and produces --help.
+import { UsageError } from "./usage-error.js";
+
+export const BACKENDS = ["kprobe", "kprobe-multi", "ftrace", "tracepoint"] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export const TRACERS = ["function", "function_graph"] as const;
+export type TracerName = (typeof TRACERS)[number];
+export const OUTPUTS = ["aggregate", "stream", "json"] as const;
+export type OutputName = (typeof OUTPUTS)[number];
+export const GEN_TARGETS = ["module", "program"] as const;
+export type GenTarget = (typeof GEN_TARGETS)[number];
+
+export interface Options {
+  mark?: number;
+  mask: number;
+  regex?: RegExp;
+  moduleRegex?: RegExp;
+  script?: string;
+  output: OutputName;
+  list: boolean;
+  features: boolean;
+  test: boolean;
+  gen?: GenTarget;
+  backend?: BackendName;
+  tracer: TracerName;
+  verbose: boolean;
+  ringSize?: number;
+  perfPageCount: number;
+  maxTraces?: number;
+  readyFile?: string;
+  help: boolean;
+  version: boolean;
+  command: string[];
+}
+
+interface Spec {
+  short?: string;
+  long: string;
+  arg?: string;
+  help: string;
+  set: (o: Options, v: string, flag: string) => void;
+}
+
+function parseU32(flag: string, v: string, what: string): number {
+  const s = v.trim();
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(s)) {
+    throw new UsageError(`${flag}: "${v}" is not a number (use decimal or 0x hex)`);
+  }
+  const n = BigInt(s);
+  if (n > 0xffffffffn) throw new UsageError(`${flag}: ${v} does not fit in 32 bits (${what} is a u32)`);
+  return Number(n);
+}
+
+function parseCount(flag: string, v: string): number {
+  if (!/^[0-9]+$/.test(v) || Number(v) <= 0) throw new UsageError(`${flag}: "${v}" is not a positive whole number`);
+  return Number(v);
+}
+
+/** Sizes like 4096, 64k, 8M, 1G. */
+function parseSize(flag: string, v: string): number {
+  const m = /^([0-9]+)([kKmMgG]?)i?[bB]?$/.exec(v);
+  if (!m) throw new UsageError(`${flag}: "${v}" is not a size (examples: 65536, 256k, 8M)`);
+  const mult = { "": 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  return Number(m[1]) * mult;
+}
+
+function parseRegex(flag: string, v: string): RegExp {
+  try {
+    return new RegExp(v);
+  } catch (e) {
+    throw new UsageError(`${flag}: invalid regular expression "${v}": ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`);
+  }
+}
+
+function oneOf<T extends string>(flag: string, v: string, values: readonly T[]): T {
+  if (!(values as readonly string[]).includes(v)) {
+    throw new UsageError(`${flag}: unknown value "${v}" (choose one of: ${values.join(", ")})`);
+  }
+  return v as T;
+}
+
+const SPECS: Spec[] = [
+  {
+    short: "m",
+    long: "mark",
+    arg: "MARK",
+    help: "trace packets whose skb->mark matches MARK (decimal or 0x hex, not 0)",
+    set: (o, v, f) => {
+      o.mark = parseU32(f, v, "the mark");
+      if (o.mark === 0) throw new UsageError(`${f}: 0 would match every unmarked packet; choose a non-zero mark`);
+    },
+  },
+  {
+    long: "mask",
+    arg: "MASK",
+    help: "compare only these bits: (skb->mark & MASK) == (MARK & MASK) (default 0xffffffff)",
+    set: (o, v, f) => {
+      o.mask = parseU32(f, v, "the mask");
+      if (o.mask === 0) throw new UsageError(`${f}: a mask of 0 matches every packet; choose a non-zero mask`);
+    },
+  },
+  {
+    short: "r",
+    long: "regex",
+    arg: "REGEX",
+    help: "only attach points whose name matches REGEX (partial match)",
+    set: (o, v, f) => {
+      o.regex = parseRegex(f, v);
+    },
+  },
+  {
+    long: "module-regex",
+    arg: "REGEX",
+    help: "only attach points in kernel modules whose name matches REGEX (vmlinux is the core kernel)",
+    set: (o, v, f) => {
+      o.moduleRegex = parseRegex(f, v);
+    },
+  },
+  {
+    short: "s",
+    long: "script",
+    arg: "PATH",
+    help: "Lua 5.3 script with init/emit/dump/fini hooks",
+    set: (o, v) => {
+      o.script = v;
+    },
+  },
+  {
+    short: "e",
+    long: "extension",
+    arg: "PATH",
+    help: "same as --script (ipftrace2's later name)",
+    set: (o, v) => {
+      o.script = v;
+    },
+  },
+  {
+    short: "o",
+    long: "output",
+    arg: "FORMAT",
+    help: "aggregate (default: per packet, at the end), stream (per event, as it comes) or json",
+    set: (o, v, f) => {
+      o.output = oneOf(f, v, OUTPUTS);
+    },
+  },
+  {
+    short: "b",
+    long: "backend",
+    arg: "NAME",
+    help: "kprobe, kprobe-multi, ftrace or tracepoint (default: the best this kernel supports)",
+    set: (o, v, f) => {
+      o.backend = oneOf(f, v, BACKENDS);
+    },
+  },
+  {
+    short: "t",
+    long: "tracer",
+    arg: "NAME",
+    help: "function (default) or function_graph (enter and return events)",
+    set: (o, v, f) => {
+      o.tracer = oneOf(f, v, TRACERS);
+    },
+  },
+  {
+    short: "l",
+    long: "list",
+    help: "list attach points (NAME MODULE KIND SKB_POS) and exit",
+    set: (o) => {
+      o.list = true;
+    },
+  },
+  {
+    long: "features",
+    help: "say which backends this kernel supports, and why not",
+    set: (o) => {
+      o.features = true;
+    },
+  },
+  {
+    long: "test",
+    help: "load every program into the kernel verifier, attach nothing, and exit",
+    set: (o) => {
+      o.test = true;
+    },
+  },
+  {
+    long: "gen",
+    arg: "WHAT",
+    help: "print the eBPF of the script's module or of a whole program (module or program) and exit",
+    set: (o, v, f) => {
+      o.gen = oneOf(f, v, GEN_TARGETS);
+    },
+  },
+  {
+    long: "ring-size",
+    arg: "SIZE",
+    help: "ring buffer size, a power of two (default 8M; examples: 64k, 32M)",
+    set: (o, v, f) => {
+      const n = parseSize(f, v);
+      if (n < 4096 || (n & (n - 1)) !== 0) {
+        throw new UsageError(`${f}: ${v} must be a power of two of at least 4k (examples: 64k, 8M)`);
+      }
+      o.ringSize = n;
+    },
+  },
+  {
+    long: "perf-page-count",
+    arg: "N",
+    help: "pages per CPU for the event buffer (ipftrace2's option; --ring-size is preferred)",
+    set: (o, v, f) => {
+      o.perfPageCount = parseCount(f, v);
+    },
+  },
+  {
+    long: "max-traces",
+    arg: "N",
+    help: "aggregate output: stop storing traces after N (default 5000000, about 1 GiB)",
+    set: (o, v, f) => {
+      o.maxTraces = parseCount(f, v);
+    },
+  },
+  {
+    long: "ready-file",
+    arg: "PATH",
+    help: "create PATH once tracing is ready",
+    set: (o, v) => {
+      o.readyFile = v;
+    },
+  },
+  {
+    long: "no-set-rlimit",
+    help: "accepted for compatibility: ipft never depends on RLIMIT_MEMLOCK",
+    set: () => {},
+  },
+  {
+    short: "v",
+    long: "verbose",
+    help: "say what ipft decides and why; show stack traces of errors",
+    set: (o) => {
+      o.verbose = true;
+    },
+  },
+  {
+    long: "version",
+    help: "print the version and exit",
+    set: (o) => {
+      o.version = true;
+    },
+  },
+  {
+    short: "h",
+    long: "help",
+    help: "show this help and exit",
+    set: (o) => {
+      o.help = true;
+    },
+  },
+];
+
+export function defaults(): Options {
+  return {
+    mask: 0xffffffff,
+    output: "aggregate",
+    list: false,
+    features: false,
+    test: false,
+    tracer: "function",
+    verbose: false,
+    perfPageCount: 8,
+    help: false,
+    version: false,
+    command: [],
+  };
+}
+
+/** Parses argv (without node and script). Throws UsageError with one line on any mistake. */
+export function parseArgs(argv: string[]): Options {
+  const o = defaults();
+  const byShort = new Map(SPECS.filter((s) => s.short).map((s) => [s.short!, s]));
+  const byLong = new Map(SPECS.map((s) => [s.long, s]));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      o.command = argv.slice(i + 1);
+      if (o.command.length === 0) throw new UsageError("--: expected a command after --");
+      break;
+    }
+    let spec: Spec | undefined;
+    let flag: string;
+    let value: string | undefined;
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      spec = byLong.get(name);
+      flag = `--${name}`;
+      if (!spec) throw new UsageError(`unknown option ${flag} (see ipft --help)`);
+      if (eq >= 0) {
+        if (!spec.arg) throw new UsageError(`${flag} takes no value`);
+        value = a.slice(eq + 1);
+      }
+    } else if (a.startsWith("-") && a.length > 1) {
+      flag = `-${a[1]}`;
+      spec = byShort.get(a[1]!);
+      if (!spec) throw new UsageError(`unknown option ${flag} (see ipft --help)`);
+      if (a.length > 2) {
+        if (!spec.arg) throw new UsageError(`${flag} takes no value (got "${a}")`);
+        value = a.slice(2);
+      }
+    } else {
+      throw new UsageError(`unexpected argument "${a}" (to run a command, put it after --)`);
+    }
+    if (spec.arg && value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new UsageError(`${flag} needs a value (${spec.arg})`);
+    }
+    spec.set(o, value ?? "", flag);
+  }
+  return o;
+}
+
+export function helpText(): string {
+  const lines = [
+    "Usage: ipft -m MARK [options] [-- COMMAND [ARGS...]]",
+    "       ipft -l [-r REGEX] [--module-regex REGEX]",
+    "       ipft --features",
+    "",
+    "Trace every kernel function and tracepoint that a marked packet (skb->mark) goes through.",
+    "With -- COMMAND, tracing starts before COMMAND runs and stops after it exits.",
+    "",
+    "Options:",
+  ];
+  for (const s of SPECS) {
+    const names = `${s.short ? `-${s.short}, ` : "    "}--${s.long}${s.arg ? ` ${s.arg}` : ""}`;
+    lines.push(`  ${names.padEnd(30)} ${s.help}`);
+  }
+  lines.push("", "Exit status: 0 done, 1 error, 2 bad command line; with -- COMMAND, the command's status.");
+  return `${lines.join("\n")}\n`;
+}

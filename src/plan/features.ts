@@ -1,0 +1,153 @@
+// Which backends this kernel can load and attach, found by trying the smallest real thing of each kind,
+// not by reading the kernel's config. Each answer says why not.
+import { asm, encode, type Insn } from "../asm/index.js";
+import type { AttachPoint } from "../btf/index.js";
+import type { BackendName } from "../cli/options.js";
+import { AttachType, Helper, ProgType } from "../sys/bpf-abi.js";
+import {
+  linkCreateKprobeMulti,
+  linkCreatePerfEvent,
+  linkCreateTracing,
+  loadProgram,
+  type ProgSpec,
+  rawTracepointOpen,
+} from "../sys/bpf.js";
+import { errnoName } from "../sys/errno.js";
+import { close } from "../sys/libc.js";
+import { type KprobePmu, kprobePmu, openKprobe } from "../sys/perf.js";
+
+export interface Feature {
+  name: BackendName;
+  ok: boolean;
+  reason: string;
+}
+
+export interface KernelFeatures {
+  backends: Map<BackendName, Feature>;
+  kprobePmu?: KprobePmu;
+  /** bpf_probe_read_kernel (5.5+) or the older bpf_probe_read. */
+  probeRead: number;
+  /** kprobe programs may call bpf_get_func_ip (5.15+). */
+  kprobeFuncIp: boolean;
+}
+
+const RET0: Insn[] = [asm.mov64Imm(0, 0), asm.exit()];
+
+function tryLoad(spec: Omit<ProgSpec, "insns" | "name">, insns: Insn[] = RET0): { fd: number; why: string } {
+  const r = loadProgram({ ...spec, insns: encode(insns), name: "ipft_probe" });
+  if (r.fd >= 0) return { fd: r.fd, why: "" };
+  const last = r.log.trim().split("\n").pop() ?? "";
+  return { fd: -1, why: `${errnoName(r.errno)}${last ? `: ${last}` : ""}` };
+}
+
+/** Can this program type call helper `id`? */
+function helperWorks(progType: number, id: number, setup: Insn[] = []): boolean {
+  const r = tryLoad({ type: progType }, [...setup, asm.call(id), asm.mov64Imm(0, 0), asm.exit()]);
+  close(r.fd);
+  return r.fd >= 0;
+}
+
+function probeTracepoint(tp: AttachPoint | undefined): Feature {
+  const name = "tracepoint" as const;
+  if (!tp) return { name, ok: false, reason: "BTF lists no tracepoint that carries an skb" };
+  const p = tryLoad({ type: ProgType.RAW_TRACEPOINT });
+  if (p.fd < 0) return { name, ok: false, reason: `cannot load a raw_tracepoint program (${p.why})` };
+  const link = rawTracepointOpen(p.fd, tp.name);
+  close(link);
+  close(p.fd);
+  if (link < 0) return { name, ok: false, reason: `cannot attach to tracepoint ${tp.name} (${errnoName(-link)})` };
+  return { name, ok: true, reason: `raw tracepoint ${tp.name} attached` };
+}
+
+function probeKprobe(fn: AttachPoint | undefined, pmu: KprobePmu | { reason: string }): Feature {
+  const name = "kprobe" as const;
+  if ("reason" in pmu) return { name, ok: false, reason: pmu.reason };
+  if (!fn) return { name, ok: false, reason: "BTF lists no function that takes an skb" };
+  const p = tryLoad({ type: ProgType.KPROBE });
+  if (p.fd < 0) return { name, ok: false, reason: `cannot load a kprobe program (${p.why})` };
+  const pfd = openKprobe(pmu, fn.name, false);
+  if (pfd < 0) {
+    close(p.fd);
+    return { name, ok: false, reason: `perf_event_open(kprobe ${fn.name}) failed: ${errnoName(-pfd)}` };
+  }
+  const link = linkCreatePerfEvent(p.fd, pfd);
+  close(link);
+  close(pfd);
+  close(p.fd);
+  // Older kernels attach with an ioctl instead of a link; the kprobe itself opened, which is what matters.
+  return { name, ok: true, reason: `kprobe on ${fn.name} opened${link < 0 ? " (ioctl attach)" : ""}` };
+}
+
+function probeKprobeMulti(fn: AttachPoint | undefined): Feature {
+  const name = "kprobe-multi" as const;
+  if (!fn) return { name, ok: false, reason: "BTF lists no function that takes an skb" };
+  const p = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI });
+  if (p.fd < 0) return { name, ok: false, reason: `cannot load a kprobe.multi program (${p.why}; needs Linux 5.18)` };
+  const link = linkCreateKprobeMulti(p.fd, [fn.name], false);
+  close(link);
+  close(p.fd);
+  if (link < 0) {
+    const e = -link;
+    const why = e === 95 || e === 524 ? "kernel built without CONFIG_FPROBE" : errnoName(e);
+    return { name, ok: false, reason: `cannot attach kprobe.multi to ${fn.name} (${why})` };
+  }
+  return { name, ok: true, reason: `kprobe.multi on ${fn.name} attached` };
+}
+
+function probeFtrace(fn: AttachPoint | undefined): Feature {
+  const name = "ftrace" as const;
+  if (!fn) return { name, ok: false, reason: "BTF lists no function that takes an skb" };
+  const p = tryLoad({
+    type: ProgType.TRACING,
+    expectedAttachType: AttachType.TRACE_FENTRY,
+    attachBtfId: fn.btfId,
+  });
+  if (p.fd < 0) {
+    return { name, ok: false, reason: `cannot load an fentry program for ${fn.name} (${p.why})` };
+  }
+  let link = linkCreateTracing(p.fd, AttachType.TRACE_FENTRY);
+  if (link < 0) link = rawTracepointOpen(p.fd, null);
+  close(link);
+  close(p.fd);
+  if (link < 0) return { name, ok: false, reason: `cannot attach fentry to ${fn.name} (${errnoName(-link)})` };
+  return { name, ok: true, reason: `fentry on ${fn.name} attached` };
+}
+
+/** A function to try backends on: a common, always-built-in one if BTF has it. */
+function sampleFunction(points: AttachPoint[]): AttachPoint | undefined {
+  const fns = points.filter((p) => p.kind === "function" && p.module === "vmlinux");
+  for (const want of ["kfree_skb_reason", "sk_skb_reason_drop", "consume_skb", "__kfree_skb", "skb_clone"]) {
+    const f = fns.find((p) => p.name === want);
+    if (f) return f;
+  }
+  return fns[0];
+}
+
+export function probeFeatures(points: AttachPoint[], only?: BackendName[]): KernelFeatures {
+  const fn = sampleFunction(points);
+  const tp = points.find((p) => p.kind === "tracepoint" && p.name === "netif_receive_skb") ??
+    points.find((p) => p.kind === "tracepoint");
+  const pmu = kprobePmu();
+  const want = (n: BackendName) => !only || only.includes(n);
+  const backends = new Map<BackendName, Feature>();
+  const skip = (name: BackendName): Feature => ({ name, ok: false, reason: "not probed" });
+  backends.set("kprobe-multi", want("kprobe-multi") ? probeKprobeMulti(fn) : skip("kprobe-multi"));
+  backends.set("kprobe", want("kprobe") ? probeKprobe(fn, pmu) : skip("kprobe"));
+  backends.set("ftrace", want("ftrace") ? probeFtrace(fn) : skip("ftrace"));
+  backends.set("tracepoint", want("tracepoint") ? probeTracepoint(tp) : skip("tracepoint"));
+  const probeRead = helperWorks(ProgType.RAW_TRACEPOINT, Helper.probe_read_kernel, readSetup())
+    ? Helper.probe_read_kernel
+    : Helper.probe_read;
+  const kprobeFuncIp = helperWorks(ProgType.KPROBE, Helper.get_func_ip, [asm.mov64Reg(1, 1)]);
+  return { backends, ...("reason" in pmu ? {} : { kprobePmu: pmu }), probeRead, kprobeFuncIp };
+}
+
+/** Arguments for a probe_read call: 8 bytes from address 0 into the stack. */
+function readSetup(): Insn[] {
+  return [
+    asm.mov64Reg(1, 10),
+    asm.alu64Imm(asm.ADD, 1, -8),
+    asm.mov64Imm(2, 8),
+    asm.mov64Imm(3, 0),
+  ];
+}

@@ -1,0 +1,127 @@
+// Chooses what to trace: which attach points survive the user's filters and this kernel's limits, and
+// which backend attaches the functions. Says why for -v.
+import type { AttachPoint } from "../btf/index.js";
+import type { BackendName, TracerName } from "../cli/options.js";
+import { UserError } from "../cli/usage-error.js";
+import type { KernelFeatures } from "./features.js";
+
+export type FunctionBackendName = Exclude<BackendName, "tracepoint">;
+
+/** Best first. */
+export const FUNCTION_BACKEND_ORDER: FunctionBackendName[] = ["kprobe-multi", "kprobe", "ftrace"];
+
+/** Highest skb argument position each backend reads. */
+export const MAX_SKB_POS: Record<BackendName, number> = {
+  kprobe: 6,
+  "kprobe-multi": 6,
+  ftrace: 12,
+  tracepoint: 12,
+};
+
+export interface PlanInput {
+  points: AttachPoint[];
+  features: KernelFeatures;
+  backend?: BackendName;
+  tracer: TracerName;
+  regex?: RegExp;
+  moduleRegex?: RegExp;
+  /** Names from tracefs available_filter_functions, or null when that list cannot be read. */
+  traceable: Set<string> | null;
+}
+
+export interface Plan {
+  functionBackend?: FunctionBackendName;
+  functions: AttachPoint[];
+  tracepoints: AttachPoint[];
+  /** Attach points removed by -r / --module-regex. */
+  filtered: number;
+  /** Attach points this kernel or backend cannot trace. */
+  untraceable: number;
+  notes: string[];
+}
+
+export function makePlan(input: PlanInput): Plan {
+  const { features } = input;
+  const notes: string[] = [];
+  const ok = (b: BackendName) => features.backends.get(b)?.ok === true;
+  const why = (b: BackendName) => features.backends.get(b)?.reason ?? "not probed";
+
+  let functionBackend: FunctionBackendName | undefined;
+  let useTracepoints: boolean;
+  if (input.backend) {
+    if (!ok(input.backend)) throw new UserError(`backend ${input.backend} is not supported here: ${why(input.backend)}`);
+    if (input.backend === "tracepoint") {
+      useTracepoints = true;
+    } else {
+      functionBackend = input.backend;
+      useTracepoints = ok("tracepoint");
+    }
+    notes.push(`backend ${input.backend}: chosen with -b`);
+  } else {
+    functionBackend = FUNCTION_BACKEND_ORDER.find(ok);
+    for (const b of FUNCTION_BACKEND_ORDER) notes.push(`backend ${b}: ${ok(b) ? "usable" : `not usable (${why(b)})`}`);
+    useTracepoints = ok("tracepoint");
+    notes.push(`backend tracepoint: ${useTracepoints ? "usable" : `not usable (${why("tracepoint")})`}`);
+    if (!functionBackend && !useTracepoints) {
+      throw new UserError(
+        `no backend works on this kernel (${FUNCTION_BACKEND_ORDER.concat([]).map((b) => `${b}: ${why(b)}`).join("; ")}; tracepoint: ${why("tracepoint")})`,
+      );
+    }
+    notes.push(
+      functionBackend
+        ? `functions attach with ${functionBackend}${useTracepoints ? ", tracepoints are added" : ""}`
+        : "no function backend works here: only tracepoints are traced",
+    );
+  }
+
+  if (input.tracer === "function_graph") {
+    if (functionBackend !== "ftrace") {
+      throw new UserError(
+        `-t function_graph needs the ftrace backend (fentry/fexit)${ok("ftrace") ? "; add -b ftrace" : `, which is not supported here: ${why("ftrace")}`}`,
+      );
+    }
+  }
+
+  let filtered = 0;
+  let untraceable = 0;
+  const functions: AttachPoint[] = [];
+  const tracepoints: AttachPoint[] = [];
+  if (input.traceable === null && functionBackend) {
+    notes.push("available_filter_functions is not readable: every BTF function counts as traceable");
+  }
+  for (const p of input.points) {
+    if ((input.regex && !input.regex.test(p.name)) || (input.moduleRegex && !input.moduleRegex.test(p.module))) {
+      filtered++;
+      continue;
+    }
+    if (p.kind === "tracepoint") {
+      if (useTracepoints) tracepoints.push(p);
+      else untraceable++;
+      continue;
+    }
+    if (!functionBackend || p.skbPos > MAX_SKB_POS[functionBackend]) {
+      untraceable++;
+      continue;
+    }
+    if (input.traceable && !input.traceable.has(p.name)) {
+      untraceable++;
+      continue;
+    }
+    functions.push(p);
+  }
+  if (functions.length + tracepoints.length === 0) {
+    throw new UserError(
+      filtered > 0
+        ? `no attach point matches the filters (${filtered} filtered out, ${untraceable} untraceable); see ipft -l`
+        : `nothing can be traced here (${untraceable} attach points untraceable); see ipft --features`,
+    );
+  }
+  return {
+    ...(functionBackend ? { functionBackend } : {}),
+    functions,
+    tracepoints,
+    filtered,
+    untraceable,
+    notes,
+  };
+}

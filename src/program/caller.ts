@@ -1,0 +1,145 @@
+// ipft's own eBPF program (the "caller"): keep packets whose skb->mark matches, build the 128-byte record on
+// the stack, fall into the user's module (inlined, not called), then send the record to the ring buffer.
+// The register and stack contract with the module is the scripting manual's ABI:
+//   R1 = &record.data (64 bytes), R2 = ctx, R3 = skb, R4 = 0; R6-R9 are the caller's and must survive.
+import { asm, type Insn } from "../asm/index.js";
+import { Helper } from "../sys/bpf-abi.js";
+import {
+  FLAG_RETURN,
+  REC_CPU,
+  REC_FLAGS,
+  REC_FUNC,
+  REC_SKB,
+  REC_TSTAMP,
+  RECORD,
+  RECORD_SIZE,
+  SCRATCH_KEY,
+  SCRATCH_MARK,
+  USER_DATA,
+} from "./record-layout.js";
+
+/** Where the skb pointer is: a slot of the u64 argument array (raw tracepoints, fentry), or a pt_regs
+ * field (kprobe). */
+export type SkbSource = { kind: "args"; index: number } | { kind: "pt_regs"; offset: number };
+
+/** What goes into the record's function field. */
+export type FuncSource =
+  | { kind: "const"; value: bigint } // tracepoints: an id ipft chose
+  | { kind: "get_func_ip" } // kprobe-multi, fentry/fexit, kprobe on newer kernels
+  | { kind: "regs_ip"; offset: number }; // kprobe: the IP after the breakpoint (function + 1)
+
+export interface CallerSpec {
+  skb: SkbSource;
+  func: FuncSource;
+  isReturn: boolean;
+  markOffset: number; // offsetof(struct sk_buff, mark), from BTF
+  mark: number;
+  mask: number;
+  ringFd: number;
+  lostFd: number;
+  /** bpf_probe_read_kernel where the kernel has it, else bpf_probe_read. */
+  probeRead: number;
+  /** The user's module (already checked by the ABI guard). */
+  module: Insn[];
+}
+
+export interface CallerProgram {
+  insns: Insn[];
+  /** Slot range [start, end) of the module inside the program, for --gen program and verifier logs. */
+  moduleStart: number;
+  moduleEnd: number;
+}
+
+const R0 = 0;
+const R1 = 1;
+const R2 = 2;
+const R3 = 3;
+const R4 = 4;
+const R6 = 6;
+const R7 = 7;
+const R10 = 10;
+
+export function buildCaller(spec: CallerSpec): CallerProgram {
+  const pre: Insn[] = [];
+  pre.push(asm.mov64Reg(R6, R1));
+  if (spec.skb.kind === "args") pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.index * 8));
+  else pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.offset));
+
+  // mark = *(u32 *)(skb + markOffset), read with probe_read: the skb is not a trusted pointer everywhere.
+  pre.push(
+    asm.mov64Reg(R1, R10),
+    asm.alu64Imm(asm.ADD, R1, SCRATCH_MARK),
+    asm.mov64Imm(R2, 4),
+    asm.mov64Reg(R3, R7),
+    asm.alu64Imm(asm.ADD, R3, spec.markOffset),
+    asm.call(spec.probeRead),
+    asm.jmpImm(asm.JNE, R0, 0, "out"),
+    asm.ldxMem(asm.W, R1, R10, SCRATCH_MARK),
+  );
+  // 32-bit ALU and compare: a u32 immediate must not be sign-extended to 64 bits.
+  if (spec.mask !== 0xffffffff) pre.push(asm.alu32Imm(asm.AND, R1, spec.mask | 0));
+  pre.push(asm.jmp32Imm(asm.JNE, R1, (spec.mark & spec.mask) | 0, "out"));
+
+  // Zero the record (the user data must start zeroed and the verifier wants initialised stack).
+  for (let off = RECORD; off < RECORD + RECORD_SIZE; off += 8) pre.push(asm.stMem(asm.DW, R10, off, 0));
+  pre.push(asm.stxMem(asm.DW, R10, R7, REC_SKB));
+  pre.push(asm.call(Helper.ktime_get_ns), asm.stxMem(asm.DW, R10, R0, REC_TSTAMP));
+  switch (spec.func.kind) {
+    case "const":
+      pre.push(asm.ldImm64(R1, spec.func.value), asm.stxMem(asm.DW, R10, R1, REC_FUNC));
+      break;
+    case "get_func_ip":
+      pre.push(asm.mov64Reg(R1, R6), asm.call(Helper.get_func_ip), asm.stxMem(asm.DW, R10, R0, REC_FUNC));
+      break;
+    case "regs_ip":
+      pre.push(
+        asm.ldxMem(asm.DW, R1, R6, spec.func.offset),
+        asm.alu64Imm(asm.ADD, R1, -1),
+        asm.stxMem(asm.DW, R10, R1, REC_FUNC),
+      );
+      break;
+  }
+  pre.push(asm.call(Helper.get_smp_processor_id), asm.stxMem(asm.W, R10, R0, REC_CPU));
+  if (spec.isReturn) pre.push(asm.stMem(asm.W, R10, REC_FLAGS, FLAG_RETURN));
+
+  // The module's entry state.
+  pre.push(
+    asm.mov64Reg(R1, R10),
+    asm.alu64Imm(asm.ADD, R1, USER_DATA),
+    asm.mov64Reg(R2, R6),
+    asm.mov64Reg(R3, R7),
+    asm.mov64Imm(R4, 0),
+  );
+
+  const post: Insn[] = [
+    asm.ldMapFd(R1, spec.ringFd),
+    asm.mov64Reg(R2, R10),
+    asm.alu64Imm(asm.ADD, R2, RECORD),
+    asm.mov64Imm(R3, RECORD_SIZE),
+    asm.mov64Imm(R4, 0),
+    asm.call(Helper.ringbuf_output),
+    asm.jmpImm(asm.JEQ, R0, 0, "out"),
+    // The ring was full: count the lost trace (per-CPU slot, so no atomic needed).
+    asm.stMem(asm.W, R10, SCRATCH_KEY, 0),
+    asm.ldMapFd(R1, spec.lostFd),
+    asm.mov64Reg(R2, R10),
+    asm.alu64Imm(asm.ADD, R2, SCRATCH_KEY),
+    asm.call(Helper.map_lookup_elem),
+    asm.jmpImm(asm.JEQ, R0, 0, "out"),
+    asm.ldxMem(asm.DW, R1, R0, 0),
+    asm.alu64Imm(asm.ADD, R1, 1),
+    asm.stxMem(asm.DW, R0, R1, 0),
+    { ...asm.mov64Imm(R0, 0), label: "out" },
+    asm.exit(),
+  ];
+
+  const moduleStart = slotCount(pre);
+  const moduleEnd = moduleStart + slotCount(spec.module);
+  return { insns: [...pre, ...spec.module, ...post], moduleStart, moduleEnd };
+}
+
+function slotCount(insns: Insn[]): number {
+  let n = 0;
+  for (const i of insns) n += i.imm64 !== undefined ? 2 : 1;
+  return n;
+}

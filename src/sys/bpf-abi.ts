@@ -1,0 +1,107 @@
+// Numbers and struct layouts of the bpf(2) UAPI (linux/bpf.h) that ipft uses, in one place.
+
+export const BpfCmd = {
+  MAP_CREATE: 0,
+  MAP_LOOKUP_ELEM: 1,
+  MAP_UPDATE_ELEM: 2,
+  PROG_LOAD: 5,
+  OBJ_GET_INFO_BY_FD: 15,
+  RAW_TRACEPOINT_OPEN: 17,
+  BTF_GET_FD_BY_ID: 19,
+  LINK_CREATE: 28,
+} as const;
+
+export const MapType = {
+  PERCPU_ARRAY: 6,
+  RINGBUF: 27,
+} as const;
+
+export const ProgType = {
+  KPROBE: 2,
+  RAW_TRACEPOINT: 17,
+  TRACING: 26,
+} as const;
+
+export const AttachType = {
+  NONE: 0,
+  TRACE_RAW_TP: 23,
+  TRACE_FENTRY: 24,
+  TRACE_FEXIT: 25,
+  PERF_EVENT: 41,
+  TRACE_KPROBE_MULTI: 42,
+} as const;
+
+/** Size we pass for bpf_attr: large enough for every command used here; the kernel zero-checks the tail. */
+export const ATTR_SIZE = 144;
+
+/** BPF_MAP_CREATE */
+export const MapCreate = {
+  map_type: 0,
+  key_size: 4,
+  value_size: 8,
+  max_entries: 12,
+  map_flags: 16,
+  map_name: 28, // char[16]
+} as const;
+
+/** BPF_MAP_*_ELEM */
+export const MapElem = { map_fd: 0, key: 8, value: 16, flags: 24 } as const;
+
+/** BPF_PROG_LOAD */
+export const ProgLoad = {
+  prog_type: 0,
+  insn_cnt: 4,
+  insns: 8,
+  license: 16,
+  log_level: 24,
+  log_size: 28,
+  log_buf: 32,
+  kern_version: 40,
+  prog_flags: 44,
+  prog_name: 48, // char[16]
+  expected_attach_type: 68,
+  attach_btf_id: 108,
+  attach_btf_obj_fd: 112,
+} as const;
+
+/** BPF_RAW_TRACEPOINT_OPEN */
+export const RawTpOpen = { name: 0, prog_fd: 8 } as const;
+
+/** BPF_LINK_CREATE; the union after `flags` depends on the attach type. */
+export const LinkCreate = {
+  prog_fd: 0,
+  target_fd: 4,
+  attach_type: 8,
+  flags: 12,
+  // kprobe_multi
+  km_flags: 16,
+  km_cnt: 20,
+  km_syms: 24,
+  km_addrs: 32,
+  km_cookies: 40,
+  // tracing (fentry/fexit)
+  target_btf_id: 16,
+  // perf_event
+  perf_bpf_cookie: 16,
+} as const;
+
+/** BPF_OBJ_GET_INFO_BY_FD */
+export const InfoByFd = { bpf_fd: 0, info_len: 4, info: 8 } as const;
+
+/** Helper ids that ipft's own programs call (linux/bpf.h enum bpf_func_id). */
+export const Helper = {
+  map_lookup_elem: 1,
+  probe_read: 4,
+  ktime_get_ns: 5,
+  get_smp_processor_id: 8,
+  probe_read_kernel: 113,
+  ringbuf_output: 130,
+  get_func_ip: 173,
+} as const;
+
+/** BPF_PSEUDO_MAP_FD: src_reg of a ld_imm64 that loads a map by fd. */
+export const PSEUDO_MAP_FD = 1;
+
+/** The verifier's instruction limit for privileged programs (BPF_COMPLEXITY_LIMIT_INSNS = 1M, but
+ * BPF_MAXINSNS = 4096 for the raw count of unprivileged; privileged programs may have up to 1M). */
+export const MAX_INSNS = 1_000_000;

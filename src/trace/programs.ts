@@ -1,0 +1,87 @@
+// Builds one caller program per attach unit and loads it. A verifier rejection becomes an error that shows
+// the verifier's log with the module's instructions marked.
+import { disasmProgram, encode, type Insn } from "../asm/index.js";
+import type { AttachUnit } from "../backends/backend.js";
+import { buildCaller, type CallerProgram } from "../program/caller.js";
+import { loadProgram } from "../sys/bpf.js";
+import { errnoName } from "../sys/errno.js";
+
+export interface ProgramInputs {
+  markOffset: number;
+  mark: number;
+  mask: number;
+  ringFd: number;
+  lostFd: number;
+  probeRead: number;
+  module: Insn[];
+}
+
+export function callerFor(unit: AttachUnit, inp: ProgramInputs): CallerProgram {
+  return buildCaller({
+    skb: unit.skb,
+    func: unit.func,
+    isReturn: unit.isReturn,
+    markOffset: inp.markOffset,
+    mark: inp.mark,
+    mask: inp.mask,
+    ringFd: inp.ringFd,
+    lostFd: inp.lostFd,
+    probeRead: inp.probeRead,
+    module: inp.module,
+  });
+}
+
+export class VerifierError extends Error {
+  constructor(
+    readonly unit: string,
+    readonly errno: number,
+    readonly log: string,
+  ) {
+    super(`the kernel verifier rejected the program for ${unit} (${errnoName(errno)})`);
+    this.name = "VerifierError";
+  }
+}
+
+export interface Loaded {
+  fd: number;
+  insnCount: number;
+}
+
+export function loadUnit(unit: AttachUnit, inp: ProgramInputs, helperName?: (id: number) => string | undefined): Loaded {
+  const prog = callerFor(unit, inp);
+  const bytes = encode(prog.insns);
+  const r = loadProgram({
+    type: unit.progType,
+    insns: bytes,
+    name: `ipft_${unit.name}`,
+    ...(unit.expectedAttachType !== undefined ? { expectedAttachType: unit.expectedAttachType } : {}),
+    ...(unit.attachBtfId !== undefined ? { attachBtfId: unit.attachBtfId } : {}),
+    ...(unit.attachBtfObjFd !== undefined ? { attachBtfObjFd: unit.attachBtfObjFd } : {}),
+  });
+  if (r.fd < 0) throw new VerifierError(unit.name, r.errno, markModule(r.log, prog, helperName));
+  return { fd: r.fd, insnCount: bytes.length / 8 };
+}
+
+/** The verifier prints "N: (op) text" per instruction it walks: tag the module's lines so a user sees
+ * which part of the failing path was theirs, and append the program listing. */
+function markModule(log: string, prog: CallerProgram, helperName?: (id: number) => string | undefined): string {
+  const tagged = log
+    .split("\n")
+    .map((line) => {
+      const m = /^(\d+): \(/.exec(line);
+      if (!m) return line;
+      const i = Number(m[1]);
+      return i >= prog.moduleStart && i < prog.moduleEnd ? `${line}    <- module ${i - prog.moduleStart}` : line;
+    })
+    .join("\n");
+  return tagged.trimEnd();
+}
+
+/** `INDEX: HEX16  TEXT` lines of a whole program, module lines marked (for --gen program). */
+export function listProgram(prog: CallerProgram, helperName?: (id: number) => string | undefined): string[] {
+  const lines = disasmProgram(prog.insns, helperName);
+  return lines.map((l) => {
+    const i = Number.parseInt(l, 10);
+    return i >= prog.moduleStart && i < prog.moduleEnd ? `${l}    ; module` : l;
+  });
+}

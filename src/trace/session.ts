@@ -1,0 +1,237 @@
+// One tracing run: plan, build and load every program, attach, read the ring until told to stop, detach,
+// print. Everything put into the kernel is closed on every way out (return, error, signal).
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { constants } from "node:os";
+import { decode, type Insn } from "../asm/index.js";
+import type { AttachUnit, Backend } from "../backends/backend.js";
+import { FtraceBackend } from "../backends/ftrace.js";
+import { KprobeBackend } from "../backends/kprobe.js";
+import { KprobeMultiBackend } from "../backends/kprobe-multi.js";
+import { TracepointBackend } from "../backends/tracepoint.js";
+import type { Options } from "../cli/options.js";
+import { UserError } from "../cli/usage-error.js";
+import { LostCounter } from "../events/lost-counter.js";
+import { RingReader } from "../events/ring-reader.js";
+import { createWriter } from "../output/index.js";
+import { probeFeatures } from "../plan/features.js";
+import { helperAllowed } from "../plan/helper-access.js";
+import { makePlan, type Plan } from "../plan/plan.js";
+import { assertModule } from "../program/guard.js";
+import { errnoName } from "../sys/errno.js";
+import { AttachIds } from "./attach-ids.js";
+import { KernelObjects } from "./kernel-objects.js";
+import type { KernelView } from "./kernel-view.js";
+import { loadUnit, type ProgramInputs } from "./programs.js";
+import { ProgressLine } from "./progress-line.js";
+import type { ScriptHost } from "./script-host.js";
+import { StopSignal } from "./stop-signal.js";
+import { Symbolizer } from "./symbolizer.js";
+
+const DEFAULT_RING = 8 << 20;
+const DEFAULT_MAX_TRACES = 5_000_000;
+
+export interface SessionIo {
+  out: { write(s: string): void };
+  err: (line: string) => void;
+  verbose: (line: string) => void;
+}
+
+export interface Prepared {
+  plan: Plan;
+  backends: { backend: Backend; units: AttachUnit[] }[];
+  ids: AttachIds;
+  module: Insn[];
+  probeRead: number;
+}
+
+/** Everything up to (not including) loading: shared by tracing, --test and --gen program. */
+export function prepare(opts: Options, kernel: KernelView, script: ScriptHost | undefined, io: SessionIo): Prepared {
+  const features = probeFeatures(kernel.points, opts.backend ? [opts.backend, "tracepoint"] : undefined);
+  const plan = makePlan({
+    points: kernel.points,
+    features,
+    ...(opts.backend ? { backend: opts.backend } : {}),
+    tracer: opts.tracer,
+    ...(opts.regex ? { regex: opts.regex } : {}),
+    ...(opts.moduleRegex ? { moduleRegex: opts.moduleRegex } : {}),
+    traceable: kernel.traceable,
+  });
+  for (const n of plan.notes) io.verbose(n);
+  if (kernel.traceableReason) io.verbose(kernel.traceableReason);
+  const ids = new AttachIds();
+  const backends: Prepared["backends"] = [];
+  const withReturns = opts.tracer === "function_graph";
+  if (plan.functionBackend) {
+    let b: Backend;
+    switch (plan.functionBackend) {
+      case "kprobe":
+        b = new KprobeBackend(features.kprobePmu!, features.kprobeFuncIp);
+        break;
+      case "kprobe-multi":
+        b = new KprobeMultiBackend();
+        break;
+      case "ftrace":
+        b = new FtraceBackend();
+        break;
+    }
+    backends.push({ backend: b, units: b.units(plan.functions, withReturns) });
+  }
+  if (plan.tracepoints.length > 0) {
+    const b = new TracepointBackend((p) => ids.idOf(p));
+    backends.push({ backend: b, units: b.units(plan.tracepoints, false) });
+  }
+  let module: Insn[] = [];
+  if (script) {
+    const bytes = script.emit();
+    const progTypes = new Set(backends.flatMap((b) => b.units.map((u) => `${u.progType}/${u.expectedAttachType ?? ""}`)));
+    assertModule(bytes, {
+      allowedHelpers: (id) =>
+        [...progTypes].every((k) => {
+          const [t, e] = k.split("/");
+          return helperAllowed(Number(t), e ? Number(e) : undefined, id);
+        }),
+      helperName: kernel.helperName,
+    });
+    module = decode(bytes);
+  }
+  return { plan, backends, ids, module, probeRead: features.probeRead };
+}
+
+export async function runSession(
+  opts: Options,
+  kernel: KernelView,
+  script: ScriptHost | undefined,
+  io: SessionIo,
+  stop: StopSignal,
+): Promise<number> {
+  const kobj = new KernelObjects();
+  try {
+    return await trace(opts, kernel, script, io, stop, kobj);
+  } finally {
+    kobj.closeAll();
+  }
+}
+
+async function trace(
+  opts: Options,
+  kernel: KernelView,
+  script: ScriptHost | undefined,
+  io: SessionIo,
+  stop: StopSignal,
+  kobj: KernelObjects,
+): Promise<number> {
+  const prep = prepare(opts, kernel, script, io);
+  const ringSize = opts.ringSize ?? DEFAULT_RING;
+  const ring = kobj.own(new RingReader(ringSize));
+  const lost = kobj.own(new LostCounter());
+  const inputs: ProgramInputs = {
+    markOffset: kernel.markOffset,
+    mark: opts.mark!,
+    mask: opts.mask,
+    ringFd: ring.fd,
+    lostFd: lost.fd,
+    probeRead: prep.probeRead,
+    module: prep.module,
+  };
+
+  // Load every program first: a verifier rejection must stop us before anything is attached.
+  const loaded: { backend: Backend; unit: AttachUnit; fd: number }[] = [];
+  for (const { backend, units } of prep.backends) {
+    for (const unit of units) {
+      if (stop.stopped) return finishEarly(io);
+      loaded.push({ backend, unit, fd: kobj.add(loadUnit(unit, inputs, kernel.helperName).fd) });
+    }
+  }
+
+  const total = prep.plan.functions.length * (opts.tracer === "function_graph" ? 2 : 1) + prep.plan.tracepoints.length;
+  let ok = 0;
+  let failed = 0;
+  const progress = new ProgressLine();
+  const draw = (force = false) =>
+    progress.update(
+      `Attaching program (total ${total}, succeeded ${ok}, failed ${failed}, filtered: ${prep.plan.filtered}, untraceable: ${prep.plan.untraceable})`,
+      force,
+    );
+  draw(true);
+  let sinceYield = 0;
+  for (const l of loaded) {
+    const res = l.backend.attach(l.fd, l.unit, (good) => {
+      if (good) ok++;
+      else failed++;
+      draw();
+    });
+    for (const fd of res.links) kobj.addLink(fd);
+    for (const f of res.failed) io.verbose(`attach ${f.point.name} (${l.backend.name}): ${errnoName(f.errno)}`);
+    // Let signals in during long attaches.
+    if ((sinceYield += l.unit.points.length) >= 64) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+      if (stop.stopped) break;
+    }
+  }
+  draw(true);
+  progress.done();
+  if (ok === 0 && !stop.stopped) throw new UserError(`no attach point could be attached (${failed} failed; run with -v to see why)`);
+
+  const symbolizer = new Symbolizer(kernel.kallsyms, prep.ids);
+  const writer = createWriter(opts.output, {
+    out: io.out,
+    symbolizer,
+    ...(script?.hasDump ? { dumper: script } : {}),
+    maxTraces: opts.maxTraces ?? DEFAULT_MAX_TRACES,
+  });
+
+  process.stderr.write("Trace ready!\n");
+  if (opts.readyFile) writeFileSync(opts.readyFile, "");
+  let status = 0;
+  if (opts.command.length > 0) {
+    const child = spawn(opts.command[0]!, opts.command.slice(1), { stdio: "inherit" });
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      io.err(`cannot run ${opts.command[0]}: ${e.code === "ENOENT" ? "command not found" : e.message}`);
+      status = 127;
+      stop.trigger("command failed");
+    });
+    child.on("exit", (code, sig) => {
+      status = code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0);
+      // Events of the command's last packets may still be in flight: give them a moment.
+      setTimeout(() => stop.trigger("command exited"), 100);
+    });
+  }
+
+  const handle = (dv: DataView, off: number) => writer.write(dv, off);
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      if (stop.stopped) return resolve();
+      const n = ring.drain(handle, 1 << 16);
+      if (n > 0) setImmediate(tick);
+      else setTimeout(tick, 2);
+    };
+    stop.onStop(() => setImmediate(tick));
+    tick();
+  });
+
+  // Detach first so nothing more arrives, then read what is left.
+  kobj.closeLinks();
+  ring.drain(handle);
+  const lostCount = lost.read();
+  process.stderr.write("Trace done!\n");
+  writer.finish();
+  if (lostCount > 0) {
+    io.err(`Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`);
+  }
+  if (writer.count === 0 && lostCount === 0) {
+    io.err(
+      `no packet with mark 0x${opts.mark!.toString(16)}${opts.mask !== 0xffffffff ? `/0x${opts.mask.toString(16)}` : ""} was seen. ` +
+        "Is the mark set (iptables/nft MARK, SO_MARK, ping -m)? Does the traffic cross a network namespace (that clears the mark)? " +
+        "Run ipft --features and ipft -v to see the backend and attach points.",
+    );
+  }
+  return status;
+}
+
+function finishEarly(io: SessionIo): number {
+  io.verbose("stopped before tracing started");
+  process.stderr.write("Trace done!\n");
+  return 0;
+}
