@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { helpText, parseArgs } from "../../src/cli/options.js";
+import { UsageError } from "../../src/cli/usage-error.js";
+
+const bad = (argv: string[], re: RegExp) =>
+  assert.throws(
+    () => parseArgs(argv),
+    (e: unknown) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"),
+  );
+
+test("marks in decimal and hex, masks", () => {
+  assert.equal(parseArgs(["-m", "42"]).mark, 42);
+  assert.equal(parseArgs(["--mark=0x2a"]).mark, 42);
+  assert.equal(parseArgs(["-m0xffffffff"]).mark, 0xffffffff);
+  assert.equal(parseArgs(["-m", "1", "--mask", "0xff00"]).mask, 0xff00);
+  assert.equal(parseArgs(["-m", "1"]).mask, 0xffffffff);
+});
+
+test("bad marks and masks are refused with one line", () => {
+  bad(["-m", "0"], /non-zero mark/);
+  bad(["-m", "0x100000000"], /32 bits/);
+  bad(["-m", "abc"], /not a number/);
+  bad(["-m", "-1"], /not a number/);
+  bad(["-m", "1", "--mask", "0"], /non-zero mask/);
+  bad(["-m"], /needs a value/);
+});
+
+test("choices are checked", () => {
+  assert.equal(parseArgs(["-b", "tracepoint"]).backend, "tracepoint");
+  assert.equal(parseArgs(["-o", "json"]).output, "json");
+  assert.equal(parseArgs(["-t", "function_graph"]).tracer, "function_graph");
+  bad(["-b", "uprobe"], /unknown value "uprobe".*kprobe, kprobe-multi, ftrace, tracepoint/);
+  bad(["-o", "xml"], /unknown value/);
+  bad(["-t", "graph"], /unknown value/);
+  bad(["--gen", "all"], /unknown value/);
+});
+
+test("regexes are compiled, bad ones refused", () => {
+  assert.ok(parseArgs(["-r", "^ip_"]).regex?.test("ip_rcv"));
+  assert.ok(parseArgs(["--module-regex", "nf_"]).moduleRegex?.test("nf_conntrack"));
+  bad(["-r", "("], /invalid regular expression/);
+});
+
+test("sizes and counts", () => {
+  assert.equal(parseArgs(["--ring-size", "64k"]).ringSize, 65536);
+  assert.equal(parseArgs(["--ring-size", "8M"]).ringSize, 8 << 20);
+  bad(["--ring-size", "1000"], /power of two/);
+  bad(["--ring-size", "lots"], /not a size/);
+  assert.equal(parseArgs(["--max-traces", "10"]).maxTraces, 10);
+  bad(["--max-traces", "0"], /positive/);
+});
+
+test("-- starts the command; unknown options and stray words are refused", () => {
+  assert.deepEqual(parseArgs(["-m", "1", "--", "ping", "-c", "1"]).command, ["ping", "-c", "1"]);
+  bad(["-m", "1", "--"], /expected a command/);
+  bad(["--frobnicate"], /unknown option --frobnicate/);
+  bad(["-Z"], /unknown option -Z/);
+  bad(["ping"], /unexpected argument "ping"/);
+  bad(["--list=yes"], /takes no value/);
+});
+
+test("script options: -s and -e both take a path", () => {
+  assert.equal(parseArgs(["-s", "a.lua"]).script, "a.lua");
+  assert.equal(parseArgs(["-e", "b.lua"]).script, "b.lua");
+});
+
+test("help lists every option", () => {
+  const h = helpText();
+  for (const o of ["--mark", "--mask", "--regex", "--module-regex", "--script", "--output", "--backend", "--tracer",
+    "--list", "--features", "--test", "--gen", "--ring-size", "--perf-page-count", "--max-traces", "--ready-file",
+    "--no-set-rlimit", "--verbose", "--help"]) {
+    assert.ok(h.includes(o), `help mentions ${o}`);
+  }
+});

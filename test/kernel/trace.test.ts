@@ -1,0 +1,93 @@
+// Real marked packets over loopback, traced by the tracepoint backend (the one that works on this kernel).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { ipft, kernelObjects, kernelSkipReason, senderArgs } from "../support/run.js";
+
+const skip = kernelSkipReason();
+const MARK = 0x2a;
+const LOOPBACK_PATH = ["net_dev_queue", "net_dev_start_xmit", "net_dev_xmit", "netif_rx", "netif_receive_skb"];
+
+interface JsonEvent {
+  packet_id: string;
+  timestamp: number;
+  processor_id: number;
+  module: string;
+  function: string;
+  is_return: boolean;
+}
+
+function parseJson(stdout: string): JsonEvent[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as JsonEvent);
+}
+
+test("json: every marked packet and no unmarked one, each on the loopback path in time order", { skip }, () => {
+  const before = kernelObjects();
+  const r = ipft(["-m", `0x${MARK.toString(16)}`, "-o", "json", "--", ...senderArgs(MARK, ["--count", "5", "--unmarked", "2"])]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /Trace ready!/);
+  assert.match(r.stderr, /Trace done!/);
+  const ev = parseJson(r.stdout);
+  const count = (f: string) => ev.filter((e) => e.function === f).length;
+  // 5 marked datagrams, 10 unmarked ones in between: only the marked are seen, once each per tracepoint.
+  for (const f of LOOPBACK_PATH) assert.equal(count(f), 5, `${f} seen ${count(f)} times`);
+  // Per packet (skb address; the kernel may reuse one later), the path's first occurrences are in time order.
+  const byPacket = new Map<string, JsonEvent[]>();
+  for (const e of ev) byPacket.set(e.packet_id, [...(byPacket.get(e.packet_id) ?? []), e]);
+  for (const [id, es] of byPacket) {
+    assert.match(id, /^0x[0-9a-f]{16}$/);
+    const sorted = [...es].sort((a, b) => a.timestamp - b.timestamp);
+    const firsts = LOOPBACK_PATH.map((f) => sorted.findIndex((e) => e.function === f)).filter((i) => i >= 0);
+    assert.deepEqual(firsts, [...firsts].sort((a, b) => a - b), `path order for ${id}`);
+  }
+  for (const e of ev) assert.equal(e.module, "vmlinux");
+  assert.deepEqual(kernelObjects(), before, "nothing left in the kernel");
+});
+
+test("json lines are valid for jq", { skip }, () => {
+  const r = ipft(["-m", String(MARK), "-o", "json", "--", ...senderArgs(MARK, ["--count", "2"])]);
+  assert.equal(r.status, 0, r.stderr);
+  const jq = spawnSync("jq", ["-c", "."], { input: r.stdout, encoding: "utf8" });
+  assert.equal(jq.status, 0, jq.stderr);
+  assert.equal(jq.stdout.trim().split("\n").length, r.stdout.trim().split("\n").length);
+});
+
+test("--mask selects by masked bits", { skip }, () => {
+  const sent = 0x1234;
+  const hit = ipft(["-m", "0x34", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
+  assert.equal(hit.status, 0, hit.stderr);
+  assert.equal(parseJson(hit.stdout).filter((e) => e.function === "net_dev_queue").length, 3);
+  const miss = ipft(["-m", "0x35", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
+  assert.equal(miss.status, 0, miss.stderr);
+  assert.equal(miss.stdout, "");
+  assert.match(miss.stderr, /no packet with mark 0x35\/0xff was seen/);
+});
+
+test("aggregate and stream show the same events as json", { skip }, () => {
+  const args = (o: string) => ["-m", String(MARK), "-o", o, "--", ...senderArgs(MARK, ["--count", "3"])];
+  const j = parseJson(ipft(args("json")).stdout).map((e) => e.function).sort();
+  const s = ipft(args("stream"));
+  assert.equal(s.status, 0, s.stderr);
+  const streamFns = s.stdout.trim().split("\n").map((l) => {
+    const m = /^0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)$/.exec(l);
+    assert.ok(m, `stream line: ${l}`);
+    return m[1]!;
+  });
+  assert.deepEqual(streamFns.sort(), j);
+  const a = ipft(args("aggregate"));
+  assert.equal(a.status, 0, a.stderr);
+  const rows = a.stdout.split("\n").filter((l) => /^\d+\s+\d{3}\s/.test(l));
+  assert.deepEqual(rows.map((l) => l.trim().split(/\s+/)[3]!).sort(), j);
+  assert.equal(a.stdout.split("\n").filter((l) => l === "===").length >= 1, true);
+});
+
+test("the traced command's exit status is ipft's", { skip }, () => {
+  const r = ipft(["-m", "1", "--", "sh", "-c", "exit 3"]);
+  assert.equal(r.status, 3, r.stderr);
+  const nf = ipft(["-m", "1", "--", "/nonexistent/command"]);
+  assert.equal(nf.status, 127);
+  assert.match(nf.stderr, /cannot run \/nonexistent\/command: command not found/);
+});

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { asm, decode, encode, type Insn, op } from "../../src/asm/index.js";
+import { buildCaller, type CallerSpec } from "../../src/program/caller.js";
+import { RECORD, USER_DATA } from "../../src/program/record-layout.js";
+
+function spec(over: Partial<CallerSpec> = {}): CallerSpec {
+  return {
+    skb: { kind: "args", index: 0 },
+    func: { kind: "const", value: 0x100000005n },
+    isReturn: false,
+    markOffset: 164,
+    mark: 0x2a,
+    mask: 0xffffffff,
+    ringFd: 7,
+    lostFd: 8,
+    probeRead: 113,
+    module: [],
+    ...over,
+  };
+}
+
+/** Decoded with slot positions, the way the kernel counts. */
+function slotsOf(insns: Insn[]): Insn[] {
+  return decode(encode(insns));
+}
+
+test("the module's entry state follows the manual: R1 = data, R2 = ctx, R3 = skb, R4 = 0", () => {
+  const mod = [asm.mov64Imm(0, 1)];
+  const p = buildCaller(spec({ module: mod }));
+  const before = p.insns.slice(0, p.insns.indexOf(mod[0]!));
+  const last5 = before.slice(-5);
+  assert.deepEqual(last5.map((i) => [i.code, i.dst, i.src, i.imm]), [
+    [op.ALU64 | op.MOV | op.X, 1, 10, 0],
+    [op.ALU64 | op.ADD | op.K, 1, 0, USER_DATA],
+    [op.ALU64 | op.MOV | op.X, 2, 6, 0],
+    [op.ALU64 | op.MOV | op.X, 3, 7, 0],
+    [op.ALU64 | op.MOV | op.K, 4, 0, 0],
+  ]);
+  assert.equal(USER_DATA, -320);
+  assert.equal(p.moduleEnd - p.moduleStart, 1);
+});
+
+test("module slots are counted with LD_IMM64 as two", () => {
+  const mod = [asm.ldImm64(0, 1n << 40n), asm.mov64Imm(0, 0)];
+  const p = buildCaller(spec({ module: mod }));
+  assert.equal(p.moduleEnd - p.moduleStart, 3);
+  const bytes = encode(p.insns);
+  // The module's first slot is its LD_IMM64.
+  assert.equal(bytes[p.moduleStart * 8], op.LD_IMM64);
+});
+
+test("the mark is compared in 32 bits, with the mask applied only when given", () => {
+  const plain = buildCaller(spec({ mark: 0xfffffff0 })).insns;
+  const cmp = plain.find((i) => i.code === (op.JMP32 | op.JNE | op.K))!;
+  assert.equal(cmp.imm >>> 0, 0xfffffff0);
+  assert.equal(plain.filter((i) => i.code === (op.ALU | op.AND | op.K)).length, 0);
+  const masked = buildCaller(spec({ mark: 0x1234, mask: 0xff00 })).insns;
+  assert.equal(masked.find((i) => i.code === (op.ALU | op.AND | op.K))!.imm >>> 0, 0xff00);
+  assert.equal(masked.find((i) => i.code === (op.JMP32 | op.JNE | op.K))!.imm, 0x1200);
+});
+
+test("the skb comes from the argument slot or pt_regs, the mark from its BTF offset", () => {
+  const a = buildCaller(spec({ skb: { kind: "args", index: 3 } })).insns;
+  assert.deepEqual([a[1]!.code, a[1]!.dst, a[1]!.src, a[1]!.off], [op.LDX | op.DW | op.MEM, 7, 6, 24]);
+  const k = buildCaller(spec({ skb: { kind: "pt_regs", offset: 112 } })).insns;
+  assert.equal(k[1]!.off, 112);
+  assert.ok(a.some((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.dst === 3 && i.imm === 164));
+});
+
+test("the function field: tracepoint constant, get_func_ip, or the kprobe IP minus one", () => {
+  const c = buildCaller(spec()).insns;
+  assert.ok(c.some((i) => i.code === op.LD_IMM64 && i.imm64 === 0x100000005n && i.src === 0));
+  const g = buildCaller(spec({ func: { kind: "get_func_ip" } })).insns;
+  assert.ok(g.some((i) => i.code === (op.JMP | op.CALL) && i.imm === 173));
+  const r = buildCaller(spec({ func: { kind: "regs_ip", offset: 128 } })).insns;
+  const ld = r.findIndex((i) => i.code === (op.LDX | op.DW | op.MEM) && i.off === 128);
+  assert.ok(ld > 0);
+  assert.equal(r[ld + 1]!.imm, -1);
+});
+
+test("return events set the flag; the record is zeroed and sent with ringbuf_output", () => {
+  const p = buildCaller(spec({ isReturn: true })).insns;
+  assert.ok(p.some((i) => i.code === (op.ST | op.W | op.MEM) && i.dst === 10 && i.off === RECORD + 28 && i.imm === 1));
+  const zeroes = p.filter((i) => i.code === (op.ST | op.DW | op.MEM) && i.imm === 0).map((i) => i.off);
+  assert.deepEqual(zeroes, Array.from({ length: 16 }, (_, k) => RECORD + k * 8));
+  assert.ok(p.some((i) => i.code === op.LD_IMM64 && i.src === op.PSEUDO_MAP_FD && i.imm === 7));
+  assert.ok(p.some((i) => i.code === (op.JMP | op.CALL) && i.imm === 130));
+});
+
+test("every early exit jumps to the single exit, past the module", () => {
+  const mod = [asm.mov64Imm(0, 0), asm.mov64Imm(0, 0)];
+  const p = buildCaller(spec({ module: mod }));
+  const s = slotsOf(p.insns);
+  const exitAt = s.length - 1;
+  assert.equal(s[exitAt]!.code, op.JMP | op.EXIT);
+  let pc = 0;
+  let jumps = 0;
+  for (const i of decode(encode(p.insns))) {
+    if ((i.code & 0x07) === op.JMP || (i.code & 0x07) === op.JMP32) {
+      const o = i.code & 0xf0;
+      if (o !== op.CALL && o !== op.EXIT) {
+        assert.equal(pc + 1 + i.off, exitAt - 1, "lands on r0 = 0 before exit");
+        jumps++;
+      }
+    }
+    pc += i.imm64 !== undefined ? 2 : 1;
+  }
+  assert.equal(jumps, 4);
+});

@@ -1,0 +1,49 @@
+// Runs the built CLI as a user would, and says whether kernel tests can run here (and why not).
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const IPFT = `${ROOT}bin/ipft.js`;
+export const SENDER = `${ROOT}dist/src/tools/send-marked.js`;
+
+export interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function ipft(args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Run {
+  const r = spawnSync(process.execPath, [IPFT, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...opts.env },
+    timeout: opts.timeout ?? 120_000,
+    maxBuffer: 256 << 20,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function senderArgs(mark: number, extra: string[] = []): string[] {
+  return [process.execPath, SENDER, "--mark", String(mark), ...extra];
+}
+
+/** Why kernel tests cannot run here, or undefined when they can. */
+export function kernelSkipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)";
+  if (!existsSync("/sys/kernel/btf/vmlinux")) return "kernel has no BTF (/sys/kernel/btf/vmlinux)";
+  return undefined;
+}
+
+/** BPF programs, maps and links the kernel holds right now (ids from bpftool, or /proc fdinfo counts). */
+export function kernelObjects(): { progs: number; maps: number; links: number } {
+  const count = (what: string) => {
+    const r = spawnSync("bpftool", [what, "show", "-j"], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`bpftool ${what} show failed: ${r.stderr}`);
+    return (JSON.parse(r.stdout || "[]") as unknown[]).length;
+  };
+  return { progs: count("prog"), maps: count("map"), links: count("link") };
+}
+
+export function hasTool(name: string): boolean {
+  return ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some((d) => existsSync(`${d}/${name}`)) || readdirSync("/usr/local/bin").includes(name);
+}
