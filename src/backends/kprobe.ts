@@ -22,7 +22,7 @@ export class KprobeBackend implements Backend {
 
   /** useFuncIp: the kernel lets kprobe programs call bpf_get_func_ip (exact address, IBT-aware). */
   constructor(
-    private readonly pmu: KprobePmu,
+    private readonly pmu: KprobePmu | undefined,
     private readonly useFuncIp: boolean,
   ) {}
 
@@ -40,7 +40,7 @@ export class KprobeBackend implements Backend {
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult {
     const res: AttachResult = { links: [], attached: [], failed: [] };
     for (const p of unit.points) {
-      const pfd = openKprobe(this.pmu, p.name, false);
+      const pfd = this.pmu ? openKprobe(this.pmu, p.name, false) : -95;
       if (pfd < 0) {
         res.failed.push({ point: p, errno: -pfd });
         progress(false);

@@ -18,7 +18,10 @@ import { type KprobePmu, kprobePmu, openKprobe } from "../sys/perf.js";
 
 export interface Feature {
   name: BackendName;
+  /** Programs of this backend load and attach. */
   ok: boolean;
+  /** Programs of this backend at least load (enough for --test and --gen). */
+  loads: boolean;
   reason: string;
 }
 
@@ -49,68 +52,71 @@ function helperWorks(progType: number, id: number, setup: Insn[] = []): boolean 
 
 function probeTracepoint(tp: AttachPoint | undefined): Feature {
   const name = "tracepoint" as const;
-  if (!tp) return { name, ok: false, reason: "BTF lists no tracepoint that carries an skb" };
+  if (!tp) return { name, ok: false, loads: false, reason: "BTF lists no tracepoint that carries an skb" };
   const p = tryLoad({ type: ProgType.RAW_TRACEPOINT });
-  if (p.fd < 0) return { name, ok: false, reason: `cannot load a raw_tracepoint program (${p.why})` };
+  if (p.fd < 0) return { name, ok: false, loads: false, reason: `cannot load a raw_tracepoint program (${p.why})` };
   const link = rawTracepointOpen(p.fd, tp.name);
   close(link);
   close(p.fd);
-  if (link < 0) return { name, ok: false, reason: `cannot attach to tracepoint ${tp.name} (${errnoName(-link)})` };
-  return { name, ok: true, reason: `raw tracepoint ${tp.name} attached` };
+  if (link < 0) return { name, ok: false, loads: true, reason: `cannot attach to tracepoint ${tp.name} (${errnoName(-link)})` };
+  return { name, ok: true, loads: true, reason: `raw tracepoint ${tp.name} attached` };
 }
 
 function probeKprobe(fn: AttachPoint | undefined, pmu: KprobePmu | { reason: string }): Feature {
   const name = "kprobe" as const;
-  if ("reason" in pmu) return { name, ok: false, reason: pmu.reason };
-  if (!fn) return { name, ok: false, reason: "BTF lists no function that takes an skb" };
+  if (!fn) return { name, ok: false, loads: false, reason: "BTF lists no function that takes an skb" };
   const p = tryLoad({ type: ProgType.KPROBE });
-  if (p.fd < 0) return { name, ok: false, reason: `cannot load a kprobe program (${p.why})` };
+  if (p.fd < 0) return { name, ok: false, loads: false, reason: `cannot load a kprobe program (${p.why})` };
+  if ("reason" in pmu) {
+    close(p.fd);
+    return { name, ok: false, loads: true, reason: pmu.reason };
+  }
   const pfd = openKprobe(pmu, fn.name, false);
   if (pfd < 0) {
     close(p.fd);
-    return { name, ok: false, reason: `perf_event_open(kprobe ${fn.name}) failed: ${errnoName(-pfd)}` };
+    return { name, ok: false, loads: true, reason: `perf_event_open(kprobe ${fn.name}) failed: ${errnoName(-pfd)}` };
   }
   const link = linkCreatePerfEvent(p.fd, pfd);
   close(link);
   close(pfd);
   close(p.fd);
   // Older kernels attach with an ioctl instead of a link; the kprobe itself opened, which is what matters.
-  return { name, ok: true, reason: `kprobe on ${fn.name} opened${link < 0 ? " (ioctl attach)" : ""}` };
+  return { name, ok: true, loads: true, reason: `kprobe on ${fn.name} opened${link < 0 ? " (ioctl attach)" : ""}` };
 }
 
 function probeKprobeMulti(fn: AttachPoint | undefined): Feature {
   const name = "kprobe-multi" as const;
-  if (!fn) return { name, ok: false, reason: "BTF lists no function that takes an skb" };
+  if (!fn) return { name, ok: false, loads: false, reason: "BTF lists no function that takes an skb" };
   const p = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI });
-  if (p.fd < 0) return { name, ok: false, reason: `cannot load a kprobe.multi program (${p.why}; needs Linux 5.18)` };
+  if (p.fd < 0) return { name, ok: false, loads: false, reason: `cannot load a kprobe.multi program (${p.why}; needs Linux 5.18)` };
   const link = linkCreateKprobeMulti(p.fd, [fn.name], false);
   close(link);
   close(p.fd);
   if (link < 0) {
     const e = -link;
     const why = e === 95 || e === 524 ? "kernel built without CONFIG_FPROBE" : errnoName(e);
-    return { name, ok: false, reason: `cannot attach kprobe.multi to ${fn.name} (${why})` };
+    return { name, ok: false, loads: true, reason: `cannot attach kprobe.multi to ${fn.name} (${why})` };
   }
-  return { name, ok: true, reason: `kprobe.multi on ${fn.name} attached` };
+  return { name, ok: true, loads: true, reason: `kprobe.multi on ${fn.name} attached` };
 }
 
 function probeFtrace(fn: AttachPoint | undefined): Feature {
   const name = "ftrace" as const;
-  if (!fn) return { name, ok: false, reason: "BTF lists no function that takes an skb" };
+  if (!fn) return { name, ok: false, loads: false, reason: "BTF lists no function that takes an skb" };
   const p = tryLoad({
     type: ProgType.TRACING,
     expectedAttachType: AttachType.TRACE_FENTRY,
     attachBtfId: fn.btfId,
   });
   if (p.fd < 0) {
-    return { name, ok: false, reason: `cannot load an fentry program for ${fn.name} (${p.why})` };
+    return { name, ok: false, loads: false, reason: `cannot load an fentry program for ${fn.name} (${p.why})` };
   }
   let link = linkCreateTracing(p.fd, AttachType.TRACE_FENTRY);
   if (link < 0) link = rawTracepointOpen(p.fd, null);
   close(link);
   close(p.fd);
-  if (link < 0) return { name, ok: false, reason: `cannot attach fentry to ${fn.name} (${errnoName(-link)})` };
-  return { name, ok: true, reason: `fentry on ${fn.name} attached` };
+  if (link < 0) return { name, ok: false, loads: true, reason: `cannot attach fentry to ${fn.name} (${errnoName(-link)})` };
+  return { name, ok: true, loads: true, reason: `fentry on ${fn.name} attached` };
 }
 
 /** A function to try backends on: a common, always-built-in one if BTF has it. */
@@ -130,7 +136,7 @@ export function probeFeatures(points: AttachPoint[], only?: BackendName[]): Kern
   const pmu = kprobePmu();
   const want = (n: BackendName) => !only || only.includes(n);
   const backends = new Map<BackendName, Feature>();
-  const skip = (name: BackendName): Feature => ({ name, ok: false, reason: "not probed" });
+  const skip = (name: BackendName): Feature => ({ name, ok: false, loads: false, reason: "not probed" });
   backends.set("kprobe-multi", want("kprobe-multi") ? probeKprobeMulti(fn) : skip("kprobe-multi"));
   backends.set("kprobe", want("kprobe") ? probeKprobe(fn, pmu) : skip("kprobe"));
   backends.set("ftrace", want("ftrace") ? probeFtrace(fn) : skip("ftrace"));

@@ -27,6 +27,8 @@ export interface PlanInput {
   moduleRegex?: RegExp;
   /** Names from tracefs available_filter_functions, or null when that list cannot be read. */
   traceable: Set<string> | null;
+  /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
+  loadOnly?: boolean;
 }
 
 export interface Plan {
@@ -43,7 +45,10 @@ export interface Plan {
 export function makePlan(input: PlanInput): Plan {
   const { features } = input;
   const notes: string[] = [];
-  const ok = (b: BackendName) => features.backends.get(b)?.ok === true;
+  const ok = (b: BackendName) => {
+    const f = features.backends.get(b);
+    return input.loadOnly ? f?.loads === true : f?.ok === true;
+  };
   const why = (b: BackendName) => features.backends.get(b)?.reason ?? "not probed";
 
   let functionBackend: FunctionBackendName | undefined;
@@ -64,7 +69,7 @@ export function makePlan(input: PlanInput): Plan {
     notes.push(`backend tracepoint: ${useTracepoints ? "usable" : `not usable (${why("tracepoint")})`}`);
     if (!functionBackend && !useTracepoints) {
       throw new UserError(
-        `no backend works on this kernel (${FUNCTION_BACKEND_ORDER.concat([]).map((b) => `${b}: ${why(b)}`).join("; ")}; tracepoint: ${why("tracepoint")})`,
+        `no backend works on this kernel (${FUNCTION_BACKEND_ORDER.map((b) => `${b}: ${why(b)}`).join("; ")}; tracepoint: ${why("tracepoint")})`,
       );
     }
     notes.push(

@@ -11,7 +11,7 @@ import { KprobeMultiBackend } from "../backends/kprobe-multi.js";
 import { TracepointBackend } from "../backends/tracepoint.js";
 import type { Options } from "../cli/options.js";
 import { UserError } from "../cli/usage-error.js";
-import { LostCounter } from "../events/lost-counter.js";
+import { LostCounter, possibleCpus } from "../events/lost-counter.js";
 import { RingReader } from "../events/ring-reader.js";
 import { createWriter } from "../output/index.js";
 import { probeFeatures } from "../plan/features.js";
@@ -37,6 +37,19 @@ export interface SessionIo {
   verbose: (line: string) => void;
 }
 
+export function stderrIo(verbose: boolean): SessionIo {
+  return {
+    out: process.stdout,
+    err: (l) => process.stderr.write(`ipft: ${l}\n`),
+    verbose: (l) => {
+      if (verbose) process.stderr.write(`ipft: ${l}\n`);
+    },
+  };
+}
+
+/** For --test and --gen: only -v notes go to stderr. */
+export const quietIo = stderrIo;
+
 export interface Prepared {
   plan: Plan;
   backends: { backend: Backend; units: AttachUnit[] }[];
@@ -46,9 +59,16 @@ export interface Prepared {
 }
 
 /** Everything up to (not including) loading: shared by tracing, --test and --gen program. */
-export function prepare(opts: Options, kernel: KernelView, script: ScriptHost | undefined, io: SessionIo): Prepared {
+export function prepare(
+  opts: Options,
+  kernel: KernelView,
+  script: ScriptHost | undefined,
+  io: SessionIo,
+  loadOnly = false,
+): Prepared {
   const features = probeFeatures(kernel.points, opts.backend ? [opts.backend, "tracepoint"] : undefined);
   const plan = makePlan({
+    loadOnly,
     points: kernel.points,
     features,
     ...(opts.backend ? { backend: opts.backend } : {}),
@@ -66,7 +86,7 @@ export function prepare(opts: Options, kernel: KernelView, script: ScriptHost | 
     let b: Backend;
     switch (plan.functionBackend) {
       case "kprobe":
-        b = new KprobeBackend(features.kprobePmu!, features.kprobeFuncIp);
+        b = new KprobeBackend(features.kprobePmu, features.kprobeFuncIp);
         break;
       case "kprobe-multi":
         b = new KprobeMultiBackend();
@@ -122,18 +142,9 @@ async function trace(
   kobj: KernelObjects,
 ): Promise<number> {
   const prep = prepare(opts, kernel, script, io);
-  const ringSize = opts.ringSize ?? DEFAULT_RING;
-  const ring = kobj.own(new RingReader(ringSize));
+  const ring = kobj.own(new RingReader(ringSizeOf(opts)));
   const lost = kobj.own(new LostCounter());
-  const inputs: ProgramInputs = {
-    markOffset: kernel.markOffset,
-    mark: opts.mark!,
-    mask: opts.mask,
-    ringFd: ring.fd,
-    lostFd: lost.fd,
-    probeRead: prep.probeRead,
-    module: prep.module,
-  };
+  const inputs = programInputsFor(opts, kernel, prep, ring.fd, lost.fd);
 
   // Load every program first: a verifier rejection must stop us before anything is attached.
   const loaded: { backend: Backend; unit: AttachUnit; fd: number }[] = [];
@@ -178,7 +189,7 @@ async function trace(
   const writer = createWriter(opts.output, {
     out: io.out,
     symbolizer,
-    ...(script?.hasDump ? { dumper: script } : {}),
+    ...(script?.hooks.dump ? { dumper: script } : {}),
     maxTraces: opts.maxTraces ?? DEFAULT_MAX_TRACES,
   });
 
@@ -228,6 +239,28 @@ async function trace(
     );
   }
   return status;
+}
+
+/** --ring-size, else ipftrace2's --perf-page-count pages per CPU, else the default; a power of two. */
+function ringSizeOf(opts: Options): number {
+  if (opts.ringSize) return opts.ringSize;
+  if (opts.perfPageCount !== 8) {
+    const want = opts.perfPageCount * 4096 * possibleCpus();
+    return 2 ** Math.ceil(Math.log2(want));
+  }
+  return DEFAULT_RING;
+}
+
+export function programInputsFor(opts: Options, kernel: KernelView, prep: Prepared, ringFd: number, lostFd: number): ProgramInputs {
+  return {
+    markOffset: kernel.markOffset,
+    mark: opts.mark!,
+    mask: opts.mask,
+    ringFd,
+    lostFd,
+    probeRead: prep.probeRead,
+    module: prep.module,
+  };
 }
 
 function finishEarly(io: SessionIo): number {

@@ -6,7 +6,15 @@ import { ipft, kernelObjects, kernelSkipReason, senderArgs } from "../support/ru
 
 const skip = kernelSkipReason();
 const MARK = 0x2a;
-const LOOPBACK_PATH = ["net_dev_queue", "net_dev_start_xmit", "net_dev_xmit", "netif_rx", "netif_receive_skb"];
+// IPFT_TEST_BACKEND picks the backend (the VM tests run this file once per backend). Function backends are
+// checked on functions every loopback UDP packet goes through; the tracepoint backend on tracepoints.
+const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
+const LOOPBACK_PATH =
+  BACKEND === "tracepoint"
+    ? ["net_dev_queue", "net_dev_start_xmit", "net_dev_xmit", "netif_rx", "netif_receive_skb"]
+    : ["__dev_queue_xmit", "__netif_receive_skb", "ip_rcv", "ip_local_deliver", "udp_rcv"];
+/** -b and, for function backends, a regex that keeps only the checked functions (no tracepoints). */
+const SELECT = BACKEND === "tracepoint" ? ["-b", BACKEND] : ["-b", BACKEND, "-r", `^(${LOOPBACK_PATH.join("|")})$`];
 
 interface JsonEvent {
   packet_id: string;
@@ -26,7 +34,7 @@ function parseJson(stdout: string): JsonEvent[] {
 
 test("json: every marked packet and no unmarked one, each on the loopback path in time order", { skip }, () => {
   const before = kernelObjects();
-  const r = ipft(["-m", `0x${MARK.toString(16)}`, "-o", "json", "--", ...senderArgs(MARK, ["--count", "5", "--unmarked", "2"])]);
+  const r = ipft([...SELECT, "-m", `0x${MARK.toString(16)}`, "-o", "json", "--", ...senderArgs(MARK, ["--count", "5", "--unmarked", "2"])]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /Trace ready!/);
   assert.match(r.stderr, /Trace done!/);
@@ -44,11 +52,12 @@ test("json: every marked packet and no unmarked one, each on the loopback path i
     assert.deepEqual(firsts, [...firsts].sort((a, b) => a - b), `path order for ${id}`);
   }
   for (const e of ev) assert.equal(e.module, "vmlinux");
+  assert.equal(ev.filter((e) => e.function === "(unknown)").length, 0, "every function resolves");
   assert.deepEqual(kernelObjects(), before, "nothing left in the kernel");
 });
 
 test("json lines are valid for jq", { skip }, () => {
-  const r = ipft(["-m", String(MARK), "-o", "json", "--", ...senderArgs(MARK, ["--count", "2"])]);
+  const r = ipft([...SELECT, "-m", String(MARK), "-o", "json", "--", ...senderArgs(MARK, ["--count", "2"])]);
   assert.equal(r.status, 0, r.stderr);
   const jq = spawnSync("jq", ["-c", "."], { input: r.stdout, encoding: "utf8" });
   assert.equal(jq.status, 0, jq.stderr);
@@ -57,17 +66,17 @@ test("json lines are valid for jq", { skip }, () => {
 
 test("--mask selects by masked bits", { skip }, () => {
   const sent = 0x1234;
-  const hit = ipft(["-m", "0x34", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
+  const hit = ipft([...SELECT, "-m", "0x34", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
   assert.equal(hit.status, 0, hit.stderr);
-  assert.equal(parseJson(hit.stdout).filter((e) => e.function === "net_dev_queue").length, 3);
-  const miss = ipft(["-m", "0x35", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
+  assert.equal(parseJson(hit.stdout).filter((e) => e.function === LOOPBACK_PATH[0]).length, 3);
+  const miss = ipft([...SELECT, "-m", "0x35", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
   assert.equal(miss.status, 0, miss.stderr);
   assert.equal(miss.stdout, "");
   assert.match(miss.stderr, /no packet with mark 0x35\/0xff was seen/);
 });
 
 test("aggregate and stream show the same events as json", { skip }, () => {
-  const args = (o: string) => ["-m", String(MARK), "-o", o, "--", ...senderArgs(MARK, ["--count", "3"])];
+  const args = (o: string) => [...SELECT, "-m", String(MARK), "-o", o, "--", ...senderArgs(MARK, ["--count", "3"])];
   const j = parseJson(ipft(args("json")).stdout).map((e) => e.function).sort();
   const s = ipft(args("stream"));
   assert.equal(s.status, 0, s.stderr);
@@ -85,9 +94,32 @@ test("aggregate and stream show the same events as json", { skip }, () => {
 });
 
 test("the traced command's exit status is ipft's", { skip }, () => {
-  const r = ipft(["-m", "1", "--", "sh", "-c", "exit 3"]);
+  const r = ipft([...SELECT, "-m", "1", "--", "sh", "-c", "exit 3"]);
   assert.equal(r.status, 3, r.stderr);
-  const nf = ipft(["-m", "1", "--", "/nonexistent/command"]);
+  const nf = ipft([...SELECT, "-m", "1", "--", "/nonexistent/command"]);
   assert.equal(nf.status, 127);
   assert.match(nf.stderr, /cannot run \/nonexistent\/command: command not found/);
+});
+
+test("function_graph: every function entered is also returned from, in order", {
+  skip: skip ?? (BACKEND !== "ftrace" ? "function_graph needs the ftrace backend (IPFT_TEST_BACKEND=ftrace)" : undefined),
+}, () => {
+  const r = ipft(["-b", "ftrace", "-t", "function_graph", "-r", "^(ip_rcv|udp_rcv)$", "-m", String(MARK), "-o", "json", "--",
+    ...senderArgs(MARK, ["--count", "3"])]);
+  assert.equal(r.status, 0, r.stderr);
+  const ev = parseJson(r.stdout);
+  for (const f of ["ip_rcv", "udp_rcv"]) {
+    const enters = ev.filter((e) => e.function === f && !e.is_return);
+    const returns = ev.filter((e) => e.function === f && e.is_return);
+    assert.equal(enters.length, 3, `${f} entered`);
+    assert.equal(returns.length, 3, `${f} returned`);
+  }
+  // ip_rcv calls (eventually) udp_rcv: enter ip_rcv < enter udp_rcv < return udp_rcv < return ip_rcv.
+  const ts = (f: string, ret: boolean) => ev.find((e) => e.function === f && e.is_return === ret)!.timestamp;
+  assert.ok(ts("ip_rcv", false) < ts("udp_rcv", false));
+  assert.ok(ts("udp_rcv", true) <= ts("ip_rcv", true));
+  const agg = ipft(["-b", "ftrace", "-t", "function_graph", "-r", "^(ip_rcv|udp_rcv)$", "-m", String(MARK), "--",
+    ...senderArgs(MARK, ["--count", "1"])]);
+  assert.equal(agg.status, 0, agg.stderr);
+  assert.match(agg.stdout, /ip_rcv[\s\S]*\s+udp_rcv[\s\S]*udp_rcv[\s\S]*ip_rcv/);
 });

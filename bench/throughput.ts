@@ -1,0 +1,118 @@
+// Event throughput: marked UDP packets sent as fast as one core can over loopback, traced on two tracepoints
+// (net_dev_queue and netif_receive_skb) by ipft and, in the same run, by bpftrace with the same mark filter.
+// Reports traces/s drained, user-space CPU per trace, and lost traces. Needs root.
+//   node dist/bench/throughput.js [--seconds 5] [--rate 100000]
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const MARK = 0x2a;
+const args = process.argv.slice(2);
+const opt = (k: string, d: number) => {
+  const i = args.indexOf(k);
+  return i >= 0 ? Number(args[i + 1]) : d;
+};
+const SECONDS = opt("--seconds", 5);
+const RATE = opt("--rate", 0);
+const TICK = 100; // clock ticks per second (USER_HZ)
+
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "latin1");
+  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICK; // utime + stime
+}
+
+interface Result {
+  tool: string;
+  traces: number;
+  lost: number;
+  cpu: number;
+  seconds: number;
+  sent: number;
+}
+
+function flood(): { sent: number } {
+  const r = spawnSync(process.execPath, [`${ROOT}dist/src/tools/send-marked.js`, "--mark", String(MARK), "--duration", String(SECONDS), ...(RATE ? ["--rate", String(RATE)] : [])], { encoding: "utf8" });
+  return { sent: Number(/sent (\d+)/.exec(r.stderr)?.[1] ?? 0) };
+}
+
+async function measure(tool: string, cmd: string[], ready: (out: string, err: string) => boolean, count: (out: string, err: string) => { traces: number; lost: number }): Promise<Result> {
+  const p = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let lines = 0;
+  p.stdout.setEncoding("latin1");
+  p.stdout.on("data", (d: string) => {
+    for (let i = d.indexOf("\n"); i >= 0; i = d.indexOf("\n", i + 1)) lines++;
+    if (out.length < 1 << 16) out += d;
+  });
+  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const t0 = Date.now();
+  while (!ready(out, err)) {
+    if (Date.now() - t0 > 60_000 || p.exitCode !== null) throw new Error(`${tool} did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const cpu0 = cpuSeconds(p.pid!);
+  const w0 = Date.now();
+  const { sent } = flood();
+  await new Promise((r) => setTimeout(r, 500));
+  const cpu1 = cpuSeconds(p.pid!);
+  const seconds = (Date.now() - w0) / 1000;
+  p.kill("SIGINT");
+  await new Promise((r) => p.on("close", r));
+  const c = count(`${lines}`, err);
+  return { tool, ...c, cpu: cpu1 - cpu0, seconds, sent };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log("throughput: SKIP (needs root)");
+    return;
+  }
+  const results: Result[] = [];
+  const readyFile = "/tmp/ipft-bench-ready";
+  rmSync(readyFile, { force: true });
+  results.push(
+    await measure(
+      "ipft",
+      [process.execPath, `${ROOT}bin/ipft.js`, "-b", "tracepoint", "-r", "^(net_dev_queue|netif_receive_skb)$", "-m", String(MARK), "-o", "stream", "--ready-file", readyFile],
+      () => existsSync(readyFile),
+      (lines, err) => ({ traces: Number(lines), lost: Number(/Lost (\d+) traces/.exec(err)?.[1] ?? 0) }),
+    ),
+  );
+  const bt = spawnSync("bpftrace", ["--version"], { encoding: "utf8" });
+  if (bt.status === 0) {
+    // The same work: both tracepoints, the same mark test on skb->mark, one line of text per event.
+    const prog = ["net_dev_queue", "netif_receive_skb"]
+      .map((tp) => `tracepoint:net:${tp} /((struct sk_buff *)args->skbaddr)->mark == ${MARK}/ { printf("%p %llu %03d ${tp}\\n", args->skbaddr, nsecs, cpu); }`)
+      .join(" ");
+    results.push(
+      await measure(
+        "bpftrace",
+        ["bpftrace", "-B", "full", "-e", `BEGIN { printf("ready\\n"); } ${prog}`],
+        (out) => out.includes("ready"),
+        (lines, err) => ({ traces: Number(lines) - 1, lost: Number(/Lost (\d+) events/.exec(err)?.[1] ?? 0) }),
+      ),
+    );
+  } else {
+    console.log("bpftrace: not installed (apt-get install bpftrace); no peer measured");
+  }
+  console.log(`\nthroughput, ${SECONDS} s of marked UDP over loopback${RATE ? ` at ${RATE}/s` : " as fast as one core sends"}, 2 tracepoints\n`);
+  console.log("tool       traces     traces/s   lost      user+sys CPU   CPU us/trace   sent packets");
+  for (const r of results) {
+    console.log(
+      `${r.tool.padEnd(10)} ${String(r.traces).padEnd(10)} ${String(Math.round(r.traces / r.seconds)).padEnd(10)} ${String(r.lost).padEnd(9)} ${r.cpu.toFixed(2).padEnd(14)} ${((r.cpu / Math.max(1, r.traces)) * 1e6).toFixed(2).padEnd(14)} ${r.sent}`,
+    );
+  }
+  if (results.length === 2) {
+    const [a, b] = results as [Result, Result];
+    const per = (r: Result) => r.cpu / Math.max(1, r.traces);
+    console.log(`\nratio ipft/bpftrace: CPU per trace ${(per(a) / per(b)).toFixed(2)}x, traces/s ${(a.traces / a.seconds / (b.traces / b.seconds)).toFixed(2)}x`);
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`throughput: ${e.message}`);
+  process.exit(1);
+});

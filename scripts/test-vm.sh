@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Proves the backends this machine's kernel lacks: boots a Debian kernel that has kprobes, fprobe and fentry
+# under qemu and runs the kernel test suite once per backend inside it. Exit 77 = could not run (SKIP line).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/vm/setup.sh || exit $?
+exec bash scripts/vm/run.sh sh scripts/vm/guest-tests.sh

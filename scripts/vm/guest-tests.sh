@@ -1,0 +1,17 @@
+#!/bin/sh
+# Runs inside the test VM (see scripts/vm/run.sh): the kernel test suite once per backend, then a summary.
+cd "$(dirname "$0")/../.."
+ip link set lo up 2>/dev/null || busybox ip link set lo up
+echo "== ipft --features (kernel $(uname -r))"
+node bin/ipft.js --features
+fail=0
+summary=""
+for b in kprobe kprobe-multi ftrace tracepoint; do
+  echo "== backend $b"
+  start=$(date +%s)
+  if IPFT_TEST_BACKEND=$b node --test --test-concurrency=1 dist/test/kernel/ 2>&1; then r=pass; else r=FAIL; fail=1; fi
+  summary="$summary
+backend $b: $r ($(( $(date +%s) - start )) s)"
+done
+echo "== summary$summary"
+exit $fail

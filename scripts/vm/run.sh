@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs one command inside the test VM and exits with its status. The command runs in this repository,
+# as root, with the host's root filesystem (so the host's node and build) and the VM's own kernel.
+# Usage: scripts/vm/run.sh COMMAND [ARGS...]     (IPFT_VM_TIMEOUT seconds, default 1200)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$(pwd)
+cache="$repo/.cache/vm"
+bash scripts/vm/setup.sh >/dev/null || exit $?
+
+cmdfile="$cache/cmd.sh"
+printf '%q ' "$@" >"$cmdfile.tmp"
+{ echo "cd $(printf %q "$repo")"; cat "$cmdfile.tmp"; echo; } >"$cmdfile"
+rm -f "$cmdfile.tmp"
+
+sock="$cache/virtiofs.sock"
+rm -f "$sock"
+/usr/lib/qemu/virtiofsd --socket-path="$sock" -o source=/ -o cache=always -o sandbox=chroot >"$cache/virtiofsd.log" 2>&1 &
+vfs=$!
+trap 'kill $vfs 2>/dev/null || true; rm -f "$sock"' EXIT
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+[ -S "$sock" ] || { echo "SKIP: virtiofsd did not start: $(tail -1 "$cache/virtiofsd.log")"; exit 77; }
+
+log="$cache/console.log"
+set +e
+timeout "${IPFT_VM_TIMEOUT:-1200}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
+  -object memory-backend-memfd,id=mem,size=2048M,share=on -numa node,memdev=mem \
+  -chardev socket,id=vfs,path="$sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
+  -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" \
+  -append "console=ttyS0 panic=-1 quiet loglevel=3 ipft_cmd=$cmdfile" \
+  -nographic -no-reboot -nic none 2>&1 | tee "$log" | grep -v -e '^VM-EXIT-STATUS:' -e '^\s*$' | tr -d '\r'
+q=${PIPESTATUS[0]}
+set -e
+status=$(sed -n 's/^VM-EXIT-STATUS: \([0-9]*\).*/\1/p' "$log" | tail -1)
+if [ -z "$status" ]; then
+  echo "VM: no exit status (qemu exit $q; timeout or crash); console log: $log"
+  exit 1
+fi
+exit "$status"

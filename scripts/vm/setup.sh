@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Prepares the VM used to prove the backends this machine's kernel lacks: qemu, virtiofsd, busybox, a Debian
+# cloud kernel that has kprobes, fprobe (kprobe-multi) and BPF trampolines (fentry), and an initramfs.
+# Idempotent; everything is cached under .cache/vm/. Exits 77 with "SKIP: reason" when it cannot be done.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cache=.cache/vm
+mkdir -p "$cache"
+
+skip() { echo "SKIP: $*"; exit 77; }
+
+need=()
+for p in qemu-system-x86 busybox-static cpio; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || skip "needs root to install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null 2>&1 || true
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 || skip "cannot install ${need[*]}"
+fi
+[ -x /usr/lib/qemu/virtiofsd ] || skip "virtiofsd not found at /usr/lib/qemu/virtiofsd"
+
+# The kernel: newest 6.x cloud image Debian offers (the meta package names it).
+if [ ! -f "$cache/vmlinuz" ]; then
+  apt-get update -qq >/dev/null 2>&1 || true
+  pkg=$(apt-cache depends linux-image-6.12-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+  [ -n "$pkg" ] || skip "no linux-image-6.12-cloud-amd64 package in the apt sources"
+  rm -rf "$cache/deb" && mkdir -p "$cache/deb"
+  (cd "$cache/deb" && apt-get download "$pkg" >/dev/null 2>&1) || skip "cannot download $pkg"
+  dpkg -x "$cache"/deb/*.deb "$cache/kernel"
+  cp "$cache"/kernel/boot/vmlinuz-* "$cache/vmlinuz"
+  echo "$pkg" >"$cache/kernel-package"
+  rm -rf "$cache/deb" "$cache/kernel"
+fi
+
+# The initramfs: busybox, and an /init that mounts the host's root (virtiofs) and runs one command in it.
+if [ ! -f "$cache/initramfs.gz" ] || [ scripts/vm/init -nt "$cache/initramfs.gz" ]; then
+  root="$cache/initramfs"
+  rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,mnt,tmp}
+  cp /bin/busybox "$root/bin/busybox"
+  for a in sh mount umount mkdir chroot cat echo poweroff sleep ls; do ln -sf busybox "$root/bin/$a"; done
+  cp scripts/vm/init "$root/init"
+  chmod +x "$root/init"
+  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$cache/initramfs.gz"
+  rm -rf "$root"
+fi
+echo "vm ready: $(cat "$cache/kernel-package")"

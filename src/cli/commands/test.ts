@@ -1,0 +1,41 @@
+// ipft --test: build every program a trace would load and hand it to the kernel verifier; attach nothing.
+// Exit 0 only if all of them load; on a rejection, the verifier's log says why.
+import { KernelObjects } from "../../trace/kernel-objects.js";
+import { loadKernelView } from "../../trace/kernel-view.js";
+import { withScript } from "../../trace/script-host.js";
+import { LostCounter } from "../../events/lost-counter.js";
+import { RingReader } from "../../events/ring-reader.js";
+import { loadUnit } from "../../trace/programs.js";
+import { prepare, programInputsFor, quietIo } from "../../trace/session.js";
+import type { Options } from "../options.js";
+
+export function runTest(opts: Options): number {
+  const kernel = loadKernelView({ needKallsyms: false, needTracefs: true });
+  return withScript(opts.script, kernel, (script) => {
+    const prep = prepare(opts, kernel, script, quietIo(opts.verbose), true);
+    const kobj = new KernelObjects();
+    try {
+      const ring = kobj.own(new RingReader(4096));
+      const lost = kobj.own(new LostCounter());
+      const inputs = programInputsFor(opts, kernel, prep, ring.fd, lost.fd);
+      const per: string[] = [];
+      let programs = 0;
+      let insns = 0;
+      for (const { backend, units } of prep.backends) {
+        for (const unit of units) {
+          const l = loadUnit(unit, inputs, kernel.helperName);
+          kobj.add(l.fd);
+          programs++;
+          insns += l.insnCount;
+        }
+        per.push(`${backend.name}: ${units.length}`);
+      }
+      process.stdout.write(
+        `ok: ${programs} programs passed the verifier (${per.join(", ")}; ${insns} instructions${prep.module.length ? `, module of ${prep.module.length} instructions` : ""})\n`,
+      );
+      return 0;
+    } finally {
+      kobj.closeAll();
+    }
+  });
+}

@@ -1,0 +1,46 @@
+// What ipft knows about the running kernel before it loads anything: BTF, the attach points that carry an
+// skb (vmlinux and modules), skb->mark's offset, helper ids and names, symbols and the traceable list.
+import { type AttachPoint, type Btf, discoverAttachPoints, loadKernelBtf } from "../btf/index.js";
+import { availableFilterFunctions, Kallsyms } from "../symbols/index.js";
+
+export interface KernelView {
+  btf: Btf;
+  points: AttachPoint[];
+  markOffset: number;
+  /** Helper name (without bpf_) -> id, from the kernel's enum bpf_func_id. */
+  helpers: Map<string, number>;
+  helperName: (id: number) => string | undefined;
+  kallsyms?: Kallsyms;
+  /** tracefs available_filter_functions, or null when it cannot be read (then traceableReason says why). */
+  traceable: Set<string> | null;
+  traceableReason?: string;
+}
+
+export function loadKernelView(o: { needKallsyms: boolean; needTracefs: boolean }): KernelView {
+  const kb = loadKernelBtf();
+  const btf = kb.vmlinux;
+  const points = discoverAttachPoints(btf, "vmlinux");
+  for (const mod of kb.modules()) points.push(...discoverAttachPoints(kb.module(mod), mod));
+  const helpers = new Map<string, number>();
+  const names = new Map<number, string>();
+  for (const [k, v] of btf.enumValues("bpf_func_id")) {
+    const name = k.replace(/^BPF_FUNC_/, "");
+    helpers.set(name, Number(v));
+    names.set(Number(v), `bpf_${name}`);
+  }
+  const view: KernelView = {
+    btf,
+    points,
+    markOffset: btf.offsetof("sk_buff", "mark"),
+    helpers,
+    helperName: (id) => names.get(id),
+    traceable: null,
+  };
+  if (o.needKallsyms) view.kallsyms = Kallsyms.load();
+  if (o.needTracefs) {
+    const a = availableFilterFunctions();
+    view.traceable = a.names;
+    if (a.names === null) view.traceableReason = `${a.reason}: every BTF function counts as traceable`;
+  }
+  return view;
+}
