@@ -99,7 +99,7 @@ export function prepare(
   }
   if (plan.tracepoints.length > 0) {
     const b = new TracepointBackend((p) => ids.idOf(p));
-    backends.push({ backend: b, units: b.units(plan.tracepoints, false) });
+    backends.push({ backend: b, units: b.units(plan.tracepoints) });
   }
   let module: Insn[] = [];
   if (script) {
@@ -191,6 +191,9 @@ async function trace(
     symbolizer,
     ...(script?.hooks.dump ? { dumper: script } : {}),
     maxTraces: opts.maxTraces ?? DEFAULT_MAX_TRACES,
+    graph: opts.tracer === "function_graph",
+    err: process.stderr,
+    progress: process.stderr.isTTY === true,
   });
 
   process.stderr.write("Trace ready!\n");
@@ -228,6 +231,7 @@ async function trace(
   const lostCount = lost.read();
   process.stderr.write("Trace done!\n");
   writer.finish();
+  writer.report(process.stderr);
   if (lostCount > 0) {
     io.err(`Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`);
   }

@@ -1,0 +1,32 @@
+// What the writers need from the rest of ipft: names for function addresses, the script's dump(), a sink.
+export interface Symbol {
+  name: string;
+  module: string;
+}
+
+export interface Symbolizer {
+  resolve(addr: bigint): Symbol | undefined;
+}
+
+export type DumpResult = string | Record<string, string | number | boolean> | undefined;
+
+export interface Dumper {
+  dump(data: Uint8Array): DumpResult;
+}
+
+export interface Sink {
+  write(s: string): unknown;
+}
+
+export interface Writer {
+  /** One record at `off` in `dv`. */
+  write(dv: DataView, off: number): void;
+  /** Flushes (aggregate: prints everything). */
+  finish(): void;
+  /** Traces written (stream, json) or stored (aggregate). */
+  readonly count: number;
+  /** Traces not stored because of --max-traces. */
+  readonly dropped: number;
+}
+
+export const UNKNOWN: Symbol = { name: "(unknown)", module: "(unknown)" };

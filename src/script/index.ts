@@ -1,0 +1,1 @@
+export { type BtfQueries, type DumpValue, Script, ScriptError, type ScriptEnv } from "./script.js";

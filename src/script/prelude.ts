@@ -1,0 +1,137 @@
+// Lua code run in every script's state before the script: the BPF macro assembler (ipftrace2's names,
+// argument orders and encodings), the ipft table, and the wrappers ipft calls hooks through.
+// Instructions are packed as code u8, (src << 4 | dst) u8, off i16, imm i32, little endian.
+export const PRELUDE = String.raw`
+local pack = string.pack
+BPF = {}
+for r = 0, 10 do BPF["R" .. r] = r end
+
+BPF.LD, BPF.LDX, BPF.ST, BPF.STX, BPF.ALU, BPF.JMP = 0x00, 0x01, 0x02, 0x03, 0x04, 0x05
+BPF.RET, BPF.MISC, BPF.JMP32, BPF.ALU64 = 0x06, 0x07, 0x06, 0x07
+BPF.W, BPF.H, BPF.B, BPF.DW, BPF.XADD = 0x00, 0x08, 0x10, 0x18, 0xc0
+BPF.IMM, BPF.ABS, BPF.IND, BPF.MEM, BPF.LEN, BPF.MSH = 0x00, 0x20, 0x40, 0x60, 0x80, 0xa0
+BPF.ADD, BPF.SUB, BPF.MUL, BPF.DIV, BPF.OR, BPF.AND, BPF.LSH = 0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60
+BPF.RSH, BPF.NEG, BPF.MOD, BPF.XOR, BPF.MOV, BPF.ARSH = 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0
+BPF.JA, BPF.JEQ, BPF.JGT, BPF.JGE, BPF.JSET, BPF.JNE = 0x00, 0x10, 0x20, 0x30, 0x40, 0x50
+BPF.JSGT, BPF.JSGE, BPF.CALL, BPF.EXIT, BPF.JLT, BPF.JLE, BPF.JSLT, BPF.JSLE = 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0
+BPF.END, BPF.TO_LE, BPF.TO_BE = 0xd0, 0x00, 0x08
+BPF.FROM_LE, BPF.FROM_BE = BPF.TO_LE, BPF.TO_BE
+BPF.K, BPF.X = 0x00, 0x08
+
+function BPF.CLASS(code) return code & 0x07 end
+function BPF.SIZE(code) return code & 0x18 end
+function BPF.MODE(code) return code & 0xe0 end
+function BPF.OP(code) return code & 0xf0 end
+function BPF.SRC(code) return code & 0x08 end
+
+local function int(macro, what, v)
+  if math.type(v) ~= "integer" then
+    error(string.format("BPF.%s: %s must be an integer, got %s", macro, what, v == nil and "nil" or tostring(v)), 3)
+  end
+  return v
+end
+
+local function reg(macro, what, v)
+  int(macro, what, v)
+  if v < 0 or v > 10 then error(string.format("BPF.%s: %s register %d is not R0..R10", macro, what, v), 3) end
+  return v
+end
+
+-- One instruction. imm may be given as signed or unsigned 32 bits (masks like 0xffffffff are common).
+local function insn(macro, code, dst, src, off, imm)
+  int(macro, "opcode", code)
+  if code < 0 or code > 0xff then error(string.format("BPF.%s: opcode %d does not fit in 8 bits", macro, code), 3) end
+  reg(macro, "dst", dst)
+  reg(macro, "src", src)
+  int(macro, "offset", off)
+  if off < -0x8000 or off > 0x7fff then error(string.format("BPF.%s: offset %d does not fit in 16 bits", macro, off), 3) end
+  int(macro, "immediate", imm)
+  if imm < -0x80000000 or imm > 0xffffffff then error(string.format("BPF.%s: immediate %d does not fit in 32 bits", macro, imm), 3) end
+  if imm > 0x7fffffff then imm = imm - 0x100000000 end
+  return pack("<BBi2i4", code, (src << 4) | dst, off, imm)
+end
+
+function BPF.ALU64_REG(op, dst, src) return insn("ALU64_REG", BPF.ALU64 | BPF.OP(op) | BPF.X, dst, src, 0, 0) end
+function BPF.ALU32_REG(op, dst, src) return insn("ALU32_REG", BPF.ALU | BPF.OP(op) | BPF.X, dst, src, 0, 0) end
+function BPF.ALU64_IMM(op, dst, imm) return insn("ALU64_IMM", BPF.ALU64 | BPF.OP(op) | BPF.K, dst, 0, 0, imm) end
+function BPF.ALU32_IMM(op, dst, imm) return insn("ALU32_IMM", BPF.ALU | BPF.OP(op) | BPF.K, dst, 0, 0, imm) end
+function BPF.ENDIAN(t, dst, len) return insn("ENDIAN", BPF.ALU | BPF.END | BPF.SRC(t), dst, 0, 0, len) end
+function BPF.MOV64_REG(dst, src) return insn("MOV64_REG", BPF.ALU64 | BPF.MOV | BPF.X, dst, src, 0, 0) end
+function BPF.MOV32_REG(dst, src) return insn("MOV32_REG", BPF.ALU | BPF.MOV | BPF.X, dst, src, 0, 0) end
+function BPF.MOV64_IMM(dst, imm) return insn("MOV64_IMM", BPF.ALU64 | BPF.MOV | BPF.K, dst, 0, 0, imm) end
+function BPF.MOV_IMM(dst, imm) return insn("MOV_IMM", BPF.ALU | BPF.MOV | BPF.K, dst, 0, 0, imm) end
+function BPF.LD_IMM64(dst, imm)
+  int("LD_IMM64", "immediate", imm)
+  local lo, hi = imm & 0xffffffff, (imm >> 32) & 0xffffffff
+  return insn("LD_IMM64", BPF.LD | BPF.DW | BPF.IMM, dst, 0, 0, lo) .. insn("LD_IMM64", 0, 0, 0, 0, hi)
+end
+function BPF.LDX_MEM(size, dst, src, off) return insn("LDX_MEM", BPF.LDX | BPF.SIZE(size) | BPF.MEM, dst, src, off, 0) end
+function BPF.STX_MEM(size, dst, src, off) return insn("STX_MEM", BPF.STX | BPF.SIZE(size) | BPF.MEM, dst, src, off, 0) end
+function BPF.STX_XADD(size, dst, src, off) return insn("STX_XADD", BPF.STX | BPF.SIZE(size) | BPF.XADD, dst, src, off, 0) end
+function BPF.ST_MEM(size, dst, off, imm) return insn("ST_MEM", BPF.ST | BPF.SIZE(size) | BPF.MEM, dst, 0, off, imm) end
+function BPF.JMP_REG(op, dst, src, off) return insn("JMP_REG", BPF.JMP | BPF.OP(op) | BPF.X, dst, src, off, 0) end
+function BPF.JMP_IMM(op, dst, imm, off) return insn("JMP_IMM", BPF.JMP | BPF.OP(op) | BPF.K, dst, 0, off, imm) end
+function BPF.JMP32_REG(op, dst, src, off) return insn("JMP32_REG", BPF.JMP32 | BPF.OP(op) | BPF.X, dst, src, off, 0) end
+function BPF.JMP32_IMM(op, dst, imm, off) return insn("JMP32_IMM", BPF.JMP32 | BPF.OP(op) | BPF.K, dst, 0, off, imm) end
+function BPF.JMP_A(off) return insn("JMP_A", BPF.JMP | BPF.JA, 0, 0, off, 0) end
+function BPF.CALL_INSN(id) return insn("CALL_INSN", BPF.JMP | BPF.CALL, 0, 0, 0, id) end
+function BPF.EXIT_INSN() return insn("EXIT_INSN", BPF.JMP | BPF.EXIT, 0, 0, 0, 0) end
+function BPF.RAW_INSN(code, dst, src, off, imm) return insn("RAW_INSN", code, dst, src, off, imm) end
+function BPF.emit(list)
+  for i = 1, #list do
+    if type(list[i]) ~= "string" then error(string.format("BPF.emit: element %d is a %s, not an instruction string", i, type(list[i])), 2) end
+  end
+  return table.concat(list)
+end
+
+BPF.FUNC = {}
+do
+  local native = __ipft_native
+  local ok, list = native("helpers")
+  for name, id in string.gmatch(list, "([%w_]+)=(%d+)") do BPF.FUNC[name] = math.tointeger(id) end
+  BPF.FUNC.ktime_getns = BPF.FUNC.ktime_getns or BPF.FUNC.ktime_get_ns
+  ipft = {}
+  local function query(what, ...)
+    local ok, v = native(what, ...)
+    if not ok then error(v, 3) end
+    return v
+  end
+  function ipft.offsetof(t, m) return query("offsetof", t, m) end
+  function ipft.sizeof(t) return query("sizeof", t) end
+  function ipft.typeof(t, m) return query("typeof", t, m) end
+end
+__ipft_native = nil
+
+-- Hooks are called through these: errors come back as values with a traceback, never as raised errors.
+local function traceback(m) return debug.traceback(tostring(m), 2) end
+function __ipft_hook(name)
+  local ok, r = xpcall(_G[name], traceback)
+  if not ok then return false, r end
+  if name == "emit" then
+    if type(r) ~= "string" then return false, "emit() must return a string of eBPF bytecode, got " .. type(r) end
+    return true, r
+  end
+  return true, ""
+end
+-- dump: a string result as is ("s" .. text); a table as "t" and sorted key/value records.
+function __ipft_dump(data)
+  local ok, r = xpcall(dump, traceback, data)
+  if not ok then return false, r end
+  local t = type(r)
+  if t == "string" then return true, "s" .. r end
+  if t == "nil" then return true, "s" end
+  if t ~= "table" then return false, "dump() must return a string or a table, got " .. t end
+  local keys = {}
+  for k in pairs(r) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  local out = { "t" }
+  for _, k in ipairs(keys) do
+    local v = r[k]
+    if v == nil then v = r[math.tointeger(tonumber(k)) or k] end
+    local vt = math.type(v) or type(v)
+    local tag = vt == "integer" and "i" or vt == "float" and "f" or vt == "boolean" and "b" or "s"
+    out[#out + 1] = pack("<s4Bs4", k, tag:byte(), tostring(v))
+  end
+  return true, table.concat(out)
+end
+`;

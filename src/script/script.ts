@@ -1,0 +1,146 @@
+// A user's Lua 5.3 script with ipftrace2's hooks: init() before tracing, emit() returning the eBPF module,
+// dump(data) turning each trace's 64 bytes into text (or a table of key/values), fini() at the end.
+import { readFileSync } from "node:fs";
+import { LuaState } from "../sys/lua.js";
+import { PRELUDE } from "./prelude.js";
+
+export interface BtfQueries {
+  offsetof(t: string, m: string): number;
+  sizeof(t: string): number;
+  typeof(t: string, m: string): string;
+}
+
+export interface ScriptEnv {
+  btf: BtfQueries;
+  /** Helper name without the bpf_ prefix -> id. */
+  helpers: Map<string, number>;
+}
+
+export class ScriptError extends Error {
+  readonly traceback: string | undefined;
+  constructor(message: string, traceback?: string) {
+    super(message);
+    this.name = "ScriptError";
+    this.traceback = traceback;
+  }
+}
+
+export type DumpValue = string | Record<string, string | number | boolean>;
+
+type Hook = "init" | "emit" | "dump" | "fini";
+
+/** Splits Lua's "msg\nstack traceback:..." into the message line and the traceback. */
+function splitTrace(s: string): [string, string | undefined] {
+  const i = s.indexOf("\nstack traceback:");
+  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+}
+
+export class Script {
+  readonly hooks: Record<Hook, boolean>;
+  private readonly lua: LuaState;
+  private readonly hookRef: number;
+  private readonly dumpRef: number;
+  private readonly dumpArg: Uint8Array[] = [new Uint8Array(0)];
+
+  static load(path: string, env: ScriptEnv): Script {
+    let code: Buffer;
+    try {
+      code = readFileSync(path);
+    } catch (e) {
+      const c = (e as NodeJS.ErrnoException).code;
+      throw new ScriptError(
+        c === "ENOENT" ? `script ${path} does not exist` : c === "EISDIR" ? `script ${path} is a directory` : `cannot read script ${path}: ${c}`,
+      );
+    }
+    return new Script(code, path, env);
+  }
+
+  private constructor(code: Uint8Array, path: string, env: ScriptEnv) {
+    this.lua = new LuaState();
+    try {
+      const helperList = [...env.helpers].map(([n, id]) => `${n}=${id}`).join(" ");
+      this.lua.register("__ipft_native", (args) => {
+        const [what, a, b] = args;
+        if (what === "helpers") return [true, helperList];
+        const need = (v: string | null | undefined, name: string) => {
+          if (typeof v !== "string") throw new Error(`ipft.${what}: ${name} must be a string`);
+          return v;
+        };
+        if (what === "offsetof") return [true, env.btf.offsetof(need(a, "type name"), need(b, "member name"))];
+        if (what === "sizeof") return [true, env.btf.sizeof(need(a, "type name"))];
+        if (what === "typeof") return [true, env.btf.typeof(need(a, "type name"), need(b, "member name"))];
+        return [false, `unknown query ${what}`];
+      });
+      const pre = this.lua.run(Buffer.from(PRELUDE), "=ipft prelude");
+      if (pre) throw new ScriptError(`internal error in the Lua prelude: ${pre}`);
+      // "@path" makes Lua name the file in messages: "path:12: ...".
+      const err = this.lua.run(code, `@${path}`);
+      if (err) {
+        const [msg, tb] = splitTrace(err);
+        throw new ScriptError(`script ${msg}`, tb);
+      }
+      this.hooks = {
+        init: this.lua.globalType("init") === 6,
+        emit: this.lua.globalType("emit") === 6,
+        dump: this.lua.globalType("dump") === 6,
+        fini: this.lua.globalType("fini") === 6,
+      };
+      this.hookRef = this.lua.refGlobal("__ipft_hook")!;
+      this.dumpRef = this.lua.refGlobal("__ipft_dump")!;
+    } catch (e) {
+      this.lua.close();
+      throw e;
+    }
+  }
+
+  private callHook(name: Hook): Uint8Array {
+    const [ok, v] = this.lua.call(this.hookRef, [Buffer.from(name)], 2);
+    if (ok !== true) {
+      const [msg, tb] = splitTrace(Buffer.from(v as Uint8Array).toString("utf8"));
+      throw new ScriptError(`${name}() failed: ${msg}`, tb);
+    }
+    return v as Uint8Array;
+  }
+
+  init(): void {
+    if (this.hooks.init) this.callHook("init");
+  }
+
+  /** The module's bytecode; empty when the script has no emit(). */
+  emit(): Uint8Array {
+    return this.hooks.emit ? this.callHook("emit") : new Uint8Array(0);
+  }
+
+  fini(): void {
+    if (this.hooks.fini) this.callHook("fini");
+  }
+
+  dump(data: Uint8Array): DumpValue {
+    this.dumpArg[0] = data;
+    const [ok, v] = this.lua.call(this.dumpRef, this.dumpArg, 2);
+    const bytes = v as Uint8Array;
+    if (ok !== true) {
+      const [msg, tb] = splitTrace(Buffer.from(bytes).toString("utf8"));
+      throw new ScriptError(`dump() failed: ${msg}`, tb);
+    }
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buf[0] === 0x73 /* s */) return buf.toString("utf8", 1);
+    const out: Record<string, string | number | boolean> = {};
+    let p = 1;
+    while (p < buf.length) {
+      const kl = buf.readUInt32LE(p);
+      const k = buf.toString("utf8", p + 4, p + 4 + kl);
+      p += 4 + kl;
+      const tag = buf[p++];
+      const vl = buf.readUInt32LE(p);
+      const s = buf.toString("utf8", p + 4, p + 4 + vl);
+      p += 4 + vl;
+      out[k] = tag === 0x69 || tag === 0x66 ? Number(s) : tag === 0x62 ? s === "true" : s;
+    }
+    return out;
+  }
+
+  close(): void {
+    this.lua.close();
+  }
+}
