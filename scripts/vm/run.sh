@@ -28,7 +28,8 @@ timeout "${IPFT_VM_TIMEOUT:-1200}" qemu-system-x86_64 -accel tcg -cpu max -smp 2
   -chardev socket,id=vfs,path="$sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
   -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" \
   -append "console=ttyS0 panic=-1 quiet loglevel=3 ipft_cmd=$cmdfile" \
-  -nographic -no-reboot -nic none 2>&1 | tee "$log" | grep -v -e '^VM-EXIT-STATUS:' -e '^\s*$' | tr -d '\r'
+  -nographic -no-reboot -nic none 2>&1 | tee "$log" |
+  sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\r//g' | grep --line-buffered -v -e '^VM-EXIT-STATUS:' -e '^\s*$'
 q=${PIPESTATUS[0]}
 set -e
 status=$(sed -n 's/^VM-EXIT-STATUS: \([0-9]*\).*/\1/p' "$log" | tail -1)

@@ -43,6 +43,8 @@ type Val =
 
 interface State {
   regs: Val[];
+  /** The last instruction that wrote each register on some path (-1: none), to point at a clobber. */
+  wrote: number[];
   /** 8-byte stack slots (by R10 offset) holding a caller's register. */
   saved: Map<number, number>;
 }
@@ -76,13 +78,13 @@ function join(a: State, b: State): State {
   });
   const saved = new Map<number, number>();
   for (const [off, reg] of a.saved) if (b.saved.get(off) === reg) saved.set(off, reg);
-  return { regs, saved };
+  return { regs, wrote: a.wrote.map((w, r) => Math.max(w, b.wrote[r]!)), saved };
 }
 
 function sameState(a: State, b: State): boolean {
   if (a.saved.size !== b.saved.size) return false;
   for (const [k, v] of a.saved) if (b.saved.get(k) !== v) return false;
-  return a.regs.every((v, r) => sameVal(v, b.regs[r]!));
+  return a.regs.every((v, r) => sameVal(v, b.regs[r]!) && a.wrote[r] === b.wrote[r]);
 }
 
 const SIZE_BYTES: Record<number, number> = { [op.B]: 1, [op.H]: 2, [op.W]: 4, [op.DW]: 8 };
@@ -167,7 +169,7 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
       else if (isSecondHalf(t)) add(k, "jump", `jump to ${t} lands inside a 64-bit immediate load`);
     }
   }
-  if (out.length > 0) return out;
+  if (out.length > 0 || n === 0) return out;
 
   // Data flow: pointers into the stack and the data area, and where R6-R9's values are.
   const entry: State = {
@@ -177,6 +179,7 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
       if (r >= 6 && r <= 9) return { k: "orig", reg: r };
       return UNKNOWN_AT_ENTRY;
     }),
+    wrote: new Array(11).fill(-1),
     saved: new Map(),
   };
   const states: (State | undefined)[] = new Array(n + 1);
@@ -206,7 +209,8 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
   while (work.length > 0) {
     const k = work.pop()!;
     const i = insns[k]!;
-    const s: State = { regs: [...states[k]!.regs], saved: new Map(states[k]!.saved) };
+    const s: State = { regs: [...states[k]!.regs], wrote: [...states[k]!.wrote], saved: new Map(states[k]!.saved) };
+    const before = [...s.regs];
     const cls = op.classOf(i.code);
     const o = op.opOf(i.code);
     const size = SIZE_BYTES[op.sizeOf(i.code)] ?? 8;
@@ -258,6 +262,7 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
         next = [k + 1, k + 1 + i.off];
       }
     }
+    for (let r = 0; r <= 10; r++) if (s.regs[r] !== before[r]) s.wrote[r] = k;
     for (const t of next) flow(t, s);
   }
   const end = states[n];
@@ -265,7 +270,7 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
     for (let r = 6; r <= 9; r++) {
       const v = end.regs[r]!;
       if (v.k === "orig" && v.reg === r) continue;
-      const at = v.k === "unknown" && v.at >= 0 ? v.at : n - 1;
+      const at = end.wrote[r]! >= 0 ? end.wrote[r]! : n - 1;
       add(at, "callee-saved", `r${r} does not hold the caller's value when the module ends (save it on the module's stack and restore it)`);
     }
   }

@@ -3,6 +3,19 @@
 // Instructions are packed as code u8, (src << 4 | dst) u8, off i16, imm i32, little endian.
 export const PRELUDE = String.raw`
 local pack = string.pack
+-- Raises msg at the user's line: the first caller outside this prelude (tail calls make levels unreliable).
+local function fail(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= "=ipft prelude" and info.currentline and info.currentline > 0 then
+      error(string.format("%s:%d: %s", info.short_src, info.currentline, msg), 0)
+    end
+    level = level + 1
+  end
+  error(msg, 0)
+end
 BPF = {}
 for r = 0, 10 do BPF["R" .. r] = r end
 
@@ -26,27 +39,27 @@ function BPF.SRC(code) return code & 0x08 end
 
 local function int(macro, what, v)
   if math.type(v) ~= "integer" then
-    error(string.format("BPF.%s: %s must be an integer, got %s", macro, what, v == nil and "nil" or tostring(v)), 3)
+    fail(string.format("BPF.%s: %s must be an integer, got %s", macro, what, v == nil and "nil" or tostring(v)))
   end
   return v
 end
 
 local function reg(macro, what, v)
   int(macro, what, v)
-  if v < 0 or v > 10 then error(string.format("BPF.%s: %s register %d is not R0..R10", macro, what, v), 3) end
+  if v < 0 or v > 10 then fail(string.format("BPF.%s: %s register %d is not R0..R10", macro, what, v)) end
   return v
 end
 
 -- One instruction. imm may be given as signed or unsigned 32 bits (masks like 0xffffffff are common).
 local function insn(macro, code, dst, src, off, imm)
   int(macro, "opcode", code)
-  if code < 0 or code > 0xff then error(string.format("BPF.%s: opcode %d does not fit in 8 bits", macro, code), 3) end
+  if code < 0 or code > 0xff then fail(string.format("BPF.%s: opcode %d does not fit in 8 bits", macro, code)) end
   reg(macro, "dst", dst)
   reg(macro, "src", src)
   int(macro, "offset", off)
-  if off < -0x8000 or off > 0x7fff then error(string.format("BPF.%s: offset %d does not fit in 16 bits", macro, off), 3) end
+  if off < -0x8000 or off > 0x7fff then fail(string.format("BPF.%s: offset %d does not fit in 16 bits", macro, off)) end
   int(macro, "immediate", imm)
-  if imm < -0x80000000 or imm > 0xffffffff then error(string.format("BPF.%s: immediate %d does not fit in 32 bits", macro, imm), 3) end
+  if imm < -0x80000000 or imm > 0xffffffff then fail(string.format("BPF.%s: immediate %d does not fit in 32 bits", macro, imm)) end
   if imm > 0x7fffffff then imm = imm - 0x100000000 end
   return pack("<BBi2i4", code, (src << 4) | dst, off, imm)
 end
@@ -79,7 +92,7 @@ function BPF.EXIT_INSN() return insn("EXIT_INSN", BPF.JMP | BPF.EXIT, 0, 0, 0, 0
 function BPF.RAW_INSN(code, dst, src, off, imm) return insn("RAW_INSN", code, dst, src, off, imm) end
 function BPF.emit(list)
   for i = 1, #list do
-    if type(list[i]) ~= "string" then error(string.format("BPF.emit: element %d is a %s, not an instruction string", i, type(list[i])), 2) end
+    if type(list[i]) ~= "string" then fail(string.format("BPF.emit: element %d is a %s, not an instruction string", i, type(list[i]))) end
   end
   return table.concat(list)
 end
@@ -93,7 +106,7 @@ do
   ipft = {}
   local function query(what, ...)
     local ok, v = native(what, ...)
-    if not ok then error(v, 3) end
+    if not ok then fail(v) end
     return v
   end
   function ipft.offsetof(t, m) return query("offsetof", t, m) end
