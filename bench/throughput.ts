@@ -33,11 +33,27 @@ interface Result {
 }
 
 function flood(): { sent: number } {
-  const r = spawnSync(process.execPath, [`${ROOT}dist/src/tools/send-marked.js`, "--mark", String(MARK), "--duration", String(SECONDS), ...(RATE ? ["--rate", String(RATE)] : [])], { encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [
+      `${ROOT}dist/src/tools/send-marked.js`,
+      "--mark",
+      String(MARK),
+      "--duration",
+      String(SECONDS),
+      ...(RATE ? ["--rate", String(RATE)] : []),
+    ],
+    { encoding: "utf8" },
+  );
   return { sent: Number(/sent (\d+)/.exec(r.stderr)?.[1] ?? 0) };
 }
 
-async function measure(tool: string, cmd: string[], ready: (out: string, err: string) => boolean, count: (out: string, err: string) => { traces: number; lost: number }): Promise<Result> {
+async function measure(
+  tool: string,
+  cmd: string[],
+  ready: (out: string, err: string) => boolean,
+  count: (out: string, err: string) => { traces: number; lost: number },
+): Promise<Result> {
   const p = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -76,7 +92,20 @@ async function main(): Promise<void> {
   results.push(
     await measure(
       "ipft",
-      [process.execPath, `${ROOT}bin/ipft.js`, "-b", "tracepoint", "-r", "^(net_dev_queue|netif_receive_skb)$", "-m", String(MARK), "-o", "stream", "--ready-file", readyFile],
+      [
+        process.execPath,
+        `${ROOT}bin/ipft.js`,
+        "-b",
+        "tracepoint",
+        "-r",
+        "^(net_dev_queue|netif_receive_skb)$",
+        "-m",
+        String(MARK),
+        "-o",
+        "stream",
+        "--ready-file",
+        readyFile,
+      ],
       () => existsSync(readyFile),
       (lines, err) => ({ traces: Number(lines), lost: Number(/Lost (\d+) traces/.exec(err)?.[1] ?? 0) }),
     ),
@@ -85,20 +114,28 @@ async function main(): Promise<void> {
   if (bt.status === 0) {
     // The same work: both tracepoints, the same mark test on skb->mark, one line of text per event.
     const prog = ["net_dev_queue", "netif_receive_skb"]
-      .map((tp) => `tracepoint:net:${tp} /((struct sk_buff *)args->skbaddr)->mark == ${MARK}/ { printf("%p %llu %03d ${tp}\\n", args->skbaddr, nsecs, cpu); }`)
+      .map(
+        (tp) =>
+          `tracepoint:net:${tp} /((struct sk_buff *)args->skbaddr)->mark == ${MARK}/ { printf("%p %llu %03d ${tp}\\n", args->skbaddr, nsecs, cpu); }`,
+      )
       .join(" ");
     results.push(
       await measure(
         "bpftrace",
         ["bpftrace", "-B", "full", "-e", `BEGIN { printf("ready\\n"); } ${prog}`],
         (out) => out.includes("ready"),
-        (lines, err) => ({ traces: Number(lines) - 1, lost: Number(/Lost (\d+) events/.exec(err)?.[1] ?? 0) }),
+        (lines, err) => ({
+          traces: Number(lines) - 1,
+          lost: Number(/Lost (\d+) events/.exec(err)?.[1] ?? 0),
+        }),
       ),
     );
   } else {
     console.log("bpftrace: not installed (apt-get install bpftrace); no peer measured");
   }
-  console.log(`\nthroughput, ${SECONDS} s of marked UDP over loopback${RATE ? ` at ${RATE}/s` : " as fast as one core sends"}, 2 tracepoints\n`);
+  console.log(
+    `\nthroughput, ${SECONDS} s of marked UDP over loopback${RATE ? ` at ${RATE}/s` : " as fast as one core sends"}, 2 tracepoints\n`,
+  );
   console.log("tool       traces     traces/s   lost      user+sys CPU   CPU us/trace   sent packets");
   for (const r of results) {
     console.log(
@@ -108,7 +145,9 @@ async function main(): Promise<void> {
   if (results.length === 2) {
     const [a, b] = results as [Result, Result];
     const per = (r: Result) => r.cpu / Math.max(1, r.traces);
-    console.log(`\nratio ipft/bpftrace: CPU per trace ${(per(a) / per(b)).toFixed(2)}x, traces/s ${(a.traces / a.seconds / (b.traces / b.seconds)).toFixed(2)}x`);
+    console.log(
+      `\nratio ipft/bpftrace: CPU per trace ${(per(a) / per(b)).toFixed(2)}x, traces/s ${(a.traces / a.seconds / (b.traces / b.seconds)).toFixed(2)}x`,
+    );
   }
 }
 

@@ -59,7 +59,8 @@ export function disasm(i: Insn, helperName?: (id: number) => string | undefined)
       break;
     case op.STX:
       if (op.modeOf(i.code) === op.MEM) return `*(${size} *)(r${i.dst} ${signed(i.off)}) = r${i.src}`;
-      if (op.modeOf(i.code) === op.ATOMIC && i.imm === op.ADD) return `lock *(${size} *)(r${i.dst} ${signed(i.off)}) += r${i.src}`;
+      if (op.modeOf(i.code) === op.ATOMIC && i.imm === op.ADD)
+        return `lock *(${size} *)(r${i.dst} ${signed(i.off)}) += r${i.src}`;
       break;
     case op.ST:
       if (op.modeOf(i.code) === op.MEM) return `*(${size} *)(r${i.dst} ${signed(i.off)}) = ${i.imm}`;

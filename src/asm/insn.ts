@@ -88,9 +88,16 @@ export function decode(bytes: Uint8Array): Insn[] {
   for (let p = 0; p < bytes.length; p += 8) {
     const code = dv.getUint8(p);
     const regs = dv.getUint8(p + 1);
-    const i: Insn = { code, dst: regs & 0xf, src: regs >> 4, off: dv.getInt16(p + 2, true), imm: dv.getInt32(p + 4, true) };
+    const i: Insn = {
+      code,
+      dst: regs & 0xf,
+      src: regs >> 4,
+      off: dv.getInt16(p + 2, true),
+      imm: dv.getInt32(p + 4, true),
+    };
     if (code === LD_IMM64) {
-      if (p + 16 > bytes.length) throw new AsmError(`instruction ${p / 8}: 64-bit immediate load is cut off at the end`);
+      if (p + 16 > bytes.length)
+        throw new AsmError(`instruction ${p / 8}: 64-bit immediate load is cut off at the end`);
       const hi = dv.getUint32(p + 12, true);
       i.imm64 = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(dv.getUint32(p + 4, true)));
       p += 8;
@@ -101,6 +108,7 @@ export function decode(bytes: Uint8Array): Insn[] {
 }
 
 export function checkReg(what: string, r: number): number {
-  if (!Number.isInteger(r) || r < 0 || r > MAX_REG) throw new AsmError(`${what}: register ${r} is not r0..r10`);
+  if (!Number.isInteger(r) || r < 0 || r > MAX_REG)
+    throw new AsmError(`${what}: register ${r} is not r0..r10`);
   return r;
 }

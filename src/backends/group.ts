@@ -4,9 +4,9 @@ import type { AttachPoint } from "../btf/index.js";
 export function groupBySkbPos(points: AttachPoint[]): [number, AttachPoint[]][] {
   const groups = new Map<number, AttachPoint[]>();
   for (const p of points) {
-    let g = groups.get(p.skbPos);
-    if (!g) groups.set(p.skbPos, (g = []));
-    g.push(p);
+    const g = groups.get(p.skbPos);
+    if (g) g.push(p);
+    else groups.set(p.skbPos, [p]);
   }
   return [...groups.entries()].sort((a, b) => a[0] - b[0]);
 }

@@ -60,7 +60,9 @@ export class Btf {
     this.strStart = hdrLen + this.dv.getUint32(16, true);
     this.strLen = this.dv.getUint32(20, true);
     if (typeOff + typeLen > buf.length || this.strStart + this.strLen > buf.length) {
-      throw new BtfError(`${what} is truncated (${buf.length} bytes, header says ${Math.max(typeOff + typeLen, this.strStart + this.strLen)})`);
+      throw new BtfError(
+        `${what} is truncated (${buf.length} bytes, header says ${Math.max(typeOff + typeLen, this.strStart + this.strLen)})`,
+      );
     }
     this.strBase = base ? base.strBase + base.strLen : 0;
     this.firstId = base ? base.typeCount + 1 : 1;
@@ -259,7 +261,12 @@ export class Btf {
   /** Skips const/volatile/restrict/type_tag but keeps typedefs (their names matter to users). */
   skipQualifiers(id: number): number {
     for (let k = this.kind(id); ; k = this.kind(id)) {
-      if (k === BTF_KIND.CONST || k === BTF_KIND.VOLATILE || k === BTF_KIND.RESTRICT || k === BTF_KIND.TYPE_TAG) {
+      if (
+        k === BTF_KIND.CONST ||
+        k === BTF_KIND.VOLATILE ||
+        k === BTF_KIND.RESTRICT ||
+        k === BTF_KIND.TYPE_TAG
+      ) {
         id = this.sizeOrType(id);
       } else {
         return id;

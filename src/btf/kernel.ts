@@ -29,8 +29,10 @@ export function loadKernelBtf(opts: { vmlinux?: string; moduleDir?: string } = {
       }
     },
     module: (name) => {
-      let b = cache.get(name);
-      if (!b) cache.set(name, (b = Btf.fromFile(`${dir}/${name}`, vmlinux)));
+      const cached = cache.get(name);
+      if (cached) return cached;
+      const b = Btf.fromFile(`${dir}/${name}`, vmlinux);
+      cache.set(name, b);
       return b;
     },
   };

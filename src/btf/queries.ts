@@ -56,7 +56,9 @@ function memberOf(btf: Btf, typeName: string, member: string): FoundMember {
 export function offsetof(btf: Btf, typeName: string, member: string): number {
   const m = memberOf(btf, typeName, member);
   if (m.bitSize !== 0 || m.absBitOffset % 8 !== 0) {
-    throw new BtfError(`${typeName}.${member} is a bitfield (bit ${m.absBitOffset}, ${m.bitSize || "?"} bits) and has no byte offset`);
+    throw new BtfError(
+      `${typeName}.${member} is a bitfield (bit ${m.absBitOffset}, ${m.bitSize || "?"} bits) and has no byte offset`,
+    );
   }
   return m.absBitOffset / 8;
 }
@@ -106,7 +108,8 @@ export function sizeof(btf: Btf, typeName: string): number {
     // Forward declarations and empty placeholders have size 0: keep looking for the real one.
     const r = btf.resolve(id);
     const rk = btf.kind(r);
-    if ((rk === BTF_KIND.STRUCT || rk === BTF_KIND.UNION) && btf.vlen(r) === 0 && btf.sizeOrType(r) === 0) continue;
+    if ((rk === BTF_KIND.STRUCT || rk === BTF_KIND.UNION) && btf.vlen(r) === 0 && btf.sizeOrType(r) === 0)
+      continue;
     return sizeOfId(btf, id);
   }
   throw new BtfError(`BTF has no type named "${name}"`);
@@ -142,5 +145,9 @@ export function enumValues(btf: Btf, enumName: string): Map<string, bigint> {
 }
 
 function kindName(k: number): string {
-  return Object.entries(BTF_KIND).find(([, v]) => v === k)?.[0].toLowerCase() ?? `kind ${k}`;
+  return (
+    Object.entries(BTF_KIND)
+      .find(([, v]) => v === k)?.[0]
+      .toLowerCase() ?? `kind ${k}`
+  );
 }

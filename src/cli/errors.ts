@@ -28,7 +28,8 @@ export function describeError(e: unknown): Described {
     const detail = x.log || x.traceback;
     return { line: firstLine(e.message), status: 1, ...(detail ? { detail } : {}) };
   }
-  if (e instanceof Error) return { line: `internal error: ${firstLine(e.message)} (run with -v for details)`, status: 1 };
+  if (e instanceof Error)
+    return { line: `internal error: ${firstLine(e.message)} (run with -v for details)`, status: 1 };
   return { line: `internal error: ${String(e)}`, status: 1 };
 }
 

@@ -52,7 +52,8 @@ function parseU32(flag: string, v: string, what: string): number {
 }
 
 function parseCount(flag: string, v: string): number {
-  if (!/^[0-9]+$/.test(v) || Number(v) <= 0) throw new UsageError(`${flag}: "${v}" is not a positive whole number`);
+  if (!/^[0-9]+$/.test(v) || Number(v) <= 0)
+    throw new UsageError(`${flag}: "${v}" is not a positive whole number`);
   return Number(v);
 }
 
@@ -68,7 +69,9 @@ function parseRegex(flag: string, v: string): RegExp {
   try {
     return new RegExp(v);
   } catch (e) {
-    throw new UsageError(`${flag}: invalid regular expression "${v}": ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`);
+    throw new UsageError(
+      `${flag}: invalid regular expression "${v}": ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`,
+    );
   }
 }
 
@@ -87,7 +90,8 @@ const SPECS: Spec[] = [
     help: "trace packets whose skb->mark matches MARK (decimal or 0x hex, not 0)",
     set: (o, v, f) => {
       o.mark = parseU32(f, v, "the mark");
-      if (o.mark === 0) throw new UsageError(`${f}: 0 would match every unmarked packet; choose a non-zero mark`);
+      if (o.mark === 0)
+        throw new UsageError(`${f}: 0 would match every unmarked packet; choose a non-zero mark`);
     },
   },
   {
@@ -96,7 +100,8 @@ const SPECS: Spec[] = [
     help: "compare only these bits: (skb->mark & MASK) == (MARK & MASK) (default 0xffffffff)",
     set: (o, v, f) => {
       o.mask = parseU32(f, v, "the mask");
-      if (o.mask === 0) throw new UsageError(`${f}: a mask of 0 matches every packet; choose a non-zero mask`);
+      if (o.mask === 0)
+        throw new UsageError(`${f}: a mask of 0 matches every packet; choose a non-zero mask`);
     },
   },
   {

@@ -1,7 +1,7 @@
 // A per-CPU array with one u64 slot: the eBPF program adds 1 when the ring buffer had no room for a trace.
 import { readFileSync } from "node:fs";
-import { MapType } from "../sys/bpf-abi.js";
 import { createMap, lookupElem } from "../sys/bpf.js";
+import { MapType } from "../sys/bpf-abi.js";
 import { close } from "../sys/libc.js";
 
 /** Number of possible CPUs: per-CPU map values have one slot for each. */
@@ -21,7 +21,13 @@ export class LostCounter {
   private readonly value: BigUint64Array;
 
   constructor() {
-    this.fd = createMap({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: "ipft_lost" });
+    this.fd = createMap({
+      type: MapType.PERCPU_ARRAY,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 1,
+      name: "ipft_lost",
+    });
     this.value = new BigUint64Array(possibleCpus());
   }
 

@@ -19,9 +19,12 @@ export const readTstamp = (dv: DataView, off: number): bigint => dv.getBigUint64
 export const readFunc = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_FUNC, true);
 export const readCpu = (dv: DataView, off: number): number => dv.getUint32(off + OFF_CPU, true);
 export const readFlags = (dv: DataView, off: number): number => dv.getUint32(off + OFF_FLAGS, true);
-export const isReturn = (dv: DataView, off: number): boolean => (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
+export const isReturn = (dv: DataView, off: number): boolean =>
+  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
 
 /** Copies the 64 user bytes out (dump() may keep them). */
 export function readData(dv: DataView, off: number): Uint8Array {
-  return new Uint8Array(dv.buffer.slice(dv.byteOffset + off + OFF_DATA, dv.byteOffset + off + OFF_DATA + DATA_SIZE));
+  return new Uint8Array(
+    dv.buffer.slice(dv.byteOffset + off + OFF_DATA, dv.byteOffset + off + OFF_DATA + DATA_SIZE),
+  );
 }

@@ -1,7 +1,8 @@
 // Reads a BPF ring buffer in place: the kernel's pages are mapped into this process, records are read
 // through a DataView over them, and only the consumer position is written back. No syscall per record.
-import { MapType } from "../sys/bpf-abi.js";
+
 import { createMap } from "../sys/bpf.js";
+import { MapType } from "../sys/bpf-abi.js";
 import { close, MAP_SHARED, mmap, munmap, PROT_READ, PROT_WRITE, view } from "../sys/libc.js";
 
 const PAGE = 4096;

@@ -66,7 +66,9 @@ export class AggregateWriter implements Writer {
     const n = s.length;
     if (this.opts.progress) this.opts.err?.write(`\rGot ${n} traces\n`);
     if (this.dropped > 0) {
-      this.opts.err?.write(`ipft: stopped storing after ${this.opts.maxTraces} traces (--max-traces); ${this.dropped} more were not stored\n`);
+      this.opts.err?.write(
+        `ipft: stopped storing after ${this.opts.maxTraces} traces (--max-traces); ${this.dropped} more were not stored\n`,
+      );
     }
     if (n === 0) return;
     // Number packets by first appearance, then counting-sort trace indices by packet (arrival order kept).
@@ -76,7 +78,10 @@ export class AggregateWriter implements Writer {
       const [h, p] = s.head(i);
       const skb = h.getBigUint64(p + OFF_SKB, true);
       let id = ids.get(skb);
-      if (id === undefined) ids.set(skb, (id = ids.size));
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(skb, id);
+      }
       packetOf[i] = id;
     }
     const starts = new Int32Array(ids.size + 1);
@@ -108,7 +113,10 @@ export class AggregateWriter implements Writer {
         } else {
           name = fit(sym.name, 32);
         }
-        let line = `${h.getBigUint64(p + OFF_TSTAMP, true).toString().padEnd(20)} ${cpu3(h.getUint32(p + OFF_CPU, true))} ${fit(sym.module, 24)} ${name}`;
+        let line = `${h
+          .getBigUint64(p + OFF_TSTAMP, true)
+          .toString()
+          .padEnd(20)} ${cpu3(h.getUint32(p + OFF_CPU, true))} ${fit(sym.module, 24)} ${name}`;
         if (this.dumper) {
           const t = dumpText(this.dumper.dump(s.data(i)));
           if (t) line += ` ${t}`;

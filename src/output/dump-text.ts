@@ -18,7 +18,10 @@ export class SafeDumper {
   }
 
   report(err: Sink): void {
-    if (this.failures > 0) err.write(`ipft: dump() failed on ${this.failures} trace${this.failures > 1 ? "s" : ""}; first error: ${this.first}\n`);
+    if (this.failures > 0)
+      err.write(
+        `ipft: dump() failed on ${this.failures} trace${this.failures > 1 ? "s" : ""}; first error: ${this.first}\n`,
+      );
   }
 }
 

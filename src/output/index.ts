@@ -9,7 +9,7 @@ export { AGGREGATE_HEADER, AggregateWriter } from "./aggregate.js";
 export { dumpJson, dumpText, SafeDumper } from "./dump-text.js";
 export { JsonWriter } from "./json.js";
 export { StreamWriter } from "./stream.js";
-export type { Dumper, DumpResult, Sink, Symbol, Symbolizer, Writer } from "./types.js";
+export type { Dumper, DumpResult, Sink, Symbolizer, SymbolName, Writer } from "./types.js";
 
 export interface WriterOptions {
   out: Sink;

@@ -1,5 +1,13 @@
 // -o json: one object per line with ipftrace2's keys; timestamps are written from the 64-bit value itself.
-import { OFF_CPU, OFF_FLAGS, OFF_FUNC, OFF_SKB, OFF_TSTAMP, FLAG_RETURN, readData } from "../events/record.js";
+import {
+  FLAG_RETURN,
+  OFF_CPU,
+  OFF_FLAGS,
+  OFF_FUNC,
+  OFF_SKB,
+  OFF_TSTAMP,
+  readData,
+} from "../events/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { dumpJson, type SafeDumper } from "./dump-text.js";
 import { type Sink, type Symbolizer, UNKNOWN, type Writer } from "./types.js";

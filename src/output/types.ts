@@ -1,11 +1,11 @@
 // What the writers need from the rest of ipft: names for function addresses, the script's dump(), a sink.
-export interface Symbol {
+export interface SymbolName {
   name: string;
   module: string;
 }
 
 export interface Symbolizer {
-  resolve(addr: bigint): Symbol | undefined;
+  resolve(addr: bigint): SymbolName | undefined;
 }
 
 export type DumpResult = string | Record<string, string | number | boolean> | undefined;
@@ -29,4 +29,4 @@ export interface Writer {
   readonly dropped: number;
 }
 
-export const UNKNOWN: Symbol = { name: "(unknown)", module: "(unknown)" };
+export const UNKNOWN: SymbolName = { name: "(unknown)", module: "(unknown)" };

@@ -3,7 +3,6 @@
 import { asm, encode, type Insn } from "../asm/index.js";
 import type { AttachPoint } from "../btf/index.js";
 import type { BackendName } from "../cli/options.js";
-import { AttachType, Helper, ProgType } from "../sys/bpf-abi.js";
 import {
   linkCreateKprobeMulti,
   linkCreatePerfEvent,
@@ -12,6 +11,7 @@ import {
   type ProgSpec,
   rawTracepointOpen,
 } from "../sys/bpf.js";
+import { AttachType, Helper, ProgType } from "../sys/bpf-abi.js";
 import { errnoName } from "../sys/errno.js";
 import { close } from "../sys/libc.js";
 import { type KprobePmu, kprobePmu, openKprobe } from "../sys/perf.js";
@@ -54,11 +54,18 @@ function probeTracepoint(tp: AttachPoint | undefined): Feature {
   const name = "tracepoint" as const;
   if (!tp) return { name, ok: false, loads: false, reason: "BTF lists no tracepoint that carries an skb" };
   const p = tryLoad({ type: ProgType.RAW_TRACEPOINT });
-  if (p.fd < 0) return { name, ok: false, loads: false, reason: `cannot load a raw_tracepoint program (${p.why})` };
+  if (p.fd < 0)
+    return { name, ok: false, loads: false, reason: `cannot load a raw_tracepoint program (${p.why})` };
   const link = rawTracepointOpen(p.fd, tp.name);
   close(link);
   close(p.fd);
-  if (link < 0) return { name, ok: false, loads: true, reason: `cannot attach to tracepoint ${tp.name} (${errnoName(-link)})` };
+  if (link < 0)
+    return {
+      name,
+      ok: false,
+      loads: true,
+      reason: `cannot attach to tracepoint ${tp.name} (${errnoName(-link)})`,
+    };
   return { name, ok: true, loads: true, reason: `raw tracepoint ${tp.name} attached` };
 }
 
@@ -74,21 +81,37 @@ function probeKprobe(fn: AttachPoint | undefined, pmu: KprobePmu | { reason: str
   const pfd = openKprobe(pmu, fn.name, false);
   if (pfd < 0) {
     close(p.fd);
-    return { name, ok: false, loads: true, reason: `perf_event_open(kprobe ${fn.name}) failed: ${errnoName(-pfd)}` };
+    return {
+      name,
+      ok: false,
+      loads: true,
+      reason: `perf_event_open(kprobe ${fn.name}) failed: ${errnoName(-pfd)}`,
+    };
   }
   const link = linkCreatePerfEvent(p.fd, pfd);
   close(link);
   close(pfd);
   close(p.fd);
   // Older kernels attach with an ioctl instead of a link; the kprobe itself opened, which is what matters.
-  return { name, ok: true, loads: true, reason: `kprobe on ${fn.name} opened${link < 0 ? " (ioctl attach)" : ""}` };
+  return {
+    name,
+    ok: true,
+    loads: true,
+    reason: `kprobe on ${fn.name} opened${link < 0 ? " (ioctl attach)" : ""}`,
+  };
 }
 
 function probeKprobeMulti(fn: AttachPoint | undefined): Feature {
   const name = "kprobe-multi" as const;
   if (!fn) return { name, ok: false, loads: false, reason: "BTF lists no function that takes an skb" };
   const p = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI });
-  if (p.fd < 0) return { name, ok: false, loads: false, reason: `cannot load a kprobe.multi program (${p.why}; needs Linux 5.18)` };
+  if (p.fd < 0)
+    return {
+      name,
+      ok: false,
+      loads: false,
+      reason: `cannot load a kprobe.multi program (${p.why}; needs Linux 5.18)`,
+    };
   const link = linkCreateKprobeMulti(p.fd, [fn.name], false);
   close(link);
   close(p.fd);
@@ -109,13 +132,24 @@ function probeFtrace(fn: AttachPoint | undefined): Feature {
     attachBtfId: fn.btfId,
   });
   if (p.fd < 0) {
-    return { name, ok: false, loads: false, reason: `cannot load an fentry program for ${fn.name} (${p.why})` };
+    return {
+      name,
+      ok: false,
+      loads: false,
+      reason: `cannot load an fentry program for ${fn.name} (${p.why})`,
+    };
   }
   let link = linkCreateTracing(p.fd, AttachType.TRACE_FENTRY);
   if (link < 0) link = rawTracepointOpen(p.fd, null);
   close(link);
   close(p.fd);
-  if (link < 0) return { name, ok: false, loads: true, reason: `cannot attach fentry to ${fn.name} (${errnoName(-link)})` };
+  if (link < 0)
+    return {
+      name,
+      ok: false,
+      loads: true,
+      reason: `cannot attach fentry to ${fn.name} (${errnoName(-link)})`,
+    };
   return { name, ok: true, loads: true, reason: `fentry on ${fn.name} attached` };
 }
 
@@ -131,7 +165,8 @@ function sampleFunction(points: AttachPoint[]): AttachPoint | undefined {
 
 export function probeFeatures(points: AttachPoint[], only?: BackendName[]): KernelFeatures {
   const fn = sampleFunction(points);
-  const tp = points.find((p) => p.kind === "tracepoint" && p.name === "netif_receive_skb") ??
+  const tp =
+    points.find((p) => p.kind === "tracepoint" && p.name === "netif_receive_skb") ??
     points.find((p) => p.kind === "tracepoint");
   const pmu = kprobePmu();
   const want = (n: BackendName) => !only || only.includes(n);
@@ -150,10 +185,5 @@ export function probeFeatures(points: AttachPoint[], only?: BackendName[]): Kern
 
 /** Arguments for a probe_read call: 8 bytes from address 0 into the stack. */
 function readSetup(): Insn[] {
-  return [
-    asm.mov64Reg(1, 10),
-    asm.alu64Imm(asm.ADD, 1, -8),
-    asm.mov64Imm(2, 8),
-    asm.mov64Imm(3, 0),
-  ];
+  return [asm.mov64Reg(1, 10), asm.alu64Imm(asm.ADD, 1, -8), asm.mov64Imm(2, 8), asm.mov64Imm(3, 0)];
 }

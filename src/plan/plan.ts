@@ -54,7 +54,8 @@ export function makePlan(input: PlanInput): Plan {
   let functionBackend: FunctionBackendName | undefined;
   let useTracepoints: boolean;
   if (input.backend) {
-    if (!ok(input.backend)) throw new UserError(`backend ${input.backend} is not supported here: ${why(input.backend)}`);
+    if (!ok(input.backend))
+      throw new UserError(`backend ${input.backend} is not supported here: ${why(input.backend)}`);
     if (input.backend === "tracepoint") {
       useTracepoints = true;
     } else {
@@ -64,7 +65,8 @@ export function makePlan(input: PlanInput): Plan {
     notes.push(`backend ${input.backend}: chosen with -b`);
   } else {
     functionBackend = FUNCTION_BACKEND_ORDER.find(ok);
-    for (const b of FUNCTION_BACKEND_ORDER) notes.push(`backend ${b}: ${ok(b) ? "usable" : `not usable (${why(b)})`}`);
+    for (const b of FUNCTION_BACKEND_ORDER)
+      notes.push(`backend ${b}: ${ok(b) ? "usable" : `not usable (${why(b)})`}`);
     useTracepoints = ok("tracepoint");
     notes.push(`backend tracepoint: ${useTracepoints ? "usable" : `not usable (${why("tracepoint")})`}`);
     if (!functionBackend && !useTracepoints) {
@@ -95,7 +97,10 @@ export function makePlan(input: PlanInput): Plan {
     notes.push("available_filter_functions is not readable: every BTF function counts as traceable");
   }
   for (const p of input.points) {
-    if ((input.regex && !input.regex.test(p.name)) || (input.moduleRegex && !input.moduleRegex.test(p.module))) {
+    if (
+      (input.regex && !input.regex.test(p.name)) ||
+      (input.moduleRegex && !input.moduleRegex.test(p.module))
+    ) {
       filtered++;
       continue;
     }

@@ -111,13 +111,24 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
     if (seen.has(key)) return;
     seen.add(key);
     const t = text[index] ?? "";
-    out.push({ index, insn: t, rule, message: `module instruction ${index}${t ? ` (\`${t}\`)` : ""}: ${what}` });
+    out.push({
+      index,
+      insn: t,
+      rule,
+      message: `module instruction ${index}${t ? ` (\`${t}\`)` : ""}: ${what}`,
+    });
   };
   for (let k = 0; k < n; k++) {
     const p = k * 8;
     const code = dv.getUint8(p);
     const regs = dv.getUint8(p + 1);
-    const i: Insn = { code, dst: regs & 0xf, src: regs >> 4, off: dv.getInt16(p + 2, true), imm: dv.getInt32(p + 4, true) };
+    const i: Insn = {
+      code,
+      dst: regs & 0xf,
+      src: regs >> 4,
+      off: dv.getInt16(p + 2, true),
+      imm: dv.getInt32(p + 4, true),
+    };
     if (code === op.LD_IMM64) {
       if (k + 1 >= n) {
         insns[k] = i;
@@ -128,11 +139,18 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
       const c2 = dv.getUint8(p + 8);
       const r2 = dv.getUint8(p + 9);
       const o2 = dv.getInt16(p + 10, true);
-      i.imm64 = BigInt.asIntN(64, (BigInt(dv.getUint32(p + 12, true)) << 32n) | BigInt(dv.getUint32(p + 4, true)));
+      i.imm64 = BigInt.asIntN(
+        64,
+        (BigInt(dv.getUint32(p + 12, true)) << 32n) | BigInt(dv.getUint32(p + 4, true)),
+      );
       insns[k] = i;
       text[k] = disasm(i, opts.helperName);
       if (c2 !== 0 || r2 !== 0 || o2 !== 0) {
-        add(k, "ld_imm64", "malformed 64-bit immediate load: its second half must have opcode 0, registers 0 and offset 0");
+        add(
+          k,
+          "ld_imm64",
+          "malformed 64-bit immediate load: its second half must have opcode 0, registers 0 and offset 0",
+        );
       }
       insns[k + 1] = undefined;
       k++;
@@ -155,17 +173,28 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
     const o = op.opOf(i.code);
     if (i.dst > 10 || i.src > 10) add(k, "register", "register number above r10");
     const writesDst = cls === op.ALU || cls === op.ALU64 || cls === op.LDX || cls === op.LD;
-    if (writesDst && i.dst === op.R10) add(k, "r10", "R10 is the read-only frame pointer and cannot be written");
+    if (writesDst && i.dst === op.R10)
+      add(k, "r10", "R10 is the read-only frame pointer and cannot be written");
     if (cls === op.JMP && o === op.EXIT) {
-      add(k, "exit", "`exit` is not allowed: the module falls through to the end, where ipft sends the record");
+      add(
+        k,
+        "exit",
+        "`exit` is not allowed: the module falls through to the end, where ipft sends the record",
+      );
     } else if (cls === op.JMP && o === op.CALL) {
-      if (i.src !== 0) add(k, "call", "only helper calls are allowed (no bpf-to-bpf or kernel function calls)");
+      if (i.src !== 0)
+        add(k, "call", "only helper calls are allowed (no bpf-to-bpf or kernel function calls)");
       else if (opts.allowedHelpers && !opts.allowedHelpers(i.imm)) {
-        add(k, "helper", `helper ${opts.helperName?.(i.imm) ?? `#${i.imm}`} is not allowed for this program type`);
+        add(
+          k,
+          "helper",
+          `helper ${opts.helperName?.(i.imm) ?? `#${i.imm}`} is not allowed for this program type`,
+        );
       }
     } else if ((cls === op.JMP || cls === op.JMP32) && o !== op.CALL && o !== op.EXIT) {
       const t = k + 1 + (cls === op.JMP32 && o === op.JA ? i.imm : i.off);
-      if (t < 0 || t > n) add(k, "jump", `jump to ${t} leaves the module (valid targets: 0 .. ${n}, its end)`);
+      if (t < 0 || t > n)
+        add(k, "jump", `jump to ${t} leaves the module (valid targets: 0 .. ${n}, its end)`);
       else if (isSecondHalf(t)) add(k, "jump", `jump to ${t} lands inside a 64-bit immediate load`);
     }
   }
@@ -197,19 +226,31 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
     if (base.k === "stack") {
       const lo = base.off + off;
       if (lo < -MODULE_STACK || lo + size > 0) {
-        add(k, "stack", `stack access at r10${lo < 0 ? lo : `+${lo}`} (${size} bytes) is outside the module's ${MODULE_STACK} bytes (r10-${MODULE_STACK} .. r10-1)`);
+        add(
+          k,
+          "stack",
+          `stack access at r10${lo < 0 ? lo : `+${lo}`} (${size} bytes) is outside the module's ${MODULE_STACK} bytes (r10-${MODULE_STACK} .. r10-1)`,
+        );
       }
     } else if (base.k === "data") {
       const lo = base.off + off;
       if (lo < 0 || lo + size > USER_DATA_SIZE) {
-        add(k, "data", `access at data+${lo} (${size} bytes) is outside the ${USER_DATA_SIZE}-byte data area that R1 points to`);
+        add(
+          k,
+          "data",
+          `access at data+${lo} (${size} bytes) is outside the ${USER_DATA_SIZE}-byte data area that R1 points to`,
+        );
       }
     }
   };
   while (work.length > 0) {
     const k = work.pop()!;
     const i = insns[k]!;
-    const s: State = { regs: [...states[k]!.regs], wrote: [...states[k]!.wrote], saved: new Map(states[k]!.saved) };
+    const s: State = {
+      regs: [...states[k]!.regs],
+      wrote: [...states[k]!.wrote],
+      saved: new Map(states[k]!.saved),
+    };
     const before = [...s.regs];
     const cls = op.classOf(i.code);
     const o = op.opOf(i.code);
@@ -220,9 +261,19 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
       const d = s.regs[i.dst]!;
       if (cls === op.ALU64 && o === op.MOV) {
         s.regs[i.dst] = op.srcOf(i.code) === op.X ? s.regs[i.src]! : { k: "const", v: i.imm };
-      } else if (cls === op.ALU64 && (o === op.ADD || o === op.SUB) && op.srcOf(i.code) === op.K && (d.k === "data" || d.k === "stack")) {
+      } else if (
+        cls === op.ALU64 &&
+        (o === op.ADD || o === op.SUB) &&
+        op.srcOf(i.code) === op.K &&
+        (d.k === "data" || d.k === "stack")
+      ) {
         s.regs[i.dst] = { k: d.k, off: d.off + (o === op.ADD ? i.imm : -i.imm) };
-      } else if (cls === op.ALU64 && (o === op.ADD || o === op.SUB) && op.srcOf(i.code) === op.K && d.k === "const") {
+      } else if (
+        cls === op.ALU64 &&
+        (o === op.ADD || o === op.SUB) &&
+        op.srcOf(i.code) === op.K &&
+        d.k === "const"
+      ) {
         s.regs[i.dst] = { k: "const", v: d.v + (o === op.ADD ? i.imm : -i.imm) };
       } else {
         s.regs[i.dst] = unknown();
@@ -240,7 +291,8 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
         const lo = base.off + i.off;
         for (const slot of [...s.saved.keys()]) if (slot < lo + size && slot + 8 > lo) s.saved.delete(slot);
         const v = s.regs[i.src]!;
-        if (cls === op.STX && op.modeOf(i.code) === op.MEM && size === 8 && v.k === "orig") s.saved.set(lo, v.reg);
+        if (cls === op.STX && op.modeOf(i.code) === op.MEM && size === 8 && v.k === "orig")
+          s.saved.set(lo, v.reg);
       }
     } else if (cls === op.LD) {
       // LD_IMM64 sets dst; the old packet loads (ABS/IND) set r0.
@@ -253,7 +305,8 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
           if (r2.k === "const") checkAccess(k, r1, 0, r2.v);
           const lo = r1.k === "stack" ? r1.off : 0;
           const hi = r2.k === "const" ? lo + r2.v : 0;
-          if (r1.k === "stack") for (const slot of [...s.saved.keys()]) if (slot + 8 > lo && slot < hi) s.saved.delete(slot);
+          if (r1.k === "stack")
+            for (const slot of [...s.saved.keys()]) if (slot + 8 > lo && slot < hi) s.saved.delete(slot);
         }
         for (let r = 0; r <= 5; r++) s.regs[r] = unknown();
       } else if (o === op.JA) {
@@ -271,7 +324,11 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
       const v = end.regs[r]!;
       if (v.k === "orig" && v.reg === r) continue;
       const at = end.wrote[r]! >= 0 ? end.wrote[r]! : n - 1;
-      add(at, "callee-saved", `r${r} does not hold the caller's value when the module ends (save it on the module's stack and restore it)`);
+      add(
+        at,
+        "callee-saved",
+        `r${r} does not hold the caller's value when the module ends (save it on the module's stack and restore it)`,
+      );
     }
   }
   return out.sort((a, b) => a.index - b.index);

@@ -1,7 +1,7 @@
 // Lua code run in every script's state before the script: the BPF macro assembler (ipftrace2's names,
 // argument orders and encodings), the ipft table, and the wrappers ipft calls hooks through.
 // Instructions are packed as code u8, (src << 4 | dst) u8, off i16, imm i32, little endian.
-export const PRELUDE = String.raw`
+export const PRELUDE = `
 local pack = string.pack
 -- Raises msg at the user's line: the first caller outside this prelude (tail calls make levels unreliable).
 local function fail(msg)

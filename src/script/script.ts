@@ -49,7 +49,11 @@ export class Script {
     } catch (e) {
       const c = (e as NodeJS.ErrnoException).code;
       throw new ScriptError(
-        c === "ENOENT" ? `script ${path} does not exist` : c === "EISDIR" ? `script ${path} is a directory` : `cannot read script ${path}: ${c}`,
+        c === "ENOENT"
+          ? `script ${path} does not exist`
+          : c === "EISDIR"
+            ? `script ${path} is a directory`
+            : `cannot read script ${path}: ${c}`,
       );
     }
     return new Script(code, path, env);
@@ -66,7 +70,8 @@ export class Script {
           if (typeof v !== "string") throw new Error(`ipft.${what}: ${name} must be a string`);
           return v;
         };
-        if (what === "offsetof") return [true, env.btf.offsetof(need(a, "type name"), need(b, "member name"))];
+        if (what === "offsetof")
+          return [true, env.btf.offsetof(need(a, "type name"), need(b, "member name"))];
         if (what === "sizeof") return [true, env.btf.sizeof(need(a, "type name"))];
         if (what === "typeof") return [true, env.btf.typeof(need(a, "type name"), need(b, "member name"))];
         return [false, `unknown query ${what}`];

@@ -26,7 +26,9 @@ export class Kallsyms {
     try {
       text = readFileSync(path, "latin1");
     } catch (e) {
-      throw new KallsymsError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (ipft needs it to name functions)`);
+      throw new KallsymsError(
+        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (ipft needs it to name functions)`,
+      );
     }
     return Kallsyms.parse(text, path);
   }
@@ -53,7 +55,9 @@ export class Kallsyms {
     }
     if (rows.length === 0) throw new KallsymsError(`${what} lists no kernel functions`);
     if (!nonZero) {
-      throw new KallsymsError(`${what} shows every address as 0 (kptr_restrict): run ipft as root, or set kernel.kptr_restrict=0`);
+      throw new KallsymsError(
+        `${what} shows every address as 0 (kptr_restrict): run ipft as root, or set kernel.kptr_restrict=0`,
+      );
     }
     rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return new Kallsyms(rows);
@@ -94,7 +98,8 @@ export class Kallsyms {
   address(name: string): bigint | undefined {
     if (!this.byName) {
       this.byName = new Map();
-      for (let i = 0; i < this.names.length; i++) if (!this.byName.has(this.names[i]!)) this.byName.set(this.names[i]!, this.addrs[i]!);
+      for (let i = 0; i < this.names.length; i++)
+        if (!this.byName.has(this.names[i]!)) this.byName.set(this.names[i]!, this.addrs[i]!);
     }
     return this.byName.get(name);
   }

@@ -16,7 +16,9 @@ export function findTracefs(): { path: string } | { reason: string } {
   } catch {
     return { reason: `tracefs is not mounted and mounting it on ${CANDIDATES[0]} failed` };
   }
-  return mounted(CANDIDATES[0]!) ? { path: CANDIDATES[0]! } : { reason: "tracefs mounted but shows no tracing files" };
+  return mounted(CANDIDATES[0]!)
+    ? { path: CANDIDATES[0]! }
+    : { reason: "tracefs mounted but shows no tracing files" };
 }
 
 /** Lines "name", "name [module]" or, on newer kernels, "addr name [module]": the names. */

@@ -1,5 +1,14 @@
 // bpf(2) commands as functions. Layouts come from bpf-abi.ts; raw calls from libc.ts.
-import { ATTR_SIZE, AttachType, BpfCmd, LinkCreate, MapCreate, MapElem, ProgLoad, RawTpOpen } from "./bpf-abi.js";
+import {
+  ATTR_SIZE,
+  AttachType,
+  BpfCmd,
+  LinkCreate,
+  MapCreate,
+  MapElem,
+  ProgLoad,
+  RawTpOpen,
+} from "./bpf-abi.js";
 import { ENOSPC, SysError } from "./errno.js";
 import { addressOf, bpfTry, close } from "./libc.js";
 

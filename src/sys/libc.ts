@@ -6,7 +6,9 @@ const libc = koffi.load("libc.so.6");
 
 const syscallFn = libc.func("long syscall(long nr, ...)");
 const closeFn = libc.func("int close(int fd)");
-const mmapFn = libc.func("void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)");
+const mmapFn = libc.func(
+  "void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)",
+);
 const munmapFn = libc.func("int munmap(void *addr, size_t length)");
 const ioctlFn = libc.func("int ioctl(int fd, unsigned long request, ...)");
 const getrlimitFn = libc.func("int getrlimit(int resource, uint64_t *rlim)");
@@ -31,7 +33,12 @@ export function addressOf(buf: Uint8Array): bigint {
 }
 
 /** bpf(2): returns the result (fd or 0) or throws SysError naming the command. */
-export function bpfSyscall(cmd: number, attr: Uint8Array, what: string, hint?: (errno: number) => string | undefined): number {
+export function bpfSyscall(
+  cmd: number,
+  attr: Uint8Array,
+  what: string,
+  hint?: (errno: number) => string | undefined,
+): number {
   const r = Number(syscallFn(SYS_bpf, "int", cmd, "void *", attr, "uint", attr.length));
   if (r < 0) {
     const e = koffi.errno();
@@ -46,7 +53,13 @@ export function bpfTry(cmd: number, attr: Uint8Array): number {
   return r < 0 ? -koffi.errno() : r;
 }
 
-export function perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number {
+export function perfEventOpen(
+  attr: Uint8Array,
+  pid: number,
+  cpu: number,
+  groupFd: number,
+  flags: number,
+): number {
   const r = Number(
     syscallFn(SYS_perf_event_open, "void *", attr, "int", pid, "int", cpu, "int", groupFd, "ulong", flags),
   );
@@ -63,7 +76,14 @@ export function close(fd: number): void {
 }
 
 /** mmap a file descriptor; returns the address. */
-export function mmap(length: number, prot: number, flags: number, fd: number, offset: number, what: string): bigint {
+export function mmap(
+  length: number,
+  prot: number,
+  flags: number,
+  fd: number,
+  offset: number,
+  what: string,
+): bigint {
   const p = mmapFn(null, length, prot, flags, fd, offset) as bigint;
   if (p === MAP_FAILED || p === 0n || p === null) throw new SysError(`mmap(${what})`, koffi.errno());
   return p;

@@ -2,7 +2,6 @@
 // ipft's script runtime needs; the rest is done in Lua itself (see src/script/prelude.ts).
 import koffi, { type LibraryHandle, type TypeObject } from "koffi";
 
-const LUA_MULTRET = -1;
 export const LUA_OK = 0;
 export const LUA_REGISTRYINDEX = -1001000;
 
@@ -14,7 +13,9 @@ function bind(l: LibraryHandle) {
     newstate: l.func("void *luaL_newstate(void)"),
     openlibs: l.func("void luaL_openlibs(void *L)"),
     close: l.func("void lua_close(void *L)"),
-    loadbufferx: l.func("int luaL_loadbufferx(void *L, const uint8_t *buf, size_t sz, const char *name, const char *mode)"),
+    loadbufferx: l.func(
+      "int luaL_loadbufferx(void *L, const uint8_t *buf, size_t sz, const char *name, const char *mode)",
+    ),
     pcallk: l.func("int lua_pcallk(void *L, int nargs, int nresults, int msgh, intptr_t ctx, void *k)"),
     getglobal: l.func("int lua_getglobal(void *L, const char *name)"),
     setglobal: l.func("void lua_setglobal(void *L, const char *name)"),
@@ -94,7 +95,11 @@ export class LuaState {
 
   /** Calls a referenced function with byte-string or integer arguments; returns its results as raw values:
    * strings as bytes. Errors from Lua come back as a thrown Error with Lua's message. */
-  call(ref: number, args: (Uint8Array | number)[], nresults: number): (Uint8Array | boolean | number | null)[] {
+  call(
+    ref: number,
+    args: (Uint8Array | number)[],
+    nresults: number,
+  ): (Uint8Array | boolean | number | null)[] {
     const a = this.api;
     const top = a.gettop(this.L) as number;
     a.rawgeti(this.L, LUA_REGISTRYINDEX, ref);

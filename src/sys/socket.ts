@@ -4,7 +4,9 @@ import { SysError } from "./errno.js";
 
 const libc = koffi.load("libc.so.6");
 const socketFn = libc.func("int socket(int domain, int type, int protocol)");
-const setsockoptFn = libc.func("int setsockopt(int fd, int level, int name, const void *value, uint32_t len)");
+const setsockoptFn = libc.func(
+  "int setsockopt(int fd, int level, int name, const void *value, uint32_t len)",
+);
 const sendtoFn = libc.func(
   "intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)",
 );

@@ -19,7 +19,17 @@ interface Args {
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { mark: 0x2a, count: 5, sizes: [100], unmarked: 0, port: 9999, addr: "127.0.0.1", rate: 0, duration: 0, verbose: false };
+  const a: Args = {
+    mark: 0x2a,
+    count: 5,
+    sizes: [100],
+    unmarked: 0,
+    port: 9999,
+    addr: "127.0.0.1",
+    rate: 0,
+    duration: 0,
+    verbose: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = argv[i + 1] ?? "";

@@ -47,7 +47,7 @@ export interface Loaded {
   insnCount: number;
 }
 
-export function loadUnit(unit: AttachUnit, inp: ProgramInputs, helperName?: (id: number) => string | undefined): Loaded {
+export function loadUnit(unit: AttachUnit, inp: ProgramInputs): Loaded {
   const prog = callerFor(unit, inp);
   const bytes = encode(prog.insns);
   const r = loadProgram({
@@ -58,20 +58,22 @@ export function loadUnit(unit: AttachUnit, inp: ProgramInputs, helperName?: (id:
     ...(unit.attachBtfId !== undefined ? { attachBtfId: unit.attachBtfId } : {}),
     ...(unit.attachBtfObjFd !== undefined ? { attachBtfObjFd: unit.attachBtfObjFd } : {}),
   });
-  if (r.fd < 0) throw new VerifierError(unit.name, r.errno, markModule(r.log, prog, helperName));
+  if (r.fd < 0) throw new VerifierError(unit.name, r.errno, markModule(r.log, prog));
   return { fd: r.fd, insnCount: bytes.length / 8 };
 }
 
 /** The verifier prints "N: (op) text" per instruction it walks: tag the module's lines so a user sees
- * which part of the failing path was theirs, and append the program listing. */
-function markModule(log: string, prog: CallerProgram, helperName?: (id: number) => string | undefined): string {
+ * which part of the failing path was theirs. */
+function markModule(log: string, prog: CallerProgram): string {
   const tagged = log
     .split("\n")
     .map((line) => {
       const m = /^(\d+): \(/.exec(line);
       if (!m) return line;
       const i = Number(m[1]);
-      return i >= prog.moduleStart && i < prog.moduleEnd ? `${line}    <- module ${i - prog.moduleStart}` : line;
+      return i >= prog.moduleStart && i < prog.moduleEnd
+        ? `${line}    <- module ${i - prog.moduleStart}`
+        : line;
     })
     .join("\n");
   return tagged.trimEnd();

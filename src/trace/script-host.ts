@@ -10,7 +10,11 @@ export function loadScriptHost(path: string, kernel: KernelView): ScriptHost {
   return Script.load(path, { btf: kernel.btf, helpers: kernel.helpers });
 }
 
-export function withScript<T>(path: string | undefined, kernel: KernelView, fn: (s: ScriptHost | undefined) => T): T {
+export function withScript<T>(
+  path: string | undefined,
+  kernel: KernelView,
+  fn: (s: ScriptHost | undefined) => T,
+): T {
   if (!path) return fn(undefined);
   const s = loadScriptHost(path, kernel);
   let ok = false;

@@ -25,7 +25,7 @@ import type { KernelView } from "./kernel-view.js";
 import { loadUnit, type ProgramInputs } from "./programs.js";
 import { ProgressLine } from "./progress-line.js";
 import type { ScriptHost } from "./script-host.js";
-import { StopSignal } from "./stop-signal.js";
+import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
 
 const DEFAULT_RING = 8 << 20;
@@ -104,7 +104,9 @@ export function prepare(
   let module: Insn[] = [];
   if (script) {
     const bytes = script.emit();
-    const progTypes = new Set(backends.flatMap((b) => b.units.map((u) => `${u.progType}/${u.expectedAttachType ?? ""}`)));
+    const progTypes = new Set(
+      backends.flatMap((b) => b.units.map((u) => `${u.progType}/${u.expectedAttachType ?? ""}`)),
+    );
     assertModule(bytes, {
       allowedHelpers: (id) =>
         [...progTypes].every((k) => {
@@ -151,11 +153,12 @@ async function trace(
   for (const { backend, units } of prep.backends) {
     for (const unit of units) {
       if (stop.stopped) return finishEarly(io);
-      loaded.push({ backend, unit, fd: kobj.add(loadUnit(unit, inputs, kernel.helperName).fd) });
+      loaded.push({ backend, unit, fd: kobj.add(loadUnit(unit, inputs).fd) });
     }
   }
 
-  const total = prep.plan.functions.length * (opts.tracer === "function_graph" ? 2 : 1) + prep.plan.tracepoints.length;
+  const total =
+    prep.plan.functions.length * (opts.tracer === "function_graph" ? 2 : 1) + prep.plan.tracepoints.length;
   let ok = 0;
   let failed = 0;
   const progress = new ProgressLine();
@@ -173,9 +176,11 @@ async function trace(
       draw();
     });
     for (const fd of res.links) kobj.addLink(fd);
-    for (const f of res.failed) io.verbose(`attach ${f.point.name} (${l.backend.name}): ${errnoName(f.errno)}`);
+    for (const f of res.failed)
+      io.verbose(`attach ${f.point.name} (${l.backend.name}): ${errnoName(f.errno)}`);
     // Let signals in during long attaches.
-    if ((sinceYield += l.unit.points.length) >= 64) {
+    sinceYield += l.unit.points.length;
+    if (sinceYield >= 64) {
       sinceYield = 0;
       await new Promise((r) => setImmediate(r));
       if (stop.stopped) break;
@@ -183,7 +188,8 @@ async function trace(
   }
   draw(true);
   progress.done();
-  if (ok === 0 && !stop.stopped) throw new UserError(`no attach point could be attached (${failed} failed; run with -v to see why)`);
+  if (ok === 0 && !stop.stopped)
+    throw new UserError(`no attach point could be attached (${failed} failed; run with -v to see why)`);
 
   const symbolizer = new Symbolizer(kernel.kallsyms, prep.ids);
   const writer = createWriter(opts.output, {
@@ -233,7 +239,9 @@ async function trace(
   writer.finish();
   writer.report(process.stderr);
   if (lostCount > 0) {
-    io.err(`Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`);
+    io.err(
+      `Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`,
+    );
   }
   if (writer.count === 0 && lostCount === 0) {
     io.err(
@@ -255,7 +263,13 @@ function ringSizeOf(opts: Options): number {
   return DEFAULT_RING;
 }
 
-export function programInputsFor(opts: Options, kernel: KernelView, prep: Prepared, ringFd: number, lostFd: number): ProgramInputs {
+export function programInputsFor(
+  opts: Options,
+  kernel: KernelView,
+  prep: Prepared,
+  ringFd: number,
+  lostFd: number,
+): ProgramInputs {
   return {
     markOffset: kernel.markOffset,
     mark: opts.mark!,

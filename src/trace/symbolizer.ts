@@ -1,20 +1,20 @@
 // Turns a record's function field into a name and module, caching per address (the same few hundred
 // addresses repeat millions of times).
-import type { Symbol, Symbolizer as OutputSymbolizer } from "../output/index.js";
+import type { Symbolizer as OutputSymbolizer, SymbolName } from "../output/index.js";
 import type { Kallsyms } from "../symbols/index.js";
 import type { AttachIds } from "./attach-ids.js";
 
 export class Symbolizer implements OutputSymbolizer {
-  private readonly cache = new Map<bigint, Symbol | undefined>();
+  private readonly cache = new Map<bigint, SymbolName | undefined>();
 
   constructor(
     private readonly kallsyms: Kallsyms | undefined,
     private readonly ids: AttachIds,
   ) {}
 
-  resolve(addr: bigint): Symbol | undefined {
+  resolve(addr: bigint): SymbolName | undefined {
     if (this.cache.has(addr)) return this.cache.get(addr);
-    let s: Symbol | undefined = this.ids.lookup(addr);
+    let s: SymbolName | undefined = this.ids.lookup(addr);
     if (!s && this.kallsyms) {
       const k = this.kallsyms.resolve(addr);
       if (k) s = { name: k.name, module: k.module };

@@ -34,11 +34,23 @@ test("labels resolve forward and backward, LD_IMM64 counting two slots", () => {
   assert.equal(d[0]!.off, 4); // slots: 0 jmp, 1-2 lddw, 3 mov, 4 jne, 5 exit
   assert.equal(d[3]!.off, -2);
   assert.throws(() => encode([asm.ja("nowhere")]), /unknown label "nowhere"/);
-  assert.throws(() => encode([{ ...asm.exit(), label: "x" }, { ...asm.exit(), label: "x" }]), /defined twice/);
+  assert.throws(
+    () =>
+      encode([
+        { ...asm.exit(), label: "x" },
+        { ...asm.exit(), label: "x" },
+      ]),
+    /defined twice/,
+  );
 });
 
 test("decode inverts encode, fusing LD_IMM64 pairs", () => {
-  const prog = [asm.ldImm64(3, -1n), asm.alu32Reg(asm.XOR, 1, 2), asm.neg64(4), asm.jmpReg(asm.JSGT, 1, 2, -1)];
+  const prog = [
+    asm.ldImm64(3, -1n),
+    asm.alu32Reg(asm.XOR, 1, 2),
+    asm.neg64(4),
+    asm.jmpReg(asm.JSGT, 1, 2, -1),
+  ];
   const back = decode(encode(prog));
   assert.equal(back.length, 4);
   assert.equal(back[0]!.imm64, -1n);

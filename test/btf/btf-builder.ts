@@ -25,7 +25,14 @@ export class BtfBuilder {
     return o;
   }
 
-  private add(name: string, kind: number, vlen: number, sizeOrType: number, extra: number[] = [], kflag = false): number {
+  private add(
+    name: string,
+    kind: number,
+    vlen: number,
+    sizeOrType: number,
+    extra: number[] = [],
+    kflag = false,
+  ): number {
     this.types.push([this.str(name), ((kflag ? 1 : 0) << 31) | (kind << 24) | vlen, sizeOrType, ...extra]);
     return this.firstId + this.types.length - 1;
   }
@@ -51,11 +58,21 @@ export class BtfBuilder {
   /** members: [name, type, bitOffset, bitSize?]; any bitSize makes it a kind_flag struct. */
   struct(name: string, size: number, members: [string, number, number, number?][], union = false): number {
     const kflag = members.some((m) => m[3] !== undefined);
-    const extra = members.flatMap(([n, t, off, bits]) => [this.str(n), t, kflag ? ((bits ?? 0) << 24) | off : off]);
+    const extra = members.flatMap(([n, t, off, bits]) => [
+      this.str(n),
+      t,
+      kflag ? ((bits ?? 0) << 24) | off : off,
+    ]);
     return this.add(name, union ? BTF_KIND.UNION : BTF_KIND.STRUCT, members.length, size, extra, kflag);
   }
   enumeration(name: string, values: [string, number][]): number {
-    return this.add(name, BTF_KIND.ENUM, values.length, 4, values.flatMap(([n, v]) => [this.str(n), v]));
+    return this.add(
+      name,
+      BTF_KIND.ENUM,
+      values.length,
+      4,
+      values.flatMap(([n, v]) => [this.str(n), v]),
+    );
   }
   enum64(name: string, values: [string, bigint][]): number {
     return this.add(
@@ -67,7 +84,13 @@ export class BtfBuilder {
     );
   }
   proto(ret: number, params: [string, number][]): number {
-    return this.add("", BTF_KIND.FUNC_PROTO, params.length, ret, params.flatMap(([n, t]) => [this.str(n), t]));
+    return this.add(
+      "",
+      BTF_KIND.FUNC_PROTO,
+      params.length,
+      ret,
+      params.flatMap(([n, t]) => [this.str(n), t]),
+    );
   }
   func(name: string, proto: number): number {
     return this.add(name, BTF_KIND.FUNC, 1, proto);

@@ -14,8 +14,19 @@ function kernel() {
   const dataT = b.typedef("sk_buff_data_t", u32);
   const fwdDev = b.struct("net_device", 24, []); // filled below as a real struct
   const devPtr = b.ptr(fwdDev);
-  const markUnion = b.struct("", 4, [["mark", __u32, 0], ["reserved_tailroom", __u32, 0]], true);
-  const headers = b.struct("", 8, [["priority", __u32, 0], ["", markUnion, 32]]);
+  const markUnion = b.struct(
+    "",
+    4,
+    [
+      ["mark", __u32, 0],
+      ["reserved_tailroom", __u32, 0],
+    ],
+    true,
+  );
+  const headers = b.struct("", 8, [
+    ["priority", __u32, 0],
+    ["", markUnion, 32],
+  ]);
   const arr = b.array(char, 16, u32);
   const skb = b.struct("sk_buff", 64, [
     ["dev", devPtr, 0],
@@ -29,20 +40,75 @@ function kernel() {
   const skbPtr = b.ptr(skb);
   const cskbPtr = b.ptr(b.konst(skb));
   const sock = b.struct("sock", 8, [["sk_mark", __u32, 0]]);
-  b.enumeration("bpf_func_id", [["BPF_FUNC_unspec", 0], ["BPF_FUNC_map_lookup_elem", 1], ["BPF_FUNC_ringbuf_output", 130]]);
+  b.enumeration("bpf_func_id", [
+    ["BPF_FUNC_unspec", 0],
+    ["BPF_FUNC_map_lookup_elem", 1],
+    ["BPF_FUNC_ringbuf_output", 130],
+  ]);
   b.enum64("big", [["BIG_ONE", 1n << 40n]]);
   // Functions: skb second, a const skb, none, variadic, struct by value.
-  b.func("ip_rcv", b.proto(u32, [["dev", devPtr], ["skb", skbPtr]]));
+  b.func(
+    "ip_rcv",
+    b.proto(u32, [
+      ["dev", devPtr],
+      ["skb", skbPtr],
+    ]),
+  );
   b.func("consume_skb", b.proto(0, [["skb", cskbPtr]]));
   b.func("no_skb", b.proto(0, [["x", u32]]));
-  b.func("varargs", b.proto(0, [["skb", skbPtr], ["", 0]]));
-  b.func("by_value", b.proto(0, [["s", sock], ["skb", skbPtr]]));
-  b.func("ip_rcv", b.proto(u32, [["dev", devPtr], ["skb", skbPtr]])); // duplicate name
+  b.func(
+    "varargs",
+    b.proto(0, [
+      ["skb", skbPtr],
+      ["", 0],
+    ]),
+  );
+  b.func(
+    "by_value",
+    b.proto(0, [
+      ["s", sock],
+      ["skb", skbPtr],
+    ]),
+  );
+  b.func(
+    "ip_rcv",
+    b.proto(u32, [
+      ["dev", devPtr],
+      ["skb", skbPtr],
+    ]),
+  ); // duplicate name
   // Tracepoints: ctx first, then the tracepoint's own args.
   const voidPtr = b.ptr(0);
-  b.typedef("btf_trace_qdisc_dequeue", b.ptr(b.proto(0, [["", voidPtr], ["", u32], ["", u32], ["", u32], ["", skbPtr]])));
-  b.typedef("btf_trace_netif_rx", b.ptr(b.proto(0, [["", voidPtr], ["", skbPtr]])));
-  b.typedef("btf_trace_not_skb", b.ptr(b.proto(0, [["", voidPtr], ["", u32]])));
+  b.typedef(
+    "btf_trace_qdisc_dequeue",
+    b.ptr(
+      b.proto(0, [
+        ["", voidPtr],
+        ["", u32],
+        ["", u32],
+        ["", u32],
+        ["", skbPtr],
+      ]),
+    ),
+  );
+  b.typedef(
+    "btf_trace_netif_rx",
+    b.ptr(
+      b.proto(0, [
+        ["", voidPtr],
+        ["", skbPtr],
+      ]),
+    ),
+  );
+  b.typedef(
+    "btf_trace_not_skb",
+    b.ptr(
+      b.proto(0, [
+        ["", voidPtr],
+        ["", u32],
+      ]),
+    ),
+  );
   void u16;
   return { bytes: b.build(), b };
 }
@@ -58,7 +124,10 @@ test("offsetof looks through anonymous members and accepts a struct prefix", () 
 test("offsetof refuses bitfields and unknown names with a line naming them", () => {
   const btf = Btf.fromBytes(kernel().bytes);
   assert.throws(() => btf.offsetof("sk_buff", "cloned"), /bitfield/);
-  assert.throws(() => btf.offsetof("sk_buf", "mark"), (e: Error) => e instanceof BtfError && /no struct or union named "sk_buf"/.test(e.message));
+  assert.throws(
+    () => btf.offsetof("sk_buf", "mark"),
+    (e: Error) => e instanceof BtfError && /no struct or union named "sk_buf"/.test(e.message),
+  );
   assert.throws(() => btf.offsetof("sk_buff", "marc"), /struct sk_buff has no member "marc"/);
 });
 
@@ -107,14 +176,23 @@ test("split BTF continues the base's ids and strings", () => {
   const m = new BtfBuilder(base.lastId + 1, base.strSize);
   const skb = vmlinux.idsNamed("sk_buff")[0]!;
   const skbPtr = m.ptr(skb);
-  m.func("veth_xmit", m.proto(0, [["skb", skbPtr], ["dev", 0 + skbPtr]]));
+  m.func(
+    "veth_xmit",
+    m.proto(0, [
+      ["skb", skbPtr],
+      ["dev", 0 + skbPtr],
+    ]),
+  );
   m.struct("veth_priv", 16, [["peer", skbPtr, 64]]);
   const mod = Btf.fromBytes(m.build(), vmlinux);
   assert.equal(mod.firstId, vmlinux.typeCount + 1);
   assert.equal(mod.offsetof("veth_priv", "peer"), 8);
   assert.equal(mod.offsetof("sk_buff", "mark"), 20, "base types are visible");
   const pts = discoverAttachPoints(mod, "veth");
-  assert.deepEqual(pts.map((p) => [p.name, p.module, p.skbPos]), [["veth_xmit", "veth", 1]]);
+  assert.deepEqual(
+    pts.map((p) => [p.name, p.module, p.skbPos]),
+    [["veth_xmit", "veth", 1]],
+  );
 });
 
 test("bad magic and truncation are one clear line", () => {

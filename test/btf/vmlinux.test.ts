@@ -6,7 +6,11 @@ import { test } from "node:test";
 import { loadKernelBtf } from "../../src/btf/index.js";
 
 const PATH = "/sys/kernel/btf/vmlinux";
-const skip = !existsSync(PATH) ? "no /sys/kernel/btf/vmlinux" : spawnSync("bpftool", ["version"]).status !== 0 ? "bpftool not installed" : undefined;
+const skip = !existsSync(PATH)
+  ? "no /sys/kernel/btf/vmlinux"
+  : spawnSync("bpftool", ["version"]).status !== 0
+    ? "bpftool not installed"
+    : undefined;
 
 /** From bpftool's raw dump: a struct's size and its members' (name, bit offset) by walking anonymous ones. */
 function bpftoolMembers(dump: string[], struct: string): Map<string, number> {
@@ -15,7 +19,9 @@ function bpftoolMembers(dump: string[], struct: string): Map<string, number> {
     const m = /^\[(\d+)\] /.exec(l);
     if (m) header.set(Number(m[1]), i);
   });
-  const start = dump.findIndex((l) => new RegExp(`^\\[\\d+\\] STRUCT '${struct}' size=\\d+ vlen=[1-9]`).test(l));
+  const start = dump.findIndex((l) =>
+    new RegExp(`^\\[\\d+\\] STRUCT '${struct}' size=\\d+ vlen=[1-9]`).test(l),
+  );
   const out = new Map<string, number>();
   const walk = (line: number, base: number) => {
     for (let i = line + 1; i < dump.length && dump[i]!.startsWith("\t"); i++) {
@@ -30,15 +36,23 @@ function bpftoolMembers(dump: string[], struct: string): Map<string, number> {
 }
 
 test("sk_buff and skb_shared_info members agree with bpftool", { skip }, () => {
-  const r = spawnSync("bpftool", ["btf", "dump", "file", PATH, "format", "raw"], { encoding: "utf8", maxBuffer: 256 << 20 });
+  const r = spawnSync("bpftool", ["btf", "dump", "file", PATH, "format", "raw"], {
+    encoding: "utf8",
+    maxBuffer: 256 << 20,
+  });
   assert.equal(r.status, 0, r.stderr);
   const dump = r.stdout.split("\n");
   const btf = loadKernelBtf().vmlinux;
   const skb = bpftoolMembers(dump, "sk_buff");
-  for (const m of ["mark", "len", "head", "end", "dev"]) assert.equal(btf.offsetof("sk_buff", m) * 8, skb.get(m), `sk_buff.${m}`);
+  for (const m of ["mark", "len", "head", "end", "dev"])
+    assert.equal(btf.offsetof("sk_buff", m) * 8, skb.get(m), `sk_buff.${m}`);
   const sh = bpftoolMembers(dump, "skb_shared_info");
-  for (const m of ["gso_size", "gso_segs", "gso_type"]) assert.equal(btf.offsetof("skb_shared_info", m) * 8, sh.get(m), `skb_shared_info.${m}`);
-  const size = (s: string) => Number(dump.find((l) => new RegExp(`STRUCT '${s}' size=\\d+ vlen=[1-9]`).test(l))!.match(/size=(\d+)/)![1]);
+  for (const m of ["gso_size", "gso_segs", "gso_type"])
+    assert.equal(btf.offsetof("skb_shared_info", m) * 8, sh.get(m), `skb_shared_info.${m}`);
+  const size = (s: string) =>
+    Number(
+      dump.find((l) => new RegExp(`STRUCT '${s}' size=\\d+ vlen=[1-9]`).test(l))!.match(/size=(\d+)/)![1],
+    );
   assert.equal(btf.sizeof("sk_buff"), size("sk_buff"));
   assert.equal(btf.sizeof("skb_shared_info"), size("skb_shared_info"));
   assert.equal(btf.sizeof(btf.typeof("skb_shared_info", "gso_size")), 2);

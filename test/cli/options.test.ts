@@ -67,9 +67,27 @@ test("script options: -s and -e both take a path", () => {
 
 test("help lists every option", () => {
   const h = helpText();
-  for (const o of ["--mark", "--mask", "--regex", "--module-regex", "--script", "--output", "--backend", "--tracer",
-    "--list", "--features", "--test", "--gen", "--ring-size", "--perf-page-count", "--max-traces", "--ready-file",
-    "--no-set-rlimit", "--verbose", "--help"]) {
+  for (const o of [
+    "--mark",
+    "--mask",
+    "--regex",
+    "--module-regex",
+    "--script",
+    "--output",
+    "--backend",
+    "--tracer",
+    "--list",
+    "--features",
+    "--test",
+    "--gen",
+    "--ring-size",
+    "--perf-page-count",
+    "--max-traces",
+    "--ready-file",
+    "--no-set-rlimit",
+    "--verbose",
+    "--help",
+  ]) {
     assert.ok(h.includes(o), `help mentions ${o}`);
   }
 });

@@ -24,18 +24,31 @@ test("the manual's emit_member_read idiom passes (R1 data, R3 skb, probe_read in
   assert.deepEqual(rules(m.slice(1)), []);
   // ... unless it is saved and restored.
   assert.deepEqual(rules(m), ["0:callee-saved"]);
-  assert.deepEqual(rules([asm.stxMem(asm.DW, R.r10, R.r6, -8), ...m, asm.ldxMem(asm.DW, R.r6, R.r10, -8)]), []);
+  assert.deepEqual(
+    rules([asm.stxMem(asm.DW, R.r10, R.r6, -8), ...m, asm.ldxMem(asm.DW, R.r6, R.r10, -8)]),
+    [],
+  );
 });
 
 test("stack access outside R10-256 .. R10-1 (the manual's R10-264 store)", () => {
   assert.deepEqual(rules([asm.stxMem(asm.DW, R.r10, R.r1, -264)]), ["0:stack"]);
   assert.deepEqual(rules([asm.stxMem(asm.DW, R.r10, R.r1, -256)]), []);
-  assert.deepEqual(rules([asm.stxMem(asm.DW, R.r10, R.r1, -4)]), ["0:stack"], "8 bytes at r10-4 cross the top");
+  assert.deepEqual(
+    rules([asm.stxMem(asm.DW, R.r10, R.r1, -4)]),
+    ["0:stack"],
+    "8 bytes at r10-4 cross the top",
+  );
   assert.deepEqual(rules([asm.ldxMem(asm.W, R.r0, R.r10, 0)]), ["0:stack"]);
   // Through a copy of r10.
-  assert.deepEqual(rules([asm.mov64Reg(R.r2, R.r10), asm.alu64Imm(asm.ADD, R.r2, -300), asm.stMem(asm.W, R.r2, 0, 1)]), ["2:stack"]);
+  assert.deepEqual(
+    rules([asm.mov64Reg(R.r2, R.r10), asm.alu64Imm(asm.ADD, R.r2, -300), asm.stMem(asm.W, R.r2, 0, 1)]),
+    ["2:stack"],
+  );
   const [v] = checkModule(encode([asm.stxMem(asm.DW, R.r10, R.r1, -264)]));
-  assert.equal(v!.message, "module instruction 0 (`*(u64 *)(r10 -264) = r1`): stack access at r10-264 (8 bytes) is outside the module's 256 bytes (r10-256 .. r10-1)");
+  assert.equal(
+    v!.message,
+    "module instruction 0 (`*(u64 *)(r10 -264) = r1`): stack access at r10-264 (8 bytes) is outside the module's 256 bytes (r10-256 .. r10-1)",
+  );
 });
 
 test("stores through R1 stay inside the 64 data bytes", () => {
@@ -69,14 +82,47 @@ test("R6-R9 hold the caller's values on every path (a clobbered R7 on one branch
   const m = [asm.jmpImm(asm.JEQ, R.r0, 0, 1), asm.mov64Imm(R.r7, 1), asm.mov64Imm(0, 0)];
   assert.deepEqual(rules(m), ["1:callee-saved"]);
   // Saved and restored around the branch: fine.
-  assert.deepEqual(rules([asm.stxMem(asm.DW, R.r10, R.r7, -16), ...m, asm.ldxMem(asm.DW, R.r7, R.r10, -16)]), []);
+  assert.deepEqual(
+    rules([asm.stxMem(asm.DW, R.r10, R.r7, -16), ...m, asm.ldxMem(asm.DW, R.r7, R.r10, -16)]),
+    [],
+  );
   // Restored from the wrong slot, or the slot overwritten in between: not fine.
-  assert.deepEqual(rules([asm.stxMem(asm.DW, R.r10, R.r7, -16), asm.mov64Imm(R.r7, 1), asm.ldxMem(asm.DW, R.r7, R.r10, -8)]).length, 1);
-  assert.deepEqual(rules([asm.stxMem(asm.DW, R.r10, R.r7, -16), asm.mov64Imm(R.r7, 1), asm.stMem(asm.W, R.r10, -12, 0), asm.ldxMem(asm.DW, R.r7, R.r10, -16)]).length, 1);
+  assert.deepEqual(
+    rules([asm.stxMem(asm.DW, R.r10, R.r7, -16), asm.mov64Imm(R.r7, 1), asm.ldxMem(asm.DW, R.r7, R.r10, -8)])
+      .length,
+    1,
+  );
+  assert.deepEqual(
+    rules([
+      asm.stxMem(asm.DW, R.r10, R.r7, -16),
+      asm.mov64Imm(R.r7, 1),
+      asm.stMem(asm.W, R.r10, -12, 0),
+      asm.ldxMem(asm.DW, R.r7, R.r10, -16),
+    ]).length,
+    1,
+  );
   // A helper writing over the saved slot.
-  assert.equal(rules([asm.stxMem(asm.DW, R.r10, R.r7, -16), asm.mov64Imm(R.r7, 1), asm.mov64Reg(R.r1, R.r10), asm.alu64Imm(asm.ADD, R.r1, -16), asm.mov64Imm(R.r2, 8), asm.call(113), asm.ldxMem(asm.DW, R.r7, R.r10, -16)]).length, 1);
+  assert.equal(
+    rules([
+      asm.stxMem(asm.DW, R.r10, R.r7, -16),
+      asm.mov64Imm(R.r7, 1),
+      asm.mov64Reg(R.r1, R.r10),
+      asm.alu64Imm(asm.ADD, R.r1, -16),
+      asm.mov64Imm(R.r2, 8),
+      asm.call(113),
+      asm.ldxMem(asm.DW, R.r7, R.r10, -16),
+    ]).length,
+    1,
+  );
   // Reading R6 is fine; a loop that keeps it converges.
-  assert.deepEqual(rules([asm.mov64Reg(R.r0, R.r6), { ...asm.alu64Imm(asm.ADD, R.r0, 1) }, asm.jmpImm(asm.JLT, R.r0, 10, -2)]), []);
+  assert.deepEqual(
+    rules([
+      asm.mov64Reg(R.r0, R.r6),
+      { ...asm.alu64Imm(asm.ADD, R.r0, 1) },
+      asm.jmpImm(asm.JLT, R.r0, 10, -2),
+    ]),
+    [],
+  );
 });
 
 test("LD_IMM64 pairs are whole", () => {
@@ -88,7 +134,10 @@ test("LD_IMM64 pairs are whole", () => {
 });
 
 test("helper calls: allowed helpers only, no bpf-to-bpf or kfunc calls", () => {
-  assert.deepEqual(rules([asm.call(6)], { allowedHelpers: (id: number) => id !== 6, helperName: () => "bpf_trace_printk" }), ["0:helper"]);
+  assert.deepEqual(
+    rules([asm.call(6)], { allowedHelpers: (id: number) => id !== 6, helperName: () => "bpf_trace_printk" }),
+    ["0:helper"],
+  );
   assert.deepEqual(rules([{ ...asm.call(1), src: 1 }]), ["0:call"]);
 });
 
@@ -100,6 +149,9 @@ test("unknown opcodes and odd lengths", () => {
 test("assertModule throws one line naming the instruction and the rule", () => {
   assert.throws(
     () => assertModule(encode([asm.mov64Imm(R.r7, 0)])),
-    (e: unknown) => e instanceof AbiViolation && /^module instruction 0 \(`r7 = 0`\): r7 does not hold the caller's value/.test(e.message) && !e.message.includes("\n"),
+    (e: unknown) =>
+      e instanceof AbiViolation &&
+      /^module instruction 0 \(`r7 = 0`\): r7 does not hold the caller's value/.test(e.message) &&
+      !e.message.includes("\n"),
   );
 });

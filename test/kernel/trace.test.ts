@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { ipft, kernelObjects, kernelSkipReason, settledObjects, senderArgs } from "../support/run.js";
+import { ipft, kernelObjects, kernelSkipReason, senderArgs, settledObjects } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const MARK = 0x2a;
@@ -15,7 +15,8 @@ const LOOPBACK_PATH =
     ? ["net_dev_queue", "net_dev_start_xmit", "netif_rx", "net_dev_xmit", "netif_receive_skb"]
     : ["__dev_queue_xmit", "__netif_receive_skb", "ip_rcv", "ip_local_deliver", "udp_rcv"];
 /** -b and, for function backends, a regex that keeps only the checked functions (no tracepoints). */
-const SELECT = BACKEND === "tracepoint" ? ["-b", BACKEND] : ["-b", BACKEND, "-r", `^(${LOOPBACK_PATH.join("|")})$`];
+const SELECT =
+  BACKEND === "tracepoint" ? ["-b", BACKEND] : ["-b", BACKEND, "-r", `^(${LOOPBACK_PATH.join("|")})$`];
 
 interface JsonEvent {
   packet_id: string;
@@ -33,9 +34,19 @@ function parseJson(stdout: string): JsonEvent[] {
     .map((l) => JSON.parse(l) as JsonEvent);
 }
 
-test("json: every marked packet and no unmarked one, each on the loopback path in time order", { skip }, () => {
+test("json: every marked packet and no unmarked one, each on the loopback path in time order", {
+  skip,
+}, () => {
   const before = kernelObjects();
-  const r = ipft([...SELECT, "-m", `0x${MARK.toString(16)}`, "-o", "json", "--", ...senderArgs(MARK, ["--count", "5", "--unmarked", "2"])]);
+  const r = ipft([
+    ...SELECT,
+    "-m",
+    `0x${MARK.toString(16)}`,
+    "-o",
+    "json",
+    "--",
+    ...senderArgs(MARK, ["--count", "5", "--unmarked", "2"]),
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /Trace ready!/);
   assert.match(r.stderr, /Trace done!/);
@@ -50,7 +61,11 @@ test("json: every marked packet and no unmarked one, each on the loopback path i
     assert.match(id, /^0x[0-9a-f]{16}$/);
     const sorted = [...es].sort((a, b) => a.timestamp - b.timestamp);
     const firsts = LOOPBACK_PATH.map((f) => sorted.findIndex((e) => e.function === f)).filter((i) => i >= 0);
-    assert.deepEqual(firsts, [...firsts].sort((a, b) => a - b), `path order for ${id}`);
+    assert.deepEqual(
+      firsts,
+      [...firsts].sort((a, b) => a - b),
+      `path order for ${id}`,
+    );
   }
   for (const e of ev) assert.equal(e.module, "vmlinux");
   assert.equal(ev.filter((e) => e.function === "(unknown)").length, 0, "every function resolves");
@@ -67,25 +82,58 @@ test("json lines are valid for jq", { skip }, () => {
 
 test("--mask selects by masked bits", { skip }, () => {
   const sent = 0x1234;
-  const hit = ipft([...SELECT, "-m", "0x34", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
+  const hit = ipft([
+    ...SELECT,
+    "-m",
+    "0x34",
+    "--mask",
+    "0xff",
+    "-o",
+    "json",
+    "--",
+    ...senderArgs(sent, ["--count", "3"]),
+  ]);
   assert.equal(hit.status, 0, hit.stderr);
   assert.equal(parseJson(hit.stdout).filter((e) => e.function === LOOPBACK_PATH[0]).length, 3);
-  const miss = ipft([...SELECT, "-m", "0x35", "--mask", "0xff", "-o", "json", "--", ...senderArgs(sent, ["--count", "3"])]);
+  const miss = ipft([
+    ...SELECT,
+    "-m",
+    "0x35",
+    "--mask",
+    "0xff",
+    "-o",
+    "json",
+    "--",
+    ...senderArgs(sent, ["--count", "3"]),
+  ]);
   assert.equal(miss.status, 0, miss.stderr);
   assert.equal(miss.stdout, "");
   assert.match(miss.stderr, /no packet with mark 0x35\/0xff was seen/);
 });
 
 test("aggregate and stream show the same events as json", { skip }, () => {
-  const args = (o: string) => [...SELECT, "-m", String(MARK), "-o", o, "--", ...senderArgs(MARK, ["--count", "3"])];
-  const j = parseJson(ipft(args("json")).stdout).map((e) => e.function).sort();
+  const args = (o: string) => [
+    ...SELECT,
+    "-m",
+    String(MARK),
+    "-o",
+    o,
+    "--",
+    ...senderArgs(MARK, ["--count", "3"]),
+  ];
+  const j = parseJson(ipft(args("json")).stdout)
+    .map((e) => e.function)
+    .sort();
   const s = ipft(args("stream"));
   assert.equal(s.status, 0, s.stderr);
-  const streamFns = s.stdout.trim().split("\n").map((l) => {
-    const m = /^0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)$/.exec(l);
-    assert.ok(m, `stream line: ${l}`);
-    return m[1]!;
-  });
+  const streamFns = s.stdout
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const m = /^0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)$/.exec(l);
+      assert.ok(m, `stream line: ${l}`);
+      return m[1]!;
+    });
   assert.deepEqual(streamFns.sort(), j);
   const a = ipft(args("aggregate"));
   assert.equal(a.status, 0, a.stderr);
@@ -103,10 +151,24 @@ test("the traced command's exit status is ipft's", { skip }, () => {
 });
 
 test("function_graph: every function entered is also returned from, in order", {
-  skip: skip ?? (BACKEND !== "ftrace" ? "function_graph needs the ftrace backend (IPFT_TEST_BACKEND=ftrace)" : undefined),
+  skip:
+    skip ??
+    (BACKEND !== "ftrace" ? "function_graph needs the ftrace backend (IPFT_TEST_BACKEND=ftrace)" : undefined),
 }, () => {
-  const r = ipft(["-b", "ftrace", "-t", "function_graph", "-r", "^(ip_rcv|udp_rcv)$", "-m", String(MARK), "-o", "json", "--",
-    ...senderArgs(MARK, ["--count", "3"])]);
+  const r = ipft([
+    "-b",
+    "ftrace",
+    "-t",
+    "function_graph",
+    "-r",
+    "^(ip_rcv|udp_rcv)$",
+    "-m",
+    String(MARK),
+    "-o",
+    "json",
+    "--",
+    ...senderArgs(MARK, ["--count", "3"]),
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const ev = parseJson(r.stdout);
   for (const f of ["ip_rcv", "udp_rcv"]) {
@@ -119,8 +181,18 @@ test("function_graph: every function entered is also returned from, in order", {
   const ts = (f: string, ret: boolean) => ev.find((e) => e.function === f && e.is_return === ret)!.timestamp;
   assert.ok(ts("ip_rcv", false) < ts("udp_rcv", false));
   assert.ok(ts("udp_rcv", true) <= ts("ip_rcv", true));
-  const agg = ipft(["-b", "ftrace", "-t", "function_graph", "-r", "^(ip_rcv|udp_rcv)$", "-m", String(MARK), "--",
-    ...senderArgs(MARK, ["--count", "1"])]);
+  const agg = ipft([
+    "-b",
+    "ftrace",
+    "-t",
+    "function_graph",
+    "-r",
+    "^(ip_rcv|udp_rcv)$",
+    "-m",
+    String(MARK),
+    "--",
+    ...senderArgs(MARK, ["--count", "1"]),
+  ]);
   assert.equal(agg.status, 0, agg.stderr);
   // Calls open with `name() {` and close with `}`, indented by depth, as ipftrace2 prints them.
   assert.match(agg.stdout, / ip_rcv\(\) \{ *\n.* {3}udp_rcv\(\) \{ *\n.* {3}\} *\n.* \} *\n/);

@@ -34,7 +34,11 @@ const NAMES = new Map<bigint, { name: string; module: string }>([
 ]);
 const symbolizer = { resolve: (a: bigint) => NAMES.get(a) };
 
-function run(kind: "aggregate" | "stream" | "json", evs: Ev[], extra: { dump?: (d: Uint8Array) => DumpResult; maxTraces?: number; graph?: boolean } = {}) {
+function run(
+  kind: "aggregate" | "stream" | "json",
+  evs: Ev[],
+  extra: { dump?: (d: Uint8Array) => DumpResult; maxTraces?: number; graph?: boolean } = {},
+) {
   let out = "";
   let err = "";
   const w = createWriter(kind, {
@@ -59,7 +63,10 @@ test("stream: one line per event with the skb, timestamp, cpu, module and functi
     { skb: 0xffff888012345678n, ts: BIG_TS, func: 1n, cpu: 1 },
     { skb: 0xffff888012345678n, ts: 5n, func: 9n, cpu: 123 },
   ]);
-  assert.equal(out, `0xffff888012345678 ${BIG_TS} 001 vmlinux ip_rcv\n0xffff888012345678 5 123 (unknown) (unknown)\n`);
+  assert.equal(
+    out,
+    `0xffff888012345678 ${BIG_TS} 001 vmlinux ip_rcv\n0xffff888012345678 5 123 (unknown) (unknown)\n`,
+  );
 });
 
 test("stream and json carry dump() output; a table prints as ( k: v )", () => {
@@ -68,7 +75,14 @@ test("stream and json carry dump() output; a table prints as ( k: v )", () => {
   assert.equal(s.out, "0x1 1 000 vmlinux ip_rcv ( len: 42 dev: lo )\n");
   const j = run("json", [{ skb: 1n, ts: 1n, func: 1n, cpu: 0, data: 42 }], { dump });
   assert.deepEqual(JSON.parse(j.out), {
-    packet_id: "0x1", timestamp: 1, processor_id: 0, module: "vmlinux", function: "ip_rcv", is_return: false, len: 42, dev: "lo",
+    packet_id: "0x1",
+    timestamp: 1,
+    processor_id: 0,
+    module: "vmlinux",
+    function: "ip_rcv",
+    is_return: false,
+    len: 42,
+    dev: "lo",
   });
   const t = run("json", [{ skb: 1n, ts: 1n, func: 1n, cpu: 0 }], { dump: () => "free text" });
   assert.equal(JSON.parse(t.out).data, "free text");
@@ -80,13 +94,19 @@ test("json: exact 64-bit timestamps, is_return, valid for JSON.parse and jq", ()
     { skb: 0xffff888012345678n, ts: 7n, func: 3n, cpu: 3, ret: true },
   ]);
   const lines = out.trim().split("\n");
-  assert.equal(lines[0], `{"packet_id":"0xffff888012345678","timestamp":${BIG_TS},"processor_id":3,"module":"vmlinux","function":"ip_rcv","is_return":false}`);
+  assert.equal(
+    lines[0],
+    `{"packet_id":"0xffff888012345678","timestamp":${BIG_TS},"processor_id":3,"module":"vmlinux","function":"ip_rcv","is_return":false}`,
+  );
   assert.equal(JSON.parse(lines[1]!).is_return, true);
   // jq parses every line (it rounds integers beyond 2^53 itself: the exact digits are checked above).
   const jq = spawnSync("jq", ["-c", ".function"], { input: out, encoding: "utf8" });
   if (jq.error) return; // jq missing: JSON.parse above still checked the syntax
   assert.equal(jq.status, 0, jq.stderr);
-  assert.deepEqual(jq.stdout.trim().split("\n"), ['"ip_rcv"', '"a_function_name_longer_than_thirty_two_chars"']);
+  assert.deepEqual(jq.stdout.trim().split("\n"), [
+    '"ip_rcv"',
+    '"a_function_name_longer_than_thirty_two_chars"',
+  ]);
 });
 
 test("aggregate: header, packets in order of first event, events by time, C-style columns", () => {
@@ -97,7 +117,8 @@ test("aggregate: header, packets in order of first event, events by time, C-styl
     { skb: 0xan, ts: 50n, func: 3n, cpu: 2 },
   ]);
   const fit = (s: string, w: number) => (s.length > w ? s.slice(0, w) : s.padStart(w));
-  const row = (ts: string, cpu: string, mod: string, fn: string) => `${ts.padEnd(20)} ${cpu} ${fit(mod, 24)} ${fit(fn, 32)}`;
+  const row = (ts: string, cpu: string, mod: string, fn: string) =>
+    `${ts.padEnd(20)} ${cpu} ${fit(mod, 24)} ${fit(fn, 32)}`;
   assert.equal(
     out,
     [
@@ -111,17 +132,24 @@ test("aggregate: header, packets in order of first event, events by time, C-styl
       "",
     ].join("\n"),
   );
-  assert.equal(AGGREGATE_HEADER, "Timestamp            CPU                   Module                         Function");
+  assert.equal(
+    AGGREGATE_HEADER,
+    "Timestamp            CPU                   Module                         Function",
+  );
 });
 
 test("aggregate: dump text after the row; failures reported once with their count", () => {
   let n = 0;
-  const { out, err } = run("aggregate", [1, 2, 3].map((i) => ({ skb: 1n, ts: BigInt(i), func: 1n, cpu: 0, data: i })), {
-    dump: (d) => {
-      if (++n === 2) throw new Error("dump() failed: x.lua:3: boom");
-      return `v=${d[0]}`;
+  const { out, err } = run(
+    "aggregate",
+    [1, 2, 3].map((i) => ({ skb: 1n, ts: BigInt(i), func: 1n, cpu: 0, data: i })),
+    {
+      dump: (d) => {
+        if (++n === 2) throw new Error("dump() failed: x.lua:3: boom");
+        return `v=${d[0]}`;
+      },
     },
-  });
+  );
   assert.match(out, /ip_rcv v=1\n/);
   assert.match(out, /ip_rcv\n/);
   assert.match(out, /ip_rcv v=3\n/);
@@ -129,7 +157,11 @@ test("aggregate: dump text after the row; failures reported once with their coun
 });
 
 test("aggregate: --max-traces stops storing and says so", () => {
-  const { w, err, out } = run("aggregate", [1, 2, 3, 4].map((i) => ({ skb: 1n, ts: BigInt(i), func: 1n, cpu: 0 })), { maxTraces: 3 });
+  const { w, err, out } = run(
+    "aggregate",
+    [1, 2, 3, 4].map((i) => ({ skb: 1n, ts: BigInt(i), func: 1n, cpu: 0 })),
+    { maxTraces: 3 },
+  );
   assert.equal(w.count, 3);
   assert.equal(w.dropped, 1);
   assert.match(err, /stopped storing after 3 traces \(--max-traces\); 1 more were not stored/);
@@ -137,12 +169,19 @@ test("aggregate: --max-traces stops storing and says so", () => {
 });
 
 test("aggregate function_graph: indented calls and returns", () => {
-  const { out } = run("aggregate", [
-    { skb: 1n, ts: 1n, func: 1n, cpu: 0 },
-    { skb: 1n, ts: 2n, func: 2n, cpu: 0 },
-    { skb: 1n, ts: 3n, func: 2n, cpu: 0, ret: true },
-    { skb: 1n, ts: 4n, func: 1n, cpu: 0, ret: true },
-  ], { graph: true });
-  const names = out.split("\n").slice(2, 6).map((l) => l.slice(20 + 1 + 3 + 1 + 24 + 1).trimEnd());
+  const { out } = run(
+    "aggregate",
+    [
+      { skb: 1n, ts: 1n, func: 1n, cpu: 0 },
+      { skb: 1n, ts: 2n, func: 2n, cpu: 0 },
+      { skb: 1n, ts: 3n, func: 2n, cpu: 0, ret: true },
+      { skb: 1n, ts: 4n, func: 1n, cpu: 0, ret: true },
+    ],
+    { graph: true },
+  );
+  const names = out
+    .split("\n")
+    .slice(2, 6)
+    .map((l) => l.slice(20 + 1 + 3 + 1 + 24 + 1).trimEnd());
   assert.deepEqual(names, ["ip_rcv() {", "  udp_rcv() {", "  }", "}"]);
 });

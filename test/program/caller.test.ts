@@ -20,19 +20,21 @@ function spec(over: Partial<CallerSpec> = {}): CallerSpec {
   };
 }
 
-
 test("the module's entry state follows the manual: R1 = data, R2 = ctx, R3 = skb, R4 = 0", () => {
   const mod = [asm.mov64Imm(0, 1)];
   const p = buildCaller(spec({ module: mod }));
   const before = p.insns.slice(0, p.insns.indexOf(mod[0]!));
   const last5 = before.slice(-5);
-  assert.deepEqual(last5.map((i) => [i.code, i.dst, i.src, i.imm]), [
-    [op.ALU64 | op.MOV | op.X, 1, 10, 0],
-    [op.ALU64 | op.ADD | op.K, 1, 0, USER_DATA],
-    [op.ALU64 | op.MOV | op.X, 2, 6, 0],
-    [op.ALU64 | op.MOV | op.X, 3, 7, 0],
-    [op.ALU64 | op.MOV | op.K, 4, 0, 0],
-  ]);
+  assert.deepEqual(
+    last5.map((i) => [i.code, i.dst, i.src, i.imm]),
+    [
+      [op.ALU64 | op.MOV | op.X, 1, 10, 0],
+      [op.ALU64 | op.ADD | op.K, 1, 0, USER_DATA],
+      [op.ALU64 | op.MOV | op.X, 2, 6, 0],
+      [op.ALU64 | op.MOV | op.X, 3, 7, 0],
+      [op.ALU64 | op.MOV | op.K, 4, 0, 0],
+    ],
+  );
   assert.equal(USER_DATA, -320);
   assert.equal(p.moduleEnd - p.moduleStart, 1);
 });
@@ -77,9 +79,14 @@ test("the function field: tracepoint constant, get_func_ip, or the kprobe IP min
 
 test("return events set the flag; the record is zeroed and sent with ringbuf_output", () => {
   const p = buildCaller(spec({ isReturn: true })).insns;
-  assert.ok(p.some((i) => i.code === (op.ST | op.W | op.MEM) && i.dst === 10 && i.off === RECORD + 28 && i.imm === 1));
+  assert.ok(
+    p.some((i) => i.code === (op.ST | op.W | op.MEM) && i.dst === 10 && i.off === RECORD + 28 && i.imm === 1),
+  );
   const zeroes = p.filter((i) => i.code === (op.ST | op.DW | op.MEM) && i.imm === 0).map((i) => i.off);
-  assert.deepEqual(zeroes, Array.from({ length: 16 }, (_, k) => RECORD + k * 8));
+  assert.deepEqual(
+    zeroes,
+    Array.from({ length: 16 }, (_, k) => RECORD + k * 8),
+  );
   assert.ok(p.some((i) => i.code === op.LD_IMM64 && i.src === op.PSEUDO_MAP_FD && i.imm === 7));
   assert.ok(p.some((i) => i.code === (op.JMP | op.CALL) && i.imm === 130));
 });

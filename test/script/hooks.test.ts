@@ -42,7 +42,9 @@ test("dump gets the 64 bytes as a binary string, 0x00 and 0xff intact, 64-bit in
 });
 
 test("emit's bytes cross unchanged (every byte value)", () => {
-  const s = script("function emit() local t = {} for i = 0, 255 do t[#t + 1] = string.char(i) end return table.concat(t) end");
+  const s = script(
+    "function emit() local t = {} for i = 0, 255 do t[#t + 1] = string.char(i) end return table.concat(t) end",
+  );
   const b = s.emit();
   assert.equal(b.length, 256);
   assert.ok(b.every((v, i) => v === i));
@@ -62,7 +64,11 @@ test("ipft.offsetof/sizeof/typeof answer from BTF; errors become Lua errors with
   assert.equal(s.dump(new Uint8Array(64)), "164 4 __u32");
   s.close();
   const bad = script(`function emit() local off = ipft.offsetof("sk_buff", "marc") return off end`);
-  assert.throws(() => bad.emit(), (e: unknown) => e instanceof ScriptError && /\.lua:1: struct sk_buff has no member "marc"/.test(e.message));
+  assert.throws(
+    () => bad.emit(),
+    (e: unknown) =>
+      e instanceof ScriptError && /\.lua:1: struct sk_buff has no member "marc"/.test(e.message),
+  );
   bad.close();
 });
 
@@ -71,16 +77,26 @@ test("errors in each hook carry file:line and a traceback", () => {
     const s = script(`\n\nfunction ${hook}() error("broken ${hook}") end`);
     assert.throws(
       () => (hook === "dump" ? s.dump(new Uint8Array(64)) : s[hook]()),
-      (e: unknown) => e instanceof ScriptError && new RegExp(`^${hook}\\(\\) failed: .*\\.lua:3: broken ${hook}$`).test(e.message) && /stack traceback/.test(e.traceback ?? ""),
+      (e: unknown) =>
+        e instanceof ScriptError &&
+        new RegExp(`^${hook}\\(\\) failed: .*\\.lua:3: broken ${hook}$`).test(e.message) &&
+        /stack traceback/.test(e.traceback ?? ""),
     );
     s.close();
   }
 });
 
 test("emit must return a string", () => {
-  for (const [ret, type] of [["nil", "nil"], ["42", "number"], ["{}", "table"]]) {
+  for (const [ret, type] of [
+    ["nil", "nil"],
+    ["42", "number"],
+    ["{}", "table"],
+  ]) {
     const s = script(`function emit() return ${ret} end`);
-    assert.throws(() => s.emit(), new RegExp(`emit\\(\\) must return a string of eBPF bytecode, got ${type}`));
+    assert.throws(
+      () => s.emit(),
+      new RegExp(`emit\\(\\) must return a string of eBPF bytecode, got ${type}`),
+    );
     s.close();
   }
   const empty = script("function emit() return '' end");
@@ -89,9 +105,15 @@ test("emit must return a string", () => {
 });
 
 test("missing files and syntax errors are one line", () => {
-  assert.throws(() => Script.load("/nonexistent/x.lua", ENV), /^ScriptError: script \/nonexistent\/x.lua does not exist$|does not exist/);
+  assert.throws(
+    () => Script.load("/nonexistent/x.lua", ENV),
+    /^ScriptError: script \/nonexistent\/x.lua does not exist$|does not exist/,
+  );
   const p = scriptPath("function emit(\n  return 1\nend");
-  assert.throws(() => Script.load(p, ENV), (e: unknown) => e instanceof ScriptError && e.message.includes(`${p}:2:`));
+  assert.throws(
+    () => Script.load(p, ENV),
+    (e: unknown) => e instanceof ScriptError && e.message.includes(`${p}:2:`),
+  );
   const r = scriptPath("error('at load')");
   assert.throws(() => Script.load(r, ENV), /\.lua:1: at load/);
 });

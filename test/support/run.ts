@@ -45,10 +45,17 @@ export function kernelObjects(): { progs: number; maps: number; links: number } 
 }
 
 /** Waits (up to 3 s) for the kernel to free what a finished process held: it does so asynchronously. */
-export function settledObjects(want: { progs: number; maps: number; links: number }): { progs: number; maps: number; links: number } {
+export function settledObjects(want: { progs: number; maps: number; links: number }): {
+  progs: number;
+  maps: number;
+  links: number;
+} {
   const end = Date.now() + 3000;
   let now = kernelObjects();
-  while (Date.now() < end && (now.progs !== want.progs || now.maps !== want.maps || now.links !== want.links)) {
+  while (
+    Date.now() < end &&
+    (now.progs !== want.progs || now.maps !== want.maps || now.links !== want.links)
+  ) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     now = kernelObjects();
   }
@@ -56,5 +63,8 @@ export function settledObjects(want: { progs: number; maps: number; links: numbe
 }
 
 export function hasTool(name: string): boolean {
-  return ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some((d) => existsSync(`${d}/${name}`)) || readdirSync("/usr/local/bin").includes(name);
+  return (
+    ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some((d) => existsSync(`${d}/${name}`)) ||
+    readdirSync("/usr/local/bin").includes(name)
+  );
 }

@@ -33,7 +33,9 @@ export function runGen(opts: Options): number {
       probeRead: prep.probeRead,
       module: prep.module,
     });
-    process.stdout.write(`; ${first.backend.name} program ${unit.name}, module at ${prog.moduleStart}..${prog.moduleEnd - 1}\n`);
+    process.stdout.write(
+      `; ${first.backend.name} program ${unit.name}, module at ${prog.moduleStart}..${prog.moduleEnd - 1}\n`,
+    );
     process.stdout.write(`${listProgram(prog, kernel.helperName).join("\n")}\n`);
     return 0;
   });

@@ -5,13 +5,19 @@ import type { Options } from "../options.js";
 export function runList(opts: Options): number {
   const kernel = loadKernelView({ needKallsyms: false, needTracefs: false });
   const rows = kernel.points
-    .filter((p) => (!opts.regex || opts.regex.test(p.name)) && (!opts.moduleRegex || opts.moduleRegex.test(p.module)))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+    .filter(
+      (p) =>
+        (!opts.regex || opts.regex.test(p.name)) && (!opts.moduleRegex || opts.moduleRegex.test(p.module)),
+    )
+    .sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0,
+    );
   const w = Math.max(4, ...rows.map((r) => r.name.length));
   const mw = Math.max(6, ...rows.map((r) => r.module.length));
   process.stderr.write(`${"NAME".padEnd(w)} ${"MODULE".padEnd(mw)} ${"KIND".padEnd(10)} SKB_POS\n`);
   const out: string[] = [];
-  for (const r of rows) out.push(`${r.name.padEnd(w)} ${r.module.padEnd(mw)} ${r.kind.padEnd(10)} ${r.skbPos}`);
+  for (const r of rows)
+    out.push(`${r.name.padEnd(w)} ${r.module.padEnd(mw)} ${r.kind.padEnd(10)} ${r.skbPos}`);
   process.stdout.write(out.length > 0 ? `${out.join("\n")}\n` : "");
   if (opts.verbose) {
     const f = rows.filter((r) => r.kind === "function").length;

@@ -1,11 +1,12 @@
 // ipft --test: build every program a trace would load and hand it to the kernel verifier; attach nothing.
 // Exit 0 only if all of them load; on a rejection, the verifier's log says why.
-import { KernelObjects } from "../../trace/kernel-objects.js";
-import { loadKernelView } from "../../trace/kernel-view.js";
-import { withScript } from "../../trace/script-host.js";
+
 import { LostCounter } from "../../events/lost-counter.js";
 import { RingReader } from "../../events/ring-reader.js";
+import { KernelObjects } from "../../trace/kernel-objects.js";
+import { loadKernelView } from "../../trace/kernel-view.js";
 import { loadUnit } from "../../trace/programs.js";
+import { withScript } from "../../trace/script-host.js";
 import { prepare, programInputsFor, quietIo } from "../../trace/session.js";
 import type { Options } from "../options.js";
 
@@ -23,7 +24,7 @@ export function runTest(opts: Options): number {
       let insns = 0;
       for (const { backend, units } of prep.backends) {
         for (const unit of units) {
-          const l = loadUnit(unit, inputs, kernel.helperName);
+          const l = loadUnit(unit, inputs);
           kobj.add(l.fd);
           programs++;
           insns += l.insnCount;

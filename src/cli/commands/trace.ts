@@ -10,7 +10,9 @@ export async function runTrace(opts: Options): Promise<number> {
   const stop = new StopSignal().install();
   try {
     const kernel = loadKernelView({ needKallsyms: true, needTracefs: true });
-    return await withScriptAsync(opts.script, kernel, (script) => runSession(opts, kernel, script, stderrIo(opts.verbose), stop));
+    return await withScriptAsync(opts.script, kernel, (script) =>
+      runSession(opts, kernel, script, stderrIo(opts.verbose), stop),
+    );
   } finally {
     stop.uninstall();
   }
