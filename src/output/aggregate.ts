@@ -4,7 +4,7 @@
 // Columns follow ipftrace2: Timestamp CPU Module Function, then the script's text.
 import { FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC, OFF_SKB, OFF_TSTAMP } from "../events/record.js";
 import { BufferedSink } from "./buffered-sink.js";
-import { dumpText, type SafeDumper } from "./dump-text.js";
+import type { SafeDumper } from "./dump-text.js";
 import { cpu3 } from "./stream.js";
 import { TraceStore } from "./trace-store.js";
 import { type Sink, type Symbolizer, UNKNOWN, type Writer } from "./types.js";
@@ -13,6 +13,8 @@ import { type Sink, type Symbolizer, UNKNOWN, type Writer } from "./types.js";
 const fit = (s: string, w: number) => (s.length > w ? s.slice(0, w) : s.padStart(w));
 /** C's %-W.Ws */
 const fitLeft = (s: string, w: number) => (s.length > w ? s.slice(0, w) : s.padEnd(w));
+
+const DUMP_BLOCK = 4096;
 
 export const AGGREGATE_HEADER = `${"Timestamp".padEnd(20)} CPU ${fit("Module", 24)} ${fit("Function", 32)}`;
 
@@ -91,10 +93,25 @@ export class AggregateWriter implements Writer {
     const fill = starts.slice(0, ids.size);
     for (let i = 0; i < n; i++) order[fill[packetOf[i]!]!++] = i;
 
+    for (let k = 0; k < ids.size; k++) sortByTime(s, order, starts[k]!, starts[k + 1]!);
+    // The script's text for a block of traces at a time, in print order: one crossing into Lua per block.
+    let dumps: string[] = [];
+    let dumpsFrom = 0;
+    const dumpOf = (j: number): string => {
+      if (!this.dumper) return "";
+      if (j >= dumpsFrom + dumps.length) {
+        const count = Math.min(DUMP_BLOCK, n - j);
+        const block = new Uint8Array(count * 64);
+        for (let b = 0; b < count; b++) block.set(s.data(order[j + b]!), b * 64);
+        dumps = this.dumper.many(block, "text");
+        dumpsFrom = j;
+      }
+      return dumps[j - dumpsFrom]!;
+    };
+
     const sink = new BufferedSink(this.out);
     sink.push(`${AGGREGATE_HEADER}\n`);
     for (let k = 0; k < ids.size; k++) {
-      sortByTime(s, order, starts[k]!, starts[k + 1]!);
       sink.push("===\n");
       let depth = 0;
       for (let j = starts[k]!; j < starts[k + 1]!; j++) {
@@ -117,10 +134,8 @@ export class AggregateWriter implements Writer {
           .getBigUint64(p + OFF_TSTAMP, true)
           .toString()
           .padEnd(20)} ${cpu3(h.getUint32(p + OFF_CPU, true))} ${fit(sym.module, 24)} ${name}`;
-        if (this.dumper) {
-          const t = dumpText(this.dumper.dump(s.data(i)));
-          if (t) line += ` ${t}`;
-        }
+        const t = dumpOf(j);
+        if (t) line += ` ${t}`;
         sink.push(`${line}\n`);
       }
     }

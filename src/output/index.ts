@@ -6,10 +6,10 @@ import { StreamWriter } from "./stream.js";
 import type { Dumper, Sink, Symbolizer, Writer } from "./types.js";
 
 export { AGGREGATE_HEADER, AggregateWriter } from "./aggregate.js";
-export { dumpJson, dumpText, SafeDumper } from "./dump-text.js";
+export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
 export { JsonWriter } from "./json.js";
 export { StreamWriter } from "./stream.js";
-export type { Dumper, DumpResult, Sink, Symbolizer, SymbolName, Writer } from "./types.js";
+export type { Dumper, DumpFormat, DumpResult, Sink, Symbolizer, SymbolName, Writer } from "./types.js";
 
 export interface WriterOptions {
   out: Sink;

@@ -9,7 +9,7 @@ import {
   readData,
 } from "../events/record.js";
 import { BufferedSink } from "./buffered-sink.js";
-import { dumpJson, type SafeDumper } from "./dump-text.js";
+import type { SafeDumper } from "./dump-text.js";
 import { type Sink, type Symbolizer, UNKNOWN, type Writer } from "./types.js";
 
 export class JsonWriter implements Writer {
@@ -40,7 +40,7 @@ export class JsonWriter implements Writer {
   write(dv: DataView, off: number): void {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
     let line = `{"packet_id":"0x${dv.getBigUint64(off + OFF_SKB, true).toString(16)}","timestamp":${dv.getBigUint64(off + OFF_TSTAMP, true)},"processor_id":${dv.getUint32(off + OFF_CPU, true)},${this.nameFields(dv.getBigUint64(off + OFF_FUNC, true))},"is_return":${ret}`;
-    if (this.dumper) line += dumpJson(this.dumper.dump(readData(dv, off)));
+    if (this.dumper) line += this.dumper.one(readData(dv, off), "json");
     this.sink.push(`${line}}\n`);
     this.count++;
   }

@@ -1,7 +1,7 @@
 // -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu> <module> <function>[ <dump>]`.
 import { OFF_CPU, OFF_FUNC, OFF_SKB, OFF_TSTAMP, readData } from "../events/record.js";
 import { BufferedSink } from "./buffered-sink.js";
-import { dumpText, type SafeDumper } from "./dump-text.js";
+import type { SafeDumper } from "./dump-text.js";
 import { type Sink, type Symbolizer, UNKNOWN, type Writer } from "./types.js";
 
 export function cpu3(cpu: number): string {
@@ -25,7 +25,7 @@ export class StreamWriter implements Writer {
     const sym = this.symbolizer.resolve(dv.getBigUint64(off + OFF_FUNC, true)) ?? UNKNOWN;
     let line = `0x${dv.getBigUint64(off + OFF_SKB, true).toString(16)} ${dv.getBigUint64(off + OFF_TSTAMP, true)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${sym.module} ${sym.name}`;
     if (this.dumper) {
-      const t = dumpText(this.dumper.dump(readData(dv, off)));
+      const t = this.dumper.one(readData(dv, off), "text");
       if (t) line += ` ${t}`;
     }
     this.sink.push(`${line}\n`);

@@ -9,9 +9,13 @@ export interface Symbolizer {
 }
 
 export type DumpResult = string | Record<string, string | number | boolean> | undefined;
+export type DumpFormat = "text" | "json";
 
+/** The script's dump(), already formatted: text (`( k: v )` or the string) or a JSON fragment (`,"k":v`). */
 export interface Dumper {
-  dump(data: Uint8Array): DumpResult;
+  dumpFormatted(data: Uint8Array, format: DumpFormat): string;
+  /** Many 64-byte records at once (faster); an Error in place of each failed one. */
+  dumpFormattedMany?(records: Uint8Array, format: DumpFormat): (string | Error)[];
 }
 
 export interface Sink {

@@ -126,25 +126,76 @@ function __ipft_hook(name)
   end
   return true, ""
 end
--- dump: a string result as is ("s" .. text); a table as "t" and sorted key/value records.
-function __ipft_dump(data)
+-- dump's result as one string: "e" .. error, "s" .. text, or "t" followed by NUL-separated key and
+-- type-tagged value pairs, in the table's own (pairs) order, as ipftrace2 reads tables.
+local concat, mtype, tostr, sub = table.concat, math.type, tostring, string.sub
+local tags = { integer = "i", float = "f", boolean = "b" }
+local out = {}
+local function dump_one(data)
   local ok, r = xpcall(dump, traceback, data)
-  if not ok then return false, r end
+  if not ok then return "e" .. tostr(r) end
   local t = type(r)
-  if t == "string" then return true, "s" .. r end
-  if t == "nil" then return true, "s" end
-  if t ~= "table" then return false, "dump() must return a string or a table, got " .. t end
-  local keys = {}
-  for k in pairs(r) do keys[#keys + 1] = tostring(k) end
-  table.sort(keys)
-  local out = { "t" }
-  for _, k in ipairs(keys) do
-    local v = r[k]
-    if v == nil then v = r[math.tointeger(tonumber(k)) or k] end
-    local vt = math.type(v) or type(v)
-    local tag = vt == "integer" and "i" or vt == "float" and "f" or vt == "boolean" and "b" or "s"
-    out[#out + 1] = pack("<s4Bs4", k, tag:byte(), tostring(v))
+  if t == "string" then return "s" .. r end
+  if t == "nil" then return "s" end
+  if t ~= "table" then return "edump() must return a string or a table, got " .. t end
+  local n = 0
+  for k, v in pairs(r) do
+    out[n + 1] = tostr(k)
+    out[n + 2] = (tags[mtype(v) or type(v)] or "s") .. tostr(v)
+    n = n + 2
   end
-  return true, table.concat(out)
+  return "t" .. concat(out, "\0", 1, n)
+end
+__ipft_dump = dump_one
+-- Formatted for output: text ("( k: v k2: v2 )", or the string as is) or a JSON fragment (',"k":v').
+local fmt = string.format
+local BS, QUOTE = string.char(92), string.char(34)
+local jesc = { [QUOTE] = BS .. QUOTE, [BS] = BS .. BS, [string.char(10)] = BS .. "n", [string.char(13)] = BS .. "r", [string.char(9)] = BS .. "t" }
+local jpattern = "[%c%" .. QUOTE .. "%" .. BS .. "]"
+local function jstr(s)
+  return QUOTE .. (s:gsub(jpattern, function(c) return jesc[c] or fmt(BS .. "u%04x", c:byte()) end)) .. QUOTE
+end
+local function jval(v)
+  local t = mtype(v) or type(v)
+  if t == "integer" or t == "boolean" then return tostr(v) end
+  if t == "float" then
+    if v ~= v or v == math.huge or v == -math.huge then return "null" end
+    return fmt("%.17g", v)
+  end
+  return jstr(tostr(v))
+end
+local function formatted(data, json)
+  local ok, r = xpcall(dump, traceback, data)
+  if not ok then return "e" .. tostr(r) end
+  local t = type(r)
+  if t == "nil" or r == "" then return "s" end
+  if t == "string" then return json and ("s," .. '"data":' .. jstr(r)) or ("s" .. r) end
+  if t ~= "table" then return "edump() must return a string or a table, got " .. t end
+  local n = 0
+  if json then
+    for k, v in pairs(r) do
+      out[n + 1] = "," .. jstr(tostr(k)) .. ":" .. jval(v)
+      n = n + 1
+    end
+    return "s" .. concat(out, "", 1, n)
+  end
+  out[1] = "s( "
+  n = 1
+  for k, v in pairs(r) do
+    out[n + 1] = tostr(k) .. ": " .. tostr(v) .. " "
+    n = n + 1
+  end
+  out[n + 1] = ")"
+  return concat(out, "", 1, n + 1)
+end
+-- Many records (64 bytes each) after a format byte ("t" text, "j" json): 4-byte-length-prefixed results,
+-- each "s" .. output or "e" .. error. One FFI crossing per batch.
+local res = {}
+function __ipft_dump_many(buf)
+  local json = buf:byte(1) == 106
+  local n = (#buf - 1) // 64
+  for i = 1, n do res[i] = pack("<s4", formatted(sub(buf, i * 64 - 62, i * 64 + 1), json)) end
+  for i = #res, n + 1, -1 do res[i] = nil end
+  return concat(res, "", 1, n)
 end
 `;

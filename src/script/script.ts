@@ -26,6 +26,7 @@ export class ScriptError extends Error {
 }
 
 export type DumpValue = string | Record<string, string | number | boolean>;
+export type DumpFormat = "text" | "json";
 
 type Hook = "init" | "emit" | "dump" | "fini";
 
@@ -40,7 +41,8 @@ export class Script {
   private readonly lua: LuaState;
   private readonly hookRef: number;
   private readonly dumpRef: number;
-  private readonly dumpArg: Uint8Array[] = [new Uint8Array(0)];
+  private readonly dumpManyRef: number;
+  private manyBuf = new Uint8Array(0);
 
   static load(path: string, env: ScriptEnv): Script {
     let code: Buffer;
@@ -92,6 +94,7 @@ export class Script {
       };
       this.hookRef = this.lua.refGlobal("__ipft_hook")!;
       this.dumpRef = this.lua.refGlobal("__ipft_dump")!;
+      this.dumpManyRef = this.lua.refGlobal("__ipft_dump_many")!;
     } catch (e) {
       this.lua.close();
       throw e;
@@ -121,26 +124,37 @@ export class Script {
   }
 
   dump(data: Uint8Array): DumpValue {
-    this.dumpArg[0] = data;
-    const [ok, v] = this.lua.call(this.dumpRef, this.dumpArg, 2);
-    const bytes = v as Uint8Array;
-    if (ok !== true) {
-      const [msg, tb] = splitTrace(Buffer.from(bytes).toString("utf8"));
-      throw new ScriptError(`dump() failed: ${msg}`, tb);
-    }
+    const bytes = this.lua.callBytes(this.dumpRef, data);
+    return decodeDump(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length);
+  }
+
+  /** dump() of one record, formatted for output: "text" (`( k: v )`, or the string) or "json" (a
+   * `,"k":v` fragment; a string result goes under "data"). Throws ScriptError if dump() fails. */
+  dumpFormatted(data: Uint8Array, format: DumpFormat): string {
+    const r = this.dumpFormattedMany(data, format)[0];
+    if (r instanceof ScriptError) throw r;
+    return r ?? "";
+  }
+
+  /** The same for records of 64 bytes laid end to end, in one crossing into Lua; a failed record
+   * yields its ScriptError in its place. */
+  dumpFormattedMany(records: Uint8Array, format: DumpFormat): (string | ScriptError)[] {
+    if (this.manyBuf.length < records.length + 1) this.manyBuf = new Uint8Array(records.length + 1);
+    const arg = this.manyBuf.subarray(0, records.length + 1);
+    arg[0] = format === "json" ? 0x6a : 0x74;
+    arg.set(records, 1);
+    const bytes = this.lua.callBytes(this.dumpManyRef, arg);
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (buf[0] === 0x73 /* s */) return buf.toString("utf8", 1);
-    const out: Record<string, string | number | boolean> = {};
-    let p = 1;
-    while (p < buf.length) {
-      const kl = buf.readUInt32LE(p);
-      const k = buf.toString("utf8", p + 4, p + 4 + kl);
-      p += 4 + kl;
-      const tag = buf[p++];
-      const vl = buf.readUInt32LE(p);
-      const s = buf.toString("utf8", p + 4, p + 4 + vl);
-      p += 4 + vl;
-      out[k] = tag === 0x69 || tag === 0x66 ? Number(s) : tag === 0x62 ? s === "true" : s;
+    const out: (string | ScriptError)[] = [];
+    for (let p = 0; p < buf.length; ) {
+      const n = buf.readUInt32LE(p);
+      const text = buf.toString("utf8", p + 5, p + 4 + n);
+      if (buf[p + 4] === 0x73 /* s */) out.push(text);
+      else {
+        const [msg, tb] = splitTrace(text);
+        out.push(new ScriptError(`dump() failed: ${msg}`, tb));
+      }
+      p += 4 + n;
     }
     return out;
   }
@@ -148,4 +162,24 @@ export class Script {
   close(): void {
     this.lua.close();
   }
+}
+
+/** One encoded dump() result (see the prelude): "s" text, "e" error, "t" key/value pairs. */
+function decodeDump(buf: Buffer, start: number, end: number): DumpValue {
+  const text = buf.toString("utf8", start + 1, end);
+  const kind = buf[start];
+  if (kind === 0x73 /* s */) return text;
+  if (kind === 0x65 /* e */) {
+    const [msg, tb] = splitTrace(text);
+    throw new ScriptError(`dump() failed: ${msg}`, tb);
+  }
+  const parts = text.split("\0");
+  const out: Record<string, string | number | boolean> = {};
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const v = parts[i + 1]!;
+    const tag = v.charCodeAt(0);
+    const s = v.slice(1);
+    out[parts[i]!] = tag === 0x69 || tag === 0x66 ? Number(s) : tag === 0x62 ? s === "true" : s;
+  }
+  return out;
 }

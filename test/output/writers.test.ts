@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { AGGREGATE_HEADER, createWriter, type DumpResult } from "../../src/output/index.js";
+import { AGGREGATE_HEADER, createWriter, type DumpResult, functionDumper } from "../../src/output/index.js";
 
 interface Ev {
   skb: bigint;
@@ -45,7 +45,7 @@ function run(
     out: { write: (s: string) => (out += s) },
     err: { write: (s: string) => (err += s) },
     symbolizer,
-    ...(extra.dump ? { dumper: { dump: extra.dump } } : {}),
+    ...(extra.dump ? { dumper: functionDumper(extra.dump) } : {}),
     ...(extra.maxTraces ? { maxTraces: extra.maxTraces } : {}),
     ...(extra.graph ? { graph: true } : {}),
   });
