@@ -52,9 +52,15 @@ t = performance.now();
 const r = spawnSync("lua5.3", [peerFile], { encoding: "utf8" });
 const peerSec = r.status === 0 ? Number(r.stdout) : Number.NaN;
 console.log(`dump() with examples/gso.lua (a table result), ${calls} calls (checksum ${sink})`);
-console.log(`  ipft, batched (aggregate output)   ${Math.round(calls / ipftSec).toLocaleString("en")} calls/s, formatted`);
-console.log(`  ipft, one at a time (stream/json)  ${Math.round(single / singleSec).toLocaleString("en")} calls/s, formatted`);
+console.log(
+  `  ipft, batched (aggregate output)   ${Math.round(calls / ipftSec).toLocaleString("en")} calls/s, formatted`,
+);
+console.log(
+  `  ipft, one at a time (stream/json)  ${Math.round(single / singleSec).toLocaleString("en")} calls/s, formatted`,
+);
 if (r.status === 0) {
-  console.log(`  lua5.3 interpreter, same loop      ${Math.round(N / peerSec).toLocaleString("en")} calls/s, formatted (no FFI)`);
-  console.log(`  ratio ipft batched / lua5.3: ${((calls / ipftSec) / (N / peerSec)).toFixed(2)}x`);
+  console.log(
+    `  lua5.3 interpreter, same loop      ${Math.round(N / peerSec).toLocaleString("en")} calls/s, formatted (no FFI)`,
+  );
+  console.log(`  ratio ipft batched / lua5.3: ${(calls / ipftSec / (N / peerSec)).toFixed(2)}x`);
 } else console.log(`  peer: lua5.3 not available (apt-get install lua5.3): ${r.error?.message ?? r.stderr}`);

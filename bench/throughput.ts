@@ -14,7 +14,8 @@ const opt = (k: string, d: number) => {
   return i >= 0 ? Number(args[i + 1]) : d;
 };
 const SECONDS = opt("--seconds", 5);
-const RATE = opt("--rate", 0);
+// Packets per second; 0 = as fast as the sender can. Two tracepoints: twice as many traces.
+let RATE = 0;
 const TICK = 100; // clock ticks per second (USER_HZ)
 
 function cpuSeconds(pid: number): number {
@@ -52,16 +53,18 @@ async function measure(
   tool: string,
   cmd: string[],
   ready: (out: string, err: string) => boolean,
-  count: (out: string, err: string) => { traces: number; lost: number },
+  count: (lines: string, err: string, out: string) => { traces: number; lost: number },
 ): Promise<Result> {
   const p = spawn(cmd[0]!, cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   let lines = 0;
+  let tail = "";
   p.stdout.setEncoding("latin1");
   p.stdout.on("data", (d: string) => {
     for (let i = d.indexOf("\n"); i >= 0; i = d.indexOf("\n", i + 1)) lines++;
     if (out.length < 1 << 16) out += d;
+    tail = (tail + d).slice(-4096);
   });
   p.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const t0 = Date.now();
@@ -71,14 +74,33 @@ async function measure(
   }
   const cpu0 = cpuSeconds(p.pid!);
   const w0 = Date.now();
-  const { sent } = flood();
-  await new Promise((r) => setTimeout(r, 500));
+  const { sent } = await flood();
+  // Let each tool drain what it has buffered: stop once its output has been quiet for a second (or 60 s).
+  let last = -1;
+  let quietSince = Date.now();
+  const drainEnd = Date.now() + 60_000;
+  while (Date.now() < drainEnd) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (lines !== last) {
+      last = lines;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince > 1000) break;
+  }
   const cpu1 = cpuSeconds(p.pid!);
-  const seconds = (Date.now() - w0) / 1000;
+  const seconds = (quietSince - w0) / 1000;
   p.kill("SIGINT");
   await new Promise((r) => p.on("close", r));
-  const c = count(`${lines}`, err);
+  const c = count(`${lines}`, err, tail);
   return { tool, ...c, cpu: cpu1 - cpu0, seconds, sent };
+}
+
+/** Ready once `word` was printed, plus one second for attaching. */
+function attachedSince(word: string): (out: string, err: string) => boolean {
+  let seen = 0;
+  return (out, err) => {
+    if (!seen && (out.includes(word) || err.includes(word))) seen = Date.now();
+    return seen > 0 && Date.now() - seen > 1000;
+  };
 }
 
 async function main(): Promise<void> {
@@ -86,6 +108,14 @@ async function main(): Promise<void> {
     console.log("throughput: SKIP (needs root)");
     return;
   }
+  const rates = process.argv.includes("--rate") ? [opt("--rate", 0)] : [0, 50_000];
+  for (const r of rates) {
+    RATE = r;
+    await scenario();
+  }
+}
+
+async function scenario(): Promise<void> {
   const results: Result[] = [];
   const readyFile = "/tmp/ipft-bench-ready";
   rmSync(readyFile, { force: true });
@@ -122,8 +152,9 @@ async function main(): Promise<void> {
     results.push(
       await measure(
         "bpftrace",
-        ["bpftrace", "-B", "full", "-e", `BEGIN { printf("ready\\n"); } ${prog}`],
-        (out) => out.includes("ready"),
+        ["bpftrace", "-B", "full", "-e", prog],
+        // "Attaching N probes..." comes before the probes are attached: give it a moment after.
+        attachedSince("Attaching"),
         (lines, err) => ({
           traces: Number(lines) - 1,
           lost: Number(/Lost (\d+) events/.exec(err)?.[1] ?? 0),
