@@ -28,14 +28,19 @@ export class SafeDumper {
       return Array.from({ length: n }, (_, i) => this.one(records.subarray(i * 64, i * 64 + 64), format));
     }
     try {
-      return this.dumper.dumpFormattedMany(records, format).map((r) => (r instanceof Error ? this.failed(r) : r));
+      return this.dumper
+        .dumpFormattedMany(records, format)
+        .map((r) => (r instanceof Error ? this.failed(r) : r));
     } catch (e) {
       return new Array<string>(n).fill(this.failed(e));
     }
   }
 
   report(err: Sink): void {
-    if (this.failures > 0) err.write(`ipft: dump() failed on ${this.failures} trace${this.failures > 1 ? "s" : ""}; first error: ${this.first}\n`);
+    if (this.failures > 0)
+      err.write(
+        `ipft: dump() failed on ${this.failures} trace${this.failures > 1 ? "s" : ""}; first error: ${this.first}\n`,
+      );
   }
 }
 

@@ -3,7 +3,9 @@
 import { asm, encode, type Insn } from "../asm/index.js";
 import type { AttachPoint } from "../btf/index.js";
 import type { BackendName } from "../cli/options.js";
+import { UserError } from "../cli/usage-error.js";
 import {
+  createMap,
   linkCreateKprobeMulti,
   linkCreatePerfEvent,
   linkCreateTracing,
@@ -11,8 +13,8 @@ import {
   type ProgSpec,
   rawTracepointOpen,
 } from "../sys/bpf.js";
-import { AttachType, Helper, ProgType } from "../sys/bpf-abi.js";
-import { errnoName } from "../sys/errno.js";
+import { AttachType, Helper, MapType, ProgType } from "../sys/bpf-abi.js";
+import { errnoName, SysError } from "../sys/errno.js";
 import { close } from "../sys/libc.js";
 import { type KprobePmu, kprobePmu, openKprobe } from "../sys/perf.js";
 
@@ -151,6 +153,22 @@ function probeFtrace(fn: AttachPoint | undefined): Feature {
       reason: `cannot attach fentry to ${fn.name} (${errnoName(-link)})`,
     };
   return { name, ok: true, loads: true, reason: `fentry on ${fn.name} attached` };
+}
+
+/** Fails with one line when this process may not use bpf(2) at all (not root, no CAP_BPF). */
+export function requireBpf(): void {
+  try {
+    close(
+      createMap({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: "ipft_probe" }),
+    );
+  } catch (e) {
+    if (e instanceof SysError && (e.errno === 1 || e.errno === 13)) {
+      throw new UserError(
+        "ipft needs root (or CAP_BPF and CAP_PERFMON) to load eBPF programs; run it with sudo",
+      );
+    }
+    throw e;
+  }
 }
 
 /** A function to try backends on: a common, always-built-in one if BTF has it. */

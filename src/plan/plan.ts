@@ -45,9 +45,11 @@ export interface Plan {
 export function makePlan(input: PlanInput): Plan {
   const { features } = input;
   const notes: string[] = [];
+  // --test and --gen with -b only need that backend's programs to load; without -b they show what a
+  // trace would use, so the usual choice applies.
   const ok = (b: BackendName) => {
     const f = features.backends.get(b);
-    return input.loadOnly ? f?.loads === true : f?.ok === true;
+    return input.loadOnly && input.backend === b ? f?.loads === true : f?.ok === true;
   };
   const why = (b: BackendName) => features.backends.get(b)?.reason ?? "not probed";
 

@@ -28,6 +28,9 @@ export class AbiViolation extends Error {
   }
 }
 
+/** Room left for the module: the kernel takes at most 1M instructions, and ipft's own part needs ~70. */
+export const MAX_MODULE_INSNS = 1_000_000 - 128;
+
 export interface GuardOptions {
   allowedHelpers?: (id: number) => boolean;
   helperName?: (id: number) => string | undefined;
@@ -103,6 +106,16 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
     ];
   }
   const n = bytes.length / 8;
+  if (n > MAX_MODULE_INSNS) {
+    return [
+      {
+        index: MAX_MODULE_INSNS,
+        insn: "",
+        rule: "length",
+        message: `the module has ${n} instructions; the kernel takes at most ${MAX_MODULE_INSNS} in a module`,
+      },
+    ];
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const insns: (Insn | undefined)[] = new Array(n); // undefined: second half of an LD_IMM64
   const text: string[] = new Array(n).fill("");

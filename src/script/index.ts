@@ -1,1 +1,8 @@
-export { type BtfQueries, type DumpFormat, type DumpValue, Script, type ScriptEnv, ScriptError } from "./script.js";
+export {
+  type BtfQueries,
+  type DumpFormat,
+  type DumpValue,
+  Script,
+  type ScriptEnv,
+  ScriptError,
+} from "./script.js";

@@ -1,6 +1,7 @@
 // What ipft knows about the running kernel before it loads anything: BTF, the attach points that carry an
 // skb (vmlinux and modules), skb->mark's offset, helper ids and names, symbols and the traceable list.
 import { type AttachPoint, type Btf, discoverAttachPoints, loadKernelBtf } from "../btf/index.js";
+import { requireBpf } from "../plan/features.js";
 import { availableFilterFunctions, Kallsyms } from "../symbols/index.js";
 
 export interface KernelView {
@@ -16,7 +17,12 @@ export interface KernelView {
   traceableReason?: string;
 }
 
-export function loadKernelView(o: { needKallsyms: boolean; needTracefs: boolean }): KernelView {
+export function loadKernelView(o: {
+  needKallsyms: boolean;
+  needTracefs: boolean;
+  needBpf?: boolean;
+}): KernelView {
+  if (o.needBpf) requireBpf();
   const kb = loadKernelBtf();
   const btf = kb.vmlinux;
   const points = discoverAttachPoints(btf, "vmlinux");
@@ -36,7 +42,8 @@ export function loadKernelView(o: { needKallsyms: boolean; needTracefs: boolean 
     helperName: (id) => names.get(id),
     traceable: null,
   };
-  if (o.needKallsyms) view.kallsyms = Kallsyms.load();
+  // IPFT_KALLSYMS: another symbol file (for tests, or a kernel whose symbols were saved elsewhere).
+  if (o.needKallsyms) view.kallsyms = Kallsyms.load(process.env.IPFT_KALLSYMS || undefined);
   if (o.needTracefs) {
     const a = availableFilterFunctions();
     view.traceable = a.names;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { ipft, kernelObjects, kernelSkipReason, senderArgs, settledObjects } from "../support/run.js";
+import { ipft, kernelSkipReason, senderArgs, settledObjects, stableObjects } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const MARK = 0x2a;
@@ -37,7 +37,7 @@ function parseJson(stdout: string): JsonEvent[] {
 test("json: every marked packet and no unmarked one, each on the loopback path in time order", {
   skip,
 }, () => {
-  const before = kernelObjects();
+  const before = stableObjects();
   const r = ipft([
     ...SELECT,
     "-m",

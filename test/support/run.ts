@@ -44,6 +44,18 @@ export function kernelObjects(): { progs: number; maps: number; links: number } 
   return { progs: count("prog"), maps: count("map"), links: count("link") };
 }
 
+/** A baseline: the counts once they have stopped changing (a previous run's objects may still be freed). */
+export function stableObjects(): { progs: number; maps: number; links: number } {
+  let prev = kernelObjects();
+  for (let i = 0; i < 30; i++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    const now = kernelObjects();
+    if (now.progs === prev.progs && now.maps === prev.maps && now.links === prev.links) return now;
+    prev = now;
+  }
+  return prev;
+}
+
 /** Waits (up to 3 s) for the kernel to free what a finished process held: it does so asynchronously. */
 export function settledObjects(want: { progs: number; maps: number; links: number }): {
   progs: number;

@@ -6,7 +6,7 @@ import type { Options } from "../options.js";
 import { BACKENDS } from "../options.js";
 
 export function runFeatures(_opts: Options): number {
-  const kernel = loadKernelView({ needKallsyms: false, needTracefs: false });
+  const kernel = loadKernelView({ needKallsyms: false, needTracefs: false, needBpf: true });
   const f = probeFeatures(kernel.points);
   for (const name of BACKENDS) {
     const b = f.backends.get(name)!;

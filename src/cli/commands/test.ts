@@ -11,7 +11,7 @@ import { prepare, programInputsFor, quietIo } from "../../trace/session.js";
 import type { Options } from "../options.js";
 
 export function runTest(opts: Options): number {
-  const kernel = loadKernelView({ needKallsyms: false, needTracefs: true });
+  const kernel = loadKernelView({ needKallsyms: false, needTracefs: true, needBpf: true });
   return withScript(opts.script, kernel, (script) => {
     const prep = prepare(opts, kernel, script, quietIo(opts.verbose), true);
     const kobj = new KernelObjects();

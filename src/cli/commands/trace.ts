@@ -9,7 +9,7 @@ export async function runTrace(opts: Options): Promise<number> {
   // Installed first: a signal during BTF loading or attaching ends the run cleanly, not mid-way.
   const stop = new StopSignal().install();
   try {
-    const kernel = loadKernelView({ needKallsyms: true, needTracefs: true });
+    const kernel = loadKernelView({ needKallsyms: true, needTracefs: true, needBpf: true });
     return await withScriptAsync(opts.script, kernel, (script) =>
       runSession(opts, kernel, script, stderrIo(opts.verbose), stop),
     );
