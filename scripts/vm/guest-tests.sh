@@ -13,5 +13,10 @@ for b in kprobe kprobe-multi ftrace tracepoint; do
   summary="$summary
 backend $b: $r ($(( $(date +%s) - start )) s)"
 done
+echo "== attach time, every skb function (-v)"
+for b in kprobe kprobe-multi ftrace; do
+  printf '%s: ' "$b"
+  node bin/ipft.js -v -b "$b" -m 1 -- true 2>&1 | grep -E '^ipft: attached' || echo "no timing (failed)"
+done
 echo "== summary$summary"
 exit $fail

@@ -64,6 +64,9 @@ export function buildCaller(spec: CallerSpec): CallerProgram {
   pre.push(asm.mov64Reg(R6, R1));
   if (spec.skb.kind === "args") pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.index * 8));
   else pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.offset));
+  // A NULL skb is nothing to trace; for fentry the check also turns the BTF pointer the verifier calls
+  // "maybe null" into one it lets the program (and the module) do arithmetic on.
+  pre.push(asm.jmpImm(asm.JEQ, R7, 0, "out"));
 
   // mark = *(u32 *)(skb + markOffset), read with probe_read: the skb is not a trusted pointer everywhere.
   pre.push(

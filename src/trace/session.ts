@@ -149,6 +149,7 @@ async function trace(
   const inputs = programInputsFor(opts, kernel, prep, ring.fd, lost.fd);
 
   // Load every program first: a verifier rejection must stop us before anything is attached.
+  const loadStart = performance.now();
   const loaded: { backend: Backend; unit: AttachUnit; fd: number }[] = [];
   for (const { backend, units } of prep.backends) {
     for (const unit of units) {
@@ -168,6 +169,7 @@ async function trace(
       force,
     );
   draw(true);
+  const attachStart = performance.now();
   let sinceYield = 0;
   for (const l of loaded) {
     const res = l.backend.attach(l.fd, l.unit, (good) => {
@@ -188,6 +190,8 @@ async function trace(
   }
   draw(true);
   progress.done();
+  const byBackend = prep.backends.map((b) => `${b.backend.name}: ${b.units.reduce((n, u) => n + u.points.length, 0)}`);
+  io.verbose(`attached ${ok} of ${total} in ${Math.round(performance.now() - attachStart)} ms (${byBackend.join(", ")}; loading took ${Math.round(attachStart - loadStart)} ms)`);
   if (ok === 0 && !stop.stopped)
     throw new UserError(`no attach point could be attached (${failed} failed; run with -v to see why)`);
 
