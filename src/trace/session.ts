@@ -190,8 +190,12 @@ async function trace(
   }
   draw(true);
   progress.done();
-  const byBackend = prep.backends.map((b) => `${b.backend.name}: ${b.units.reduce((n, u) => n + u.points.length, 0)}`);
-  io.verbose(`attached ${ok} of ${total} in ${Math.round(performance.now() - attachStart)} ms (${byBackend.join(", ")}; loading took ${Math.round(attachStart - loadStart)} ms)`);
+  const byBackend = prep.backends.map(
+    (b) => `${b.backend.name}: ${b.units.reduce((n, u) => n + u.points.length, 0)}`,
+  );
+  io.verbose(
+    `attached ${ok} of ${total} in ${Math.round(performance.now() - attachStart)} ms (${byBackend.join(", ")}; loading took ${Math.round(attachStart - loadStart)} ms)`,
+  );
   if (ok === 0 && !stop.stopped)
     throw new UserError(`no attach point could be attached (${failed} failed; run with -v to see why)`);
 

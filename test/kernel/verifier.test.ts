@@ -5,7 +5,9 @@ import { ipft, kernelSkipReason, ROOT, settledObjects, stableObjects } from "../
 
 const skip = kernelSkipReason();
 
-test("--test -s FILE: the GSO module passes the verifier inside every backend's program that loads here", { skip }, (t) => {
+test("--test -s FILE: the GSO module passes the verifier inside every backend's program that loads here", {
+  skip,
+}, (t) => {
   for (const backend of ["tracepoint", "kprobe", "kprobe-multi", "ftrace"]) {
     const r = ipft(["--test", "-b", backend, "-m", "1", "-s", `${ROOT}examples/gso.lua`]);
     if (r.status !== 0 && /is not supported here/.test(r.stderr)) {
