@@ -21,58 +21,73 @@ export interface AttachPoint {
 const TP_PREFIX = "btf_trace_";
 
 export function discoverAttachPoints(btf: Btf, module: string): AttachPoint[] {
-  const skbIds = skbStructIds(btf);
-  const isSkbPtr = (t: number): boolean => {
-    const r = btf.resolve(t);
-    return btf.kind(r) === BTF_KIND.PTR && skbIds.has(btf.resolve(btf.sizeOrType(r)));
+  const skbIds = new Set(btf.idsNamed("sk_buff").filter((id) => btf.kind(id) === BTF_KIND.STRUCT));
+  // Memo per parameter type id: 1 = skb pointer, 2 = struct/union by value, 3 = anything else.
+  const memo = new Map<number, number>();
+  const classify = (t: number): number => {
+    let c = memo.get(t);
+    if (c === undefined) {
+      const r = btf.resolve(t);
+      const k = btf.kind(r);
+      if (k === BTF_KIND.STRUCT || k === BTF_KIND.UNION) c = 2;
+      else if (k === BTF_KIND.PTR && skbIds.has(btf.resolve(btf.sizeOrType(r)))) c = 1;
+      else c = 3;
+      memo.set(t, c);
+    }
+    return c;
   };
   const out: AttachPoint[] = [];
   const seen = new Set<string>();
-  for (const id of btf.ownIds()) {
+  if (skbIds.size === 0) return out;
+  for (let id = btf.firstId; id <= btf.typeCount; id++) {
     const k = btf.kind(id);
     if (k === BTF_KIND.FUNC) {
       const proto = btf.sizeOrType(id);
       if (btf.kind(proto) !== BTF_KIND.FUNC_PROTO) continue;
-      const params = btf.params(proto);
+      const n = btf.vlen(proto);
       let skbPos = 0;
       let usable = true;
-      for (let i = 0; i < params.length; i++) {
-        const p = params[i]!;
-        if (p.type === 0) {
-          usable = false; // variadic
+      for (let i = 0; i < n; i++) {
+        const t = btf.paramType(proto, i);
+        // type 0 marks a variadic function; a struct/union by value shifts the argument registers.
+        const c = t === 0 ? 2 : classify(t);
+        if (c === 2) {
+          usable = false;
           break;
         }
-        const rk = btf.kind(btf.resolve(p.type));
-        if (rk === BTF_KIND.STRUCT || rk === BTF_KIND.UNION) {
-          usable = false; // passed by value: argument registers no longer map one to one
-          break;
-        }
-        if (skbPos === 0 && isSkbPtr(p.type)) skbPos = i + 1;
+        if (c === 1 && skbPos === 0) skbPos = i + 1;
       }
       if (!usable || skbPos === 0) continue;
       const name = btf.name(id);
       if (seen.has(`f:${name}`)) continue;
       seen.add(`f:${name}`);
-      out.push({ name, module, kind: "function", skbPos, nargs: params.length, btfId: id });
+      out.push({ name, module, kind: "function", skbPos, nargs: n, btfId: id });
     } else if (k === BTF_KIND.TYPEDEF) {
-      const name = btf.name(id);
-      if (!name.startsWith(TP_PREFIX)) continue;
       const ptr = btf.sizeOrType(id);
       if (btf.kind(ptr) !== BTF_KIND.PTR) continue;
       const proto = btf.sizeOrType(ptr);
       if (btf.kind(proto) !== BTF_KIND.FUNC_PROTO) continue;
-      const args = btf.params(proto).slice(1);
-      const pos = args.findIndex((a) => a.type !== 0 && isSkbPtr(a.type));
-      if (pos < 0) continue;
+      const name = btf.name(id);
+      if (!name.startsWith(TP_PREFIX)) continue;
+      const n = btf.vlen(proto);
+      // The first parameter is the raw tracepoint's context, a void *.
+      if (n === 0 || !isVoidPtr(btf, btf.paramType(proto, 0))) continue;
+      let pos = 0;
+      for (let i = 1; i < n && pos === 0; i++) {
+        const t = btf.paramType(proto, i);
+        if (t !== 0 && classify(t) === 1) pos = i;
+      }
+      if (pos === 0) continue;
       const tp = name.slice(TP_PREFIX.length);
       if (seen.has(`t:${tp}`)) continue;
       seen.add(`t:${tp}`);
-      out.push({ name: tp, module, kind: "tracepoint", skbPos: pos + 1, nargs: args.length, btfId: id });
+      out.push({ name: tp, module, kind: "tracepoint", skbPos: pos, nargs: n - 1, btfId: id });
     }
   }
   return out;
 }
 
-function skbStructIds(btf: Btf): Set<number> {
-  return new Set(btf.idsNamed("sk_buff").filter((id) => btf.kind(id) === BTF_KIND.STRUCT));
+function isVoidPtr(btf: Btf, t: number): boolean {
+  const r = btf.resolve(t);
+  return btf.kind(r) === BTF_KIND.PTR && btf.resolve(btf.sizeOrType(r)) === 0;
 }

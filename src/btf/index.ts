@@ -1,6 +1,6 @@
-// BTF: parsing, type queries, attach-point discovery.
+// BTF: parsing (in place, split BTF for modules), type queries, skb attach-point discovery.
 export { type AttachKind, type AttachPoint, discoverAttachPoints } from "./attach-points.js";
-export { Btf, type Member } from "./btf.js";
+export { type ArrayInfo, Btf, type Member, type Param } from "./btf.js";
 export { type KernelBtf, loadKernelBtf } from "./kernel.js";
-export { BTF_KIND, BtfError } from "./kinds.js";
-export { findComposite, findMember, sizeOfId, typeName } from "./queries.js";
+export * from "./kinds.js";
+export { type FoundMember, findComposite, findMember, sizeOfId, typeName } from "./queries.js";

@@ -1,37 +1,48 @@
 // The running kernel's BTF: vmlinux, and kernel modules' split BTF on top of it, loaded on demand.
-// IPFT_BTF names another vmlinux BTF file (for tests, or a kernel whose BTF lives elsewhere).
-import { readdirSync } from "node:fs";
+// IPFT_BTF names another vmlinux BTF file (for tests, or a kernel whose BTF lives elsewhere); then no
+// module BTF is read unless moduleDir says where.
+import { existsSync, readdirSync } from "node:fs";
 import { Btf } from "./btf.js";
+import { BtfError } from "./kinds.js";
 
 const DIR = "/sys/kernel/btf";
 
 export interface KernelBtf {
   vmlinux: Btf;
+  /** Names of the modules that have BTF, sorted. */
   modules(): string[];
+  /** A module's split BTF (cached). */
   module(name: string): Btf;
 }
 
 export function loadKernelBtf(opts: { vmlinux?: string; moduleDir?: string } = {}): KernelBtf {
-  const path = opts.vmlinux ?? process.env.IPFT_BTF ?? `${DIR}/vmlinux`;
-  const dir = opts.moduleDir ?? (opts.vmlinux || process.env.IPFT_BTF ? undefined : DIR);
+  const override = opts.vmlinux ?? (process.env.IPFT_BTF || undefined);
+  const path = override ?? `${DIR}/vmlinux`;
+  const dir = opts.moduleDir ?? (override ? undefined : DIR);
   const vmlinux = Btf.fromFile(path);
   const cache = new Map<string, Btf>();
+  let names: string[] | undefined;
   return {
     vmlinux,
     modules: () => {
-      if (!dir) return [];
+      if (names) return names;
       try {
-        return readdirSync(dir)
-          .filter((n) => n !== "vmlinux")
-          .sort();
+        names = dir ? readdirSync(dir).filter((n) => n !== "vmlinux" && !n.startsWith(".")) : [];
       } catch {
-        return [];
+        names = [];
       }
+      return names.sort();
     },
     module: (name) => {
       const cached = cache.get(name);
       if (cached) return cached;
-      const b = Btf.fromFile(`${dir}/${name}`, vmlinux);
+      const file = dir ? `${dir}/${name}` : undefined;
+      if (!file || name.includes("/") || !existsSync(file)) {
+        throw new BtfError(
+          `kernel module "${name}" has no BTF${dir ? ` in ${dir}` : ""} (not loaded, or built without BTF)`,
+        );
+      }
+      const b = Btf.fromFile(file, vmlinux);
       cache.set(name, b);
       return b;
     },

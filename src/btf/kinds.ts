@@ -22,6 +22,34 @@ export const BTF_KIND = {
   ENUM64: 19,
 } as const;
 
+// The same, as the C names, for code that reads like the kernel's.
+export const BTF_KIND_UNKN = 0;
+export const BTF_KIND_INT = 1;
+export const BTF_KIND_PTR = 2;
+export const BTF_KIND_ARRAY = 3;
+export const BTF_KIND_STRUCT = 4;
+export const BTF_KIND_UNION = 5;
+export const BTF_KIND_ENUM = 6;
+export const BTF_KIND_FWD = 7;
+export const BTF_KIND_TYPEDEF = 8;
+export const BTF_KIND_VOLATILE = 9;
+export const BTF_KIND_CONST = 10;
+export const BTF_KIND_RESTRICT = 11;
+export const BTF_KIND_FUNC = 12;
+export const BTF_KIND_FUNC_PROTO = 13;
+export const BTF_KIND_VAR = 14;
+export const BTF_KIND_DATASEC = 15;
+export const BTF_KIND_FLOAT = 16;
+export const BTF_KIND_DECL_TAG = 17;
+export const BTF_KIND_TYPE_TAG = 18;
+export const BTF_KIND_ENUM64 = 19;
+
+/** "struct", "typedef", ... for messages. */
+export function kindName(kind: number): string {
+  const e = Object.entries(BTF_KIND).find(([, v]) => v === kind);
+  return e ? e[0].toLowerCase() : `kind ${kind}`;
+}
+
 export const BTF_MAGIC = 0xeb9f;
 export const HEADER_MIN = 24;
 

@@ -1,7 +1,7 @@
 // Questions users ask of BTF, with ipftrace2's semantics: offsetof looks through anonymous members, sizeof
 // resolves typedefs and qualifiers, typeof names a member's type ("uintptr_t" for any pointer).
 import type { Btf, Member } from "./btf.js";
-import { BTF_KIND, BtfError } from "./kinds.js";
+import { BTF_KIND, BtfError, kindName } from "./kinds.js";
 
 /** "struct foo" / "union foo" / "foo" -> the struct or union's id (typedefs to one count too). */
 export function findComposite(btf: Btf, typeName: string): number {
@@ -45,12 +45,36 @@ export function findMember(btf: Btf, compositeId: number, member: string): Found
   return undefined;
 }
 
+/** A member by name, or by a dotted path through named struct/union members ("a.b"). */
 function memberOf(btf: Btf, typeName: string, member: string): FoundMember {
-  const id = findComposite(btf, typeName);
-  const m = findMember(btf, id, member);
+  let id = findComposite(btf, typeName);
+  let base = 0;
+  let path = "";
+  let found: FoundMember | undefined;
+  for (const part of member.split(".")) {
+    if (found) {
+      const inner = btf.resolve(found.type);
+      const k = btf.kind(inner);
+      if (k !== BTF_KIND.STRUCT && k !== BTF_KIND.UNION) {
+        throw new BtfError(
+          `${path} in ${describe(btf, id)} is not a struct or union, so it has no member "${part}"`,
+        );
+      }
+      id = inner;
+    }
+    const m = findMember(btf, id, part);
+    if (!m) throw new BtfError(`${describe(btf, id)} has no member "${part}"`);
+    base += found ? found.absBitOffset : 0;
+    found = m;
+    path = path ? `${path}.${part}` : part;
+  }
+  return { ...found!, absBitOffset: found!.absBitOffset + base };
+}
+
+function describe(btf: Btf, id: number): string {
   const kw = btf.kind(id) === BTF_KIND.UNION ? "union" : "struct";
-  if (!m) throw new BtfError(`${kw} ${btf.name(id)} has no member "${member}"`);
-  return m;
+  const n = btf.name(id);
+  return n ? `${kw} ${n}` : `anonymous ${kw}`;
 }
 
 export function offsetof(btf: Btf, typeName: string, member: string): number {
@@ -142,12 +166,4 @@ export function enumValues(btf: Btf, enumName: string): Map<string, bigint> {
     if (k === BTF_KIND.ENUM || k === BTF_KIND.ENUM64) return new Map(btf.enumerators(r));
   }
   throw new BtfError(`BTF has no enum named "${name}"`);
-}
-
-function kindName(k: number): string {
-  return (
-    Object.entries(BTF_KIND)
-      .find(([, v]) => v === k)?.[0]
-      .toLowerCase() ?? `kind ${k}`
-  );
 }

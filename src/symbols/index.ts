@@ -1,2 +1,8 @@
+// Kernel symbols (kallsyms) and tracefs (where ftrace lists the functions it can attach to).
 export { Kallsyms, KallsymsError, type KernelSymbol } from "./kallsyms.js";
-export { availableFilterFunctions, findTracefs, parseFilterFunctions } from "./tracefs.js";
+export {
+  availableFilterFunctions,
+  findTracefs,
+  parseFilterFunctions,
+  readFilterFunctions,
+} from "./tracefs.js";

@@ -1,5 +1,6 @@
-// /proc/kallsyms: kernel text addresses -> function name and module. Parsed once into sorted arrays;
-// lookups are binary searches for the nearest symbol at or below an address.
+// /proc/kallsyms: kernel text addresses -> function name and module. The file (~200k lines) is read as
+// one string and scanned once; only text symbols (t/T) are kept, as addresses split into two Uint32Arrays
+// (hi, lo: cheaper than 200k BigInts), sorted, and searched by bisection.
 import { readFileSync } from "node:fs";
 
 export class KallsymsError extends Error {
@@ -11,16 +12,28 @@ export class KallsymsError extends Error {
 
 export interface KernelSymbol {
   name: string;
+  /** "vmlinux", or the module named in brackets. */
   module: string;
+  /** Bytes from the symbol's start. */
   offset: number;
 }
 
-export class Kallsyms {
-  private readonly addrs: BigUint64Array;
-  private readonly names: string[];
-  private readonly modules: string[];
-  private byName: Map<string, bigint> | undefined;
+/** Past the last symbol by more than this, an address is not ours to name. */
+const TAIL_LIMIT = 1 << 20;
 
+export class Kallsyms {
+  private readonly hi: Uint32Array;
+  private readonly lo: Uint32Array;
+  /** Names stay in the file's text, as start and length: decoded only when asked for. */
+  private readonly text: string;
+  private readonly nameAt: Uint32Array;
+  private readonly nameLen: Uint16Array;
+  private readonly mods: Uint16Array;
+  private readonly modNames: string[];
+  private byName: Map<string, number> | undefined;
+  private lookups = 0;
+
+  /** Reads /proc/kallsyms (or `path`); KallsymsError when unreadable or every address is 0. */
   static load(path = "/proc/kallsyms"): Kallsyms {
     let text: string;
     try {
@@ -33,74 +46,190 @@ export class Kallsyms {
     return Kallsyms.parse(text, path);
   }
 
+  /** Parses kallsyms text: "ffffffff81000000 T _stext" and "ffffffffc0000000 t fn\t[mod]" lines. */
   static parse(text: string, what = "kallsyms"): Kallsyms {
-    const rows: [bigint, string, string][] = [];
+    let cap = 1024;
+    let hi = new Uint32Array(cap);
+    let lo = new Uint32Array(cap);
+    let mods = new Uint16Array(cap);
+    let nameAt = new Uint32Array(cap);
+    let nameLen = new Uint16Array(cap);
+    const modNames = ["vmlinux"];
+    const modIds = new Map<string, number>([["vmlinux", 0]]);
+    let n = 0;
     let nonZero = false;
-    let start = 0;
-    while (start < text.length) {
+    let sorted = true;
+    let prevHi = 0;
+    let prevLo = 0;
+    const len = text.length;
+    for (let start = 0; start < len; ) {
       let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      // "ffffffff81000000 T _stext" or "ffffffffc0000000 t fn\t[mod]"
-      const line = text.slice(start, end);
-      const s1 = line.indexOf(" ");
-      if (s1 > 0 && (line.charCodeAt(s1 + 1) | 0x20) === 0x74 /* t or T */) {
-        const tab = line.indexOf("\t", s1 + 3);
-        const addr = BigInt(`0x${line.slice(0, s1)}`);
-        if (addr !== 0n) nonZero = true;
-        const name = line.slice(s1 + 3, tab < 0 ? line.length : tab);
-        const mod = tab < 0 ? "vmlinux" : line.slice(tab + 2, line.length - 1);
-        rows.push([addr, name, mod]);
+      if (end < 0) end = len;
+      const sp = text.indexOf(" ", start);
+      // Type letter t or T (lower case: local symbol); other kinds (data, absolute, ...) are skipped.
+      if (sp > start && sp + 3 <= end && (text.charCodeAt(sp + 1) | 0x20) === 0x74) {
+        // Hex digits by hand: slicing and parseInt would make two garbage strings per line.
+        let h = 0;
+        let l = 0;
+        for (let i = start; i < sp; i++) {
+          const d = hexDigit(text.charCodeAt(i));
+          if (d < 0) throw new KallsymsError(`${what}: bad address in "${text.slice(start, end)}"`);
+          h = ((h << 4) | (l >>> 28)) >>> 0;
+          l = ((l << 4) | d) >>> 0;
+        }
+        // The module, if any, follows a tab; look only within this line (indexOf could run far ahead).
+        let tab = sp + 3;
+        while (tab < end && text.charCodeAt(tab) !== 9) tab++;
+        let mod = 0;
+        if (tab < end) {
+          const m = text.slice(tab + 2, text.charCodeAt(end - 1) === 0x5d ? end - 1 : end);
+          let id = modIds.get(m);
+          if (id === undefined) {
+            id = modNames.length;
+            modNames.push(m);
+            modIds.set(m, id);
+          }
+          mod = id;
+        }
+        if (n === cap) {
+          cap *= 2;
+          hi = grow(hi, cap);
+          lo = grow(lo, cap);
+          mods = grow(mods, cap);
+          nameAt = grow(nameAt, cap);
+          nameLen = grow(nameLen, cap);
+        }
+        hi[n] = h;
+        lo[n] = l;
+        mods[n] = mod;
+        nameAt[n] = sp + 3;
+        nameLen[n] = tab - sp - 3;
+        if (h !== 0 || l !== 0) nonZero = true;
+        if (h < prevHi || (h === prevHi && l < prevLo)) sorted = false;
+        prevHi = h;
+        prevLo = l;
+        n++;
       }
       start = end + 1;
     }
-    if (rows.length === 0) throw new KallsymsError(`${what} lists no kernel functions`);
+    if (n === 0) throw new KallsymsError(`${what} lists no kernel functions`);
     if (!nonZero) {
       throw new KallsymsError(
         `${what} shows every address as 0 (kptr_restrict): run ipft as root, or set kernel.kptr_restrict=0`,
       );
     }
-    rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return new Kallsyms(rows);
+    hi = hi.slice(0, n);
+    lo = lo.slice(0, n);
+    mods = mods.slice(0, n);
+    nameAt = nameAt.slice(0, n);
+    nameLen = nameLen.slice(0, n);
+    if (!sorted) {
+      // Module symbols follow vmlinux's, at addresses of their own: sort a permutation, stable on ties.
+      const order = Array.from({ length: n }, (_, i) => i);
+      order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
+      const h2 = new Uint32Array(n);
+      const l2 = new Uint32Array(n);
+      const m2 = new Uint16Array(n);
+      const a2 = new Uint32Array(n);
+      const z2 = new Uint16Array(n);
+      for (let i = 0; i < n; i++) {
+        const j = order[i]!;
+        h2[i] = hi[j]!;
+        l2[i] = lo[j]!;
+        m2[i] = mods[j]!;
+        a2[i] = nameAt[j]!;
+        z2[i] = nameLen[j]!;
+      }
+      return new Kallsyms(text, h2, l2, a2, z2, m2, modNames);
+    }
+    return new Kallsyms(text, hi, lo, nameAt, nameLen, mods, modNames);
   }
 
-  private constructor(rows: [bigint, string, string][]) {
-    this.addrs = new BigUint64Array(rows.length);
-    this.names = new Array<string>(rows.length);
-    this.modules = new Array<string>(rows.length);
-    rows.forEach(([a, n, m], i) => {
-      this.addrs[i] = a;
-      this.names[i] = n;
-      this.modules[i] = m;
-    });
+  private constructor(
+    text: string,
+    hi: Uint32Array,
+    lo: Uint32Array,
+    nameAt: Uint32Array,
+    nameLen: Uint16Array,
+    mods: Uint16Array,
+    modNames: string[],
+  ) {
+    this.text = text;
+    this.hi = hi;
+    this.lo = lo;
+    this.nameAt = nameAt;
+    this.nameLen = nameLen;
+    this.mods = mods;
+    this.modNames = modNames;
   }
 
+  /** Number of text symbols. */
   get size(): number {
-    return this.names.length;
+    return this.hi.length;
   }
 
-  /** The function containing `addr`: the nearest symbol at or below it. */
+  /** The function containing `addr`: the nearest text symbol at or below it. */
   resolve(addr: bigint): KernelSymbol | undefined {
-    const a = this.addrs;
+    if (addr < 0n || addr > 0xffffffffffffffffn) return undefined;
+    const h = Number(addr >> 32n);
+    const l = Number(addr & 0xffffffffn);
+    const H = this.hi;
+    const L = this.lo;
+    // Last index whose address is <= addr (for aliases at one address, the last listed).
     let lo = 0;
-    let hi = a.length - 1;
-    if (hi < 0 || addr < a[0]!) return undefined;
+    let hi = H.length;
     while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (a[mid]! <= addr) lo = mid;
-      else hi = mid - 1;
+      const mid = (lo + hi) >>> 1;
+      if (H[mid]! < h || (H[mid] === h && L[mid]! <= l)) lo = mid + 1;
+      else hi = mid;
     }
-    const offset = Number(addr - a[lo]!);
-    // Past the end of the last function by more than a large function's size: not ours to name.
-    if (lo === a.length - 1 && offset > 1 << 20) return undefined;
-    return { name: this.names[lo]!, module: this.modules[lo]!, offset };
+    const i = lo - 1;
+    if (i < 0) return undefined;
+    const offset = (h - H[i]!) * 0x100000000 + (l - L[i]!);
+    if (i === H.length - 1 && offset > TAIL_LIMIT) return undefined;
+    return { name: this.nameOf(i), module: this.modNames[this.mods[i]!]!, offset };
   }
 
+  /** Address of a text symbol (the lowest, when a local name repeats). */
   address(name: string): bigint | undefined {
-    if (!this.byName) {
-      this.byName = new Map();
-      for (let i = 0; i < this.names.length; i++)
-        if (!this.byName.has(this.names[i]!)) this.byName.set(this.names[i]!, this.addrs[i]!);
+    let i: number | undefined;
+    // One or two questions are answered by a scan; more build the map (50 ms for 200k names).
+    if (!this.byName && ++this.lookups <= 2) {
+      for (let k = 0; k < this.hi.length && i === undefined; k++) {
+        if (this.nameLen[k] === name.length && this.text.startsWith(name, this.nameAt[k]!)) i = k;
+      }
+    } else {
+      if (!this.byName) {
+        const m = new Map<string, number>();
+        for (let k = this.hi.length - 1; k >= 0; k--) m.set(this.nameOf(k), k);
+        this.byName = m;
+      }
+      i = this.byName.get(name);
     }
-    return this.byName.get(name);
+    if (i === undefined) return undefined;
+    return (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]!);
   }
+
+  private nameOf(i: number): string {
+    const at = this.nameAt[i]!;
+    return this.text.slice(at, at + this.nameLen[i]!);
+  }
+
+  /** Module of a text symbol ("vmlinux" or the module's name). */
+  moduleOf(name: string): string | undefined {
+    const a = this.address(name);
+    return a === undefined ? undefined : this.resolve(a)?.module;
+  }
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const x = c | 0x20;
+  return x >= 97 && x <= 102 ? x - 87 : -1;
+}
+
+function grow<T extends Uint32Array | Uint16Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
 }

@@ -7,15 +7,28 @@ export class BtfBuilder {
   private readonly strOff = new Map<string, number>([["", 0]]);
   private strLen = 1;
 
-  /** firstId/strBase: for split BTF, the base's type count + 1 and string section length. */
+  /**
+   * firstId/strBase: for split BTF, the base's type count + 1 and string section length.
+   * inherited: the base's strings, which a split BTF names its types with, as the kernel's do.
+   */
   constructor(
     private readonly firstId = 1,
     private readonly strBase = 0,
+    private readonly inherited = new Map<string, number>(),
   ) {}
+
+  /** A split BTF builder on top of this one. */
+  split(): BtfBuilder {
+    return new BtfBuilder(
+      this.lastId + 1,
+      this.strBase + this.strLen,
+      new Map([...this.inherited, ...this.strOff]),
+    );
+  }
 
   str(s: string): number {
     if (s === "") return 0;
-    let o = this.strOff.get(s);
+    let o = this.inherited.get(s) ?? this.strOff.get(s);
     if (o === undefined) {
       o = this.strBase + this.strLen;
       this.strOff.set(s, o);
@@ -52,6 +65,18 @@ export class BtfBuilder {
   volatile(to: number): number {
     return this.add("", BTF_KIND.VOLATILE, 0, to);
   }
+  restrict(to: number): number {
+    return this.add("", BTF_KIND.RESTRICT, 0, to);
+  }
+  typeTag(name: string, to: number): number {
+    return this.add(name, BTF_KIND.TYPE_TAG, 0, to);
+  }
+  fwd(name: string, union = false): number {
+    return this.add(name, BTF_KIND.FWD, 0, 0, [], union);
+  }
+  float(name: string, size: number): number {
+    return this.add(name, BTF_KIND.FLOAT, 0, size);
+  }
   array(elem: number, count: number, index: number): number {
     return this.add("", BTF_KIND.ARRAY, 0, 0, [elem, index, count]);
   }
@@ -65,22 +90,31 @@ export class BtfBuilder {
     ]);
     return this.add(name, union ? BTF_KIND.UNION : BTF_KIND.STRUCT, members.length, size, extra, kflag);
   }
-  enumeration(name: string, values: [string, number][]): number {
+  union(name: string, size: number, members: [string, number, number, number?][]): number {
+    return this.struct(name, size, members, true);
+  }
+  /** signed: kind_flag set, values read as s32. */
+  enumeration(name: string, values: [string, number][], signed = false): number {
     return this.add(
       name,
       BTF_KIND.ENUM,
       values.length,
       4,
       values.flatMap(([n, v]) => [this.str(n), v]),
+      signed,
     );
   }
-  enum64(name: string, values: [string, bigint][]): number {
+  enum64(name: string, values: [string, bigint][], signed = false): number {
     return this.add(
       name,
       BTF_KIND.ENUM64,
       values.length,
       8,
-      values.flatMap(([n, v]) => [this.str(n), Number(v & 0xffffffffn), Number(v >> 32n)]),
+      values.flatMap(([n, v]) => {
+        const u = BigInt.asUintN(64, v);
+        return [this.str(n), Number(u & 0xffffffffn), Number(u >> 32n)];
+      }),
+      signed,
     );
   }
   proto(ret: number, params: [string, number][]): number {

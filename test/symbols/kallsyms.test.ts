@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Kallsyms, KallsymsError } from "../../src/symbols/index.js";
+
+// Out of order on purpose (modules are listed after vmlinux at lower or higher addresses), with data
+// symbols that must not be used to name code, a local name that repeats, and aliases at one address.
+const FIXTURE = [
+  "ffffffffc0a01000 t veth_xmit\t[veth]",
+  "ffffffffc0a01200 T veth_open\t[veth]",
+  "ffffffff81000000 T _stext",
+  "ffffffff81000100 t __pfx_ip_rcv",
+  "ffffffff81000110 T ip_rcv",
+  "ffffffff81000200 D some_data",
+  "ffffffff81000300 t helper",
+  "ffffffff81000400 T ip_rcv_finish",
+  "ffffffff81000500 t helper",
+  "ffffffff82000000 B bss_thing",
+  "ffffffffc0800000 t br_handle_frame\t[bridge]",
+  "0000000000001000 A fixed_percpu_data",
+  "",
+].join("\n");
+
+test("resolve: nearest text symbol at or below, with module and offset", () => {
+  const k = Kallsyms.parse(FIXTURE);
+  assert.equal(k.size, 9, "only t/T symbols are kept");
+  assert.deepEqual(k.resolve(0xffffffff81000110n), { name: "ip_rcv", module: "vmlinux", offset: 0 });
+  assert.deepEqual(k.resolve(0xffffffff81000115n), { name: "ip_rcv", module: "vmlinux", offset: 5 });
+  assert.deepEqual(k.resolve(0xffffffff81000104n), { name: "__pfx_ip_rcv", module: "vmlinux", offset: 4 });
+  // some_data (D) at 0x200 is not text: ip_rcv still covers it.
+  assert.deepEqual(k.resolve(0xffffffff81000210n), { name: "ip_rcv", module: "vmlinux", offset: 0x100 });
+  assert.deepEqual(k.resolve(0xffffffffc0a01004n), { name: "veth_xmit", module: "veth", offset: 4 });
+  assert.deepEqual(k.resolve(0xffffffffc0a01300n), { name: "veth_open", module: "veth", offset: 0x100 });
+  assert.deepEqual(k.resolve(0xffffffffc0800001n), { name: "br_handle_frame", module: "bridge", offset: 1 });
+  assert.deepEqual(k.resolve(0xffffffffc0000000n), { name: "helper", module: "vmlinux", offset: 0x3efffb00 });
+  assert.equal(k.resolve(0xffffffff80ffffffn), undefined, "below the first symbol");
+  assert.equal(k.resolve(0n), undefined);
+  assert.equal(k.resolve(0xffffffffc0a01200n + (2n << 20n)), undefined, "far past the last symbol");
+});
+
+test("address: text symbols by name, lowest address for repeated local names, many lookups", () => {
+  const k = Kallsyms.parse(FIXTURE);
+  // The first lookups scan, later ones use a map: both must agree.
+  for (let round = 0; round < 3; round++) {
+    assert.equal(k.address("ip_rcv"), 0xffffffff81000110n);
+    assert.equal(k.address("helper"), 0xffffffff81000300n);
+    assert.equal(k.address("veth_xmit"), 0xffffffffc0a01000n);
+    assert.equal(k.address("some_data"), undefined, "data symbols are not kept");
+    assert.equal(k.address("ip_rc"), undefined, "a prefix is not a name");
+  }
+  assert.equal(k.moduleOf("veth_open"), "veth");
+  assert.equal(k.moduleOf("ip_rcv_finish"), "vmlinux");
+});
+
+test("kptr_restrict (all zero), empty and unreadable files are one clear line", () => {
+  const zeroed = FIXTURE.replace(/^[0-9a-f]{16}/gm, "0000000000000000");
+  assert.throws(
+    () => Kallsyms.parse(zeroed, "/proc/kallsyms"),
+    (e: Error) =>
+      e instanceof KallsymsError &&
+      e.name === "KallsymsError" &&
+      e.message ===
+        "/proc/kallsyms shows every address as 0 (kptr_restrict): run ipft as root, or set kernel.kptr_restrict=0",
+  );
+  assert.throws(() => Kallsyms.parse("", "x"), /^KallsymsError: x lists no kernel functions$/);
+  assert.throws(() => Kallsyms.parse("zzzz T foo\n"), /bad address in "zzzz T foo"/);
+  assert.throws(
+    () => Kallsyms.load("/nonexistent/kallsyms"),
+    /^KallsymsError: cannot read \/nonexistent\/kallsyms: ENOENT/,
+  );
+});
+
+test("load reads a file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ipft-ksyms-"));
+  try {
+    writeFileSync(join(dir, "kallsyms"), FIXTURE);
+    assert.equal(Kallsyms.load(join(dir, "kallsyms")).address("ip_rcv_finish"), 0xffffffff81000400n);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("the running kernel's /proc/kallsyms", (t) => {
+  let text: string;
+  try {
+    text = readFileSync("/proc/kallsyms", "latin1");
+  } catch {
+    return t.skip("/proc/kallsyms is not readable");
+  }
+  if (/^0+ /.test(text) && !/^0*[1-9a-f][0-9a-f]* /m.test(text))
+    return t.skip("kallsyms addresses are hidden");
+  const started = performance.now();
+  const k = Kallsyms.load();
+  const ms = performance.now() - started;
+  assert.ok(k.size > 10000, `${k.size} text symbols`);
+  const lines = text.split("\n");
+  // Every 500th text symbol: its address resolves, at offset 0, to one of the names listed there.
+  const at = new Map<bigint, Set<string>>();
+  const text_ = lines.filter((l) => / [tT] /.test(l)).map((l) => l.split(/\s+/));
+  for (const [addr, , name] of text_) {
+    const a = BigInt(`0x${addr}`);
+    if (!at.has(a)) at.set(a, new Set());
+    at.get(a)!.add(name!);
+  }
+  for (let i = 0; i < text_.length; i += 500) {
+    const a = BigInt(`0x${text_[i]![0]}`);
+    const r = k.resolve(a);
+    assert.ok(r, `resolves ${text_[i]![2]}`);
+    assert.equal(r.offset, 0);
+    assert.ok(at.get(a)!.has(r.name), `${r.name} is listed at ${a.toString(16)}`);
+  }
+  const ipRcv = lines.find((l) => / [tT] ip_rcv$/.test(l));
+  if (ipRcv) {
+    const a = BigInt(`0x${ipRcv.split(" ")[0]}`);
+    assert.equal(k.address("ip_rcv"), a);
+    assert.deepEqual(k.resolve(a + 4n), { name: "ip_rcv", module: "vmlinux", offset: 4 });
+  }
+  const modLine = lines.find((l) => / [tT] \S+\t\[\S+\]$/.test(l));
+  if (modLine) {
+    const m = /^(\S+) [tT] (\S+)\t\[(\S+)\]$/.exec(modLine)!;
+    assert.equal(k.resolve(BigInt(`0x${m[1]}`))!.module, m[3]);
+  }
+  assert.ok(ms < 1000, `load took ${ms.toFixed(0)} ms`);
+});
