@@ -18,6 +18,9 @@ export const MAX_SKB_POS: Record<BackendName, number> = {
   tracepoint: 12,
 };
 
+/** BPF trampolines (fentry/fexit) take functions of at most 12 arguments (MAX_BPF_FUNC_ARGS). */
+export const MAX_ARGS: Partial<Record<BackendName, number>> = { ftrace: 12 };
+
 export interface PlanInput {
   points: AttachPoint[];
   features: KernelFeatures;
@@ -111,7 +114,11 @@ export function makePlan(input: PlanInput): Plan {
       else untraceable++;
       continue;
     }
-    if (!functionBackend || p.skbPos > MAX_SKB_POS[functionBackend]) {
+    if (
+      !functionBackend ||
+      p.skbPos > MAX_SKB_POS[functionBackend] ||
+      p.nargs > (MAX_ARGS[functionBackend] ?? Infinity)
+    ) {
       untraceable++;
       continue;
     }
