@@ -80,21 +80,26 @@ export function encode(insns: Insn[]): Uint8Array {
   return buf;
 }
 
+/** The 8-byte instruction slot at byte offset p, as is (an LD_IMM64's halves are separate slots). */
+export function readSlot(dv: DataView, p: number): Insn {
+  const regs = dv.getUint8(p + 1);
+  return {
+    code: dv.getUint8(p),
+    dst: regs & 0xf,
+    src: regs >> 4,
+    off: dv.getInt16(p + 2, true),
+    imm: dv.getInt32(p + 4, true),
+  };
+}
+
 /** Decodes bytecode; LD_IMM64 pairs become one Insn. Throws AsmError on a bad length or a cut pair. */
 export function decode(bytes: Uint8Array): Insn[] {
   if (bytes.length % 8 !== 0) throw new AsmError(`bytecode length ${bytes.length} is not a multiple of 8`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Insn[] = [];
   for (let p = 0; p < bytes.length; p += 8) {
-    const code = dv.getUint8(p);
-    const regs = dv.getUint8(p + 1);
-    const i: Insn = {
-      code,
-      dst: regs & 0xf,
-      src: regs >> 4,
-      off: dv.getInt16(p + 2, true),
-      imm: dv.getInt32(p + 4, true),
-    };
+    const i = readSlot(dv, p);
+    const code = i.code;
     if (code === LD_IMM64) {
       if (p + 16 > bytes.length)
         throw new AsmError(`instruction ${p / 8}: 64-bit immediate load is cut off at the end`);

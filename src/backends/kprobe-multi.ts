@@ -5,8 +5,7 @@ import { linkCreateKprobeMulti } from "../sys/bpf.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import type { AttachResult, AttachUnit, Backend } from "./backend.js";
 import { groupBySkbPos } from "./group.js";
-
-const ARG_REGS = [112, 104, 96, 88, 72, 64];
+import { ARG_REGS } from "./pt-regs.js";
 
 export class KprobeMultiBackend implements Backend {
   readonly name = "kprobe-multi" as const;

@@ -7,10 +7,7 @@ import { close, ioctl } from "../sys/libc.js";
 import { type KprobePmu, openKprobe } from "../sys/perf.js";
 import type { AttachResult, AttachUnit, Backend } from "./backend.js";
 import { groupBySkbPos } from "./group.js";
-
-// x86_64 struct pt_regs: where the first six integer arguments and the instruction pointer live.
-const ARG_REGS = [112, 104, 96, 88, 72, 64]; // di, si, dx, cx, r8, r9
-const IP = 128;
+import { ARG_REGS, IP } from "./pt-regs.js";
 
 const PERF_EVENT_IOC_ENABLE = 0x2400;
 const PERF_EVENT_IOC_SET_BPF = 0x40042408;

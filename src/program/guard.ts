@@ -7,7 +7,7 @@
 //   - R6-R9 hold the caller's values again on every path that reaches the end;
 //   - LD_IMM64 pairs are whole; helpers are ones the program type may call.
 import { disasm } from "../asm/disasm.js";
-import type { Insn } from "../asm/insn.js";
+import { type Insn, readSlot } from "../asm/insn.js";
 import * as op from "../asm/opcodes.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "./record-layout.js";
 
@@ -133,15 +133,8 @@ export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardVi
   };
   for (let k = 0; k < n; k++) {
     const p = k * 8;
-    const code = dv.getUint8(p);
-    const regs = dv.getUint8(p + 1);
-    const i: Insn = {
-      code,
-      dst: regs & 0xf,
-      src: regs >> 4,
-      off: dv.getInt16(p + 2, true),
-      imm: dv.getInt32(p + 4, true),
-    };
+    const i = readSlot(dv, p);
+    const code = i.code;
     if (code === op.LD_IMM64) {
       if (k + 1 >= n) {
         insns[k] = i;

@@ -1,34 +1,16 @@
 // Builds one caller program per attach unit and loads it. A verifier rejection becomes an error that shows
 // the verifier's log with the module's instructions marked.
-import { disasmProgram, encode, type Insn } from "../asm/index.js";
+import { disasmProgram, encode } from "../asm/index.js";
 import type { AttachUnit } from "../backends/backend.js";
-import { buildCaller, type CallerProgram } from "../program/caller.js";
+import { buildCaller, type CallerProgram, type CallerSpec } from "../program/caller.js";
 import { loadProgram } from "../sys/bpf.js";
 import { errnoName } from "../sys/errno.js";
 
-export interface ProgramInputs {
-  markOffset: number;
-  mark: number;
-  mask: number;
-  ringFd: number;
-  lostFd: number;
-  probeRead: number;
-  module: Insn[];
-}
+/** Everything a caller program needs besides its attach unit's own fields. */
+export type ProgramInputs = Omit<CallerSpec, "skb" | "func" | "isReturn">;
 
 export function callerFor(unit: AttachUnit, inp: ProgramInputs): CallerProgram {
-  return buildCaller({
-    skb: unit.skb,
-    func: unit.func,
-    isReturn: unit.isReturn,
-    markOffset: inp.markOffset,
-    mark: inp.mark,
-    mask: inp.mask,
-    ringFd: inp.ringFd,
-    lostFd: inp.lostFd,
-    probeRead: inp.probeRead,
-    module: inp.module,
-  });
+  return buildCaller({ ...inp, skb: unit.skb, func: unit.func, isReturn: unit.isReturn });
 }
 
 export class VerifierError extends Error {
