@@ -25,8 +25,18 @@ export class VerifierError extends Error {
 }
 
 export interface Loaded {
+  /** -1 when the kernel cannot attach this kind of program to this function at all (see `why`). */
   fd: number;
   insnCount: number;
+  why?: string;
+}
+
+/** The kernel refused the target before verifying a single instruction: for fentry/fexit, a prototype
+ * it cannot build a trampoline for (more than 12 arguments, a struct returned by value...). That makes
+ * the function untraceable by this backend; it says nothing about ipft's program or the module. */
+function targetRefused(unit: AttachUnit, errno: number, log: string): string | undefined {
+  if (unit.attachBtfId === undefined || errno !== 22 || !/processed 0 insns/.test(log)) return undefined;
+  return log.split("\n").find((l) => l.trim() && !l.startsWith("processed ")) ?? "refused by the kernel";
 }
 
 export function loadUnit(unit: AttachUnit, inp: ProgramInputs): Loaded {
@@ -40,7 +50,11 @@ export function loadUnit(unit: AttachUnit, inp: ProgramInputs): Loaded {
     ...(unit.attachBtfId !== undefined ? { attachBtfId: unit.attachBtfId } : {}),
     ...(unit.attachBtfObjFd !== undefined ? { attachBtfObjFd: unit.attachBtfObjFd } : {}),
   });
-  if (r.fd < 0) throw new VerifierError(unit.name, r.errno, markModule(r.log, prog));
+  if (r.fd < 0) {
+    const why = targetRefused(unit, r.errno, r.log);
+    if (why) return { fd: -1, insnCount: 0, why };
+    throw new VerifierError(unit.name, r.errno, markModule(r.log, prog));
+  }
   return { fd: r.fd, insnCount: bytes.length / 8 };
 }
 

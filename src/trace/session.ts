@@ -151,21 +151,30 @@ async function trace(
   // Load every program first: a verifier rejection must stop us before anything is attached.
   const loadStart = performance.now();
   const loaded: { backend: Backend; unit: AttachUnit; fd: number }[] = [];
+  let refused = 0;
   for (const { backend, units } of prep.backends) {
     for (const unit of units) {
       if (stop.stopped) return finishEarly(io);
-      loaded.push({ backend, unit, fd: kobj.add(loadUnit(unit, inputs).fd) });
+      const l = loadUnit(unit, inputs);
+      if (l.fd < 0) {
+        refused++;
+        io.verbose(`${unit.points[0]?.name} (${backend.name}) is untraceable: ${l.why}`);
+        continue;
+      }
+      loaded.push({ backend, unit, fd: kobj.add(l.fd) });
     }
   }
 
   const total =
-    prep.plan.functions.length * (opts.tracer === "function_graph" ? 2 : 1) + prep.plan.tracepoints.length;
+    prep.plan.functions.length * (opts.tracer === "function_graph" ? 2 : 1) +
+    prep.plan.tracepoints.length -
+    refused;
   let ok = 0;
   let failed = 0;
   const progress = new ProgressLine();
   const draw = (force = false) =>
     progress.update(
-      `Attaching program (total ${total}, succeeded ${ok}, failed ${failed}, filtered: ${prep.plan.filtered}, untraceable: ${prep.plan.untraceable})`,
+      `Attaching program (total ${total}, succeeded ${ok}, failed ${failed}, filtered: ${prep.plan.filtered}, untraceable: ${prep.plan.untraceable + refused})`,
       force,
     );
   draw(true);

@@ -22,9 +22,16 @@ export function runTest(opts: Options): number {
       const per: string[] = [];
       let programs = 0;
       let insns = 0;
+      let refused = 0;
       for (const { backend, units } of prep.backends) {
         for (const unit of units) {
           const l = loadUnit(unit, inputs);
+          if (l.fd < 0) {
+            refused++;
+            if (opts.verbose)
+              process.stderr.write(`ipft: ${unit.points[0]?.name} is untraceable: ${l.why}\n`);
+            continue;
+          }
           kobj.add(l.fd);
           programs++;
           insns += l.insnCount;
@@ -32,7 +39,7 @@ export function runTest(opts: Options): number {
         per.push(`${backend.name}: ${units.length}`);
       }
       process.stdout.write(
-        `ok: ${programs} programs passed the verifier (${per.join(", ")}; ${insns} instructions${prep.module.length ? `, module of ${prep.module.length} instructions` : ""})\n`,
+        `ok: ${programs} programs passed the verifier (${per.join(", ")}; ${insns} instructions${prep.module.length ? `, module of ${prep.module.length} instructions` : ""}${refused ? `; ${refused} functions the kernel cannot attach this backend to, untraceable` : ""})\n`,
       );
       return 0;
     } finally {
