@@ -90,6 +90,8 @@ async function measure(
   const seconds = (quietSince - w0) / 1000;
   p.kill("SIGINT");
   await new Promise((r) => p.on("close", r));
+  if (process.env.BENCH_DEBUG)
+    console.error(`${tool} tail:`, JSON.stringify(tail.slice(-300)), "err:", err.slice(-300));
   const c = count(`${lines}`, err, tail);
   return { tool, ...c, cpu: cpu1 - cpu0, seconds, sent };
 }
@@ -117,31 +119,35 @@ async function main(): Promise<void> {
 
 async function scenario(): Promise<void> {
   const results: Result[] = [];
+  const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
   const readyFile = "/tmp/ipft-bench-ready";
   rmSync(readyFile, { force: true });
-  results.push(
-    await measure(
-      "ipft",
-      [
-        process.execPath,
-        `${ROOT}bin/ipft.js`,
-        "-b",
-        "tracepoint",
-        "-r",
-        "^(net_dev_queue|netif_receive_skb)$",
-        "-m",
-        String(MARK),
-        "-o",
-        "stream",
-        "--ready-file",
-        readyFile,
-      ],
-      () => existsSync(readyFile),
-      (lines, err) => ({ traces: Number(lines), lost: Number(/Lost (\d+) traces/.exec(err)?.[1] ?? 0) }),
-    ),
-  );
+  if (only !== "bpftrace")
+    results.push(
+      await measure(
+        "ipft",
+        [
+          process.execPath,
+          `${ROOT}bin/ipft.js`,
+          "-b",
+          "tracepoint",
+          "-r",
+          "^(net_dev_queue|netif_receive_skb)$",
+          "-m",
+          String(MARK),
+          "-o",
+          "stream",
+          "--ready-file",
+          readyFile,
+        ],
+        () => existsSync(readyFile),
+        (lines, err) => ({ traces: Number(lines), lost: Number(/Lost (\d+) traces/.exec(err)?.[1] ?? 0) }),
+      ),
+    );
   const bt = spawnSync("bpftrace", ["--version"], { encoding: "utf8" });
-  if (bt.status === 0) {
+  if (only === "ipft") {
+    // peer skipped on request
+  } else if (bt.status === 0) {
     // The same work: both tracepoints, the same mark test on skb->mark, one line of text per event.
     const prog = ["net_dev_queue", "netif_receive_skb"]
       .map(
