@@ -32,7 +32,18 @@ function validate(o: Options): void {
   }
 }
 
+/** `ipft ... | head`: once the reader is gone, output is pointless. A trace stops cleanly (the stop
+ * signal's listener), anything else ends at once. */
+function handleClosedStdout(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    if (process.listenerCount("SIGINT") > 0) process.emit("SIGINT", "SIGINT");
+    else process.exit(0);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  handleClosedStdout();
   let opts: Options | undefined;
   try {
     opts = parseArgs(argv);

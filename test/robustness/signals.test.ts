@@ -184,3 +184,18 @@ test("tracefs not mounted: ipft mounts it or goes on without it", { skip }, () =
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split("\n").length, 2);
 });
+
+test("output closed early (ipft | head): a clean stop, no stack trace, nothing left behind", { skip }, () => {
+  const before = stableObjects();
+  const r = spawnSync(
+    "bash",
+    [
+      "-c",
+      `${process.execPath} ${IPFT} ${TPS_SH} -m 0x2a -o stream -- ${process.execPath} ${SENDER} --mark 0x2a --count 3000 | head -1; echo "status=\${PIPESTATUS[0]}"`,
+    ],
+    { encoding: "utf8" },
+  );
+  assert.match(r.stdout, /^0x[0-9a-f]+ \d+ \d{3} vmlinux \S+\nstatus=0\n$/);
+  assert.ok(!/\n\s+at .*(file:|node:)|EPIPE/.test(r.stderr), r.stderr);
+  assert.deepEqual(settledObjects(before), before);
+});
