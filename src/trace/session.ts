@@ -205,7 +205,9 @@ async function trace(
   io.verbose(
     `attached ${ok} of ${total} in ${Math.round(performance.now() - attachStart)} ms (${byBackend.join(", ")}; loading took ${Math.round(attachStart - loadStart)} ms)`,
   );
-  if (ok === 0 && !stop.stopped)
+  // Stopped while attaching: nothing was traced yet, so there is nothing to print.
+  if (stop.stopped) return finishEarly(io);
+  if (ok === 0)
     throw new UserError(`no attach point could be attached (${failed} failed; run with -v to see why)`);
 
   const symbolizer = new Symbolizer(kernel.kallsyms, prep.ids);
