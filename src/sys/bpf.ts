@@ -10,7 +10,7 @@ import {
   RawTpOpen,
 } from "./bpf-abi.js";
 import { ENOSPC, SysError } from "./errno.js";
-import { addressOf, bpfTry, close } from "./libc.js";
+import { addressOf, bpfTry, close, keepAlive } from "./libc.js";
 
 function attr(): Buffer {
   return Buffer.alloc(ATTR_SIZE);
@@ -23,15 +23,6 @@ function cName(s: string): Buffer {
 /** Object names are 15 chars of [A-Za-z0-9_.]. */
 function putObjName(a: Buffer, off: number, name: string): void {
   a.write(name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15), off, "latin1");
-}
-
-// attr structs hold raw addresses of these buffers: keep a reference until the syscall has returned.
-let sink: unknown;
-function keepAlive(...objs: unknown[]): void {
-  sink = objs;
-}
-export function lastKept(): unknown {
-  return sink;
 }
 
 function check(r: number, what: string): number {

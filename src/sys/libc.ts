@@ -27,6 +27,13 @@ export function errno(): number {
   return koffi.errno();
 }
 
+/** Syscall argument structs hold raw addresses of other buffers: referencing them here until the call
+ * has returned keeps the garbage collector away from them. */
+export let lastKept: unknown;
+export function keepAlive(...objs: unknown[]): void {
+  lastKept = objs;
+}
+
 /** Address of a Buffer's memory, to put into syscall argument structs. The Buffer must stay referenced. */
 export function addressOf(buf: Uint8Array): bigint {
   return koffi.address(buf);

@@ -1,6 +1,6 @@
 // perf_event_open(2) for the kprobe PMU: an fd-based kprobe that disappears with its fd.
 import { readFileSync } from "node:fs";
-import { addressOf, perfEventOpen } from "./libc.js";
+import { addressOf, keepAlive, perfEventOpen } from "./libc.js";
 
 const PERF_ATTR_SIZE = 128;
 const PERF_FLAG_FD_CLOEXEC = 8;
@@ -40,6 +40,6 @@ export function openKprobe(pmu: KprobePmu, func: string, retprobe: boolean): num
   attr.writeBigUInt64LE(addressOf(name), 56); // config1 = kprobe_func
   attr.writeBigUInt64LE(0n, 64); // config2 = probe_offset
   const fd = perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-  name.length;
+  keepAlive(name);
   return fd;
 }
