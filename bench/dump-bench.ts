@@ -40,6 +40,10 @@ t = performance.now();
 const single = Math.min(N, 100_000);
 for (let i = 0; i < single; i++) sink += s.dumpFormatted(data, "text").length;
 const singleSec = (performance.now() - t) / 1000;
+// Script.dump(): the table itself, as a JS object.
+t = performance.now();
+for (let i = 0; i < single; i++) sink += (s.dump(data) as Record<string, number>).len!;
+const valueSec = (performance.now() - t) / 1000;
 s.close();
 
 // The peer: the same dump() and the same `( k: v )` formatting in the stand-alone interpreter.
@@ -58,9 +62,13 @@ console.log(
 console.log(
   `  ipft, one at a time (stream/json)  ${Math.round(single / singleSec).toLocaleString("en")} calls/s, formatted`,
 );
+console.log(
+  `  ipft, Script.dump() as an object    ${Math.round(single / valueSec).toLocaleString("en")} calls/s`,
+);
 if (r.status === 0) {
   console.log(
     `  lua5.3 interpreter, same loop      ${Math.round(N / peerSec).toLocaleString("en")} calls/s, formatted (no FFI)`,
   );
   console.log(`  ratio ipft batched / lua5.3: ${(calls / ipftSec / (N / peerSec)).toFixed(2)}x`);
+  console.log(`  ratio ipft one at a time / lua5.3: ${(single / singleSec / (N / peerSec)).toFixed(2)}x`);
 } else console.log(`  peer: lua5.3 not available (apt-get install lua5.3): ${r.error?.message ?? r.stderr}`);

@@ -97,12 +97,12 @@ function BPF.emit(list)
   return table.concat(list)
 end
 
-BPF.FUNC = {}
+-- The running kernel's helpers (enum bpf_func_id without BPF_FUNC_), set by ipft before this runs.
+BPF.FUNC = __ipft_helpers or {}
+__ipft_helpers = nil
+BPF.FUNC.ktime_getns = BPF.FUNC.ktime_getns or BPF.FUNC.ktime_get_ns
 do
   local native = __ipft_native
-  local ok, list = native("helpers")
-  for name, id in string.gmatch(list, "([%w_]+)=(%d+)") do BPF.FUNC[name] = math.tointeger(id) end
-  BPF.FUNC.ktime_getns = BPF.FUNC.ktime_getns or BPF.FUNC.ktime_get_ns
   ipft = {}
   local function query(what, ...)
     local ok, v = native(what, ...)
@@ -126,12 +126,14 @@ function __ipft_hook(name)
   end
   return true, ""
 end
--- dump's result as one string: "e" .. error, "s" .. text, or "t" followed by NUL-separated key and
--- type-tagged value pairs, in the table's own (pairs) order, as ipftrace2 reads tables.
-local concat, mtype, tostr, sub = table.concat, math.type, tostring, string.sub
-local tags = { integer = "i", float = "f", boolean = "b" }
+local concat, mtype, tostr, sub, fmt = table.concat, math.type, tostring, string.sub, string.format
 local out = {}
-local function dump_one(data)
+-- dump's result as one string, for Script.dump (one crossing): "e" .. error, "s" .. text, or "t" and then
+-- key / type-tagged value pairs, "<s4s4" packed, in pairs order (as ipftrace2 reads tables). Floats go
+-- with 17 digits and integers as Lua prints them, so nothing is rounded on the way.
+local tags = { integer = "i", float = "f", boolean = "b" }
+function __ipft_dump_value(data)
+  if dump == nil then return "s" end
   local ok, r = xpcall(dump, traceback, data)
   if not ok then return "e" .. tostr(r) end
   local t = type(r)
@@ -140,15 +142,13 @@ local function dump_one(data)
   if t ~= "table" then return "edump() must return a string or a table, got " .. t end
   local n = 0
   for k, v in pairs(r) do
-    out[n + 1] = tostr(k)
-    out[n + 2] = (tags[mtype(v) or type(v)] or "s") .. tostr(v)
-    n = n + 2
+    local tag = tags[mtype(v) or type(v)] or "s"
+    n = n + 1
+    out[n] = pack("<s4s4", tostr(k), tag == "f" and fmt("f%.17g", v) or tag .. tostr(v))
   end
-  return "t" .. concat(out, "\0", 1, n)
+  return "t" .. concat(out, "", 1, n)
 end
-__ipft_dump = dump_one
 -- Formatted for output: text ("( k: v k2: v2 )", or the string as is) or a JSON fragment (',"k":v').
-local fmt = string.format
 local BS, QUOTE = string.char(92), string.char(34)
 local jesc = { [QUOTE] = BS .. QUOTE, [BS] = BS .. BS, [string.char(10)] = BS .. "n", [string.char(13)] = BS .. "r", [string.char(9)] = BS .. "t" }
 local jpattern = "[%c%" .. QUOTE .. "%" .. BS .. "]"
@@ -165,6 +165,7 @@ local function jval(v)
   return jstr(tostr(v))
 end
 local function formatted(data, json)
+  if dump == nil then return "s" end
   local ok, r = xpcall(dump, traceback, data)
   if not ok then return "e" .. tostr(r) end
   local t = type(r)

@@ -1,7 +1,7 @@
 // A user's Lua 5.3 script with ipftrace2's hooks: init() before tracing, emit() returning the eBPF module,
 // dump(data) turning each trace's 64 bytes into text (or a table of key/values), fini() at the end.
 import { readFileSync } from "node:fs";
-import { LuaState } from "../sys/lua.js";
+import { LUA_TFUNCTION, LuaState, type LuaValue } from "../sys/lua.js";
 import { PRELUDE } from "./prelude.js";
 
 export interface BtfQueries {
@@ -64,10 +64,9 @@ export class Script {
   private constructor(code: Uint8Array, path: string, env: ScriptEnv) {
     this.lua = new LuaState();
     try {
-      const helperList = [...env.helpers].map(([n, id]) => `${n}=${id}`).join(" ");
+      this.lua.setGlobalTable("__ipft_helpers", env.helpers);
       this.lua.register("__ipft_native", (args) => {
         const [what, a, b] = args;
-        if (what === "helpers") return [true, helperList];
         const need = (v: string | null | undefined, name: string) => {
           if (typeof v !== "string") throw new Error(`ipft.${what}: ${name} must be a string`);
           return v;
@@ -87,13 +86,13 @@ export class Script {
         throw new ScriptError(`script ${msg}`, tb);
       }
       this.hooks = {
-        init: this.lua.globalType("init") === 6,
-        emit: this.lua.globalType("emit") === 6,
-        dump: this.lua.globalType("dump") === 6,
-        fini: this.lua.globalType("fini") === 6,
+        init: this.lua.globalType("init") === LUA_TFUNCTION,
+        emit: this.lua.globalType("emit") === LUA_TFUNCTION,
+        dump: this.lua.globalType("dump") === LUA_TFUNCTION,
+        fini: this.lua.globalType("fini") === LUA_TFUNCTION,
       };
       this.hookRef = this.lua.refGlobal("__ipft_hook")!;
-      this.dumpRef = this.lua.refGlobal("__ipft_dump")!;
+      this.dumpRef = this.lua.refGlobal("__ipft_dump_value")!;
       this.dumpManyRef = this.lua.refGlobal("__ipft_dump_many")!;
     } catch (e) {
       this.lua.close();
@@ -104,7 +103,7 @@ export class Script {
   private callHook(name: Hook): Uint8Array {
     const [ok, v] = this.lua.call(this.hookRef, [Buffer.from(name)], 2);
     if (ok !== true) {
-      const [msg, tb] = splitTrace(Buffer.from(v as Uint8Array).toString("utf8"));
+      const [msg, tb] = splitTrace(text(v));
       throw new ScriptError(`${name}() failed: ${msg}`, tb);
     }
     return v as Uint8Array;
@@ -123,9 +122,11 @@ export class Script {
     if (this.hooks.fini) this.callHook("fini");
   }
 
+  /** dump(data) as a value: its string, or its table (keys in Lua's traversal order; an integer beyond
+   * 2^53 as its exact decimal text). "" when the script has no dump() or it returns nil. */
   dump(data: Uint8Array): DumpValue {
-    const bytes = this.lua.callBytes(this.dumpRef, data);
-    return decodeDump(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length);
+    const bytes = this.lua.callBytesView(this.dumpRef, data);
+    return decodeDump(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   /** dump() of one record, formatted for output: "text" (`( k: v )`, or the string) or "json" (a
@@ -143,7 +144,7 @@ export class Script {
     const arg = this.manyBuf.subarray(0, records.length + 1);
     arg[0] = format === "json" ? 0x6a : 0x74;
     arg.set(records, 1);
-    const bytes = this.lua.callBytes(this.dumpManyRef, arg);
+    const bytes = this.lua.callBytesView(this.dumpManyRef, arg);
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const out: (string | ScriptError)[] = [];
     for (let p = 0; p < buf.length; ) {
@@ -164,22 +165,45 @@ export class Script {
   }
 }
 
-/** One encoded dump() result (see the prelude): "s" text, "e" error, "t" key/value pairs. */
-function decodeDump(buf: Buffer, start: number, end: number): DumpValue {
-  const text = buf.toString("utf8", start + 1, end);
-  const kind = buf[start];
-  if (kind === 0x73 /* s */) return text;
+/** A Lua string as text (UTF-8); other scalars as Lua prints them. */
+function text(v: LuaValue): string {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("utf8");
+  if (v === null) return "nil";
+  return typeof v === "object" ? "table" : String(v);
+}
+
+/** Decodes __ipft_dump_value's string (see the prelude). */
+function decodeDump(buf: Buffer): DumpValue {
+  const kind = buf[0];
+  if (kind === 0x73 /* s */) return buf.toString("utf8", 1);
   if (kind === 0x65 /* e */) {
-    const [msg, tb] = splitTrace(text);
+    const [msg, tb] = splitTrace(buf.toString("utf8", 1));
     throw new ScriptError(`dump() failed: ${msg}`, tb);
   }
-  const parts = text.split("\0");
   const out: Record<string, string | number | boolean> = {};
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const v = parts[i + 1]!;
-    const tag = v.charCodeAt(0);
-    const s = v.slice(1);
-    out[parts[i]!] = tag === 0x69 || tag === 0x66 ? Number(s) : tag === 0x62 ? s === "true" : s;
+  for (let p = 1; p < buf.length; ) {
+    const kn = buf.readUInt32LE(p);
+    const key = buf.toString("utf8", p + 4, p + 4 + kn);
+    p += 4 + kn;
+    const vn = buf.readUInt32LE(p);
+    const tag = buf[p + 4];
+    const v = buf.toString("utf8", p + 5, p + 4 + vn);
+    p += 4 + vn;
+    out[key] =
+      tag === 0x69 /* i */ ? integer(v) : tag === 0x66 /* f */ ? float(v) : tag === 0x62 ? v === "true" : v;
   }
   return out;
+}
+
+/** A Lua integer: a number when exact, else its decimal text. */
+function integer(s: string): number | string {
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : s;
+}
+
+/** A float printed by %.17g (which spells infinities and NaN the C way). */
+function float(s: string): number {
+  if (s === "inf") return Number.POSITIVE_INFINITY;
+  if (s === "-inf") return Number.NEGATIVE_INFINITY;
+  return s.endsWith("nan") ? Number.NaN : Number(s);
 }
