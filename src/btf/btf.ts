@@ -378,34 +378,20 @@ export class Btf {
 
   /** Skips typedef/const/volatile/restrict/type_tag. */
   resolve(id: number): number {
-    for (let k = this.kind(id); ; k = this.kind(id)) {
-      if (
-        k === BTF_KIND.TYPEDEF ||
-        k === BTF_KIND.CONST ||
-        k === BTF_KIND.VOLATILE ||
-        k === BTF_KIND.RESTRICT ||
-        k === BTF_KIND.TYPE_TAG
-      ) {
-        id = this.sizeOrType(id);
-      } else {
-        return id;
-      }
-    }
+    return this.skip(id, true);
   }
 
   /** Skips const/volatile/restrict/type_tag but keeps typedefs (their names matter to users). */
   skipQualifiers(id: number): number {
+    return this.skip(id, false);
+  }
+
+  private skip(id: number, typedefs: boolean): number {
     for (let k = this.kind(id); ; k = this.kind(id)) {
-      if (
-        k === BTF_KIND.CONST ||
-        k === BTF_KIND.VOLATILE ||
-        k === BTF_KIND.RESTRICT ||
-        k === BTF_KIND.TYPE_TAG
-      ) {
-        id = this.sizeOrType(id);
-      } else {
-        return id;
-      }
+      const qualifier =
+        k === BTF_KIND.CONST || k === BTF_KIND.VOLATILE || k === BTF_KIND.RESTRICT || k === BTF_KIND.TYPE_TAG;
+      if (!qualifier && !(typedefs && k === BTF_KIND.TYPEDEF)) return id;
+      id = this.sizeOrType(id);
     }
   }
 }

@@ -52,23 +52,28 @@ function helperWorks(progType: number, id: number, setup: Insn[] = []): boolean 
   return r.fd >= 0;
 }
 
+/** A probe's verdict once its program loaded: attached (link >= 0) or not; both fds are closed. */
+function attached(name: BackendName, progFd: number, link: number, target: string, what: string): Feature {
+  close(link);
+  close(progFd);
+  if (link < 0)
+    return { name, ok: false, loads: true, reason: `cannot attach ${target} (${errnoName(-link)})` };
+  return { name, ok: true, loads: true, reason: `${what} attached` };
+}
+
 function probeTracepoint(tp: AttachPoint | undefined): Feature {
   const name = "tracepoint" as const;
   if (!tp) return { name, ok: false, loads: false, reason: "BTF lists no tracepoint that carries an skb" };
   const p = tryLoad({ type: ProgType.RAW_TRACEPOINT });
   if (p.fd < 0)
     return { name, ok: false, loads: false, reason: `cannot load a raw_tracepoint program (${p.why})` };
-  const link = rawTracepointOpen(p.fd, tp.name);
-  close(link);
-  close(p.fd);
-  if (link < 0)
-    return {
-      name,
-      ok: false,
-      loads: true,
-      reason: `cannot attach to tracepoint ${tp.name} (${errnoName(-link)})`,
-    };
-  return { name, ok: true, loads: true, reason: `raw tracepoint ${tp.name} attached` };
+  return attached(
+    name,
+    p.fd,
+    rawTracepointOpen(p.fd, tp.name),
+    `tracepoint ${tp.name}`,
+    `raw tracepoint ${tp.name}`,
+  );
 }
 
 function probeKprobe(fn: AttachPoint | undefined, pmu: KprobePmu | { reason: string }): Feature {
@@ -143,16 +148,7 @@ function probeFtrace(fn: AttachPoint | undefined): Feature {
   }
   let link = linkCreateTracing(p.fd, AttachType.TRACE_FENTRY);
   if (link < 0) link = rawTracepointOpen(p.fd, null);
-  close(link);
-  close(p.fd);
-  if (link < 0)
-    return {
-      name,
-      ok: false,
-      loads: true,
-      reason: `cannot attach fentry to ${fn.name} (${errnoName(-link)})`,
-    };
-  return { name, ok: true, loads: true, reason: `fentry on ${fn.name} attached` };
+  return attached(name, p.fd, link, `fentry to ${fn.name}`, `fentry on ${fn.name}`);
 }
 
 /** Fails with one line when this process may not use bpf(2) at all (not root, no CAP_BPF). */
