@@ -3,7 +3,7 @@
 // (integers hash faster than 150k strings). Split BTF (kernel modules) continues the ids and string
 // offsets of its base (vmlinux); every accessor takes any id and asks the base for ids below firstId.
 import { readFileSync } from "node:fs";
-import { BTF_KIND, BTF_MAGIC, BtfError, extraSize, HEADER_MIN } from "./kinds.js";
+import { BTF_KIND, BTF_KIND_MAX, BTF_MAGIC, BtfError, extraSize, HEADER_MIN } from "./kinds.js";
 import {
   enumValues,
   type FoundMember,
@@ -87,11 +87,21 @@ export class Btf {
         `${what} is not BTF (bad magic or too short): ${bytes.length} bytes, a header needs 24`,
       );
     }
-    if (dv.getUint16(0, true) !== BTF_MAGIC) {
-      const m = dv.getUint16(0, true).toString(16).padStart(4, "0");
+    const magic = dv.getUint16(0, true);
+    if (magic === 0x9feb) {
+      throw new BtfError(
+        `${what} is big-endian BTF (from another machine); ipft reads little-endian BTF only`,
+      );
+    }
+    if (magic !== BTF_MAGIC) {
+      const m = magic.toString(16).padStart(4, "0");
       throw new BtfError(`${what} is not BTF (bad magic or too short): magic 0x${m}, expected 0xeb9f`);
     }
+    if (bytes[2] !== 1) throw new BtfError(`${what} is BTF version ${bytes[2]}; ipft reads version 1`);
     const hdrLen = dv.getUint32(4, true);
+    if (hdrLen < HEADER_MIN || hdrLen > bytes.length) {
+      throw new BtfError(`${what} has a bad BTF header: hdr_len ${hdrLen} (file is ${bytes.length} bytes)`);
+    }
     const typeOff = hdrLen + dv.getUint32(8, true);
     const typeLen = dv.getUint32(12, true);
     this.strStart = hdrLen + dv.getUint32(16, true);
@@ -116,7 +126,14 @@ export class Btf {
       }
       offs[n++] = p;
       const info = dv.getUint32(p + 4, true);
-      p += 12 + extraSize((info >>> 24) & 0x1f, info & 0xffff);
+      const kind = (info >>> 24) & 0x1f;
+      // An unknown kind has a record size we cannot know: stop rather than read garbage after it.
+      if (kind > BTF_KIND_MAX) {
+        throw new BtfError(
+          `${what}: type ${this.firstId + n - 1} has BTF kind ${kind}, newer than ipft knows (last is ${BTF_KIND_MAX})`,
+        );
+      }
+      p += 12 + extraSize(kind, info & 0xffff);
     }
     if (p !== end) throw new BtfError(`${what} is truncated inside type ${this.firstId + n - 1}`);
     this.offsets = offs.slice(0, n);
@@ -194,12 +211,22 @@ export class Btf {
     for (let i = 0, n = info & 0xffff; i < n; i++) {
       const m = o + 12 + i * 12;
       const raw = this.dv.getUint32(m + 8, true);
-      out.push({
-        name: this.str(this.dv.getUint32(m, true)),
-        type: this.dv.getUint32(m + 4, true),
-        bitOffset: kflag ? raw & 0xffffff : raw,
-        bitSize: kflag ? raw >>> 24 : 0,
-      });
+      const type = this.dv.getUint32(m + 4, true);
+      let bitOffset = kflag ? raw & 0xffffff : raw;
+      let bitSize = kflag ? raw >>> 24 : 0;
+      if (!kflag) {
+        // Older encoders (no kind_flag) describe a bitfield by its int type: fewer bits than its size, or
+        // a bit offset inside it.
+        const r = this.resolve(type);
+        if (this.kind(r) === BTF_KIND.INT) {
+          const enc = this.intInfo(r);
+          if (enc.offset !== 0 || enc.bits !== this.sizeOrType(r) * 8) {
+            bitOffset += enc.offset;
+            bitSize = enc.bits;
+          }
+        }
+      }
+      out.push({ name: this.str(this.dv.getUint32(m, true)), type, bitOffset, bitSize });
     }
     return out;
   }
@@ -334,7 +361,10 @@ export class Btf {
 
   // ---- Questions users ask (see queries.ts) ----
 
-  /** Byte offset of a member, through anonymous struct/union members; "a.b" walks named ones too. */
+  /**
+   * Byte offset of a member, through anonymous struct/union members; "a.b" walks named ones too.
+   * A bitfield has no byte offset: BtfError (use member() for its bit offset and size).
+   */
   offsetof(typeName: string, member: string): number {
     return offsetof(this, typeName, member);
   }

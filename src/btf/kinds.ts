@@ -43,6 +43,8 @@ export const BTF_KIND_FLOAT = 16;
 export const BTF_KIND_DECL_TAG = 17;
 export const BTF_KIND_TYPE_TAG = 18;
 export const BTF_KIND_ENUM64 = 19;
+/** The highest kind this parser knows the record size of. */
+export const BTF_KIND_MAX = 19;
 
 /** "struct", "typedef", ... for messages. */
 export function kindName(kind: number): string {

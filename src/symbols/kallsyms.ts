@@ -1,6 +1,7 @@
-// /proc/kallsyms: kernel text addresses -> function name and module. The file (~200k lines) is read as
-// one string and scanned once; only text symbols (t/T) are kept, as addresses split into two Uint32Arrays
-// (hi, lo: cheaper than 200k BigInts), sorted, and searched by bisection.
+// /proc/kallsyms: kernel text addresses -> function name and module. The file (120k-200k lines) is read
+// as one string and scanned once. Only code symbols are kept: t/T, and w/W (weak functions nobody
+// overrode, such as `abort`, which would otherwise be named after the symbol before them). Addresses are
+// split into two Uint32Arrays (hi, lo: cheaper than 200k BigInts), sorted, and searched by bisection.
 import { readFileSync } from "node:fs";
 
 export class KallsymsError extends Error {
@@ -18,8 +19,9 @@ export interface KernelSymbol {
   offset: number;
 }
 
-/** Past the last symbol by more than this, an address is not ours to name. */
-const TAIL_LIMIT = 1 << 20;
+/** Past a symbol's start by more than this, an address is not that function's (no function is this big):
+ * it falls in a gap (between vmlinux and modules, or past the last one) and gets no name. */
+const MAX_OFFSET = 1 << 20;
 
 export class Kallsyms {
   private readonly hi: Uint32Array;
@@ -66,8 +68,9 @@ export class Kallsyms {
       let end = text.indexOf("\n", start);
       if (end < 0) end = len;
       const sp = text.indexOf(" ", start);
-      // Type letter t or T (lower case: local symbol); other kinds (data, absolute, ...) are skipped.
-      if (sp > start && sp + 3 <= end && (text.charCodeAt(sp + 1) | 0x20) === 0x74) {
+      // Type letter t/T or w/W (lower case: local symbol); data, bss, absolute, ... are skipped.
+      const type = text.charCodeAt(sp + 1) | 0x20;
+      if (sp > start && sp + 3 <= end && (type === 0x74 || type === 0x77)) {
         // Hex digits by hand: slicing and parseInt would make two garbage strings per line.
         let h = 0;
         let l = 0;
@@ -186,7 +189,7 @@ export class Kallsyms {
     const i = lo - 1;
     if (i < 0) return undefined;
     const offset = (h - H[i]!) * 0x100000000 + (l - L[i]!);
-    if (i === H.length - 1 && offset > TAIL_LIMIT) return undefined;
+    if (offset > MAX_OFFSET) return undefined;
     return { name: this.nameOf(i), module: this.modNames[this.mods[i]!]!, offset };
   }
 

@@ -53,6 +53,14 @@ export class BtfBuilder {
   int(name: string, size: number, signed = false): number {
     return this.add(name, BTF_KIND.INT, 0, size, [((signed ? 1 : 0) << 24) | (size * 8)]);
   }
+  /** An int with an explicit encoding: how older encoders described a bitfield (no kind_flag). */
+  intBits(name: string, size: number, bits: number, bitOffset: number): number {
+    return this.add(name, BTF_KIND.INT, 0, size, [((bitOffset & 0xff) << 16) | bits]);
+  }
+  /** Any record, for kinds or layouts the typed helpers do not make. */
+  raw(name: string, kind: number, vlen: number, sizeOrType: number, extra: number[] = []): number {
+    return this.add(name, kind, vlen, sizeOrType, extra);
+  }
   ptr(to: number): number {
     return this.add("", BTF_KIND.PTR, 0, to);
   }

@@ -155,3 +155,26 @@ test("every truncation and a bad magic are a BtfError with one line", () => {
   assert.throws(() => Btf.fromBytes(odd), /truncated inside type \d+/);
   assert.throws(() => Btf.fromFile("/proc"), /cannot read BTF at \/proc: EISDIR/);
 });
+
+test("byte order, version, header length and unknown kinds are refused in one line", () => {
+  const { bytes } = base();
+  const swapped = bytes.slice();
+  swapped[0] = 0xeb;
+  swapped[1] = 0x9f;
+  assert.throws(() => Btf.fromBytes(swapped, undefined, "x.btf"), /^BtfError: x\.btf is big-endian BTF/);
+  const v2 = bytes.slice();
+  v2[2] = 2;
+  assert.throws(() => Btf.fromBytes(v2), /^BtfError: BTF data is BTF version 2; ipft reads version 1$/);
+  const shortHdr = bytes.slice();
+  new DataView(shortHdr.buffer).setUint32(4, 8, true);
+  assert.throws(() => Btf.fromBytes(shortHdr), /bad BTF header: hdr_len 8/);
+  // A kind from the future: its record size is unknown, so parsing must stop there, naming the type.
+  const b = new BtfBuilder();
+  b.int("int", 4, true);
+  b.raw("future", 20, 0, 0);
+  b.int("unsigned int", 4);
+  assert.throws(
+    () => Btf.fromBytes(b.build()),
+    /^BtfError: BTF data: type 2 has BTF kind 20, newer than ipft knows \(last is 19\)$/,
+  );
+});

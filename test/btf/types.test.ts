@@ -209,3 +209,33 @@ test("kind, name and idsNamed on ids; errors name what was asked", () => {
   assert.throws(() => btf.typeof("flow", "srcc"), /^BtfError: struct flow has no member "srcc"$/);
   assert.throws(() => btf.sizeof("struct nope"), /no type named "nope"/);
 });
+
+test("bitfields without kind_flag: the int's encoding gives their bits, as older encoders wrote them", () => {
+  const b = new BtfBuilder();
+  const u8 = b.int("unsigned char", 1);
+  const u32 = b.int("unsigned int", 4);
+  const bits3 = b.intBits("unsigned int", 4, 3, 0); // unsigned int x:3
+  const shifted = b.intBits("unsigned int", 4, 5, 2); // 5 bits, 2 into the int
+  const hdr = b.struct("old_hdr", 8, [
+    ["kind", u8, 0],
+    ["x", bits3, 8],
+    ["y", b.typedef("shifted_t", shifted), 8],
+    ["len", u32, 32],
+  ]);
+  const btf = Btf.fromBytes(b.build());
+  assert.equal(btf.kindFlag(hdr), false);
+  assert.deepEqual(
+    btf.members(hdr).map((m) => [m.name, m.bitOffset, m.bitSize]),
+    [
+      ["kind", 0, 0],
+      ["x", 8, 3],
+      ["y", 10, 5],
+      ["len", 32, 0],
+    ],
+  );
+  assert.equal(btf.offsetof("old_hdr", "kind"), 0);
+  assert.equal(btf.offsetof("old_hdr", "len"), 4);
+  // Byte-aligned, yet a bitfield: still no byte offset.
+  assert.throws(() => btf.offsetof("old_hdr", "x"), /old_hdr\.x is a bitfield \(bit 8, 3 bits\)/);
+  assert.equal(btf.member(btf.findStruct("old_hdr"), "y")?.absBitOffset, 10);
+});

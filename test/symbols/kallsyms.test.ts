@@ -6,7 +6,8 @@ import { test } from "node:test";
 import { Kallsyms, KallsymsError } from "../../src/symbols/index.js";
 
 // Out of order on purpose (modules are listed after vmlinux at lower or higher addresses), with data
-// symbols that must not be used to name code, a local name that repeats, and aliases at one address.
+// symbols that must not be used to name code, a local name that repeats, aliases at one address, and a
+// weak function (W) that must be named itself, not as an offset into the symbol before it.
 const FIXTURE = [
   "ffffffffc0a01000 t veth_xmit\t[veth]",
   "ffffffffc0a01200 T veth_open\t[veth]",
@@ -17,6 +18,8 @@ const FIXTURE = [
   "ffffffff81000300 t helper",
   "ffffffff81000400 T ip_rcv_finish",
   "ffffffff81000500 t helper",
+  "ffffffff81000600 t __pfx_abort",
+  "ffffffff81000610 W abort",
   "ffffffff82000000 B bss_thing",
   "ffffffffc0800000 t br_handle_frame\t[bridge]",
   "0000000000001000 A fixed_percpu_data",
@@ -25,7 +28,7 @@ const FIXTURE = [
 
 test("resolve: nearest text symbol at or below, with module and offset", () => {
   const k = Kallsyms.parse(FIXTURE);
-  assert.equal(k.size, 9, "only t/T symbols are kept");
+  assert.equal(k.size, 11, "only t/T/w/W symbols are kept");
   assert.deepEqual(k.resolve(0xffffffff81000110n), { name: "ip_rcv", module: "vmlinux", offset: 0 });
   assert.deepEqual(k.resolve(0xffffffff81000115n), { name: "ip_rcv", module: "vmlinux", offset: 5 });
   assert.deepEqual(k.resolve(0xffffffff81000104n), { name: "__pfx_ip_rcv", module: "vmlinux", offset: 4 });
@@ -34,7 +37,13 @@ test("resolve: nearest text symbol at or below, with module and offset", () => {
   assert.deepEqual(k.resolve(0xffffffffc0a01004n), { name: "veth_xmit", module: "veth", offset: 4 });
   assert.deepEqual(k.resolve(0xffffffffc0a01300n), { name: "veth_open", module: "veth", offset: 0x100 });
   assert.deepEqual(k.resolve(0xffffffffc0800001n), { name: "br_handle_frame", module: "bridge", offset: 1 });
-  assert.deepEqual(k.resolve(0xffffffffc0000000n), { name: "helper", module: "vmlinux", offset: 0x3efffb00 });
+  assert.deepEqual(k.resolve(0xffffffff81000611n), { name: "abort", module: "vmlinux", offset: 1 });
+  assert.deepEqual(k.resolve(0xffffffff81000610n + 0x100000n), {
+    name: "abort",
+    module: "vmlinux",
+    offset: 1 << 20,
+  });
+  assert.equal(k.resolve(0xffffffffc0000000n), undefined, "in the gap between vmlinux and the modules");
   assert.equal(k.resolve(0xffffffff80ffffffn), undefined, "below the first symbol");
   assert.equal(k.resolve(0n), undefined);
   assert.equal(k.resolve(0xffffffffc0a01200n + (2n << 20n)), undefined, "far past the last symbol");
@@ -46,6 +55,7 @@ test("address: text symbols by name, lowest address for repeated local names, ma
   for (let round = 0; round < 3; round++) {
     assert.equal(k.address("ip_rcv"), 0xffffffff81000110n);
     assert.equal(k.address("helper"), 0xffffffff81000300n);
+    assert.equal(k.address("abort"), 0xffffffff81000610n, "weak functions are kept");
     assert.equal(k.address("veth_xmit"), 0xffffffffc0a01000n);
     assert.equal(k.address("some_data"), undefined, "data symbols are not kept");
     assert.equal(k.address("ip_rc"), undefined, "a prefix is not a name");
@@ -98,7 +108,7 @@ test("the running kernel's /proc/kallsyms", (t) => {
   const lines = text.split("\n");
   // Every 500th text symbol: its address resolves, at offset 0, to one of the names listed there.
   const at = new Map<bigint, Set<string>>();
-  const text_ = lines.filter((l) => / [tT] /.test(l)).map((l) => l.split(/\s+/));
+  const text_ = lines.filter((l) => / [tTwW] /.test(l)).map((l) => l.split(/\s+/));
   for (const [addr, , name] of text_) {
     const a = BigInt(`0x${addr}`);
     if (!at.has(a)) at.set(a, new Set());
@@ -116,6 +126,11 @@ test("the running kernel's /proc/kallsyms", (t) => {
     const a = BigInt(`0x${ipRcv.split(" ")[0]}`);
     assert.equal(k.address("ip_rcv"), a);
     assert.deepEqual(k.resolve(a + 4n), { name: "ip_rcv", module: "vmlinux", offset: 4 });
+  }
+  const weak = text_.find((f) => f[1] === "W");
+  if (weak) {
+    const a = BigInt(`0x${weak[0]}`);
+    assert.ok(at.get(a)!.has(k.resolve(a + 1n)!.name), `weak ${weak[2]} is named, not an offset`);
   }
   const modLine = lines.find((l) => / [tT] \S+\t\[\S+\]$/.test(l));
   if (modLine) {
