@@ -1,58 +1,89 @@
-// Aggregate output's memory per trace for 1M synthetic traces (with and without the script's 64 data bytes),
-// and formatting speed of the stream and json writers. Run with --expose-gc for exact numbers.
+// Aggregate output's memory per stored trace for 1M synthetic traces (with and without the script's 64 data
+// bytes), and the formatting speed of each writer (symbol lookups included, output discarded).
 //   node --expose-gc dist/bench/memory-bench.js [traces]
-import { createWriter } from "../src/output/index.js";
+import { createWriter, type Dumper, type OutputKind } from "../src/output/index.js";
 
 const N = Number(process.argv[2] ?? 1_000_000);
-const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-const used = () => {
+const hasGc = typeof (globalThis as { gc?: unknown }).gc === "function";
+const gc = hasGc ? (globalThis as unknown as { gc: () => void }).gc : () => {};
+const held = () => {
+  gc();
   gc();
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 };
 
-// A ring's worth of records: 64 packets of 16 events each, repeated with new timestamps.
-const ring = new DataView(new ArrayBuffer(1024 * 128));
-for (let i = 0; i < 1024; i++) {
+// A ring's worth of records: 64 packets of 16 events each on 4 CPUs, with timestamps beyond 2^53 (ktime
+// after 104 days of uptime) so the slow exact path is what is measured.
+const RING = 1024;
+const ring = new DataView(new ArrayBuffer(RING * 128));
+const T0 = 2n ** 53n + 12345n;
+for (let i = 0; i < RING; i++) {
   ring.setBigUint64(i * 128, 0xffff888000000000n + BigInt((i >> 4) * 256), true);
+  ring.setBigUint64(i * 128 + 8, T0 + BigInt(i * 1000), true);
   ring.setBigUint64(i * 128 + 16, 0xffffffff81000000n + BigInt((i & 15) * 64), true);
-  ring.setUint32(i * 128 + 24, i & 1, true);
+  ring.setUint32(i * 128 + 24, i & 3, true);
 }
-const symbolizer = { resolve: (a: bigint) => ({ name: `fn_${Number(a & 0xfffn)}`, module: "vmlinux" }) };
-const nul = { write: () => {} };
+const symbolizer = {
+  resolve: (a: bigint) => ({ name: `ip_function_${Number(a & 0xfffn)}`, module: "vmlinux" }),
+};
+const nothing = { write: () => {} };
+const emptyDump: Dumper = { dump: () => undefined };
 
-function store(withData: boolean): number {
-  const before = used();
+function store(withData: boolean): { perTrace: number; printRate: number } {
+  const before = held();
   const w = createWriter("aggregate", {
-    out: nul,
+    out: nothing,
+    err: nothing,
     symbolizer,
     maxTraces: N,
-    ...(withData ? { dumper: { dumpFormatted: () => "" } } : {}),
+    progress: false,
+    ...(withData ? { dumper: emptyDump } : {}),
   });
   for (let i = 0; i < N; i++) {
-    const off = (i & 1023) * 128;
-    ring.setBigUint64(off + 8, BigInt(i), true);
+    const off = (i & (RING - 1)) * 128;
+    // A new packet id every ring's worth, so there are N/16 packets.
+    ring.setUint32(off + 4, 0xffff8880 + (i >>> 10), true);
     w.write(ring, off);
   }
-  const bytes = (used() - before) / N;
+  const perTrace = (held() - before) / N;
   if (w.count !== N) throw new Error("not all stored");
-  return bytes;
+  const t = performance.now();
+  w.finish();
+  const printRate = N / ((performance.now() - t) / 1000);
+  return { perTrace, printRate };
 }
 
-function rate(kind: "stream" | "json"): number {
+function rate(kind: OutputKind, dumper?: Dumper): number {
   let bytes = 0;
-  const w = createWriter(kind, { out: { write: (s: string) => (bytes += s.length) }, symbolizer });
+  const w = createWriter(kind, {
+    out: { write: (s: string) => (bytes += s.length) },
+    symbolizer,
+    ...(dumper ? { dumper } : {}),
+  });
+  for (let i = 0; i < 50_000; i++) w.write(ring, (i & (RING - 1)) * 128); // warm up
   const t = performance.now();
-  for (let i = 0; i < N; i++) w.write(ring, (i & 1023) * 128);
+  for (let i = 0; i < N; i++) w.write(ring, (i & (RING - 1)) * 128);
   w.finish();
   return N / ((performance.now() - t) / 1000);
 }
 
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+const plain = store(false);
+const withData = store(true);
+const rows: [string, string][] = [
+  ["aggregate: bytes held per trace, no script (goal <= 160)", plain.perTrace.toFixed(1)],
+  ["aggregate: bytes held per trace, with 64 data bytes", withData.perTrace.toFixed(1)],
+  ["aggregate: print at finish, traces/s (no script)", fmt(plain.printRate)],
+  ["stream: events/s formatted (goal > 500,000)", fmt(rate("stream"))],
+  ["json: events/s formatted (goal > 500,000)", fmt(rate("json"))],
+  ["stream with a table dump(), events/s", fmt(rate("stream", { dump: () => ({ len: 42, dev: "lo" }) }))],
+  ["json with a table dump(), events/s", fmt(rate("json", { dump: () => ({ len: 42, dev: "lo" }) }))],
+];
+const w = Math.max(...rows.map((r) => r[0].length));
 console.log(
-  `aggregate store, ${N.toLocaleString("en")} traces${(globalThis as { gc?: unknown }).gc ? "" : " (no --expose-gc: rough)"}`,
+  `${N.toLocaleString("en")} synthetic traces${hasGc ? "" : " (run with --expose-gc for exact memory)"}`,
 );
-console.log(`  without script data  ${store(false).toFixed(1)} bytes/trace (goal <= 160)`);
-console.log(`  with 64 data bytes   ${store(true).toFixed(1)} bytes/trace`);
-console.log("formatting (symbol lookups included, output discarded)");
-console.log(`  stream  ${Math.round(rate("stream")).toLocaleString("en")} events/s`);
-console.log(`  json    ${Math.round(rate("json")).toLocaleString("en")} events/s`);
+console.log(`${"measure".padEnd(w)} | result`);
+console.log(`${"-".repeat(w)}-|-${"-".repeat(12)}`);
+for (const [k, v] of rows) console.log(`${k.padEnd(w)} | ${v.padStart(12)}`);

@@ -1,170 +1,161 @@
-// -o aggregate (the default): traces are stored while tracing, then printed per packet (one skb address;
-// the kernel may reuse an address for a later packet, and such packets print as one, as ipftrace2 does),
-// packets in order of their first event, each packet's events in time order, under a `===` line.
-// Columns follow ipftrace2: Timestamp CPU Module Function, then the script's text.
-import { FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC, OFF_SKB, OFF_TSTAMP } from "../events/record.js";
+// -o aggregate (the default): traces are stored compactly while tracing, then printed per packet under a
+// `===` line, in ipftrace2's columns (`%-20zu %03u %24.24s %32.32s`: timestamp, CPU, module, function),
+// then a space and the script's dump() text. A packet is an skb address, as in ipftrace2: the kernel may
+// reuse an address for a later packet, and both then print as one group, in time order.
+// Packets print in order of their first event (ipftrace2 prints them in hash order).
+// function_graph: the function column is `%-64.64s`, indented two spaces per call depth within the packet
+// (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
+import { DATA_SIZE, decimalOfHalves, FLAG_RETURN } from "../events/record.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { cpu3, fitLeft, fitRight } from "./columns.js";
 import type { SafeDumper } from "./dump-text.js";
-import { cpu3 } from "./stream.js";
-import { TraceStore } from "./trace-store.js";
-import { type Sink, type Symbolizer, UNKNOWN, type Writer } from "./types.js";
+import { NameCache } from "./name-cache.js";
+import { packetOrder } from "./packet-order.js";
+import { TraceStore, W_CPU, W_FLAGS, W_FUNC_HI, W_FUNC_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
+import type { Sink, Symbolizer, Writer } from "./types.js";
 
-/** C's %W.Ws: at most W characters, right-aligned in W. */
-const fit = (s: string, w: number) => (s.length > w ? s.slice(0, w) : s.padStart(w));
-/** C's %-W.Ws */
-const fitLeft = (s: string, w: number) => (s.length > w ? s.slice(0, w) : s.padEnd(w));
-
+/** Traces per crossing into the script's dump(). */
 const DUMP_BLOCK = 4096;
 
-export const AGGREGATE_HEADER = `${"Timestamp".padEnd(20)} CPU ${fit("Module", 24)} ${fit("Function", 32)}`;
+/** ipftrace2's `%-20s %3.3s %24.24s %32.32s` header, printed once before the first packet. */
+export const AGGREGATE_HEADER = `${fitLeft("Timestamp", 20)} CPU ${fitRight("Module", 24)} ${fitRight("Function", 32)}`;
 
 export interface AggregateOptions {
-  maxTraces: number;
-  graph: boolean;
-  /** Where `Got N traces` and the cap notice go. */
+  /** Store at most this many traces; the rest are counted and reported at the end. */
+  maxTraces?: number;
+  /** function_graph output. */
+  graph?: boolean;
+  /** Where the progress line and the cap notice go (default process.stderr). */
   err?: Sink;
+  /** Show `Got N traces`, rewritten in place (default: when err is a TTY). */
   progress?: boolean;
+  /** How often the progress line is redrawn. */
+  progressMs?: number;
 }
 
 export class AggregateWriter implements Writer {
   dropped = 0;
   private readonly store: TraceStore;
-  private lastProgress = 0;
+  private readonly maxTraces: number;
+  private readonly err: Sink;
+  private readonly progress: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private shown = -1;
 
   constructor(
     private readonly out: Sink,
     private readonly symbolizer: Symbolizer,
     private readonly dumper: SafeDumper | undefined,
-    private readonly opts: AggregateOptions,
+    private readonly opts: AggregateOptions = {},
   ) {
     this.store = new TraceStore(dumper !== undefined);
+    this.maxTraces = opts.maxTraces ?? Number.POSITIVE_INFINITY;
+    this.err = opts.err ?? process.stderr;
+    this.progress = opts.progress ?? (this.err === process.stderr && process.stderr.isTTY === true);
   }
 
   get count(): number {
     return this.store.length;
   }
 
+  /** Bytes the store holds. */
   get storedBytes(): number {
     return this.store.bytes;
   }
 
   write(dv: DataView, off: number): void {
-    if (this.store.length >= this.opts.maxTraces) {
+    if (this.store.length >= this.maxTraces) {
       this.dropped++;
       return;
     }
     this.store.push(dv, off);
-    if (this.opts.progress && (this.store.length & 1023) === 0) {
-      const now = Date.now();
-      if (now - this.lastProgress > 100) {
-        this.lastProgress = now;
-        this.opts.err?.write(`\rGot ${this.store.length} traces`);
-      }
+    // Redrawn from a timer, so storing a trace costs no clock reading.
+    if (this.progress && this.timer === undefined) {
+      this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
+      this.timer.unref();
     }
   }
 
+  private drawProgress(): void {
+    if (this.shown === this.store.length) return;
+    this.shown = this.store.length;
+    this.err.write(`\rGot ${this.shown} traces`);
+  }
+
   finish(): void {
-    const s = this.store;
-    const n = s.length;
-    if (this.opts.progress) this.opts.err?.write(`\rGot ${n} traces\n`);
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.progress) {
+      this.shown = -1;
+      this.drawProgress();
+      this.err.write("\n");
+    }
     if (this.dropped > 0) {
-      this.opts.err?.write(
-        `ipft: stopped storing after ${this.opts.maxTraces} traces (--max-traces); ${this.dropped} more were not stored\n`,
+      this.err.write(
+        `ipft: stored the first ${this.maxTraces} traces only (--max-traces); ${this.dropped} more were dropped\n`,
       );
     }
-    if (n === 0) return;
-    // Number packets by first appearance, then counting-sort trace indices by packet (arrival order kept).
-    const packetOf = new Int32Array(n);
-    const ids = new Map<bigint, number>();
-    for (let i = 0; i < n; i++) {
-      const [h, p] = s.head(i);
-      const skb = h.getBigUint64(p + OFF_SKB, true);
-      let id = ids.get(skb);
-      if (id === undefined) {
-        id = ids.size;
-        ids.set(skb, id);
-      }
-      packetOf[i] = id;
-    }
-    const starts = new Int32Array(ids.size + 1);
-    for (let i = 0; i < n; i++) starts[packetOf[i]! + 1]!++;
-    for (let k = 0; k < ids.size; k++) starts[k + 1]! += starts[k]!;
-    const order = new Int32Array(n);
-    const fill = starts.slice(0, ids.size);
-    for (let i = 0; i < n; i++) order[fill[packetOf[i]!]!++] = i;
+    if (this.store.length > 0) this.print();
+  }
 
-    for (let k = 0; k < ids.size; k++) sortByTime(s, order, starts[k]!, starts[k + 1]!);
-    // The script's text for a block of traces at a time, in print order: one crossing into Lua per block.
-    let dumps: string[] = [];
-    let dumpsFrom = 0;
-    const dumpOf = (j: number): string => {
-      if (!this.dumper) return "";
-      if (j >= dumpsFrom + dumps.length) {
-        const count = Math.min(DUMP_BLOCK, n - j);
-        const block = new Uint8Array(count * 64);
-        for (let b = 0; b < count; b++) block.set(s.data(order[j + b]!), b * 64);
-        dumps = this.dumper.many(block, "text");
-        dumpsFrom = j;
-      }
-      return dumps[j - dumpsFrom]!;
-    };
+  private print(): void {
+    const s = this.store;
+    const { order, starts, packets } = packetOrder(s);
+    const graph = this.opts.graph === true;
+    const columns = new NameCache(this.symbolizer, (sym) =>
+      graph ? fitRight(sym.module, 24) : `${fitRight(sym.module, 24)} ${fitRight(sym.name, 32)}`,
+    );
+    const names = graph ? new NameCache(this.symbolizer, (sym) => sym.name) : undefined;
+    const dumps = this.dumper ? new DumpTexts(s, order, this.dumper) : undefined;
 
     const sink = new BufferedSink(this.out);
     sink.push(`${AGGREGATE_HEADER}\n`);
-    for (let k = 0; k < ids.size; k++) {
+    for (let k = 0; k < packets; k++) {
       sink.push("===\n");
       let depth = 0;
       for (let j = starts[k]!; j < starts[k + 1]!; j++) {
         const i = order[j]!;
-        const [h, p] = s.head(i);
-        const sym = this.symbolizer.resolve(h.getBigUint64(p + OFF_FUNC, true)) ?? UNKNOWN;
-        let name: string;
-        if (this.opts.graph) {
-          if (h.getUint32(p + OFF_FLAGS, true) & FLAG_RETURN) {
+        const fLo = s.word(i, W_FUNC_LO);
+        const fHi = s.word(i, W_FUNC_HI);
+        let line = `${decimalOfHalves(s.word(i, W_TS_LO), s.word(i, W_TS_HI)).padEnd(20)} ${cpu3(s.word(i, W_CPU))} ${columns.lookup(fLo, fHi)}`;
+        if (names) {
+          let fn: string;
+          if (s.word(i, W_FLAGS) & FLAG_RETURN) {
             if (depth > 0) depth--;
-            name = fitLeft(`${"  ".repeat(depth)}}`, 64);
+            fn = `${"  ".repeat(depth)}}`;
           } else {
-            name = fitLeft(`${"  ".repeat(depth)}${sym.name}() {`, 64);
+            fn = `${"  ".repeat(depth)}${names.lookup(fLo, fHi)}() {`;
             depth++;
           }
-        } else {
-          name = fit(sym.name, 32);
+          line += ` ${fitLeft(fn, 64)}`;
         }
-        let line = `${h
-          .getBigUint64(p + OFF_TSTAMP, true)
-          .toString()
-          .padEnd(20)} ${cpu3(h.getUint32(p + OFF_CPU, true))} ${fit(sym.module, 24)} ${name}`;
-        const t = dumpOf(j);
-        if (t) line += ` ${t}`;
-        sink.push(`${line}\n`);
+        const t = dumps?.at(j);
+        sink.push(t ? `${line} ${t}\n` : `${line}\n`);
       }
     }
     sink.flush();
   }
 }
 
-/** Sorts order[from..to) by timestamp; events mostly arrive in order, so insertion sort is the fast case. */
-function sortByTime(s: TraceStore, order: Int32Array, from: number, to: number): void {
-  const ts = (i: number) => {
-    const [h, p] = s.head(i);
-    return h.getBigUint64(p + OFF_TSTAMP, true);
-  };
-  if (to - from > 64) {
-    const sub = Array.from(order.subarray(from, to), (i) => [ts(i), i] as const);
-    sub.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
-    sub.forEach(([, i], k) => {
-      order[from + k] = i;
-    });
-    return;
-  }
-  for (let a = from + 1; a < to; a++) {
-    const v = order[a]!;
-    const tv = ts(v);
-    let b = a - 1;
-    while (b >= from && ts(order[b]!) > tv) {
-      order[b + 1] = order[b]!;
-      b--;
+/** The script's text for traces in print order, a block at a time (one crossing into Lua per block). */
+class DumpTexts {
+  private texts: string[] = [];
+  private from = 0;
+
+  constructor(
+    private readonly s: TraceStore,
+    private readonly order: Int32Array,
+    private readonly dumper: SafeDumper,
+  ) {}
+
+  at(j: number): string {
+    if (j < this.from || j >= this.from + this.texts.length) {
+      const count = Math.min(DUMP_BLOCK, this.order.length - j);
+      const block = new Uint8Array(count * DATA_SIZE);
+      for (let b = 0; b < count; b++) this.s.copyData(this.order[j + b]!, block, b * DATA_SIZE);
+      this.texts = this.dumper.many(block, "text");
+      this.from = j;
     }
-    order[b + 1] = v;
+    return this.texts[j - this.from]!;
   }
 }

@@ -8,14 +8,18 @@ export class SafeDumper {
 
   constructor(private readonly dumper: Dumper) {}
 
-  private failed(e: unknown): string {
-    if (this.failures++ === 0) this.first = (e as Error).message.split("\n")[0]!;
+  private failed(e: unknown, n = 1): string {
+    if (this.failures === 0) this.first = (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+    this.failures += n;
     return "";
   }
 
   one(data: Uint8Array, format: DumpFormat): string {
+    const d = this.dumper;
     try {
-      return this.dumper.dumpFormatted(data, format);
+      if (d.dumpFormatted) return d.dumpFormatted(data, format);
+      const r = d.dump(data);
+      return format === "json" ? dumpJson(r) : dumpText(r);
     } catch (e) {
       return this.failed(e);
     }
@@ -32,7 +36,7 @@ export class SafeDumper {
         .dumpFormattedMany(records, format)
         .map((r) => (r instanceof Error ? this.failed(r) : r));
     } catch (e) {
-      return new Array<string>(n).fill(this.failed(e));
+      return new Array<string>(n).fill(this.failed(e, n));
     }
   }
 
@@ -44,7 +48,7 @@ export class SafeDumper {
   }
 }
 
-/** Text form: a string as is, a table as `( k: v k2: v2 )`. */
+/** Text form: a string as is, a table as `( k: v k2: v2 )` (ipftrace2's aggregate form), nil as nothing. */
 export function dumpText(r: DumpResult): string {
   if (r === undefined || r === "") return "";
   if (typeof r === "string") return r;
@@ -53,7 +57,9 @@ export function dumpText(r: DumpResult): string {
   return `${s})`;
 }
 
-/** JSON form: extra keys after the fixed ones; a string result goes under "data". */
+/** JSON form: the table's keys after the fixed ones, as ipftrace2 does. ipftrace2 writes every value as a
+ * JSON string; we keep numbers and booleans typed (as the Lua runtime does). A string result, which
+ * ipftrace2's latest scripts cannot return, goes under "data". */
 export function dumpJson(r: DumpResult): string {
   if (r === undefined || r === "") return "";
   if (typeof r === "string") return `,"data":${JSON.stringify(r)}`;
@@ -62,7 +68,7 @@ export function dumpJson(r: DumpResult): string {
   return s;
 }
 
-/** A Dumper from a plain function (dump() results formatted here, the way the Lua runtime formats them). */
+/** A Dumper from a plain function. */
 export function functionDumper(fn: (data: Uint8Array) => DumpResult): Dumper {
-  return { dumpFormatted: (data, format) => (format === "json" ? dumpJson(fn(data)) : dumpText(fn(data))) };
+  return { dump: fn };
 }

@@ -5,20 +5,37 @@ import { JsonWriter } from "./json.js";
 import { StreamWriter } from "./stream.js";
 import type { Dumper, Sink, Symbolizer, Writer } from "./types.js";
 
-export { AGGREGATE_HEADER, AggregateWriter } from "./aggregate.js";
+export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
 export { JsonWriter } from "./json.js";
 export { StreamWriter } from "./stream.js";
-export type { Dumper, DumpFormat, DumpResult, Sink, Symbolizer, SymbolName, Writer } from "./types.js";
+export type {
+  Dumper,
+  DumpFormat,
+  DumpResult,
+  Sink,
+  Symbol,
+  Symbolizer,
+  SymbolName,
+  Writer,
+} from "./types.js";
+export { UNKNOWN } from "./types.js";
+
+export type OutputKind = "aggregate" | "stream" | "json";
 
 export interface WriterOptions {
-  out: Sink;
+  /** Default process.stdout. */
+  out?: Sink;
   symbolizer: Symbolizer;
+  /** The script's dump(), when it has one. */
   dumper?: Dumper;
+  /** aggregate: store at most this many traces. */
   maxTraces?: number;
-  /** function_graph: aggregate output indents calls. */
+  /** function_graph: aggregate indents calls. */
   graph?: boolean;
+  /** aggregate's progress line and cap notice (default process.stderr). */
   err?: Sink;
+  /** aggregate: show `Got N traces` (default: when err is a TTY). */
   progress?: boolean;
 }
 
@@ -27,15 +44,16 @@ export interface CreatedWriter extends Writer {
   report(err: Sink): void;
 }
 
-export function createWriter(kind: "aggregate" | "stream" | "json", o: WriterOptions): CreatedWriter {
+export function createWriter(kind: OutputKind, o: WriterOptions): CreatedWriter {
+  const out = o.out ?? process.stdout;
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
   let w: Writer;
-  if (kind === "stream") w = new StreamWriter(o.out, o.symbolizer, dumper);
-  else if (kind === "json") w = new JsonWriter(o.out, o.symbolizer, dumper);
+  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper);
+  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper);
   else {
-    w = new AggregateWriter(o.out, o.symbolizer, dumper, {
-      maxTraces: o.maxTraces ?? Number.POSITIVE_INFINITY,
-      graph: o.graph ?? false,
+    w = new AggregateWriter(out, o.symbolizer, dumper, {
+      ...(o.maxTraces !== undefined ? { maxTraces: o.maxTraces } : {}),
+      ...(o.graph !== undefined ? { graph: o.graph } : {}),
       ...(o.err ? { err: o.err } : {}),
       ...(o.progress !== undefined ? { progress: o.progress } : {}),
     });

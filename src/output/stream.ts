@@ -1,31 +1,33 @@
-// -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu> <module> <function>[ <dump>]`.
-import { OFF_CPU, OFF_FUNC, OFF_SKB, OFF_TSTAMP, readData } from "../events/record.js";
+// -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
+// a space and the script's dump() text when there is one.
+import { copyData, DATA_SIZE, OFF_CPU, OFF_FUNC, skbHex, timestampDecimal } from "../events/record.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { cpu3 } from "./columns.js";
 import type { SafeDumper } from "./dump-text.js";
-import { type Sink, type Symbolizer, UNKNOWN, type Writer } from "./types.js";
-
-export function cpu3(cpu: number): string {
-  return cpu < 10 ? `00${cpu}` : cpu < 100 ? `0${cpu}` : `${cpu}`;
-}
+import { NameCache } from "./name-cache.js";
+import type { Sink, Symbolizer, Writer } from "./types.js";
 
 export class StreamWriter implements Writer {
   count = 0;
   readonly dropped = 0;
   private readonly sink: BufferedSink;
+  private readonly names: NameCache;
+  private readonly data = new Uint8Array(DATA_SIZE);
 
   constructor(
     out: Sink,
-    private readonly symbolizer: Symbolizer,
+    symbolizer: Symbolizer,
     private readonly dumper?: SafeDumper,
   ) {
-    this.sink = new BufferedSink(out);
+    this.sink = new BufferedSink(out, true);
+    this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
   }
 
   write(dv: DataView, off: number): void {
-    const sym = this.symbolizer.resolve(dv.getBigUint64(off + OFF_FUNC, true)) ?? UNKNOWN;
-    let line = `0x${dv.getBigUint64(off + OFF_SKB, true).toString(16)} ${dv.getBigUint64(off + OFF_TSTAMP, true)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${sym.module} ${sym.name}`;
+    let line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
     if (this.dumper) {
-      const t = this.dumper.one(readData(dv, off), "text");
+      copyData(dv, off, this.data, 0);
+      const t = this.dumper.one(this.data, "text");
       if (t) line += ` ${t}`;
     }
     this.sink.push(`${line}\n`);

@@ -1,45 +1,61 @@
-// Traces kept for aggregate output, 32 bytes each (skb, timestamp, function, cpu, flags: the record's head,
-// copied as is) plus the 64 data bytes only when a script will dump them. Chunked typed arrays: no object
-// per trace, and no large reallocation as the store grows.
+// Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) as
+// eight little-endian 32-bit words, plus the 64 data bytes only when a script will dump them. Chunked typed
+// arrays: no object per trace, and no large reallocation as the store grows.
 import { DATA_SIZE, HEAD_SIZE, OFF_DATA } from "../events/record.js";
 
-const CHUNK = 1 << 16;
+const SHIFT = 16;
+const CHUNK = 1 << SHIFT;
+const MASK = CHUNK - 1;
+const WORDS = HEAD_SIZE / 4;
+
+/** Word indices within a stored head. */
+export const W_SKB_LO = 0;
+export const W_SKB_HI = 1;
+export const W_TS_LO = 2;
+export const W_TS_HI = 3;
+export const W_FUNC_LO = 4;
+export const W_FUNC_HI = 5;
+export const W_CPU = 6;
+export const W_FLAGS = 7;
 
 export class TraceStore {
-  private readonly heads: DataView[] = [];
+  private readonly heads: Uint32Array[] = [];
   private readonly datas: Uint8Array[] = [];
   length = 0;
 
   constructor(readonly withData: boolean) {}
 
   push(dv: DataView, off: number): void {
-    const i = this.length & (CHUNK - 1);
+    const i = this.length & MASK;
     if (i === 0) {
-      this.heads.push(new DataView(new ArrayBuffer(CHUNK * HEAD_SIZE)));
+      this.heads.push(new Uint32Array(CHUNK * WORDS));
       if (this.withData) this.datas.push(new Uint8Array(CHUNK * DATA_SIZE));
     }
     const h = this.heads[this.heads.length - 1]!;
-    const p = i * HEAD_SIZE;
-    for (let k = 0; k < HEAD_SIZE; k += 4) h.setUint32(p + k, dv.getUint32(off + k, true), true);
+    const p = i * WORDS;
+    for (let k = 0; k < WORDS; k++) h[p + k] = dv.getUint32(off + 4 * k, true);
     if (this.withData) {
-      const d = this.datas[this.datas.length - 1]!;
-      d.set(new Uint8Array(dv.buffer, dv.byteOffset + off + OFF_DATA, DATA_SIZE), i * DATA_SIZE);
+      this.datas[this.datas.length - 1]!.set(
+        new Uint8Array(dv.buffer, dv.byteOffset + off + OFF_DATA, DATA_SIZE),
+        i * DATA_SIZE,
+      );
     }
     this.length++;
   }
 
-  /** The chunk and byte offset of trace n's head. */
-  head(n: number): [DataView, number] {
-    return [this.heads[n >>> 16]!, (n & (CHUNK - 1)) * HEAD_SIZE];
+  /** Word `w` (W_*) of trace n. */
+  word(n: number, w: number): number {
+    return this.heads[n >>> SHIFT]![(n & MASK) * WORDS + w]!;
   }
 
-  data(n: number): Uint8Array {
-    const c = this.datas[n >>> 16]!;
-    const p = (n & (CHUNK - 1)) * DATA_SIZE;
-    return c.slice(p, p + DATA_SIZE);
+  /** Trace n's 64 data bytes, copied to dst at dstOff. */
+  copyData(n: number, dst: Uint8Array, dstOff: number): void {
+    const c = this.datas[n >>> SHIFT]!;
+    const p = (n & MASK) * DATA_SIZE;
+    dst.set(c.subarray(p, p + DATA_SIZE), dstOff);
   }
 
-  /** Bytes held, for the memory benchmark. */
+  /** Bytes held (whole chunks), for the memory benchmark. */
   get bytes(): number {
     return this.heads.length * CHUNK * HEAD_SIZE + this.datas.length * CHUNK * DATA_SIZE;
   }

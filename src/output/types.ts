@@ -3,7 +3,10 @@ export interface SymbolName {
   name: string;
   module: string;
 }
+export type { SymbolName as Symbol };
 
+/** Names a record's function field. `undefined` when unknown: the writers then print UNKNOWN, as
+ * ipftrace2 does ("(unknown)" for both the function and the module). */
 export interface Symbolizer {
   resolve(addr: bigint): SymbolName | undefined;
 }
@@ -11,10 +14,14 @@ export interface Symbolizer {
 export type DumpResult = string | Record<string, string | number | boolean> | undefined;
 export type DumpFormat = "text" | "json";
 
-/** The script's dump(), already formatted: text (`( k: v )` or the string) or a JSON fragment (`,"k":v`). */
+/** The script's dump(). `data` is only valid during the call (the writers reuse its buffer).
+ * A dumper may also offer its results already formatted (the Lua runtime does, in one crossing for many
+ * records): the writers use those when present. */
 export interface Dumper {
-  dumpFormatted(data: Uint8Array, format: DumpFormat): string;
-  /** Many 64-byte records at once (faster); an Error in place of each failed one. */
+  dump(data: Uint8Array): DumpResult;
+  /** Text (`( k: v )` or the string) or a JSON fragment (`,"k":v`), as dumpText/dumpJson make them. */
+  dumpFormatted?(data: Uint8Array, format: DumpFormat): string;
+  /** Many 64-byte records laid end to end; an Error in place of each failed one. */
   dumpFormattedMany?(records: Uint8Array, format: DumpFormat): (string | Error)[];
 }
 
@@ -23,13 +30,13 @@ export interface Sink {
 }
 
 export interface Writer {
-  /** One record at `off` in `dv`. */
-  write(dv: DataView, off: number): void;
-  /** Flushes (aggregate: prints everything). */
+  /** One record at `offset` in `view`; the record may be overwritten once this returns. */
+  write(view: DataView, offset: number): void;
+  /** Writes what is buffered (aggregate: prints everything). */
   finish(): void;
   /** Traces written (stream, json) or stored (aggregate). */
   readonly count: number;
-  /** Traces not stored because of --max-traces. */
+  /** Traces not stored because of the maxTraces cap (aggregate only). */
   readonly dropped: number;
 }
 

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  copyData,
+  copyRecord,
+  DATA_SIZE,
+  decimalOfHalves,
+  FLAG_RETURN,
+  HEAD_SIZE,
+  hexOfHalves,
+  isReturn,
+  OFF_CPU,
+  OFF_DATA,
+  OFF_FLAGS,
+  OFF_FUNC,
+  OFF_RESERVED,
+  OFF_SKB,
+  OFF_TSTAMP,
+  RECORD_SIZE,
+  RESERVED_SIZE,
+  readCpu,
+  readFlags,
+  readFunc,
+  readSkb,
+  readTimestamp,
+  skbHex,
+  timestampDecimal,
+  u64Decimal,
+  u64Hex,
+} from "../../src/events/record.js";
+
+test("record layout: the offsets the eBPF program writes", () => {
+  assert.deepEqual(
+    [OFF_SKB, OFF_TSTAMP, OFF_FUNC, OFF_CPU, OFF_FLAGS, OFF_RESERVED, RESERVED_SIZE, OFF_DATA, DATA_SIZE],
+    [0, 8, 16, 24, 28, 32, 32, 64, 64],
+  );
+  assert.equal(RECORD_SIZE, 128);
+  assert.equal(HEAD_SIZE, 32);
+  assert.equal(FLAG_RETURN, 1);
+});
+
+/** A ring-like buffer: the view starts 24 bytes into its ArrayBuffer, the record 256 bytes into the view. */
+function ring() {
+  const ab = new ArrayBuffer(1024);
+  const dv = new DataView(ab, 24, 1000);
+  const off = 256;
+  const bytes = new Uint8Array(ab, 24 + off, 128);
+  // Written byte by byte, little endian, without DataView setters.
+  const put = (at: number, v: bigint, n: number) => {
+    for (let i = 0; i < n; i++) bytes[at + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+  };
+  put(0, 0xffff888012345678n, 8);
+  put(8, 2n ** 60n + 3n, 8);
+  put(16, 0xffffffff81abcdefn, 8);
+  put(24, 37n, 4);
+  put(28, 0x80000001n, 4);
+  for (let i = 32; i < 128; i++) bytes[i] = i;
+  return { ab, dv, off };
+}
+
+test("readers read each field in place, little endian, at any offset", () => {
+  const { dv, off } = ring();
+  assert.equal(readSkb(dv, off), 0xffff888012345678n);
+  assert.equal(readTimestamp(dv, off), 2n ** 60n + 3n);
+  assert.equal(readFunc(dv, off), 0xffffffff81abcdefn);
+  assert.equal(readCpu(dv, off), 37);
+  assert.equal(readFlags(dv, off), 0x80000001);
+  assert.equal(isReturn(dv, off), true);
+  assert.equal(skbHex(dv, off), "0xffff888012345678");
+  assert.equal(timestampDecimal(dv, off), "1152921504606846979");
+  dv.setUint32(off + OFF_FLAGS, 0x80000000, true);
+  assert.equal(isReturn(dv, off), false);
+});
+
+test("u64 text is exact across 2^53 and up to 2^64-1", () => {
+  const dv = new DataView(new ArrayBuffer(16));
+  const cases: [bigint, string][] = [
+    [0n, "0x0"],
+    [1n, "0x1"],
+    [0xffffffffn, "0xffffffff"],
+    [0x100000000n, "0x100000000"],
+    [0x100000001n, "0x100000001"],
+    [2n ** 53n - 1n, "0x1fffffffffffff"],
+    [2n ** 53n, "0x20000000000000"],
+    [2n ** 53n + 1n, "0x20000000000001"],
+    [2n ** 64n - 1n, "0xffffffffffffffff"],
+  ];
+  for (const [v, hex] of cases) {
+    dv.setBigUint64(8, v, true);
+    assert.equal(u64Decimal(dv, 8), v.toString(), `decimal of ${v}`);
+    assert.equal(u64Hex(dv, 8), hex);
+    const lo = Number(v & 0xffffffffn);
+    const hi = Number(v >> 32n);
+    assert.equal(decimalOfHalves(lo, hi), v.toString());
+    assert.equal(hexOfHalves(lo, hi), hex);
+  }
+});
+
+test("copyRecord copies exactly the 128 bytes, from a view with its own byte offset", () => {
+  const { ab, dv, off } = ring();
+  const dst = new Uint8Array(512).fill(0xee);
+  copyRecord(dv, off, dst, 100);
+  assert.deepEqual(dst.subarray(100, 228), new Uint8Array(ab, 24 + off, 128));
+  assert.ok(dst.subarray(0, 100).every((b) => b === 0xee));
+  assert.ok(dst.subarray(228).every((b) => b === 0xee));
+  // A copy, not a view: changing the ring later leaves it alone.
+  dv.setUint8(off, 0);
+  assert.equal(dst[100], 0x78);
+});
+
+test("copyData copies the 64 user bytes only", () => {
+  const { dv, off } = ring();
+  const dst = new Uint8Array(80).fill(0xee);
+  copyData(dv, off, dst, 8);
+  assert.deepEqual(
+    [...dst.subarray(8, 72)],
+    Array.from({ length: 64 }, (_, i) => 64 + i),
+  );
+  assert.ok(dst.subarray(0, 8).every((b) => b === 0xee));
+  assert.ok(dst.subarray(72).every((b) => b === 0xee));
+});
+
+test("decimal text beyond 2^53 is exact for many values (checked against bigint)", () => {
+  let x = 0x9e3779b97f4a7c15n;
+  for (let i = 0; i < 20_000; i++) {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & (2n ** 64n - 1n);
+    const v = i % 3 === 0 ? x >> BigInt(i % 11) : x; // also shorter values, near 2^53 .. 2^64
+    assert.equal(decimalOfHalves(Number(v & 0xffffffffn), Number(v >> 32n)), v.toString());
+  }
+  for (const v of [2n ** 53n, 2n ** 53n + 999999n, 10n ** 16n, 10n ** 19n, 2n ** 64n - 1000000n]) {
+    assert.equal(decimalOfHalves(Number(v & 0xffffffffn), Number(v >> 32n)), v.toString());
+  }
+});

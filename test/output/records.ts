@@ -1,0 +1,89 @@
+// Test helpers: records laid out as the eBPF program writes them, and a writer run into strings.
+import { createWriter, type Dumper, type OutputKind, type Symbolizer } from "../../src/output/index.js";
+
+export interface Ev {
+  skb: bigint;
+  ts: bigint;
+  func: bigint;
+  cpu: number;
+  ret?: boolean;
+  /** The first data byte (the rest of the 64 are its index in the run). */
+  data?: number;
+}
+
+/** Records one after another in one buffer, after `pad` bytes (so offsets are not all zero). */
+export function records(evs: Ev[], pad = 0): DataView {
+  const dv = new DataView(new ArrayBuffer(pad + evs.length * 128));
+  evs.forEach((e, i) => {
+    const o = pad + i * 128;
+    dv.setBigUint64(o, e.skb, true);
+    dv.setBigUint64(o + 8, e.ts, true);
+    dv.setBigUint64(o + 16, e.func, true);
+    dv.setUint32(o + 24, e.cpu, true);
+    dv.setUint32(o + 28, e.ret ? 1 : 0, true);
+    dv.setUint32(o + 32, 0xdeadbeef, true); // reserved: must not show anywhere
+    for (let k = 0; k < 64; k++) dv.setUint8(o + 64 + k, (i + k) & 0xff);
+    if (e.data !== undefined) dv.setUint8(o + 64, e.data);
+  });
+  return dv;
+}
+
+export const LONG_MODULE = "a_module_name_longer_than_24_chars";
+export const LONG_FUNC = "a_function_name_longer_than_thirty_two_characters";
+
+export const NAMES = new Map<bigint, { name: string; module: string }>([
+  [0xffffffff81000010n, { name: "ip_rcv", module: "vmlinux" }],
+  [0xffffffff81000020n, { name: "udp_rcv", module: "vmlinux" }],
+  [0xffffffffc0001000n, { name: LONG_FUNC, module: LONG_MODULE }],
+  [0xffffffffc0002000n, { name: 'we"ird\\name', module: "m\tod" }],
+  [7n, { name: "netif_receive_skb", module: "vmlinux" }],
+]);
+export const IP_RCV = 0xffffffff81000010n;
+export const UDP_RCV = 0xffffffff81000020n;
+export const LONG = 0xffffffffc0001000n;
+export const WEIRD = 0xffffffffc0002000n;
+export const TP = 7n;
+
+export const symbolizer: Symbolizer = { resolve: (a) => NAMES.get(a) };
+
+export interface RunOptions {
+  dumper?: Dumper;
+  maxTraces?: number;
+  graph?: boolean;
+  progress?: boolean;
+}
+
+/** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
+export function run(kind: OutputKind, evs: Ev[], o: RunOptions = {}) {
+  let out = "";
+  let err = "";
+  const writes: string[] = [];
+  const w = createWriter(kind, {
+    out: {
+      write: (s: string) => {
+        out += s;
+        writes.push(s);
+      },
+    },
+    err: { write: (s: string) => (err += s) },
+    symbolizer,
+    progress: o.progress ?? false,
+    ...(o.dumper ? { dumper: o.dumper } : {}),
+    ...(o.maxTraces !== undefined ? { maxTraces: o.maxTraces } : {}),
+    ...(o.graph ? { graph: true } : {}),
+  });
+  const pad = 40;
+  const dv = records(evs, pad);
+  for (let i = 0; i < evs.length; i++) w.write(dv, pad + i * 128);
+  w.finish();
+  w.report({ write: (s: string) => (err += s) });
+  return { out, err, w, writes };
+}
+
+/** A u64 beyond 2^53 (a double cannot hold it) and the largest u64. */
+export const BIG_TS = 2n ** 60n + 3n;
+export const MAX_U64 = 2n ** 64n - 1n;
+
+/** C's %W.Ws and %-W.Ws, written out independently of the code under test. */
+export const rightIn = (s: string, w: number) => " ".repeat(Math.max(0, w - s.length)) + s.substring(0, w);
+export const leftIn = (s: string, w: number) => s.substring(0, w) + " ".repeat(Math.max(0, w - s.length));
