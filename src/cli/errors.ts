@@ -5,6 +5,7 @@ import { UsageError, UserError } from "./usage-error.js";
 /** Error classes (by name, so folders need not import each other) whose message is meant for users. */
 const USER_ERRORS = new Set([
   "BtfError",
+  "CaptureError",
   "ScriptError",
   "AbiViolation",
   "VerifierError",

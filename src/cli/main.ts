@@ -22,7 +22,14 @@ function validate(o: Options): void {
   if (o.command.length > 0 && (o.list || o.features || o.test || o.gen)) {
     throw new UsageError("-- COMMAND only goes with tracing (not with -l, --features, --test or --gen)");
   }
-  if (o.gen === "module" && !o.script) throw new UsageError("--gen module needs a script (-s FILE)");
+  if (o.capture.length > 0 && o.script)
+    throw new UsageError(
+      "--capture and -s both make the module: use ipft.capture{} inside the script instead",
+    );
+  if (o.capture.length > 0 && (o.list || o.features))
+    throw new UsageError("--capture only goes with tracing, --test and --gen");
+  if (o.gen === "module" && !o.script && o.capture.length === 0)
+    throw new UsageError("--gen module needs a script (-s FILE) or --capture EXPR");
   if ((o.gen === "program" || o.test) && o.mark === undefined) o.mark = 1; // the mark only changes an immediate
   if (!o.list && !o.features && !o.gen && !o.test && o.mark === undefined) {
     throw new UsageError("-m MARK is required to trace (see ipft --help)");

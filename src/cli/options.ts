@@ -16,6 +16,8 @@ export interface Options {
   regex?: RegExp;
   moduleRegex?: RegExp;
   script?: string;
+  /** --capture texts, in order. */
+  capture: string[];
   output: OutputName;
   list: boolean;
   features: boolean;
@@ -128,6 +130,16 @@ const SPECS: Spec[] = [
     help: "Lua 5.3 script with init/emit/dump/fini hooks",
     set: (o, v) => {
       o.script = v;
+    },
+  },
+  {
+    short: "c",
+    long: "capture",
+    arg: "EXPR",
+    help: "capture a field per trace, e.g. skb->len, dev=skb->dev->name, ip->saddr:ip4 (repeatable; docs/capture.md)",
+    set: (o, v, f) => {
+      if (v.trim() === "") throw new UsageError(`${f}: give an expression, e.g. ${f} skb->len`);
+      o.capture.push(v);
     },
   },
   {
@@ -265,6 +277,7 @@ const SPECS: Spec[] = [
 export function defaults(): Options {
   return {
     mask: 0xffffffff,
+    capture: [],
     output: "aggregate",
     list: false,
     features: false,

@@ -112,6 +112,20 @@ do
   function ipft.offsetof(t, m) return query("offsetof", t, m) end
   function ipft.sizeof(t) return query("sizeof", t) end
   function ipft.typeof(t, m) return query("typeof", t, m) end
+  -- A field the capture decoder could not read (a NULL pointer on the way): prints as null.
+  ipft.null = setmetatable({}, { __tostring = function() return "null" end, __name = "ipft.null" })
+  -- ipft.capture{ "skb->len", "dev=skb->dev->name", ... } -> module bytes, dump function, layout.
+  function ipft.capture(list)
+    if type(list) ~= "table" then fail('ipft.capture: pass a table of capture strings, e.g. ipft.capture{ "skb->len" }') end
+    if #list == 0 then fail("ipft.capture: nothing to capture (the table is empty)") end
+    for i = 1, #list do
+      if type(list[i]) ~= "string" then fail(string.format("ipft.capture: element %d is a %s, not a string", i, type(list[i]))) end
+    end
+    local src = query("capture", table.concat(list, "\\0"))
+    local chunk, err = load(src, "=ipft capture", "t")
+    if not chunk then fail("ipft.capture: internal error: " .. err) end
+    return chunk(ipft.null)
+  end
 end
 __ipft_native = nil
 
@@ -155,7 +169,9 @@ local jpattern = "[%c%" .. QUOTE .. "%" .. BS .. "]"
 local function jstr(s)
   return QUOTE .. (s:gsub(jpattern, function(c) return jesc[c] or fmt(BS .. "u%04x", c:byte()) end)) .. QUOTE
 end
+local NULL = ipft.null
 local function jval(v)
+  if v == NULL then return "null" end
   local t = mtype(v) or type(v)
   if t == "integer" or t == "boolean" then return tostr(v) end
   if t == "float" then

@@ -1,6 +1,8 @@
 // A user's Lua 5.3 script with ipftrace2's hooks: init() before tracing, emit() returning the eBPF module,
 // dump(data) turning each trace's 64 bytes into text (or a table of key/values), fini() at the end.
 import { readFileSync } from "node:fs";
+import type { CompiledCapture } from "../capture/compile.js";
+import { luaCaptureChunk } from "../capture/lua-decoder.js";
 import { LUA_TFUNCTION, LuaState, type LuaValue } from "../sys/lua.js";
 import { PRELUDE } from "./prelude.js";
 
@@ -12,6 +14,8 @@ export interface BtfQueries {
 
 export interface ScriptEnv {
   btf: BtfQueries;
+  /** ipft.capture{}: compiles capture texts for this kernel (absent: ipft.capture reports it). */
+  capture?: (texts: string[]) => CompiledCapture;
   /** Helper name without the bpf_ prefix -> id. */
   helpers: Map<string, number>;
 }
@@ -75,6 +79,10 @@ export class Script {
           return [true, env.btf.offsetof(need(a, "type name"), need(b, "member name"))];
         if (what === "sizeof") return [true, env.btf.sizeof(need(a, "type name"))];
         if (what === "typeof") return [true, env.btf.typeof(need(a, "type name"), need(b, "member name"))];
+        if (what === "capture") {
+          if (!env.capture) return [false, "ipft.capture is not available here"];
+          return [true, luaCaptureChunk(env.capture(need(a, "capture list").split("\0")))];
+        }
         return [false, `unknown query ${what}`];
       });
       const pre = this.lua.run(Buffer.from(PRELUDE), "=ipft prelude");

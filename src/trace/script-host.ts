@@ -1,22 +1,50 @@
-// The user's Lua script as the tracer sees it: hooks, with BTF and helper ids from the running kernel.
-// init() runs before anything is loaded; fini() runs at the end on every way out (an error in fini is
-// reported unless an earlier error is already on its way out).
+// Where the module and dump() come from: the user's Lua script (hooks, with BTF and helper ids from the
+// running kernel), or --capture expressions compiled here. init() runs before anything is loaded; fini()
+// runs at the end on every way out (an error in fini is reported unless an earlier one is on its way out).
+import { type CompiledCapture, captureDumper, compileCapture, describeLayout } from "../capture/index.js";
+import type { Dumper } from "../output/index.js";
 import { Script } from "../script/index.js";
 import type { KernelView } from "./kernel-view.js";
 
-export type ScriptHost = Script;
-
-export function loadScriptHost(path: string, kernel: KernelView): ScriptHost {
-  return Script.load(path, { btf: kernel.btf, helpers: kernel.helpers });
+export interface ScriptHost extends Dumper {
+  readonly hooks: { dump: boolean };
+  /** The module's bytecode (empty: none). */
+  emit(): Uint8Array;
+  /** Lines that describe the module (--gen module prints them as comments). */
+  describe?(): string[];
 }
 
-export function withScript<T>(
-  path: string | undefined,
-  kernel: KernelView,
-  fn: (s: ScriptHost | undefined) => T,
-): T {
-  if (!path) return fn(undefined);
-  const s = loadScriptHost(path, kernel);
+export interface ModuleOptions {
+  script?: string | undefined;
+  capture?: string[] | undefined;
+}
+
+export function captureFor(texts: string[], kernel: KernelView): CompiledCapture {
+  return compileCapture(texts, { btf: kernel.btf, probeRead: kernel.helpers.get("probe_read_kernel") ?? 4 });
+}
+
+function captureHost(texts: string[], kernel: KernelView): ScriptHost {
+  const cap = captureFor(texts, kernel);
+  return {
+    ...captureDumper(cap),
+    hooks: { dump: true },
+    emit: () => cap.bytes,
+    describe: () => describeLayout(cap),
+  };
+}
+
+function loadScript(path: string, kernel: KernelView): Script {
+  return Script.load(path, {
+    btf: kernel.btf,
+    helpers: kernel.helpers,
+    capture: (texts) => captureFor(texts, kernel),
+  });
+}
+
+export function withScript<T>(o: ModuleOptions, kernel: KernelView, fn: (s: ScriptHost | undefined) => T): T {
+  if (o.capture?.length) return fn(captureHost(o.capture, kernel));
+  if (!o.script) return fn(undefined);
+  const s = loadScript(o.script, kernel);
   let ok = false;
   try {
     s.init();
@@ -29,12 +57,13 @@ export function withScript<T>(
 }
 
 export async function withScriptAsync<T>(
-  path: string | undefined,
+  o: ModuleOptions,
   kernel: KernelView,
   fn: (s: ScriptHost | undefined) => Promise<T>,
 ): Promise<T> {
-  if (!path) return fn(undefined);
-  const s = loadScriptHost(path, kernel);
+  if (o.capture?.length) return fn(captureHost(o.capture, kernel));
+  if (!o.script) return fn(undefined);
+  const s = loadScript(o.script, kernel);
   let ok = false;
   try {
     s.init();
@@ -46,7 +75,7 @@ export async function withScriptAsync<T>(
   }
 }
 
-function finish(s: ScriptHost, ok: boolean): void {
+function finish(s: Script, ok: boolean): void {
   try {
     if (s.hooks.fini) s.fini();
   } catch (e) {

@@ -12,9 +12,10 @@ import { UserError } from "../usage-error.js";
 
 export function runGen(opts: Options): number {
   const kernel = loadKernelView({ needKallsyms: false, needTracefs: false });
-  return withScript(opts.script, kernel, (script) => {
+  return withScript(opts, kernel, (script) => {
     if (opts.gen === "module") {
       const bytes = script!.emit();
+      for (const l of script!.describe?.() ?? []) process.stdout.write(`; ${l}\n`);
       const lines = bytes.length % 8 === 0 ? disasmProgram(decode(bytes), kernel.helperName) : [];
       process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "");
       assertModule(bytes, { helperName: kernel.helperName });

@@ -12,7 +12,7 @@ import type { Options } from "../options.js";
 
 export function runTest(opts: Options): number {
   const kernel = loadKernelView({ needKallsyms: false, needTracefs: true, needBpf: true });
-  return withScript(opts.script, kernel, (script) => {
+  return withScript(opts, kernel, (script) => {
     const prep = prepare(opts, kernel, script, quietIo(opts.verbose), true);
     const kobj = new KernelObjects();
     try {

@@ -10,7 +10,7 @@ export async function runTrace(opts: Options): Promise<number> {
   const stop = new StopSignal().install();
   try {
     const kernel = loadKernelView({ needKallsyms: true, needTracefs: true, needBpf: true });
-    return await withScriptAsync(opts.script, kernel, (script) =>
+    return await withScriptAsync(opts, kernel, (script) =>
       runSession(opts, kernel, script, stderrIo(opts.verbose), stop),
     );
   } finally {

@@ -1,0 +1,166 @@
+// The compiler against the running kernel's BTF: layouts, types, default formats, the ABI guard, messages.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { test } from "node:test";
+import { decode } from "../../src/asm/index.js";
+import { type Btf, loadKernelBtf } from "../../src/btf/index.js";
+import { CaptureError, compileCapture, describeLayout } from "../../src/capture/index.js";
+import { assertModule } from "../../src/program/guard.js";
+
+const PATH = "/sys/kernel/btf/vmlinux";
+const noBtf = existsSync(PATH) ? false : `no kernel BTF at ${PATH}`;
+let btf: Btf | undefined;
+const env = () => {
+  btf ??= loadKernelBtf({ vmlinux: PATH }).vmlinux;
+  return { btf, probeRead: 113 };
+};
+
+test("the issue's expressions compile, pack without padding and pass the ABI guard", { skip: noBtf }, () => {
+  const cap = compileCapture(
+    [
+      "skb->len",
+      "skb->mark:hex",
+      "skb->dev->name",
+      "skb->dev->ifindex",
+      "skb->sk->__sk_common.skc_family",
+      "gso_size=skb_shinfo(skb)->gso_size",
+      "skb->cb[0]",
+      "ip->saddr",
+      "ip->daddr",
+      "ip->protocol:enum(IPPROTO)",
+      "udp->dest",
+      "tcp->flags",
+    ],
+    env(),
+  );
+  const b = env().btf;
+  assert.equal(cap.bitmapBytes, 2);
+  const sizes = cap.fields.map((f) => [f.label, f.size, f.decoding.fmt]);
+  assert.deepEqual(sizes, [
+    ["len", 4, "dec"],
+    ["mark", 4, "hex"],
+    ["dev", b.sizeof("net_device") > 0 ? 16 : 0, "str"],
+    ["ifindex", 4, "dec"],
+    ["skc_family", 2, "dec"],
+    ["gso_size", 2, "dec"],
+    ["cb", 1, "dec"],
+    ["saddr", 4, "ip4"],
+    ["daddr", 4, "ip4"],
+    ["protocol", 1, "enum"],
+    ["dest", 2, "dec"],
+    ["flags", 1, "flags"],
+  ]);
+  let off = 2;
+  for (const f of cap.fields) {
+    assert.equal(f.offset, off, f.label);
+    off += f.size;
+  }
+  assert.equal(cap.used, off);
+  assert.equal(
+    cap.fields.find((f) => f.label === "dest")!.decoding.k === "int" &&
+      (cap.fields.find((f) => f.label === "dest")!.decoding as { be: boolean }).be,
+    true,
+  );
+  assertModule(cap.bytes, { helperName: (id) => (id === 113 ? "bpf_probe_read_kernel" : undefined) });
+  assert.deepEqual(decode(cap.bytes).length, cap.insns.length);
+  const lines = describeLayout(cap);
+  assert.match(lines[0]!, /^capture layout: \d+ of 64 bytes/);
+  assert.match(lines.join("\n"), /saddr: 4 bytes at \d+, __be32, shown as ip4/);
+});
+
+test("header pointers are shared: ip->daddr after ip->saddr reads only the address", { skip: noBtf }, () => {
+  const one = compileCapture(["ip->saddr"], env()).insns.length;
+  const two = compileCapture(["ip->saddr", "ip->daddr"], env()).insns.length;
+  const indep = compileCapture(["ip->saddr", "skb->len"], env()).insns.length;
+  assert.ok(two - one < indep - one + 5, `second address costs ${two - one} instructions`);
+  assert.ok(two - one <= 12, `second address costs ${two - one} instructions`);
+});
+
+test("bitfields are read by their bytes and cut out when shown", { skip: noBtf }, () => {
+  const cap = compileCapture(["tcp->syn", "ip->version", "ip->ihl"], env());
+  const [syn, version, ihl] = cap.fields.map((f) => f.decoding);
+  assert.deepEqual(
+    [syn, version, ihl].map((d) => (d!.k === "int" ? [d.size, d.shift, d.bits] : [])),
+    [
+      [1, 1, 1],
+      [1, 4, 4],
+      [1, 0, 4],
+    ],
+  );
+});
+
+test("defaults: char arrays are text, 6 bytes a MAC, in6_addr an IPv6 address, pointers hex", {
+  skip: noBtf,
+}, () => {
+  const cap = compileCapture(
+    ["eth->h_source", "ip6->saddr", "skb->dev", "skb->dev->name", "eth->h_proto"],
+    env(),
+  );
+  assert.deepEqual(
+    cap.fields.map((f) => f.decoding.fmt),
+    ["mac", "ip6", "hex", "str", "dec"],
+  );
+});
+
+test("what does not fit says how many bytes each field takes", { skip: noBtf }, () => {
+  assert.throws(
+    () =>
+      compileCapture(
+        ["skb->dev->name", "a=skb->dev->name", "b=skb->dev->name", "c=skb->dev->name", "skb->len"],
+        env(),
+      ),
+    (e: Error) =>
+      e instanceof CaptureError &&
+      /the captures take 69 bytes but a trace carries 64 \(1 for the null bitmap, dev 16, a 16, b 16, c 16, len 4\)/.test(
+        e.message,
+      ),
+  );
+});
+
+test("type errors name the capture and what is wrong", { skip: noBtf }, () => {
+  const bad: [string, RegExp][] = [
+    ["skb->nosuch", /capture "skb->nosuch": .*struct sk_buff has no member "nosuch"/],
+    ["skb->len->x", /skb->len is a unsigned int, not a pointer to a struct/],
+    ["skb.len", /skb is not a struct \(use -> for a pointer\)/],
+    ["skb->cb[48]", /skb->cb\[48\] is out of bounds: skb->cb has 48 elements/],
+    ["(struct nosuch *)skb->head", /BTF has no struct named "nosuch"/],
+    ["foo->bar", /unknown name "foo"/],
+    ["bar(skb)->x", /unknown function "bar"/],
+    ["skb->len:ip6", /format ip6 needs 16 bytes/],
+    ["skb->dev->name:dec", /format dec needs an integer/],
+    ["skb->len:enum", /is not an enum; name one/],
+    ["skb->len:enum(NO_SUCH_PREFIX_X)", /no enum whose names start with "NO_SUCH_PREFIX_X"/],
+    ["skb->len:weird", /unknown format "weird"/],
+    ["tcp->syn:str", /a bitfield can only be shown as/],
+    ["skb->head + skb->data", /adds two pointers/],
+    ["3", /a number is not something to capture/],
+  ];
+  for (const [src, re] of bad) {
+    assert.throws(
+      () => compileCapture([src], env()),
+      (e: Error) => e instanceof CaptureError && re.test(e.message),
+      `${src}: expected ${re}`,
+    );
+  }
+  assert.throws(() => compileCapture(["skb->len", "skb->len"], env()), /two captures are labelled "len"/);
+  assert.throws(() => compileCapture([], env()), /nothing to capture/);
+});
+
+test("sums of integers are captured as values of the left operand's type", { skip: noBtf }, () => {
+  const cap = compileCapture(["next=skb->len + 1", "end=skb->tail + 0x10"], env());
+  assert.deepEqual(
+    cap.fields.map((f) => [f.label, f.size, f.type]),
+    [
+      ["next", 4, "unsigned int"],
+      ["end", 4, "sk_buff_data_t"],
+    ],
+  );
+});
+
+test("labels that clash fall back to the path; given labels stay", { skip: noBtf }, () => {
+  const cap = compileCapture(["ip->saddr", "ip6->saddr", "src=skb->sk->__sk_common.skc_rcv_saddr"], env());
+  assert.deepEqual(
+    cap.fields.map((f) => f.label),
+    ["saddr", "ip6->saddr", "src"],
+  );
+});
