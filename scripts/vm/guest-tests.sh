@@ -2,6 +2,10 @@
 # Runs inside the test VM (see scripts/vm/run.sh): the kernel test suite once per backend, then a summary.
 cd "$(dirname "$0")/../.."
 ip link set lo up 2>/dev/null || busybox ip link set lo up
+# veth and nftables for the capture tests across namespaces (modules of this kernel, from the setup's cache);
+# namespaces are named in a tmpfs of the guest's own, not in the host's /run.
+modprobe -d "$PWD/.cache/vm/modules" -a veth nf_tables 2>&1 | head -3
+mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
 echo "== ipft --features (kernel $(uname -r))"
 node bin/ipft.js --features
 fail=0

@@ -10,7 +10,7 @@ mkdir -p "$cache"
 skip() { echo "SKIP: $*"; exit 77; }
 
 need=()
-for p in qemu-system-x86 busybox-static cpio; do
+for p in qemu-system-x86 busybox-static cpio kmod; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -21,8 +21,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 [ -x /usr/lib/qemu/virtiofsd ] || skip "virtiofsd not found at /usr/lib/qemu/virtiofsd"
 
-# The kernel: newest 6.x cloud image Debian offers (the meta package names it).
-if [ ! -f "$cache/vmlinuz" ]; then
+# The kernel: newest 6.x cloud image Debian offers (the meta package names it), and its modules (veth and
+# nftables are modules there; the guest loads them with modprobe -d from .cache/vm/modules).
+if [ ! -f "$cache/vmlinuz" ] || [ ! -f "$cache/modules/ready" ]; then
   apt-get update -qq >/dev/null 2>&1 || true
   pkg=$(apt-cache depends linux-image-6.12-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
   [ -n "$pkg" ] || skip "no linux-image-6.12-cloud-amd64 package in the apt sources"
@@ -30,6 +31,11 @@ if [ ! -f "$cache/vmlinuz" ]; then
   (cd "$cache/deb" && apt-get download "$pkg" >/dev/null 2>&1) || skip "cannot download $pkg"
   dpkg -x "$cache"/deb/*.deb "$cache/kernel"
   cp "$cache"/kernel/boot/vmlinuz-* "$cache/vmlinuz"
+  rm -rf "$cache/modules" && mkdir -p "$cache/modules/lib"
+  mv "$cache"/kernel/lib/modules "$cache/modules/lib/modules"
+  ver=$(ls "$cache/modules/lib/modules")
+  depmod -b "$cache/modules" "$ver" || skip "depmod failed for $ver"
+  touch "$cache/modules/ready"
   echo "$pkg" >"$cache/kernel-package"
   rm -rf "$cache/deb" "$cache/kernel"
 fi

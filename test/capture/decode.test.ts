@@ -162,3 +162,35 @@ test("ipft.capture errors point at the script's line", { skip: noBtf }, () => {
     );
   });
 });
+
+test("examples/gso-capture.lua: the GSO example as two lines of ipft.capture", { skip: noBtf }, () => {
+  const root = new URL("../../../", import.meta.url).pathname;
+  const s = Script.load(`${root}examples/gso-capture.lua`, {
+    btf: { offsetof: () => 0, sizeof: () => 0, typeof: () => "" },
+    helpers: new Map([["probe_read_kernel", 113]]),
+    capture: (texts) => compileCapture(texts, env()),
+  });
+  try {
+    const cap = compileCapture(
+      [
+        "skb->len",
+        "gso_size=skb_shinfo(skb)->gso_size",
+        "gso_segs=skb_shinfo(skb)->gso_segs",
+        "gso_type=skb_shinfo(skb)->gso_type:hex",
+      ],
+      env(),
+    );
+    assert.deepEqual(Buffer.from(s.emit()), Buffer.from(cap.bytes));
+    const data = new Uint8Array(64);
+    const dv = new DataView(data.buffer);
+    data[0] = 0b1111;
+    dv.setUint32(1, 142, true);
+    dv.setUint16(5, 1448, true);
+    dv.setUint16(7, 3, true);
+    dv.setUint32(9, 0x11, true);
+    assert.equal(s.dumpFormatted(data, "text"), "( len: 142 gso_size: 1448 gso_segs: 3 gso_type: 0x11 )");
+    assert.equal(s.dumpFormatted(data, "json"), ',"len":142,"gso_size":1448,"gso_segs":3,"gso_type":"0x11"');
+  } finally {
+    s.close();
+  }
+});

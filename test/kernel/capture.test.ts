@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { ipft, kernelSkipReason, senderArgs } from "../support/run.js";
+import { ipft, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const netSkip = skip ?? netnsSkipReason();
@@ -211,6 +211,20 @@ describe("between network namespaces", { skip: netSkip }, () => {
     const data = pick(ev, { ...lo, function: TX, sport: PORT + 3, flags: "PSH|ACK" }, "data");
     assert.equal((data.len as number) - (ack.len as number), 9);
   });
+});
+
+test("examples/gso-capture.lua traces loopback UDP: length and no GSO", { skip }, () => {
+  const r = ipft([
+    ...SELECT,
+    "-m",
+    "0x3d",
+    "-s",
+    `${ROOT}examples/gso-capture.lua`,
+    "--",
+    ...senderArgs(0x3d, ["--count", "1"]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`${TX} \\( len: 142 gso_size: 0 gso_segs: \\d+ gso_type: 0x0 \\)\\n`));
 });
 
 test("--test and --gen module accept captures: the module passes the verifier on this backend", {
