@@ -2,13 +2,28 @@
 // values (numbers as numbers, exact beyond 2^53; null for a field that could not be read).
 import type { Dumper, DumpFormat, DumpResult } from "../output/types.js";
 import type { CompiledCapture } from "./compile.js";
-import { type CaptureValue, decodeValue } from "./formats.js";
+import { type CaptureValue, fieldDecoder } from "./formats.js";
+
+type FieldReader = (data: Uint8Array) => CaptureValue;
+const readers = new WeakMap<CompiledCapture, FieldReader[]>();
+
+/** Per field: its value from the 64 bytes, or null when its bit in the bitmap is clear. */
+function readersOf(cap: CompiledCapture): FieldReader[] {
+  let rs = readers.get(cap);
+  if (!rs) {
+    rs = cap.fields.map((f) => {
+      const decode = fieldDecoder(f.decoding);
+      const byte = f.bit >> 3;
+      const bit = 1 << (f.bit & 7);
+      return (data: Uint8Array) => (data[byte]! & bit ? decode(data, f.offset) : null);
+    });
+    readers.set(cap, rs);
+  }
+  return rs;
+}
 
 export function decodeCapture(cap: CompiledCapture, data: Uint8Array): [string, CaptureValue][] {
-  return cap.fields.map((f) => {
-    const read = (data[f.bit >> 3]! >> (f.bit & 7)) & 1;
-    return [f.label, read ? decodeValue(f.decoding, data, f.offset) : null];
-  });
+  return readersOf(cap).map((read, i) => [cap.fields[i]!.label, read(data)]);
 }
 
 function textOf(v: CaptureValue): string {
@@ -22,7 +37,9 @@ function jsonOf(v: CaptureValue): string {
 }
 
 export function captureDumper(cap: CompiledCapture): Dumper {
-  const keys = cap.fields.map((f) => JSON.stringify(f.label));
+  const rs = readersOf(cap);
+  const jsonKeys = cap.fields.map((f) => `,${JSON.stringify(f.label)}:`);
+  const textKeys = cap.fields.map((f) => `${f.label}: `);
   return {
     dump(data: Uint8Array): DumpResult {
       const out: Record<string, string | number | boolean> = {};
@@ -31,15 +48,12 @@ export function captureDumper(cap: CompiledCapture): Dumper {
       return out;
     },
     dumpFormatted(data: Uint8Array, format: DumpFormat): string {
-      const vals = decodeCapture(cap, data);
-      if (format === "json") {
-        let s = "";
-        for (let i = 0; i < vals.length; i++) s += `,${keys[i]}:${jsonOf(vals[i]![1])}`;
-        return s;
+      let s = format === "json" ? "" : "( ";
+      for (let i = 0; i < rs.length; i++) {
+        const v = rs[i]!(data);
+        s += format === "json" ? jsonKeys[i] + jsonOf(v) : `${textKeys[i]}${textOf(v)} `;
       }
-      let s = "( ";
-      for (const [k, v] of vals) s += `${k}: ${textOf(v)} `;
-      return `${s})`;
+      return format === "json" ? s : `${s})`;
     },
   };
 }

@@ -159,8 +159,60 @@ function readUnsigned(b: Uint8Array, off: number, size: number, be: boolean): bi
   return v;
 }
 
+/** A reader for one field, made once: fields of up to 4 bytes decode with plain numbers, wider ones with
+ * bigint. */
+export function fieldDecoder(d: Decoding): (b: Uint8Array, off: number) => CaptureValue {
+  if (d.k === "bytes") return (b, off) => formatBytes(d.fmt, b.subarray(off, off + d.size));
+  if (d.size > 4) return (b, off) => decodeWide(d, b, off);
+  const { size, be, shift, bits, signed, fmt } = d;
+  const mask = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
+  const half = 2 ** (bits - 1);
+  const value = (b: Uint8Array, off: number): number => {
+    let raw = 0;
+    for (let i = 0; i < size; i++) raw = raw * 256 + b[off + (be ? i : size - 1 - i)]!;
+    const u = ((raw / 2 ** shift) >>> 0) & mask;
+    return u >>> 0;
+  };
+  const signedOf = (u: number) => (signed && u >= half ? u - 2 * half : u);
+  switch (fmt) {
+    case "dec":
+      return (b, off) => signedOf(value(b, off));
+    case "hex":
+      return (b, off) => `0x${value(b, off).toString(16)}`;
+    case "bool":
+      return (b, off) => value(b, off) !== 0;
+    case "enum": {
+      const byValue = new Map<number, string>();
+      for (const [n, v] of d.names!) if (!byValue.has(Number(v))) byValue.set(Number(v), n);
+      return (b, off) => {
+        const v = signedOf(value(b, off));
+        return byValue.get(v) ?? v;
+      };
+    }
+    case "flags": {
+      const single = d.names!.filter(([, v]) => v > 0n && v <= 0x80000000n && (v & (v - 1n)) === 0n);
+      const list = single.map(([n, v]) => [n, Number(v)] as const);
+      return (b, off) => {
+        let left = value(b, off);
+        if (left === 0) return "0";
+        let s = "";
+        for (const [n, bit] of list) {
+          if ((left & bit) !== 0) {
+            s += s ? `|${n}` : n;
+            left = (left & ~bit) >>> 0;
+          }
+        }
+        return left !== 0 ? `${s ? `${s}|` : ""}0x${left.toString(16)}` : s;
+      };
+    }
+  }
+}
+
 export function decodeValue(d: Decoding, b: Uint8Array, off: number): CaptureValue {
-  if (d.k === "bytes") return formatBytes(d.fmt, b.subarray(off, off + d.size));
+  return fieldDecoder(d)(b, off);
+}
+
+function decodeWide(d: Extract<Decoding, { k: "int" }>, b: Uint8Array, off: number): CaptureValue {
   const raw = readUnsigned(b, off, d.size, d.be);
   let v = BigInt(raw);
   if (d.shift > 0) v >>= BigInt(d.shift);
