@@ -1,4 +1,5 @@
 // The command line: one table describes every option, drives parsing and produces --help.
+import { CaptureError, parseSpec } from "../capture/parse.js";
 import { UsageError } from "./usage-error.js";
 
 export const BACKENDS = ["kprobe", "kprobe-multi", "ftrace", "tracepoint"] as const;
@@ -138,7 +139,14 @@ const SPECS: Spec[] = [
     arg: "EXPR",
     help: "capture a field per trace, e.g. skb->len, dev=skb->dev->name, ip->saddr:ip4 (repeatable; docs/capture.md)",
     set: (o, v, f) => {
-      if (v.trim() === "") throw new UsageError(`${f}: give an expression, e.g. ${f} skb->len`);
+      if (v.trim() === "") throw new UsageError(`${f}: give an expression, e.g. ${f} 'skb->len'`);
+      // The syntax is checked here; types need the kernel's BTF and are checked when compiling.
+      try {
+        parseSpec(v);
+      } catch (e) {
+        if (e instanceof CaptureError) throw new UsageError(`${f} "${v.trim()}": ${e.message}`);
+        throw e;
+      }
       o.capture.push(v);
     },
   },

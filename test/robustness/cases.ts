@@ -180,6 +180,30 @@ export const CASES: Case[] = [
     status: 2,
     line: /^ipft: --gen module needs a script/,
   },
+  {
+    name: "empty capture",
+    args: ["-m", "1", "--capture", " "],
+    status: 2,
+    line: /^ipft: --capture: give an expression, e\.g\. --capture 'skb->len'/,
+  },
+  {
+    name: "capture syntax error",
+    args: ["-m", "1", "-c", "skb->"],
+    status: 2,
+    line: /^ipft: -c "skb->": expected a member name but found the end/,
+  },
+  {
+    name: "capture with a script",
+    args: ["-m", "1", "-c", "skb->len", "-s", S.exit],
+    status: 2,
+    line: /^ipft: --capture and -s both make the module: use ipft.capture\{\} inside the script instead/,
+  },
+  {
+    name: "capture with -l",
+    args: ["-l", "-c", "skb->len"],
+    status: 2,
+    line: /^ipft: --capture only goes with tracing, --test and --gen/,
+  },
   // What to trace (exit 1).
   {
     name: "regex matching nothing",
@@ -396,6 +420,36 @@ export const CASES: Case[] = [
     env: { IPFT_KALLSYMS: "/nonexistent/kallsyms" },
     status: 1,
     line: /^ipft: cannot read \/nonexistent\/kallsyms: ENOENT/,
+  },
+  // Captures the kernel's types refuse (exit 1).
+  {
+    name: "capture of a member that does not exist",
+    args: ["-m", "1", "-c", "skb->dev->nosuch"],
+    status: 1,
+    line: /^ipft: capture "skb->dev->nosuch": skb->dev: struct net_device has no member "nosuch"/,
+  },
+  {
+    name: "captures larger than 64 bytes",
+    args: [
+      "-m",
+      "1",
+      "-c",
+      "a=skb->dev->name",
+      "-c",
+      "b=skb->dev->name",
+      "-c",
+      "c=skb->dev->name",
+      "-c",
+      "d=skb->dev->name",
+    ],
+    status: 1,
+    line: /^ipft: the captures take 65 bytes but a trace carries 64 \(1 for the null bitmap, a 16, b 16, c 16, d 16\)/,
+  },
+  {
+    name: "capture format that does not fit the type",
+    args: ["-m", "1", "-c", "skb->len:ip6"],
+    status: 1,
+    line: /^ipft: capture "skb->len:ip6": format ip6 needs 16 bytes, but unsigned int has 4/,
   },
   {
     name: "command not found",
