@@ -303,7 +303,8 @@ class Compiler {
     const safe = this.skips === 0;
     const v = this.compute(e);
     // Only pointers are shared across fields: a skipped computation leaves 0, which their NULL check catches.
-    if (v.slot !== SKB_SLOT && (v.ty.k === "ptr" || !this.cache.has(key)))
+    // Integers are reused only later in the same field (which nothing skipped, or it would not be there).
+    if (v.slot !== SKB_SLOT)
       this.cache.set(key, { slot: v.slot, field: this.field, safe: safe && v.ty.k === "ptr", ty: v.ty });
     return v;
   }

@@ -164,3 +164,19 @@ test("labels that clash fall back to the path; given labels stay", { skip: noBtf
     ["saddr", "ip6->saddr", "src"],
   );
 });
+
+test("a pointer computed after its field could skip is not reused by later fields (it may be unset)", {
+  skip: noBtf,
+}, () => {
+  const calls = (texts: string[]) =>
+    compileCapture(texts, env()).insns.filter((i) => i.code === 0x85 && i.imm === 113).length;
+  // Here ip is computed after skb->dev's NULL check: when skb->dev is NULL, ip's slot is never written, so
+  // ip->daddr must compute ip again (head and network_header, then the address).
+  const first = "x=skb->dev->ifindex + ip";
+  assert.equal(calls([first, "ip->daddr"]) - calls([first]), 3);
+  // A chain that starts its field is shared: if it stopped half-way its slot is 0 and the NULL check on
+  // reuse catches that. So ip->daddr after ip->saddr reads only the address, and the net pointer is
+  // shared by the second field below (skb->dev, net, ifindex, then ifindex again).
+  assert.equal(calls(["ip->saddr", "ip->daddr"]) - calls(["ip->saddr"]), 1);
+  assert.equal(calls(["a=skb->dev->nd_net.net->ifindex", "b=skb->dev->nd_net.net->ifindex"]), 4);
+});
