@@ -180,10 +180,13 @@ async function trace(
   draw(true);
   const attachStart = performance.now();
   let sinceYield = 0;
+  const okBy = new Map<string, number>(prep.backends.map((b) => [b.backend.name, 0]));
   for (const l of loaded) {
     const res = l.backend.attach(l.fd, l.unit, (good) => {
-      if (good) ok++;
-      else failed++;
+      if (good) {
+        ok++;
+        okBy.set(l.backend.name, okBy.get(l.backend.name)! + 1);
+      } else failed++;
       draw();
     });
     for (const fd of res.links) kobj.addLink(fd);
@@ -199,9 +202,7 @@ async function trace(
   }
   draw(true);
   progress.done();
-  const byBackend = prep.backends.map(
-    (b) => `${b.backend.name}: ${b.units.reduce((n, u) => n + u.points.length, 0)}`,
-  );
+  const byBackend = [...okBy].map(([name, n]) => `${name}: ${n}`);
   io.verbose(
     `attached ${ok} of ${total} in ${Math.round(performance.now() - attachStart)} ms (${byBackend.join(", ")}; loading took ${Math.round(attachStart - loadStart)} ms)`,
   );
