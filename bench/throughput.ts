@@ -33,8 +33,11 @@ interface Result {
   sent: number;
 }
 
-function flood(): { sent: number } {
-  const r = spawnSync(
+/** The sender runs as a child while this process keeps reading the tracer's output: a synchronous spawn
+ * would stop reading, the tracer's stdout pipe would fill, and a tracer that writes with blocking writes
+ * (bpftrace) would stall and lose events that are not its fault. */
+function flood(): Promise<{ sent: number }> {
+  const p = spawn(
     process.execPath,
     [
       `${ROOT}dist/src/tools/send-marked.js`,
@@ -44,9 +47,13 @@ function flood(): { sent: number } {
       String(SECONDS),
       ...(RATE ? ["--rate", String(RATE)] : []),
     ],
-    { encoding: "utf8" },
+    { stdio: ["ignore", "ignore", "pipe"] },
   );
-  return { sent: Number(/sent (\d+)/.exec(r.stderr)?.[1] ?? 0) };
+  let err = "";
+  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) =>
+    p.on("close", () => resolve({ sent: Number(/sent (\d+)/.exec(err)?.[1] ?? 0) })),
+  );
 }
 
 async function measure(
