@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createWriter } from "../src/output/index.js";
 import { Script } from "../src/script/index.js";
 
 const N = Number(process.argv[2] ?? 300_000);
@@ -35,7 +36,25 @@ while (calls < N) {
   calls += BLOCK;
 }
 const ipftSec = (performance.now() - t) / 1000;
-// What stream and json output do: one record at a time, as it arrives.
+// What stream and json output do: the writer batches records (per drain, at most 4096) and dump()s each
+// batch in one call.
+const recs = new DataView(new ArrayBuffer(BLOCK * 128));
+for (let i = 0; i < BLOCK; i++) new Uint8Array(recs.buffer).set(data, i * 128 + 64);
+let streamCalls = 0;
+const w = createWriter("stream", {
+  out: { write: (x: string) => (sink += x.length) },
+  symbolizer: { resolve: () => undefined },
+  dumper: s,
+});
+t = performance.now();
+while (streamCalls < N) {
+  for (let i = 0; i < BLOCK; i++) w.write(recs, i * 128);
+  await Promise.resolve();
+  streamCalls += BLOCK;
+}
+w.finish();
+const streamSec = (performance.now() - t) / 1000;
+// One record at a time through dumpFormatted (a single dump, no batch).
 t = performance.now();
 const single = Math.min(N, 100_000);
 for (let i = 0; i < single; i++) sink += s.dumpFormatted(data, "text").length;
@@ -60,7 +79,10 @@ console.log(
   `  ipft, batched (aggregate output)   ${Math.round(calls / ipftSec).toLocaleString("en")} calls/s, formatted`,
 );
 console.log(
-  `  ipft, one at a time (stream/json)  ${Math.round(single / singleSec).toLocaleString("en")} calls/s, formatted`,
+  `  ipft, -o stream writer (batched)   ${Math.round(streamCalls / streamSec).toLocaleString("en")} calls/s, whole lines`,
+);
+console.log(
+  `  ipft, one at a time                ${Math.round(single / singleSec).toLocaleString("en")} calls/s, formatted`,
 );
 console.log(
   `  ipft, Script.dump() as an object    ${Math.round(single / valueSec).toLocaleString("en")} calls/s`,
@@ -70,5 +92,8 @@ if (r.status === 0) {
     `  lua5.3 interpreter, same loop      ${Math.round(N / peerSec).toLocaleString("en")} calls/s, formatted (no FFI)`,
   );
   console.log(`  ratio ipft batched / lua5.3: ${(calls / ipftSec / (N / peerSec)).toFixed(2)}x`);
+  console.log(
+    `  ratio ipft stream writer / lua5.3: ${(streamCalls / streamSec / (N / peerSec)).toFixed(2)}x`,
+  );
   console.log(`  ratio ipft one at a time / lua5.3: ${(single / singleSec / (N / peerSec)).toFixed(2)}x`);
 } else console.log(`  peer: lua5.3 not available (apt-get install lua5.3): ${r.error?.message ?? r.stderr}`);

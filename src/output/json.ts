@@ -1,17 +1,9 @@
 // -o json: one object per line with ipftrace2's keys, then the script's keys:
 //   {"packet_id":"0x..","timestamp":N,"processor_id":N,"module":"..","function":"..","is_return":false}
 // The timestamp is written from the 64-bit value's own digits, never through a double.
-import {
-  copyData,
-  DATA_SIZE,
-  FLAG_RETURN,
-  OFF_CPU,
-  OFF_FLAGS,
-  OFF_FUNC,
-  skbHex,
-  timestampDecimal,
-} from "../events/record.js";
+import { FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC, skbHex, timestampDecimal } from "../events/record.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
@@ -22,32 +14,27 @@ export class JsonWriter implements Writer {
   private readonly sink: BufferedSink;
   /** `"module":..,"function":..` per address, escaped once. */
   private readonly names: NameCache;
-  private readonly data = new Uint8Array(DATA_SIZE);
+  private readonly batch: DumpBatch | undefined;
 
-  constructor(
-    out: Sink,
-    symbolizer: Symbolizer,
-    private readonly dumper?: SafeDumper,
-  ) {
+  constructor(out: Sink, symbolizer: Symbolizer, dumper?: SafeDumper) {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(
       symbolizer,
       (s) => `"module":${JSON.stringify(s.module)},"function":${JSON.stringify(s.name)}`,
     );
+    if (dumper) this.batch = new DumpBatch(dumper, "json", this.sink, (p, t) => `${p}${t}}\n`);
   }
 
   write(dv: DataView, off: number): void {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    let line = `{"packet_id":"${skbHex(dv, off)}","timestamp":${timestampDecimal(dv, off)},"processor_id":${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},"is_return":${ret}`;
-    if (this.dumper) {
-      copyData(dv, off, this.data, 0);
-      line += this.dumper.one(this.data, "json");
-    }
-    this.sink.push(`${line}}\n`);
+    const line = `{"packet_id":"${skbHex(dv, off)}","timestamp":${timestampDecimal(dv, off)},"processor_id":${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},"is_return":${ret}`;
+    if (this.batch) this.batch.add(line, dv, off);
+    else this.sink.push(`${line}}\n`);
     this.count++;
   }
 
   finish(): void {
+    this.batch?.flush();
     this.sink.flush();
   }
 }

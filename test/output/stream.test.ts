@@ -107,3 +107,38 @@ test("stream: a large batch goes out in chunks of about 64 KiB", () => {
   assert.ok(writes.length >= 7 && writes.length <= 9, `${writes.length} writes`);
   for (const s of writes.slice(0, -1)) assert.ok(s.length >= 65536 && s.length < 65536 + line.length);
 });
+
+test("stream and json: a batching dumper runs once per batch of records (at most 4096), lines in order", async () => {
+  for (const kind of ["stream", "json"] as const) {
+    const calls: number[] = [];
+    const dumper = {
+      dump: () => {
+        throw new Error("not used");
+      },
+      dumpFormattedMany: (recs: Uint8Array, format: string) => {
+        calls.push(recs.length / 64);
+        // Each record's first data byte says which it is (records() puts i + k there).
+        return Array.from({ length: recs.length / 64 }, (_, i) =>
+          format === "json" ? `,"d":${recs[i * 64]}` : `d${recs[i * 64]}`,
+        );
+      },
+    };
+    const evs = Array.from({ length: 5000 }, (_, i) => ({ skb: 1n, ts: BigInt(i), func: IP_RCV, cpu: 0 }));
+    const { out } = run(kind, evs, { dumper });
+    assert.deepEqual(calls, [4096, 904], kind);
+    const lines = out.trimEnd().split("\n");
+    assert.equal(lines.length, 5000);
+    lines.forEach((l, i) => {
+      if (kind === "stream") assert.equal(l, `0x1 ${i} 000 vmlinux ip_rcv d${i & 0xff}`);
+      else assert.equal((JSON.parse(l) as { d: number }).d, i & 0xff);
+    });
+    // Live: a few records are written once their batch is done, without finish().
+    const writes: string[] = [];
+    const w = createWriter(kind, { out: { write: (s: string) => writes.push(s) }, symbolizer, dumper });
+    const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
+    w.write(dv, 0);
+    w.write(dv, 0);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(writes.join("").split("\n").length - 1, 2, `${kind}: both lines out without finish()`);
+  }
+});
