@@ -30,6 +30,8 @@ export interface PlanInput {
   moduleRegex?: RegExp;
   /** Names from tracefs available_filter_functions, or null when that list cannot be read. */
   traceable: Set<string> | null;
+  /** Functions the kernel refuses to kprobe (debugfs kprobes/blacklist), when known. */
+  kprobeBlacklist?: Set<string> | null;
   /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
   loadOnly?: boolean;
 }
@@ -96,6 +98,7 @@ export function makePlan(input: PlanInput): Plan {
 
   let filtered = 0;
   let untraceable = 0;
+  let blacklisted = 0;
   const functions: AttachPoint[] = [];
   const tracepoints: AttachPoint[] = [];
   if (input.traceable === null && functionBackend) {
@@ -126,8 +129,15 @@ export function makePlan(input: PlanInput): Plan {
       untraceable++;
       continue;
     }
+    if (functionBackend === "kprobe" && input.kprobeBlacklist?.has(p.name)) {
+      untraceable++;
+      blacklisted++;
+      continue;
+    }
     functions.push(p);
   }
+  if (blacklisted > 0)
+    notes.push(`${blacklisted} functions are on the kernel's kprobe blacklist: untraceable`);
   if (functions.length + tracepoints.length === 0) {
     throw new UserError(
       filtered > 0

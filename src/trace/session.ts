@@ -76,6 +76,7 @@ export function prepare(
     ...(opts.regex ? { regex: opts.regex } : {}),
     ...(opts.moduleRegex ? { moduleRegex: opts.moduleRegex } : {}),
     traceable: kernel.traceable,
+    ...(kernel.kprobeBlacklist ? { kprobeBlacklist: kernel.kprobeBlacklist } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
   if (kernel.traceableReason) io.verbose(kernel.traceableReason);

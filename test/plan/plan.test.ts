@@ -108,3 +108,16 @@ test("function_graph needs ftrace; nothing usable is an error", () => {
   assert.equal(plan({ tracer: "function_graph", backend: "ftrace" }).functionBackend, "ftrace");
   assert.throws(() => plan({ features: features([]) }), /no backend works on this kernel/);
 });
+
+test("the kernel's kprobe blacklist keeps those functions from the kprobe backend only", () => {
+  const kprobeBlacklist = new Set(["ip_rcv"]);
+  const k = plan({ backend: "kprobe", kprobeBlacklist });
+  assert.deepEqual(names(k.functions), ["many_args", "not_listed"]);
+  assert.equal(k.untraceable, 2);
+  assert.ok(k.notes.includes("1 functions are on the kernel's kprobe blacklist: untraceable"));
+  assert.deepEqual(names(plan({ backend: "kprobe-multi", kprobeBlacklist }).functions), [
+    "ip_rcv",
+    "many_args",
+    "not_listed",
+  ]);
+});
