@@ -191,6 +191,34 @@ describe("between network namespaces", { skip: netSkip }, () => {
     pick(ev, { ...fwd, flags: "FIN|ACK" }, "A closes");
   });
 
+  test("loopback TCP over IPv6 inside a namespace: ip6 addresses and next header", () => {
+    const p = pair!;
+    const cmd = trafficCommand({
+      kind: "tcp",
+      serverNs: p.nsA,
+      clientNs: p.nsA,
+      host: "::1",
+      port: PORT,
+      srcPort: PORT + 4,
+      size: 3,
+      ready: ready(),
+    });
+    const v6 = [
+      "skb->len",
+      "skb->dev->name",
+      "ip6->saddr",
+      "ip6->daddr",
+      "ip6->nexthdr:enum(IPPROTO)",
+      "sport=tcp->source",
+      "dport=tcp->dest",
+      "tcp->flags",
+    ];
+    const ev = trace(MARK, v6, cmd);
+    const lo = { saddr: "::1", daddr: "::1", nexthdr: "IPPROTO_TCP", dev: "lo" };
+    pick(ev, { ...lo, function: TX, sport: PORT + 4, dport: PORT, flags: "SYN" }, "SYN over IPv6");
+    pick(ev, { ...lo, function: TX, sport: PORT, dport: PORT + 4, flags: "SYN|ACK" }, "SYN-ACK over IPv6");
+  });
+
   test("loopback TCP inside a namespace, marked by nftables", { skip: netSkip }, () => {
     const p = pair!;
     const cmd = trafficCommand({
