@@ -76,5 +76,17 @@ export const PSEUDO_MAP_FD = 1;
 export const PSEUDO_CALL = 1;
 export const PSEUDO_KFUNC_CALL = 2;
 
-export const R10 = 10;
 export const MAX_REG = 10;
+
+// Registers: R0 return value, R1-R5 arguments (clobbered by calls), R6-R9 callee-saved, R10 frame pointer.
+export const R0 = 0;
+export const R1 = 1;
+export const R2 = 2;
+export const R3 = 3;
+export const R4 = 4;
+export const R5 = 5;
+export const R6 = 6;
+export const R7 = 7;
+export const R8 = 8;
+export const R9 = 9;
+export const R10 = 10;

@@ -7,6 +7,7 @@
 // that every read of a slot is of initialised stack. A pointer computed for one field is reused by later
 // fields (ip->saddr and ip->daddr share the header pointer) when it was computed on that field's own path.
 import { asm, encode, type Insn } from "../asm/index.js";
+import { R0, R1, R2, R3, R6, R7, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/index.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "../program/record-layout.js";
 import { chooseDecoding, type Decoding, type FieldShape, TCP_FLAGS } from "./formats.js";
@@ -54,13 +55,6 @@ const HEADERS: Record<string, [string, string]> = {
   icmp6: ["icmp6hdr", "transport_header"],
 };
 
-const R0 = 0;
-const R1 = 1;
-const R2 = 2;
-const R3 = 3;
-const R6 = 6;
-const R7 = 7;
-const R10 = 10;
 const SAVE_R6 = -8;
 const SAVE_R7 = -16;
 const SKB_SLOT = -24;

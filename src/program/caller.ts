@@ -3,6 +3,7 @@
 // The register and stack contract with the module is the scripting manual's ABI:
 //   R1 = &record.data (64 bytes), R2 = ctx, R3 = skb, R4 = 0; R6-R9 are the caller's and must survive.
 import { asm, type Insn } from "../asm/index.js";
+import { R0, R1, R2, R3, R4, R6, R7, R10 } from "../asm/opcodes.js";
 import { Helper } from "../sys/bpf-abi.js";
 import {
   FLAG_RETURN,
@@ -49,15 +50,6 @@ export interface CallerProgram {
   moduleStart: number;
   moduleEnd: number;
 }
-
-const R0 = 0;
-const R1 = 1;
-const R2 = 2;
-const R3 = 3;
-const R4 = 4;
-const R6 = 6;
-const R7 = 7;
-const R10 = 10;
 
 export function buildCaller(spec: CallerSpec): CallerProgram {
   const pre: Insn[] = [];

@@ -1,14 +1,14 @@
 // Decoding captured bytes: each format, nulls, and the Lua decoder (ipft.capture{}) agreeing with the
 // CLI's on the same bytes.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type Btf, loadKernelBtf } from "../../src/btf/index.js";
 import { type Decoding, decodeValue, flagsText, formatBytes, ip6Text } from "../../src/capture/formats.js";
 import { captureDumper, compileCapture, decodeCapture } from "../../src/capture/index.js";
 import { Script } from "../../src/script/index.js";
+import { env, noBtf, scriptEnv } from "./support.js";
 
 const int = (o: Partial<Extract<Decoding, { k: "int" }>>): Decoding => ({
   k: "int",
@@ -62,14 +62,6 @@ test("bytes: IPv4, IPv6 (RFC 5952), MAC, hex, text", () => {
   assert.equal(formatBytes("str", Uint8Array.of(0x61, 0x0a, 0x5c, 0xc3)), "a\\x0a\\x5c\\xc3");
 });
 
-const PATH = "/sys/kernel/btf/vmlinux";
-const noBtf = existsSync(PATH) ? false : `no kernel BTF at ${PATH}`;
-let btf: Btf | undefined;
-const env = () => {
-  btf ??= loadKernelBtf({ vmlinux: PATH }).vmlinux;
-  return { btf, probeRead: 113 };
-};
-
 const TEXTS = [
   "skb->len",
   "skb->dev->name",
@@ -108,11 +100,7 @@ test("ipft.capture{} in Lua decodes exactly as the CLI does, in text and JSON", 
      function dump(data) return decode(data) end
      nfields = #layout`,
   );
-  const s = Script.load(path, {
-    btf: { offsetof: () => 0, sizeof: () => 0, typeof: () => "" },
-    helpers: new Map([["probe_read_kernel", 113]]),
-    capture: (texts) => compileCapture(texts, env()),
-  });
+  const s = Script.load(path, scriptEnv());
   try {
     const cap = compileCapture(TEXTS, env());
     assert.deepEqual(Buffer.from(s.emit()), Buffer.from(cap.bytes));
@@ -138,11 +126,7 @@ test("ipft.capture{} in Lua decodes exactly as the CLI does, in text and JSON", 
 
 test("ipft.capture errors point at the script's line", { skip: noBtf }, () => {
   const dir = mkdtempSync(join(tmpdir(), "ipft-capture-"));
-  const env2 = {
-    btf: { offsetof: () => 0, sizeof: () => 0, typeof: () => "" },
-    helpers: new Map([["probe_read_kernel", 113]]),
-    capture: (texts: string[]) => compileCapture(texts, env()),
-  };
+  const env2 = scriptEnv();
   const bad: [string, RegExp][] = [
     [
       '\nlocal m = ipft.capture{ "skb->nosuch" }',
@@ -165,11 +149,7 @@ test("ipft.capture errors point at the script's line", { skip: noBtf }, () => {
 
 test("examples/gso-capture.lua: the GSO example as two lines of ipft.capture", { skip: noBtf }, () => {
   const root = new URL("../../../", import.meta.url).pathname;
-  const s = Script.load(`${root}examples/gso-capture.lua`, {
-    btf: { offsetof: () => 0, sizeof: () => 0, typeof: () => "" },
-    helpers: new Map([["probe_read_kernel", 113]]),
-    capture: (texts) => compileCapture(texts, env()),
-  });
+  const s = Script.load(`${root}examples/gso-capture.lua`, scriptEnv());
   try {
     const cap = compileCapture(
       [

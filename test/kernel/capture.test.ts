@@ -133,8 +133,22 @@ let pair: VethPair | undefined;
 const PORT = 7777;
 const MARK = 0x5151;
 
-function ready(): string {
-  return join(mkdtempSync(join(tmpdir(), "ipft-traffic-")), "ready");
+/** The client in `from` sends `size` bytes to the server (in `to`) at host:PORT, from srcPort. */
+function traffic(
+  kind: "tcp" | "udp",
+  o: { from: string; to: string; host: string; srcPort: number; size: number },
+) {
+  const ready = join(mkdtempSync(join(tmpdir(), "ipft-traffic-")), "ready");
+  return trafficCommand({
+    kind,
+    serverNs: o.to,
+    clientNs: o.from,
+    host: o.host,
+    port: PORT,
+    srcPort: o.srcPort,
+    size: o.size,
+    ready,
+  });
 }
 
 describe("between network namespaces", { skip: netSkip }, () => {
@@ -147,16 +161,7 @@ describe("between network namespaces", { skip: netSkip }, () => {
     skip: netSkip,
   }, () => {
     const p = pair!;
-    const cmd = trafficCommand({
-      kind: "udp",
-      serverNs: p.nsB,
-      clientNs: p.nsA,
-      host: p.addrB,
-      port: PORT,
-      srcPort: PORT + 1,
-      size: 100,
-      ready: ready(),
-    });
+    const cmd = traffic("udp", { from: p.nsA, to: p.nsB, host: p.addrB, srcPort: PORT + 1, size: 100 });
     const ev = trace(MARK, UDP, cmd);
     const fwd = { saddr: p.addrA, daddr: p.addrB, protocol: "IPPROTO_UDP", sport: PORT + 1, dport: PORT };
     pick(ev, { ...fwd, function: TX, dev: p.devA, len: 142, family: 2 }, `sent from ${p.nsA}`);
@@ -170,16 +175,7 @@ describe("between network namespaces", { skip: netSkip }, () => {
     skip: netSkip,
   }, () => {
     const p = pair!;
-    const cmd = trafficCommand({
-      kind: "tcp",
-      serverNs: p.nsB,
-      clientNs: p.nsA,
-      host: p.addrB,
-      port: PORT,
-      srcPort: PORT + 2,
-      size: 5,
-      ready: ready(),
-    });
+    const cmd = traffic("tcp", { from: p.nsA, to: p.nsB, host: p.addrB, srcPort: PORT + 2, size: 5 });
     const ev = trace(MARK, TCP, cmd);
     const fwd = { saddr: p.addrA, daddr: p.addrB, protocol: "IPPROTO_TCP", sport: PORT + 2, dport: PORT };
     const back = { saddr: p.addrB, daddr: p.addrA, protocol: "IPPROTO_TCP", sport: PORT, dport: PORT + 2 };
@@ -193,16 +189,7 @@ describe("between network namespaces", { skip: netSkip }, () => {
 
   test("loopback TCP over IPv6 inside a namespace: ip6 addresses and next header", () => {
     const p = pair!;
-    const cmd = trafficCommand({
-      kind: "tcp",
-      serverNs: p.nsA,
-      clientNs: p.nsA,
-      host: "::1",
-      port: PORT,
-      srcPort: PORT + 4,
-      size: 3,
-      ready: ready(),
-    });
+    const cmd = traffic("tcp", { from: p.nsA, to: p.nsA, host: "::1", srcPort: PORT + 4, size: 3 });
     const v6 = [
       "skb->len",
       "skb->dev->name",
@@ -221,16 +208,7 @@ describe("between network namespaces", { skip: netSkip }, () => {
 
   test("loopback TCP inside a namespace, marked by nftables", { skip: netSkip }, () => {
     const p = pair!;
-    const cmd = trafficCommand({
-      kind: "tcp",
-      serverNs: p.nsA,
-      clientNs: p.nsA,
-      host: "127.0.0.1",
-      port: PORT,
-      srcPort: PORT + 3,
-      size: 9,
-      ready: ready(),
-    });
+    const cmd = traffic("tcp", { from: p.nsA, to: p.nsA, host: "127.0.0.1", srcPort: PORT + 3, size: 9 });
     const ev = trace(MARK, TCP, cmd);
     const lo = { saddr: "127.0.0.1", daddr: "127.0.0.1", protocol: "IPPROTO_TCP", dev: "lo" };
     pick(ev, { ...lo, function: TX, sport: PORT + 3, dport: PORT, flags: "SYN" }, "SYN");
