@@ -22,16 +22,22 @@ for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 [ -S "$sock" ] || { echo "SKIP: virtiofsd did not start: $(tail -1 "$cache/virtiofsd.log")"; exit 77; }
 
 log="$cache/console.log"
-set +e
-timeout "${IPFT_VM_TIMEOUT:-1200}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
-  -object memory-backend-memfd,id=mem,size=2048M,share=on -numa node,memdev=mem \
-  -chardev socket,id=vfs,path="$sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
-  -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=3 ipft_cmd=$cmdfile" \
-  -nographic -no-reboot -nic none 2>&1 | tee "$log" |
-  sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\r//g' | grep --line-buffered -v -e '^VM-EXIT-STATUS:' -e '^\s*$'
-q=${PIPESTATUS[0]}
-set -e
+# Under TCG the guest kernel sometimes oopses while booting (int3 from code patching), before it runs
+# anything of ours: such a boot is retried, up to 3 times. A failure after the command started is not.
+for attempt in 1 2 3; do
+  set +e
+  timeout "${IPFT_VM_TIMEOUT:-1200}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
+    -object memory-backend-memfd,id=mem,size=2048M,share=on -numa node,memdev=mem \
+    -chardev socket,id=vfs,path="$sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
+    -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" \
+    -append "console=ttyS0 panic=-1 quiet loglevel=3 ipft_cmd=$cmdfile" \
+    -nographic -no-reboot -nic none 2>&1 | tee "$log" |
+    sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\r//g' | grep --line-buffered -v -e '^VM-EXIT-STATUS:' -e '^\s*$'
+  q=${PIPESTATUS[0]}
+  set -e
+  grep -aq 'VM: running' "$log" && break
+  echo "VM: the guest kernel did not boot (attempt $attempt of 3)"
+done
 status=$(sed -n 's/^VM-EXIT-STATUS: \([0-9]*\).*/\1/p' "$log" | tail -1)
 if [ -z "$status" ]; then
   echo "VM: no exit status (qemu exit $q; timeout or crash); console log: $log"

@@ -32,6 +32,8 @@ export interface PlanInput {
   traceable: Set<string> | null;
   /** Functions the kernel refuses to kprobe (debugfs kprobes/blacklist), when known. */
   kprobeBlacklist?: Set<string> | null;
+  /** Function names kallsyms has more than once (asked only when the kprobe backend is used). */
+  repeatedNames?: () => Set<string>;
   /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
   loadOnly?: boolean;
 }
@@ -99,6 +101,8 @@ export function makePlan(input: PlanInput): Plan {
   let filtered = 0;
   let untraceable = 0;
   let blacklisted = 0;
+  let ambiguous = 0;
+  let repeated: Set<string> | undefined;
   const functions: AttachPoint[] = [];
   const tracepoints: AttachPoint[] = [];
   if (input.traceable === null && functionBackend) {
@@ -134,10 +138,22 @@ export function makePlan(input: PlanInput): Plan {
       blacklisted++;
       continue;
     }
+    if (functionBackend === "kprobe" && input.repeatedNames) {
+      repeated ??= input.repeatedNames();
+      if (repeated.has(p.name)) {
+        untraceable++;
+        ambiguous++;
+        continue;
+      }
+    }
     functions.push(p);
   }
   if (blacklisted > 0)
     notes.push(`${blacklisted} functions are on the kernel's kprobe blacklist: untraceable`);
+  if (ambiguous > 0)
+    notes.push(
+      `${ambiguous} functions share their name with another kernel function: kprobe cannot attach them by name (untraceable)`,
+    );
   if (functions.length + tracepoints.length === 0) {
     throw new UserError(
       filtered > 0

@@ -213,6 +213,19 @@ export class Kallsyms {
     return (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]!);
   }
 
+  /** Names more than one text symbol has (static functions of the same name in different files or
+   * modules): the kernel refuses to kprobe those by name (EADDRNOTAVAIL). */
+  repeatedNames(): Set<string> {
+    const seen = new Set<string>();
+    const repeated = new Set<string>();
+    for (let k = 0; k < this.hi.length; k++) {
+      const n = this.nameOf(k);
+      if (seen.has(n)) repeated.add(n);
+      else seen.add(n);
+    }
+    return repeated;
+  }
+
   private nameOf(i: number): string {
     const at = this.nameAt[i]!;
     return this.text.slice(at, at + this.nameLen[i]!);

@@ -20,6 +20,7 @@ const NAMES: Record<number, string> = {
   28: "ENOSPC",
   38: "ENOSYS",
   95: "EOPNOTSUPP",
+  99: "EADDRNOTAVAIL",
   524: "ENOTSUPP",
 };
 

@@ -77,6 +77,7 @@ export function prepare(
     ...(opts.moduleRegex ? { moduleRegex: opts.moduleRegex } : {}),
     traceable: kernel.traceable,
     ...(kernel.kprobeBlacklist ? { kprobeBlacklist: kernel.kprobeBlacklist } : {}),
+    ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
   if (kernel.traceableReason) io.verbose(kernel.traceableReason);

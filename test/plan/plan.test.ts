@@ -121,3 +121,17 @@ test("the kernel's kprobe blacklist keeps those functions from the kprobe backen
     "not_listed",
   ]);
 });
+
+test("names kallsyms has twice cannot be kprobed by name: untraceable for kprobe, asked only then", () => {
+  let asked = 0;
+  const repeatedNames = () => {
+    asked++;
+    return new Set(["not_listed"]);
+  };
+  const k = plan({ backend: "kprobe", repeatedNames });
+  assert.deepEqual(names(k.functions), ["ip_rcv", "many_args"]);
+  assert.ok(k.notes.some((n) => n.startsWith("1 functions share their name with another kernel function")));
+  assert.equal(asked, 1);
+  plan({ backend: "kprobe-multi", repeatedNames });
+  assert.equal(asked, 1);
+});

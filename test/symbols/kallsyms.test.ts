@@ -62,6 +62,7 @@ test("address: text symbols by name, lowest address for repeated local names, ma
   }
   assert.equal(k.moduleOf("veth_open"), "veth");
   assert.equal(k.moduleOf("ip_rcv_finish"), "vmlinux");
+  assert.deepEqual([...k.repeatedNames()], ["helper"], "names two text symbols share");
 });
 
 test("kptr_restrict (all zero), empty and unreadable files are one clear line", () => {
