@@ -2,12 +2,12 @@
 // bpf_probe_read_kernel into the module's stack; a NULL pointer (or a read that faults) on the way leaves
 // that field's bit in the leading "captured" bitmap clear, so it shows as null instead of garbage.
 //
-// Registers: R6 = &data and R7 = skb for the whole module (the caller's R6/R7 are saved at R10-8/-16 and
-// restored at the end, on every path); values live in 8-byte stack slots from R10-32 down, zeroed first so
+// Registers: R6 = &data for the whole module (the caller's R6 is saved at R10-8 and restored at the end, on
+// every path); the skb is kept at R10-16 and values in 8-byte stack slots from R10-24 down, zeroed first so
 // that every read of a slot is of initialised stack. A pointer computed for one field is reused by later
 // fields (ip->saddr and ip->daddr share the header pointer) when it was computed on that field's own path.
 import { asm, encode, type Insn } from "../asm/index.js";
-import { R0, R1, R2, R3, R6, R7, R10 } from "../asm/opcodes.js";
+import { R0, R1, R2, R3, R6, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/index.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "../program/record-layout.js";
 import { chooseDecoding, type Decoding, type FieldShape, TCP_FLAGS } from "./formats.js";
@@ -56,9 +56,8 @@ const HEADERS: Record<string, [string, string]> = {
 };
 
 const SAVE_R6 = -8;
-const SAVE_R7 = -16;
-const SKB_SLOT = -24;
-const FIRST_SLOT = -32;
+const SKB_SLOT = -16;
+const FIRST_SLOT = -24;
 
 /** Where a value is: in kernel memory at (pointer in `base` slot) + off, in a stack slot, or a constant. */
 type Loc = {
@@ -173,17 +172,15 @@ class Compiler {
     return { shape, size: shape.size };
   }
 
-  /** The finished module: save R6/R7, zero the slots, the fields, restore R6/R7. */
+  /** The finished module: save R6, zero the slots, the fields, restore R6. */
   finish(): Insn[] {
     const pro: Insn[] = [
       asm.stxMem(asm.DW, R10, R6, SAVE_R6),
-      asm.stxMem(asm.DW, R10, R7, SAVE_R7),
       asm.mov64Reg(R6, R1),
-      asm.mov64Reg(R7, R3),
-      asm.stxMem(asm.DW, R10, R7, SKB_SLOT),
+      asm.stxMem(asm.DW, R10, R3, SKB_SLOT),
     ];
     for (let s = FIRST_SLOT; s > this.nextSlot; s -= 8) pro.push(asm.stMem(asm.DW, R10, s, 0));
-    this.emit(asm.ldxMem(asm.DW, R6, R10, SAVE_R6), asm.ldxMem(asm.DW, R7, R10, SAVE_R7));
+    this.emit(asm.ldxMem(asm.DW, R6, R10, SAVE_R6));
     return [...pro, ...this.body];
   }
 
