@@ -141,10 +141,6 @@ export function enumByName(btf: Btf, name: string): [string, bigint][] {
   throw new CaptureError(`BTF has no enum named "${bare}" and no enum whose names start with "${bare}"`);
 }
 
-export function describeDecoding(d: Decoding): string {
-  return d.fmt;
-}
-
 /** A decoded field: numbers (bigint beyond 2^53), strings, booleans; null when it could not be read. */
 export type CaptureValue = number | bigint | string | boolean | null;
 
