@@ -399,6 +399,16 @@ function sizeCode(size: number): number {
   }
 }
 
+/** The keys every JSON event already has: a capture must not write them twice. */
+const RESERVED_LABELS = new Set([
+  "packet_id",
+  "timestamp",
+  "processor_id",
+  "module",
+  "function",
+  "is_return",
+]);
+
 /** Compiles `[LABEL=]EXPR[:FORMAT]` texts into one module and the layout its decoders read. */
 export function compileCapture(texts: string[], env: CaptureEnv): CompiledCapture {
   if (texts.length === 0) throw new CaptureError("nothing to capture");
@@ -411,6 +421,10 @@ export function compileCapture(texts: string[], env: CaptureEnv): CompiledCaptur
   });
   const labels = new Set<string>();
   for (const s of specs) {
+    if (RESERVED_LABELS.has(s.label))
+      throw new CaptureError(
+        `capture "${s.text}": "${s.label}" is one of ipft's own JSON keys; give it another label, e.g. ${s.label}_=${s.text}`,
+      );
     if (labels.has(s.label) && !s.labelled) s.label = longLabel(s.expr);
     if (labels.has(s.label))
       throw new CaptureError(`two captures are labelled "${s.label}": name one, e.g. ${s.label}2=${s.text}`);

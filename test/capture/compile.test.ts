@@ -137,6 +137,10 @@ test("type errors name the capture and what is wrong", { skip: noBtf }, () => {
   }
   assert.throws(() => compileCapture(["skb->len", "skb->len"], env()), /two captures are labelled "len"/);
   assert.throws(() => compileCapture([], env()), /nothing to capture/);
+  assert.throws(
+    () => compileCapture(["function=skb->len"], env()),
+    /"function" is one of ipft's own JSON keys; give it another label/,
+  );
 });
 
 test("sums of integers are captured as values of the left operand's type", { skip: noBtf }, () => {
