@@ -148,6 +148,8 @@ class Compiler {
       const first = Math.floor(r.bit.off / 8);
       const last = Math.floor((r.bit.off + r.bit.size - 1) / 8);
       const size = last - first + 1;
+      if (size > 8)
+        throw new CaptureError(`${what} is a bitfield spread over ${size} bytes; at most 8 can be read`);
       this.read({ reg: R6, off: dataOff }, size, r.base, r.off + first);
       shape = { ty: r.ty, size, bit: { shift: r.bit.off % 8, bits: r.bit.size } };
     } else {
