@@ -132,7 +132,7 @@ class Compiler {
     this.skipIf(asm.JNE, R0, 0);
   }
 
-  compileField(spec: CaptureSpec, index: number, dataOff: number): { shape: FieldShape; size: number } {
+  compileField(spec: CaptureSpec, index: number, dataOff: number): FieldShape {
     this.field = index;
     this.skips = 0;
     this.preset = undefined;
@@ -171,7 +171,7 @@ class Compiler {
       asm.stxMem(asm.B, R6, R0, byte),
     );
     this.pendingLabel = this.endLabel();
-    return { shape, size: shape.size };
+    return shape;
   }
 
   /** The finished module: save R6, zero the slots, the fields, restore R6. */
@@ -256,8 +256,7 @@ class Compiler {
       case "add":
         return this.value(e);
       case "call":
-        if (e.fn === "skb_shinfo") return this.value(e);
-        throw new CaptureError(`unknown function "${e.fn}" (the one there is: skb_shinfo(skb))`);
+        return this.value(e);
     }
   }
 
@@ -439,7 +438,7 @@ export function compileCapture(texts: string[], env: CaptureEnv): CompiledCaptur
   specs.forEach((s, i) => {
     let shape: FieldShape;
     try {
-      shape = c.compileField(s, i, off).shape;
+      shape = c.compileField(s, i, off);
     } catch (e) {
       if (e instanceof CaptureError && !e.message.startsWith(s.text))
         throw new CaptureError(`capture "${s.text}": ${e.message}`);

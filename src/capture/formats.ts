@@ -164,10 +164,8 @@ export function fieldDecoder(d: Decoding): (b: Uint8Array, off: number) => Captu
   const mask = bits >= 32 ? 0xffffffff : 2 ** bits - 1;
   const half = 2 ** (bits - 1);
   const value = (b: Uint8Array, off: number): number => {
-    let raw = 0;
-    for (let i = 0; i < size; i++) raw = raw * 256 + b[off + (be ? i : size - 1 - i)]!;
-    const u = ((raw / 2 ** shift) >>> 0) & mask;
-    return u >>> 0;
+    const raw = readUnsigned(b, off, size, be) as number; // a number up to 6 bytes
+    return (((raw / 2 ** shift) >>> 0) & mask) >>> 0;
   };
   const signedOf = (u: number) => (signed && u >= half ? u - 2 * half : u);
   switch (fmt) {

@@ -30,8 +30,9 @@ export interface PlanInput {
   moduleRegex?: RegExp;
   /** Names from tracefs available_filter_functions, or null when that list cannot be read. */
   traceable: Set<string> | null;
-  /** Functions the kernel refuses to kprobe (debugfs kprobes/blacklist), when known. */
-  kprobeBlacklist?: Set<string> | null;
+  /** Functions the kernel refuses to kprobe (debugfs kprobes/blacklist; null when unknown), asked only
+   * when the kprobe backend is used. */
+  kprobeBlacklist?: () => Set<string> | null;
   /** Function names kallsyms has more than once (asked only when the kprobe backend is used). */
   repeatedNames?: () => Set<string>;
   /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
@@ -102,6 +103,7 @@ export function makePlan(input: PlanInput): Plan {
   let untraceable = 0;
   let blacklisted = 0;
   let ambiguous = 0;
+  let blacklist: Set<string> | null | undefined;
   let repeated: Set<string> | undefined;
   const functions: AttachPoint[] = [];
   const tracepoints: AttachPoint[] = [];
@@ -133,13 +135,14 @@ export function makePlan(input: PlanInput): Plan {
       untraceable++;
       continue;
     }
-    if (functionBackend === "kprobe" && input.kprobeBlacklist?.has(p.name)) {
-      untraceable++;
-      blacklisted++;
-      continue;
-    }
-    if (functionBackend === "kprobe" && input.repeatedNames) {
-      repeated ??= input.repeatedNames();
+    if (functionBackend === "kprobe") {
+      if (blacklist === undefined) blacklist = input.kprobeBlacklist?.() ?? null;
+      if (blacklist?.has(p.name)) {
+        untraceable++;
+        blacklisted++;
+        continue;
+      }
+      repeated ??= input.repeatedNames?.() ?? new Set();
       if (repeated.has(p.name)) {
         untraceable++;
         ambiguous++;

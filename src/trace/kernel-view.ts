@@ -2,7 +2,7 @@
 // skb (vmlinux and modules), skb->mark's offset, helper ids and names, symbols and the traceable list.
 import { type AttachPoint, type Btf, discoverAttachPoints, loadKernelBtf } from "../btf/index.js";
 import { requireBpf } from "../plan/features.js";
-import { availableFilterFunctions, Kallsyms, readKprobeBlacklist } from "../symbols/index.js";
+import { availableFilterFunctions, Kallsyms } from "../symbols/index.js";
 
 export interface KernelView {
   btf: Btf;
@@ -15,8 +15,6 @@ export interface KernelView {
   /** tracefs available_filter_functions, or null when it cannot be read (then traceableReason says why). */
   traceable: Set<string> | null;
   traceableReason?: string;
-  /** Functions the kernel refuses to kprobe, when debugfs lists them. */
-  kprobeBlacklist?: Set<string> | null;
 }
 
 export function loadKernelView(o: {
@@ -50,7 +48,6 @@ export function loadKernelView(o: {
     const a = availableFilterFunctions();
     view.traceable = a.names;
     if (a.names === null) view.traceableReason = `${a.reason}: every BTF function counts as traceable`;
-    view.kprobeBlacklist = readKprobeBlacklist();
   }
   return view;
 }

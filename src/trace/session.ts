@@ -18,6 +18,7 @@ import { probeFeatures } from "../plan/features.js";
 import { helperAllowed } from "../plan/helper-access.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import { assertModule } from "../program/guard.js";
+import { readKprobeBlacklist } from "../symbols/index.js";
 import { errnoName } from "../sys/errno.js";
 import { AttachIds } from "./attach-ids.js";
 import { KernelObjects } from "./kernel-objects.js";
@@ -76,7 +77,7 @@ export function prepare(
     ...(opts.regex ? { regex: opts.regex } : {}),
     ...(opts.moduleRegex ? { moduleRegex: opts.moduleRegex } : {}),
     traceable: kernel.traceable,
-    ...(kernel.kprobeBlacklist ? { kprobeBlacklist: kernel.kprobeBlacklist } : {}),
+    kprobeBlacklist: () => readKprobeBlacklist(),
     ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
