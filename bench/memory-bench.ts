@@ -1,7 +1,7 @@
 // Aggregate output's memory per stored trace for 1M synthetic traces (with and without the script's 64 data
 // bytes), and the formatting speed of each writer (symbol lookups included, output discarded).
 //   node --expose-gc dist/bench/memory-bench.js [traces]
-import { createWriter, type Dumper, type OutputKind } from "../src/output/index.js";
+import { createWriter, type Dumper, type OutputName } from "../src/output/index.js";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const hasGc = typeof (globalThis as { gc?: unknown }).gc === "function";
@@ -54,7 +54,7 @@ function store(withData: boolean): { perTrace: number; printRate: number } {
   return { perTrace, printRate };
 }
 
-function rate(kind: OutputKind, dumper?: Dumper): number {
+function rate(kind: OutputName, dumper?: Dumper): number {
   let bytes = 0;
   const w = createWriter(kind, {
     out: { write: (s: string) => (bytes += s.length) },

@@ -1,4 +1,5 @@
 // BTF type kinds (linux/btf.h).
+import { UserError } from "../core/errors.js";
 export const BTF_KIND = {
   UNKN: 0,
   INT: 1,
@@ -77,9 +78,4 @@ export function extraSize(kind: number, vlen: number): number {
   }
 }
 
-export class BtfError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "BtfError";
-  }
-}
+export class BtfError extends UserError {}

@@ -2,13 +2,9 @@
 //   skb->len   skb->dev->name   skb->sk->__sk_common.skc_family   skb->cb[0]   skb_shinfo(skb)->gso_size
 //   ip->saddr   udp->dest   (struct tcphdr *)(skb->head + skb->transport_header)
 // Parsing knows nothing of BTF; types are checked when the expression is compiled.
+import { UserError } from "../core/errors.js";
 
-export class CaptureError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CaptureError";
-  }
-}
+export class CaptureError extends UserError {}
 
 export type Expr =
   | { k: "name"; name: string } // skb, or a header shorthand (ip, udp, ...)

@@ -1,5 +1,6 @@
 // ipft's entry: parse the command line, run one command, turn every error into one line and an exit status.
 import { readFileSync } from "node:fs";
+import { UsageError } from "../core/errors.js";
 import { runFeatures } from "./commands/features.js";
 import { runGen } from "./commands/gen.js";
 import { runList } from "./commands/list.js";
@@ -7,7 +8,6 @@ import { runTest } from "./commands/test.js";
 import { runTrace } from "./commands/trace.js";
 import { describeError } from "./errors.js";
 import { helpText, type Options, parseArgs } from "./options.js";
-import { UsageError } from "./usage-error.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {

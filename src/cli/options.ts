@@ -1,15 +1,16 @@
 // The command line: one table describes every option, drives parsing and produces --help.
 import { CaptureError, parseSpec } from "../capture/parse.js";
-import { UsageError } from "./usage-error.js";
-
-export const BACKENDS = ["kprobe", "kprobe-multi", "ftrace", "tracepoint"] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export const TRACERS = ["function", "function_graph"] as const;
-export type TracerName = (typeof TRACERS)[number];
-export const OUTPUTS = ["aggregate", "stream", "json"] as const;
-export type OutputName = (typeof OUTPUTS)[number];
-export const GEN_TARGETS = ["module", "program"] as const;
-export type GenTarget = (typeof GEN_TARGETS)[number];
+import { UsageError } from "../core/errors.js";
+import {
+  BACKENDS,
+  type BackendName,
+  GEN_TARGETS,
+  type GenTarget,
+  OUTPUTS,
+  type OutputName,
+  TRACERS,
+  type TracerName,
+} from "../core/names.js";
 
 export interface Options {
   mark?: number;

@@ -1,4 +1,5 @@
 // Output writers: aggregate (per packet, at the end), stream (per event), json (per event, one object a line).
+import type { OutputName } from "../core/names.js";
 import { AggregateWriter } from "./aggregate.js";
 import { SafeDumper } from "./dump-text.js";
 import { JsonWriter } from "./json.js";
@@ -20,8 +21,7 @@ export type {
   Writer,
 } from "./types.js";
 export { UNKNOWN } from "./types.js";
-
-export type OutputKind = "aggregate" | "stream" | "json";
+export type { OutputName };
 
 export interface WriterOptions {
   /** Default process.stdout. */
@@ -44,7 +44,7 @@ export interface CreatedWriter extends Writer {
   report(err: Sink): void;
 }
 
-export function createWriter(kind: OutputKind, o: WriterOptions): CreatedWriter {
+export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter {
   const out = o.out ?? process.stdout;
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
   let w: Writer;

@@ -2,8 +2,8 @@
 // not by reading the kernel's config. Each answer says why not.
 import { asm, encode, type Insn } from "../asm/index.js";
 import type { AttachPoint } from "../btf/index.js";
-import type { BackendName } from "../cli/options.js";
-import { UserError } from "../cli/usage-error.js";
+import { UserError } from "../core/errors.js";
+import type { BackendName } from "../core/names.js";
 import {
   createMap,
   linkCreateKprobeMulti,

@@ -1,11 +1,11 @@
 // Chooses what to trace: which attach points survive the user's filters and this kernel's limits, and
 // which backend attaches the functions. Says why for -v.
 import type { AttachPoint } from "../btf/index.js";
-import type { BackendName, TracerName } from "../cli/options.js";
-import { UserError } from "../cli/usage-error.js";
+import { UserError } from "../core/errors.js";
+import type { BackendName, FunctionBackendName, TracerName } from "../core/names.js";
 import type { KernelFeatures } from "./features.js";
 
-export type FunctionBackendName = Exclude<BackendName, "tracepoint">;
+export type { FunctionBackendName };
 
 /** Best first. */
 export const FUNCTION_BACKEND_ORDER: FunctionBackendName[] = ["kprobe-multi", "kprobe", "ftrace"];

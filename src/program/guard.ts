@@ -9,6 +9,7 @@
 import { disasm } from "../asm/disasm.js";
 import { type Insn, readSlot } from "../asm/insn.js";
 import * as op from "../asm/opcodes.js";
+import { UserError } from "../core/errors.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "./record-layout.js";
 
 export interface GuardViolation {
@@ -18,12 +19,11 @@ export interface GuardViolation {
   message: string;
 }
 
-export class AbiViolation extends Error {
+export class AbiViolation extends UserError {
   readonly violations: GuardViolation[];
   constructor(violations: GuardViolation[]) {
     const v = violations[0]!;
     super(`${v.message}${violations.length > 1 ? ` (and ${violations.length - 1} more)` : ""}`);
-    this.name = "AbiViolation";
     this.violations = violations;
   }
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { CompiledCapture } from "../capture/compile.js";
 import { luaCaptureChunk } from "../capture/lua-decoder.js";
+import { UserError } from "../core/errors.js";
 import { LUA_TFUNCTION, LuaState, type LuaValue } from "../sys/lua.js";
 import { PRELUDE } from "./prelude.js";
 
@@ -20,14 +21,8 @@ export interface ScriptEnv {
   helpers: Map<string, number>;
 }
 
-export class ScriptError extends Error {
-  readonly traceback: string | undefined;
-  constructor(message: string, traceback?: string) {
-    super(message);
-    this.name = "ScriptError";
-    this.traceback = traceback;
-  }
-}
+/** A Lua error; `detail` holds its traceback. */
+export class ScriptError extends UserError {}
 
 export type DumpValue = string | Record<string, string | number | boolean>;
 export type DumpFormat = "text" | "json";

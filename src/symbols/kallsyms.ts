@@ -3,13 +3,9 @@
 // overrode, such as `abort`, which would otherwise be named after the symbol before them). Addresses are
 // split into two Uint32Arrays (hi, lo: cheaper than 200k BigInts), sorted, and searched by bisection.
 import { readFileSync } from "node:fs";
+import { UserError } from "../core/errors.js";
 
-export class KallsymsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "KallsymsError";
-  }
-}
+export class KallsymsError extends UserError {}
 
 export interface KernelSymbol {
   name: string;

@@ -1,4 +1,5 @@
 // errno values become errors that say which call failed, the errno name, and a hint where one helps.
+import { UserError } from "../core/errors.js";
 
 const NAMES: Record<number, string> = {
   1: "EPERM",
@@ -40,13 +41,12 @@ const HINTS: Record<number, string> = {
 };
 
 /** A failed system call: `bpf(BPF_PROG_LOAD): EPERM (run as root ...)`. */
-export class SysError extends Error {
+export class SysError extends UserError {
   readonly errno: number;
   readonly call: string;
   constructor(call: string, errno: number, hint?: string) {
     const h = hint ?? HINTS[errno];
     super(`${call}: ${errnoName(errno)}${h ? ` (${h})` : ""}`);
-    this.name = "SysError";
     this.errno = errno;
     this.call = call;
   }

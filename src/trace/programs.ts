@@ -2,6 +2,7 @@
 // the verifier's log with the module's instructions marked.
 import { disasmProgram, encode } from "../asm/index.js";
 import type { AttachUnit } from "../backends/backend.js";
+import { UserError } from "../core/errors.js";
 import { buildCaller, type CallerProgram, type CallerSpec } from "../program/caller.js";
 import { loadProgram } from "../sys/bpf.js";
 import { errnoName } from "../sys/errno.js";
@@ -13,14 +14,13 @@ export function callerFor(unit: AttachUnit, inp: ProgramInputs): CallerProgram {
   return buildCaller({ ...inp, skb: unit.skb, func: unit.func, isReturn: unit.isReturn });
 }
 
-export class VerifierError extends Error {
+export class VerifierError extends UserError {
   constructor(
     readonly unit: string,
     readonly errno: number,
     readonly log: string,
   ) {
-    super(`the kernel verifier rejected the program for ${unit} (${errnoName(errno)})`);
-    this.name = "VerifierError";
+    super(`the kernel verifier rejected the program for ${unit} (${errnoName(errno)})`, log);
   }
 }
 

@@ -10,7 +10,7 @@ import { KprobeBackend } from "../backends/kprobe.js";
 import { KprobeMultiBackend } from "../backends/kprobe-multi.js";
 import { TracepointBackend } from "../backends/tracepoint.js";
 import type { Options } from "../cli/options.js";
-import { UserError } from "../cli/usage-error.js";
+import { UserError } from "../core/errors.js";
 import { LostCounter, possibleCpus } from "../events/lost-counter.js";
 import { RingReader } from "../events/ring-reader.js";
 import { createWriter } from "../output/index.js";

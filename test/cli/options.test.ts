@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { helpText, parseArgs } from "../../src/cli/options.js";
-import { UsageError } from "../../src/cli/usage-error.js";
+import { UsageError } from "../../src/core/errors.js";
 
 const bad = (argv: string[], re: RegExp) =>
   assert.throws(

@@ -1,5 +1,5 @@
 // Test helpers: records laid out as the eBPF program writes them, and a writer run into strings.
-import { createWriter, type Dumper, type OutputKind, type Symbolizer } from "../../src/output/index.js";
+import { createWriter, type Dumper, type OutputName, type Symbolizer } from "../../src/output/index.js";
 
 export interface Ev {
   skb: bigint;
@@ -54,7 +54,7 @@ export interface RunOptions {
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
-export function run(kind: OutputKind, evs: Ev[], o: RunOptions = {}) {
+export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
   let out = "";
   let err = "";
   const writes: string[] = [];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { AttachPoint } from "../../src/btf/index.js";
-import type { BackendName } from "../../src/cli/options.js";
+import type { BackendName } from "../../src/core/names.js";
 import type { KernelFeatures } from "../../src/plan/features.js";
 import { makePlan, type PlanInput } from "../../src/plan/plan.js";
 

@@ -21,7 +21,7 @@ test("a run-time error while loading names file:line and carries a traceback", (
     (e: unknown) =>
       e instanceof ScriptError &&
       e.message === `script ${p}:1: no luck` &&
-      /stack traceback:[\s\S]*in local 'f'/.test(e.traceback ?? ""),
+      /stack traceback:[\s\S]*in local 'f'/.test(e.detail ?? ""),
   );
 });
 

@@ -80,7 +80,7 @@ test("errors in each hook carry file:line and a traceback", () => {
       (e: unknown) =>
         e instanceof ScriptError &&
         new RegExp(`^${hook}\\(\\) failed: .*\\.lua:3: broken ${hook}$`).test(e.message) &&
-        /stack traceback/.test(e.traceback ?? ""),
+        /stack traceback/.test(e.detail ?? ""),
     );
     s.close();
   }

@@ -1,9 +1,9 @@
 // ipft --features: one line per backend, NAME yes|no reason.
 
+import { BACKENDS } from "../../core/names.js";
 import { probeFeatures } from "../../plan/features.js";
 import { loadKernelView } from "../../trace/kernel-view.js";
 import type { Options } from "../options.js";
-import { BACKENDS } from "../options.js";
 
 export function runFeatures(_opts: Options): number {
   const kernel = loadKernelView({ needKallsyms: false, needTracefs: false, needBpf: true });

@@ -2,13 +2,13 @@
 // module: the script's emit() output. program: a whole caller program around it, module lines marked
 // (map fds print as 0: no map is created).
 import { decode, disasmProgram } from "../../asm/index.js";
+import { UserError } from "../../core/errors.js";
 import { assertModule } from "../../program/guard.js";
 import { loadKernelView } from "../../trace/kernel-view.js";
 import { callerFor, listProgram } from "../../trace/programs.js";
 import { withScript } from "../../trace/script-host.js";
 import { prepare, quietIo } from "../../trace/session.js";
 import type { Options } from "../options.js";
-import { UserError } from "../usage-error.js";
 
 export function runGen(opts: Options): number {
   const kernel = loadKernelView({ needKallsyms: false, needTracefs: false });
