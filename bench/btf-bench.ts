@@ -3,7 +3,8 @@
 //   node dist/bench/btf-bench.js [runs]
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { Btf, discoverAttachPoints } from "../src/btf/index.js";
+import { Btf } from "../src/btf/index.js";
+import { discoverAttachPoints } from "../src/plan/attach-points.js";
 
 const PATH = process.env.IPFT_BTF || "/sys/kernel/btf/vmlinux";
 const RUNS = Math.max(1, Number(process.argv[2] ?? 15));

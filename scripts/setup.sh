@@ -29,6 +29,7 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
+rm -rf dist  # a moved or deleted source must not leave its old build (and tests) behind
 npx tsc -p tsconfig.json
 
 # tracefs is where kernels list traceable functions; mount it if nothing has.

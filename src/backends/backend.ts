@@ -1,8 +1,9 @@
 // What every backend provides: how its programs find the skb and the function, how they are loaded, and how
 // they are attached. Backends only attach; building the program is src/program's job.
-import type { AttachPoint } from "../btf/index.js";
+
 import type { BackendName } from "../core/names.js";
-import type { FuncSource, SkbSource } from "../program/caller.js";
+import type { AttachPoint } from "../plan/attach-points.js";
+import type { FuncSource, SkbSource } from "../program/main-program.js";
 
 /** One program and the attach points it serves. */
 export interface AttachUnit {

@@ -1,6 +1,6 @@
 // fentry/fexit (BPF trampolines): the target is fixed when the program is loaded, so one program per
 // function (and one more per function for returns with function_graph). Attached with BPF_LINK_CREATE.
-import type { AttachPoint } from "../btf/index.js";
+import type { AttachPoint } from "../plan/attach-points.js";
 import { linkCreateTracing, rawTracepointOpen } from "../sys/bpf.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import type { AttachResult, AttachUnit, Backend } from "./backend.js";

@@ -1,4 +1,4 @@
-import type { AttachPoint } from "../btf/index.js";
+import type { AttachPoint } from "../plan/attach-points.js";
 
 /** Attach points grouped by skb position, lowest first: one shared program reads one argument slot. */
 export function groupBySkbPos(points: AttachPoint[]): [number, AttachPoint[]][] {

@@ -1,6 +1,6 @@
 // kprobe-multi (fprobe): one BPF_LINK_CREATE attaches a program to many functions at once. One program per
 // skb position. If the kernel refuses the batch, halve it until the functions it refuses are found.
-import type { AttachPoint } from "../btf/index.js";
+import type { AttachPoint } from "../plan/attach-points.js";
 import { linkCreateKprobeMulti } from "../sys/bpf.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import type { AttachResult, AttachUnit, Backend } from "./backend.js";

@@ -1,6 +1,6 @@
 // kprobes through the kprobe PMU (perf_event_open), one perf event per function, all sharing one program
 // per skb position; attached with BPF_LINK_CREATE, or the older PERF_EVENT_IOC_SET_BPF. All fd-based.
-import type { AttachPoint } from "../btf/index.js";
+import type { AttachPoint } from "../plan/attach-points.js";
 import { linkCreatePerfEvent } from "../sys/bpf.js";
 import { ProgType } from "../sys/bpf-abi.js";
 import { close, ioctl } from "../sys/libc.js";

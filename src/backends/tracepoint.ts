@@ -1,6 +1,6 @@
 // Raw tracepoints that carry an skb: one small program per tracepoint (the record's function field is a
 // constant naming it), attached with BPF_RAW_TRACEPOINT_OPEN. The link is an fd: it dies with ipft.
-import type { AttachPoint } from "../btf/index.js";
+import type { AttachPoint } from "../plan/attach-points.js";
 import { rawTracepointOpen } from "../sys/bpf.js";
 import { ProgType } from "../sys/bpf-abi.js";
 import type { AttachResult, AttachUnit, Backend } from "./backend.js";

@@ -1,5 +1,4 @@
-// BTF: parsing (in place, split BTF for modules), type queries, skb attach-point discovery.
-export { type AttachKind, type AttachPoint, discoverAttachPoints } from "./attach-points.js";
+// BTF: parsing (in place, split BTF for modules) and type queries.
 export { type ArrayInfo, Btf, type Member, type Param } from "./btf.js";
 export { type KernelBtf, loadKernelBtf } from "./kernel.js";
 export * from "./kinds.js";

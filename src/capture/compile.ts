@@ -9,7 +9,8 @@
 import { asm, encode, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R6, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/index.js";
-import { MODULE_STACK, USER_DATA_SIZE } from "../program/record-layout.js";
+import { MODULE_STACK, USER_DATA_SIZE } from "../program/stack-layout.js";
+import { EVENT_JSON_KEYS } from "../record/record.js";
 import { chooseDecoding, type Decoding, type FieldShape, TCP_FLAGS } from "./formats.js";
 import { CaptureError, type CaptureSpec, type Expr, exprText, longLabel, parseSpec } from "./parse.js";
 import { describeTy, isScalar, pointeeStruct, ptrTo, sizeOf, type Ty, tyOf } from "./types.js";
@@ -401,14 +402,7 @@ function sizeCode(size: number): number {
 }
 
 /** The keys every JSON event already has: a capture must not write them twice. */
-const RESERVED_LABELS = new Set([
-  "packet_id",
-  "timestamp",
-  "processor_id",
-  "module",
-  "function",
-  "is_return",
-]);
+const RESERVED_LABELS = new Set(EVENT_JSON_KEYS);
 
 /** Compiles `[LABEL=]EXPR[:FORMAT]` texts into one module and the layout its decoders read. */
 export function compileCapture(texts: string[], env: CaptureEnv): CompiledCapture {

@@ -5,7 +5,7 @@
 // Packets print in order of their first event (ipftrace2 prints them in hash order).
 // function_graph: the function column is `%-64.64s`, indented two spaces per call depth within the packet
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
-import { DATA_SIZE, decimalOfHalves, FLAG_RETURN } from "../events/record.js";
+import { DATA_SIZE, FLAG_RETURN } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cpu3, fitLeft, fitRight } from "./columns.js";
 import type { SafeDumper } from "./dump-text.js";
@@ -13,6 +13,7 @@ import { NameCache } from "./name-cache.js";
 import { packetOrder } from "./packet-order.js";
 import { TraceStore, W_CPU, W_FLAGS, W_FUNC_HI, W_FUNC_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
+import { decimalOfHalves } from "./u64-text.js";
 
 /** Traces per crossing into the script's dump(). */
 const DUMP_BLOCK = 4096;

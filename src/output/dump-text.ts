@@ -1,5 +1,6 @@
 // The script's dump() output for the writers. A dump() that throws costs only its own trace's extra text:
 // failures are counted and reported once at the end.
+import { DATA_SIZE } from "../record/record.js";
 import type { Dumper, DumpFormat, DumpResult, Sink } from "./types.js";
 
 export class SafeDumper {
@@ -25,11 +26,13 @@ export class SafeDumper {
     }
   }
 
-  /** Records of 64 bytes laid end to end. */
+  /** Records of DATA_SIZE (64) bytes laid end to end. */
   many(records: Uint8Array, format: DumpFormat): string[] {
-    const n = records.length / 64;
+    const n = records.length / DATA_SIZE;
     if (!this.dumper.dumpFormattedMany) {
-      return Array.from({ length: n }, (_, i) => this.one(records.subarray(i * 64, i * 64 + 64), format));
+      return Array.from({ length: n }, (_, i) =>
+        this.one(records.subarray(i * DATA_SIZE, (i + 1) * DATA_SIZE), format),
+      );
     }
     try {
       return this.dumper

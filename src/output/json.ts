@@ -1,12 +1,21 @@
 // -o json: one object per line with ipftrace2's keys, then the script's keys:
 //   {"packet_id":"0x..","timestamp":N,"processor_id":N,"module":"..","function":"..","is_return":false}
 // The timestamp is written from the 64-bit value's own digits, never through a double.
-import { FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC, skbHex, timestampDecimal } from "../events/record.js";
+import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
+import { skbHex, timestampDecimal } from "./u64-text.js";
+
+// Each key's text, made once from the record's definition.
+const K = (keys: readonly string[]) => keys.map((k) => JSON.stringify(k));
+const [K_SKB] = K(FIELDS.skb.json);
+const [K_TS] = K(FIELDS.tstamp.json);
+const [K_CPU] = K(FIELDS.cpu.json);
+const [K_MODULE, K_FUNCTION] = K(FIELDS.func.json);
+const [K_RETURN] = K(FIELDS.flags.json);
 
 export class JsonWriter implements Writer {
   count = 0;
@@ -20,14 +29,14 @@ export class JsonWriter implements Writer {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(
       symbolizer,
-      (s) => `"module":${JSON.stringify(s.module)},"function":${JSON.stringify(s.name)}`,
+      (s) => `${K_MODULE}:${JSON.stringify(s.module)},${K_FUNCTION}:${JSON.stringify(s.name)}`,
     );
     if (dumper) this.batch = new DumpBatch(dumper, "json", this.sink, (p, t) => `${p}${t}}\n`);
   }
 
   write(dv: DataView, off: number): void {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    const line = `{"packet_id":"${skbHex(dv, off)}","timestamp":${timestampDecimal(dv, off)},"processor_id":${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},"is_return":${ret}`;
+    const line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;

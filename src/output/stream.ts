@@ -1,12 +1,13 @@
 // -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
 // a space and the script's dump() text when there is one.
-import { OFF_CPU, OFF_FUNC, skbHex, timestampDecimal } from "../events/record.js";
+import { OFF_CPU, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cpu3 } from "./columns.js";
 import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
+import { skbHex, timestampDecimal } from "./u64-text.js";
 
 export class StreamWriter implements Writer {
   count = 0;

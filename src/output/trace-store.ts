@@ -1,7 +1,16 @@
 // Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) as
 // eight little-endian 32-bit words, plus the 64 data bytes only when a script will dump them. Chunked typed
 // arrays: no object per trace, and no large reallocation as the store grows.
-import { DATA_SIZE, HEAD_SIZE, OFF_DATA } from "../events/record.js";
+import {
+  DATA_SIZE,
+  HEAD_SIZE,
+  OFF_CPU,
+  OFF_DATA,
+  OFF_FLAGS,
+  OFF_FUNC,
+  OFF_SKB,
+  OFF_TSTAMP,
+} from "../record/record.js";
 
 const SHIFT = 16;
 const CHUNK = 1 << SHIFT;
@@ -9,14 +18,14 @@ const MASK = CHUNK - 1;
 const WORDS = HEAD_SIZE / 4;
 
 /** Word indices within a stored head. */
-export const W_SKB_LO = 0;
-export const W_SKB_HI = 1;
-export const W_TS_LO = 2;
-export const W_TS_HI = 3;
-export const W_FUNC_LO = 4;
-export const W_FUNC_HI = 5;
-export const W_CPU = 6;
-export const W_FLAGS = 7;
+export const W_SKB_LO = OFF_SKB / 4;
+export const W_SKB_HI = W_SKB_LO + 1;
+export const W_TS_LO = OFF_TSTAMP / 4;
+export const W_TS_HI = W_TS_LO + 1;
+export const W_FUNC_LO = OFF_FUNC / 4;
+export const W_FUNC_HI = W_FUNC_LO + 1;
+export const W_CPU = OFF_CPU / 4;
+export const W_FLAGS = OFF_FLAGS / 4;
 
 export class TraceStore {
   private readonly heads: Uint32Array[] = [];

@@ -1,9 +1,10 @@
 // Chooses what to trace: which attach points survive the user's filters and this kernel's limits, and
 // which backend attaches the functions. Says why for -v.
-import type { AttachPoint } from "../btf/index.js";
+
 import { UserError } from "../core/errors.js";
 import type { BackendName, FunctionBackendName, TracerName } from "../core/names.js";
-import type { KernelFeatures } from "./features.js";
+import type { KernelFeatures } from "../features/probe.js";
+import type { AttachPoint } from "./attach-points.js";
 
 export type { FunctionBackendName };
 

@@ -4,7 +4,7 @@
 //   node dist/src/tools/send-marked.js --mark 0x2a --count 5 --size 100 [--unmarked 1] [--port 9999]
 //     [--rate N/s] [--duration S] [--verbose]
 import * as dgram from "node:dgram";
-import { MarkedUdpSocket } from "../sys/socket.js";
+import { MarkedUdpSocket } from "./socket.js";
 
 interface Args {
   mark: number;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Btf, BtfError, discoverAttachPoints } from "../../src/btf/index.js";
+import { Btf, BtfError } from "../../src/btf/index.js";
+import { discoverAttachPoints } from "../../src/plan/attach-points.js";
 import { BtfBuilder } from "./btf-builder.js";
 
 /** A miniature kernel: sk_buff with an anonymous union around `mark`, typedefs, pointers, a bitfield. */

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { BTF_KIND_STRUCT, Btf, BtfError, discoverAttachPoints, loadKernelBtf } from "../../src/btf/index.js";
+import { BTF_KIND_STRUCT, Btf, BtfError, loadKernelBtf } from "../../src/btf/index.js";
+import { discoverAttachPoints } from "../../src/plan/attach-points.js";
 import { BtfBuilder } from "./btf-builder.js";
 
 function base() {

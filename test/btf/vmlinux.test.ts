@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
-import { type AttachPoint, type Btf, discoverAttachPoints, loadKernelBtf } from "../../src/btf/index.js";
+import { type Btf, loadKernelBtf } from "../../src/btf/index.js";
+import { type AttachPoint, discoverAttachPoints } from "../../src/plan/attach-points.js";
 import { bpftoolAvailable, bpftoolRaw, type RawDump } from "./bpftool-raw.js";
 
 const PATH = "/sys/kernel/btf/vmlinux";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decode } from "../../src/asm/index.js";
 import { CaptureError, compileCapture, describeLayout } from "../../src/capture/index.js";
-import { assertModule } from "../../src/program/guard.js";
+import { assertModule } from "../../src/program/module-abi.js";
 import { env, noBtf } from "./support.js";
 
 test("the documented expressions compile, pack without padding and pass the ABI guard", {

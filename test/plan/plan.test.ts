@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { AttachPoint } from "../../src/btf/index.js";
 import type { BackendName } from "../../src/core/names.js";
-import type { KernelFeatures } from "../../src/plan/features.js";
+import type { KernelFeatures } from "../../src/features/probe.js";
+import type { AttachPoint } from "../../src/plan/attach-points.js";
 import { makePlan, type PlanInput } from "../../src/plan/plan.js";
 
 const fn = (name: string, skbPos = 1, nargs = 2): AttachPoint => ({

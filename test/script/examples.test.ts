@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { checkModule } from "../../src/program/guard.js";
+import { checkModule } from "../../src/program/module-abi.js";
 import { Script, type ScriptEnv } from "../../src/script/index.js";
 import { ENV } from "./support.js";
 

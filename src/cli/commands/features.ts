@@ -1,8 +1,8 @@
 // ipft --features: one line per backend, NAME yes|no reason.
 
 import { BACKENDS } from "../../core/names.js";
-import { probeFeatures } from "../../plan/features.js";
-import { loadKernelView } from "../../trace/kernel-view.js";
+import { probeFeatures } from "../../features/probe.js";
+import { loadKernelView } from "../../session/kernel-view.js";
 import type { Options } from "../options.js";
 
 export function runFeatures(_opts: Options): number {

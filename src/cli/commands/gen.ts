@@ -3,11 +3,11 @@
 // (map fds print as 0: no map is created).
 import { decode, disasmProgram } from "../../asm/index.js";
 import { UserError } from "../../core/errors.js";
-import { assertModule } from "../../program/guard.js";
-import { loadKernelView } from "../../trace/kernel-view.js";
-import { callerFor, listProgram } from "../../trace/programs.js";
-import { withScript } from "../../trace/script-host.js";
-import { prepare, quietIo } from "../../trace/session.js";
+import { assertModule } from "../../program/module-abi.js";
+import { loadKernelView } from "../../session/kernel-view.js";
+import { callerFor, listProgram } from "../../session/programs.js";
+import { withScript } from "../../session/script-host.js";
+import { prepare, quietIo } from "../../session/session.js";
 import type { Options } from "../options.js";
 
 export function runGen(opts: Options): number {

@@ -1,5 +1,5 @@
 // ipft -l: every attach point that carries an skb, NAME MODULE KIND SKB_POS, sorted by name.
-import { loadKernelView } from "../../trace/kernel-view.js";
+import { loadKernelView } from "../../session/kernel-view.js";
 import type { Options } from "../options.js";
 
 export function runList(opts: Options): number {

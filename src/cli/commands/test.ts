@@ -1,13 +1,13 @@
 // ipft --test: build every program a trace would load and hand it to the kernel verifier; attach nothing.
 // Exit 0 only if all of them load; on a rejection, the verifier's log says why.
 
-import { LostCounter } from "../../events/lost-counter.js";
-import { RingReader } from "../../events/ring-reader.js";
-import { KernelObjects } from "../../trace/kernel-objects.js";
-import { loadKernelView } from "../../trace/kernel-view.js";
-import { loadUnit } from "../../trace/programs.js";
-import { withScript } from "../../trace/script-host.js";
-import { prepare, programInputsFor, quietIo } from "../../trace/session.js";
+import { LostCounter } from "../../ringbuf/lost-counter.js";
+import { RingReader } from "../../ringbuf/reader.js";
+import { KernelObjects } from "../../session/kernel-objects.js";
+import { loadKernelView } from "../../session/kernel-view.js";
+import { loadUnit } from "../../session/programs.js";
+import { withScript } from "../../session/script-host.js";
+import { prepare, programInputsFor, quietIo } from "../../session/session.js";
 import type { Options } from "../options.js";
 
 export function runTest(opts: Options): number {

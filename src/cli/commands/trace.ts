@@ -1,8 +1,8 @@
 // ipft -m MARK [...] [-- COMMAND]: the tracing run, with the script's init before and fini after, always.
-import { loadKernelView } from "../../trace/kernel-view.js";
-import { withScriptAsync } from "../../trace/script-host.js";
-import { runSession, stderrIo } from "../../trace/session.js";
-import { StopSignal } from "../../trace/stop-signal.js";
+import { loadKernelView } from "../../session/kernel-view.js";
+import { withScriptAsync } from "../../session/script-host.js";
+import { runSession, stderrIo } from "../../session/session.js";
+import { StopSignal } from "../../session/stop-signal.js";
 import type { Options } from "../options.js";
 
 export async function runTrace(opts: Options): Promise<number> {

@@ -1,7 +1,6 @@
 // Which backends this kernel can load and attach, found by trying the smallest real thing of each kind,
 // not by reading the kernel's config. Each answer says why not.
 import { asm, encode, type Insn } from "../asm/index.js";
-import type { AttachPoint } from "../btf/index.js";
 import { UserError } from "../core/errors.js";
 import type { BackendName } from "../core/names.js";
 import {
@@ -17,6 +16,14 @@ import { AttachType, Helper, MapType, ProgType } from "../sys/bpf-abi.js";
 import { errnoName, SysError } from "../sys/errno.js";
 import { close } from "../sys/libc.js";
 import { type KprobePmu, kprobePmu, openKprobe } from "../sys/perf.js";
+
+/** An attach point to try a backend on (the plan's AttachPoint has these fields). */
+export interface ProbeTarget {
+  name: string;
+  module: string;
+  kind: "function" | "tracepoint";
+  btfId: number;
+}
 
 export interface Feature {
   name: BackendName;
@@ -61,7 +68,7 @@ function attached(name: BackendName, progFd: number, link: number, target: strin
   return { name, ok: true, loads: true, reason: `${what} attached` };
 }
 
-function probeTracepoint(tp: AttachPoint | undefined): Feature {
+function probeTracepoint(tp: ProbeTarget | undefined): Feature {
   const name = "tracepoint" as const;
   if (!tp) return { name, ok: false, loads: false, reason: "BTF lists no tracepoint that carries an skb" };
   const p = tryLoad({ type: ProgType.RAW_TRACEPOINT });
@@ -76,7 +83,7 @@ function probeTracepoint(tp: AttachPoint | undefined): Feature {
   );
 }
 
-function probeKprobe(fn: AttachPoint | undefined, pmu: KprobePmu | { reason: string }): Feature {
+function probeKprobe(fn: ProbeTarget | undefined, pmu: KprobePmu | { reason: string }): Feature {
   const name = "kprobe" as const;
   if (!fn) return { name, ok: false, loads: false, reason: "BTF lists no function that takes an skb" };
   const p = tryLoad({ type: ProgType.KPROBE });
@@ -108,7 +115,7 @@ function probeKprobe(fn: AttachPoint | undefined, pmu: KprobePmu | { reason: str
   };
 }
 
-function probeKprobeMulti(fn: AttachPoint | undefined): Feature {
+function probeKprobeMulti(fn: ProbeTarget | undefined): Feature {
   const name = "kprobe-multi" as const;
   if (!fn) return { name, ok: false, loads: false, reason: "BTF lists no function that takes an skb" };
   const p = tryLoad({ type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI });
@@ -130,7 +137,7 @@ function probeKprobeMulti(fn: AttachPoint | undefined): Feature {
   return { name, ok: true, loads: true, reason: `kprobe.multi on ${fn.name} attached` };
 }
 
-function probeFtrace(fn: AttachPoint | undefined): Feature {
+function probeFtrace(fn: ProbeTarget | undefined): Feature {
   const name = "ftrace" as const;
   if (!fn) return { name, ok: false, loads: false, reason: "BTF lists no function that takes an skb" };
   const p = tryLoad({
@@ -168,7 +175,7 @@ export function requireBpf(): void {
 }
 
 /** A function to try backends on: a common, always-built-in one if BTF has it. */
-function sampleFunction(points: AttachPoint[]): AttachPoint | undefined {
+function sampleFunction(points: ProbeTarget[]): ProbeTarget | undefined {
   const fns = points.filter((p) => p.kind === "function" && p.module === "vmlinux");
   for (const want of ["kfree_skb_reason", "sk_skb_reason_drop", "consume_skb", "__kfree_skb", "skb_clone"]) {
     const f = fns.find((p) => p.name === want);
@@ -177,7 +184,7 @@ function sampleFunction(points: AttachPoint[]): AttachPoint | undefined {
   return fns[0];
 }
 
-export function probeFeatures(points: AttachPoint[], only?: BackendName[]): KernelFeatures {
+export function probeFeatures(points: ProbeTarget[], only?: BackendName[]): KernelFeatures {
   const fn = sampleFunction(points);
   const tp =
     points.find((p) => p.kind === "tracepoint" && p.name === "netif_receive_skb") ??

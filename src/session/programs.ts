@@ -3,7 +3,7 @@
 import { disasmProgram, encode } from "../asm/index.js";
 import type { AttachUnit } from "../backends/backend.js";
 import { UserError } from "../core/errors.js";
-import { buildCaller, type CallerProgram, type CallerSpec } from "../program/caller.js";
+import { buildCaller, type CallerProgram, type CallerSpec } from "../program/main-program.js";
 import { loadProgram } from "../sys/bpf.js";
 import { errnoName } from "../sys/errno.js";
 

@@ -4,9 +4,9 @@
 //   R1 = &record.data (64 bytes), R2 = ctx, R3 = skb, R4 = 0; R6-R9 are the caller's and must survive.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R6, R7, R10 } from "../asm/opcodes.js";
+import { FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
 import {
-  FLAG_RETURN,
   REC_CPU,
   REC_FLAGS,
   REC_FUNC,
@@ -17,7 +17,7 @@ import {
   SCRATCH_KEY,
   SCRATCH_MARK,
   USER_DATA,
-} from "./record-layout.js";
+} from "./stack-layout.js";
 
 /** Where the skb pointer is: a slot of the u64 argument array (raw tracepoints, fentry), or a pt_regs
  * field (kprobe). */

@@ -1,6 +1,6 @@
 // UDP sockets with SO_MARK, which Node's dgram cannot set: the marked-traffic sender uses these.
 import koffi from "koffi";
-import { SysError } from "./errno.js";
+import { SysError } from "../sys/errno.js";
 
 const libc = koffi.load("libc.so.6");
 const socketFn = libc.func("int socket(int domain, int type, int protocol)");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { asm, encode, type Insn } from "../../src/asm/index.js";
-import { AbiViolation, assertModule, checkModule } from "../../src/program/guard.js";
+import { AbiViolation, assertModule, checkModule } from "../../src/program/module-abi.js";
 
 const R = { r0: 0, r1: 1, r2: 2, r3: 3, r6: 6, r7: 7, r10: 10 };
 const rules = (insns: Insn[] | Uint8Array, opts = {}) =>

@@ -10,7 +10,7 @@ import { disasm } from "../asm/disasm.js";
 import { type Insn, readSlot } from "../asm/insn.js";
 import * as op from "../asm/opcodes.js";
 import { UserError } from "../core/errors.js";
-import { MODULE_STACK, USER_DATA_SIZE } from "./record-layout.js";
+import { MODULE_STACK, USER_DATA_SIZE } from "./stack-layout.js";
 
 export interface GuardViolation {
   index: number;

@@ -1,6 +1,6 @@
 // Names for the record's function field: kernel addresses resolve through kallsyms; tracepoints carry an id
 // ipft chose (small numbers, never a kernel address).
-import type { AttachPoint } from "../btf/index.js";
+import type { AttachPoint } from "../plan/attach-points.js";
 
 export interface AttachName {
   name: string;

@@ -1,8 +1,8 @@
 // Attach points that carry an skb: kernel functions with a `struct sk_buff *` parameter, and tracepoints
 // whose arguments include one (BTF describes tracepoints as typedefs btf_trace_<name> -> pointer -> proto
 // whose first parameter is the context `void *`; the tracepoint's own arguments follow).
-import type { Btf } from "./btf.js";
-import { BTF_KIND } from "./kinds.js";
+import type { Btf } from "../btf/btf.js";
+import { BTF_KIND } from "../btf/kinds.js";
 
 export type AttachKind = "function" | "tracepoint";
 

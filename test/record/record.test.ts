@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  decimalOfHalves,
+  hexOfHalves,
+  skbHex,
+  timestampDecimal,
+  u64Decimal,
+  u64Hex,
+} from "../../src/output/u64-text.js";
+import {
   copyData,
   copyRecord,
   DATA_SIZE,
-  decimalOfHalves,
+  EVENT_JSON_KEYS,
   FLAG_RETURN,
   HEAD_SIZE,
-  hexOfHalves,
   isReturn,
   OFF_CPU,
   OFF_DATA,
@@ -23,11 +30,7 @@ import {
   readFunc,
   readSkb,
   readTimestamp,
-  skbHex,
-  timestampDecimal,
-  u64Decimal,
-  u64Hex,
-} from "../../src/events/record.js";
+} from "../../src/record/record.js";
 
 test("record layout: the offsets the eBPF program writes", () => {
   assert.deepEqual(
@@ -37,6 +40,14 @@ test("record layout: the offsets the eBPF program writes", () => {
   assert.equal(RECORD_SIZE, 128);
   assert.equal(HEAD_SIZE, 32);
   assert.equal(FLAG_RETURN, 1);
+  assert.deepEqual(EVENT_JSON_KEYS, [
+    "packet_id",
+    "timestamp",
+    "processor_id",
+    "module",
+    "function",
+    "is_return",
+  ]);
 });
 
 /** A ring-like buffer: the view starts 24 bytes into its ArrayBuffer, the record 256 bytes into the view. */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { asm, decode, encode, op } from "../../src/asm/index.js";
-import { buildCaller, type CallerSpec } from "../../src/program/caller.js";
-import { RECORD, USER_DATA } from "../../src/program/record-layout.js";
+import { buildCaller, type CallerSpec } from "../../src/program/main-program.js";
+import { RECORD, USER_DATA } from "../../src/program/stack-layout.js";
 
 function spec(over: Partial<CallerSpec> = {}): CallerSpec {
   return {

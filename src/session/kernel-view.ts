@@ -1,7 +1,8 @@
 // What ipft knows about the running kernel before it loads anything: BTF, the attach points that carry an
 // skb (vmlinux and modules), skb->mark's offset, helper ids and names, symbols and the traceable list.
-import { type AttachPoint, type Btf, discoverAttachPoints, loadKernelBtf } from "../btf/index.js";
-import { requireBpf } from "../plan/features.js";
+import { type Btf, loadKernelBtf } from "../btf/index.js";
+import { requireBpf } from "../features/probe.js";
+import { type AttachPoint, discoverAttachPoints } from "../plan/attach-points.js";
 import { availableFilterFunctions, Kallsyms } from "../symbols/index.js";
 
 export interface KernelView {

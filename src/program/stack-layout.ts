@@ -1,0 +1,33 @@
+// Where the main program keeps things on its 512-byte stack (offsets from R10, which points at the top).
+// The picture in the scripting manual, bottom to top: reserved 0-127, builtin trace data 128-191,
+// user trace data 192-255 (R1 points here), user stack 256-511 (the module's own).
+// The record's fields come from src/record: this file only says where the record sits.
+import {
+  DATA_SIZE,
+  OFF_CPU,
+  OFF_DATA,
+  OFF_FLAGS,
+  OFF_FUNC,
+  OFF_SKB,
+  OFF_TSTAMP,
+  RECORD_SIZE,
+} from "../record/record.js";
+
+/** The record is built here, then sent to the ring buffer whole. */
+export const RECORD = -384;
+export { RECORD_SIZE };
+export const REC_SKB = RECORD + OFF_SKB;
+export const REC_TSTAMP = RECORD + OFF_TSTAMP;
+export const REC_FUNC = RECORD + OFF_FUNC;
+export const REC_CPU = RECORD + OFF_CPU;
+export const REC_FLAGS = RECORD + OFF_FLAGS;
+/** R1 for the module: the 64 bytes that dump() receives. */
+export const USER_DATA = RECORD + OFF_DATA;
+export const USER_DATA_SIZE = DATA_SIZE;
+
+/** Scratch slots in the reserved area, for the main program only. */
+export const SCRATCH_MARK = -392;
+export const SCRATCH_KEY = -400;
+
+/** The module may use R10-256 .. R10-1. */
+export const MODULE_STACK = 256;
