@@ -9,7 +9,8 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # liblua5.3-0: the scripting runtime. lua5.3: the peer in the dump() benchmark.
 # bpftool: counts kernel objects in tests. bpftrace: the peer in the throughput benchmark.
 # jq: json output is checked with it. iproute2/nftables: namespaces and marking in kernel tests.
-for p in liblua5.3-0 lua5.3 bpftool bpftrace jq iproute2 nftables util-linux; do
+# iputils-ping: `ping -m` marks packets in documented examples and tests.
+for p in liblua5.3-0 lua5.3 bpftool bpftrace jq iproute2 nftables util-linux iputils-ping; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

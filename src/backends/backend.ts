@@ -1,6 +1,6 @@
-// What every backend provides: how its programs find the skb and the function, how they are loaded, and how
-// they are attached. Backends only attach; building the program is src/program's job.
-
+// What every backend provides: how its programs find the skb and the function (the attach units the main
+// program is built for), and how a loaded program is attached. The syscalls live in src/link; what each
+// backend can trace (skb position, argument count) is the plan's table.
 import type { BackendName } from "../core/names.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import type { FuncSource, SkbSource } from "../program/main-program.js";
@@ -31,13 +31,29 @@ export interface AttachResult {
 
 export interface Backend {
   readonly name: BackendName;
-  /** Highest 1-based skb position this backend can read. */
-  readonly maxSkbPos: number;
-  /** Whether it can report function returns (function_graph). */
-  readonly returns: boolean;
   /** Groups attach points into programs. */
   units(points: AttachPoint[], withReturns: boolean): AttachUnit[];
   /** Attaches a loaded program to its unit's points; reports each point that failed. `progress` is
    * called after each point. Never throws for a single point's failure. */
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult;
+}
+
+/** Attaches each point of `unit` on its own with `one` (an fd, or -errno). */
+export function attachEach(
+  unit: AttachUnit,
+  progress: (ok: boolean) => void,
+  one: (p: AttachPoint) => number,
+): AttachResult {
+  const res: AttachResult = { links: [], attached: [], failed: [] };
+  for (const p of unit.points) {
+    const fd = one(p);
+    if (fd >= 0) {
+      res.links.push(fd);
+      res.attached.push(p);
+    } else {
+      res.failed.push({ point: p, errno: -fd });
+    }
+    progress(fd >= 0);
+  }
+  return res;
 }

@@ -3,19 +3,15 @@
 import { asm, encode, type Insn } from "../asm/index.js";
 import { UserError } from "../core/errors.js";
 import type { BackendName } from "../core/names.js";
-import {
-  createMap,
-  linkCreateKprobeMulti,
-  linkCreatePerfEvent,
-  linkCreateTracing,
-  loadProgram,
-  type ProgSpec,
-  rawTracepointOpen,
-} from "../sys/bpf.js";
+import { attachKprobe } from "../link/kprobe.js";
+import { attachKprobeMulti } from "../link/kprobe-multi.js";
+import { attachRawTracepoint } from "../link/raw-tracepoint.js";
+import { attachTracing } from "../link/tracing.js";
+import { createMap, loadProgram, type ProgSpec } from "../sys/bpf.js";
 import { AttachType, Helper, MapType, ProgType } from "../sys/bpf-abi.js";
 import { errnoName, SysError } from "../sys/errno.js";
 import { close } from "../sys/libc.js";
-import { type KprobePmu, kprobePmu, openKprobe } from "../sys/perf.js";
+import { type KprobePmu, kprobePmu } from "../sys/perf.js";
 
 /** An attach point to try a backend on (the plan's AttachPoint has these fields). */
 export interface ProbeTarget {
@@ -77,7 +73,7 @@ function probeTracepoint(tp: ProbeTarget | undefined): Feature {
   return attached(
     name,
     p.fd,
-    rawTracepointOpen(p.fd, tp.name),
+    attachRawTracepoint(p.fd, tp.name),
     `tracepoint ${tp.name}`,
     `raw tracepoint ${tp.name}`,
   );
@@ -92,27 +88,13 @@ function probeKprobe(fn: ProbeTarget | undefined, pmu: KprobePmu | { reason: str
     close(p.fd);
     return { name, ok: false, loads: true, reason: pmu.reason };
   }
-  const pfd = openKprobe(pmu, fn.name, false);
-  if (pfd < 0) {
-    close(p.fd);
-    return {
-      name,
-      ok: false,
-      loads: true,
-      reason: `perf_event_open(kprobe ${fn.name}) failed: ${errnoName(-pfd)}`,
-    };
-  }
-  const link = linkCreatePerfEvent(p.fd, pfd);
-  close(link);
-  close(pfd);
-  close(p.fd);
-  // Older kernels attach with an ioctl instead of a link; the kprobe itself opened, which is what matters.
-  return {
+  return attached(
     name,
-    ok: true,
-    loads: true,
-    reason: `kprobe on ${fn.name} opened${link < 0 ? " (ioctl attach)" : ""}`,
-  };
+    p.fd,
+    attachKprobe(p.fd, pmu, fn.name),
+    `a kprobe to ${fn.name}`,
+    `kprobe on ${fn.name}`,
+  );
 }
 
 function probeKprobeMulti(fn: ProbeTarget | undefined): Feature {
@@ -126,11 +108,11 @@ function probeKprobeMulti(fn: ProbeTarget | undefined): Feature {
       loads: false,
       reason: `cannot load a kprobe.multi program (${p.why}; needs Linux 5.18)`,
     };
-  const link = linkCreateKprobeMulti(p.fd, [fn.name], false);
-  close(link);
+  const r = attachKprobeMulti(p.fd, [fn.name], false);
+  for (const l of r.links) close(l);
   close(p.fd);
-  if (link < 0) {
-    const e = -link;
+  if (r.failed.length > 0) {
+    const e = r.failed[0]!.errno;
     const why = e === 95 || e === 524 ? "kernel built without CONFIG_FPROBE" : errnoName(e);
     return { name, ok: false, loads: true, reason: `cannot attach kprobe.multi to ${fn.name} (${why})` };
   }
@@ -153,8 +135,7 @@ function probeFtrace(fn: ProbeTarget | undefined): Feature {
       reason: `cannot load an fentry program for ${fn.name} (${p.why})`,
     };
   }
-  let link = linkCreateTracing(p.fd, AttachType.TRACE_FENTRY);
-  if (link < 0) link = rawTracepointOpen(p.fd, null);
+  const link = attachTracing(p.fd, AttachType.TRACE_FENTRY);
   return attached(name, p.fd, link, `fentry to ${fn.name}`, `fentry on ${fn.name}`);
 }
 

@@ -4,6 +4,7 @@
 import { type CompiledCapture, captureDumper, compileCapture, describeLayout } from "../capture/index.js";
 import type { Dumper } from "../output/index.js";
 import { Script } from "../script/index.js";
+import type { ModuleSource } from "./config.js";
 import type { KernelView } from "./kernel-view.js";
 
 export interface ScriptHost extends Dumper {
@@ -12,11 +13,6 @@ export interface ScriptHost extends Dumper {
   emit(): Uint8Array;
   /** Lines that describe the module (--gen module prints them as comments). */
   describe?(): string[];
-}
-
-export interface ModuleOptions {
-  script?: string | undefined;
-  capture?: string[] | undefined;
 }
 
 export function captureFor(texts: string[], kernel: KernelView): CompiledCapture {
@@ -41,7 +37,7 @@ function loadScript(path: string, kernel: KernelView): Script {
   });
 }
 
-export function withScript<T>(o: ModuleOptions, kernel: KernelView, fn: (s: ScriptHost | undefined) => T): T {
+export function withScript<T>(o: ModuleSource, kernel: KernelView, fn: (s: ScriptHost | undefined) => T): T {
   if (o.capture?.length) return fn(captureHost(o.capture, kernel));
   if (!o.script) return fn(undefined);
   const s = loadScript(o.script, kernel);
@@ -57,7 +53,7 @@ export function withScript<T>(o: ModuleOptions, kernel: KernelView, fn: (s: Scri
 }
 
 export async function withScriptAsync<T>(
-  o: ModuleOptions,
+  o: ModuleSource,
   kernel: KernelView,
   fn: (s: ScriptHost | undefined) => Promise<T>,
 ): Promise<T> {

@@ -8,6 +8,7 @@ export const BpfCmd = {
   OBJ_GET_INFO_BY_FD: 15,
   RAW_TRACEPOINT_OPEN: 17,
   BTF_GET_FD_BY_ID: 19,
+  BTF_GET_NEXT_ID: 23,
   LINK_CREATE: 28,
 } as const;
 
@@ -87,6 +88,20 @@ export const LinkCreate = {
 
 /** BPF_OBJ_GET_INFO_BY_FD */
 export const InfoByFd = { bpf_fd: 0, info_len: 4, info: 8 } as const;
+
+/** BPF_BTF_GET_NEXT_ID (start_id, next_id) and BPF_BTF_GET_FD_BY_ID (btf_id shares start_id's place). */
+export const GetId = { start_id: 0, btf_id: 0, next_id: 4, open_flags: 8 } as const;
+
+/** struct bpf_btf_info, as filled by BPF_OBJ_GET_INFO_BY_FD on a BTF fd. */
+export const BtfInfo = {
+  btf: 0,
+  btf_size: 8,
+  id: 12,
+  name: 16,
+  name_len: 24,
+  kernel_btf: 28,
+  SIZE: 32,
+} as const;
 
 /** Helper ids that ipft's own programs call (linux/bpf.h enum bpf_func_id). */
 export const Helper = {

@@ -3,6 +3,9 @@ import {
   ATTR_SIZE,
   AttachType,
   BpfCmd,
+  BtfInfo,
+  GetId,
+  InfoByFd,
   LinkCreate,
   MapCreate,
   MapElem,
@@ -165,6 +168,41 @@ export function linkCreatePerfEvent(progFd: number, perfFd: number): number {
   a.writeUInt32LE(perfFd, LinkCreate.target_fd);
   a.writeUInt32LE(AttachType.PERF_EVENT, LinkCreate.attach_type);
   return bpfTry(BpfCmd.LINK_CREATE, a);
+}
+
+/** BPF_BTF_GET_NEXT_ID: the BTF object id after `start` (0: the first), or -errno (ENOENT: no more). */
+export function btfGetNextId(start: number): number {
+  const a = attr();
+  a.writeUInt32LE(start, GetId.start_id);
+  const r = bpfTry(BpfCmd.BTF_GET_NEXT_ID, a);
+  return r < 0 ? r : a.readUInt32LE(GetId.next_id);
+}
+
+/** BPF_BTF_GET_FD_BY_ID: an fd for a kernel BTF object, or -errno. */
+export function btfGetFdById(id: number): number {
+  const a = attr();
+  a.writeUInt32LE(id, GetId.btf_id);
+  return bpfTry(BpfCmd.BTF_GET_FD_BY_ID, a);
+}
+
+/** The name of the BTF object behind `fd` ("vmlinux" or a module's name) and whether it is the kernel's. */
+export function btfObjectName(fd: number): { name: string; kernel: boolean } {
+  const info = Buffer.alloc(BtfInfo.SIZE);
+  const name = Buffer.alloc(64);
+  info.writeBigUInt64LE(addressOf(name), BtfInfo.name);
+  info.writeUInt32LE(name.length, BtfInfo.name_len);
+  const a = attr();
+  a.writeUInt32LE(fd, InfoByFd.bpf_fd);
+  a.writeUInt32LE(info.length, InfoByFd.info_len);
+  a.writeBigUInt64LE(addressOf(info), InfoByFd.info);
+  const r = bpfTry(BpfCmd.OBJ_GET_INFO_BY_FD, a);
+  keepAlive(info, name);
+  check(r, "BPF_OBJ_GET_INFO_BY_FD");
+  const end = name.indexOf(0);
+  return {
+    name: name.toString("latin1", 0, end < 0 ? name.length : end),
+    kernel: info.readUInt32LE(BtfInfo.kernel_btf) !== 0,
+  };
 }
 
 export { close };

@@ -1,11 +1,14 @@
-// Builds one caller program per attach unit and loads it. A verifier rejection becomes an error that shows
-// the verifier's log with the module's instructions marked.
+// Builds one main program per attach unit and loads it. A verifier rejection becomes an error that names
+// the failing instruction and the verifier's reason (the whole log, module lines marked, under -v).
 import { disasmProgram, encode } from "../asm/index.js";
-import type { AttachUnit } from "../backends/backend.js";
+import type { AttachUnit, Backend } from "../backends/backend.js";
 import { UserError } from "../core/errors.js";
 import { buildCaller, type CallerProgram, type CallerSpec } from "../program/main-program.js";
 import { loadProgram } from "../sys/bpf.js";
 import { errnoName } from "../sys/errno.js";
+import type { Built } from "./build.js";
+import type { SessionIo } from "./io.js";
+import type { KernelObjects } from "./kernel-objects.js";
 
 /** Everything a caller program needs besides its attach unit's own fields. */
 export type ProgramInputs = Omit<CallerSpec, "skb" | "func" | "isReturn">;
@@ -82,4 +85,43 @@ export function listProgram(prog: CallerProgram, helperName?: (id: number) => st
     const i = Number.parseInt(l, 10);
     return i >= prog.moduleStart && i < prog.moduleEnd ? `${l}    ; module` : l;
   });
+}
+
+export interface LoadedUnit {
+  backend: Backend;
+  unit: AttachUnit;
+  fd: number;
+}
+
+export interface LoadedAll {
+  loaded: LoadedUnit[];
+  /** Units the kernel cannot attach this backend to (see loadUnit's `why`), said with -v. */
+  refused: number;
+  insns: number;
+}
+
+/** Loads every unit's program (all before any attach: a verifier rejection must stop the run before
+ * anything is attached). Fds go to `kobj`. `stopped` is asked between programs. */
+export function loadAll(
+  built: Built,
+  inputs: ProgramInputs,
+  kobj: KernelObjects,
+  io: SessionIo,
+  stopped: () => boolean = () => false,
+): LoadedAll {
+  const res: LoadedAll = { loaded: [], refused: 0, insns: 0 };
+  for (const { backend, units } of built.backends) {
+    for (const unit of units) {
+      if (stopped()) return res;
+      const l = loadUnit(unit, inputs);
+      if (l.fd < 0) {
+        res.refused++;
+        io.verbose(`${unit.points[0]?.name} (${backend.name}) is untraceable: ${l.why}`);
+        continue;
+      }
+      res.loaded.push({ backend, unit, fd: kobj.add(l.fd) });
+      res.insns += l.insnCount;
+    }
+  }
+  return res;
 }

@@ -1,0 +1,32 @@
+// The command line's options as the session's plain configuration.
+import { possibleCpus } from "../ringbuf/lost-counter.js";
+import { DEFAULT_MAX_TRACES, DEFAULT_RING_SIZE, type SessionConfig } from "../session/config.js";
+import type { Options } from "./options.js";
+
+export function sessionConfig(o: Options): SessionConfig {
+  return {
+    mark: o.mark ?? 1, // --test and --gen without -m: the mark only changes an immediate
+    mask: o.mask,
+    regex: o.regex,
+    moduleRegex: o.moduleRegex,
+    backend: o.backend,
+    tracer: o.tracer,
+    module: { script: o.script, capture: o.capture },
+    output: o.output,
+    ringSize: ringSizeOf(o),
+    maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
+    readyFile: o.readyFile,
+    command: o.command,
+    verbose: o.verbose,
+  };
+}
+
+/** --ring-size, else ipftrace2's --perf-page-count pages per CPU, else the default; a power of two. */
+function ringSizeOf(o: Options): number {
+  if (o.ringSize) return o.ringSize;
+  if (o.perfPageCount !== 8) {
+    const want = o.perfPageCount * 4096 * possibleCpus();
+    return 2 ** Math.ceil(Math.log2(want));
+  }
+  return DEFAULT_RING_SIZE;
+}

@@ -1,0 +1,27 @@
+// Reads the ring buffer into the writer until told to stop: batches while records keep coming, a short
+// sleep when the ring is empty, one last drain after the links are gone.
+import type { Writer } from "../output/index.js";
+import type { RingReader } from "../ringbuf/reader.js";
+import type { StopSignal } from "./stop-signal.js";
+
+const BATCH = 1 << 16;
+const IDLE_MS = 2;
+
+export function pumpUntilStopped(ring: RingReader, writer: Writer, stop: StopSignal): Promise<void> {
+  const handle = (dv: DataView, off: number) => writer.write(dv, off);
+  return new Promise<void>((resolve) => {
+    const tick = () => {
+      if (stop.stopped) return resolve();
+      const n = ring.drain(handle, BATCH);
+      if (n > 0) setImmediate(tick);
+      else setTimeout(tick, IDLE_MS);
+    };
+    stop.onStop(() => setImmediate(tick));
+    tick();
+  });
+}
+
+/** What is left in the ring (call after detaching). */
+export function drainRest(ring: RingReader, writer: Writer): void {
+  ring.drain((dv, off) => writer.write(dv, off));
+}

@@ -1,0 +1,104 @@
+// One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
+// Everything put into the kernel is closed on every way out (return, error, signal).
+import { writeFileSync } from "node:fs";
+import { createWriter } from "../output/index.js";
+import { LostCounter } from "../ringbuf/lost-counter.js";
+import { RingReader } from "../ringbuf/reader.js";
+import { attachAll } from "./attach.js";
+import { build, programInputs } from "./build.js";
+import { runCommand } from "./child.js";
+import type { SessionConfig } from "./config.js";
+import type { SessionIo } from "./io.js";
+import { KernelObjects } from "./kernel-objects.js";
+import type { KernelView } from "./kernel-view.js";
+import { loadAll } from "./load.js";
+import { drainRest, pumpUntilStopped } from "./pump.js";
+import type { ScriptHost } from "./script-host.js";
+import type { StopSignal } from "./stop-signal.js";
+import { Symbolizer } from "./symbolizer.js";
+
+export async function runSession(
+  config: SessionConfig,
+  kernel: KernelView,
+  script: ScriptHost | undefined,
+  io: SessionIo,
+  stop: StopSignal,
+): Promise<number> {
+  const kobj = new KernelObjects();
+  try {
+    return await trace(config, kernel, script, io, stop, kobj);
+  } finally {
+    kobj.closeAll();
+  }
+}
+
+async function trace(
+  config: SessionConfig,
+  kernel: KernelView,
+  script: ScriptHost | undefined,
+  io: SessionIo,
+  stop: StopSignal,
+  kobj: KernelObjects,
+): Promise<number> {
+  const built = build(config, kernel, script, io, kobj);
+  const ring = kobj.own(new RingReader(config.ringSize));
+  const lost = kobj.own(new LostCounter());
+  const loadStart = performance.now();
+  const loaded = loadAll(
+    built,
+    programInputs(config, kernel, built, ring.fd, lost.fd),
+    kobj,
+    io,
+    () => stop.stopped,
+  );
+  if (stop.stopped) return finishEarly(io);
+  const withReturns = config.tracer === "function_graph";
+  await attachAll(built, loaded, withReturns, kobj, io, stop, performance.now() - loadStart);
+  // Stopped while attaching: nothing was traced yet, so there is nothing to print.
+  if (stop.stopped) return finishEarly(io);
+
+  const writer = createWriter(config.output, {
+    out: io.out,
+    symbolizer: new Symbolizer(kernel.kallsyms, built.ids),
+    ...(script?.hooks.dump ? { dumper: script } : {}),
+    maxTraces: config.maxTraces,
+    graph: withReturns,
+    err: io.errSink,
+    progress: io.interactive,
+  });
+
+  io.status("Trace ready!");
+  if (config.readyFile) writeFileSync(config.readyFile, "");
+  const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
+  await pumpUntilStopped(ring, writer, stop);
+
+  // Detach first so nothing more arrives, then read what is left.
+  kobj.closeLinks();
+  drainRest(ring, writer);
+  const lostCount = lost.read();
+  io.status("Trace done!");
+  writer.finish();
+  writer.report(io.errSink);
+  if (lostCount > 0) {
+    io.err(
+      `Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`,
+    );
+  }
+  if (writer.count === 0 && lostCount === 0) io.err(noPacketHint(config));
+  return child?.status() ?? 0;
+}
+
+function noPacketHint(config: SessionConfig): string {
+  const mask = config.mask !== 0xffffffff ? `/0x${config.mask.toString(16)}` : "";
+  return (
+    `no packet with mark 0x${config.mark.toString(16)}${mask} was seen. ` +
+    "Is the mark set (iptables/nft MARK, SO_MARK, ping -m)? Does the traffic cross a network namespace (that clears the mark)? " +
+    "Run ipft --features and ipft -v to see the backend and attach points."
+  );
+}
+
+function finishEarly(io: SessionIo): number {
+  io.verbose("stopped before tracing started");
+  io.status("Trace done!");
+  return 0;
+}
