@@ -24,20 +24,54 @@ test("the module's entry state follows the manual: R1 = data, R2 = ctx, R3 = skb
   const mod = [asm.mov64Imm(0, 1)];
   const p = buildCaller(spec({ module: mod }));
   const before = p.insns.slice(0, p.insns.indexOf(mod[0]!));
-  const last5 = before.slice(-5);
+  const last9 = before.slice(-9);
   assert.deepEqual(
-    last5.map((i) => [i.code, i.dst, i.src, i.imm]),
+    last9.map((i) => [i.code, i.dst, i.src, i.imm]),
     [
       [op.ALU64 | op.MOV | op.X, 1, 10, 0],
       [op.ALU64 | op.ADD | op.K, 1, 0, USER_DATA],
       [op.ALU64 | op.MOV | op.X, 2, 6, 0],
       [op.ALU64 | op.MOV | op.X, 3, 7, 0],
       [op.ALU64 | op.MOV | op.K, 4, 0, 0],
+      // The rest are defined too, so ipftrace2's scripts may read or save any of them.
+      [op.ALU64 | op.MOV | op.K, 5, 0, 0],
+      [op.ALU64 | op.MOV | op.K, 8, 0, 0],
+      [op.ALU64 | op.MOV | op.K, 9, 0, 0],
+      [op.ALU64 | op.MOV | op.K, 0, 0, 0],
     ],
   );
   assert.equal(USER_DATA, -320);
   assert.equal(p.moduleEnd - p.moduleStart, 1);
 });
+
+for (const func of [
+  { kind: "const", value: 5n },
+  { kind: "get_func_ip" },
+  { kind: "regs_ip", offset: 128 },
+] as const) {
+  for (const isReturn of [false, true]) {
+    test(`every register R0-R9 holds a value when the module starts (${func.kind}${isReturn ? ", return" : ""})`, () => {
+      // What the verifier checks: a register is readable once written, and a helper call leaves R1-R5
+      // unreadable. ipft's part before the module is straight-line (its jumps all go to the exit).
+      const mod = [asm.mov64Imm(0, 1)];
+      const p = buildCaller(spec({ func, isReturn, module: mod }));
+      const defined = new Set([1, 10]); // R1 = ctx, R10 at program entry
+      for (const i of p.insns.slice(0, p.insns.indexOf(mod[0]!))) {
+        const cls = op.classOf(i.code);
+        if (i.code === (op.JMP | op.CALL)) {
+          for (let r = 1; r <= 5; r++) defined.delete(r);
+          defined.add(0);
+        } else if (cls === op.ALU64 || cls === op.ALU || cls === op.LDX || cls === op.LD) {
+          defined.add(i.dst);
+        }
+      }
+      assert.deepEqual(
+        [...defined].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+    });
+  }
+}
 
 test("module slots are counted with LD_IMM64 as two", () => {
   const mod = [asm.ldImm64(0, 1n << 40n), asm.mov64Imm(0, 0)];
