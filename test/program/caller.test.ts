@@ -3,6 +3,8 @@ import { test } from "node:test";
 import { asm, decode, encode, op } from "../../src/asm/index.js";
 import { buildCaller, type CallerSpec } from "../../src/program/caller.js";
 import { RECORD, USER_DATA } from "../../src/program/record-layout.js";
+import { listProgram } from "../../src/trace/programs.js";
+import { checkListedJumps } from "../asm/listing.js";
 
 function spec(over: Partial<CallerSpec> = {}): CallerSpec {
   return {
@@ -146,4 +148,22 @@ test("every early exit jumps to the single exit, past the module", () => {
     pc += i.imm64 !== undefined ? 2 : 1;
   }
   assert.equal(jumps, 5);
+});
+
+test("the program listing (--gen program) shows each jump with the offset it is encoded with", () => {
+  // A module with jumps of its own, one of them over a 64-bit immediate load; ipft's jumps to its exit
+  // pass over the function id and the map loads.
+  const mod = [
+    asm.jmpImm(asm.JEQ, 3, 0, 3),
+    asm.ldImm64(0, 1n << 40n),
+    asm.mov64Imm(0, 1),
+    asm.stxMem(asm.DW, 1, 0, 0),
+  ];
+  for (const func of [{ kind: "const", value: 5n } as const, { kind: "get_func_ip" } as const]) {
+    const lines = listProgram(buildCaller(spec({ func, module: mod })));
+    const over = checkListedJumps(lines, (why) => assert.fail(why));
+    assert.ok(over >= 4, `${over} jumps over a 64-bit load`);
+    const own = lines.filter((l) => l.includes("goto pc") && !l.endsWith("; module"));
+    assert.ok(own.length >= 5 && own.every((l) => !l.includes("goto pc+0")), own.join("\n"));
+  }
 });
