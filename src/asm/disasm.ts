@@ -1,6 +1,6 @@
 // Disassembly in the kernel verifier's (and bpftool's) notation, so a user can match --gen output with a
 // verifier log line by line.
-import { encode, type Insn } from "./insn.js";
+import { encode, type Insn, resolveLabels } from "./insn.js";
 import * as op from "./opcodes.js";
 
 const ALU_OPS: Record<number, string> = {
@@ -94,8 +94,10 @@ export function disasm(i: Insn, helperName?: (id: number) => string | undefined)
   return `(bad opcode 0x${i.code.toString(16).padStart(2, "0")})`;
 }
 
-/** One line per 8-byte slot: `INDEX: HEX16  TEXT`; the second slot of an LD_IMM64 has no text. */
-export function disasmProgram(insns: Insn[], helperName?: (id: number) => string | undefined): string[] {
+/** One line per 8-byte slot: `INDEX: HEX16  TEXT`; the second slot of an LD_IMM64 has no text. Jumps to
+ * labels show the offsets they are encoded with. */
+export function disasmProgram(given: Insn[], helperName?: (id: number) => string | undefined): string[] {
+  const insns = resolveLabels(given);
   const bytes = encode(insns);
   const hex = (slot: number) => Buffer.from(bytes.subarray(slot * 8, slot * 8 + 8)).toString("hex");
   const lines: string[] = [];

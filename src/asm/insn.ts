@@ -1,5 +1,5 @@
 // An eBPF instruction as a value. LD_IMM64 is one Insn with imm64 set, occupying two 8-byte slots.
-// Jumps may name a label instead of an offset; encode() resolves it.
+// Jumps may name a label instead of an offset; resolveLabels() (and so encode()) resolves it.
 import { CALL, classOf, EXIT, JMP, JMP32, LD_IMM64, MAX_REG, opOf } from "./opcodes.js";
 
 export interface Insn {
@@ -46,7 +46,9 @@ export function slotOffsets(insns: Insn[]): number[] {
   return out;
 }
 
-export function encode(insns: Insn[]): Uint8Array {
+/** The same instructions with every jump to a label given its offset (and no label names left): what
+ * encode() writes, and what a listing must show. A new array; the input is left as is. */
+export function resolveLabels(insns: Insn[]): Insn[] {
   const at = slotOffsets(insns);
   const labels = new Map<string, number>();
   insns.forEach((i, k) => {
@@ -55,20 +57,28 @@ export function encode(insns: Insn[]): Uint8Array {
       labels.set(i.label, at[k]!);
     }
   });
-  const buf = new Uint8Array(at[insns.length]! * 8);
+  return insns.map((i, k) => {
+    if (i.target === undefined && i.label === undefined) return i; // most are plain: no copy
+    const { label: _label, target, ...plain } = i;
+    if (target === undefined) return plain;
+    const t = labels.get(target);
+    if (t === undefined) throw new AsmError(`jump to unknown label "${target}"`);
+    const off = t - at[k]! - 1;
+    if (off < -32768 || off > 32767) throw new AsmError(`jump to "${target}" is too far (${off})`);
+    return { ...plain, off };
+  });
+}
+
+export function encode(insns: Insn[]): Uint8Array {
+  const plain = resolveLabels(insns);
+  const at = slotOffsets(plain);
+  const buf = new Uint8Array(at[plain.length]! * 8);
   const dv = new DataView(buf.buffer);
-  insns.forEach((i, k) => {
-    let off = i.off;
-    if (i.target !== undefined) {
-      const t = labels.get(i.target);
-      if (t === undefined) throw new AsmError(`jump to unknown label "${i.target}"`);
-      off = t - at[k]! - 1;
-      if (off < -32768 || off > 32767) throw new AsmError(`jump to "${i.target}" is too far (${off})`);
-    }
+  plain.forEach((i, k) => {
     const p = at[k]! * 8;
     dv.setUint8(p, i.code);
     dv.setUint8(p + 1, ((i.src & 0xf) << 4) | (i.dst & 0xf));
-    dv.setInt16(p + 2, off, true);
+    dv.setInt16(p + 2, i.off, true);
     if (i.imm64 !== undefined) {
       const v = BigInt.asUintN(64, i.imm64);
       dv.setUint32(p + 4, Number(v & 0xffffffffn), true);

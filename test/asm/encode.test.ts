@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AsmError, asm, decode, disasm, disasmProgram, encode, type Insn } from "../../src/asm/index.js";
+import {
+  AsmError,
+  asm,
+  decode,
+  disasm,
+  disasmProgram,
+  encode,
+  type Insn,
+  op,
+  resolveLabels,
+} from "../../src/asm/index.js";
+import { listedJumps } from "./listing.js";
 
 const hex = (insns: Insn[]) => Buffer.from(encode(insns)).toString("hex");
 
@@ -101,4 +112,35 @@ test("program listings: INDEX: HEX16  TEXT, LD_IMM64 on two lines", () => {
     "1: 0000000001000000",
     "2: 9500000000000000  exit",
   ]);
+});
+
+test("listings show the offsets jumps to labels are encoded with, LD_IMM64 pairs counted as two", () => {
+  const prog = [
+    asm.jmpImm(asm.JEQ, 1, 0, "end"),
+    asm.ldImm64(2, 1n << 40n),
+    { ...asm.mov64Imm(0, 1), label: "loop" },
+    asm.ldMapFd(1, 3),
+    asm.jmpReg(asm.JNE, 0, 1, "loop"),
+    asm.ja("end"),
+    asm.ja(0),
+    { ...asm.exit(), label: "end" },
+  ];
+  const lines = disasmProgram(prog);
+  assert.equal(lines[0], "0: 1501080000000000  if r1 == 0x0 goto pc+8");
+  assert.equal(lines[6], "6: 5d10fcff00000000  if r0 != r1 goto pc-4");
+  assert.equal(lines[7], "7: 0500010000000000  goto pc+1");
+  const jumps = listedJumps(lines);
+  assert.equal(jumps.length, 4);
+  for (const [slot, text, bytes] of jumps) assert.equal(text, bytes, lines[slot]);
+  // The input keeps its labels: listing it twice, or encoding it after, gives the same result.
+  assert.equal(prog[0]!.target, "end");
+  assert.deepEqual(disasmProgram(prog), lines);
+  assert.deepEqual(lines.map((l) => l.split(" ")[1]).join(""), Buffer.from(encode(prog)).toString("hex"));
+});
+
+test("resolveLabels fills in jump offsets and drops label names", () => {
+  const r = resolveLabels([asm.ja("x"), asm.ldImm64(1, 5n), { ...asm.exit(), label: "x" }]);
+  assert.deepEqual(r[0], { code: op.JMP | op.JA, dst: 0, src: 0, off: 2, imm: 0 });
+  assert.equal(r[2]!.label, undefined);
+  assert.throws(() => resolveLabels([asm.ja("nowhere")]), /unknown label "nowhere"/);
 });

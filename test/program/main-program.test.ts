@@ -3,6 +3,8 @@ import { test } from "node:test";
 import { asm, decode, encode, op } from "../../src/asm/index.js";
 import { buildCaller, type CallerSpec } from "../../src/program/main-program.js";
 import { RECORD, USER_DATA } from "../../src/program/stack-layout.js";
+import { listProgram } from "../../src/session/load.js";
+import { checkListedJumps } from "../asm/listing.js";
 
 function spec(over: Partial<CallerSpec> = {}): CallerSpec {
   return {
@@ -24,20 +26,54 @@ test("the module's entry state follows the manual: R1 = data, R2 = ctx, R3 = skb
   const mod = [asm.mov64Imm(0, 1)];
   const p = buildCaller(spec({ module: mod }));
   const before = p.insns.slice(0, p.insns.indexOf(mod[0]!));
-  const last5 = before.slice(-5);
+  const last9 = before.slice(-9);
   assert.deepEqual(
-    last5.map((i) => [i.code, i.dst, i.src, i.imm]),
+    last9.map((i) => [i.code, i.dst, i.src, i.imm]),
     [
       [op.ALU64 | op.MOV | op.X, 1, 10, 0],
       [op.ALU64 | op.ADD | op.K, 1, 0, USER_DATA],
       [op.ALU64 | op.MOV | op.X, 2, 6, 0],
       [op.ALU64 | op.MOV | op.X, 3, 7, 0],
       [op.ALU64 | op.MOV | op.K, 4, 0, 0],
+      // The rest are defined too, so ipftrace2's scripts may read or save any of them.
+      [op.ALU64 | op.MOV | op.K, 5, 0, 0],
+      [op.ALU64 | op.MOV | op.K, 8, 0, 0],
+      [op.ALU64 | op.MOV | op.K, 9, 0, 0],
+      [op.ALU64 | op.MOV | op.K, 0, 0, 0],
     ],
   );
   assert.equal(USER_DATA, -320);
   assert.equal(p.moduleEnd - p.moduleStart, 1);
 });
+
+for (const func of [
+  { kind: "const", value: 5n },
+  { kind: "get_func_ip" },
+  { kind: "regs_ip", offset: 128 },
+] as const) {
+  for (const isReturn of [false, true]) {
+    test(`every register R0-R9 holds a value when the module starts (${func.kind}${isReturn ? ", return" : ""})`, () => {
+      // What the verifier checks: a register is readable once written, and a helper call leaves R1-R5
+      // unreadable. ipft's part before the module is straight-line (its jumps all go to the exit).
+      const mod = [asm.mov64Imm(0, 1)];
+      const p = buildCaller(spec({ func, isReturn, module: mod }));
+      const defined = new Set([1, 10]); // R1 = ctx, R10 at program entry
+      for (const i of p.insns.slice(0, p.insns.indexOf(mod[0]!))) {
+        const cls = op.classOf(i.code);
+        if (i.code === (op.JMP | op.CALL)) {
+          for (let r = 1; r <= 5; r++) defined.delete(r);
+          defined.add(0);
+        } else if (cls === op.ALU64 || cls === op.ALU || cls === op.LDX || cls === op.LD) {
+          defined.add(i.dst);
+        }
+      }
+      assert.deepEqual(
+        [...defined].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+    });
+  }
+}
 
 test("module slots are counted with LD_IMM64 as two", () => {
   const mod = [asm.ldImm64(0, 1n << 40n), asm.mov64Imm(0, 0)];
@@ -112,4 +148,22 @@ test("every early exit jumps to the single exit, past the module", () => {
     pc += i.imm64 !== undefined ? 2 : 1;
   }
   assert.equal(jumps, 5);
+});
+
+test("the program listing (--gen program) shows each jump with the offset it is encoded with", () => {
+  // A module with jumps of its own, one of them over a 64-bit immediate load; ipft's jumps to its exit
+  // pass over the function id and the map loads.
+  const mod = [
+    asm.jmpImm(asm.JEQ, 3, 0, 3),
+    asm.ldImm64(0, 1n << 40n),
+    asm.mov64Imm(0, 1),
+    asm.stxMem(asm.DW, 1, 0, 0),
+  ];
+  for (const func of [{ kind: "const", value: 5n } as const, { kind: "get_func_ip" } as const]) {
+    const lines = listProgram(buildCaller(spec({ func, module: mod })));
+    const over = checkListedJumps(lines, (why) => assert.fail(why));
+    assert.ok(over >= 4, `${over} jumps over a 64-bit load`);
+    const own = lines.filter((l) => l.includes("goto pc") && !l.endsWith("; module"));
+    assert.ok(own.length >= 5 && own.every((l) => !l.includes("goto pc+0")), own.join("\n"));
+  }
 });

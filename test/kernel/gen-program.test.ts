@@ -1,0 +1,44 @@
+// --gen program lists the program ipft would load; each jump must read as it is encoded (the offset the
+// verifier reports), ipft's own jumps to its exit and the module's branches over 64-bit loads alike.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { checkListedJumps } from "../asm/listing.js";
+import { ipft, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
+
+const skip = kernelSkipReason();
+const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
+const SCRIPT = `${ROOT}test/script/fixtures/branch-over-ld-imm64.lua`;
+
+test(`--gen program: every goto shows the offset in its bytes (${BACKEND})`, { skip }, () => {
+  const r = ipft(["--gen", "program", "-m", "1", "-b", BACKEND, "-s", SCRIPT]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter((l) => /^\d+: /.test(l));
+  const over = checkListedJumps(lines, (why) => assert.fail(why));
+  const jumps = lines.filter((l) => l.includes("goto pc"));
+  assert.ok(jumps.length >= 8, jumps.join("\n"));
+  assert.ok(!jumps.some((l) => l.includes("goto pc+0")), jumps.join("\n"));
+  // The module's three branches each pass over a 64-bit load, so do ipft's jumps to its exit.
+  assert.ok(over >= 5, `${over} jumps over 64-bit loads:\n${jumps.join("\n")}`);
+  const mod = jumps.filter((l) => l.endsWith("; module")).map((l) => l.replace(/^\d+: [0-9a-f]+ {2}/, ""));
+  assert.deepEqual(mod, [
+    "if r4 != 0x0 goto pc+3    ; module",
+    "goto pc+1    ; module",
+    "if r5 == 0x0 goto pc+2    ; module",
+  ]);
+});
+
+test(`the listed branches are the ones the kernel runs: a module branching over 64-bit loads (${BACKEND})`, {
+  skip,
+}, () => {
+  const fn = BACKEND === "tracepoint" ? "net_dev_queue" : "__dev_queue_xmit";
+  const r = ipft([
+    ...["-b", BACKEND, "-r", `^${fn}$`, "-m", "0x2a", "-s", SCRIPT, "-o", "json", "--"],
+    ...senderArgs(0x2a, ["--count", "2"]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const data = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { data: string }).data);
+  assert.deepEqual(data, ["a=0x1122334455667788 b=0x2a", "a=0x1122334455667788 b=0x2a"]);
+});
