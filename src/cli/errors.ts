@@ -8,9 +8,11 @@ export interface Described {
   detail?: string;
 }
 
-export function describeError(e: unknown): Described {
-  if (e instanceof UserError)
-    return { line: firstLine(e.message), status: e.status, ...(e.detail ? { detail: e.detail } : {}) };
+export function describeError(e: unknown, verbose = false): Described {
+  if (e instanceof UserError) {
+    const detail = (verbose && e.verboseDetail) || e.detail;
+    return { line: firstLine(e.message), status: e.status, ...(detail ? { detail } : {}) };
+  }
   if (e instanceof Error)
     return { line: `internal error: ${firstLine(e.message)} (run with -v for details)`, status: 1 };
   return { line: `internal error: ${String(e)}`, status: 1 };

@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     if (opts.test) return runTest(opts);
     return await runTrace(opts);
   } catch (e) {
-    const { line, status, detail } = describeError(e);
+    const { line, status, detail } = describeError(e, opts?.verbose === true);
     process.stderr.write(`ipft: ${line}\n`);
     if (detail) process.stderr.write(`${detail.trimEnd()}\n`);
     if (opts?.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);

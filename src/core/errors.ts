@@ -7,6 +7,8 @@ export class UserError extends Error {
   readonly status: number = 1;
   /** Lines that explain the one-line message (printed under it). */
   detail?: string;
+  /** A longer explanation printed instead of `detail` with -v (a whole verifier log). */
+  verboseDetail?: string;
   constructor(message: string, detail?: string) {
     super(message);
     this.name = new.target.name;

@@ -17,14 +17,51 @@ export function callerFor(unit: AttachUnit, inp: ProgramInputs): CallerProgram {
   return buildCaller({ ...inp, skb: unit.skb, func: unit.func, isReturn: unit.isReturn });
 }
 
+/** The kernel's verifier refused a program: the message names its reason, `detail` shows the failing
+ * instruction with the few before it, `verboseDetail` the whole log (module lines marked). */
 export class VerifierError extends UserError {
   constructor(
     readonly unit: string,
     readonly errno: number,
     readonly log: string,
   ) {
-    super(`the kernel verifier rejected the program for ${unit} (${errnoName(errno)})`, log);
+    const s = summarizeVerifierLog(log);
+    super(
+      `the kernel verifier rejected the program for ${unit} (${errnoName(errno)})${s.reason ? `: ${s.reason}` : ""}`,
+      s.detail,
+    );
+    this.verboseDetail = log;
   }
+}
+
+const CONTEXT_LINES = 8;
+
+/** The verifier walks the failing path last: its last instruction line is where it stopped, and the
+ * lines after it (before the statistics) say why. */
+export function summarizeVerifierLog(log: string): { reason: string; detail: string } {
+  const lines = log.trimEnd().split("\n");
+  let last = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (/^\d+: \(/.test(lines[i]!)) {
+      last = i;
+      break;
+    }
+  }
+  const isStats = (l: string) => /^(processed \d+ insns|verification time)/.test(l);
+  const why = lines.slice(last + 1).filter((l) => l.trim() && !isStats(l));
+  if (last < 0) return { reason: why[0] ?? "", detail: why.slice(1).join("\n") };
+  const path = lines
+    .slice(0, last + 1)
+    .filter((l) => /^\d+: \(/.test(l))
+    .slice(-CONTEXT_LINES - 1);
+  const detail = [
+    "the last instructions on the rejected path (the whole log: run with -v):",
+    ...path.map(
+      (l, i) => `${i === path.length - 1 ? "> " : "  "}${l.replace(/\s+;.*?(\s+<- module \d+)?$/, "$1")}`,
+    ),
+    ...why.map((l) => `  ${l}`),
+  ].join("\n");
+  return { reason: why.join("; "), detail };
 }
 
 export interface Loaded {
