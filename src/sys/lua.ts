@@ -1,6 +1,7 @@
 // Lua 5.3 (Debian's liblua5.3-0) through the FFI. Strings cross as bytes, never re-encoded. Only what
 // ipft's script runtime needs; the rest is done in Lua itself (see src/script/prelude.ts).
 import koffi, { type LibraryHandle, type TypeObject } from "koffi";
+import { UserError } from "../core/errors.js";
 
 export const LUA_OK = 0;
 export const LUA_REGISTRYINDEX = -1001000;
@@ -51,7 +52,9 @@ function load(): Api {
   try {
     lib = koffi.load("liblua5.3.so.0");
   } catch {
-    throw new Error("liblua5.3.so.0 not found: install Debian's liblua5.3-0 (apt-get install liblua5.3-0)");
+    throw new UserError(
+      "Lua scripts need liblua5.3.so.0, which cannot be loaded: install it (Debian: apt-get install liblua5.3-0)",
+    );
   }
   api = bind(lib);
   return api;
