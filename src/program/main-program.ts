@@ -1,4 +1,4 @@
-// ipft's own eBPF program (the "caller"): keep packets whose skb->mark matches, build the 128-byte record on
+// ipft's main eBPF program (the manual calls it the "caller"): keep packets whose skb->mark matches, build the 128-byte record on
 // the stack, fall into the user's module (inlined, not called), then send the record to the ring buffer.
 // The register and stack contract with the module is the scripting manual's ABI:
 //   R1 = &record.data (64 bytes), R2 = ctx, R3 = skb, R4 = 0; R6-R9 are the caller's and must survive.
@@ -31,7 +31,7 @@ export type FuncSource =
   | { kind: "get_func_ip" } // kprobe-multi, fentry/fexit, kprobe on newer kernels
   | { kind: "regs_ip"; offset: number }; // kprobe: the IP after the breakpoint (function + 1)
 
-export interface CallerSpec {
+export interface MainProgramSpec {
   skb: SkbSource;
   func: FuncSource;
   isReturn: boolean;
@@ -46,14 +46,14 @@ export interface CallerSpec {
   module: Insn[];
 }
 
-export interface CallerProgram {
+export interface MainProgram {
   insns: Insn[];
   /** Slot range [start, end) of the module inside the program, for --gen program and verifier logs. */
   moduleStart: number;
   moduleEnd: number;
 }
 
-export function buildCaller(spec: CallerSpec): CallerProgram {
+export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   const pre: Insn[] = [];
   pre.push(asm.mov64Reg(R6, R1));
   if (spec.skb.kind === "args") pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.index * 8));

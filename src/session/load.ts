@@ -3,18 +3,18 @@
 import { disasmProgram, encode } from "../asm/index.js";
 import type { AttachUnit, Backend } from "../backends/backend.js";
 import { UserError } from "../core/errors.js";
-import { buildCaller, type CallerProgram, type CallerSpec } from "../program/main-program.js";
+import { buildMainProgram, type MainProgram, type MainProgramSpec } from "../program/main-program.js";
 import { loadProgram } from "../sys/bpf.js";
 import { errnoName } from "../sys/errno.js";
 import type { Built } from "./build.js";
 import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
 
-/** Everything a caller program needs besides its attach unit's own fields. */
-export type ProgramInputs = Omit<CallerSpec, "skb" | "func" | "isReturn">;
+/** Everything a main program needs besides its attach unit's own fields. */
+export type ProgramInputs = Omit<MainProgramSpec, "skb" | "func" | "isReturn">;
 
-export function callerFor(unit: AttachUnit, inp: ProgramInputs): CallerProgram {
-  return buildCaller({ ...inp, skb: unit.skb, func: unit.func, isReturn: unit.isReturn });
+export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgram {
+  return buildMainProgram({ ...inp, skb: unit.skb, func: unit.func, isReturn: unit.isReturn });
 }
 
 /** The kernel's verifier refused a program: the message names its reason, `detail` shows the failing
@@ -80,7 +80,7 @@ function targetRefused(unit: AttachUnit, errno: number, log: string): string | u
 }
 
 export function loadUnit(unit: AttachUnit, inp: ProgramInputs): Loaded {
-  const prog = callerFor(unit, inp);
+  const prog = mainProgramFor(unit, inp);
   const bytes = encode(prog.insns);
   const r = loadProgram({
     type: unit.progType,
@@ -100,7 +100,7 @@ export function loadUnit(unit: AttachUnit, inp: ProgramInputs): Loaded {
 
 /** The verifier prints "N: (op) text" per instruction it walks: tag the module's lines so a user sees
  * which part of the failing path was theirs. */
-function markModule(log: string, prog: CallerProgram): string {
+function markModule(log: string, prog: MainProgram): string {
   const tagged = log
     .split("\n")
     .map((line) => {
@@ -116,7 +116,7 @@ function markModule(log: string, prog: CallerProgram): string {
 }
 
 /** `INDEX: HEX16  TEXT` lines of a whole program, module lines marked (for --gen program). */
-export function listProgram(prog: CallerProgram, helperName?: (id: number) => string | undefined): string[] {
+export function listProgram(prog: MainProgram, helperName?: (id: number) => string | undefined): string[] {
   const lines = disasmProgram(prog.insns, helperName);
   return lines.map((l) => {
     const i = Number.parseInt(l, 10);

@@ -8,7 +8,7 @@ import { build, programInputs } from "../../session/build.js";
 import { stdIo } from "../../session/io.js";
 import { KernelObjects } from "../../session/kernel-objects.js";
 import { loadKernelView } from "../../session/kernel-view.js";
-import { callerFor, listProgram } from "../../session/load.js";
+import { listProgram, mainProgramFor } from "../../session/load.js";
 import { withScript } from "../../session/script-host.js";
 import { sessionConfig } from "../config.js";
 import type { Options } from "../options.js";
@@ -32,7 +32,7 @@ export function runGen(opts: Options): number {
       const first = built.backends[0];
       const unit = first?.units[0];
       if (!first || !unit) throw new UserError("no program to show: nothing matches the filters");
-      const prog = callerFor(unit, programInputs(config, kernel, built, 0, 0));
+      const prog = mainProgramFor(unit, programInputs(config, kernel, built, 0, 0));
       io.out.write(
         `; ${first.backend.name} program ${unit.name}, module at ${prog.moduleStart}..${prog.moduleEnd - 1}\n`,
       );
