@@ -142,7 +142,7 @@ class Compiler {
     if (r.k === "num") throw new CaptureError(`${what}: a number is not something to capture`);
     if (r.k === "val") {
       const size = sizeOf(r.ty);
-      this.emit(asm.ldxMem(asm.DW, R0, R10, r.slot), asm.stxMem(sizeCode(size), R6, R0, dataOff));
+      this.storeBytes(r.slot, size, dataOff);
       shape = { ty: r.ty, size };
     } else if (r.bit) {
       const first = Math.floor(r.bit.off / 8);
@@ -172,6 +172,19 @@ class Compiler {
     );
     this.pendingLabel = this.endLabel();
     return shape;
+  }
+
+  /** A computed value (in a stack slot) into the data area, one byte at a time, low byte first (the slots
+   * are little-endian: a narrower read fills a slot's low bytes): fields are packed, so the data offset is
+   * rarely aligned, and the verifier refuses a misaligned wider store where the data area is on the stack. */
+  private storeBytes(slot: number, size: number, dataOff: number): void {
+    if (![1, 2, 4, 8].includes(size))
+      throw new CaptureError(`a computed value of ${size} bytes cannot be stored`);
+    this.emit(asm.ldxMem(asm.DW, R0, R10, slot));
+    for (let i = 0; i < size; i++) {
+      if (i > 0) this.emit(asm.alu64Imm(asm.RSH, R0, 8));
+      this.emit(asm.stxMem(asm.B, R6, R0, dataOff + i));
+    }
   }
 
   /** The finished module: save R6, zero the slots, the fields, restore R6. */
@@ -382,21 +395,6 @@ class Compiler {
     if (scale !== 1) this.emit(asm.alu64Imm(asm.MUL, R1, scale));
     this.emit(asm.alu64Reg(asm.ADD, R0, R1), asm.stxMem(asm.DW, R10, R0, dst));
     return dst;
-  }
-}
-
-function sizeCode(size: number): number {
-  switch (size) {
-    case 1:
-      return asm.B;
-    case 2:
-      return asm.H;
-    case 4:
-      return asm.W;
-    case 8:
-      return asm.DW;
-    default:
-      throw new CaptureError(`a computed value of ${size} bytes cannot be stored`);
   }
 }
 

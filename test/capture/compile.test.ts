@@ -177,3 +177,34 @@ test("a pointer computed after its field could skip is not reused by later field
   assert.equal(calls(["ip->saddr", "ip->daddr"]) - calls(["ip->saddr"]), 1);
   assert.equal(calls(["a=skb->dev->nd_net.net->ifindex", "b=skb->dev->nd_net.net->ifindex"]), 4);
 });
+
+test("computed values are stored into the data area without a misaligned store (the verifier refuses one)", {
+  skip: noBtf,
+}, () => {
+  // Packed fields put sums at odd offsets: byte 1 after the bitmap, 3 after a 2-byte field, and so on.
+  const cap = compileCapture(
+    ["x=skb->len + 1", "p=skb->head + skb->network_header + 20", "y=skb->protocol + 1", "z=skb->mark + 3"],
+    env(),
+  );
+  assert.deepEqual(
+    cap.fields.map((f) => [f.label, f.offset, f.size]),
+    [
+      ["x", 1, 4],
+      ["p", 5, 8],
+      ["y", 13, 2],
+      ["z", 15, 4],
+    ],
+  );
+  const width = new Map([
+    [0x00, 4],
+    [0x08, 2],
+    [0x10, 1],
+    [0x18, 8],
+  ]);
+  const stores = cap.insns.filter((i) => (i.code & 7) === 0x03 && i.dst === 6);
+  for (const s of stores) {
+    const w = width.get(s.code & 0x18)!;
+    assert.equal(s.off % w, 0, `a ${w}-byte store at data offset ${s.off}`);
+  }
+  assert.ok(stores.length >= 4 + 8 + 2 + 4, "every byte of the four values is stored");
+});
