@@ -11,7 +11,15 @@ import { R0, R1, R2, R3, R6, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/index.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "../program/record-layout.js";
 import { chooseDecoding, type Decoding, type FieldShape, TCP_FLAGS } from "./formats.js";
-import { CaptureError, type CaptureSpec, type Expr, exprText, longLabel, parseSpec } from "./parse.js";
+import {
+  CaptureError,
+  type CaptureSpec,
+  defaultLabel,
+  type Expr,
+  exprText,
+  longLabel,
+  parseSpec,
+} from "./parse.js";
 import { describeTy, isScalar, pointeeStruct, ptrTo, sizeOf, type Ty, tyOf } from "./types.js";
 
 export interface CaptureField {
@@ -419,14 +427,24 @@ export function compileCapture(texts: string[], env: CaptureEnv): CompiledCaptur
     }
   });
   const labels = new Set<string>();
+  /** A label to suggest for `s`: valid as `LABEL=`, not reserved, given to no capture. */
+  const suggest = (s: CaptureSpec, suffix: string) => {
+    const short = s.labelled ? s.label : defaultLabel(s.expr);
+    const stem = /^[A-Za-z_][A-Za-z0-9_.]*$/.test(short) ? short : "value";
+    const ok = (l: string) => !RESERVED_LABELS.has(l) && !labels.has(l) && !specs.some((x) => x.label === l);
+    if (ok(stem + suffix)) return stem + suffix;
+    for (let n = 2; ; n++) if (ok(`${stem}${n}`)) return `${stem}${n}`;
+  };
   for (const s of specs) {
     if (RESERVED_LABELS.has(s.label))
       throw new CaptureError(
-        `capture "${s.text}": "${s.label}" is one of ipft's own JSON keys; give it another label, e.g. ${s.label}_=${s.text}`,
+        `capture "${s.text}": "${s.label}" is one of ipft's own JSON keys; give it another label, e.g. ${suggest(s, "_")}=${s.body}`,
       );
     if (labels.has(s.label) && !s.labelled) s.label = longLabel(s.expr);
     if (labels.has(s.label))
-      throw new CaptureError(`two captures are labelled "${s.label}": name one, e.g. ${s.label}2=${s.text}`);
+      throw new CaptureError(
+        `two captures are labelled "${s.label}": name one, e.g. ${suggest(s, "2")}=${s.body}`,
+      );
     labels.add(s.label);
   }
   const bitmapBytes = Math.ceil(specs.length / 8);

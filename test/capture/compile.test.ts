@@ -208,3 +208,33 @@ test("computed values are stored into the data area without a misaligned store (
   }
   assert.ok(stores.length >= 4 + 8 + 2 + 4, "every byte of the four values is stored");
 });
+
+test("a label that is taken or reserved gets a suggestion that is itself a valid capture", {
+  skip: noBtf,
+}, () => {
+  const cases: [string[], number][] = [
+    [["timestamp=skb->tstamp"], 0],
+    [["function=skb->len:hex"], 0],
+    [["skb->len", "ts=skb->tstamp", "packet_id=skb->hash"], 2],
+    [["a=skb->len", "a=skb->mark"], 1],
+    [["a=skb->len", "a2=skb->len", "a=skb->mark:hex"], 2],
+    [["ip6->saddr", "ip6->saddr", "ip6->saddr"], 2],
+    [["skb->head + 1", "skb->head + 1"], 1],
+  ];
+  for (const [texts, bad] of cases) {
+    let suggestion = "";
+    assert.throws(
+      () => compileCapture(texts, env()),
+      (e: Error) => {
+        suggestion = /, e\.g\. (.*)$/.exec(e.message)?.[1] ?? "";
+        return e instanceof CaptureError;
+      },
+    );
+    const label = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(suggestion)?.[1];
+    assert.ok(label, `${texts.join(" ")}: the suggestion "${suggestion}" starts with a label`);
+    const fixed = texts.map((t, i) => (i === bad ? suggestion : t));
+    const cap = compileCapture(fixed, env());
+    assert.equal(cap.fields[bad]!.label, label, fixed.join(" "));
+    assert.equal(suggestion.slice(label.length + 1), texts[bad]!.replace(/^\w+=/, ""), "the same expression");
+  }
+});
