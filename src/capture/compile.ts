@@ -10,6 +10,7 @@ import { asm, encode, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R6, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/index.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "../program/record-layout.js";
+import { aliasesOf, closestMember, resolvePath } from "./aliases.js";
 import { chooseDecoding, type Decoding, type FieldShape, TCP_FLAGS } from "./formats.js";
 import {
   CaptureError,
@@ -224,7 +225,7 @@ class Compiler {
         if (e.arrow) {
           const p = this.value(e.base);
           const sid = pointeeStruct(this.btf, p.ty, exprText(e.base));
-          return { ...this.member(sid, e.name, exprText(e.base)), k: "loc", base: p.slot };
+          return { ...this.member(sid, e.name, exprText(e.base), "->"), k: "loc", base: p.slot };
         }
         const b = this.eval(e.base);
         if (b.k !== "loc" || b.ty.k !== "struct")
@@ -232,7 +233,7 @@ class Compiler {
             `${exprText(e.base)} is not a struct (use -> for a pointer)${b.k !== "num" && b.ty.k === "ptr" ? `: write ${exprText(e.base)}->${e.name}` : ""}`,
           );
         if (b.bit) throw new CaptureError(`${exprText(e.base)} is a bitfield`);
-        const m = this.member(b.ty.id, e.name, exprText(e.base));
+        const m = this.member(b.ty.id, e.name, exprText(e.base), ".");
         return {
           k: "loc",
           base: b.base,
@@ -285,6 +286,7 @@ class Compiler {
     sid: number,
     name: string,
     where: string,
+    sep: "->" | ".",
   ): { off: number; ty: Ty; bit?: { off: number; size: number }; member: string } {
     const m = this.btf.member(sid, name);
     if (!m) {
@@ -297,12 +299,36 @@ class Compiler {
           member: name,
         };
       }
-      throw new CaptureError(`${where}: ${describeTy(tyOf(this.btf, sid))} has no member "${name}"`);
+      const struct = describeTy(tyOf(this.btf, sid));
+      const path = aliasesOf(this.btf, sid).get(name);
+      if (path) {
+        // The kernel's #define shorthands (sk->sk_family is sk->__sk_common.skc_family).
+        const r = resolvePath(this.btf, sid, path);
+        if (!r)
+          throw new CaptureError(
+            `${where}: ${struct} has no member "${name}", and ${path}, which the kernel's headers name so, is not in this kernel's BTF`,
+          );
+        return this.placed(r.bitOffset, r.bitSize, r.type, name);
+      }
+      const near = closestMember(this.btf, sid, name);
+      throw new CaptureError(
+        `${where}: ${struct} has no member "${name}"${near ? `; did you mean ${where}${sep}${near}?` : ""}`,
+      );
     }
-    const ty = tyOf(this.btf, m.type);
-    if (m.bitSize !== 0 || m.absBitOffset % 8 !== 0)
-      return { off: 0, ty, bit: { off: m.absBitOffset, size: m.bitSize }, member: name };
-    return { off: m.absBitOffset / 8, ty, member: name };
+    return this.placed(m.absBitOffset, m.bitSize, m.type, name);
+  }
+
+  /** A member at a bit offset from its struct: a byte offset, or a bitfield. */
+  private placed(
+    bitOffset: number,
+    bitSize: number,
+    type: number,
+    name: string,
+  ): { off: number; ty: Ty; bit?: { off: number; size: number }; member: string } {
+    const ty = tyOf(this.btf, type);
+    if (bitSize !== 0 || bitOffset % 8 !== 0)
+      return { off: 0, ty, bit: { off: bitOffset, size: bitSize }, member: name };
+    return { off: bitOffset / 8, ty, member: name };
   }
 
   /** The expression's value in a stack slot (pointers are NULL-checked), shared with later fields when safe. */

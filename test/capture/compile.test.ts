@@ -238,3 +238,87 @@ test("a label that is taken or reserved gets a suggestion that is itself a valid
     assert.equal(suggestion.slice(label.length + 1), texts[bad]!.replace(/^\w+=/, ""), "the same expression");
   }
 });
+
+const SOCK_SHORTHANDS = [
+  "family",
+  "num",
+  "dport",
+  "daddr",
+  "rcv_saddr",
+  "state",
+  "reuse",
+  "reuseport",
+  "ipv6only",
+  "bound_dev_if",
+  "net",
+  "v6_daddr",
+  "v6_rcv_saddr",
+  "cookie",
+  "hash",
+  "prot",
+  "node",
+  "nulls_node",
+  "refcnt",
+  "tx_queue_mapping",
+  "bind_node",
+  "portpair",
+  "addrpair",
+  "incoming_cpu",
+  "flags",
+  "rxhash",
+];
+
+test("struct sock's #define shorthands (sk->sk_family) read the __sk_common member they stand for", {
+  skip: noBtf,
+}, () => {
+  const same = (a: string, b: string) => {
+    const x = compileCapture([a], env());
+    const y = compileCapture([b], env());
+    assert.deepEqual(x.bytes, y.bytes, `${a} compiles as ${b}`);
+    assert.deepEqual(
+      [x.fields[0]!.size, x.fields[0]!.type, x.fields[0]!.decoding],
+      [y.fields[0]!.size, y.fields[0]!.type, y.fields[0]!.decoding],
+      a,
+    );
+  };
+  for (const m of SOCK_SHORTHANDS) same(`skb->sk->sk_${m}`, `skb->sk->__sk_common.skc_${m}`);
+  same("skb->sk->sk_rmem_alloc", "skb->sk->sk_backlog.rmem_alloc");
+  // Structs that begin with a sock have them too, and inet_sock's own (inet_dport is sk_dport).
+  same("((struct tcp_sock *)skb->sk)->sk_family", "skb->sk->__sk_common.skc_family");
+  same("((struct udp_sock *)skb->sk)->inet_dport", "skb->sk->__sk_common.skc_dport");
+  same("((struct inet_sock *)skb->sk)->inet_num", "skb->sk->__sk_common.skc_num");
+  assert.equal(compileCapture(["skb->sk->sk_family"], env()).fields[0]!.label, "sk_family");
+  // Zero-sized markers are refused as the member itself is.
+  assert.throws(
+    () => compileCapture(["skb->sk->sk_dontcopy_begin"], env()),
+    /sk_dontcopy_begin has type int\[0\], which has no size to capture/,
+  );
+});
+
+test("a member that does not exist is answered with the closest real path", { skip: noBtf }, () => {
+  const cases: [string, string][] = [
+    ["skb->sk->skc_family", "skb->sk->__sk_common.skc_family"],
+    ["skb->sk->sk_famly", "skb->sk->sk_family"],
+    ["skb->sk->sk_protcol", "skb->sk->sk_protocol"],
+    ["skb->lenn", "skb->len"],
+    ["skb->dev->nam", "skb->dev->name"],
+    ["skb->sk->__sk_common.skc_famliy", "skb->sk->__sk_common.skc_family"],
+    ["ip->sadr", "ip->saddr"],
+  ];
+  for (const [bad, good] of cases) {
+    let msg = "";
+    assert.throws(
+      () => compileCapture([bad], env()),
+      (e: Error) => {
+        msg = e.message;
+        return e instanceof CaptureError;
+      },
+    );
+    assert.ok(msg.endsWith(`; did you mean ${good}?`), `${bad}: ${msg}`);
+    compileCapture([good], env());
+  }
+  assert.throws(
+    () => compileCapture(["skb->sk->nothing_like_it"], env()),
+    /has no member "nothing_like_it"$/,
+  );
+});

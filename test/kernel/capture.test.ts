@@ -151,6 +151,15 @@ test("sums on real packets: an integer plus a number, a pointer plus integers (b
   pick(ev, { function: TX, len: 142, next: 143 }, "the datagram leaving");
 });
 
+test("struct sock's shorthands on real packets: sk_family is AF_INET and sk_num the source port at transmit", {
+  skip,
+}, () => {
+  const caps = ["skb->sk->sk_family", "skb->sk->sk_num", "sport=udp->source"];
+  const ev = trace(0x3f, caps, senderArgs(0x3f, ["--count", "1", "--port", "9999"]));
+  const tx = pick(ev, { function: TX, sk_family: 2 }, "the datagram leaving its socket");
+  assert.equal(tx.sk_num, tx.sport, "the socket's local port is the UDP source port");
+});
+
 let pair: VethPair | undefined;
 const PORT = 7777;
 const MARK = 0x5151;
