@@ -8,13 +8,19 @@ import { test } from "node:test";
 import { type Expr, parseSpec } from "../../src/capture/parse.js";
 import { ipft, kernelSkipReason, ROOT } from "../support/run.js";
 
-const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
 // Function backends would verify every skb function; a few are enough to judge the module.
 const SELECT =
   BACKEND === "tracepoint"
     ? ["-b", BACKEND]
     : ["-b", BACKEND, "-r", "^(__dev_queue_xmit|__netif_receive_skb|ip_rcv|kfree_skb_reason)$"];
+const skip = kernelSkipReason() ?? unsupported();
+
+/** The backend's own refusal on this kernel (fentry where BPF trampolines are not allowed), if any. */
+function unsupported(): string | undefined {
+  const r = ipft([...SELECT, "-m", "1", "--test"]);
+  return r.status !== 0 && /is not supported here/.test(r.stderr) ? r.stderr.trim() : undefined;
+}
 
 const ROOTS = new Set(["skb", "eth", "ip", "ip6", "arp", "tcp", "udp", "icmp", "icmp6"]);
 
