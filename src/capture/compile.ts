@@ -11,8 +11,17 @@ import { R0, R1, R2, R3, R6, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/index.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "../program/stack-layout.js";
 import { EVENT_JSON_KEYS } from "../record/record.js";
+import { aliasesOf, closestMember, resolvePath } from "./aliases.js";
 import { chooseDecoding, type Decoding, type FieldShape, TCP_FLAGS } from "./formats.js";
-import { CaptureError, type CaptureSpec, type Expr, exprText, longLabel, parseSpec } from "./parse.js";
+import {
+  CaptureError,
+  type CaptureSpec,
+  defaultLabel,
+  type Expr,
+  exprText,
+  longLabel,
+  parseSpec,
+} from "./parse.js";
 import { describeTy, isScalar, pointeeStruct, ptrTo, sizeOf, type Ty, tyOf } from "./types.js";
 
 export interface CaptureField {
@@ -143,7 +152,7 @@ class Compiler {
     if (r.k === "num") throw new CaptureError(`${what}: a number is not something to capture`);
     if (r.k === "val") {
       const size = sizeOf(r.ty);
-      this.emit(asm.ldxMem(asm.DW, R0, R10, r.slot), asm.stxMem(sizeCode(size), R6, R0, dataOff));
+      this.storeBytes(r.slot, size, dataOff);
       shape = { ty: r.ty, size };
     } else if (r.bit) {
       const first = Math.floor(r.bit.off / 8);
@@ -175,6 +184,19 @@ class Compiler {
     return shape;
   }
 
+  /** A computed value (in a stack slot) into the data area, one byte at a time, low byte first (the slots
+   * are little-endian: a narrower read fills a slot's low bytes): fields are packed, so the data offset is
+   * rarely aligned, and the verifier refuses a misaligned wider store where the data area is on the stack. */
+  private storeBytes(slot: number, size: number, dataOff: number): void {
+    if (![1, 2, 4, 8].includes(size))
+      throw new CaptureError(`a computed value of ${size} bytes cannot be stored`);
+    this.emit(asm.ldxMem(asm.DW, R0, R10, slot));
+    for (let i = 0; i < size; i++) {
+      if (i > 0) this.emit(asm.alu64Imm(asm.RSH, R0, 8));
+      this.emit(asm.stxMem(asm.B, R6, R0, dataOff + i));
+    }
+  }
+
   /** The finished module: save R6, zero the slots, the fields, restore R6. */
   finish(): Insn[] {
     const pro: Insn[] = [
@@ -204,7 +226,7 @@ class Compiler {
         if (e.arrow) {
           const p = this.value(e.base);
           const sid = pointeeStruct(this.btf, p.ty, exprText(e.base));
-          return { ...this.member(sid, e.name, exprText(e.base)), k: "loc", base: p.slot };
+          return { ...this.member(sid, e.name, exprText(e.base), "->"), k: "loc", base: p.slot };
         }
         const b = this.eval(e.base);
         if (b.k !== "loc" || b.ty.k !== "struct")
@@ -212,7 +234,7 @@ class Compiler {
             `${exprText(e.base)} is not a struct (use -> for a pointer)${b.k !== "num" && b.ty.k === "ptr" ? `: write ${exprText(e.base)}->${e.name}` : ""}`,
           );
         if (b.bit) throw new CaptureError(`${exprText(e.base)} is a bitfield`);
-        const m = this.member(b.ty.id, e.name, exprText(e.base));
+        const m = this.member(b.ty.id, e.name, exprText(e.base), ".");
         return {
           k: "loc",
           base: b.base,
@@ -265,6 +287,7 @@ class Compiler {
     sid: number,
     name: string,
     where: string,
+    sep: "->" | ".",
   ): { off: number; ty: Ty; bit?: { off: number; size: number }; member: string } {
     const m = this.btf.member(sid, name);
     if (!m) {
@@ -277,12 +300,36 @@ class Compiler {
           member: name,
         };
       }
-      throw new CaptureError(`${where}: ${describeTy(tyOf(this.btf, sid))} has no member "${name}"`);
+      const struct = describeTy(tyOf(this.btf, sid));
+      const path = aliasesOf(this.btf, sid).get(name);
+      if (path) {
+        // The kernel's #define shorthands (sk->sk_family is sk->__sk_common.skc_family).
+        const r = resolvePath(this.btf, sid, path);
+        if (!r)
+          throw new CaptureError(
+            `${where}: ${struct} has no member "${name}", and ${path}, which the kernel's headers name so, is not in this kernel's BTF`,
+          );
+        return this.placed(r.bitOffset, r.bitSize, r.type, name);
+      }
+      const near = closestMember(this.btf, sid, name);
+      throw new CaptureError(
+        `${where}: ${struct} has no member "${name}"${near ? `; did you mean ${where}${sep}${near}?` : ""}`,
+      );
     }
-    const ty = tyOf(this.btf, m.type);
-    if (m.bitSize !== 0 || m.absBitOffset % 8 !== 0)
-      return { off: 0, ty, bit: { off: m.absBitOffset, size: m.bitSize }, member: name };
-    return { off: m.absBitOffset / 8, ty, member: name };
+    return this.placed(m.absBitOffset, m.bitSize, m.type, name);
+  }
+
+  /** A member at a bit offset from its struct: a byte offset, or a bitfield. */
+  private placed(
+    bitOffset: number,
+    bitSize: number,
+    type: number,
+    name: string,
+  ): { off: number; ty: Ty; bit?: { off: number; size: number }; member: string } {
+    const ty = tyOf(this.btf, type);
+    if (bitSize !== 0 || bitOffset % 8 !== 0)
+      return { off: 0, ty, bit: { off: bitOffset, size: bitSize }, member: name };
+    return { off: bitOffset / 8, ty, member: name };
   }
 
   /** The expression's value in a stack slot (pointers are NULL-checked), shared with later fields when safe. */
@@ -386,21 +433,6 @@ class Compiler {
   }
 }
 
-function sizeCode(size: number): number {
-  switch (size) {
-    case 1:
-      return asm.B;
-    case 2:
-      return asm.H;
-    case 4:
-      return asm.W;
-    case 8:
-      return asm.DW;
-    default:
-      throw new CaptureError(`a computed value of ${size} bytes cannot be stored`);
-  }
-}
-
 /** The keys every JSON event already has: a capture must not write them twice. */
 const RESERVED_LABELS = new Set(EVENT_JSON_KEYS);
 
@@ -415,14 +447,24 @@ export function compileCapture(texts: string[], env: CaptureEnv): CompiledCaptur
     }
   });
   const labels = new Set<string>();
+  /** A label to suggest for `s`: valid as `LABEL=`, not reserved, given to no capture. */
+  const suggest = (s: CaptureSpec, suffix: string) => {
+    const short = s.labelled ? s.label : defaultLabel(s.expr);
+    const stem = /^[A-Za-z_][A-Za-z0-9_.]*$/.test(short) ? short : "value";
+    const ok = (l: string) => !RESERVED_LABELS.has(l) && !labels.has(l) && !specs.some((x) => x.label === l);
+    if (ok(stem + suffix)) return stem + suffix;
+    for (let n = 2; ; n++) if (ok(`${stem}${n}`)) return `${stem}${n}`;
+  };
   for (const s of specs) {
     if (RESERVED_LABELS.has(s.label))
       throw new CaptureError(
-        `capture "${s.text}": "${s.label}" is one of ipft's own JSON keys; give it another label, e.g. ${s.label}_=${s.text}`,
+        `capture "${s.text}": "${s.label}" is one of ipft's own JSON keys; give it another label, e.g. ${suggest(s, "_")}=${s.body}`,
       );
     if (labels.has(s.label) && !s.labelled) s.label = longLabel(s.expr);
     if (labels.has(s.label))
-      throw new CaptureError(`two captures are labelled "${s.label}": name one, e.g. ${s.label}2=${s.text}`);
+      throw new CaptureError(
+        `two captures are labelled "${s.label}": name one, e.g. ${suggest(s, "2")}=${s.body}`,
+      );
     labels.add(s.label);
   }
   const bitmapBytes = Math.ceil(specs.length / 8);

@@ -21,6 +21,8 @@ export interface CaptureSpec {
   label: string;
   /** The label was given (LABEL=EXPR), not made from the expression. */
   labelled: boolean;
+  /** The text without its `LABEL=`: what a suggested new label goes in front of. */
+  body: string;
   expr: Expr;
   format?: Format;
 }
@@ -217,6 +219,7 @@ export function parseSpec(text: string): CaptureSpec {
     label = lm[1]!;
     rest = rest.slice(lm[0].length);
   }
+  const body = rest.trim();
   let format: Format | undefined;
   const colon = rest.indexOf(":");
   if (colon >= 0) {
@@ -231,6 +234,7 @@ export function parseSpec(text: string): CaptureSpec {
     text: text.trim(),
     label: label ?? defaultLabel(expr),
     labelled: label !== undefined,
+    body,
     expr,
     ...(format ? { format } : {}),
   };

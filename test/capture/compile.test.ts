@@ -177,3 +177,148 @@ test("a pointer computed after its field could skip is not reused by later field
   assert.equal(calls(["ip->saddr", "ip->daddr"]) - calls(["ip->saddr"]), 1);
   assert.equal(calls(["a=skb->dev->nd_net.net->ifindex", "b=skb->dev->nd_net.net->ifindex"]), 4);
 });
+
+test("computed values are stored into the data area without a misaligned store (the verifier refuses one)", {
+  skip: noBtf,
+}, () => {
+  // Packed fields put sums at odd offsets: byte 1 after the bitmap, 3 after a 2-byte field, and so on.
+  const cap = compileCapture(
+    ["x=skb->len + 1", "p=skb->head + skb->network_header + 20", "y=skb->protocol + 1", "z=skb->mark + 3"],
+    env(),
+  );
+  assert.deepEqual(
+    cap.fields.map((f) => [f.label, f.offset, f.size]),
+    [
+      ["x", 1, 4],
+      ["p", 5, 8],
+      ["y", 13, 2],
+      ["z", 15, 4],
+    ],
+  );
+  const width = new Map([
+    [0x00, 4],
+    [0x08, 2],
+    [0x10, 1],
+    [0x18, 8],
+  ]);
+  const stores = cap.insns.filter((i) => (i.code & 7) === 0x03 && i.dst === 6);
+  for (const s of stores) {
+    const w = width.get(s.code & 0x18)!;
+    assert.equal(s.off % w, 0, `a ${w}-byte store at data offset ${s.off}`);
+  }
+  assert.ok(stores.length >= 4 + 8 + 2 + 4, "every byte of the four values is stored");
+});
+
+test("a label that is taken or reserved gets a suggestion that is itself a valid capture", {
+  skip: noBtf,
+}, () => {
+  const cases: [string[], number][] = [
+    [["timestamp=skb->tstamp"], 0],
+    [["function=skb->len:hex"], 0],
+    [["skb->len", "ts=skb->tstamp", "packet_id=skb->hash"], 2],
+    [["a=skb->len", "a=skb->mark"], 1],
+    [["a=skb->len", "a2=skb->len", "a=skb->mark:hex"], 2],
+    [["ip6->saddr", "ip6->saddr", "ip6->saddr"], 2],
+    [["skb->head + 1", "skb->head + 1"], 1],
+  ];
+  for (const [texts, bad] of cases) {
+    let suggestion = "";
+    assert.throws(
+      () => compileCapture(texts, env()),
+      (e: Error) => {
+        suggestion = /, e\.g\. (.*)$/.exec(e.message)?.[1] ?? "";
+        return e instanceof CaptureError;
+      },
+    );
+    const label = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(suggestion)?.[1];
+    assert.ok(label, `${texts.join(" ")}: the suggestion "${suggestion}" starts with a label`);
+    const fixed = texts.map((t, i) => (i === bad ? suggestion : t));
+    const cap = compileCapture(fixed, env());
+    assert.equal(cap.fields[bad]!.label, label, fixed.join(" "));
+    assert.equal(suggestion.slice(label.length + 1), texts[bad]!.replace(/^\w+=/, ""), "the same expression");
+  }
+});
+
+const SOCK_SHORTHANDS = [
+  "family",
+  "num",
+  "dport",
+  "daddr",
+  "rcv_saddr",
+  "state",
+  "reuse",
+  "reuseport",
+  "ipv6only",
+  "bound_dev_if",
+  "net",
+  "v6_daddr",
+  "v6_rcv_saddr",
+  "cookie",
+  "hash",
+  "prot",
+  "node",
+  "nulls_node",
+  "refcnt",
+  "tx_queue_mapping",
+  "bind_node",
+  "portpair",
+  "addrpair",
+  "incoming_cpu",
+  "flags",
+  "rxhash",
+];
+
+test("struct sock's #define shorthands (sk->sk_family) read the __sk_common member they stand for", {
+  skip: noBtf,
+}, () => {
+  const same = (a: string, b: string) => {
+    const x = compileCapture([a], env());
+    const y = compileCapture([b], env());
+    assert.deepEqual(x.bytes, y.bytes, `${a} compiles as ${b}`);
+    assert.deepEqual(
+      [x.fields[0]!.size, x.fields[0]!.type, x.fields[0]!.decoding],
+      [y.fields[0]!.size, y.fields[0]!.type, y.fields[0]!.decoding],
+      a,
+    );
+  };
+  for (const m of SOCK_SHORTHANDS) same(`skb->sk->sk_${m}`, `skb->sk->__sk_common.skc_${m}`);
+  same("skb->sk->sk_rmem_alloc", "skb->sk->sk_backlog.rmem_alloc");
+  // Structs that begin with a sock have them too, and inet_sock's own (inet_dport is sk_dport).
+  same("((struct tcp_sock *)skb->sk)->sk_family", "skb->sk->__sk_common.skc_family");
+  same("((struct udp_sock *)skb->sk)->inet_dport", "skb->sk->__sk_common.skc_dport");
+  same("((struct inet_sock *)skb->sk)->inet_num", "skb->sk->__sk_common.skc_num");
+  assert.equal(compileCapture(["skb->sk->sk_family"], env()).fields[0]!.label, "sk_family");
+  // Zero-sized markers are refused as the member itself is.
+  assert.throws(
+    () => compileCapture(["skb->sk->sk_dontcopy_begin"], env()),
+    /sk_dontcopy_begin has type int\[0\], which has no size to capture/,
+  );
+});
+
+test("a member that does not exist is answered with the closest real path", { skip: noBtf }, () => {
+  const cases: [string, string][] = [
+    ["skb->sk->skc_family", "skb->sk->__sk_common.skc_family"],
+    ["skb->sk->sk_famly", "skb->sk->sk_family"],
+    ["skb->sk->sk_protcol", "skb->sk->sk_protocol"],
+    ["skb->lenn", "skb->len"],
+    ["skb->dev->nam", "skb->dev->name"],
+    ["skb->sk->__sk_common.skc_famliy", "skb->sk->__sk_common.skc_family"],
+    ["ip->sadr", "ip->saddr"],
+  ];
+  for (const [bad, good] of cases) {
+    let msg = "";
+    assert.throws(
+      () => compileCapture([bad], env()),
+      (e: Error) => {
+        msg = e.message;
+        return e instanceof CaptureError;
+      },
+    );
+    assert.ok(msg.endsWith(`; did you mean ${good}?`), `${bad}: ${msg}`);
+    compileCapture([good], env());
+  }
+  assert.throws(
+    () => compileCapture(["skb->sk->nothing_like_it"], env()),
+    /has no member "nothing_like_it"$/,
+  );
+});

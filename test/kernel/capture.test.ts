@@ -129,6 +129,37 @@ test("ipft.capture{} in a Lua script: the same values as --capture", { skip }, (
   pick(ev, { function: TX, len: 142, dev: "lo", daddr: "127.0.0.1" }, "script capture");
 });
 
+test("sums on real packets: an integer plus a number, a pointer plus integers (bytes past the IP header)", {
+  skip,
+}, () => {
+  // Packed after the bitmap and a 4-byte length, the sums sit at odd offsets of the data area.
+  const caps = [
+    "skb->len",
+    "next=skb->len + 1",
+    "nh=skb->head + skb->network_header",
+    "l4=skb->head + skb->network_header + 20",
+    "proto=(skb->head + skb->network_header)[9]",
+  ];
+  const ev = trace(0x3e, caps, senderArgs(0x3e, ["--count", "2", "--size", "100"]));
+  assert.ok(ev.length >= 2, `events: ${ev.length}`);
+  for (const e of ev) {
+    assert.equal(typeof e.len, "number");
+    assert.equal(e.next, (e.len as number) + 1, `${e.function}: len + 1`);
+    assert.equal(BigInt(e.l4 as string) - BigInt(e.nh as string), 20n, `${e.function}: header + 20`);
+    assert.equal(e.proto, 17, `${e.function}: the IP protocol byte is UDP`);
+  }
+  pick(ev, { function: TX, len: 142, next: 143 }, "the datagram leaving");
+});
+
+test("struct sock's shorthands on real packets: sk_family is AF_INET and sk_num the source port at transmit", {
+  skip,
+}, () => {
+  const caps = ["skb->sk->sk_family", "skb->sk->sk_num", "sport=udp->source"];
+  const ev = trace(0x3f, caps, senderArgs(0x3f, ["--count", "1", "--port", "9999"]));
+  const tx = pick(ev, { function: TX, sk_family: 2 }, "the datagram leaving its socket");
+  assert.equal(tx.sk_num, tx.sport, "the socket's local port is the UDP source port");
+});
+
 let pair: VethPair | undefined;
 const PORT = 7777;
 const MARK = 0x5151;
