@@ -3,6 +3,7 @@
 // backend can trace (skb position, argument count) is the plan's table.
 import type { BackendName } from "../core/names.js";
 import type { AttachPoint } from "../plan/attach-points.js";
+import type { VerdictSpec } from "../plan/verdict-points.js";
 import type { FuncSource, SkbSource } from "../program/main-program.js";
 
 /** One program and the attach points it serves. */
@@ -16,6 +17,8 @@ export interface AttachUnit {
   expectedAttachType?: number;
   attachBtfId?: number;
   attachBtfObjFd?: number;
+  /** A tracepoint where packets end: the program also records the verdict. */
+  verdict?: VerdictSpec;
 }
 
 export interface AttachFailure {

@@ -2,23 +2,31 @@
 // constant naming it), attached by name.
 import { attachRawTracepoint } from "../link/raw-tracepoint.js";
 import type { AttachPoint } from "../plan/attach-points.js";
+import type { VerdictSpec } from "../plan/verdict-points.js";
 import { ProgType } from "../sys/bpf-abi.js";
 import { type AttachResult, type AttachUnit, attachEach, type Backend } from "./backend.js";
 
 export class TracepointBackend implements Backend {
   readonly name = "tracepoint" as const;
 
-  constructor(private readonly idOf: (p: AttachPoint) => bigint) {}
+  constructor(
+    private readonly idOf: (p: AttachPoint) => bigint,
+    private readonly verdicts: ReadonlyMap<AttachPoint, VerdictSpec> = new Map(),
+  ) {}
 
   units(points: AttachPoint[]): AttachUnit[] {
-    return points.map((p) => ({
-      name: p.name,
-      points: [p],
-      isReturn: false,
-      skb: { kind: "args", index: p.skbPos - 1 },
-      func: { kind: "const", value: this.idOf(p) },
-      progType: ProgType.RAW_TRACEPOINT,
-    }));
+    return points.map((p) => {
+      const verdict = this.verdicts.get(p);
+      return {
+        name: p.name,
+        points: [p],
+        isReturn: false,
+        skb: { kind: "args", index: p.skbPos - 1 },
+        func: { kind: "const", value: this.idOf(p) },
+        progType: ProgType.RAW_TRACEPOINT,
+        ...(verdict ? { verdict } : {}),
+      };
+    });
   }
 
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult {

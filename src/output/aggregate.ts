@@ -14,6 +14,7 @@ import { packetOrder } from "./packet-order.js";
 import { TraceStore, W_CPU, W_FLAGS, W_FUNC_HI, W_FUNC_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { decimalOfHalves } from "./u64-text.js";
+import type { Verdicts } from "./verdicts.js";
 
 /** Traces per crossing into the script's dump(). */
 const DUMP_BLOCK = 4096;
@@ -48,6 +49,7 @@ export class AggregateWriter implements Writer {
     private readonly symbolizer: Symbolizer,
     private readonly dumper: SafeDumper | undefined,
     private readonly opts: AggregateOptions = {},
+    private readonly verdicts?: Verdicts,
   ) {
     this.store = new TraceStore(dumper !== undefined);
     this.maxTraces = opts.maxTraces ?? Number.POSITIVE_INFINITY;
@@ -69,7 +71,7 @@ export class AggregateWriter implements Writer {
       this.dropped++;
       return;
     }
-    this.store.push(dv, off);
+    this.store.push(dv, off, this.verdicts?.ledger.event(dv, off));
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
@@ -101,13 +103,14 @@ export class AggregateWriter implements Writer {
 
   private print(): void {
     const s = this.store;
-    const { order, starts, packets } = packetOrder(s);
+    const { order, starts, packets } = packetOrder(s, (i) => s.hasVerdict(i));
     const graph = this.opts.graph === true;
     const columns = new NameCache(this.symbolizer, (sym) =>
       graph ? fitRight(sym.module, 24) : `${fitRight(sym.module, 24)} ${fitRight(sym.name, 32)}`,
     );
     const names = graph ? new NameCache(this.symbolizer, (sym) => sym.name) : undefined;
     const dumps = this.dumper ? new DumpTexts(s, order, this.dumper) : undefined;
+    const lastSeen = this.verdicts ? new NameCache(this.symbolizer, (sym) => sym.name) : undefined;
 
     const sink = new BufferedSink(this.out);
     sink.push(`${AGGREGATE_HEADER}\n`);
@@ -133,9 +136,18 @@ export class AggregateWriter implements Writer {
         const t = dumps?.at(j);
         sink.push(t ? `${line} ${t}\n` : `${line}\n`);
       }
+      if (this.verdicts)
+        sink.push(`${verdictLine(s, order[starts[k + 1]! - 1]!, this.verdicts, lastSeen!)}\n`);
     }
     sink.flush();
   }
+}
+
+/** The line that ends a packet: how it ended, or where it was last seen. */
+function verdictLine(s: TraceStore, last: number, verdicts: Verdicts, names: NameCache): string {
+  const v = s.verdict(last);
+  if (v) return `Verdict: ${verdicts.text.text(v)}`;
+  return `Verdict: none seen (last seen at ${names.lookup(s.word(last, W_FUNC_LO), s.word(last, W_FUNC_HI))})`;
 }
 
 /** The script's text for traces in print order, a block at a time (one crossing into Lua per block). */

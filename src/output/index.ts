@@ -4,7 +4,8 @@ import { AggregateWriter } from "./aggregate.js";
 import { SafeDumper } from "./dump-text.js";
 import { JsonWriter } from "./json.js";
 import { StreamWriter } from "./stream.js";
-import type { Dumper, Sink, Symbolizer, Writer } from "./types.js";
+import type { Dumper, Sink, Symbolizer, VerdictNamer, Writer } from "./types.js";
+import { makeVerdicts } from "./verdicts.js";
 
 export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
@@ -18,6 +19,7 @@ export type {
   Symbol,
   Symbolizer,
   SymbolName,
+  VerdictNamer,
   Writer,
 } from "./types.js";
 export { UNKNOWN } from "./types.js";
@@ -37,26 +39,40 @@ export interface WriterOptions {
   err?: Sink;
   /** aggregate: show `Got N traces` (default: when err is a TTY). */
   progress?: boolean;
+  /** Names for verdicts: with it, packets end with their verdict and a summary is kept. */
+  verdicts?: VerdictNamer;
 }
 
 export interface CreatedWriter extends Writer {
   /** Reports dump() failures (once, with their count). */
   report(err: Sink): void;
+  /** The packets and how they ended (empty without verdicts). */
+  summary(): string[];
 }
 
 export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter {
   const out = o.out ?? process.stdout;
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
+  const verdicts = o.verdicts ? makeVerdicts(o.verdicts) : undefined;
   let w: Writer;
-  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper);
-  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper);
+  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts);
+  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper, verdicts);
   else {
-    w = new AggregateWriter(out, o.symbolizer, dumper, {
-      ...(o.maxTraces !== undefined ? { maxTraces: o.maxTraces } : {}),
-      ...(o.graph !== undefined ? { graph: o.graph } : {}),
-      ...(o.err ? { err: o.err } : {}),
-      ...(o.progress !== undefined ? { progress: o.progress } : {}),
-    });
+    w = new AggregateWriter(
+      out,
+      o.symbolizer,
+      dumper,
+      {
+        ...(o.maxTraces !== undefined ? { maxTraces: o.maxTraces } : {}),
+        ...(o.graph !== undefined ? { graph: o.graph } : {}),
+        ...(o.err ? { err: o.err } : {}),
+        ...(o.progress !== undefined ? { progress: o.progress } : {}),
+      },
+      verdicts,
+    );
   }
-  return Object.assign(w, { report: (err: Sink) => dumper?.report(err) });
+  return Object.assign(w, {
+    report: (err: Sink) => dumper?.report(err),
+    summary: () => verdicts?.ledger.summary(o.symbolizer) ?? [],
+  });
 }

@@ -8,6 +8,7 @@ import type { SafeDumper } from "./dump-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
+import type { Verdicts } from "./verdicts.js";
 
 // Each key's text, made once from the record's definition.
 const K = (keys: readonly string[]) => keys.map((k) => JSON.stringify(k));
@@ -25,7 +26,12 @@ export class JsonWriter implements Writer {
   private readonly names: NameCache;
   private readonly batch: DumpBatch | undefined;
 
-  constructor(out: Sink, symbolizer: Symbolizer, dumper?: SafeDumper) {
+  constructor(
+    out: Sink,
+    symbolizer: Symbolizer,
+    dumper?: SafeDumper,
+    private readonly verdicts?: Verdicts,
+  ) {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(
       symbolizer,
@@ -36,7 +42,9 @@ export class JsonWriter implements Writer {
 
   write(dv: DataView, off: number): void {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    const line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    let line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    const v = this.verdicts?.ledger.event(dv, off);
+    if (v) line += this.verdicts!.text.json(v);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;

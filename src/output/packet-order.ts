@@ -1,5 +1,6 @@
-// The aggregate print order: traces grouped by skb address (ipftrace2's notion of a packet), packets in
-// order of their first (earliest) event, ties by arrival, each packet's traces by timestamp, ties by arrival.
+// The aggregate print order: traces grouped by skb address (ipftrace2's notion of a packet), each group's
+// traces by timestamp (ties by arrival), a group split after each verdict (the kernel reuses a freed skb's
+// address for a later packet), packets in order of their first (earliest) event, ties by arrival.
 import { type TraceStore, W_SKB_HI, W_SKB_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
 
 export interface PacketOrder {
@@ -10,7 +11,7 @@ export interface PacketOrder {
   packets: number;
 }
 
-export function packetOrder(s: TraceStore): PacketOrder {
+export function packetOrder(s: TraceStore, isVerdict: (i: number) => boolean = () => false): PacketOrder {
   const n = s.length;
   // 1. A packet number per trace, by first arrival. Keyed by the address's low half (no bigint per
   //    trace); the rare address that shares its low half with another packet goes to a bigint map.
@@ -63,20 +64,29 @@ export function packetOrder(s: TraceStore): PacketOrder {
     }
   }
 
-  // 4. Packets by their first trace.
-  const rank = new Int32Array(packets);
-  for (let k = 0; k < packets; k++) rank[k] = k;
-  rank.sort((a, b) => earlier(byPacket[count[a]!]!, byPacket[count[b]!]!));
+  // 4. A verdict ends its packet: what follows at the same address is another packet.
+  const bounds: number[] = [];
+  for (let k = 0; k < packets; k++) {
+    bounds.push(count[k]!);
+    for (let j = count[k]!; j < count[k + 1]! - 1; j++) if (isVerdict(byPacket[j]!)) bounds.push(j + 1);
+  }
+  bounds.push(n);
+  const groups = bounds.length - 1;
+
+  // 5. Packets by their first trace.
+  const rank = new Int32Array(groups);
+  for (let k = 0; k < groups; k++) rank[k] = k;
+  rank.sort((a, b) => earlier(byPacket[bounds[a]!]!, byPacket[bounds[b]!]!));
 
   const order = new Int32Array(n);
-  const starts = new Int32Array(packets + 1);
+  const starts = new Int32Array(groups + 1);
   let at = 0;
-  for (let r = 0; r < packets; r++) {
+  for (let r = 0; r < groups; r++) {
     const k = rank[r]!;
     starts[r] = at;
-    order.set(byPacket.subarray(count[k]!, count[k + 1]!), at);
-    at += count[k + 1]! - count[k]!;
+    order.set(byPacket.subarray(bounds[k]!, bounds[k + 1]!), at);
+    at += bounds[k + 1]! - bounds[k]!;
   }
-  starts[packets] = at;
-  return { order, starts, packets };
+  starts[groups] = at;
+  return { order, starts, packets: groups };
 }

@@ -8,6 +8,7 @@ import type { SafeDumper } from "./dump-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
+import type { Verdicts } from "./verdicts.js";
 
 export class StreamWriter implements Writer {
   count = 0;
@@ -16,7 +17,12 @@ export class StreamWriter implements Writer {
   private readonly names: NameCache;
   private readonly batch: DumpBatch | undefined;
 
-  constructor(out: Sink, symbolizer: Symbolizer, dumper?: SafeDumper) {
+  constructor(
+    out: Sink,
+    symbolizer: Symbolizer,
+    dumper?: SafeDumper,
+    private readonly verdicts?: Verdicts,
+  ) {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
     if (dumper)
@@ -24,7 +30,9 @@ export class StreamWriter implements Writer {
   }
 
   write(dv: DataView, off: number): void {
-    const line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
+    let line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
+    const v = this.verdicts?.ledger.event(dv, off);
+    if (v) line += ` ${this.verdicts!.text.text(v)}`;
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}\n`);
     this.count++;

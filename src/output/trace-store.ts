@@ -11,6 +11,7 @@ import {
   OFF_SKB,
   OFF_TSTAMP,
 } from "../record/record.js";
+import type { VerdictFields } from "./verdict-text.js";
 
 const SHIFT = 16;
 const CHUNK = 1 << SHIFT;
@@ -27,14 +28,21 @@ export const W_FUNC_HI = W_FUNC_LO + 1;
 export const W_CPU = OFF_CPU / 4;
 export const W_FLAGS = OFF_FLAGS / 4;
 
+/** Set in a stored flags word when the trace carries a verdict (kept aside: few traces do). */
+export const STORED_VERDICT = 0x80000000;
+
 export class TraceStore {
   private readonly heads: Uint32Array[] = [];
   private readonly datas: Uint8Array[] = [];
+  /** Verdicts by trace index (ascending), as parallel arrays. */
+  private readonly verdictIdx: number[] = [];
+  private readonly verdicts: VerdictFields[] = [];
   length = 0;
 
   constructor(readonly withData: boolean) {}
 
-  push(dv: DataView, off: number): void {
+  /** `verdict`: the trace's verdict, when it has one. */
+  push(dv: DataView, off: number, verdict?: VerdictFields): void {
     const i = this.length & MASK;
     if (i === 0) {
       this.heads.push(new Uint32Array(CHUNK * WORDS));
@@ -43,6 +51,11 @@ export class TraceStore {
     const h = this.heads[this.heads.length - 1]!;
     const p = i * WORDS;
     for (let k = 0; k < WORDS; k++) h[p + k] = dv.getUint32(off + 4 * k, true);
+    if (verdict) {
+      h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_VERDICT) >>> 0;
+      this.verdictIdx.push(this.length);
+      this.verdicts.push(verdict);
+    }
     if (this.withData) {
       this.datas[this.datas.length - 1]!.set(
         new Uint8Array(dv.buffer, dv.byteOffset + off + OFF_DATA, DATA_SIZE),
@@ -57,6 +70,25 @@ export class TraceStore {
     return this.heads[n >>> SHIFT]![(n & MASK) * WORDS + w]!;
   }
 
+  hasVerdict(n: number): boolean {
+    return (this.word(n, W_FLAGS) & STORED_VERDICT) !== 0;
+  }
+
+  /** Trace n's verdict, when it has one. */
+  verdict(n: number): VerdictFields | undefined {
+    if (!this.hasVerdict(n)) return undefined;
+    let lo = 0;
+    let hi = this.verdictIdx.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.verdictIdx[mid]!;
+      if (v === n) return this.verdicts[mid];
+      if (v < n) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
   /** Trace n's 64 data bytes, copied to dst at dstOff. */
   copyData(n: number, dst: Uint8Array, dstOff: number): void {
     const c = this.datas[n >>> SHIFT]!;
@@ -66,6 +98,10 @@ export class TraceStore {
 
   /** Bytes held (whole chunks), for the memory benchmark. */
   get bytes(): number {
-    return this.heads.length * CHUNK * HEAD_SIZE + this.datas.length * CHUNK * DATA_SIZE;
+    return (
+      this.heads.length * CHUNK * HEAD_SIZE +
+      this.datas.length * CHUNK * DATA_SIZE +
+      this.verdicts.length * 48
+    );
   }
 }

@@ -11,6 +11,14 @@ export interface Symbolizer {
   resolve(addr: bigint): SymbolName | undefined;
 }
 
+/** Names for a verdict's fields, from the running kernel. */
+export interface VerdictNamer {
+  /** A drop reason's name without SKB_DROP_REASON_ (`NO_SOCKET`), or its number when unknown. */
+  reason(value: number): string;
+  /** A code address as `function+0xoffset`, or hex when unknown. */
+  location(addr: bigint): string;
+}
+
 export type DumpResult = string | Record<string, string | number | boolean> | undefined;
 export type DumpFormat = "text" | "json";
 

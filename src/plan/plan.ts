@@ -5,6 +5,7 @@ import { UserError } from "../core/errors.js";
 import type { BackendName, FunctionBackendName, TracerName } from "../core/names.js";
 import type { KernelFeatures } from "../features/probe.js";
 import type { AttachPoint } from "./attach-points.js";
+import type { VerdictSpec } from "./verdict-points.js";
 
 export type { FunctionBackendName };
 
@@ -38,12 +39,16 @@ export interface PlanInput {
   repeatedNames?: () => Set<string>;
   /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
   loadOnly?: boolean;
+  /** Tracepoints where packets end (kfree_skb, consume_skb): traced whatever -r says. */
+  verdicts?: ReadonlyMap<AttachPoint, VerdictSpec>;
 }
 
 export interface Plan {
   functionBackend?: FunctionBackendName;
   functions: AttachPoint[];
   tracepoints: AttachPoint[];
+  /** The verdict tracepoints among `tracepoints`, with where their arguments are. */
+  verdicts: Map<AttachPoint, VerdictSpec>;
   /** Attach points removed by -r / --module-regex. */
   filtered: number;
   /** Attach points this kernel or backend cannot trace. */
@@ -111,11 +116,21 @@ export function makePlan(input: PlanInput): Plan {
   if (input.traceable === null && functionBackend) {
     notes.push("available_filter_functions is not readable: every BTF function counts as traceable");
   }
+  const verdicts = new Map<AttachPoint, VerdictSpec>();
+  let selectedVerdicts = 0;
   for (const p of input.points) {
-    if (
+    const selected = !(
       (input.regex && !input.regex.test(p.name)) ||
       (input.moduleRegex && !input.moduleRegex.test(p.module))
-    ) {
+    );
+    const verdict = useTracepoints ? input.verdicts?.get(p) : undefined;
+    if (verdict) {
+      verdicts.set(p, verdict);
+      tracepoints.push(p);
+      if (selected) selectedVerdicts++;
+      continue;
+    }
+    if (!selected) {
       filtered++;
       continue;
     }
@@ -158,7 +173,7 @@ export function makePlan(input: PlanInput): Plan {
     notes.push(
       `${ambiguous} functions share their name with another kernel function: kprobe cannot attach them by name (untraceable)`,
     );
-  if (functions.length + tracepoints.length === 0) {
+  if (functions.length + tracepoints.length - verdicts.size + selectedVerdicts === 0) {
     throw new UserError(
       filtered > 0
         ? `no attach point matches the filters (${filtered} filtered out, ${untraceable} untraceable); see ipft -l`
@@ -169,6 +184,7 @@ export function makePlan(input: PlanInput): Plan {
     ...(functionBackend ? { functionBackend } : {}),
     functions,
     tracepoints,
+    verdicts,
     filtered,
     untraceable,
     notes,

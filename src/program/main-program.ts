@@ -12,8 +12,11 @@ import {
   REC_CPU,
   REC_FLAGS,
   REC_FUNC,
+  REC_LOCATION,
+  REC_REASON,
   REC_SKB,
   REC_TSTAMP,
+  REC_VERDICT,
   RECORD,
   RECORD_SIZE,
   SCRATCH_KEY,
@@ -31,10 +34,20 @@ export type FuncSource =
   | { kind: "get_func_ip" } // kprobe-multi, fentry/fexit, kprobe on newer kernels
   | { kind: "regs_ip"; offset: number }; // kprobe: the IP after the breakpoint (function + 1)
 
+/** A tracepoint where packets end: the verdict to record, and which tracepoint arguments (u64 slots of
+ * the raw tracepoint's context) hold the location and the drop reason. */
+export interface VerdictSource {
+  kind: number;
+  locationArg?: number;
+  reasonArg?: number;
+}
+
 export interface MainProgramSpec {
   skb: SkbSource;
   func: FuncSource;
   isReturn: boolean;
+  /** Only with `skb.kind === "args"` (raw tracepoints). */
+  verdict?: VerdictSource;
   markOffset: number; // offsetof(struct sk_buff, mark), from BTF
   mark: number;
   mask: number;
@@ -98,6 +111,14 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   }
   pre.push(asm.call(Helper.get_smp_processor_id), asm.stxMem(asm.W, R10, R0, REC_CPU));
   if (spec.isReturn) pre.push(asm.stMem(asm.W, R10, REC_FLAGS, FLAG_RETURN));
+  if (spec.verdict && spec.skb.kind === "args") {
+    const v = spec.verdict;
+    pre.push(asm.stMem(asm.W, R10, REC_VERDICT, v.kind));
+    if (v.locationArg !== undefined)
+      pre.push(asm.ldxMem(asm.DW, R1, R6, v.locationArg * 8), asm.stxMem(asm.DW, R10, R1, REC_LOCATION));
+    if (v.reasonArg !== undefined)
+      pre.push(asm.ldxMem(asm.DW, R1, R6, v.reasonArg * 8), asm.stxMem(asm.W, R10, R1, REC_REASON));
+  }
 
   // The module's entry state.
   pre.push(

@@ -8,8 +8,11 @@ import {
   OFF_DATA,
   OFF_FLAGS,
   OFF_FUNC,
+  OFF_LOCATION,
+  OFF_REASON,
   OFF_SKB,
   OFF_TSTAMP,
+  OFF_VERDICT,
   RECORD_SIZE,
 } from "../record/record.js";
 
@@ -21,6 +24,9 @@ export const REC_TSTAMP = RECORD + OFF_TSTAMP;
 export const REC_FUNC = RECORD + OFF_FUNC;
 export const REC_CPU = RECORD + OFF_CPU;
 export const REC_FLAGS = RECORD + OFF_FLAGS;
+export const REC_VERDICT = RECORD + OFF_VERDICT;
+export const REC_REASON = RECORD + OFF_REASON;
+export const REC_LOCATION = RECORD + OFF_LOCATION;
 /** R1 for the module: the 64 bytes that dump() receives. */
 export const USER_DATA = RECORD + OFF_DATA;
 export const USER_DATA_SIZE = DATA_SIZE;

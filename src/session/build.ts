@@ -50,6 +50,7 @@ export function build(
     ...(choice.moduleRegex ? { moduleRegex: choice.moduleRegex } : {}),
     traceable: kernel.traceable,
     kprobeBlacklist: () => readKprobeBlacklist(),
+    verdicts: kernel.verdicts,
     ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
@@ -62,7 +63,7 @@ export function build(
     backends.push({ backend: b, units: b.units(plan.functions, withReturns) });
   }
   if (plan.tracepoints.length > 0) {
-    const b = new TracepointBackend((p) => ids.idOf(p));
+    const b = new TracepointBackend((p) => ids.idOf(p), plan.verdicts);
     backends.push({ backend: b, units: b.units(plan.tracepoints) });
   }
   return {

@@ -3,11 +3,14 @@
 import { type Btf, loadKernelBtf } from "../btf/index.js";
 import { requireBpf } from "../features/probe.js";
 import { type AttachPoint, discoverAttachPoints } from "../plan/attach-points.js";
+import { type VerdictSpec, verdictPoints } from "../plan/verdict-points.js";
 import { availableFilterFunctions, Kallsyms } from "../symbols/index.js";
 
 export interface KernelView {
   btf: Btf;
   points: AttachPoint[];
+  /** The tracepoints where packets end, with where their arguments are. */
+  verdicts: Map<AttachPoint, VerdictSpec>;
   markOffset: number;
   /** Helper name (without bpf_) -> id, from the kernel's enum bpf_func_id. */
   helpers: Map<string, number>;
@@ -38,6 +41,7 @@ export function loadKernelView(o: {
   const view: KernelView = {
     btf,
     points,
+    verdicts: verdictPoints(btf, points),
     markOffset: btf.offsetof("sk_buff", "mark"),
     helpers,
     helperName: (id) => names.get(id),

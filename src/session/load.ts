@@ -11,10 +11,16 @@ import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
 
 /** Everything a main program needs besides its attach unit's own fields. */
-export type ProgramInputs = Omit<MainProgramSpec, "skb" | "func" | "isReturn">;
+export type ProgramInputs = Omit<MainProgramSpec, "skb" | "func" | "isReturn" | "verdict">;
 
 export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgram {
-  return buildMainProgram({ ...inp, skb: unit.skb, func: unit.func, isReturn: unit.isReturn });
+  return buildMainProgram({
+    ...inp,
+    skb: unit.skb,
+    func: unit.func,
+    isReturn: unit.isReturn,
+    ...(unit.verdict ? { verdict: unit.verdict } : {}),
+  });
 }
 
 /** The kernel's verifier refused a program: the message names its reason, `detail` shows the failing

@@ -16,6 +16,7 @@ import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
+import { VerdictNames } from "./verdict-names.js";
 
 export async function runSession(
   config: SessionConfig,
@@ -65,6 +66,7 @@ async function trace(
     graph: withReturns,
     err: io.errSink,
     progress: io.interactive,
+    verdicts: new VerdictNames(kernel.btf, kernel.kallsyms),
   });
 
   io.status("Trace ready!");
@@ -79,6 +81,7 @@ async function trace(
   io.status("Trace done!");
   writer.finish();
   writer.report(io.errSink);
+  for (const l of writer.summary()) io.status(l);
   if (lostCount > 0) {
     io.err(
       `Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`,

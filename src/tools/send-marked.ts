@@ -2,7 +2,8 @@
 // A small marked-traffic sender: UDP datagrams over loopback with SO_MARK set, optionally interleaved with
 // unmarked ones, so ipft has real marked packets to trace. Prints one line per datagram when asked.
 //   node dist/src/tools/send-marked.js --mark 0x2a --count 5 --size 100 [--unmarked 1] [--port 9999]
-//     [--rate N/s] [--duration S] [--verbose]
+//     [--rate N/s] [--duration S] [--closed] [--verbose]
+//   --closed: no receiver, so the kernel drops each datagram (no socket on that port) and answers with ICMP
 import * as dgram from "node:dgram";
 import { MarkedUdpSocket } from "./socket.js";
 
@@ -16,6 +17,7 @@ interface Args {
   rate: number;
   duration: number;
   verbose: boolean;
+  closed: boolean;
 }
 
 function parse(argv: string[]): Args {
@@ -29,6 +31,7 @@ function parse(argv: string[]): Args {
     rate: 0,
     duration: 0,
     verbose: false,
+    closed: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -52,6 +55,7 @@ function parse(argv: string[]): Args {
     } else if (k === "--rate") a.rate = num();
     else if (k === "--duration") a.duration = num();
     else if (k === "--verbose") a.verbose = true;
+    else if (k === "--closed") a.closed = true;
     else throw new Error(`unknown option ${k}`);
   }
   return a;
@@ -60,11 +64,12 @@ function parse(argv: string[]): Args {
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
   // A receiver, so the datagrams are delivered rather than answered with ICMP port unreachable.
-  const rx = dgram.createSocket("udp4");
-  await new Promise<void>((res, rej) => {
-    rx.once("error", rej);
-    rx.bind(a.port, a.addr, () => res());
-  });
+  const rx = a.closed ? undefined : dgram.createSocket("udp4");
+  if (rx)
+    await new Promise<void>((res, rej) => {
+      rx.once("error", rej);
+      rx.bind(a.port, a.addr, () => res());
+    });
   const tx = new MarkedUdpSocket();
   const payloads = a.sizes.map((s) => Buffer.alloc(s, 0x61));
   let sent = 0;
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, 20));
   tx.close();
-  rx.close();
+  rx?.close();
   if (!a.verbose) process.stderr.write(`sent ${sent} marked datagrams\n`);
 }
 

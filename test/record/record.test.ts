@@ -20,9 +20,12 @@ import {
   OFF_DATA,
   OFF_FLAGS,
   OFF_FUNC,
+  OFF_LOCATION,
+  OFF_REASON,
   OFF_RESERVED,
   OFF_SKB,
   OFF_TSTAMP,
+  OFF_VERDICT,
   RECORD_SIZE,
   RESERVED_SIZE,
   readCpu,
@@ -34,8 +37,21 @@ import {
 
 test("record layout: the offsets the eBPF program writes", () => {
   assert.deepEqual(
-    [OFF_SKB, OFF_TSTAMP, OFF_FUNC, OFF_CPU, OFF_FLAGS, OFF_RESERVED, RESERVED_SIZE, OFF_DATA, DATA_SIZE],
-    [0, 8, 16, 24, 28, 32, 32, 64, 64],
+    [
+      OFF_SKB,
+      OFF_TSTAMP,
+      OFF_FUNC,
+      OFF_CPU,
+      OFF_FLAGS,
+      OFF_VERDICT,
+      OFF_REASON,
+      OFF_LOCATION,
+      OFF_RESERVED,
+      RESERVED_SIZE,
+      OFF_DATA,
+      DATA_SIZE,
+    ],
+    [0, 8, 16, 24, 28, 32, 36, 40, 48, 16, 64, 64],
   );
   assert.equal(RECORD_SIZE, 128);
   assert.equal(HEAD_SIZE, 32);
