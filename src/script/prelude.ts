@@ -307,21 +307,24 @@ local function pieces(r, mode, base)
 end
 -- dump's result as one string, for Script.dump (one crossing): "e" .. error, "s" .. text, or "t" and then
 -- key / type-tagged value pairs, "<s4s4" packed, in the order above.
-function __ipft_dump_value(data)
-  if dump == nil then return "s" end
-  local ok, r = xpcall(dump, traceback, data)
-  if not ok then return "e" .. tostr(r) end
+-- dump() and the reading of its table run under one xpcall, so a failing __tostring or __pairs costs only
+-- its own record.
+local function value(data)
+  local r = dump(data)
   local t = type(r)
   if t == "string" then return "s" .. r end
   if t == "nil" then return "s" end
   if t ~= "table" then return "edump() must return a string or a table, got " .. t end
   return "t" .. concat(out, "", 1, pieces(r, VALUE, 0))
 end
--- Formatted for output: text ("( k: v k2: v2 )", or the string as is) or a JSON fragment (',"k":v').
-local function formatted(data, json)
+function __ipft_dump_value(data)
   if dump == nil then return "s" end
-  local ok, r = xpcall(dump, traceback, data)
-  if not ok then return "e" .. tostr(r) end
+  local ok, r = xpcall(value, traceback, data)
+  return ok and r or "e" .. tostr(r)
+end
+-- Formatted for output: text ("( k: v k2: v2 )", or the string as is) or a JSON fragment (',"k":v').
+local function format(data, json)
+  local r = dump(data)
   local t = type(r)
   if t == "nil" or r == "" then return "s" end
   if t == "string" then return json and ("s," .. '"data":' .. jstr(r)) or ("s" .. r) end
@@ -331,6 +334,11 @@ local function formatted(data, json)
   out[1] = "s( "
   out[n + 2] = ")"
   return concat(out, "", 1, n + 2)
+end
+local function formatted(data, json)
+  if dump == nil then return "s" end
+  local ok, r = xpcall(format, traceback, data, json)
+  return ok and r or "e" .. tostr(r)
 end
 -- Many records (64 bytes each) after a format byte ("t" text, "j" json): 4-byte-length-prefixed results,
 -- each "s" .. output or "e" .. error. One FFI crossing per batch.

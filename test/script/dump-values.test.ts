@@ -156,3 +156,18 @@ test("dump's tables of changing shapes each keep their order; a __pairs table ke
   ]);
   s.close();
 });
+
+test("a value whose __tostring fails costs only its own record, not the batch", () => {
+  const s = script(`local bad = setmetatable({}, { __tostring = function() error("no text for this") end })
+  function dump(d) if d:byte(1) == 1 then return { v = bad } end return { v = 1 } end`);
+  const recs = new Uint8Array(64 * 3);
+  recs[64] = 1;
+  for (const format of ["text", "json"] as const) {
+    const r = s.dumpFormattedMany(recs, format);
+    assert.equal(r[0], format === "text" ? "( v: 1 )" : ',"v":1');
+    assert.ok(r[1] instanceof ScriptError && /:1: no text for this/.test(r[1].message), String(r[1]));
+    assert.equal(r[2], r[0]);
+  }
+  assert.throws(() => s.dump(recs.subarray(64, 128)), /dump\(\) failed: .*no text for this/);
+  s.close();
+});
