@@ -269,7 +269,7 @@ async function trace(
   if (writer.count === 0 && lostCount === 0) {
     io.err(
       `no packet with mark 0x${opts.mark!.toString(16)}${opts.mask !== 0xffffffff ? `/0x${opts.mask.toString(16)}` : ""} was seen. ` +
-        "Is the mark set (iptables/nft MARK, SO_MARK, ping -m)? Does the traffic cross a network namespace (that clears the mark)? " +
+        `Is the mark set (iptables/nft MARK, SO_MARK, ping -m ${opts.mark}: ping takes it in decimal)? Does the traffic cross a network namespace (that clears the mark)? ` +
         "Run ipft --features and ipft -v to see the backend and attach points.",
     );
   }
