@@ -1,7 +1,7 @@
 -- Collects, per trace, the packet length and its GSO state:
 --   skb->len, and skb_shared_info's gso_size, gso_segs and gso_type
 -- (the shared info sits at skb->head + skb->end). Prints them with each trace:
---   ( gso_segs: 1 gso_size: 0 gso_type: 0 len: 142 )
+--   ( len: 142 gso_size: 0 gso_segs: 1 gso_type: 0 )
 --
 -- Module ABI (see docs/scripting.md): R1 = the 64 data bytes, R3 = the skb; the module's stack is
 -- R10-256 .. R10-1; R6-R9 are not used here, so nothing needs restoring.

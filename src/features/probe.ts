@@ -1,5 +1,7 @@
 // Which backends this kernel can load and attach, found by trying the smallest real thing of each kind,
 // not by reading the kernel's config. Each answer says why not.
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { asm, encode, type Insn } from "../asm/index.js";
 import { UserError } from "../core/errors.js";
 import type { BackendName } from "../core/names.js";
@@ -9,6 +11,7 @@ import { attachRawTracepoint } from "../link/raw-tracepoint.js";
 import { attachTracing } from "../link/tracing.js";
 import { createMap, loadProgram, type ProgSpec } from "../sys/bpf.js";
 import { AttachType, Helper, MapType, ProgType } from "../sys/bpf-abi.js";
+import { CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, effectiveCaps, hasCap } from "../sys/caps.js";
 import { errnoName, SysError } from "../sys/errno.js";
 import { close } from "../sys/libc.js";
 import { type KprobePmu, kprobePmu } from "../sys/perf.js";
@@ -86,7 +89,7 @@ function probeKprobe(fn: ProbeTarget | undefined, pmu: KprobePmu | { reason: str
   if (p.fd < 0) return { name, ok: false, loads: false, reason: `cannot load a kprobe program (${p.why})` };
   if ("reason" in pmu) {
     close(p.fd);
-    return { name, ok: false, loads: true, reason: pmu.reason };
+    return { name, ok: false, loads: true, reason: noKprobePmuReason(pmu.reason, kernelConfig()) };
   }
   return attached(
     name,
@@ -132,11 +135,74 @@ function probeFtrace(fn: ProbeTarget | undefined): Feature {
       name,
       ok: false,
       loads: false,
-      reason: `cannot load an fentry program for ${fn.name} (${p.why})`,
+      reason: `cannot load an fentry program for ${fn.name} (${fentryRefusal(p.why, systemFacts())})`,
     };
   }
   const link = attachTracing(p.fd, AttachType.TRACE_FENTRY);
   return attached(name, p.fd, link, `fentry to ${fn.name}`, `fentry on ${fn.name}`);
+}
+
+/** What explains a refusal: this process's capabilities and the function tracer's state. */
+export interface RefusalFacts {
+  /** Effective capabilities (CapEff), if known. */
+  caps?: bigint;
+  /** The error opening tracefs's available_filter_functions ("EPERM"), or "" if it opens. */
+  filterFunctions?: string;
+}
+
+function systemFacts(): RefusalFacts {
+  let filterFunctions: string | undefined;
+  try {
+    closeSync(openSync("/sys/kernel/tracing/available_filter_functions", "r"));
+    filterFunctions = "";
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") filterFunctions = code ?? "error";
+  }
+  return { caps: effectiveCaps(), filterFunctions };
+}
+
+/**
+ * Why an fentry program does not load, from the kernel's answer (`EPERM` or `EPERM: last log line`).
+ * bpf(BPF_PROG_LOAD) answers EPERM for a tracing program when the caller lacks CAP_BPF or CAP_PERFMON (or
+ * CAP_SYS_ADMIN); with them, the EPERM comes from a security module or a kernel policy, which no
+ * capability lifts: say so, with what points there.
+ */
+export function fentryRefusal(why: string, facts: RefusalFacts): string {
+  if (!why.startsWith("EPERM")) return why;
+  const c = facts.caps;
+  if (c === undefined) return `${why}: run ipft as root (fentry programs need CAP_BPF and CAP_PERFMON)`;
+  const privileged = hasCap(c, CAP_SYS_ADMIN) || (hasCap(c, CAP_BPF) && hasCap(c, CAP_PERFMON));
+  if (!privileged)
+    return `${why}: fentry programs need CAP_BPF and CAP_PERFMON, which ipft lacks; run it as root`;
+  const tracer =
+    facts.filterFunctions === "EPERM"
+      ? "; the function tracer refuses root too (tracefs available_filter_functions: EPERM)"
+      : "";
+  return (
+    `${why}, though ipft has CAP_BPF and CAP_PERFMON: this kernel refuses fentry (BPF trampoline) ` +
+    `programs, so a security module or kernel policy blocks them, not missing rights${tracer}; see ` +
+    "dmesg | grep -i lockdown and /sys/kernel/security/lockdown, and use -b tracepoint"
+  );
+}
+
+/** The kernel's build configuration from /proc/config.gz (CONFIG_IKCONFIG_PROC), or undefined. */
+function kernelConfig(): string | undefined {
+  try {
+    return gunzipSync(readFileSync("/proc/config.gz")).toString("latin1");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why there is no kprobe PMU: the config says so when the kernel publishes it, else the guess given. */
+export function noKprobePmuReason(guess: string, config: string | undefined): string {
+  if (config === undefined) return guess;
+  for (const opt of ["CONFIG_KPROBES", "CONFIG_KPROBE_EVENTS"]) {
+    if (!new RegExp(`^${opt}=y`, "m").test(config))
+      return `no kprobe PMU: this kernel is built without ${opt} (/proc/config.gz); use -b tracepoint`;
+  }
+  return guess;
 }
 
 /** Fails with one line when this process may not use bpf(2) at all (not root, no CAP_BPF). */

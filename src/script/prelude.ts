@@ -142,27 +142,7 @@ function __ipft_hook(name)
 end
 local concat, mtype, tostr, sub, fmt = table.concat, math.type, tostring, string.sub, string.format
 local out = {}
--- dump's result as one string, for Script.dump (one crossing): "e" .. error, "s" .. text, or "t" and then
--- key / type-tagged value pairs, "<s4s4" packed, in pairs order (as ipftrace2 reads tables). Floats go
--- with 17 digits and integers as Lua prints them, so nothing is rounded on the way.
-local tags = { integer = "i", float = "f", boolean = "b" }
-function __ipft_dump_value(data)
-  if dump == nil then return "s" end
-  local ok, r = xpcall(dump, traceback, data)
-  if not ok then return "e" .. tostr(r) end
-  local t = type(r)
-  if t == "string" then return "s" .. r end
-  if t == "nil" then return "s" end
-  if t ~= "table" then return "edump() must return a string or a table, got " .. t end
-  local n = 0
-  for k, v in pairs(r) do
-    local tag = tags[mtype(v) or type(v)] or "s"
-    n = n + 1
-    out[n] = pack("<s4s4", tostr(k), tag == "f" and fmt("f%.17g", v) or tag .. tostr(v))
-  end
-  return "t" .. concat(out, "", 1, n)
-end
--- Formatted for output: text ("( k: v k2: v2 )", or the string as is) or a JSON fragment (',"k":v').
+-- JSON pieces.
 local BS, QUOTE = string.char(92), string.char(34)
 local jesc = { [QUOTE] = BS .. QUOTE, [BS] = BS .. BS, [string.char(10)] = BS .. "n", [string.char(13)] = BS .. "r", [string.char(9)] = BS .. "t" }
 local jpattern = "[%c%" .. QUOTE .. "%" .. BS .. "]"
@@ -180,30 +160,185 @@ local function jval(v)
   end
   return jstr(tostr(v))
 end
-local function formatted(data, json)
+-- A value for Script.dump: type-tagged, floats with 17 digits and integers as Lua prints them, so nothing
+-- is rounded on the way.
+local tags = { integer = "i", float = "f", boolean = "b" }
+local function tagged(v)
+  local tag = tags[mtype(v) or type(v)] or "s"
+  return pack("<s4", tag == "f" and fmt("f%.17g", v) or tag .. tostr(v))
+end
+
+-- The order of a dump table's keys (docs/scripting.md). A table whose __pairs gives its own iterator (the
+-- capture decoder's) goes in that order. A table with exactly the keys of one of the script's constructors
+-- goes in that constructor's order. Any other: first the keys the script's text writes by name, in order
+-- of first appearance (ranks from src/script/key-order.ts), then numbers ascending, then the rest by their
+-- text. A dump() returns tables of one shape again and again, so the last shape is kept: its keys in
+-- next() order (ck), the place of each in the output (cp), their count (cn), and each key already written
+-- out for the three formats (kt text, kj JSON, kv Script.dump). A record of that shape costs one next()
+-- walk and no sort.
+local rank = __ipft_key_rank or {}
+__ipft_key_rank = nil
+-- Constructors whose written order is not their keys' rank order: key set (in rank order, "\\n"-joined) ->
+-- each key's place in the constructor.
+local shapes = {}
+for set, written in pairs(__ipft_key_shapes or {}) do
+  local pos, i = {}, 0
+  for k in string.gmatch(written, "[^\\n]+") do
+    i = i + 1
+    pos[k] = i
+  end
+  shapes[set] = pos
+end
+__ipft_key_shapes = nil
+local UNRANKED = math.huge
+local nxt = next
+local TEXT, JSON, VALUE = 1, 2, 3
+local ks, vs, nk, nv, idx = {}, {}, {}, {}, {}
+local ck, cp, kt, kj, kv = {}, {}, {}, {}, {}
+local cn = -1
+local function before(a, b)
+  local na, nb = mtype(a) ~= nil, mtype(b) ~= nil
+  if na ~= nb then return na end
+  if na then return a < b end
+  return tostr(a) < tostr(b)
+end
+-- Sorts r's pairs into ks/vs (an insertion sort: a dump returns few keys) and keeps the shape when every
+-- key is a string or a number. Returns the count.
+local tmp = {}
+local function learn(r)
+  local n, plain, named = 0, true, true
+  for k, v in nxt, r do
+    n = n + 1
+    nk[n], nv[n] = k, v
+    local t = type(k)
+    if t ~= "string" and t ~= "number" then plain = false end
+    local rk = rank[k]
+    if not rk then
+      named, rk = false, UNRANKED
+    end
+    local i = n
+    while i > 1 do
+      local j = idx[i - 1]
+      local pk = nk[j]
+      local pr = rank[pk] or UNRANKED
+      if pr < rk or (pr == rk and before(pk, k)) then break end
+      idx[i] = j
+      i = i - 1
+    end
+    idx[i] = n
+  end
+  if named and n > 1 then
+    -- Exactly the keys of a constructor: in its order.
+    for i = 1, n do tmp[i] = nk[idx[i]] end
+    local pos = shapes[concat(tmp, "\\n", 1, n)]
+    if pos then
+      for i = 1, n do
+        local j = idx[i]
+        tmp[pos[nk[j]]] = j
+      end
+      for i = 1, n do idx[i] = tmp[i] end
+    end
+    for i = 1, n do tmp[i] = nil end
+  end
+  for i = 1, n do
+    local j = idx[i]
+    ks[i], vs[i] = nk[j], nv[j]
+  end
+  if plain then
+    for i = 1, n do
+      local j = idx[i]
+      local k = tostr(nk[j])
+      ck[j], cp[j], kt[j], kj[j], kv[j] = nk[j], i, k .. ": ", "," .. jstr(k) .. ":", pack("<s4", k)
+    end
+    ck[n + 1], cn = nil, n
+  else
+    ck[1], cn = nil, -1
+  end
+  for i = 1, n do nk[i], nv[i] = nil, nil end
+  return n
+end
+-- Writes the pieces of r in the kept shape into out[base + 1 ..]; the count, or -1 if r has another shape.
+local function known(r, mode, base)
+  local n = 0
+  if mode == TEXT then
+    for k, v in nxt, r do
+      n = n + 1
+      if ck[n] ~= k then return -1 end
+      out[base + cp[n]] = kt[n] .. tostr(v) .. " "
+    end
+  elseif mode == JSON then
+    for k, v in nxt, r do
+      n = n + 1
+      if ck[n] ~= k then return -1 end
+      out[base + cp[n]] = kj[n] .. jval(v)
+    end
+  else
+    for k, v in nxt, r do
+      n = n + 1
+      if ck[n] ~= k then return -1 end
+      out[base + cp[n]] = kv[n] .. tagged(v)
+    end
+  end
+  return n == cn and n or -1
+end
+-- Writes the pieces of dump's table r, in order, into out[base + 1 ..]; returns their count.
+local function pieces(r, mode, base)
+  local f, s, c = pairs(r)
+  local n
+  if f == nxt and c == nil then
+    n = known(s, mode, base)
+    if n >= 0 then return n end
+    n = learn(s)
+  else
+    n = 0
+    for k, v in f, s, c do
+      n = n + 1
+      ks[n], vs[n] = k, v
+    end
+  end
+  for i = 1, n do
+    local k, v = tostr(ks[i]), vs[i]
+    out[base + i] = mode == TEXT and (k .. ": " .. tostr(v) .. " ")
+      or mode == JSON and ("," .. jstr(k) .. ":" .. jval(v))
+      or (pack("<s4", k) .. tagged(v))
+    ks[i], vs[i] = nil, nil
+  end
+  return n
+end
+-- dump's result as one string, for Script.dump (one crossing): "e" .. error, "s" .. text, or "t" and then
+-- key / type-tagged value pairs, "<s4s4" packed, in the order above.
+-- dump() and the reading of its table run under one xpcall, so a failing __tostring or __pairs costs only
+-- its own record.
+local function value(data)
+  local r = dump(data)
+  local t = type(r)
+  if t == "string" then return "s" .. r end
+  if t == "nil" then return "s" end
+  if t ~= "table" then return "edump() must return a string or a table, got " .. t end
+  return "t" .. concat(out, "", 1, pieces(r, VALUE, 0))
+end
+function __ipft_dump_value(data)
   if dump == nil then return "s" end
-  local ok, r = xpcall(dump, traceback, data)
-  if not ok then return "e" .. tostr(r) end
+  local ok, r = xpcall(value, traceback, data)
+  return ok and r or "e" .. tostr(r)
+end
+-- Formatted for output: text ("( k: v k2: v2 )", or the string as is) or a JSON fragment (',"k":v').
+local function format(data, json)
+  local r = dump(data)
   local t = type(r)
   if t == "nil" or r == "" then return "s" end
   if t == "string" then return json and ("s," .. '"data":' .. jstr(r)) or ("s" .. r) end
   if t ~= "table" then return "edump() must return a string or a table, got " .. t end
-  local n = 0
-  if json then
-    for k, v in pairs(r) do
-      out[n + 1] = "," .. jstr(tostr(k)) .. ":" .. jval(v)
-      n = n + 1
-    end
-    return "s" .. concat(out, "", 1, n)
-  end
+  if json then return "s" .. concat(out, "", 1, pieces(r, JSON, 0)) end
+  local n = pieces(r, TEXT, 1)
   out[1] = "s( "
-  n = 1
-  for k, v in pairs(r) do
-    out[n + 1] = tostr(k) .. ": " .. tostr(v) .. " "
-    n = n + 1
-  end
-  out[n + 1] = ")"
-  return concat(out, "", 1, n + 1)
+  out[n + 2] = ")"
+  return concat(out, "", 1, n + 2)
+end
+local function formatted(data, json)
+  if dump == nil then return "s" end
+  local ok, r = xpcall(format, traceback, data, json)
+  return ok and r or "e" .. tostr(r)
 end
 -- Many records (64 bytes each) after a format byte ("t" text, "j" json): 4-byte-length-prefixed results,
 -- each "s" .. output or "e" .. error. One FFI crossing per batch.

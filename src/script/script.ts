@@ -5,6 +5,7 @@ import type { CompiledCapture } from "../capture/compile.js";
 import { luaCaptureChunk } from "../capture/lua-decoder.js";
 import { UserError } from "../core/errors.js";
 import { LUA_TFUNCTION, LuaState, type LuaValue } from "../sys/lua.js";
+import { keyRanks } from "./key-order.js";
 import { PRELUDE } from "./prelude.js";
 
 export interface BtfQueries {
@@ -64,6 +65,10 @@ export class Script {
     this.lua = new LuaState();
     try {
       this.lua.setGlobalTable("__ipft_helpers", env.helpers);
+      // The order of dump()'s keys comes from the script's text (see key-order.ts).
+      const keys = keyRanks(Buffer.from(code.buffer, code.byteOffset, code.byteLength).toString("utf8"));
+      this.lua.setGlobalTable("__ipft_key_rank", keys.ranks);
+      this.lua.setGlobalStrings("__ipft_key_shapes", keys.shapes);
       this.lua.register("__ipft_native", (args) => {
         const [what, a, b] = args;
         const need = (v: string | null | undefined, name: string) => {
@@ -125,8 +130,9 @@ export class Script {
     if (this.hooks.fini) this.callHook("fini");
   }
 
-  /** dump(data) as a value: its string, or its table (keys in Lua's traversal order; an integer beyond
-   * 2^53 as its exact decimal text). "" when the script has no dump() or it returns nil. */
+  /** dump(data) as a value: its string, or its table (keys in the order docs/scripting.md gives, but a JS
+   * object lists integer-like keys first; an integer beyond 2^53 as its exact decimal text). "" when the
+   * script has no dump() or it returns nil. */
   dump(data: Uint8Array): DumpValue {
     const bytes = this.lua.callBytesView(this.dumpRef, data);
     return decodeDump(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

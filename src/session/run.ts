@@ -7,7 +7,7 @@ import { RingReader } from "../ringbuf/reader.js";
 import { attachAll } from "./attach.js";
 import { build, programInputs } from "./build.js";
 import { runCommand } from "./child.js";
-import type { SessionConfig } from "./config.js";
+import type { Selection, SessionConfig } from "./config.js";
 import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
@@ -91,11 +91,12 @@ async function trace(
   return child?.status() ?? 0;
 }
 
-function noPacketHint(config: SessionConfig): string {
+/** What to check when no packet was seen. */
+export function noPacketHint(config: Selection): string {
   const mask = config.mask !== 0xffffffff ? `/0x${config.mask.toString(16)}` : "";
   return (
     `no packet with mark 0x${config.mark.toString(16)}${mask} was seen. ` +
-    "Is the mark set (iptables/nft MARK, SO_MARK, ping -m)? Does the traffic cross a network namespace (that clears the mark)? " +
+    `Is the mark set (iptables/nft MARK, SO_MARK, ping -m ${config.mark}: ping takes it in decimal)? Does the traffic cross a network namespace (that clears the mark)? ` +
     "Run ipft --features and ipft -v to see the backend and attach points."
   );
 }

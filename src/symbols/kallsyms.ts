@@ -4,6 +4,7 @@
 // split into two Uint32Arrays (hi, lo: cheaper than 200k BigInts), sorted, and searched by bisection.
 import { readFileSync } from "node:fs";
 import { UserError } from "../core/errors.js";
+import { CAP_SYSLOG, effectiveCaps, hasCap, readSysctl } from "../sys/caps.js";
 
 export class KallsymsError extends UserError {}
 
@@ -18,6 +19,48 @@ export interface KernelSymbol {
 /** Past a symbol's start by more than this, an address is not that function's (no function is this big):
  * it falls in a gap (between vmlinux and modules, or past the last one) and gets no name. */
 const MAX_OFFSET = 1 << 20;
+
+/** What decides whether /proc/kallsyms shows real addresses to this process. */
+export interface KallsymsAccess {
+  kptrRestrict?: number;
+  perfEventParanoid?: number;
+  /** Effective capabilities (CapEff). */
+  caps?: bigint;
+}
+
+export function kallsymsAccess(): KallsymsAccess {
+  return {
+    kptrRestrict: readSysctl("kernel/kptr_restrict"),
+    perfEventParanoid: readSysctl("kernel/perf_event_paranoid"),
+    caps: effectiveCaps(),
+  };
+}
+
+/**
+ * Why kallsyms shows only zero addresses, and what to do. The kernel (kallsyms_show_value) shows them when
+ * kptr_restrict is 0 and perf_event_paranoid <= 1, or when kptr_restrict is 0 or 1 and the reader has
+ * CAP_SYSLOG in the initial user namespace; kptr_restrict 2 hides them from everyone.
+ */
+export function hiddenAddressesReason(a: KallsymsAccess): string {
+  const k = a.kptrRestrict;
+  if (k !== undefined && k >= 2)
+    return `kernel.kptr_restrict is ${k}, which hides them even from root; set it to 1 (sysctl -w kernel.kptr_restrict=1) so that a process with CAP_SYSLOG sees them`;
+  const give =
+    "run ipft with CAP_SYSLOG as well as CAP_BPF and CAP_PERFMON (root has all three unless they were dropped)";
+  if (k === undefined || a.caps === undefined)
+    return `ipft needs CAP_SYSLOG to see them (and kernel.kptr_restrict below 2); ${give}`;
+  if (!hasCap(a.caps, CAP_SYSLOG)) {
+    const p = a.perfEventParanoid;
+    const why =
+      k === 1
+        ? "kernel.kptr_restrict is 1, which shows them only to a process with CAP_SYSLOG"
+        : p !== undefined && p <= 1
+          ? `kernel.kptr_restrict is 0 and kernel.perf_event_paranoid ${p} should show them, unless the kernel lacks CONFIG_PERF_EVENTS`
+          : `kernel.kptr_restrict is 0, but kernel.perf_event_paranoid is ${p ?? "above 1"}, so only a process with CAP_SYSLOG sees them`;
+    return `ipft lacks CAP_SYSLOG (${why}); ${give}`;
+  }
+  return `kernel.kptr_restrict is ${k} and ipft has CAP_SYSLOG, but the kernel wants it in the initial user namespace (in a container, run ipft on the host) and a security module may refuse it`;
+}
 
 export class Kallsyms {
   private readonly hi: Uint32Array;
@@ -44,8 +87,13 @@ export class Kallsyms {
     return Kallsyms.parse(text, path);
   }
 
-  /** Parses kallsyms text: "ffffffff81000000 T _stext" and "ffffffffc0000000 t fn\t[mod]" lines. */
-  static parse(text: string, what = "kallsyms"): Kallsyms {
+  /** Parses kallsyms text: "ffffffff81000000 T _stext" and "ffffffffc0000000 t fn\t[mod]" lines.
+   * `zeroReason` says why, when every address is 0 (by default from this system's settings). */
+  static parse(
+    text: string,
+    what = "kallsyms",
+    zeroReason: () => string = () => hiddenAddressesReason(kallsymsAccess()),
+  ): Kallsyms {
     let cap = 1024;
     let hi = new Uint32Array(cap);
     let lo = new Uint32Array(cap);
@@ -112,11 +160,7 @@ export class Kallsyms {
       start = end + 1;
     }
     if (n === 0) throw new KallsymsError(`${what} lists no kernel functions`);
-    if (!nonZero) {
-      throw new KallsymsError(
-        `${what} shows every address as 0 (kptr_restrict): run ipft as root, or set kernel.kptr_restrict=0`,
-      );
-    }
+    if (!nonZero) throw new KallsymsError(`${what} shows every address as 0: ${zeroReason()}`);
     hi = hi.slice(0, n);
     lo = lo.slice(0, n);
     mods = mods.slice(0, n);

@@ -167,6 +167,18 @@ export class LuaState {
     a.setglobal(this.L, name);
   }
 
+  /** Sets global `name` to a table of string keys and string values (UTF-8). */
+  setGlobalStrings(name: string, entries: Iterable<[string, string]>): void {
+    const a = this.api;
+    a.createtable(this.L, 0, 0);
+    for (const [k, v] of entries) {
+      const b = Buffer.from(v, "utf8");
+      a.pushlstring(this.L, b, b.length);
+      a.setfield(this.L, -2, k);
+    }
+    a.setglobal(this.L, name);
+  }
+
   /** Calls a referenced function with byte-string, integer or float arguments; returns its results.
    * Errors from Lua come back as a thrown Error with Lua's message. */
   call(ref: number, args: (Uint8Array | number)[], nresults: number): LuaValue[] {

@@ -63,6 +63,9 @@ test("record layout: the offsets the eBPF program writes", () => {
     "module",
     "function",
     "is_return",
+    "verdict",
+    "drop_reason",
+    "location",
   ]);
 });
 

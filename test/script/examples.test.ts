@@ -74,6 +74,8 @@ test("examples/gso.lua dump reads len, gso_size, gso_segs, gso_type from the dat
   dv.setUint16(6, 3, true);
   dv.setUint32(8, 0x11, true);
   assert.deepEqual(s.dump(data), { len: 142, gso_size: 1448, gso_segs: 3, gso_type: 0x11 });
+  // In the order the script's table constructor writes them, as the file's header and docs show.
+  assert.equal(s.dumpFormatted(data, "text"), "( len: 142 gso_size: 1448 gso_segs: 3 gso_type: 17 )");
   s.close();
 });
 

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Kallsyms, KallsymsError } from "../../src/symbols/index.js";
+import { hiddenAddressesReason } from "../../src/symbols/kallsyms.js";
+import { CAP_BPF, CAP_SYSLOG, hasCap, parseCapEff } from "../../src/sys/caps.js";
+import { IPFT } from "../support/run.js";
 
 // Out of order on purpose (modules are listed after vmlinux at lower or higher addresses), with data
 // symbols that must not be used to name code, a local name that repeats, aliases at one address, and a
@@ -65,15 +69,14 @@ test("address: text symbols by name, lowest address for repeated local names, ma
   assert.deepEqual([...k.repeatedNames()], ["helper"], "names two text symbols share");
 });
 
-test("kptr_restrict (all zero), empty and unreadable files are one clear line", () => {
+test("all-zero addresses, empty and unreadable files are one clear line", () => {
   const zeroed = FIXTURE.replace(/^[0-9a-f]{16}/gm, "0000000000000000");
   assert.throws(
-    () => Kallsyms.parse(zeroed, "/proc/kallsyms"),
+    () => Kallsyms.parse(zeroed, "/proc/kallsyms", () => "the reason"),
     (e: Error) =>
       e instanceof KallsymsError &&
       e.name === "KallsymsError" &&
-      e.message ===
-        "/proc/kallsyms shows every address as 0 (kptr_restrict): run ipft as root, or set kernel.kptr_restrict=0",
+      e.message === "/proc/kallsyms shows every address as 0: the reason",
   );
   assert.throws(() => Kallsyms.parse("", "x"), /^KallsymsError: x lists no kernel functions$/);
   assert.throws(() => Kallsyms.parse("zzzz T foo\n"), /bad address in "zzzz T foo"/);
@@ -81,6 +84,68 @@ test("kptr_restrict (all zero), empty and unreadable files are one clear line", 
     () => Kallsyms.load("/nonexistent/kallsyms"),
     /^KallsymsError: cannot read \/nonexistent\/kallsyms: ENOENT/,
   );
+});
+
+const BPF_PERFMON = (1n << 39n) | (1n << 38n);
+const WITH_SYSLOG = BPF_PERFMON | (1n << 34n);
+
+test("zero addresses: the reason names what is missing, CAP_SYSLOG or a kptr_restrict of 2", () => {
+  const why = hiddenAddressesReason;
+  // kptr_restrict 0 with perf_event_paranoid 2 (Debian's default): CAP_SYSLOG is what is missing.
+  const r0 = why({ kptrRestrict: 0, perfEventParanoid: 2, caps: BPF_PERFMON });
+  assert.match(
+    r0,
+    /^ipft lacks CAP_SYSLOG \(kernel\.kptr_restrict is 0, but kernel\.perf_event_paranoid is 2/,
+  );
+  assert.match(r0, /run ipft with CAP_SYSLOG as well as CAP_BPF and CAP_PERFMON/);
+  assert.doesNotMatch(r0, /set kernel\.kptr_restrict/);
+  const r1 = why({ kptrRestrict: 1, perfEventParanoid: 2, caps: BPF_PERFMON });
+  assert.match(
+    r1,
+    /^ipft lacks CAP_SYSLOG \(kernel\.kptr_restrict is 1, which shows them only to a process with CAP_SYSLOG\)/,
+  );
+  // 2 hides them from everyone, capabilities or not.
+  for (const caps of [BPF_PERFMON, WITH_SYSLOG]) {
+    assert.match(
+      why({ kptrRestrict: 2, perfEventParanoid: 2, caps }),
+      /^kernel\.kptr_restrict is 2, which hides them even from root; set it to 1 \(sysctl -w kernel\.kptr_restrict=1\)/,
+    );
+  }
+  // Has CAP_SYSLOG and still zeros: the capability does not count where the kernel checks it.
+  assert.match(why({ kptrRestrict: 1, perfEventParanoid: 2, caps: WITH_SYSLOG }), /initial user namespace/);
+  // Nothing known: still names CAP_SYSLOG.
+  assert.match(why({}), /^ipft needs CAP_SYSLOG to see them/);
+});
+
+test("CapEff parsing: the effective mask, bit 34 is CAP_SYSLOG", () => {
+  const status =
+    "Name:\tnode\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001fbfeffffff\n";
+  const eff = parseCapEff(status)!;
+  assert.equal(eff, 0x1fbfeffffffn);
+  assert.equal(hasCap(eff, CAP_SYSLOG), false);
+  assert.equal(hasCap(eff, CAP_BPF), true);
+  assert.equal(parseCapEff("Name:\tx\n"), undefined);
+});
+
+test("ipft without CAP_SYSLOG says so (root, CAP_SYSLOG dropped from the bounding set)", (t) => {
+  if (process.getuid?.() !== 0) return t.skip("needs root");
+  if (spawnSync("setpriv", ["--version"]).status !== 0) return t.skip("setpriv (util-linux) is missing");
+  if (readFileSync("/proc/sys/kernel/kptr_restrict", "latin1").trim() === "2")
+    return t.skip("kernel.kptr_restrict is 2: zeros for everyone");
+  const r = spawnSync(
+    "setpriv",
+    ["--bounding-set", "-syslog", "--", process.execPath, IPFT, "-m", "1", "--", "true"],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^ipft: \/proc\/kallsyms shows every address as 0: ipft lacks CAP_SYSLOG \(kernel\.kptr_restrict is [01]/,
+  );
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
 });
 
 test("load reads a file", () => {
