@@ -141,6 +141,11 @@ const SPECS: Spec[] = [
     help: "capture a field per trace, e.g. skb->len, dev=skb->dev->name, ip->saddr:ip4 (repeatable; docs/capture.md)",
     set: (o, v, f) => {
       if (v.trim() === "") throw new UsageError(`${f}: give an expression, e.g. ${f} 'skb->len'`);
+      // Unquoted, `skb->len` is `skb-` and a redirection to a file named `len`: no expression ends in -.
+      if (v.trimEnd().endsWith("-"))
+        throw new UsageError(
+          `${f} "${v.trim()}": the expression was cut at ">" by the shell (which redirected to a file): quote it, e.g. ${f} 'skb->len'`,
+        );
       // The syntax is checked here; types need the kernel's BTF and are checked when compiling.
       try {
         parseSpec(v);
@@ -341,6 +346,12 @@ export function parseArgs(argv: string[]): Options {
       if (value === undefined) throw new UsageError(`${flag} needs a value (${spec.arg})`);
     }
     spec.set(o, value ?? "", flag);
+  }
+  if (o.mark !== undefined && (o.mark & o.mask) >>> 0 === 0) {
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    throw new UsageError(
+      `--mask ${hex(o.mask)} keeps no bit of -m ${hex(o.mark)} (mark & mask == 0), so every unmarked packet would match; choose a mask that covers a bit of the mark`,
+    );
   }
   return o;
 }
