@@ -34,6 +34,7 @@ export interface Options {
   readyFile?: string;
   help: boolean;
   version: boolean;
+  examples: boolean;
   command: string[];
 }
 
@@ -272,6 +273,13 @@ const SPECS: Spec[] = [
     },
   },
   {
+    long: "examples",
+    help: 'print the folder of the example scripts installed with ipft, e.g. -s "$(ipft --examples)/gso.lua"',
+    set: (o) => {
+      o.examples = true;
+    },
+  },
+  {
     long: "version",
     help: "print the version and exit",
     set: (o) => {
@@ -301,6 +309,7 @@ export function defaults(): Options {
     perfPageCount: 8,
     help: false,
     version: false,
+    examples: false,
     command: [],
   };
 }
@@ -361,6 +370,7 @@ export function helpText(): string {
     "Usage: ipft -m MARK [options] [-- COMMAND [ARGS...]]",
     "       ipft -l [-r REGEX] [--module-regex REGEX]",
     "       ipft --features",
+    "       ipft --examples",
     "",
     "Trace every kernel function and tracepoint that a marked packet (skb->mark) goes through.",
     "With -- COMMAND, tracing starts before COMMAND runs and stops after it exits.",
