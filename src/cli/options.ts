@@ -196,7 +196,7 @@ const SPECS: Spec[] = [
   {
     short: "l",
     long: "list",
-    help: "list attach points (NAME MODULE KIND SKB_POS) and exit",
+    help: "list attach points (NAME MODULE KIND SKB_POS BACKENDS: those that can trace it here) and exit",
     set: (o) => {
       o.list = true;
     },
@@ -368,7 +368,7 @@ export function parseArgs(argv: string[]): Options {
 export function helpText(): string {
   const lines = [
     "Usage: ipft -m MARK [options] [-- COMMAND [ARGS...]]",
-    "       ipft -l [-r REGEX] [--module-regex REGEX]",
+    "       ipft -l [-r REGEX] [--module-regex REGEX] [-b BACKEND]",
     "       ipft --features",
     "       ipft --examples",
     "",
