@@ -230,13 +230,6 @@ export const CASES: Case[] = [
     line: /^ipft: ip_rcv is a kernel function and -b tracepoint attaches only tracepoints$/,
   },
   {
-    name: "regex matching only functions, no function backend",
-    args: ["-m", "1", "-r", "^ip_rcv$"],
-    status: 1,
-    line: /^ipft: ip_rcv is a kernel function and this kernel has no function backend \(see ipft --features\)$/,
-    needsMissing: "kprobe-multi",
-  },
-  {
     name: "module regex matching nothing",
     args: ["-m", "1", "--module-regex", "^no_such_module$"],
     status: 1,
