@@ -1,6 +1,7 @@
 // ipft's entry: parse the command line, run one command, turn every error into one line and an exit status.
-import { readFileSync } from "node:fs";
-import { UsageError } from "../core/errors.js";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { UsageError, UserError } from "../core/errors.js";
 import { runFeatures } from "./commands/features.js";
 import { runGen } from "./commands/gen.js";
 import { runList } from "./commands/list.js";
@@ -14,6 +15,13 @@ function version(): string {
     version: string;
   };
   return pkg.version;
+}
+
+/** The example scripts' folder: next to dist/ in a checkout and in an installed package. */
+function examplesDir(): string {
+  const dir = fileURLToPath(new URL("../../../examples", import.meta.url));
+  if (!existsSync(dir)) throw new UserError(`the example scripts are not installed (no ${dir})`);
+  return dir;
 }
 
 function validate(o: Options): void {
@@ -60,6 +68,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (opts.version) {
       process.stdout.write(`ipft ${version()}\n`);
+      return 0;
+    }
+    if (opts.examples) {
+      process.stdout.write(`${examplesDir()}\n`);
       return 0;
     }
     validate(opts);

@@ -34,6 +34,7 @@ export interface Options {
   readyFile?: string;
   help: boolean;
   version: boolean;
+  examples: boolean;
   command: string[];
 }
 
@@ -141,6 +142,11 @@ const SPECS: Spec[] = [
     help: "capture a field per trace, e.g. skb->len, dev=skb->dev->name, ip->saddr:ip4 (repeatable; docs/capture.md)",
     set: (o, v, f) => {
       if (v.trim() === "") throw new UsageError(`${f}: give an expression, e.g. ${f} 'skb->len'`);
+      // Unquoted, `skb->len` is `skb-` and a redirection to a file named `len`: no expression ends in -.
+      if (v.trimEnd().endsWith("-"))
+        throw new UsageError(
+          `${f} "${v.trim()}": the expression was cut at ">" by the shell (which redirected to a file): quote it, e.g. ${f} 'skb->len'`,
+        );
       // The syntax is checked here; types need the kernel's BTF and are checked when compiling.
       try {
         parseSpec(v);
@@ -190,7 +196,7 @@ const SPECS: Spec[] = [
   {
     short: "l",
     long: "list",
-    help: "list attach points (NAME MODULE KIND SKB_POS) and exit",
+    help: "list attach points (NAME MODULE KIND SKB_POS BACKENDS: those that can trace it here) and exit",
     set: (o) => {
       o.list = true;
     },
@@ -267,6 +273,13 @@ const SPECS: Spec[] = [
     },
   },
   {
+    long: "examples",
+    help: 'print the folder of the example scripts installed with ipft, e.g. -s "$(ipft --examples)/gso.lua"',
+    set: (o) => {
+      o.examples = true;
+    },
+  },
+  {
     long: "version",
     help: "print the version and exit",
     set: (o) => {
@@ -296,6 +309,7 @@ export function defaults(): Options {
     perfPageCount: 8,
     help: false,
     version: false,
+    examples: false,
     command: [],
   };
 }
@@ -342,14 +356,21 @@ export function parseArgs(argv: string[]): Options {
     }
     spec.set(o, value ?? "", flag);
   }
+  if (o.mark !== undefined && (o.mark & o.mask) >>> 0 === 0) {
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    throw new UsageError(
+      `--mask ${hex(o.mask)} keeps no bit of -m ${hex(o.mark)} (mark & mask == 0), so every unmarked packet would match; choose a mask that covers a bit of the mark`,
+    );
+  }
   return o;
 }
 
 export function helpText(): string {
   const lines = [
     "Usage: ipft -m MARK [options] [-- COMMAND [ARGS...]]",
-    "       ipft -l [-r REGEX] [--module-regex REGEX]",
+    "       ipft -l [-r REGEX] [--module-regex REGEX] [-b BACKEND]",
     "       ipft --features",
+    "       ipft --examples",
     "",
     "Trace every kernel function and tracepoint that a marked packet (skb->mark) goes through.",
     "With -- COMMAND, tracing starts before COMMAND runs and stops after it exits.",

@@ -20,6 +20,16 @@ export interface AttachPoint {
 
 const TP_PREFIX = "btf_trace_";
 
+/** Functions the tracepoint macros generate for each tracepoint or event class (`__bpf_trace_<class>`,
+ * `__probestub_<tp>`, `__traceiter_<tp>`, `perf_trace_<class>`, `trace_event_raw_event_<class>`). They take
+ * the tracepoint's arguments, skb included, so BTF makes them look like attach points, but they run only
+ * to deliver a tracepoint, never on a packet's own path: the tracepoint itself is the attach point. */
+const TRACEPOINT_STUB = /^(__bpf_trace_|__probestub_|__traceiter_|perf_trace_|trace_event_raw_event_)/;
+
+export function isTracepointStub(p: Pick<AttachPoint, "kind" | "name">): boolean {
+  return p.kind === "function" && TRACEPOINT_STUB.test(p.name);
+}
+
 export function discoverAttachPoints(btf: Btf, module: string): AttachPoint[] {
   const skbIds = new Set(btf.idsNamed("sk_buff").filter((id) => btf.kind(id) === BTF_KIND.STRUCT));
   // Memo per parameter type id: 1 = skb pointer, 2 = struct/union by value, 3 = anything else.

@@ -4,7 +4,7 @@
 import { UserError } from "../core/errors.js";
 import type { BackendName, FunctionBackendName, TracerName } from "../core/names.js";
 import type { KernelFeatures } from "../features/probe.js";
-import type { AttachPoint } from "./attach-points.js";
+import { type AttachPoint, isTracepointStub } from "./attach-points.js";
 import type { VerdictSpec } from "./verdict-points.js";
 
 export type { FunctionBackendName };
@@ -23,13 +23,8 @@ export const MAX_SKB_POS: Record<BackendName, number> = {
 /** BPF trampolines (fentry/fexit) take functions of at most 12 arguments (MAX_BPF_FUNC_ARGS). */
 export const MAX_ARGS: Partial<Record<BackendName, number>> = { ftrace: 12 };
 
-export interface PlanInput {
-  points: AttachPoint[];
-  features: KernelFeatures;
-  backend?: BackendName;
-  tracer: TracerName;
-  regex?: RegExp;
-  moduleRegex?: RegExp;
+/** What, besides the kernel supporting a backend, decides whether that backend can trace an attach point. */
+export interface PointLimits {
   /** Names from tracefs available_filter_functions, or null when that list cannot be read. */
   traceable: Set<string> | null;
   /** Functions the kernel refuses to kprobe (debugfs kprobes/blacklist; null when unknown), asked only
@@ -37,6 +32,53 @@ export interface PlanInput {
   kprobeBlacklist?: () => Set<string> | null;
   /** Function names kallsyms has more than once (asked only when the kprobe backend is used). */
   repeatedNames?: () => Set<string>;
+}
+
+/** Why a backend cannot trace an attach point: a tracepoint's stub (never traced), the wrong kind (functions
+ * need a function backend), the skb or argument count past the backend's limit, not in the kernel's
+ * traceable list, on the kprobe blacklist, or a name kallsyms has twice (kprobe attaches by name). */
+export type Refusal = "stub" | "kind" | "args" | "not-traceable" | "blacklisted" | "ambiguous";
+
+/** The rules a trace applies to each attach point: why backend `b` cannot trace `p`, or undefined when it
+ * can. Whether this kernel supports `b` at all is the feature probes' answer, asked separately. The kprobe
+ * lists are read once, on first need. */
+export function pointRules(limits: PointLimits): (p: AttachPoint, b: BackendName) => Refusal | undefined {
+  let blacklist: Set<string> | null | undefined;
+  let repeated: Set<string> | undefined;
+  return (p, b) => {
+    if (isTracepointStub(p)) return "stub";
+    if ((p.kind === "tracepoint") !== (b === "tracepoint")) return "kind";
+    if (p.kind === "tracepoint") return undefined;
+    if (p.skbPos > MAX_SKB_POS[b] || p.nargs > (MAX_ARGS[b] ?? Infinity)) return "args";
+    if (limits.traceable && !limits.traceable.has(p.name)) return "not-traceable";
+    if (b === "kprobe") {
+      if (blacklist === undefined) blacklist = limits.kprobeBlacklist?.() ?? null;
+      if (blacklist?.has(p.name)) return "blacklisted";
+      repeated ??= limits.repeatedNames?.() ?? new Set();
+      if (repeated.has(p.name)) return "ambiguous";
+    }
+    return undefined;
+  };
+}
+
+/** The backends that can trace `p` here, best first: those the kernel supports (`supported`) whose rules
+ * accept it. What ipft -l shows; a trace attaches `p` with its chosen backend only if that one is listed. */
+export function backendsFor(
+  p: AttachPoint,
+  supported: (b: BackendName) => boolean,
+  rules: ReturnType<typeof pointRules>,
+): BackendName[] {
+  const order: BackendName[] = p.kind === "tracepoint" ? ["tracepoint"] : FUNCTION_BACKEND_ORDER;
+  return order.filter((b) => supported(b) && rules(p, b) === undefined);
+}
+
+export interface PlanInput extends PointLimits {
+  points: AttachPoint[];
+  features: KernelFeatures;
+  backend?: BackendName;
+  tracer: TracerName;
+  regex?: RegExp;
+  moduleRegex?: RegExp;
   /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
   loadOnly?: boolean;
   /** Tracepoints where packets end (kfree_skb, consume_skb): traced whatever -r says. */
@@ -106,11 +148,9 @@ export function makePlan(input: PlanInput): Plan {
   }
 
   let filtered = 0;
-  let untraceable = 0;
-  let blacklisted = 0;
-  let ambiguous = 0;
-  let blacklist: Set<string> | null | undefined;
-  let repeated: Set<string> | undefined;
+  let stubs = 0;
+  let stub: AttachPoint | undefined;
+  const refused: { p: AttachPoint; why: Refusal | "backend" }[] = [];
   const functions: AttachPoint[] = [];
   const tracepoints: AttachPoint[] = [];
   if (input.traceable === null && functionBackend) {
@@ -118,6 +158,7 @@ export function makePlan(input: PlanInput): Plan {
   }
   const verdicts = new Map<AttachPoint, VerdictSpec>();
   let selectedVerdicts = 0;
+  const rules = pointRules(input);
   for (const p of input.points) {
     const selected = !(
       (input.regex && !input.regex.test(p.name)) ||
@@ -134,46 +175,34 @@ export function makePlan(input: PlanInput): Plan {
       filtered++;
       continue;
     }
-    if (p.kind === "tracepoint") {
-      if (useTracepoints) tracepoints.push(p);
-      else untraceable++;
-      continue;
-    }
-    if (
-      !functionBackend ||
-      p.skbPos > MAX_SKB_POS[functionBackend] ||
-      p.nargs > (MAX_ARGS[functionBackend] ?? Infinity)
-    ) {
-      untraceable++;
-      continue;
-    }
-    if (input.traceable && !input.traceable.has(p.name)) {
-      untraceable++;
-      continue;
-    }
-    if (functionBackend === "kprobe") {
-      if (blacklist === undefined) blacklist = input.kprobeBlacklist?.() ?? null;
-      if (blacklist?.has(p.name)) {
-        untraceable++;
-        blacklisted++;
-        continue;
-      }
-      repeated ??= input.repeatedNames?.() ?? new Set();
-      if (repeated.has(p.name)) {
-        untraceable++;
-        ambiguous++;
-        continue;
-      }
-    }
-    functions.push(p);
+    const b = p.kind === "tracepoint" ? (useTracepoints ? "tracepoint" : undefined) : functionBackend;
+    const why = b ? rules(p, b) : isTracepointStub(p) ? "stub" : "backend";
+    if (why === "stub") {
+      stubs++;
+      stub ??= p;
+    } else if (why) refused.push({ p, why });
+    else (p.kind === "tracepoint" ? tracepoints : functions).push(p);
   }
-  if (blacklisted > 0)
-    notes.push(`${blacklisted} functions are on the kernel's kprobe blacklist: untraceable`);
-  if (ambiguous > 0)
+  const count = (w: Refusal | "backend") => refused.filter((r) => r.why === w).length;
+  if (stubs > 0)
     notes.push(
-      `${ambiguous} functions share their name with another kernel function: kprobe cannot attach them by name (untraceable)`,
+      `${stubs} tracepoint stubs (__bpf_trace_*, __traceiter_*, ...) skipped: the tracepoints are traced`,
     );
+  if (count("blacklisted") > 0)
+    notes.push(`${count("blacklisted")} functions are on the kernel's kprobe blacklist: untraceable`);
+  if (count("ambiguous") > 0)
+    notes.push(
+      `${count("ambiguous")} functions share their name with another kernel function: kprobe cannot attach them by name (untraceable)`,
+    );
+  const untraceable = refused.length;
+  // The verdict tracepoints are always there: count them only when the filters chose them.
   if (functions.length + tracepoints.length - verdicts.size + selectedVerdicts === 0) {
+    const filters = input.regex !== undefined || input.moduleRegex !== undefined;
+    if (filters && refused.length > 0) throw new UserError(nothingTraceable(refused, functionBackend, input));
+    if (filters && stub)
+      throw new UserError(
+        `${stub.name} is generated to deliver a tracepoint, not on a packet's path, and is never traced: trace the tracepoint (see ipft -l -b tracepoint)`,
+      );
     throw new UserError(
       filtered > 0
         ? `no attach point matches the filters (${filtered} filtered out, ${untraceable} untraceable); see ipft -l`
@@ -189,4 +218,47 @@ export function makePlan(input: PlanInput): Plan {
     untraceable,
     notes,
   };
+}
+
+/** Why the attach points the filters matched cannot be traced, told for the one most likely meant (the
+ * shortest name: -r ip_rcv matches ip_rcv_core too). */
+function nothingTraceable(
+  refused: { p: AttachPoint; why: Refusal | "backend" }[],
+  functionBackend: FunctionBackendName | undefined,
+  input: PlanInput,
+): string {
+  const { p, why } = refused.reduce((a, r) => (r.p.name.length < a.p.name.length ? r : a));
+  const what = p.kind === "tracepoint" ? "a tracepoint" : "a kernel function";
+  let reason: string;
+  switch (why) {
+    case "backend":
+      reason =
+        p.kind === "tracepoint"
+          ? `${p.name} is ${what} and this kernel cannot attach tracepoints (${input.features.backends.get("tracepoint")?.reason ?? "not probed"})`
+          : input.backend === "tracepoint"
+            ? `${p.name} is ${what} and -b tracepoint attaches only tracepoints`
+            : `${p.name} is ${what} and this kernel has no function backend (see ipft --features)`;
+      break;
+    case "args":
+      reason =
+        p.skbPos > MAX_SKB_POS[functionBackend!]
+          ? `${p.name} takes its skb as argument ${p.skbPos} and ${functionBackend} reads only the first ${MAX_SKB_POS[functionBackend!]}`
+          : `${p.name} has ${p.nargs} arguments and ${functionBackend} attaches functions of at most ${MAX_ARGS[functionBackend!]}`;
+      break;
+    case "not-traceable":
+      reason = `${p.name} is not in the kernel's available_filter_functions (inlined or notrace): it cannot be traced`;
+      break;
+    case "blacklisted":
+      reason = `${p.name} is on the kernel's kprobe blacklist: -b kprobe cannot attach it`;
+      break;
+    case "ambiguous":
+      reason = `${p.name} names more than one kernel function: -b kprobe cannot attach it by name`;
+      break;
+    default:
+      reason = `${p.name} is ${what} and cannot be traced with ${functionBackend}`;
+  }
+  const others = refused.length - 1;
+  return others > 0
+    ? `${reason}; the ${others} other matching attach points cannot be traced here either (see ipft -l)`
+    : reason;
 }

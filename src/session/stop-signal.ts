@@ -1,5 +1,6 @@
-// One way to say "stop": SIGINT, SIGTERM, the traced command exiting, or an error. Handlers are installed
-// for the whole run, so a signal at any phase ends it cleanly instead of killing the process mid-attach.
+// One way to say "stop": SIGINT, SIGTERM, SIGHUP (the terminal or ssh session closed), the traced command
+// exiting, or an error. Handlers are installed for the whole run, so a signal at any phase ends it cleanly
+// instead of killing the process mid-attach.
 
 export class StopSignal {
   stopped = false;
@@ -10,12 +11,14 @@ export class StopSignal {
   install(): this {
     process.on("SIGINT", this.onSignal);
     process.on("SIGTERM", this.onSignal);
+    process.on("SIGHUP", this.onSignal);
     return this;
   }
 
   uninstall(): void {
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
+    process.off("SIGHUP", this.onSignal);
   }
 
   trigger(reason: string): void {

@@ -13,7 +13,7 @@ test("marks in decimal and hex, masks", () => {
   assert.equal(parseArgs(["-m", "42"]).mark, 42);
   assert.equal(parseArgs(["--mark=0x2a"]).mark, 42);
   assert.equal(parseArgs(["-m0xffffffff"]).mark, 0xffffffff);
-  assert.equal(parseArgs(["-m", "1", "--mask", "0xff00"]).mask, 0xff00);
+  assert.equal(parseArgs(["-m", "0x100", "--mask", "0xff00"]).mask, 0xff00);
   assert.equal(parseArgs(["-m", "1"]).mask, 0xffffffff);
 });
 
@@ -23,6 +23,11 @@ test("bad marks and masks are refused with one line", () => {
   bad(["-m", "abc"], /not a number/);
   bad(["-m", "-1"], /not a number/);
   bad(["-m", "1", "--mask", "0"], /non-zero mask/);
+  // A mask that keeps none of the mark's bits compares 0 with 0: every unmarked packet would match.
+  bad(["-m", "0x2a", "--mask", "0xf00"], /--mask 0xf00 keeps no bit of -m 0x2a .*choose a mask/);
+  bad(["--mask", "0xf00", "-m", "0x2a"], /keeps no bit/);
+  assert.equal(parseArgs(["-m", "0x2a", "--mask", "0xf0"]).mask, 0xf0);
+  assert.equal(parseArgs(["-m", "0x80000000", "--mask", "0x80000000"]).mark, 0x80000000);
   bad(["-m"], /needs a value/);
 });
 
@@ -58,6 +63,16 @@ test("-- starts the command; unknown options and stray words are refused", () =>
   bad(["-Z"], /unknown option -Z/);
   bad(["ping"], /unexpected argument "ping"/);
   bad(["--list=yes"], /takes no value/);
+});
+
+test("a capture cut at > by the shell (unquoted skb->len) says to quote it", () => {
+  // `ipft -c skb->len` reaches ipft as `-c skb-`, the shell having redirected to a file named len.
+  bad(
+    ["-m", "1", "-c", "skb-"],
+    /^-c "skb-": the expression was cut at ">" by the shell.*quote it, e\.g\. -c 'skb->len'$/,
+  );
+  bad(["-m", "1", "--capture", "dev=skb-"], /^--capture "dev=skb-": the expression was cut at ">"/);
+  assert.deepEqual(parseArgs(["-m", "1", "-c", "skb->len"]).capture, ["skb->len"]);
 });
 
 test("script options: -s and -e both take a path", () => {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { BackendName } from "../../src/core/names.js";
 import type { KernelFeatures } from "../../src/features/probe.js";
 import type { AttachPoint } from "../../src/plan/attach-points.js";
-import { makePlan, type PlanInput } from "../../src/plan/plan.js";
+import { backendsFor, makePlan, type PlanInput, pointRules } from "../../src/plan/plan.js";
 
 const fn = (name: string, skbPos = 1, nargs = 2): AttachPoint => ({
   name,
@@ -134,4 +134,108 @@ test("names kallsyms has twice cannot be kprobed by name: untraceable for kprobe
   assert.equal(asked, 1);
   plan({ backend: "kprobe-multi", repeatedNames });
   assert.equal(asked, 1);
+});
+
+test("tracepoint stubs (__bpf_trace_*, __probestub_*, ...) are never traced, by any backend", () => {
+  const stubs = [
+    fn("__bpf_trace_kfree_skb", 2, 4),
+    fn("__probestub_kfree_skb", 2, 4),
+    fn("__traceiter_kfree_skb", 2, 4),
+    fn("perf_trace_kfree_skb", 2, 4),
+    fn("trace_event_raw_event_kfree_skb", 2, 4),
+  ];
+  const p = plan({ points: [...POINTS, ...stubs] });
+  assert.deepEqual(names(p.functions), names(plan({}).functions));
+  assert.equal(p.untraceable, plan({}).untraceable, "stubs are not counted as untraceable either");
+  assert.ok(p.notes.some((n) => n.startsWith("5 tracepoint stubs")));
+  const rules = pointRules({ traceable: null });
+  const all = () => true;
+  for (const s of stubs) assert.deepEqual(backendsFor(s, all, rules), [], s.name);
+  assert.throws(
+    () => plan({ points: [...POINTS, ...stubs], regex: /^__bpf_trace_/ }),
+    /generated to deliver a tracepoint/,
+  );
+});
+
+test("backendsFor: what -l shows; makePlan traces a point exactly when its backend is among them", () => {
+  const rules = pointRules({ traceable: new Set(["ip_rcv", "late_skb", "many_args"]) });
+  const only =
+    (...bs: BackendName[]) =>
+    (b: BackendName) =>
+      bs.includes(b);
+  const every = only("kprobe-multi", "kprobe", "ftrace", "tracepoint");
+  const show = (supported: (b: BackendName) => boolean) =>
+    POINTS.map((p) => `${p.name}:${backendsFor(p, supported, rules).join(",") || "-"}`);
+  assert.deepEqual(show(every), [
+    "ip_rcv:kprobe-multi,kprobe,ftrace",
+    "many_args:kprobe-multi,kprobe",
+    "late_skb:ftrace",
+    "not_listed:-",
+    "netif_receive_skb:tracepoint",
+  ]);
+  assert.deepEqual(show(only("tracepoint")), [
+    "ip_rcv:-",
+    "many_args:-",
+    "late_skb:-",
+    "not_listed:-",
+    "netif_receive_skb:tracepoint",
+  ]);
+  for (const b of ["kprobe-multi", "kprobe", "ftrace"] as const) {
+    const p = plan({ backend: b, traceable: new Set(["ip_rcv", "late_skb", "many_args"]) });
+    assert.deepEqual(
+      names(p.functions),
+      names(POINTS.filter((x) => backendsFor(x, every, rules).includes(b))),
+      `${b}: the plan and the list agree`,
+    );
+  }
+  // The kprobe lists are read once, and only for kprobe.
+  let reads = 0;
+  const k = pointRules({
+    traceable: null,
+    kprobeBlacklist: () => {
+      reads++;
+      return new Set(["ip_rcv"]);
+    },
+  });
+  assert.equal(k(POINTS[0]!, "kprobe-multi"), undefined);
+  assert.equal(reads, 0);
+  assert.equal(k(POINTS[0]!, "kprobe"), "blacklisted");
+  assert.equal(k(POINTS[3]!, "kprobe"), undefined);
+  assert.equal(reads, 1);
+  assert.equal(k(POINTS[4]!, "kprobe"), "kind");
+});
+
+test("a filter that matches only untraceable points says why, for the point most likely meant", () => {
+  const tpOnly = features(["tracepoint"]);
+  const points = [fn("ip_rcv_core"), fn("ip_rcv"), fn("ip_rcv_finish"), tp("netif_receive_skb")];
+  assert.throws(
+    () => plan({ points, features: tpOnly, regex: /^ip_rcv$/ }),
+    (e: Error) =>
+      e.message ===
+      "ip_rcv is a kernel function and this kernel has no function backend (see ipft --features)",
+  );
+  assert.throws(
+    () => plan({ points, features: tpOnly, regex: /ip_rcv/ }),
+    /^UserError: ip_rcv is a kernel function and this kernel has no function backend \(see ipft --features\); the 2 other matching attach points cannot be traced here either/,
+  );
+  assert.throws(
+    () => plan({ points, regex: /^ip_rcv$/, backend: "tracepoint" }),
+    /^UserError: ip_rcv is a kernel function and -b tracepoint attaches only tracepoints$/,
+  );
+  assert.throws(
+    () => plan({ regex: /^late_skb$/, backend: "kprobe" }),
+    /^UserError: late_skb takes its skb as argument 7 and kprobe reads only the first 6$/,
+  );
+  assert.throws(
+    () => plan({ regex: /^many_args$/, backend: "ftrace" }),
+    /^UserError: many_args has 14 arguments and ftrace attaches functions of at most 12$/,
+  );
+  assert.throws(
+    () => plan({ regex: /^not_listed$/, traceable: new Set(["ip_rcv"]) }),
+    /^UserError: not_listed is not in the kernel's available_filter_functions/,
+  );
+  assert.throws(
+    () => plan({ regex: /^netif_receive_skb$/, features: features(["kprobe"]) }),
+    /^UserError: netif_receive_skb is a tracepoint and this kernel cannot attach tracepoints \(tracepoint missing here\)$/,
+  );
 });

@@ -91,6 +91,12 @@ export const CASES: Case[] = [
     line: /^ipft: --mask: a mask of 0 matches every packet/,
   },
   {
+    name: "mask without any bit of the mark",
+    args: ["-m", "0x2a", "--mask", "0xf00"],
+    status: 2,
+    line: /^ipft: --mask 0xf00 keeps no bit of -m 0x2a \(mark & mask == 0\)/,
+  },
+  {
     name: "mask above 32 bits",
     args: ["-m", "1", "--mask", "0x1ffffffff"],
     status: 2,
@@ -193,6 +199,12 @@ export const CASES: Case[] = [
     line: /^ipft: -c "skb->": expected a member name but found the end/,
   },
   {
+    name: "capture cut at > by the shell",
+    args: ["-m", "1", "-c", "skb-"],
+    status: 2,
+    line: /^ipft: -c "skb-": the expression was cut at ">" by the shell .*quote it, e\.g\. -c 'skb->len'/,
+  },
+  {
     name: "capture with a script",
     args: ["-m", "1", "-c", "skb->len", "-s", S.exit],
     status: 2,
@@ -210,6 +222,12 @@ export const CASES: Case[] = [
     args: ["-m", "1", "-r", "^no_such_function$"],
     status: 1,
     line: /^ipft: no attach point matches the filters/,
+  },
+  {
+    name: "regex matching only functions, with -b tracepoint",
+    args: ["-m", "1", "-b", "tracepoint", "-r", "^ip_rcv$"],
+    status: 1,
+    line: /^ipft: ip_rcv is a kernel function and -b tracepoint attaches only tracepoints$/,
   },
   {
     name: "module regex matching nothing",
