@@ -1,0 +1,182 @@
+// How packets end, on real traffic: dropped with the kernel's reason (named from this kernel's BTF) and
+// place, or consumed; the summary after tracing accounts for every packet. Verdicts come from the
+// kfree_skb and consume_skb tracepoints, which every backend adds, so this runs on each backend.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
+import { ipft, kernelSkipReason, SENDER, senderArgs } from "../support/run.js";
+
+const skip = kernelSkipReason();
+const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
+// Function backends: a few functions on the path are enough next to the verdict tracepoints.
+const SELECT =
+  BACKEND === "tracepoint" ? ["-b", BACKEND] : ["-b", BACKEND, "-r", "^(ip_rcv|__udp4_lib_rcv|tcp_v4_rcv)$"];
+
+type Event = Record<string, string | number | boolean | null>;
+
+function json(stdout: string): Event[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Event);
+}
+
+test("UDP to a closed port: dropped, NO_SOCKET, in the UDP receive path; aggregate, json and the summary agree", {
+  skip,
+}, () => {
+  const cmd = senderArgs(0x71, ["--count", "3", "--closed", "--port", "9601"]);
+  const agg = ipft([...SELECT, "-m", "0x71", "--", ...cmd]);
+  assert.equal(agg.status, 0, agg.stderr);
+  const verdicts = agg.stdout.split("\n").filter((l) => l.startsWith("Verdict: "));
+  assert.equal(verdicts.length, 3, agg.stdout);
+  for (const v of verdicts)
+    assert.match(v, /^Verdict: dropped \(NO_SOCKET\) at __udp4_lib_rcv\+0x[0-9a-f]+$/);
+  // Each packet's block ends with its verdict line, right after its kfree_skb event.
+  const blocks = agg.stdout.split("===\n").slice(1);
+  for (const b of blocks) assert.match(b, /kfree_skb\nVerdict: dropped/);
+  assert.match(agg.stderr, /^3 packets: 3 dropped, 0 consumed, 0 without a verdict$/m);
+  assert.match(agg.stderr, /^3 dropped: NO_SOCKET at __udp4_lib_rcv \(3\)$/m);
+
+  const j = ipft([...SELECT, "-m", "0x71", "-o", "json", "--", ...cmd]);
+  assert.equal(j.status, 0, j.stderr);
+  const drops = json(j.stdout).filter((e) => e.verdict !== undefined);
+  assert.equal(drops.length, 3);
+  for (const d of drops) {
+    assert.equal(d.function, "kfree_skb");
+    assert.equal(d.verdict, "drop");
+    assert.equal(d.drop_reason, "NO_SOCKET");
+    assert.match(String(d.location), /^__udp4_lib_rcv\+0x[0-9a-f]+$/);
+  }
+  const s = ipft([...SELECT, "-m", "0x71", "-o", "stream", "--", ...cmd]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.equal(
+    s.stdout.match(/ kfree_skb dropped \(NO_SOCKET\) at __udp4_lib_rcv\+0x[0-9a-f]+$/gm)?.length,
+    3,
+  );
+});
+
+test("-r selecting one function still ends packets with their verdict", { skip }, () => {
+  const r = ipft([
+    "-b",
+    BACKEND,
+    "-m",
+    "0x72",
+    "-r",
+    "^net_dev_queue$|^__dev_queue_xmit$",
+    "-o",
+    "json",
+    "--",
+    ...senderArgs(0x72, ["--count", "1", "--closed", "--port", "9602"]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const fns = new Set(json(r.stdout).map((e) => e.function));
+  assert.ok(fns.has("kfree_skb"), [...fns].join(" "));
+});
+
+describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () => {
+  const PORT = 7811;
+  const MARK = 0x5161;
+  let pair: VethPair | undefined;
+  before(() => {
+    pair = makeVethPair("ipftvd", PORT, MARK);
+  });
+  after(() => pair?.remove());
+
+  test("an nftables drop rule: NETFILTER_DROP where nftables decides (nft_do_chain, or nf_hook_slow)", () => {
+    const p = pair!;
+    const rule = `table inet ipft_drop { chain in { type filter hook input priority 0; udp dport ${PORT} drop; }; }\n`;
+    const nft = spawnSync("ip", ["netns", "exec", p.nsB, "nft", "-f", "-"], {
+      input: rule,
+      encoding: "utf8",
+    });
+    assert.equal(nft.status, 0, nft.stderr);
+    try {
+      const send = ["ip", "netns", "exec", p.nsA, process.execPath, SENDER, "--mark", "1", "--count", "2"];
+      const r = ipft([
+        ...SELECT,
+        "-m",
+        String(MARK),
+        "-o",
+        "json",
+        "--",
+        ...send,
+        "--closed",
+        "--addr",
+        p.addrB,
+        "--port",
+        String(PORT),
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const drops = json(r.stdout).filter((e) => e.verdict === "drop");
+      assert.equal(drops.length, 2, r.stdout);
+      for (const d of drops) {
+        assert.equal(d.drop_reason, "NETFILTER_DROP");
+        assert.match(String(d.location), /^(nft_do_chain|nf_hook_slow)\+0x/);
+      }
+      assert.match(r.stderr, /^2 dropped: NETFILTER_DROP at (nft_do_chain|nf_hook_slow) \(2\)$/m);
+    } finally {
+      spawnSync("ip", ["netns", "exec", p.nsB, "nft", "delete", "table", "inet", "ipft_drop"]);
+    }
+  });
+
+  test("TCP SYN to a closed port: the SYN is dropped (NO_SOCKET), the RST travels back", () => {
+    const p = pair!;
+    const connect = `require("net").connect(${PORT}, "${p.addrB}").on("error", () => process.exit(0))`;
+    const r = ipft([
+      ...SELECT,
+      "-m",
+      String(MARK),
+      "-o",
+      "json",
+      "--",
+      "ip",
+      "netns",
+      "exec",
+      p.nsA,
+      process.execPath,
+      "-e",
+      connect,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const ev = json(r.stdout);
+    const drop = ev.find((e) => e.verdict === "drop");
+    assert.ok(drop, r.stdout);
+    assert.equal(drop.drop_reason, "NO_SOCKET");
+    assert.match(String(drop.location), /^tcp_v4_rcv\+0x/);
+    // The SYN's journey ends at tcp_v4_rcv, which answers with a reset (a new skb, marked by B's output rule).
+    const syn = ev.filter((e) => e.packet_id === drop.packet_id).map((e) => e.function);
+    assert.ok(syn.includes("tcp_send_reset") || BACKEND !== "tracepoint", syn.join(" "));
+    const rst = ev.filter((e) => e.packet_id !== drop.packet_id);
+    assert.ok(rst.length > 0, `no event of the reset:\n${r.stdout}`);
+  });
+
+  test("a delivered UDP exchange and a normal TCP exchange: no drop, every packet counted", () => {
+    const p = pair!;
+    for (const kind of ["udp", "tcp"] as const) {
+      const cmd = trafficCommand({
+        kind,
+        serverNs: p.nsB,
+        clientNs: p.nsA,
+        host: p.addrB,
+        port: PORT,
+        srcPort: PORT + 1,
+        size: 200,
+        ready: join(mkdtempSync(join(tmpdir(), "ipft-vd-")), "ready"),
+      });
+      const r = ipft([...SELECT, "-m", String(MARK), "--", ...cmd]);
+      assert.equal(r.status, 0, r.stderr);
+      const m = /^(\d+) packets?: (\d+) dropped, (\d+) consumed, (\d+) without a verdict$/m.exec(r.stderr);
+      assert.ok(m, r.stderr);
+      const [seen, dropped, consumed, none] = m.slice(1).map(Number) as [number, number, number, number];
+      assert.equal(dropped, 0, `${kind}: ${r.stderr}\n${r.stdout}`);
+      assert.equal(seen, dropped + consumed + none);
+      const packets = r.stdout.split("===\n").length - 1;
+      assert.equal(packets, seen, `${kind}: the aggregate prints as many packets as the summary counts`);
+      assert.doesNotMatch(r.stdout, /^Verdict: dropped/m);
+    }
+  });
+});
