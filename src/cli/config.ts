@@ -13,6 +13,7 @@ export function sessionConfig(o: Options): SessionConfig {
     tracer: o.tracer,
     module: { script: o.script, capture: o.capture },
     output: o.output,
+    dropsOnly: o.drops,
     ringSize: ringSizeOf(o),
     maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
     readyFile: o.readyFile,

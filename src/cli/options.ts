@@ -21,6 +21,7 @@ export interface Options {
   /** --capture texts, in order. */
   capture: string[];
   output: OutputName;
+  drops: boolean;
   list: boolean;
   features: boolean;
   test: boolean;
@@ -176,6 +177,13 @@ const SPECS: Spec[] = [
     },
   },
   {
+    long: "drops",
+    help: "print only packets that were dropped, each with its whole journey and drop reason",
+    set: (o) => {
+      o.drops = true;
+    },
+  },
+  {
     short: "b",
     long: "backend",
     arg: "NAME",
@@ -301,6 +309,7 @@ export function defaults(): Options {
     mask: 0xffffffff,
     capture: [],
     output: "aggregate",
+    drops: false,
     list: false,
     features: false,
     test: false,

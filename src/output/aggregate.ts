@@ -14,7 +14,7 @@ import { packetOrder } from "./packet-order.js";
 import { TraceStore, W_CPU, W_FLAGS, W_FUNC_HI, W_FUNC_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { decimalOfHalves } from "./u64-text.js";
-import type { Verdicts } from "./verdicts.js";
+import { type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** Traces per crossing into the script's dump(). */
 const DUMP_BLOCK = 4096;
@@ -49,7 +49,7 @@ export class AggregateWriter implements Writer {
     private readonly symbolizer: Symbolizer,
     private readonly dumper: SafeDumper | undefined,
     private readonly opts: AggregateOptions = {},
-    private readonly verdicts?: Verdicts,
+    private readonly verdicts?: VerdictText,
   ) {
     this.store = new TraceStore(dumper !== undefined);
     this.maxTraces = opts.maxTraces ?? Number.POSITIVE_INFINITY;
@@ -71,7 +71,7 @@ export class AggregateWriter implements Writer {
       this.dropped++;
       return;
     }
-    this.store.push(dv, off, this.verdicts?.ledger.event(dv, off));
+    this.store.push(dv, off, this.verdicts && verdictOf(dv, off));
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
@@ -144,9 +144,9 @@ export class AggregateWriter implements Writer {
 }
 
 /** The line that ends a packet: how it ended, or where it was last seen. */
-function verdictLine(s: TraceStore, last: number, verdicts: Verdicts, names: NameCache): string {
+function verdictLine(s: TraceStore, last: number, verdicts: VerdictText, names: NameCache): string {
   const v = s.verdict(last);
-  if (v) return `Verdict: ${verdicts.text.text(v)}`;
+  if (v) return `Verdict: ${verdicts.text(v)}`;
   return `Verdict: none seen (last seen at ${names.lookup(s.word(last, W_FUNC_LO), s.word(last, W_FUNC_HI))})`;
 }
 

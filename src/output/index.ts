@@ -1,11 +1,13 @@
 // Output writers: aggregate (per packet, at the end), stream (per event), json (per event, one object a line).
 import type { OutputName } from "../core/names.js";
 import { AggregateWriter } from "./aggregate.js";
+import { DropsOnly } from "./drops-only.js";
 import { SafeDumper } from "./dump-text.js";
 import { JsonWriter } from "./json.js";
+import { PacketLedger } from "./packet-ledger.js";
 import { StreamWriter } from "./stream.js";
 import type { Dumper, Sink, Symbolizer, VerdictNamer, Writer } from "./types.js";
-import { makeVerdicts } from "./verdicts.js";
+import { VerdictText } from "./verdict-text.js";
 
 export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
@@ -41,19 +43,24 @@ export interface WriterOptions {
   progress?: boolean;
   /** Names for verdicts: with it, packets end with their verdict and a summary is kept. */
   verdicts?: VerdictNamer;
+  /** --drops: only packets that were dropped are written (needs `verdicts`). */
+  dropsOnly?: boolean;
 }
 
 export interface CreatedWriter extends Writer {
   /** Reports dump() failures (once, with their count). */
   report(err: Sink): void;
-  /** The packets and how they ended (empty without verdicts). */
+  /** Events handed to write(), whatever was printed of them. */
+  readonly events: number;
+  /** The packets and how they ended (empty without verdicts), and notices about them. */
   summary(): string[];
 }
 
 export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter {
   const out = o.out ?? process.stdout;
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
-  const verdicts = o.verdicts ? makeVerdicts(o.verdicts) : undefined;
+  const verdicts = o.verdicts ? new VerdictText(o.verdicts) : undefined;
+  const ledger = verdicts ? new PacketLedger(verdicts) : undefined;
   let w: Writer;
   if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts);
   else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper, verdicts);
@@ -71,8 +78,35 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
       verdicts,
     );
   }
-  return Object.assign(w, {
+  const drops = o.dropsOnly ? new DropsOnly(w) : undefined;
+  const target = drops ?? w;
+  let events = 0;
+  return {
+    write: ledger
+      ? (dv: DataView, off: number) => {
+          events++;
+          ledger.event(dv, off);
+          target.write(dv, off);
+        }
+      : (dv: DataView, off: number) => {
+          events++;
+          target.write(dv, off);
+        },
+    get events() {
+      return events;
+    },
+    finish: () => target.finish(),
+    get count() {
+      return target.count;
+    },
+    get dropped() {
+      return target.dropped;
+    },
     report: (err: Sink) => dumper?.report(err),
-    summary: () => verdicts?.ledger.summary(o.symbolizer) ?? [],
-  });
+    summary: () => {
+      const lines = ledger?.summary(o.symbolizer) ?? [];
+      const n = drops?.notice();
+      return n ? [...lines, n] : lines;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import type { SafeDumper } from "./dump-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
-import type { Verdicts } from "./verdicts.js";
+import { type VerdictText, verdictOf } from "./verdict-text.js";
 
 // Each key's text, made once from the record's definition.
 const K = (keys: readonly string[]) => keys.map((k) => JSON.stringify(k));
@@ -30,7 +30,7 @@ export class JsonWriter implements Writer {
     out: Sink,
     symbolizer: Symbolizer,
     dumper?: SafeDumper,
-    private readonly verdicts?: Verdicts,
+    private readonly verdicts?: VerdictText,
   ) {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(
@@ -43,8 +43,8 @@ export class JsonWriter implements Writer {
   write(dv: DataView, off: number): void {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
     let line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
-    const v = this.verdicts?.ledger.event(dv, off);
-    if (v) line += this.verdicts!.text.json(v);
+    const v = this.verdicts && verdictOf(dv, off);
+    if (v) line += this.verdicts!.json(v);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;

@@ -8,7 +8,7 @@ import type { SafeDumper } from "./dump-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
-import type { Verdicts } from "./verdicts.js";
+import { type VerdictText, verdictOf } from "./verdict-text.js";
 
 export class StreamWriter implements Writer {
   count = 0;
@@ -21,7 +21,7 @@ export class StreamWriter implements Writer {
     out: Sink,
     symbolizer: Symbolizer,
     dumper?: SafeDumper,
-    private readonly verdicts?: Verdicts,
+    private readonly verdicts?: VerdictText,
   ) {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
@@ -31,8 +31,8 @@ export class StreamWriter implements Writer {
 
   write(dv: DataView, off: number): void {
     let line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
-    const v = this.verdicts?.ledger.event(dv, off);
-    if (v) line += ` ${this.verdicts!.text.text(v)}`;
+    const v = this.verdicts && verdictOf(dv, off);
+    if (v) line += ` ${this.verdicts!.text(v)}`;
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}\n`);
     this.count++;

@@ -23,6 +23,8 @@ export interface PlanChoice {
 export interface SessionConfig extends PlanChoice, Selection {
   module: ModuleSource;
   output: OutputName;
+  /** Write only the packets that were dropped. */
+  dropsOnly: boolean;
   /** Ring buffer bytes, a power of two. */
   ringSize: number;
   /** Aggregate output stores at most this many traces. */

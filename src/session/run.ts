@@ -67,6 +67,7 @@ async function trace(
     err: io.errSink,
     progress: io.interactive,
     verdicts: new VerdictNames(kernel.btf, kernel.kallsyms),
+    dropsOnly: config.dropsOnly,
   });
 
   io.status("Trace ready!");
@@ -87,7 +88,7 @@ async function trace(
       `Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`,
     );
   }
-  if (writer.count === 0 && lostCount === 0) io.err(noPacketHint(config));
+  if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
   return child?.status() ?? 0;
 }
 

@@ -77,6 +77,41 @@ test("-r selecting one function still ends packets with their verdict", { skip }
   assert.ok(fns.has("kfree_skb"), [...fns].join(" "));
 });
 
+test("--drops prints only the dropped packets, whole, in every format (ping's consumed packets are left out)", {
+  skip,
+}, () => {
+  const cmd = [
+    "sh",
+    "-c",
+    `ping -c 2 -m 115 127.0.0.1 >/dev/null; "$0" "$@"`,
+    ...senderArgs(0x73, ["--count", "2", "--closed", "--port", "9603"]),
+  ];
+  for (const output of ["aggregate", "stream", "json"]) {
+    const r = ipft([...SELECT, "-m", "0x73", "--drops", "-o", output, "--", ...cmd]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^4 packets: 2 dropped, 2 consumed, 0 without a verdict$/m,
+      `${output}: ${r.stderr}`,
+    );
+    if (output === "aggregate") {
+      const packets = r.stdout.split("===\n").slice(1);
+      assert.equal(packets.length, 2, r.stdout);
+      for (const p of packets)
+        assert.match(p, /net_dev_queue[\s\S]*kfree_skb\nVerdict: dropped \(NO_SOCKET\)/);
+      continue;
+    }
+    const lines = r.stdout.trimEnd().split("\n");
+    const ids = new Set(
+      lines.map((l) => (output === "json" ? (JSON.parse(l) as Event).packet_id : l.split(" ")[0])),
+    );
+    assert.ok(ids.size >= 1 && ids.size <= 2, r.stdout);
+    assert.equal(lines.filter((l) => /kfree_skb/.test(l)).length, 2, r.stdout);
+    assert.doesNotMatch(r.stdout, /icmp_rcv|consume_skb/);
+    assert.ok(lines.length >= 2 * 6, `each dropped packet's whole journey:\n${r.stdout}`);
+  }
+});
+
 describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () => {
   const PORT = 7811;
   const MARK = 0x5161;

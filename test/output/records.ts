@@ -1,5 +1,11 @@
 // Test helpers: records laid out as the eBPF program writes them, and a writer run into strings.
-import { createWriter, type Dumper, type OutputName, type Symbolizer } from "../../src/output/index.js";
+import {
+  createWriter,
+  type Dumper,
+  type OutputName,
+  type Symbolizer,
+  type VerdictNamer,
+} from "../../src/output/index.js";
 
 export interface Ev {
   skb: bigint;
@@ -9,6 +15,8 @@ export interface Ev {
   ret?: boolean;
   /** The first data byte (the rest of the 64 are its index in the run). */
   data?: number;
+  /** A verdict event: VERDICT_DROP or VERDICT_CONSUME, with its reason and location. */
+  verdict?: { kind: number; reason?: number; location?: bigint };
 }
 
 /** Records one after another in one buffer, after `pad` bytes (so offsets are not all zero). */
@@ -21,7 +29,12 @@ export function records(evs: Ev[], pad = 0): DataView {
     dv.setBigUint64(o + 16, e.func, true);
     dv.setUint32(o + 24, e.cpu, true);
     dv.setUint32(o + 28, e.ret ? 1 : 0, true);
-    dv.setUint32(o + 32, 0xdeadbeef, true); // reserved: must not show anywhere
+    if (e.verdict) {
+      dv.setUint32(o + 32, e.verdict.kind, true);
+      dv.setUint32(o + 36, e.verdict.reason ?? 0, true);
+      dv.setBigUint64(o + 40, e.verdict.location ?? 0n, true);
+    }
+    dv.setUint32(o + 48, 0xdeadbeef, true); // reserved: must not show anywhere
     for (let k = 0; k < 64; k++) dv.setUint8(o + 64 + k, (i + k) & 0xff);
     if (e.data !== undefined) dv.setUint8(o + 64, e.data);
   });
@@ -46,11 +59,23 @@ export const TP = 7n;
 
 export const symbolizer: Symbolizer = { resolve: (a) => NAMES.get(a) };
 
+/** Drop reasons and locations as a kernel would name them (made up: reasons are the kernel's to number). */
+export const namer: VerdictNamer = {
+  reason: (v) => ({ 3: "NO_SOCKET", 9: "NETFILTER_DROP" })[v] ?? String(v),
+  location: (a) =>
+    a >= 0xffffffff81100000n
+      ? `__udp4_lib_rcv+0x${(a - 0xffffffff81100000n).toString(16)}`
+      : `0x${a.toString(16)}`,
+};
+export const UDP_LIB_RCV = 0xffffffff81100000n;
+
 export interface RunOptions {
   dumper?: Dumper;
   maxTraces?: number;
   graph?: boolean;
   progress?: boolean;
+  verdicts?: boolean;
+  dropsOnly?: boolean;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -71,6 +96,8 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.dumper ? { dumper: o.dumper } : {}),
     ...(o.maxTraces !== undefined ? { maxTraces: o.maxTraces } : {}),
     ...(o.graph ? { graph: true } : {}),
+    ...(o.verdicts || o.dropsOnly ? { verdicts: namer } : {}),
+    ...(o.dropsOnly ? { dropsOnly: true } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);

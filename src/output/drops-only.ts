@@ -1,0 +1,77 @@
+// --drops: only packets that were dropped reach the writer, whole journey included. Each open packet's
+// events are held (copied: the ring's space is reused) until its verdict: a drop sends them all on, a
+// consume discards them. Held events are bounded; past the bound the oldest open packet is let go, and
+// the count is reported.
+import { OFF_SKB, RECORD_SIZE, VERDICT_DROP } from "../record/record.js";
+import type { Writer } from "./types.js";
+import { verdictOf } from "./verdict-text.js";
+
+/** Events held at most (128 bytes each: 32 MiB). */
+export const MAX_HELD_EVENTS = 1 << 18;
+
+interface Held {
+  hi: number;
+  lo: number;
+  events: Uint8Array[];
+}
+
+export class DropsOnly implements Writer {
+  /** Packets let go before their verdict because the bound was reached. */
+  letGo = 0;
+  private readonly open = new Map<string, Held>();
+  private held = 0;
+
+  constructor(
+    private readonly inner: Writer,
+    private readonly maxHeld = MAX_HELD_EVENTS,
+  ) {}
+
+  get count(): number {
+    return this.inner.count;
+  }
+
+  get dropped(): number {
+    return this.inner.dropped;
+  }
+
+  write(dv: DataView, off: number): void {
+    const lo = dv.getUint32(off + OFF_SKB, true);
+    const hi = dv.getUint32(off + OFF_SKB + 4, true);
+    const key = `${hi}:${lo}`;
+    const v = verdictOf(dv, off);
+    const p = this.open.get(key);
+    if (v) {
+      if (p) {
+        this.open.delete(key);
+        this.held -= p.events.length;
+      }
+      if (v.kind !== VERDICT_DROP) return;
+      for (const e of p?.events ?? []) this.inner.write(new DataView(e.buffer, e.byteOffset, RECORD_SIZE), 0);
+      this.inner.write(dv, off);
+      return;
+    }
+    const copy = new Uint8Array(RECORD_SIZE);
+    copy.set(new Uint8Array(dv.buffer, dv.byteOffset + off, RECORD_SIZE));
+    if (p) p.events.push(copy);
+    else this.open.set(key, { hi, lo, events: [copy] });
+    if (++this.held > this.maxHeld) this.letGoOldest();
+  }
+
+  private letGoOldest(): void {
+    const [key, p] = this.open.entries().next().value as [string, Held];
+    this.open.delete(key);
+    this.held -= p.events.length;
+    this.letGo++;
+  }
+
+  finish(): void {
+    this.inner.finish();
+  }
+
+  /** The notice for packets let go, if any. */
+  notice(): string | undefined {
+    return this.letGo > 0
+      ? `--drops held at most ${this.maxHeld} events: ${this.letGo} packets were let go before their verdict (a drop among them would be missing)`
+      : undefined;
+  }
+}

@@ -1,0 +1,122 @@
+// Verdicts in the writers: how a packet ends in each format, packets split where the kernel reused an
+// address, the summary, and --drops.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DropsOnly } from "../../src/output/drops-only.js";
+import type { Writer } from "../../src/output/index.js";
+import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
+import { type Ev, IP_RCV, records, run, TP, UDP_LIB_RCV, UDP_RCV } from "./records.js";
+
+const A = 0xffff888100001000n;
+const B = 0xffff888100002000n;
+const C = 0xffff888100003000n;
+const DROP = { kind: VERDICT_DROP, reason: 3, location: UDP_LIB_RCV + 0x4bcn };
+const CONSUME = { kind: VERDICT_CONSUME, location: 0xffffffff81000abcn };
+
+// A dropped, then its address reused by a packet that is consumed; B dropped by netfilter; C never ends.
+const EVENTS: Ev[] = [
+  { skb: A, ts: 100n, func: IP_RCV, cpu: 0 },
+  { skb: B, ts: 105n, func: IP_RCV, cpu: 1 },
+  { skb: A, ts: 110n, func: UDP_RCV, cpu: 0 },
+  { skb: A, ts: 120n, func: TP, cpu: 0, verdict: DROP },
+  { skb: C, ts: 125n, func: IP_RCV, cpu: 1 },
+  { skb: A, ts: 130n, func: IP_RCV, cpu: 0 },
+  { skb: B, ts: 135n, func: TP, cpu: 1, verdict: { kind: VERDICT_DROP, reason: 9, location: 0n } },
+  { skb: A, ts: 140n, func: TP, cpu: 0, verdict: CONSUME },
+  { skb: C, ts: 150n, func: UDP_RCV, cpu: 1 },
+];
+
+test("aggregate: a verdict ends its packet; a reused address starts another; each packet ends with its verdict line", () => {
+  const { out } = run("aggregate", EVENTS, { verdicts: true });
+  const packets = out.split("===\n").slice(1);
+  assert.equal(packets.length, 4);
+  const last = packets.map((p) => p.trimEnd().split("\n").at(-1));
+  assert.deepEqual(last, [
+    "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
+    "Verdict: dropped (NETFILTER_DROP)",
+    "Verdict: none seen (last seen at udp_rcv)",
+    "Verdict: consumed at 0xffffffff81000abc",
+  ]);
+  assert.equal(packets[0]!.split("\n").length - 2, 3, "A's first packet: ip_rcv, udp_rcv, the drop");
+  assert.equal(packets[3]!.split("\n").length - 2, 2, "A's second packet: ip_rcv, the consume");
+});
+
+test("aggregate: events of one packet that arrive out of order (other CPUs) stay one packet", () => {
+  const evs: Ev[] = [
+    { skb: A, ts: 120n, func: TP, cpu: 0, verdict: DROP },
+    { skb: A, ts: 100n, func: IP_RCV, cpu: 1 },
+    { skb: A, ts: 110n, func: UDP_RCV, cpu: 1 },
+  ];
+  const { out } = run("aggregate", evs, { verdicts: true });
+  assert.equal(out.split("===\n").length - 1, 1, out);
+  assert.match(out, /udp_rcv\n.*netif_receive_skb\nVerdict: dropped/);
+});
+
+test("the summary: packets by verdict, drops by reason and place, where open packets were last seen", () => {
+  for (const kind of ["aggregate", "stream", "json"] as const) {
+    const { w } = run(kind, EVENTS, { verdicts: true });
+    assert.deepEqual(w.summary(), [
+      "4 packets: 2 dropped, 1 consumed, 1 without a verdict",
+      "2 dropped: NO_SOCKET at __udp4_lib_rcv (1), NETFILTER_DROP at an unknown place (1)",
+      "1 without a verdict, last seen at: udp_rcv (1)",
+    ]);
+  }
+});
+
+test("json: the verdict's keys only on the event that decided it", () => {
+  const { out } = run("json", EVENTS, { verdicts: true });
+  const ev = out
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(ev.filter((e) => "verdict" in e).length, 3);
+  assert.deepEqual(
+    { verdict: ev[3]!.verdict, drop_reason: ev[3]!.drop_reason, location: ev[3]!.location },
+    { verdict: "drop", drop_reason: "NO_SOCKET", location: "__udp4_lib_rcv+0x4bc" },
+  );
+  assert.equal(ev[6]!.location, undefined, "a drop without a location has no location key");
+  assert.deepEqual(Object.keys(ev[7]!).slice(-2), ["verdict", "location"]);
+  assert.equal(ev[7]!.drop_reason, undefined);
+  assert.ok(!("verdict" in ev[0]!));
+});
+
+test("stream: the verdict follows the function on its line", () => {
+  const { out } = run("stream", EVENTS, { verdicts: true });
+  const lines = out.trimEnd().split("\n");
+  assert.match(lines[3]!, / netif_receive_skb dropped \(NO_SOCKET\) at __udp4_lib_rcv\+0x4bc$/);
+  assert.match(lines[7]!, / netif_receive_skb consumed at 0xffffffff81000abc$/);
+  assert.doesNotMatch(lines[0]!, /dropped|consumed/);
+});
+
+test("--drops: only dropped packets, whole, in every format; the summary still counts everything", () => {
+  for (const kind of ["aggregate", "stream", "json"] as const) {
+    const { out, w } = run(kind, EVENTS, { dropsOnly: true });
+    const n = kind === "aggregate" ? out.split("===\n").length - 1 : -1;
+    if (kind === "aggregate") assert.equal(n, 2, out);
+    else assert.equal(out.trimEnd().split("\n").length, 5, `${kind}: A's 3 events and B's 2\n${out}`);
+    assert.doesNotMatch(out, /consumed|none seen/);
+    assert.equal(w.summary()[0], "4 packets: 2 dropped, 1 consumed, 1 without a verdict");
+  }
+});
+
+test("--drops holds at most N events: past it the oldest open packet is let go, and that is said", () => {
+  const written: number[] = [];
+  const inner: Writer = {
+    count: 0,
+    dropped: 0,
+    write: (dv, off) => written.push(Number(dv.getBigUint64(off + 8, true))),
+    finish: () => {},
+  };
+  const d = new DropsOnly(inner, 2);
+  const evs: Ev[] = [
+    { skb: A, ts: 1n, func: IP_RCV, cpu: 0 },
+    { skb: B, ts: 2n, func: IP_RCV, cpu: 0 },
+    { skb: C, ts: 3n, func: IP_RCV, cpu: 0 }, // the third held event: A is let go
+    { skb: A, ts: 4n, func: TP, cpu: 0, verdict: DROP },
+    { skb: B, ts: 5n, func: TP, cpu: 0, verdict: DROP },
+  ];
+  const dv = records(evs);
+  for (let i = 0; i < evs.length; i++) d.write(dv, i * 128);
+  assert.deepEqual(written, [4, 2, 5], "A's drop alone (its earlier event was let go), B whole");
+  assert.match(d.notice()!, /held at most 2 events: 1 packets were let go/);
+});
