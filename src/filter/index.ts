@@ -5,12 +5,19 @@
 //
 //   const eth = compilePcapFilter(expr, { linktype: "ethernet" });
 //   const raw = compilePcapFilter(expr, { linktype: "raw" });      // throws for link-layer filters
+//   const bufOff = base + ALIGN_SHIFT.ethernet;  // base: 8-aligned, bufSize + 8 bytes of stack reserved
 //   insns.push(
 //     ...copyPacket({ srcReg, availReg, bufOff, bufSize, capLenReg: R8, probeRead }),  // clobbers R0-R5
 //     // R9 = the packet's length on the wire
 //     ...emitFilter(eth.cbpf, { bufOff, bufSize, capLenReg: R8, wireLenReg: R9, scratchOff,
 //                               match: "keep", nomatch: "drop", labelPrefix: "eth_" }),  // clobbers R0-R3
 //   );
+//
+// Stack: bufSize (+ 8 for the alignment shift) bytes of buffer, SCRATCH_SIZE (64) bytes of scratch; one
+// buffer and one scratch area serve both blocks, since one packet runs through one of them.
+// Verifier: the block is loop-free and small (tens of instructions, about 2.5 eBPF per classic one); the
+// packet copy is one helper call. Within the block, variable-offset stack reads (classic X + k loads)
+// need a privileged loader (CAP_BPF + CAP_PERFMON), as everything ipft loads already does.
 //
 // Which program: a packet is matched from its link-layer header where the kernel has set one
 // (skb->mac_header valid), and from its network header where it has not (a locally generated packet
@@ -38,6 +45,14 @@ export {
   translate,
 } from "./translate.js";
 export type { CbpfInsn, LinkType };
+
+/**
+ * Where to start the packet in the stack buffer, past an 8-aligned offset: the verifier refuses misaligned
+ * stack loads, so a load whose stack address is not a multiple of its size is done in aligned pieces (two
+ * to four loads, shifts and ors). Starting an Ethernet frame 2 bytes past an 8-aligned offset puts its IP
+ * header (14 bytes in) on a 4-byte boundary, so addresses and ports are loaded whole; raw IP starts aligned.
+ */
+export const ALIGN_SHIFT: Record<LinkType, number> = { ethernet: 2, raw: 0 };
 
 /** The default snapshot length: what the classic program returns for a match (any non-zero value). */
 export const SNAPLEN = 262144;

@@ -16,12 +16,14 @@ import { Helper, ProgType } from "../../src/sys/bpf-abi.js";
 export const PREFIX = 16;
 export const BUF_SIZE = 256;
 export const SCRATCH_OFF = -SCRATCH_SIZE;
-export const BUF_OFF = SCRATCH_OFF - BUF_SIZE;
+/** 8-aligned; the packet starts `shift` bytes past it (ALIGN_SHIFT, or any other to test misaligned loads). */
+export const BUF_BASE = SCRATCH_OFF - BUF_SIZE - 8;
 export const MATCH = 2;
 export const NOMATCH = 1;
 
 /** The whole XDP program around one filter block. */
-export function xdpProgram(cbpf: CbpfInsn[]): Insn[] {
+export function xdpProgram(cbpf: CbpfInsn[], shift: number): Insn[] {
+  const BUF_OFF = BUF_BASE + shift;
   return [
     asm.mov64Reg(R6, R1),
     asm.ldxMem(asm.W, R2, R6, 0), // xdp_md.data
@@ -59,8 +61,8 @@ export class LoadedFilter {
   readonly fd: number;
   readonly insnCount: number;
   private readonly frame = new Uint8Array(PREFIX + 4096);
-  constructor(cbpf: CbpfInsn[], name: string) {
-    const code = encode(xdpProgram(cbpf));
+  constructor(cbpf: CbpfInsn[], name: string, shift: number) {
+    const code = encode(xdpProgram(cbpf, shift));
     this.insnCount = code.length / 8;
     const r = loadProgram({ type: ProgType.XDP, insns: code, name });
     if (r.fd < 0)

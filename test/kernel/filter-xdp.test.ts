@@ -5,7 +5,7 @@
 // the same capture length (the buffer's size) and the same wire length.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compilePcapFilter, type LinkType } from "../../src/filter/index.js";
+import { ALIGN_SHIFT, compilePcapFilter, type LinkType } from "../../src/filter/index.js";
 import { OfflineProgram } from "../../src/sys/pcap.js";
 import { EXPRESSIONS, RAW_REFUSED } from "../filter/expressions.js";
 import { generate } from "../filter/packets.js";
@@ -15,8 +15,17 @@ import { kernelSkipReason } from "../support/run.js";
 const skip = kernelSkipReason();
 const PACKETS = generate(1200, 7);
 
-for (const linktype of ["ethernet", "raw"] as LinkType[]) {
-  test(`${EXPRESSIONS.length} expressions × the generated packets (${linktype}): the kernel agrees with libpcap on every one`, {
+// Each link type with the packet where ipft puts it (ALIGN_SHIFT) and at another alignment, so loads
+// done whole and loads done in pieces are both checked.
+const RUNS: [LinkType, number][] = [
+  ["ethernet", ALIGN_SHIFT.ethernet],
+  ["ethernet", 1],
+  ["raw", ALIGN_SHIFT.raw],
+  ["raw", 3],
+];
+
+for (const [linktype, shift] of RUNS) {
+  test(`${EXPRESSIONS.length} expressions × the generated packets (${linktype}, buffer shifted by ${shift}): the kernel agrees with libpcap on every one`, {
     skip,
   }, (t) => {
     const packets = PACKETS.flatMap((p) => {
@@ -37,7 +46,7 @@ for (const linktype of ["ethernet", "raw"] as LinkType[]) {
       }
       const f = compilePcapFilter(expr, { linktype });
       const pcap = new OfflineProgram(f.cbpf);
-      const kernel = new LoadedFilter(f.cbpf, "filter_test");
+      const kernel = new LoadedFilter(f.cbpf, "filter_test", shift);
       translated++;
       let matched = 0;
       try {
