@@ -5,7 +5,7 @@
 //
 //   const eth = compilePcapFilter(expr, { linktype: "ethernet" });
 //   const raw = compilePcapFilter(expr, { linktype: "raw" });      // throws for link-layer filters
-//   const bufOff = base + ALIGN_SHIFT.ethernet;  // base: 8-aligned, bufSize + 8 bytes of stack reserved
+//   const bufOff = base + ALIGN_SHIFT.ethernet;   // base 8-aligned; bufOff + bufSize <= the area's end
 //   insns.push(
 //     ...copyPacket({ srcReg, availReg, bufOff, bufSize, capLenReg: R8, probeRead }),  // clobbers R0-R5
 //     // R9 = the packet's length on the wire
@@ -13,8 +13,10 @@
 //                               match: "keep", nomatch: "drop", labelPrefix: "eth_" }),  // clobbers R0-R3
 //   );
 //
-// Stack: bufSize (+ 8 for the alignment shift) bytes of buffer, SCRATCH_SIZE (64) bytes of scratch; one
-// buffer and one scratch area serve both blocks, since one packet runs through one of them.
+// Stack: the buffer (bufSize bytes from bufOff) and SCRATCH_SIZE (64) bytes of scratch; one buffer and one
+// scratch area serve both blocks, since one packet runs through one of them. In ipft's main program the
+// filter runs before the module, so the buffer can be the module's stack (R10-256 .. R10-1: base -256,
+// bufSize 248) and the scratch the free part of the reserved area (e.g. R10-464 .. R10-401).
 // Verifier: the block is loop-free and small (tens of instructions, about 2.5 eBPF per classic one); the
 // packet copy is one helper call. Within the block, variable-offset stack reads (classic X + k loads)
 // need a privileged loader (CAP_BPF + CAP_PERFMON), as everything ipft loads already does.
@@ -25,8 +27,10 @@
 // at run time: skb->mac_header is a u16 offset from skb->head, and ~0 (0xffff) means unset. From the
 // mac header: src = head + mac_header, avail = (head + tail) - src for the linear part (tail is also an
 // offset); from the network header likewise with network_header. The wire length is skb->len plus the
-// bytes between the start and skb->data (skb->len counts from data). A filter that only the ethernet
-// compile takes (`vlan`, `ether host`) matches no packet without a link-layer header.
+// bytes between the start and skb->data (skb->len counts from data). Only the linear part is copied: a
+// header that sits in a page fragment is past the captured length, and a filter needing it rejects the
+// packet. A filter that only the ethernet compile takes (`vlan`, `ether host`) matches no packet without
+// a link-layer header.
 import type { Insn } from "../asm/index.js";
 import { type CbpfInsn, compileFilter, type LinkType } from "../sys/pcap.js";
 import * as c from "./cbpf.js";
