@@ -10,7 +10,8 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # bpftool: counts kernel objects in tests. bpftrace: the peer in the throughput benchmark.
 # jq: json output is checked with it. iproute2/nftables: namespaces and marking in kernel tests.
 # iputils-ping: `ping -m` marks packets in documented examples and tests.
-for p in liblua5.3-0 lua5.3 bpftool bpftrace jq iproute2 nftables util-linux iputils-ping; do
+# libpcap0.8: packet filters in tcpdump's language are compiled by libpcap.
+for p in liblua5.3-0 libpcap0.8 lua5.3 bpftool bpftrace jq iproute2 nftables util-linux iputils-ping; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -5,6 +5,7 @@ export const BpfCmd = {
   MAP_LOOKUP_ELEM: 1,
   MAP_UPDATE_ELEM: 2,
   PROG_LOAD: 5,
+  PROG_TEST_RUN: 10,
   OBJ_GET_INFO_BY_FD: 15,
   RAW_TRACEPOINT_OPEN: 17,
   BTF_GET_FD_BY_ID: 19,
@@ -19,6 +20,7 @@ export const MapType = {
 
 export const ProgType = {
   KPROBE: 2,
+  XDP: 6,
   RAW_TRACEPOINT: 17,
   TRACING: 26,
 } as const;
@@ -63,6 +65,25 @@ export const ProgLoad = {
   expected_attach_type: 68,
   attach_btf_id: 108,
   attach_btf_obj_fd: 112,
+} as const;
+
+/** BPF_PROG_TEST_RUN (alias BPF_PROG_RUN): runs a loaded program once or `repeat` times on given data. */
+export const TestRun = {
+  prog_fd: 0,
+  retval: 4,
+  data_size_in: 8,
+  data_size_out: 12,
+  data_in: 16,
+  data_out: 24,
+  repeat: 32,
+  duration: 36,
+  ctx_size_in: 40,
+  ctx_size_out: 44,
+  ctx_in: 48,
+  ctx_out: 56,
+  flags: 64,
+  cpu: 68,
+  batch_size: 72,
 } as const;
 
 /** BPF_RAW_TRACEPOINT_OPEN */

@@ -11,6 +11,7 @@ import {
   MapElem,
   ProgLoad,
   RawTpOpen,
+  TestRun,
 } from "./bpf-abi.js";
 import { ENOSPC, SysError } from "./errno.js";
 import { addressOf, bpfTry, close, keepAlive } from "./libc.js";
@@ -203,6 +204,27 @@ export function btfObjectName(fd: number): { name: string; kernel: boolean } {
     name: name.toString("latin1", 0, end < 0 ? name.length : end),
     kernel: info.readUInt32LE(BtfInfo.kernel_btf) !== 0,
   };
+}
+
+export interface TestRunResult {
+  /** What the program returned (the last run's). */
+  retval: number;
+  /** Mean run time in nanoseconds, as the kernel measured it. */
+  duration: number;
+}
+
+/** BPF_PROG_TEST_RUN: runs a loaded program `repeat` times over `data` (the packet, for the program types
+ * that take one). Throws SysError on failure. */
+export function testRun(progFd: number, data: Uint8Array, repeat = 1): TestRunResult {
+  const a = attr();
+  a.writeUInt32LE(progFd, TestRun.prog_fd);
+  a.writeUInt32LE(data.length, TestRun.data_size_in);
+  a.writeBigUInt64LE(addressOf(data), TestRun.data_in);
+  a.writeUInt32LE(repeat, TestRun.repeat);
+  const r = bpfTry(BpfCmd.PROG_TEST_RUN, a);
+  keepAlive(data);
+  check(r, "BPF_PROG_TEST_RUN");
+  return { retval: a.readUInt32LE(TestRun.retval), duration: a.readUInt32LE(TestRun.duration) };
 }
 
 export { close };
