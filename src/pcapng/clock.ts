@@ -18,11 +18,15 @@ export interface ClockOffset {
   uncertaintyNs: bigint;
 }
 
-/** Measures realtime - monotonic at a millisecond turn of Date.now(), the best of `samples` turns. */
-export function measureClockOffset(samples = 3): ClockOffset {
+/**
+ * Measures realtime - monotonic at a millisecond turn of Date.now(): the best of `samples` turns, or of
+ * more (up to `maxTurns`, a millisecond each) while the best is worse than 5 µs (a preempted read).
+ */
+export function measureClockOffset(samples = 3, maxTurns = 30): ClockOffset {
   let best: ClockOffset | undefined;
   let seen = 0;
-  for (let tries = 0; seen < samples && tries < samples + 10; tries++) {
+  for (let turns = 0; turns < maxTurns; turns++) {
+    if (seen >= samples && best && best.uncertaintyNs <= 5_000n) break;
     // `lo` is read before a Date.now() that still gave `start`, so the turn came after it; `hi` is read
     // after the first Date.now() that gave the next value, so the turn came before it.
     let lo = process.hrtime.bigint();

@@ -199,8 +199,15 @@ export class MemorySink implements BlockSink {
   }
   flush(): void {}
   close(): void {}
+  /** A copy of everything written (a plain Uint8Array: its slice() copies). */
   bytes(): Uint8Array {
-    return Buffer.concat(this.chunks);
+    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+    let off = 0;
+    for (const c of this.chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
   }
 }
 
