@@ -11,7 +11,8 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # jq: json output is checked with it. iproute2/nftables: namespaces and marking in kernel tests.
 # iputils-ping: `ping -m` marks packets in documented examples and tests.
 # libpcap0.8: packet filters in tcpdump's language are compiled by libpcap.
-for p in liblua5.3-0 libpcap0.8 lua5.3 bpftool bpftrace jq iproute2 nftables util-linux iputils-ping; do
+# tshark: the independent reader of the pcapng files ipft writes (tests and benchmark).
+for p in liblua5.3-0 libpcap0.8 lua5.3 bpftool bpftrace jq iproute2 nftables util-linux iputils-ping tshark; do
   have "$p" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -21,6 +22,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # tshark's wireshark-common asks whether non-root users may capture: answer no, never prompt.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

@@ -22,6 +22,7 @@ export const LAYERS: Record<string, number> = {
   ringbuf: 3, // ring buffer reader, lost counter
   program: 3, // the main program, the module ABI check, the stack layout
   output: 3, // writers
+  pcapng: 1, // pcapng blocks written and read (imports only core)
   features: 4, // what this kernel supports, found by trying
   capture: 4, // --capture: compile to a module, decode
   plan: 5, // attach-point discovery, what to trace with which backend
