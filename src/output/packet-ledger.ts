@@ -74,7 +74,7 @@ export class PacketLedger {
   private count(v: VerdictFields): void {
     if (v.kind === VERDICT_DROP) {
       this.dropped++;
-      const key = `${this.text.reason(v)} at ${this.text.place(v)}`;
+      const key = `${v.reason ? this.text.reason(v) : "no reason given"} at ${this.text.place(v)}`;
       this.drops.set(key, (this.drops.get(key) ?? 0) + 1);
     } else this.consumed++;
   }

@@ -58,7 +58,8 @@ export class VerdictText {
   /** `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1` or `consumed at X (meaning)`. */
   text(v: VerdictFields): string {
     const loc = this.location(v);
-    if (v.kind === VERDICT_DROP) return `dropped (${this.reason(v)})${loc ? ` at ${loc}` : ""}`;
+    if (v.kind === VERDICT_DROP)
+      return `dropped${v.reason ? ` (${this.reason(v)})` : ""}${loc ? ` at ${loc}` : ""}`;
     if (v.kind === VERDICT_CONSUME) {
       const meaning = CONSUMED_AT[this.place(v)];
       return `consumed${loc ? ` at ${loc}` : ""}${meaning ? ` (${meaning})` : ""}`;
@@ -70,8 +71,10 @@ export class VerdictText {
   json(v: VerdictFields): string {
     const loc = this.location(v);
     const l = loc ? `,${K_LOCATION}:${JSON.stringify(loc)}` : "";
-    if (v.kind === VERDICT_DROP)
-      return `,${K_VERDICT}:"drop",${K_REASON}:${JSON.stringify(this.reason(v))}${l}`;
+    if (v.kind === VERDICT_DROP) {
+      const r = v.reason ? `,${K_REASON}:${JSON.stringify(this.reason(v))}` : "";
+      return `,${K_VERDICT}:"drop"${r}${l}`;
+    }
     return `,${K_VERDICT}:"consume"${l}`;
   }
 }

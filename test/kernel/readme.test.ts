@@ -1,0 +1,43 @@
+// The README's quick start, run as written (the ./bin/ipft.js lines of its first code block), with the
+// output it shows.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { kernelSkipReason, ROOT } from "../support/run.js";
+
+const skip = kernelSkipReason();
+const quick = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(
+  readFileSync(`${ROOT}README.md`, "utf8"),
+)![1]!;
+const commands = quick
+  .split("\n")
+  .map((l) => l.replace(/^npm run setup && /, ""))
+  .filter((l) => l.startsWith("./bin/ipft.js "));
+
+test("the quick start's commands", () => {
+  assert.equal(commands.length, 2, quick);
+});
+
+for (const cmd of commands) {
+  test(`README: ${cmd}`, { skip }, () => {
+    const r = spawnSync("sh", ["-c", cmd], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Timestamp +CPU +Module +Function$/m);
+    assert.match(r.stdout, /^===$/m);
+    if (cmd.includes("--closed")) {
+      // The lines the README shows after the command.
+      for (const shown of quick
+        .split(cmd)[1]!
+        .split("\n")
+        .filter((l) => /^#\s+(Verdict|\d+ (packet|dropped))/.test(l))) {
+        const text = shown.replace(/^#\s+/, "").replace(/\s+\(on stderr.*$/, "");
+        const pattern = new RegExp(
+          `^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/0x[0-9a-f]+/g, "0x[0-9a-f]+")}$`,
+          "m",
+        );
+        assert.match(`${r.stdout}${r.stderr}`, pattern, `README shows "${text}"`);
+      }
+    }
+  });
+}
