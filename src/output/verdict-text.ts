@@ -1,6 +1,7 @@
 // How a packet's verdict reads: `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1`, `consumed at
 // skb_consume_udp+0x39 (delivered to a UDP socket)`. Reason names and locations come from a VerdictNamer
-// (the running kernel's BTF enum and kallsyms); this file only formats.
+// (the running kernel's BTF enum and kallsyms); this file only formats, and remembers what it formatted:
+// verdicts repeat (the same reason at the same place), so each distinct one is named once.
 import {
   FIELDS,
   OFF_LOCATION,
@@ -21,10 +22,12 @@ const CONSUMED_AT: Record<string, string> = {
   tcp_data_queue: "data queued to a TCP socket",
 };
 
+/** A record's verdict fields, as numbers (the location as its two 32-bit halves: no bigint per event). */
 export interface VerdictFields {
   kind: number;
   reason: number;
-  location: bigint;
+  locLo: number;
+  locHi: number;
 }
 
 export function verdictOf(dv: DataView, off: number): VerdictFields | undefined {
@@ -33,48 +36,74 @@ export function verdictOf(dv: DataView, off: number): VerdictFields | undefined 
   return {
     kind,
     reason: dv.getUint32(off + OFF_REASON, true),
-    location: dv.getBigUint64(off + OFF_LOCATION, true),
+    locLo: dv.getUint32(off + OFF_LOCATION, true),
+    locHi: dv.getUint32(off + OFF_LOCATION + 4, true),
   };
 }
 
+/** One distinct verdict's texts. */
+interface Named {
+  kind: number;
+  reason: number;
+  locHi: number;
+  text: string;
+  json: string;
+  /** "REASON at function", the summary's key for drops. */
+  place: string;
+  next: Named | undefined;
+}
+
 export class VerdictText {
+  private readonly byLoc = new Map<number, Named>();
+
   constructor(private readonly namer: VerdictNamer) {}
 
-  /** `NO_SOCKET` */
-  reason(v: VerdictFields): string {
-    return this.namer.reason(v.reason);
+  private named(v: VerdictFields): Named {
+    const first = this.byLoc.get(v.locLo | 0);
+    for (let e = first; e !== undefined; e = e.next)
+      if (e.locHi === v.locHi && e.reason === v.reason && e.kind === v.kind) return e;
+    const made = this.make(v, first);
+    this.byLoc.set(v.locLo | 0, made);
+    return made;
   }
 
-  /** `__udp4_lib_rcv+0x5e1`, or "" when the kernel does not say. */
-  location(v: VerdictFields): string {
-    return v.location === 0n ? "" : this.namer.location(v.location);
-  }
-
-  /** The function part of the location, for grouping drops by place. */
-  place(v: VerdictFields): string {
-    return this.location(v).replace(/\+0x[0-9a-f]+$/, "") || "an unknown place";
+  private make(v: VerdictFields, next: Named | undefined): Named {
+    const addr = (BigInt(v.locHi) << 32n) | BigInt(v.locLo >>> 0);
+    const loc = addr === 0n ? "" : this.namer.location(addr);
+    const fn = loc.replace(/\+0x[0-9a-f]+$/, "") || "an unknown place";
+    const at = loc ? ` at ${loc}` : "";
+    const l = loc ? `,${K_LOCATION}:${JSON.stringify(loc)}` : "";
+    let text: string;
+    let json: string;
+    let place = "";
+    if (v.kind === VERDICT_DROP) {
+      const reason = v.reason ? this.namer.reason(v.reason) : "";
+      text = `dropped${reason ? ` (${reason})` : ""}${at}`;
+      json = `,${K_VERDICT}:"drop"${reason ? `,${K_REASON}:${JSON.stringify(reason)}` : ""}${l}`;
+      place = `${reason || "no reason given"} at ${fn}`;
+    } else if (v.kind === VERDICT_CONSUME) {
+      const meaning = CONSUMED_AT[fn];
+      text = `consumed${at}${meaning ? ` (${meaning})` : ""}`;
+      json = `,${K_VERDICT}:"consume"${l}`;
+    } else {
+      text = `verdict ${v.kind}${at}`;
+      json = `,${K_VERDICT}:${v.kind}${l}`;
+    }
+    return { kind: v.kind, reason: v.reason, locHi: v.locHi, text, json, place, next };
   }
 
   /** `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1` or `consumed at X (meaning)`. */
   text(v: VerdictFields): string {
-    const loc = this.location(v);
-    if (v.kind === VERDICT_DROP)
-      return `dropped${v.reason ? ` (${this.reason(v)})` : ""}${loc ? ` at ${loc}` : ""}`;
-    if (v.kind === VERDICT_CONSUME) {
-      const meaning = CONSUMED_AT[this.place(v)];
-      return `consumed${loc ? ` at ${loc}` : ""}${meaning ? ` (${meaning})` : ""}`;
-    }
-    return `verdict ${v.kind}`;
+    return this.named(v).text;
   }
 
   /** `,"verdict":"drop","drop_reason":"NO_SOCKET","location":"..."` */
   json(v: VerdictFields): string {
-    const loc = this.location(v);
-    const l = loc ? `,${K_LOCATION}:${JSON.stringify(loc)}` : "";
-    if (v.kind === VERDICT_DROP) {
-      const r = v.reason ? `,${K_REASON}:${JSON.stringify(this.reason(v))}` : "";
-      return `,${K_VERDICT}:"drop"${r}${l}`;
-    }
-    return `,${K_VERDICT}:"consume"${l}`;
+    return this.named(v).json;
+  }
+
+  /** A drop's reason and function, `NO_SOCKET at __udp4_lib_rcv`, for the summary. */
+  place(v: VerdictFields): string {
+    return this.named(v).place;
   }
 }
