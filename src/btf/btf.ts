@@ -2,6 +2,7 @@
 // Strings are decoded on demand, and the name -> ids index is built on first use, keyed by string offset
 // (integers hash faster than 150k strings). Split BTF (kernel modules) continues the ids and string
 // offsets of its base (vmlinux); every accessor takes any id and asks the base for ids below firstId.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { BTF_KIND, BTF_KIND_MAX, BTF_MAGIC, BtfError, extraSize, HEADER_MIN } from "./kinds.js";
 import {
@@ -56,6 +57,7 @@ export class Btf {
   private byNameOff: Map<number, number> | undefined;
   private nextSameName: Uint32Array | undefined;
   private readonly nameCache = new Map<string, readonly number[]>();
+  private hash: string | undefined;
 
   static fromFile(path: string, base?: Btf): Btf {
     let bytes: Buffer;
@@ -138,6 +140,17 @@ export class Btf {
     if (p !== end) throw new BtfError(`${what} is truncated inside type ${this.firstId + n - 1}`);
     this.offsets = offs.slice(0, n);
     this.typeCount = this.firstId + n - 1;
+  }
+
+  /** SHA-256 (hex) of these bytes and, for split BTF, of its base's: names this exact type information
+   * (what was derived from it can be reused for as long as the hash matches). About 3 ms for vmlinux. */
+  contentHash(): string {
+    if (this.hash === undefined) {
+      const h = createHash("sha256");
+      if (this.base) h.update(`split on ${this.base.contentHash()}\n`);
+      this.hash = h.update(this.bytes).digest("hex");
+    }
+    return this.hash;
   }
 
   /** Byte offset of an own record; throws for ids outside this BTF. */
