@@ -38,6 +38,8 @@ export interface ArrayInfo {
 }
 
 const NONE = 0xffffffff;
+/** Name lookups answered by a scan of the records before the name index is worth building. */
+const SCANS_BEFORE_INDEX = 8;
 
 export class Btf {
   readonly base: Btf | undefined;
@@ -58,6 +60,8 @@ export class Btf {
   private nextSameName: Uint32Array | undefined;
   private readonly nameCache = new Map<string, readonly number[]>();
   private hash: string | undefined;
+  /** Names looked up by scanning, before the index is built. */
+  private scans = 0;
 
   static fromFile(path: string, base?: Btf): Btf {
     let bytes: Buffer;
@@ -321,12 +325,25 @@ export class Btf {
     if (name === "") return [];
     const cached = this.nameCache.get(name);
     if (cached) return cached;
-    this.buildIndex();
     const own: number[] = [];
-    for (const off of this.nameOffsets(name)) {
-      for (let id = this.byNameOff!.get(off); id !== undefined && id !== NONE; ) {
-        own.push(id);
-        id = this.nextSameName![id - this.firstId]!;
+    const offs = this.nameOffsets(name);
+    // The first few names are found by one pass over the records (a couple of ms); building the index
+    // costs several passes' worth, and a tracing run without a script asks for three names or so.
+    if (!this.byNameOff && this.scans < SCANS_BEFORE_INDEX && offs.length > 0) {
+      this.scans++;
+      const dv = this.dv;
+      const recs = this.offsets;
+      for (let i = 0; i < recs.length; i++) {
+        const off = dv.getUint32(recs[i]!, true);
+        if (off !== 0 && offs.includes(off)) own.push(this.firstId + i);
+      }
+    } else {
+      this.buildIndex();
+      for (const off of offs) {
+        for (let id = this.byNameOff!.get(off); id !== undefined && id !== NONE; ) {
+          own.push(id);
+          id = this.nextSameName![id - this.firstId]!;
+        }
       }
     }
     if (own.length > 1) own.sort((a, b) => a - b);
