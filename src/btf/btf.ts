@@ -2,6 +2,7 @@
 // Strings are decoded on demand, and the name -> ids index is built on first use, keyed by string offset
 // (integers hash faster than 150k strings). Split BTF (kernel modules) continues the ids and string
 // offsets of its base (vmlinux); every accessor takes any id and asks the base for ids below firstId.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { BTF_KIND, BTF_KIND_MAX, BTF_MAGIC, BtfError, extraSize, HEADER_MIN } from "./kinds.js";
 import {
@@ -37,6 +38,8 @@ export interface ArrayInfo {
 }
 
 const NONE = 0xffffffff;
+/** Name lookups answered by a scan of the records before the name index is worth building. */
+const SCANS_BEFORE_INDEX = 8;
 
 export class Btf {
   readonly base: Btf | undefined;
@@ -56,6 +59,9 @@ export class Btf {
   private byNameOff: Map<number, number> | undefined;
   private nextSameName: Uint32Array | undefined;
   private readonly nameCache = new Map<string, readonly number[]>();
+  private hash: string | undefined;
+  /** Names looked up by scanning, before the index is built. */
+  private scans = 0;
 
   static fromFile(path: string, base?: Btf): Btf {
     let bytes: Buffer;
@@ -138,6 +144,17 @@ export class Btf {
     if (p !== end) throw new BtfError(`${what} is truncated inside type ${this.firstId + n - 1}`);
     this.offsets = offs.slice(0, n);
     this.typeCount = this.firstId + n - 1;
+  }
+
+  /** SHA-256 (hex) of these bytes and, for split BTF, of its base's: names this exact type information
+   * (what was derived from it can be reused for as long as the hash matches). About 3 ms for vmlinux. */
+  contentHash(): string {
+    if (this.hash === undefined) {
+      const h = createHash("sha256");
+      if (this.base) h.update(`split on ${this.base.contentHash()}\n`);
+      this.hash = h.update(this.bytes).digest("hex");
+    }
+    return this.hash;
   }
 
   /** Byte offset of an own record; throws for ids outside this BTF. */
@@ -308,12 +325,25 @@ export class Btf {
     if (name === "") return [];
     const cached = this.nameCache.get(name);
     if (cached) return cached;
-    this.buildIndex();
     const own: number[] = [];
-    for (const off of this.nameOffsets(name)) {
-      for (let id = this.byNameOff!.get(off); id !== undefined && id !== NONE; ) {
-        own.push(id);
-        id = this.nextSameName![id - this.firstId]!;
+    const offs = this.nameOffsets(name);
+    // The first few names are found by one pass over the records (a couple of ms); building the index
+    // costs several passes' worth, and a tracing run without a script asks for three names or so.
+    if (!this.byNameOff && this.scans < SCANS_BEFORE_INDEX && offs.length > 0) {
+      this.scans++;
+      const dv = this.dv;
+      const recs = this.offsets;
+      for (let i = 0; i < recs.length; i++) {
+        const off = dv.getUint32(recs[i]!, true);
+        if (off !== 0 && offs.includes(off)) own.push(this.firstId + i);
+      }
+    } else {
+      this.buildIndex();
+      for (const off of offs) {
+        for (let id = this.byNameOff!.get(off); id !== undefined && id !== NONE; ) {
+          own.push(id);
+          id = this.nextSameName![id - this.firstId]!;
+        }
       }
     }
     if (own.length > 1) own.sort((a, b) => a - b);

@@ -2,11 +2,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { UsageError, UserError } from "../core/errors.js";
-import { runFeatures } from "./commands/features.js";
-import { runGen } from "./commands/gen.js";
-import { runList } from "./commands/list.js";
-import { runTest } from "./commands/test.js";
-import { runTrace } from "./commands/trace.js";
 import { describeError } from "./errors.js";
 import { helpText, type Options, parseArgs } from "./options.js";
 
@@ -75,11 +70,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     validate(opts);
-    if (opts.list) return runList(opts);
-    if (opts.features) return runFeatures(opts);
-    if (opts.gen) return runGen(opts);
-    if (opts.test) return runTest(opts);
-    return await runTrace(opts);
+    // Each command's modules are loaded when it runs: a trace does not pay for the others' imports.
+    if (opts.list) return (await import("./commands/list.js")).runList(opts);
+    if (opts.features) return (await import("./commands/features.js")).runFeatures(opts);
+    if (opts.gen) return (await import("./commands/gen.js")).runGen(opts);
+    if (opts.test) return (await import("./commands/test.js")).runTest(opts);
+    return await (await import("./commands/trace.js")).runTrace(opts);
   } catch (e) {
     const { line, status, detail } = describeError(e, opts?.verbose === true);
     process.stderr.write(`ipft: ${line}\n`);

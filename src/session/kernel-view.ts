@@ -2,9 +2,9 @@
 // skb (vmlinux and modules), skb->mark's offset, helper ids and names, symbols and the traceable list.
 import { type Btf, loadKernelBtf } from "../btf/index.js";
 import { requireBpf } from "../features/probe.js";
-import { type AttachPoint, discoverAttachPoints } from "../plan/attach-points.js";
+import { type AttachPoint, discoverAttachPointsCached } from "../plan/attach-points.js";
 import { type VerdictSpec, verdictPoints } from "../plan/verdict-points.js";
-import { availableFilterFunctions, Kallsyms } from "../symbols/index.js";
+import { availableFilterFunctions, LazyKallsyms, type SymbolTable } from "../symbols/index.js";
 
 export interface KernelView {
   btf: Btf;
@@ -15,7 +15,8 @@ export interface KernelView {
   /** Helper name (without bpf_) -> id, from the kernel's enum bpf_func_id. */
   helpers: Map<string, number>;
   helperName: (id: number) => string | undefined;
-  kallsyms?: Kallsyms;
+  /** Read on first use (see LazyKallsyms). */
+  kallsyms?: SymbolTable;
   /** tracefs available_filter_functions, or null when it cannot be read (then traceableReason says why). */
   traceable: Set<string> | null;
   traceableReason?: string;
@@ -29,8 +30,9 @@ export function loadKernelView(o: {
   if (o.needBpf) requireBpf();
   const kb = loadKernelBtf();
   const btf = kb.vmlinux;
-  const points = discoverAttachPoints(btf, "vmlinux");
-  for (const mod of kb.modules()) points.push(...discoverAttachPoints(kb.module(mod), mod));
+  // Remembered across runs under the BTF's content hash (src/btf/derived-cache.ts).
+  const points = discoverAttachPointsCached(btf, "vmlinux");
+  for (const mod of kb.modules()) points.push(...discoverAttachPointsCached(kb.module(mod), mod));
   const helpers = new Map<string, number>();
   const names = new Map<number, string>();
   for (const [k, v] of btf.enumValues("bpf_func_id")) {
@@ -48,7 +50,7 @@ export function loadKernelView(o: {
     traceable: null,
   };
   // IPFT_KALLSYMS: another symbol file (for tests, or a kernel whose symbols were saved elsewhere).
-  if (o.needKallsyms) view.kallsyms = Kallsyms.load(process.env.IPFT_KALLSYMS || undefined);
+  if (o.needKallsyms) view.kallsyms = new LazyKallsyms(process.env.IPFT_KALLSYMS || undefined);
   if (o.needTracefs) {
     const a = availableFilterFunctions();
     view.traceable = a.names;

@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { createWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
+import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
 import { build, programInputs } from "./build.js";
 import { runCommand } from "./child.js";
@@ -24,10 +25,11 @@ export async function runSession(
   script: ScriptHost | undefined,
   io: SessionIo,
   stop: StopSignal,
+  timer: PhaseTimer = new PhaseTimer(false),
 ): Promise<number> {
   const kobj = new KernelObjects();
   try {
-    return await trace(config, kernel, script, io, stop, kobj);
+    return await trace(config, kernel, script, io, stop, kobj, timer);
   } finally {
     kobj.closeAll();
   }
@@ -40,8 +42,10 @@ async function trace(
   io: SessionIo,
   stop: StopSignal,
   kobj: KernelObjects,
+  timer: PhaseTimer,
 ): Promise<number> {
   const built = build(config, kernel, script, io, kobj);
+  timer.mark("plan");
   const ring = kobj.own(new RingReader(config.ringSize));
   const lost = kobj.own(new LostCounter());
   const loadStart = performance.now();
@@ -53,8 +57,11 @@ async function trace(
     () => stop.stopped,
   );
   if (stop.stopped) return finishEarly(io);
+  timer.mark("load");
   const withReturns = config.tracer === "function_graph";
   await attachAll(built, loaded, withReturns, kobj, io, stop, performance.now() - loadStart);
+  timer.mark("attach");
+  io.verbose(timer.summary());
   // Stopped while attaching: nothing was traced yet, so there is nothing to print.
   if (stop.stopped) return finishEarly(io);
 

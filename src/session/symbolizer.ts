@@ -1,14 +1,14 @@
 // Turns a record's function field into a name and module, caching per address (the same few hundred
 // addresses repeat millions of times).
 import type { Symbolizer as OutputSymbolizer, SymbolName } from "../output/index.js";
-import type { Kallsyms } from "../symbols/index.js";
+import type { SymbolTable } from "../symbols/index.js";
 import type { AttachIds } from "./attach-ids.js";
 
 export class Symbolizer implements OutputSymbolizer {
   private readonly cache = new Map<bigint, SymbolName | undefined>();
 
   constructor(
-    private readonly kallsyms: Kallsyms | undefined,
+    private readonly kallsyms: SymbolTable | undefined,
     private readonly ids: AttachIds,
   ) {}
 

@@ -5,7 +5,7 @@
 import type { Btf } from "../btf/btf.js";
 import { BTF_KIND } from "../btf/kinds.js";
 import type { VerdictNamer } from "../output/index.js";
-import type { Kallsyms } from "../symbols/index.js";
+import type { SymbolTable } from "../symbols/index.js";
 
 const PREFIX = /^SKB_DROP_REASON_/;
 
@@ -16,7 +16,7 @@ export class VerdictNames implements VerdictNamer {
 
   constructor(
     private readonly btf: Btf,
-    private readonly kallsyms: Kallsyms | undefined,
+    private readonly kallsyms: SymbolTable | undefined,
   ) {
     for (const [name, v] of btf.enumValues("skb_drop_reason"))
       if (!name.endsWith("_MAX") && !name.endsWith("_MASK"))

@@ -12,6 +12,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../../src");
 /** Higher layers may import lower ones. Same-layer folders may not import each other. */
 export const LAYERS: Record<string, number> = {
   core: 0, // names and the user-error base class
+  util: 0, // small tools with no dependency (phase timing)
   sys: 1, // the only FFI: syscalls, libc, Lua
   asm: 1, // eBPF instructions as values
   record: 1, // the trace record's one definition

@@ -4,17 +4,21 @@ import { loadKernelView } from "../../session/kernel-view.js";
 import { runSession } from "../../session/run.js";
 import { withScriptAsync } from "../../session/script-host.js";
 import { StopSignal } from "../../session/stop-signal.js";
+import { PhaseTimer } from "../../util/phase-timer.js";
 import { sessionConfig } from "../config.js";
 import type { Options } from "../options.js";
 
 export async function runTrace(opts: Options): Promise<number> {
   // Installed first: a signal during BTF loading or attaching ends the run cleanly, not mid-way.
   const stop = new StopSignal().install();
+  const timer = new PhaseTimer();
+  timer.mark("start");
   try {
     const config = sessionConfig(opts);
     const kernel = loadKernelView({ needKallsyms: true, needTracefs: true, needBpf: true });
+    timer.mark("kernel view");
     return await withScriptAsync(config.module, kernel, (script) =>
-      runSession(config, kernel, script, stdIo(config.verbose), stop),
+      runSession(config, kernel, script, stdIo(config.verbose), stop, timer),
     );
   } finally {
     stop.uninstall();
