@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one command inside the test VM and exits with its status. The command runs in this repository,
 # as root, with the host's root filesystem (so the host's node and build) and the VM's own kernel.
-# Usage: scripts/vm/run.sh COMMAND [ARGS...]     (IPFT_VM_TIMEOUT seconds, default 1200)
+# Usage: scripts/vm/run.sh COMMAND [ARGS...]     (IPFT_VM_TIMEOUT seconds, default 3600)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -26,7 +26,7 @@ log="$cache/console.log"
 # anything of ours: such a boot is retried, up to 3 times. A failure after the command started is not.
 for attempt in 1 2 3; do
   set +e
-  timeout "${IPFT_VM_TIMEOUT:-1200}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
+  timeout "${IPFT_VM_TIMEOUT:-3600}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
     -object memory-backend-memfd,id=mem,size=2048M,share=on -numa node,memdev=mem \
     -chardev socket,id=vfs,path="$sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
     -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" \
