@@ -12,7 +12,7 @@ const off =
       ? "needs root (qemu, virtiofsd)"
       : undefined;
 
-test("every backend traces real packets in a VM", { skip: off, timeout: 30 * 60_000 }, (t) => {
+test("every backend traces real packets in a VM", { skip: off, timeout: 70 * 60_000 }, (t) => {
   const r = spawnSync("bash", [`${ROOT}scripts/test-vm.sh`], { encoding: "utf8", maxBuffer: 64 << 20 });
   const out = `${r.stdout}${r.stderr}`;
   process.stdout.write(
