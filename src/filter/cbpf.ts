@@ -58,11 +58,8 @@ export const TXA = 0x80;
 /** Words of scratch memory M[]. */
 export const MEMWORDS = 16;
 
-export const classOf = (code: number): number => code & 0x07;
-export const sizeOf = (code: number): number => code & 0x18;
-export const modeOf = (code: number): number => code & 0xe0;
-export const opOf = (code: number): number => code & 0xf0;
-export const srcOf = (code: number): number => code & 0x08;
+// The code word's fields sit where eBPF keeps them (eBPF grew out of this encoding).
+export { classOf, modeOf, opOf, sizeOf, srcOf } from "../asm/opcodes.js";
 export const rvalOf = (code: number): number => code & 0x18;
 export const miscOf = (code: number): number => code & 0xf8;
 
