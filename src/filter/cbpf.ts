@@ -59,7 +59,9 @@ export const TXA = 0x80;
 export const MEMWORDS = 16;
 
 // The code word's fields sit where eBPF keeps them (eBPF grew out of this encoding).
-export { classOf, modeOf, opOf, sizeOf, srcOf } from "../asm/opcodes.js";
+import { classOf, modeOf, opOf, sizeOf, srcOf } from "../asm/opcodes.js";
+
+export { classOf, modeOf, opOf, sizeOf, srcOf };
 export const rvalOf = (code: number): number => code & 0x18;
 export const miscOf = (code: number): number => code & 0xf8;
 
