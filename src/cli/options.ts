@@ -382,7 +382,7 @@ export function helpText(): string {
     "       ipft --examples",
     "",
     "Trace every kernel function and tracepoint that a marked packet (skb->mark) goes through.",
-    "With -- COMMAND, tracing starts before COMMAND runs and stops after it exits.",
+    "With -- COMMAND, tracing starts before COMMAND runs and stops after it exits; its stdout goes to stderr.",
     "",
     "Options:",
   ];

@@ -80,6 +80,30 @@ test("json lines are valid for jq", { skip }, () => {
   assert.equal(jq.stdout.trim().split("\n").length, r.stdout.trim().split("\n").length);
 });
 
+test("-o json -- COMMAND | jq: the command's own output goes to stderr, stdout stays JSON", { skip }, () => {
+  // ping prints to stdout; so does this echo. Both must stay out of ipft's JSON.
+  const cmd = `echo "the command speaks"; ping -c 1 -m ${MARK} 127.0.0.1; "$0" "$@"`;
+  const r = ipft([
+    ...SELECT,
+    "-m",
+    String(MARK),
+    "-o",
+    "json",
+    "--",
+    "sh",
+    "-c",
+    cmd,
+    ...senderArgs(MARK, ["--count", "1"]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const jq = spawnSync("jq", ["-c", ".function"], { input: r.stdout, encoding: "utf8" });
+  assert.equal(jq.status, 0, `jq: ${jq.stderr}\n${r.stdout}`);
+  assert.ok(jq.stdout.split("\n").length > 2, r.stdout);
+  assert.doesNotMatch(r.stdout, /the command speaks|bytes from/);
+  assert.match(r.stderr, /the command speaks/);
+  assert.match(r.stderr, /bytes from 127\.0\.0\.1/);
+});
+
 test("--mask selects by masked bits", { skip }, () => {
   const sent = 0x1234;
   const hit = ipft([
