@@ -2,8 +2,10 @@
 // the stack, fall into the user's module (inlined, not called), then send the record to the ring buffer.
 // The register and stack contract with the module is the scripting manual's ABI:
 //   R1 = &record.data (64 bytes), R2 = ctx, R3 = skb, R4 = 0; R6-R9 are the caller's and must survive.
-// Every other register holds a defined value too (R0 = R5 = R8 = R9 = 0), so a module may read or save any
-// of R0-R9 at entry (ipftrace2's scripts save all of R6-R9 on their stack and restore them at the end).
+// Every other register holds a defined value too (R0 = R8 = R9 = 0), so a module may read or save any of
+// R0-R9 at entry (ipftrace2's scripts save all of R6-R9 on their stack and restore them at the end).
+// R5 tells the module whether this event ends the packet: 0 on most events; at the verdict tracepoints,
+// the verdict (1 dropped, 2 consumed) in its low 8 bits and the drop reason (enum skb_drop_reason) above.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { FLAG_RETURN } from "../record/record.js";
@@ -121,13 +123,20 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   }
 
   // The module's entry state.
+  if (spec.verdict && spec.skb.kind === "args")
+    pre.push(
+      asm.ldxMem(asm.W, R5, R10, REC_REASON),
+      asm.alu64Imm(asm.LSH, R5, 8),
+      asm.ldxMem(asm.W, R0, R10, REC_VERDICT),
+      asm.alu64Reg(asm.OR, R5, R0),
+    );
+  else pre.push(asm.mov64Imm(R5, 0));
   pre.push(
     asm.mov64Reg(R1, R10),
     asm.alu64Imm(asm.ADD, R1, USER_DATA),
     asm.mov64Reg(R2, R6),
     asm.mov64Reg(R3, R7),
     asm.mov64Imm(R4, 0),
-    asm.mov64Imm(R5, 0),
     asm.mov64Imm(R8, 0),
     asm.mov64Imm(R9, 0),
     asm.mov64Imm(R0, 0),

@@ -4,6 +4,7 @@
 // every one of them a value before the module.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { loadKernelBtf } from "../../src/btf/index.js";
 import { ipft, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
@@ -69,6 +70,37 @@ test(`reading every register at entry: R3 is the skb, R4, R5, R8 and R9 are 0 ($
     assert.equal(r.r3, e.packet_id, e.data);
     assert.deepEqual([r.r4, r.r5, r.r8, r.r9], ["0x0", "0x0", "0x0", "0x0"], e.data);
     assert.notEqual(r.r2, "0x0", `R2 is the context: ${e.data}`);
+  }
+});
+
+test(`R5 at the drop: the verdict (1) and the drop reason, from this kernel's enum (${BACKEND})`, {
+  skip,
+}, () => {
+  const r = ipft([
+    "-b",
+    BACKEND,
+    "-r",
+    "^kfree_skb$",
+    "-m",
+    "0x2b",
+    "-s",
+    `${FIXTURES}read-all-registers.lua`,
+    "-o",
+    "json",
+    "--",
+    ...senderArgs(0x2b, ["--count", "2", "--closed", "--port", "9604"]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const noSocket = loadKernelBtf().vmlinux.enumValues("skb_drop_reason").get("SKB_DROP_REASON_NO_SOCKET")!;
+  const drops = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Ev & { verdict?: string })
+    .filter((e) => e.verdict === "drop");
+  assert.equal(drops.length, 2, r.stdout);
+  for (const e of drops) {
+    const r5 = /r5=(0x[0-9a-f]+)/.exec(e.data)![1]!;
+    assert.equal(BigInt(r5), (noSocket << 8n) | 1n, e.data);
   }
 });
 

@@ -30,13 +30,14 @@ test("the module's entry state follows the manual: R1 = data, R2 = ctx, R3 = skb
   assert.deepEqual(
     last9.map((i) => [i.code, i.dst, i.src, i.imm]),
     [
+      // R5: not a verdict point, so 0.
+      [op.ALU64 | op.MOV | op.K, 5, 0, 0],
       [op.ALU64 | op.MOV | op.X, 1, 10, 0],
       [op.ALU64 | op.ADD | op.K, 1, 0, USER_DATA],
       [op.ALU64 | op.MOV | op.X, 2, 6, 0],
       [op.ALU64 | op.MOV | op.X, 3, 7, 0],
       [op.ALU64 | op.MOV | op.K, 4, 0, 0],
       // The rest are defined too, so ipftrace2's scripts may read or save any of them.
-      [op.ALU64 | op.MOV | op.K, 5, 0, 0],
       [op.ALU64 | op.MOV | op.K, 8, 0, 0],
       [op.ALU64 | op.MOV | op.K, 9, 0, 0],
       [op.ALU64 | op.MOV | op.K, 0, 0, 0],
