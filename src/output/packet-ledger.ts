@@ -105,6 +105,7 @@ export class PacketLedger {
    * by reason and place, most first; packets still open say where they were last seen. */
   summary(symbolizer: Symbolizer): string[] {
     this.closeRun();
+    if (this.seen === 0) return []; // the "no packet was seen" hint says it better
     const none = this.seen - this.dropped - this.consumed;
     const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
     const lines = [
