@@ -14,6 +14,7 @@ import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
+import { StackNames } from "./stack-names.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
 import { VerdictNames } from "./verdict-names.js";
@@ -68,6 +69,7 @@ async function trace(
     progress: io.interactive,
     verdicts: new VerdictNames(kernel.btf, kernel.kallsyms),
     dropsOnly: config.dropsOnly,
+    ...(config.stack !== "off" ? { stacks: new StackNames(kernel.kallsyms) } : {}),
   });
 
   io.status("Trace ready!");
