@@ -4,8 +4,8 @@
 import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { DumpBatch } from "./dump-batch.js";
-import { ExtrasText } from "./extras-text.js";
 import type { SafeDumper } from "./dump-text.js";
+import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
