@@ -48,8 +48,9 @@ interface Spec {
   short?: string;
   long: string;
   arg?: string;
-  /** A value that may be left out (then set() gets ""): given as --flag=V, or as the next argument when
-   * that is one of these words (anything else after the flag is not its value). */
+  /** A value that may be left out (then set() gets ""): given as --flag=V, or as the next argument unless
+   * that is an option (a word after an option can only be its value: a command comes after --). These are
+   * the values, for --help. */
   optional?: readonly string[];
   help: string;
   set: (o: Options, v: string, flag: string) => void;
@@ -201,7 +202,7 @@ const SPECS: Spec[] = [
       const n = Number(v);
       if (n > MAX_SNAPLEN)
         throw new UsageError(
-          `${f}: ${v} is more than the ${MAX_SNAPLEN} bytes a trace may carry; choose ${MAX_SNAPLEN} or less (1500 holds an Ethernet frame's payload)`,
+          `${f}: ${v} is more than the ${MAX_SNAPLEN} bytes a trace may carry; choose ${MAX_SNAPLEN} or less (1514 holds a whole Ethernet frame of MTU 1500)`,
         );
       o.snaplen = n;
     },
@@ -382,7 +383,7 @@ export function parseArgs(argv: string[]): Options {
         value = a.slice(eq + 1);
       } else if (spec.optional) {
         const next = argv[i + 1];
-        value = next !== undefined && spec.optional.includes(next) ? argv[++i]! : "";
+        value = next !== undefined && !next.startsWith("-") ? argv[++i]! : "";
       }
     } else if (a.startsWith("-") && a.length > 1) {
       flag = `-${a[1]}`;
