@@ -35,7 +35,7 @@ export function hexOf(bytes: Uint8Array): string {
  * fprobe or trampoline entry for the others). They are left out up to the first frame of the kernel's own
  * code: the function the event is in, which then reads first. */
 const MACHINERY =
-  /^(0x[0-9a-f]+$|bpf_prog_|bpf_trace_run|__bpf_trace_|bpf_trampoline_|__bpf_prog_enter|kprobe_|kprobe_ftrace_handler|fprobe_|ftrace_|arch_ftrace_|rethook_|arch_rethook_|optimized_callback|opt_pre_handler|aggr_pre_handler|pre_handler_kretprobe|trace_call_bpf|kprobe_perf_func|kprobe_dispatcher|kprobe_multi_link_|ftrace_trampoline|ftrace_regs_caller|asm_exc_int3|exc_int3|do_int3)/;
+  /^(0x[0-9a-f]+$|bpf_prog_|bpf_trace_run|__bpf_trace_|__traceiter_|bpf_trampoline_|__bpf_prog_enter|kprobe_|kprobe_ftrace_handler|fprobe_|ftrace_|arch_ftrace_|rethook_|arch_rethook_|optimized_callback|opt_pre_handler|aggr_pre_handler|pre_handler_kretprobe|trace_call_bpf|kprobe_perf_func|kprobe_dispatcher|kprobe_multi_link_|ftrace_trampoline|ftrace_regs_caller|asm_exc_int3|exc_int3|do_int3)/;
 
 /** Frames from the first one that is not the tracing machinery's (all of them if every one is). */
 export function kernelFrames(names: string[]): string[] {

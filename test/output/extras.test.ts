@@ -126,6 +126,16 @@ test("without a namer, frames print in hex; a stack of machinery frames only is 
     "0xffffffffc0100000",
     "bpf_trace_run2+0x1",
   ]);
+  // A tracepoint's iterator may show between the program and the code that hit the tracepoint.
+  assert.deepEqual(
+    kernelFrames([
+      "0xffffffffc0100000",
+      "bpf_trace_run4+0xfc",
+      "__traceiter_kfree_skb+0x41",
+      "sk_skb_reason_drop+0x90",
+    ]),
+    ["sk_skb_reason_drop+0x90"],
+  );
   assert.deepEqual(kernelFrames(["bpf_trace_run2+0x1", "kfree_skb+0x3", "bpf_prog_x+0x1"]), [
     "kfree_skb+0x3",
     "bpf_prog_x+0x1",
