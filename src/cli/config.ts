@@ -14,6 +14,8 @@ export function sessionConfig(o: Options): SessionConfig {
     module: { script: o.script, capture: o.capture },
     output: o.output,
     dropsOnly: o.drops,
+    snaplen: o.snaplen,
+    stack: o.stack,
     ringSize: ringSizeOf(o),
     maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
     readyFile: o.readyFile,

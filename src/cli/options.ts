@@ -11,6 +11,7 @@ import {
   TRACERS,
   type TracerName,
 } from "../core/names.js";
+import { MAX_SNAPLEN } from "../record/record.js";
 
 export interface Options {
   mark?: number;
@@ -22,6 +23,10 @@ export interface Options {
   capture: string[];
   output: OutputName;
   drops: boolean;
+  /** --snaplen: packet bytes per event (0: none). */
+  snaplen: number;
+  /** --stack: where kernel stacks are taken. */
+  stack: "off" | "drops" | "all";
   list: boolean;
   features: boolean;
   test: boolean;
@@ -43,6 +48,10 @@ interface Spec {
   short?: string;
   long: string;
   arg?: string;
+  /** A value that may be left out (then set() gets ""): given as --flag=V, or as the next argument unless
+   * that is an option (a word after an option can only be its value: a command comes after --). These are
+   * the values, for --help. */
+  optional?: readonly string[];
   help: string;
   set: (o: Options, v: string, flag: string) => void;
 }
@@ -184,6 +193,29 @@ const SPECS: Spec[] = [
     },
   },
   {
+    long: "snaplen",
+    arg: "N",
+    help: `also capture the first N bytes of the packet at each event (0: none, the default; at most ${MAX_SNAPLEN}): json's "packet" (docs/output.md)`,
+    set: (o, v, f) => {
+      if (!/^[0-9]+$/.test(v))
+        throw new UsageError(`${f}: "${v}" is not a whole number of bytes (0 to ${MAX_SNAPLEN})`);
+      const n = Number(v);
+      if (n > MAX_SNAPLEN)
+        throw new UsageError(
+          `${f}: ${v} is more than the ${MAX_SNAPLEN} bytes a trace may carry; choose ${MAX_SNAPLEN} or less (1514 holds a whole Ethernet frame of MTU 1500)`,
+        );
+      o.snaplen = n;
+    },
+  },
+  {
+    long: "stack",
+    optional: ["drops", "all"],
+    help: "print the kernel stack where each packet is dropped; --stack all: at every event",
+    set: (o, v, f) => {
+      o.stack = v === "" ? "drops" : oneOf(f, v, ["drops", "all"] as const);
+    },
+  },
+  {
     short: "b",
     long: "backend",
     arg: "NAME",
@@ -310,6 +342,8 @@ export function defaults(): Options {
     capture: [],
     output: "aggregate",
     drops: false,
+    snaplen: 0,
+    stack: "off",
     list: false,
     features: false,
     test: false,
@@ -345,8 +379,11 @@ export function parseArgs(argv: string[]): Options {
       flag = `--${name}`;
       if (!spec) throw new UsageError(`unknown option ${flag} (see ipft --help)`);
       if (eq >= 0) {
-        if (!spec.arg) throw new UsageError(`${flag} takes no value`);
+        if (!spec.arg && !spec.optional) throw new UsageError(`${flag} takes no value`);
         value = a.slice(eq + 1);
+      } else if (spec.optional) {
+        const next = argv[i + 1];
+        value = next !== undefined && !next.startsWith("-") ? argv[++i]! : "";
       }
     } else if (a.startsWith("-") && a.length > 1) {
       flag = `-${a[1]}`;
@@ -387,7 +424,8 @@ export function helpText(): string {
     "Options:",
   ];
   for (const s of SPECS) {
-    const names = `${s.short ? `-${s.short}, ` : "    "}--${s.long}${s.arg ? ` ${s.arg}` : ""}`;
+    const arg = s.arg ? ` ${s.arg}` : s.optional ? ` [${s.optional.join("|")}]` : "";
+    const names = `${s.short ? `-${s.short}, ` : "    "}--${s.long}${arg}`;
     lines.push(`  ${names.padEnd(30)} ${s.help}`);
   }
   lines.push("", "Exit status: 0 done, 1 error, 2 bad command line; with -- COMMAND, the command's status.");

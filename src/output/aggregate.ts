@@ -5,10 +5,11 @@
 // Packets print in order of their first event (ipftrace2 prints them in hash order).
 // function_graph: the function column is `%-64.64s`, indented two spaces per call depth within the packet
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
-import { DATA_SIZE, FLAG_RETURN } from "../record/record.js";
+import { DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cpu3, fitLeft, fitRight } from "./columns.js";
 import type { SafeDumper } from "./dump-text.js";
+import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import { packetOrder } from "./packet-order.js";
 import { TraceStore, W_CPU, W_FLAGS, W_FUNC_HI, W_FUNC_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
@@ -50,6 +51,7 @@ export class AggregateWriter implements Writer {
     private readonly dumper: SafeDumper | undefined,
     private readonly opts: AggregateOptions = {},
     private readonly verdicts?: VerdictText,
+    private readonly extras = new ExtrasText(undefined),
   ) {
     this.store = new TraceStore(dumper !== undefined);
     this.maxTraces = opts.maxTraces ?? Number.POSITIVE_INFINITY;
@@ -71,7 +73,8 @@ export class AggregateWriter implements Writer {
       this.dropped++;
       return;
     }
-    this.store.push(dv, off, this.verdicts && verdictOf(dv, off));
+    const stack = readStackDepth(dv, off) > 0 ? BigUint64Array.from(stackAddrs(dv, off)) : undefined;
+    this.store.push(dv, off, this.verdicts && verdictOf(dv, off), stack);
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
@@ -135,6 +138,8 @@ export class AggregateWriter implements Writer {
         }
         const t = dumps?.at(j);
         sink.push(t ? `${line} ${t}\n` : `${line}\n`);
+        const stack = s.stack(i);
+        if (stack) sink.push(this.extras.linesOf([...stack]));
       }
       if (this.verdicts)
         sink.push(`${verdictLine(s, order[starts[k + 1]! - 1]!, this.verdicts, lastSeen!)}\n`);

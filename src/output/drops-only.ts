@@ -2,7 +2,7 @@
 // events are held (copied: the ring's space is reused) until its verdict: a drop sends them all on, a
 // consume discards them. Held events are bounded; past the bound the oldest open packet is let go, and
 // the count is reported.
-import { OFF_SKB, RECORD_SIZE, VERDICT_DROP } from "../record/record.js";
+import { OFF_SKB, recordLength, VERDICT_DROP } from "../record/record.js";
 import type { Writer } from "./types.js";
 import { verdictOf } from "./verdict-text.js";
 
@@ -46,12 +46,14 @@ export class DropsOnly implements Writer {
         this.held -= p.events.length;
       }
       if (v.kind !== VERDICT_DROP) return;
-      for (const e of p?.events ?? []) this.inner.write(new DataView(e.buffer, e.byteOffset, RECORD_SIZE), 0);
+      for (const e of p?.events ?? []) this.inner.write(new DataView(e.buffer, e.byteOffset, e.length), 0);
       this.inner.write(dv, off);
       return;
     }
-    const copy = new Uint8Array(RECORD_SIZE);
-    copy.set(new Uint8Array(dv.buffer, dv.byteOffset + off, RECORD_SIZE));
+    // The whole record: its packet bytes and stack (--snaplen, --stack) too.
+    const len = recordLength(dv, off);
+    const copy = new Uint8Array(len);
+    copy.set(new Uint8Array(dv.buffer, dv.byteOffset + off, len));
     if (p) p.events.push(copy);
     else this.open.set(key, { hi, lo, events: [copy] });
     if (++this.held > this.maxHeld) this.letGoOldest();

@@ -11,6 +11,8 @@ const MAX = 4096;
 export class DumpBatch {
   private readonly records = new Uint8Array(MAX * DATA_SIZE);
   private prefixes: string[] = [];
+  /** Text after each line (its stack), "" for most. */
+  private suffixes: string[] = [];
   private scheduled = false;
   private readonly flushLater = () => {
     this.scheduled = false;
@@ -25,9 +27,10 @@ export class DumpBatch {
     private readonly line: (prefix: string, dump: string) => string,
   ) {}
 
-  add(prefix: string, dv: DataView, off: number): void {
+  add(prefix: string, dv: DataView, off: number, suffix = ""): void {
     copyData(dv, off, this.records, this.prefixes.length * DATA_SIZE);
     this.prefixes.push(prefix);
+    this.suffixes.push(suffix);
     if (this.prefixes.length === MAX) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -40,7 +43,9 @@ export class DumpBatch {
     if (n === 0) return;
     const texts = this.dumper.many(this.records.subarray(0, n * DATA_SIZE), this.format);
     const prefixes = this.prefixes;
+    const suffixes = this.suffixes;
     this.prefixes = [];
-    for (let i = 0; i < n; i++) this.sink.push(this.line(prefixes[i]!, texts[i] ?? ""));
+    this.suffixes = [];
+    for (let i = 0; i < n; i++) this.sink.push(this.line(prefixes[i]!, texts[i] ?? "") + suffixes[i]!);
   }
 }

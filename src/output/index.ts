@@ -3,14 +3,16 @@ import type { OutputName } from "../core/names.js";
 import { AggregateWriter } from "./aggregate.js";
 import { DropsOnly } from "./drops-only.js";
 import { SafeDumper } from "./dump-text.js";
+import { ExtrasText } from "./extras-text.js";
 import { JsonWriter } from "./json.js";
 import { PacketLedger } from "./packet-ledger.js";
 import { StreamWriter } from "./stream.js";
-import type { Dumper, Sink, Symbolizer, VerdictNamer, Writer } from "./types.js";
+import type { Dumper, Sink, StackNamer, Symbolizer, VerdictNamer, Writer } from "./types.js";
 import { VerdictText } from "./verdict-text.js";
 
 export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
+export { ExtrasText, hexOf } from "./extras-text.js";
 export { JsonWriter } from "./json.js";
 export { StreamWriter } from "./stream.js";
 export type {
@@ -18,6 +20,7 @@ export type {
   DumpFormat,
   DumpResult,
   Sink,
+  StackNamer,
   Symbol,
   Symbolizer,
   SymbolName,
@@ -45,6 +48,8 @@ export interface WriterOptions {
   verdicts?: VerdictNamer;
   /** --drops: only packets that were dropped are written (needs `verdicts`). */
   dropsOnly?: boolean;
+  /** Names for the frames of --stack's stacks (hex without it). */
+  stacks?: StackNamer;
 }
 
 export interface CreatedWriter extends Writer {
@@ -61,9 +66,10 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
   const verdicts = o.verdicts ? new VerdictText(o.verdicts) : undefined;
   const ledger = verdicts ? new PacketLedger(verdicts) : undefined;
+  const extras = new ExtrasText(o.stacks);
   let w: Writer;
-  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts);
-  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper, verdicts);
+  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts, extras);
+  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper, verdicts, extras);
   else {
     w = new AggregateWriter(
       out,
@@ -76,6 +82,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
         ...(o.progress !== undefined ? { progress: o.progress } : {}),
       },
       verdicts,
+      extras,
     );
   }
   const drops = o.dropsOnly ? new DropsOnly(w) : undefined;

@@ -5,6 +5,7 @@ import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC } from "../record/rec
 import { BufferedSink } from "./buffered-sink.js";
 import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
+import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
@@ -31,6 +32,7 @@ export class JsonWriter implements Writer {
     symbolizer: Symbolizer,
     dumper?: SafeDumper,
     private readonly verdicts?: VerdictText,
+    private readonly extras = new ExtrasText(undefined),
   ) {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(
@@ -45,6 +47,7 @@ export class JsonWriter implements Writer {
     let line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += this.verdicts!.json(v);
+    line += this.extras.json(dv, off);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;

@@ -5,6 +5,7 @@ import { BufferedSink } from "./buffered-sink.js";
 import { cpu3 } from "./columns.js";
 import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
+import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
@@ -22,6 +23,7 @@ export class StreamWriter implements Writer {
     symbolizer: Symbolizer,
     dumper?: SafeDumper,
     private readonly verdicts?: VerdictText,
+    private readonly extras = new ExtrasText(undefined),
   ) {
     this.sink = new BufferedSink(out, true);
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
@@ -33,8 +35,10 @@ export class StreamWriter implements Writer {
     let line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += ` ${this.verdicts!.text(v)}`;
-    if (this.batch) this.batch.add(line, dv, off);
-    else this.sink.push(`${line}\n`);
+    // The stack (--stack) goes under the line, after the script's text.
+    const stack = this.extras.stackLines(dv, off);
+    if (this.batch) this.batch.add(line, dv, off, stack);
+    else this.sink.push(`${line}\n${stack}`);
     this.count++;
   }
 

@@ -1,6 +1,7 @@
 // Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) as
 // eight little-endian 32-bit words, plus the 64 data bytes only when a script will dump them. Chunked typed
-// arrays: no object per trace, and no large reallocation as the store grows.
+// arrays: no object per trace, and no large reallocation as the store grows. Verdicts and stacks (--stack)
+// are kept aside, by trace index: few traces have them.
 import {
   DATA_SIZE,
   HEAD_SIZE,
@@ -30,6 +31,8 @@ export const W_FLAGS = OFF_FLAGS / 4;
 
 /** Set in a stored flags word when the trace carries a verdict (kept aside: few traces do). */
 export const STORED_VERDICT = 0x80000000;
+/** Set in a stored flags word when the trace carries a kernel stack (kept aside too). */
+export const STORED_STACK = 0x40000000;
 
 export class TraceStore {
   private readonly heads: Uint32Array[] = [];
@@ -37,12 +40,15 @@ export class TraceStore {
   /** Verdicts by trace index (ascending), as parallel arrays. */
   private readonly verdictIdx: number[] = [];
   private readonly verdicts: VerdictFields[] = [];
+  /** Stacks by trace index (ascending), as parallel arrays. */
+  private readonly stackIdx: number[] = [];
+  private readonly stacks: BigUint64Array[] = [];
   length = 0;
 
   constructor(readonly withData: boolean) {}
 
-  /** `verdict`: the trace's verdict, when it has one. */
-  push(dv: DataView, off: number, verdict?: VerdictFields): void {
+  /** `verdict`: the trace's verdict, when it has one; `stack`: its return addresses, when it has some. */
+  push(dv: DataView, off: number, verdict?: VerdictFields, stack?: BigUint64Array): void {
     const i = this.length & MASK;
     if (i === 0) {
       this.heads.push(new Uint32Array(CHUNK * WORDS));
@@ -55,6 +61,11 @@ export class TraceStore {
       h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_VERDICT) >>> 0;
       this.verdictIdx.push(this.length);
       this.verdicts.push(verdict);
+    }
+    if (stack) {
+      h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_STACK) >>> 0;
+      this.stackIdx.push(this.length);
+      this.stacks.push(stack);
     }
     if (this.withData) {
       this.datas[this.datas.length - 1]!.set(
@@ -77,16 +88,13 @@ export class TraceStore {
   /** Trace n's verdict, when it has one. */
   verdict(n: number): VerdictFields | undefined {
     if (!this.hasVerdict(n)) return undefined;
-    let lo = 0;
-    let hi = this.verdictIdx.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.verdictIdx[mid]!;
-      if (v === n) return this.verdicts[mid];
-      if (v < n) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    return aside(this.verdictIdx, this.verdicts, n);
+  }
+
+  /** Trace n's stack, when it has one. */
+  stack(n: number): BigUint64Array | undefined {
+    if ((this.word(n, W_FLAGS) & STORED_STACK) === 0) return undefined;
+    return aside(this.stackIdx, this.stacks, n);
   }
 
   /** Trace n's 64 data bytes, copied to dst at dstOff. */
@@ -101,7 +109,22 @@ export class TraceStore {
     return (
       this.heads.length * CHUNK * HEAD_SIZE +
       this.datas.length * CHUNK * DATA_SIZE +
-      this.verdicts.length * 48
+      this.verdicts.length * 48 +
+      this.stacks.reduce((sum, s) => sum + s.byteLength + 80, 0)
     );
   }
+}
+
+/** The value kept aside for trace n: `idx` is ascending, `values` parallel to it. */
+function aside<T>(idx: number[], values: T[], n: number): T | undefined {
+  let lo = 0;
+  let hi = idx.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = idx[mid]!;
+    if (v === n) return values[mid];
+    if (v < n) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }

@@ -19,6 +19,12 @@ export interface VerdictNamer {
   location(addr: bigint): string;
 }
 
+/** Names a kernel code address for a stack frame: `function+0xoffset` (` [module]` outside vmlinux), or
+ * hex when unknown. */
+export interface StackNamer {
+  frame(addr: bigint): string;
+}
+
 export type DumpResult = string | Record<string, string | number | boolean> | undefined;
 export type DumpFormat = "text" | "json";
 

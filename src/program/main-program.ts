@@ -10,6 +10,7 @@ import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
+import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
 import {
   REC_CPU,
   REC_FLAGS,
@@ -59,6 +60,8 @@ export interface MainProgramSpec {
   probeRead: number;
   /** The user's module (already checked by the ABI guard). */
   module: Insn[];
+  /** --snaplen / --stack: the record is sent with its extras (src/program/extras.ts). */
+  extras?: ExtrasRequest;
 }
 
 export interface MainProgram {
@@ -142,16 +145,33 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
     asm.mov64Imm(R0, 0),
   );
 
+  const x = spec.extras;
+  const stackDepth = x ? stackDepthFor(x.stack, spec.verdict?.kind) : 0;
+  const withExtras = x !== undefined && (x.snaplen > 0 || stackDepth > 0);
+  const send: Insn[] = withExtras
+    ? extrasOutput({
+        req: x,
+        stackDepth,
+        ringFd: spec.ringFd,
+        probeRead: spec.probeRead,
+        out: "out",
+        lost: "lost",
+      })
+    : [
+        asm.ldMapFd(R1, spec.ringFd),
+        asm.mov64Reg(R2, R10),
+        asm.alu64Imm(asm.ADD, R2, RECORD),
+        asm.mov64Imm(R3, RECORD_SIZE),
+        asm.mov64Imm(R4, 0),
+        asm.call(Helper.ringbuf_output),
+        asm.jmpImm(asm.JEQ, R0, 0, "out"),
+      ];
   const post: Insn[] = [
-    asm.ldMapFd(R1, spec.ringFd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, RECORD),
-    asm.mov64Imm(R3, RECORD_SIZE),
-    asm.mov64Imm(R4, 0),
-    asm.call(Helper.ringbuf_output),
-    asm.jmpImm(asm.JEQ, R0, 0, "out"),
+    ...send,
     // The ring was full: count the lost trace (per-CPU slot, so no atomic needed).
-    asm.stMem(asm.W, R10, SCRATCH_KEY, 0),
+    withExtras
+      ? { ...asm.stMem(asm.W, R10, SCRATCH_KEY, 0), label: "lost" }
+      : asm.stMem(asm.W, R10, SCRATCH_KEY, 0),
     asm.ldMapFd(R1, spec.lostFd),
     asm.mov64Reg(R2, R10),
     asm.alu64Imm(asm.ADD, R2, SCRATCH_KEY),

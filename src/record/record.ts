@@ -6,7 +6,24 @@
 //   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
-//   48..63 reserved                       64..127 the 64 bytes the user's module filled in, for dump()
+//   48 u32 wire_len   52 u16 cap_len   54 u16 link   56 u16 stack_depth   58..63 reserved (zero)
+//   64..127 the 64 bytes the user's module filled in, for dump()
+//
+// Extras (--snaplen, --stack) follow the 128 bytes, so a record is longer than 128 bytes when it has them;
+// recordLength() says how long. Without extras every field of 48..63 is zero and the record is 128 bytes.
+//   128 .. 128+cap_len          the packet's bytes as they were in memory at this event (linear part only)
+//   padding to a multiple of 8
+//   then stack_depth u64        return addresses, innermost first (bpf_get_stack: the tracing machinery's
+//                               own frames come first, then the function the event is in, then its callers)
+// wire_len: the packet's length counted from where the captured bytes start: skb->len plus the bytes
+//   between that start and skb->data (the link-layer header already pulled on receive); 0 when no bytes
+//   were captured. cap_len: how many of them follow (at most --snaplen, at most the linear part).
+// link: where the bytes start. LINK_ETHERNET (0): at the link-layer (mac) header, which on Ethernet
+//   devices and on lo is a 14-byte Ethernet header (pcapng LINKTYPE_ETHERNET); LINK_NETWORK (1): at the
+//   network header (an IPv4 or IPv6 header: LINKTYPE_RAW), where the mac header was not set yet (a packet
+//   built locally, before the device layer). Meaningful only when cap_len > 0.
+// A record's extras are read with packetBytes(), stackAddrs() and recordLength() below; nothing may
+// assume 128 bytes per record.
 
 export interface RecordField {
   readonly offset: number;
@@ -27,7 +44,14 @@ export const FIELDS = {
   verdict: { offset: 32, size: 4, json: ["verdict"] },
   reason: { offset: 36, size: 4, json: ["drop_reason"] },
   location: { offset: 40, size: 8, json: ["location"] },
-  reserved: { offset: 48, size: 16, json: [] },
+  /** --snaplen only (JSON keys printed only on events with packet bytes): the length from the captured
+   * bytes' start, where they start, how many follow the record ("packet": them in hex). */
+  wireLen: { offset: 48, size: 4, json: ["wire_len"] },
+  link: { offset: 54, size: 2, json: ["link"] },
+  capLen: { offset: 52, size: 2, json: ["cap_len", "packet"] },
+  /** --stack only (printed only on events with a stack): "stack" is the symbolized return addresses. */
+  stackDepth: { offset: 56, size: 2, json: ["stack"] },
+  reserved: { offset: 58, size: 6, json: [] },
   /** The user's module fills these; dump() or a capture decoder turns them into text. */
   data: { offset: 64, size: 64, json: [] },
 } as const satisfies Record<string, RecordField>;
@@ -52,6 +76,10 @@ export const OFF_FLAGS = FIELDS.flags.offset;
 export const OFF_VERDICT = FIELDS.verdict.offset;
 export const OFF_REASON = FIELDS.reason.offset;
 export const OFF_LOCATION = FIELDS.location.offset;
+export const OFF_WIRE_LEN = FIELDS.wireLen.offset;
+export const OFF_CAP_LEN = FIELDS.capLen.offset;
+export const OFF_LINK = FIELDS.link.offset;
+export const OFF_STACK_DEPTH = FIELDS.stackDepth.offset;
 export const OFF_RESERVED = FIELDS.reserved.offset;
 export const RESERVED_SIZE = FIELDS.reserved.size;
 export const OFF_DATA = FIELDS.data.offset;
@@ -70,7 +98,47 @@ export const readLocation = (dv: DataView, off: number): bigint => dv.getBigUint
 export const isReturn = (dv: DataView, off: number): boolean =>
   (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
 
-/** Copies the whole record at `off` to `dst[dstOff..dstOff+128)`: the ring's space is reused once read. */
+/** The link field's values: where the packet bytes start. */
+export const LINK_ETHERNET = 0;
+export const LINK_NETWORK = 1;
+export type LinkKind = typeof LINK_ETHERNET | typeof LINK_NETWORK;
+
+/** Most packet bytes a record may carry (--snaplen's limit) and most return addresses (the program's
+ * bpf_get_stack buffer). */
+export const MAX_SNAPLEN = 4096;
+export const MAX_STACK_DEPTH = 32;
+
+export const readWireLen = (dv: DataView, off: number): number => dv.getUint32(off + OFF_WIRE_LEN, true);
+export const readCapLen = (dv: DataView, off: number): number => dv.getUint16(off + OFF_CAP_LEN, true);
+export const readLink = (dv: DataView, off: number): number => dv.getUint16(off + OFF_LINK, true);
+export const readStackDepth = (dv: DataView, off: number): number =>
+  dv.getUint16(off + OFF_STACK_DEPTH, true);
+
+/** Where the return addresses start: after the packet bytes, padded to 8. */
+const stackOffset = (capLen: number): number => RECORD_SIZE + ((capLen + 7) & ~7);
+
+/** The record's whole length: 128, plus its packet bytes padded to 8, plus 8 per return address. */
+export function recordLength(dv: DataView, off: number): number {
+  return stackOffset(readCapLen(dv, off)) + 8 * readStackDepth(dv, off);
+}
+
+/** The packet bytes that follow the record (cap_len of them; empty without --snaplen). A view into `dv`'s
+ * memory: copy it to keep it past the writer's write() (the ring's space is reused). */
+export function packetBytes(dv: DataView, off: number): Uint8Array {
+  return new Uint8Array(dv.buffer, dv.byteOffset + off + RECORD_SIZE, readCapLen(dv, off));
+}
+
+/** The return addresses that follow the packet bytes, innermost first (empty without --stack). */
+export function stackAddrs(dv: DataView, off: number): bigint[] {
+  const n = readStackDepth(dv, off);
+  const at = off + stackOffset(readCapLen(dv, off));
+  const out = new Array<bigint>(n);
+  for (let i = 0; i < n; i++) out[i] = dv.getBigUint64(at + 8 * i, true);
+  return out;
+}
+
+/** Copies the record's first 128 bytes at `off` to `dst[dstOff..dstOff+128)` (its extras are not copied:
+ * recordLength() says how long the whole is). */
 export function copyRecord(src: DataView, off: number, dst: Uint8Array, dstOff: number): void {
   dst.set(new Uint8Array(src.buffer, src.byteOffset + off, RECORD_SIZE), dstOff);
 }

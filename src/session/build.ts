@@ -11,10 +11,11 @@ import { helperAllowed } from "../features/helpers.js";
 import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { makePlan, type Plan } from "../plan/plan.js";
+import { type ExtrasRequest, skbLayout } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
 import { readKprobeBlacklist } from "../symbols/index.js";
 import { AttachIds } from "./attach-ids.js";
-import type { PlanChoice, Selection } from "./config.js";
+import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
@@ -124,7 +125,7 @@ function checkedModule(
 }
 
 export function programInputs(
-  sel: Selection,
+  sel: Selection & Partial<Pick<SessionConfig, "snaplen" | "stack">>,
   kernel: KernelView,
   built: Built,
   ringFd: number,
@@ -138,5 +139,17 @@ export function programInputs(
     lostFd,
     probeRead: built.probeRead,
     module: built.module,
+    ...extrasInputs(sel, kernel),
   };
+}
+
+/** --snaplen / --stack: what the programs append to the record (nothing, and no cost, by default). */
+function extrasInputs(
+  o: Partial<Pick<SessionConfig, "snaplen" | "stack">>,
+  kernel: KernelView,
+): { extras?: ExtrasRequest } {
+  const snaplen = o.snaplen ?? 0;
+  const stack = o.stack ?? "off";
+  if (snaplen === 0 && stack === "off") return {};
+  return { extras: { snaplen, stack, skb: skbLayout(kernel.btf) } };
 }

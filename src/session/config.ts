@@ -1,6 +1,7 @@
 // What a tracing run (and --test, --gen) needs to know, as plain values: the command line builds it, and
 // nothing below the command line sees the command line's own options.
 import type { BackendName, OutputName, TracerName } from "../core/names.js";
+import type { StackMode } from "../program/extras.js";
 
 /** Where the module and dump() come from: a Lua script, or --capture expressions (not both). */
 export interface ModuleSource {
@@ -25,6 +26,9 @@ export interface SessionConfig extends PlanChoice, Selection {
   output: OutputName;
   /** Write only the packets that were dropped. */
   dropsOnly: boolean;
+  /** Packet bytes per event (0: none) and where kernel stacks are taken (src/program/extras.ts). */
+  snaplen: number;
+  stack: StackMode;
   /** Ring buffer bytes, a power of two. */
   ringSize: number;
   /** Aggregate output stores at most this many traces. */

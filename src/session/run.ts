@@ -15,6 +15,7 @@ import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
+import { StackNames } from "./stack-names.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
 import { VerdictNames } from "./verdict-names.js";
@@ -75,6 +76,7 @@ async function trace(
     progress: io.interactive,
     verdicts: new VerdictNames(kernel.btf, kernel.kallsyms),
     dropsOnly: config.dropsOnly,
+    ...(config.stack !== "off" ? { stacks: new StackNames(kernel.kallsyms) } : {}),
   });
 
   io.status("Trace ready!");

@@ -130,8 +130,11 @@ export const Helper = {
   probe_read: 4,
   ktime_get_ns: 5,
   get_smp_processor_id: 8,
+  get_stack: 67,
   probe_read_kernel: 113,
   ringbuf_output: 130,
+  ringbuf_reserve: 131,
+  ringbuf_submit: 132,
   get_func_ip: 173,
 } as const;
 

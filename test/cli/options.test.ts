@@ -106,3 +106,26 @@ test("help lists every option", () => {
     assert.ok(h.includes(o), `help mentions ${o}`);
   }
 });
+
+test("--snaplen: 0 (off) to 4096 bytes; --stack with an optional where (drops, the default, or all)", () => {
+  assert.equal(parseArgs([]).snaplen, 0);
+  assert.equal(parseArgs(["--snaplen", "128"]).snaplen, 128);
+  assert.equal(parseArgs(["--snaplen=4096"]).snaplen, 4096);
+  bad(
+    ["--snaplen", "4097"],
+    /--snaplen: 4097 is more than the 4096 bytes a trace may carry; choose 4096 or less/,
+  );
+  bad(["--snaplen", "1k"], /not a whole number of bytes/);
+  bad(["--snaplen"], /needs a value/);
+  assert.equal(parseArgs([]).stack, "off");
+  assert.equal(parseArgs(["--stack"]).stack, "drops");
+  assert.equal(parseArgs(["--stack", "all"]).stack, "all");
+  assert.equal(parseArgs(["--stack=all"]).stack, "all");
+  assert.equal(parseArgs(["--stack", "drops", "-m", "1"]).stack, "drops");
+  // The next word is the value unless it is an option.
+  const o = parseArgs(["--stack", "-m", "1", "--", "all"]);
+  assert.deepEqual([o.stack, o.mark, o.command], ["drops", 1, ["all"]]);
+  bad(["--stack", "everywhere"], /--stack: unknown value "everywhere" \(choose one of: drops, all\)/);
+  bad(["--stack=everywhere"], /--stack: unknown value "everywhere" \(choose one of: drops, all\)/);
+  assert.match(helpText(), /--stack \[drops\|all\]/);
+});

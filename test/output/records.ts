@@ -3,6 +3,7 @@ import {
   createWriter,
   type Dumper,
   type OutputName,
+  type StackNamer,
   type Symbolizer,
   type VerdictNamer,
 } from "../../src/output/index.js";
@@ -17,13 +18,33 @@ export interface Ev {
   data?: number;
   /** A verdict event: VERDICT_DROP or VERDICT_CONSUME, with its reason and location. */
   verdict?: { kind: number; reason?: number; location?: bigint };
+  /** --snaplen's packet bytes, with the length from their start and where they start (record.ts). */
+  packet?: { bytes: number[]; wireLen: number; link?: number };
+  /** --stack's return addresses. */
+  stack?: bigint[];
+}
+
+/** The bytes a record takes: 128, its packet bytes padded to 8, 8 per return address. */
+export const evLength = (e: Ev): number =>
+  128 + (((e.packet?.bytes.length ?? 0) + 7) & ~7) + 8 * (e.stack?.length ?? 0);
+
+/** Where each record starts in records(evs, pad). */
+export function recordOffsets(evs: Ev[], pad = 0): number[] {
+  const out: number[] = [];
+  let o = pad;
+  for (const e of evs) {
+    out.push(o);
+    o += evLength(e);
+  }
+  return out;
 }
 
 /** Records one after another in one buffer, after `pad` bytes (so offsets are not all zero). */
 export function records(evs: Ev[], pad = 0): DataView {
-  const dv = new DataView(new ArrayBuffer(pad + evs.length * 128));
+  const at = recordOffsets(evs, pad);
+  const dv = new DataView(new ArrayBuffer(pad + evs.reduce((n, e) => n + evLength(e), 0)));
   evs.forEach((e, i) => {
-    const o = pad + i * 128;
+    const o = at[i]!;
     dv.setBigUint64(o, e.skb, true);
     dv.setBigUint64(o + 8, e.ts, true);
     dv.setBigUint64(o + 16, e.func, true);
@@ -34,7 +55,22 @@ export function records(evs: Ev[], pad = 0): DataView {
       dv.setUint32(o + 36, e.verdict.reason ?? 0, true);
       dv.setBigUint64(o + 40, e.verdict.location ?? 0n, true);
     }
-    dv.setUint32(o + 48, 0xdeadbeef, true); // reserved: must not show anywhere
+    dv.setUint32(o + 60, 0xdeadbeef, true); // reserved: must not show anywhere
+    if (e.packet) {
+      dv.setUint32(o + 48, e.packet.wireLen, true);
+      dv.setUint16(o + 52, e.packet.bytes.length, true);
+      dv.setUint16(o + 54, e.packet.link ?? 0, true);
+      e.packet.bytes.forEach((b, k) => {
+        dv.setUint8(o + 128 + k, b);
+      });
+    }
+    if (e.stack) {
+      dv.setUint16(o + 56, e.stack.length, true);
+      const s = o + 128 + (((e.packet?.bytes.length ?? 0) + 7) & ~7);
+      e.stack.forEach((a, k) => {
+        dv.setBigUint64(s + 8 * k, a, true);
+      });
+    }
     for (let k = 0; k < 64; k++) dv.setUint8(o + 64 + k, (i + k) & 0xff);
     if (e.data !== undefined) dv.setUint8(o + 64, e.data);
   });
@@ -76,6 +112,7 @@ export interface RunOptions {
   progress?: boolean;
   verdicts?: boolean;
   dropsOnly?: boolean;
+  stacks?: StackNamer;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -98,10 +135,11 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.graph ? { graph: true } : {}),
     ...(o.verdicts || o.dropsOnly ? { verdicts: namer } : {}),
     ...(o.dropsOnly ? { dropsOnly: true } : {}),
+    ...(o.stacks ? { stacks: o.stacks } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);
-  for (let i = 0; i < evs.length; i++) w.write(dv, pad + i * 128);
+  for (const off of recordOffsets(evs, pad)) w.write(dv, off);
   w.finish();
   w.report({ write: (s: string) => (err += s) });
   return { out, err, w, writes };

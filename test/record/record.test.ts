@@ -16,16 +16,21 @@ import {
   FLAG_RETURN,
   HEAD_SIZE,
   isReturn,
+  OFF_CAP_LEN,
   OFF_CPU,
   OFF_DATA,
   OFF_FLAGS,
   OFF_FUNC,
+  OFF_LINK,
   OFF_LOCATION,
   OFF_REASON,
   OFF_RESERVED,
   OFF_SKB,
+  OFF_STACK_DEPTH,
   OFF_TSTAMP,
   OFF_VERDICT,
+  OFF_WIRE_LEN,
+  packetBytes,
   RECORD_SIZE,
   RESERVED_SIZE,
   readCpu,
@@ -33,6 +38,8 @@ import {
   readFunc,
   readSkb,
   readTimestamp,
+  recordLength,
+  stackAddrs,
 } from "../../src/record/record.js";
 
 test("record layout: the offsets the eBPF program writes", () => {
@@ -46,12 +53,16 @@ test("record layout: the offsets the eBPF program writes", () => {
       OFF_VERDICT,
       OFF_REASON,
       OFF_LOCATION,
+      OFF_WIRE_LEN,
+      OFF_CAP_LEN,
+      OFF_LINK,
+      OFF_STACK_DEPTH,
       OFF_RESERVED,
       RESERVED_SIZE,
       OFF_DATA,
       DATA_SIZE,
     ],
-    [0, 8, 16, 24, 28, 32, 36, 40, 48, 16, 64, 64],
+    [0, 8, 16, 24, 28, 32, 36, 40, 48, 52, 54, 56, 58, 6, 64, 64],
   );
   assert.equal(RECORD_SIZE, 128);
   assert.equal(HEAD_SIZE, 32);
@@ -66,7 +77,43 @@ test("record layout: the offsets the eBPF program writes", () => {
     "verdict",
     "drop_reason",
     "location",
+    "wire_len",
+    "link",
+    "cap_len",
+    "packet",
+    "stack",
   ]);
+});
+
+test("extras: packet bytes after the record, then the stack 8-aligned; the length counts both", () => {
+  // A record 40 bytes into a view that starts 8 bytes into its buffer, with 13 packet bytes and 3 frames.
+  const ab = new ArrayBuffer(8 + 40 + 128 + 16 + 24 + 8);
+  const dv = new DataView(ab, 8);
+  const off = 40;
+  dv.setUint32(off + 48, 1514, true);
+  dv.setUint16(off + 52, 13, true);
+  dv.setUint16(off + 56, 3, true);
+  for (let i = 0; i < 13; i++) dv.setUint8(off + 128 + i, 0xa0 + i);
+  const frames = [0xffffffff81000001n, 0xffffffff81000002n, 0xffffffffc0000003n];
+  frames.forEach((f, i) => {
+    dv.setBigUint64(off + 128 + 16 + 8 * i, f, true);
+  });
+  assert.equal(recordLength(dv, off), 128 + 16 + 24);
+  assert.deepEqual(
+    [...packetBytes(dv, off)],
+    Array.from({ length: 13 }, (_, i) => 0xa0 + i),
+  );
+  assert.deepEqual(stackAddrs(dv, off), frames);
+  // Without extras: 128 bytes, nothing after.
+  const plain = new DataView(new ArrayBuffer(128));
+  assert.equal(recordLength(plain, 0), 128);
+  assert.equal(packetBytes(plain, 0).length, 0);
+  assert.deepEqual(stackAddrs(plain, 0), []);
+  // A stack without packet bytes starts right after the record.
+  dv.setUint16(off + 52, 0, true);
+  dv.setBigUint64(off + 128, 7n, true);
+  assert.deepEqual(stackAddrs(dv, off)[0], 7n);
+  assert.equal(recordLength(dv, off), 128 + 24);
 });
 
 /** A ring-like buffer: the view starts 24 bytes into its ArrayBuffer, the record 256 bytes into the view. */

@@ -1,0 +1,136 @@
+// The main program with extras (--snaplen, --stack): the ring reservation path only when asked for, with a
+// constant size; today's ringbuf_output path, unchanged, otherwise.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { encode, type Insn, op } from "../../src/asm/index.js";
+import { type ExtrasRequest, extrasRecordSize, stackDepthFor } from "../../src/program/extras.js";
+import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
+import {
+  MAX_STACK_DEPTH,
+  OFF_CAP_LEN,
+  OFF_LINK,
+  OFF_STACK_DEPTH,
+  OFF_WIRE_LEN,
+  VERDICT_CONSUME,
+  VERDICT_DROP,
+} from "../../src/record/record.js";
+import { listProgram } from "../../src/session/load.js";
+import { Helper } from "../../src/sys/bpf-abi.js";
+import { checkListedJumps } from "../asm/listing.js";
+
+// This kernel's offsets (6.x); the program takes whatever BTF says.
+const SKB = { len: 112, head: 192, data: 200, tail: 184, macHeader: 182, networkHeader: 180 };
+
+function spec(over: Partial<MainProgramSpec> = {}): MainProgramSpec {
+  return {
+    skb: { kind: "args", index: 0 },
+    func: { kind: "const", value: 0x100000005n },
+    isReturn: false,
+    markOffset: 164,
+    mark: 0x2a,
+    mask: 0xffffffff,
+    ringFd: 7,
+    lostFd: 8,
+    probeRead: 113,
+    module: [],
+    ...over,
+  };
+}
+
+const extras = (snaplen: number, stack: ExtrasRequest["stack"]): ExtrasRequest => ({
+  snaplen,
+  stack,
+  skb: SKB,
+});
+const DROP = { kind: VERDICT_DROP, locationArg: 1, reasonArg: 2 };
+const calls = (insns: Insn[]) => insns.filter((i) => i.code === (op.JMP | op.CALL)).map((i) => i.imm);
+
+test("without extras, or with nothing to add at this unit, the program is today's, byte for byte", () => {
+  const plain = encode(buildMainProgram(spec()).insns);
+  assert.ok(calls(buildMainProgram(spec()).insns).includes(Helper.ringbuf_output));
+  for (const x of [extras(0, "off"), extras(0, "drops")]) {
+    // --stack (at drops) adds nothing where packets are not dropped.
+    assert.deepEqual(encode(buildMainProgram(spec({ extras: x })).insns), plain);
+  }
+  const consume = { kind: VERDICT_CONSUME, locationArg: 1 };
+  assert.deepEqual(
+    encode(buildMainProgram(spec({ verdict: consume, extras: extras(0, "drops") })).insns),
+    encode(buildMainProgram(spec({ verdict: consume })).insns),
+  );
+});
+
+test("with extras: reserve a constant size, copy the record, read, submit; never ringbuf_output", () => {
+  const cases: [ExtrasRequest, MainProgramSpec["verdict"], number, number][] = [
+    [extras(128, "off"), undefined, 128, 0],
+    [extras(1500, "off"), undefined, 1500, 0],
+    [extras(61, "off"), undefined, 61, 0],
+    [extras(0, "drops"), DROP, 0, MAX_STACK_DEPTH],
+    [extras(0, "all"), undefined, 0, MAX_STACK_DEPTH],
+    [extras(128, "all"), DROP, 128, MAX_STACK_DEPTH],
+  ];
+  for (const [x, verdict, snaplen, depth] of cases) {
+    const p = buildMainProgram(spec({ extras: x, ...(verdict ? { verdict } : {}) })).insns;
+    const c = calls(p);
+    assert.ok(!c.includes(Helper.ringbuf_output));
+    assert.equal(c.filter((h) => h === Helper.ringbuf_reserve).length, 1);
+    assert.equal(c.filter((h) => h === Helper.ringbuf_submit).length, 1);
+    assert.equal(c.includes(Helper.get_stack), depth > 0);
+    // The reservation's size is an immediate: 128 + snaplen rounded up to 8 + 8 per frame.
+    const at = p.findIndex((i) => i.code === (op.JMP | op.CALL) && i.imm === Helper.ringbuf_reserve);
+    const size = p[at - 2]!;
+    assert.equal(size.code, op.ALU64 | op.MOV | op.K);
+    assert.equal(size.dst, 2);
+    assert.equal(size.imm, 128 + Math.ceil(snaplen / 8) * 8 + 8 * depth);
+    assert.equal(size.imm, extrasRecordSize(snaplen, depth));
+    // The record goes over in 16 u64 stores, then the extras' fields are written into the reservation.
+    const r8Stores = p.filter((i) => i.code === (op.STX | op.DW | op.MEM) && i.dst === 8).map((i) => i.off);
+    assert.deepEqual(
+      r8Stores,
+      Array.from({ length: 16 }, (_, k) => 8 * k),
+    );
+    // The fields are u16 and u32 stores into the reservation (the record's copy is u64 stores).
+    const fieldStores = new Set(
+      p
+        .filter((i) => ((i.code & 0x07) === op.STX || (i.code & 0x07) === op.ST) && (i.code & 0x18) !== op.DW)
+        .flatMap((i) => (i.dst === 8 ? [i.off] : [])),
+    );
+    assert.equal(
+      fieldStores.has(OFF_CAP_LEN) && fieldStores.has(OFF_WIRE_LEN) && fieldStores.has(OFF_LINK),
+      snaplen > 0,
+    );
+    assert.equal(fieldStores.has(OFF_STACK_DEPTH), depth > 0);
+    // The packet's length register is bounded by snaplen before the read (the verifier needs it).
+    if (snaplen > 0) assert.ok(p.some((i) => i.code === (op.JMP | op.JLE | op.K) && i.imm === snaplen));
+  }
+});
+
+test("the skb's fields are read with one probe read when they are close, the start from mac else network", () => {
+  const p = buildMainProgram(spec({ extras: extras(128, "off") })).insns;
+  const lens = p.filter((i) => i.code === (op.ALU64 | op.MOV | op.K) && i.dst === 2).map((i) => i.imm);
+  assert.ok(lens.includes(200 + 8 - 112), "one read from len to the end of data");
+  // Two 16-bit loads (mac_header, then network_header when the mac header is 0xffff).
+  const h = p.filter((i) => i.code === (op.LDX | op.H | op.MEM) && i.src === 10);
+  assert.equal(h.length, 2);
+  assert.ok(p.some((i) => i.code === (op.JMP | op.JNE | op.K) && i.imm === 0xffff));
+  // Fields far apart: one read each.
+  const far = buildMainProgram(
+    spec({ extras: { snaplen: 64, stack: "off", skb: { ...SKB, len: 0, data: 400 } } }),
+  );
+  assert.equal(calls(far.insns).filter((c) => c === 113).length, 1 + 6 + 1);
+});
+
+test("--stack takes stacks at the drop tracepoint only; --stack all everywhere", () => {
+  assert.equal(stackDepthFor("off", VERDICT_DROP), 0);
+  assert.equal(stackDepthFor("drops", VERDICT_DROP), MAX_STACK_DEPTH);
+  assert.equal(stackDepthFor("drops", VERDICT_CONSUME), 0);
+  assert.equal(stackDepthFor("drops", undefined), 0);
+  assert.equal(stackDepthFor("all", undefined), MAX_STACK_DEPTH);
+});
+
+test("the listing of a program with extras shows every jump with its encoded offset", () => {
+  const lines = listProgram(buildMainProgram(spec({ verdict: DROP, extras: extras(100, "drops") })));
+  checkListedJumps(lines, (why) => assert.fail(why));
+  const text = lines.join("\n");
+  assert.match(text, /call #131\n/);
+  assert.match(text, /call #132\n/);
+});
