@@ -6,7 +6,8 @@
 //   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
-//   48..63 reserved                       64..127 the 64 bytes the user's module filled in, for dump()
+//   48..55 reserved   56 u64 track id (the first-seen timestamp of a tracked packet, 0 when not tracked)
+//   64..127 the 64 bytes the user's module filled in, for dump()
 
 export interface RecordField {
   readonly offset: number;
@@ -27,7 +28,10 @@ export const FIELDS = {
   verdict: { offset: 32, size: 4, json: ["verdict"] },
   reason: { offset: 36, size: 4, json: ["drop_reason"] },
   location: { offset: 40, size: 8, json: ["location"] },
-  reserved: { offset: 48, size: 16, json: [] },
+  reserved: { offset: 48, size: 8, json: [] },
+  /** With tracking on: the packet's first-seen time (bpf_ktime_get_ns when it was first selected), the
+   * same at every point it goes through, so a reused skb address never joins two packets; 0 otherwise. */
+  track: { offset: 56, size: 8, json: [] },
   /** The user's module fills these; dump() or a capture decoder turns them into text. */
   data: { offset: 64, size: 64, json: [] },
 } as const satisfies Record<string, RecordField>;
@@ -54,6 +58,7 @@ export const OFF_REASON = FIELDS.reason.offset;
 export const OFF_LOCATION = FIELDS.location.offset;
 export const OFF_RESERVED = FIELDS.reserved.offset;
 export const RESERVED_SIZE = FIELDS.reserved.size;
+export const OFF_TRACK = FIELDS.track.offset;
 export const OFF_DATA = FIELDS.data.offset;
 export const DATA_SIZE = FIELDS.data.size;
 /** The part every event has (the aggregate store keeps it for each trace): up to the verdict. */
@@ -66,6 +71,7 @@ export const readCpu = (dv: DataView, off: number): number => dv.getUint32(off +
 export const readFlags = (dv: DataView, off: number): number => dv.getUint32(off + OFF_FLAGS, true);
 export const readVerdict = (dv: DataView, off: number): number => dv.getUint32(off + OFF_VERDICT, true);
 export const readReason = (dv: DataView, off: number): number => dv.getUint32(off + OFF_REASON, true);
+export const readTrack = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_TRACK, true);
 export const readLocation = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_LOCATION, true);
 export const isReturn = (dv: DataView, off: number): boolean =>
   (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;

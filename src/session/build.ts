@@ -12,6 +12,7 @@ import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import { assertModule } from "../program/module-abi.js";
+import type { TrackSpec } from "../program/selection.js";
 import { readKprobeBlacklist } from "../symbols/index.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection } from "./config.js";
@@ -20,6 +21,7 @@ import type { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
 import type { ProgramInputs } from "./load.js";
 import type { ScriptHost } from "./script-host.js";
+import { selectInput } from "./select-input.js";
 
 export interface Built {
   plan: Plan;
@@ -129,6 +131,7 @@ export function programInputs(
   built: Built,
   ringFd: number,
   lostFd: number,
+  track?: TrackSpec,
 ): ProgramInputs {
   return {
     markOffset: kernel.markOffset,
@@ -138,5 +141,6 @@ export function programInputs(
     lostFd,
     probeRead: built.probeRead,
     module: built.module,
+    ...selectInput(sel, kernel, track),
   };
 }

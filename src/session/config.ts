@@ -1,6 +1,7 @@
 // What a tracing run (and --test, --gen) needs to know, as plain values: the command line builds it, and
 // nothing below the command line sees the command line's own options.
 import type { BackendName, OutputName, TracerName } from "../core/names.js";
+import type { PcapSelection } from "../program/selection.js";
 
 /** Where the module and dump() come from: a Lua script, or --capture expressions (not both). */
 export interface ModuleSource {
@@ -11,6 +12,17 @@ export interface ModuleSource {
 export interface Selection {
   mark: number;
   mask: number;
+  /** false: the mark is not tested (a filter, the device or the namespace selects); default true. */
+  markTest?: boolean;
+  /** A pcap filter, compiled for Ethernet and raw IP (docs/selection.md). */
+  filter?: PcapSelection & { expr: string };
+  /** The network namespace's inode number. */
+  netnsInum?: number;
+  ifname?: string;
+  ifindex?: number;
+  /** Follow a selected packet to its verdict (by skb address), in a table of trackMax packets. */
+  track?: boolean;
+  trackMax?: number;
 }
 
 export interface PlanChoice {

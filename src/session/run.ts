@@ -16,6 +16,7 @@ import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
+import { reportTracking, TrackTable, trackingNote } from "./track-table.js";
 import { VerdictNames } from "./verdict-names.js";
 
 export async function runSession(
@@ -44,10 +45,12 @@ async function trace(
   const built = build(config, kernel, script, io, kobj);
   const ring = kobj.own(new RingReader(config.ringSize));
   const lost = kobj.own(new LostCounter());
+  const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
+  if (track) io.verbose(trackingNote(built));
   const loadStart = performance.now();
   const loaded = loadAll(
     built,
-    programInputs(config, kernel, built, ring.fd, lost.fd),
+    programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec),
     kobj,
     io,
     () => stop.stopped,
@@ -88,6 +91,7 @@ async function trace(
       `Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`,
     );
   }
+  if (track) reportTracking(track, io);
   if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
   return child?.status() ?? 0;
 }

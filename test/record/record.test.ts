@@ -24,6 +24,7 @@ import {
   OFF_REASON,
   OFF_RESERVED,
   OFF_SKB,
+  OFF_TRACK,
   OFF_TSTAMP,
   OFF_VERDICT,
   RECORD_SIZE,
@@ -48,10 +49,11 @@ test("record layout: the offsets the eBPF program writes", () => {
       OFF_LOCATION,
       OFF_RESERVED,
       RESERVED_SIZE,
+      OFF_TRACK,
       OFF_DATA,
       DATA_SIZE,
     ],
-    [0, 8, 16, 24, 28, 32, 36, 40, 48, 16, 64, 64],
+    [0, 8, 16, 24, 28, 32, 36, 40, 48, 8, 56, 64, 64],
   );
   assert.equal(RECORD_SIZE, 128);
   assert.equal(HEAD_SIZE, 32);
