@@ -50,7 +50,8 @@ function spec(select?: SelectSpec, verdict = false): MainProgramSpec {
 }
 
 const calls = (insns: Insn[]) => insns.filter((i) => i.code === (op.JMP | op.CALL)).map((i) => i.imm);
-const mapFds = (insns: Insn[]) => insns.filter((i) => i.code === op.LD_IMM64 && i.src === op.PSEUDO_MAP_FD).map((i) => i.imm);
+const mapFds = (insns: Insn[]) =>
+  insns.filter((i) => i.code === op.LD_IMM64 && i.src === op.PSEUDO_MAP_FD).map((i) => i.imm);
 
 test("the mark alone, with or without a select spec, is the same program as before", () => {
   const plain = buildMainProgram(spec()).insns;
