@@ -17,6 +17,8 @@ export interface Ev {
   data?: number;
   /** A verdict event: VERDICT_DROP or VERDICT_CONSUME, with its reason and location. */
   verdict?: { kind: number; reason?: number; location?: bigint };
+  /** The track id (tracking on: the packet's first-seen time). */
+  track?: bigint;
 }
 
 /** Records one after another in one buffer, after `pad` bytes (so offsets are not all zero). */
@@ -35,6 +37,7 @@ export function records(evs: Ev[], pad = 0): DataView {
       dv.setBigUint64(o + 40, e.verdict.location ?? 0n, true);
     }
     dv.setUint32(o + 48, 0xdeadbeef, true); // reserved: must not show anywhere
+    if (e.track !== undefined) dv.setBigUint64(o + 56, e.track, true);
     for (let k = 0; k < 64; k++) dv.setUint8(o + 64 + k, (i + k) & 0xff);
     if (e.data !== undefined) dv.setUint8(o + 64, e.data);
   });
