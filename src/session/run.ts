@@ -98,11 +98,26 @@ async function trace(
 
 /** What to check when no packet was seen. */
 export function noPacketHint(config: Selection): string {
+  if (config.markTest === false) return noSelectedHint(config);
   const mask = config.mask !== 0xffffffff ? `/0x${config.mask.toString(16)}` : "";
   return (
     `no packet with mark 0x${config.mark.toString(16)}${mask} was seen. ` +
     `Is the mark set (iptables/nft MARK, SO_MARK, ping -m ${config.mark}: ping takes it in decimal)? Does the traffic cross a network namespace (that clears the mark)? ` +
     "Run ipft --features and ipft -v to see the backend and attach points."
+  );
+}
+
+/** Without -m: what selected nothing. */
+function noSelectedHint(config: Selection): string {
+  const what = [
+    config.filter ? `the filter "${config.filter.expr}"` : "",
+    config.netnsInum !== undefined ? `namespace ${config.netnsInum}` : "",
+    config.ifname !== undefined ? `device ${config.ifname}` : "",
+    config.ifindex !== undefined ? `device index ${config.ifindex}` : "",
+  ].filter(Boolean);
+  return (
+    `no packet matched ${what.join(" and ")}. A filter sees the packet's linear part from its Ethernet or IP header (docs/selection.md); ` +
+    "run ipft --features and ipft -v to see the backend and attach points."
   );
 }
 
