@@ -44,7 +44,13 @@ export function netnsInode(flag: string, v: string): number {
   try {
     st = statSync(path);
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such namespace" : (e as Error).message;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such namespace"
+        : code === "EACCES"
+          ? "permission denied"
+          : (e as Error).message;
     throw new UsageError(
       `${flag} ${v}: ${why} (give a name from ip netns list, a path like /proc/PID/ns/net, or an inode number)`,
     );

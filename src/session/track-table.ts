@@ -117,6 +117,6 @@ export function reportTracking(t: TrackTable, io: SessionIo): void {
   );
   if (c.evicted > 0)
     io.err(
-      `The tracking table (${t.maxEntries} packets) was full: ${c.evicted} packets stopped being followed before their verdict (try a larger --track-max)`,
+      `The tracking table was full (--track-max ${t.maxEntries}): ${c.evicted} packets were pushed out before a verdict was seen (most ended where no tracepoint sees it; one still in flight stopped being followed); a larger --track-max keeps more`,
     );
 }

@@ -65,6 +65,29 @@ test("a pcap filter alone selects exactly the datagrams to one UDP port among mi
   assert.equal(queued(evs), 20, r.stderr);
 });
 
+test("a tracking table too small for the traffic: ipft says how many packets were pushed out", {
+  skip,
+}, () => {
+  const r = ipft([
+    ...SELECT,
+    "-v",
+    "--track-max",
+    "4",
+    "udp dst port 9611",
+    "--",
+    process.execPath,
+    MIXED,
+    "--count",
+    "40",
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^ipft: tracked 40 packets: \d+ to their verdict, [0-4] still in the table/m);
+  assert.match(
+    r.stderr,
+    /^ipft: The tracking table was full \(--track-max 4\): \d+ packets were pushed out before a verdict was seen/m,
+  );
+});
+
 test("an IPv6 filter: UDP over ::1 to one port, nothing else", { skip }, () => {
   const r = ipft([
     ...SELECT,
@@ -228,6 +251,29 @@ describe("namespaces, devices, and tracking across a veth pair", { skip: skip ??
     assert.ok(devOf(evA).has(pair.devA), a.stdout);
     assert.ok(!devOf(evA).has(pair.devB), a.stdout);
   });
+});
+
+test("--gen program shows the selection: the tracking lookup, the packet copy, the filter's compares", {
+  skip,
+}, () => {
+  const r = ipft(["--gen", "program", "-b", "tracepoint", "-r", "^net_dev_queue$", "udp dst port 9651"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /call bpf_map_lookup_elem#1/);
+  assert.match(r.stdout, /call bpf_probe_read_kernel#113/);
+  assert.match(r.stdout, /if w0 != 0x11 goto/); // the protocol: UDP
+  assert.match(r.stdout, /if w0 (!=|==) 0x25b3 goto/); // the port: 9651
+  const plain = ipft([
+    "--gen",
+    "program",
+    "-b",
+    "tracepoint",
+    "-r",
+    "^net_dev_queue$",
+    "-m",
+    "1",
+    "--no-track",
+  ]);
+  assert.doesNotMatch(plain.stdout, /bpf_map_lookup_elem#1[\s\S]*ringbuf_output/);
 });
 
 test("bad selectors: one line each, exit 2, before anything is loaded", { skip }, () => {
