@@ -7,6 +7,7 @@ export function sessionConfig(o: Options): SessionConfig {
   return {
     mark: o.mark ?? 1, // --test and --gen without -m: the mark only changes an immediate
     mask: o.mask,
+    ...selection(o),
     regex: o.regex,
     moduleRegex: o.moduleRegex,
     backend: o.backend,
@@ -32,4 +33,15 @@ function ringSizeOf(o: Options): number {
     return 2 ** Math.ceil(Math.log2(want));
   }
   return DEFAULT_RING_SIZE;
+}
+
+/** The selectors beyond the mark; without -m, a filter, a device or a namespace selects alone. */
+function selection(o: Options): Partial<SessionConfig> {
+  const s: Partial<SessionConfig> = { markTest: o.mark !== undefined, track: o.track };
+  if (o.trackMax !== undefined) s.trackMax = o.trackMax;
+  if (o.filter) s.filter = o.filter;
+  if (o.netnsInum !== undefined) s.netnsInum = o.netnsInum;
+  if (o.ifname !== undefined) s.ifname = o.ifname;
+  if (o.ifindex !== undefined) s.ifindex = o.ifindex;
+  return s;
 }

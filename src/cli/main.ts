@@ -33,10 +33,22 @@ function validate(o: Options): void {
     throw new UsageError("--capture only goes with tracing, --test and --gen");
   if (o.gen === "module" && !o.script && o.capture.length === 0)
     throw new UsageError("--gen module needs a script (-s FILE) or --capture EXPR");
-  if ((o.gen === "program" || o.test) && o.mark === undefined) o.mark = 1; // the mark only changes an immediate
-  if (!o.list && !o.features && !o.gen && !o.test && o.mark === undefined) {
-    throw new UsageError("-m MARK is required to trace (see ipft --help)");
+  const selected =
+    o.mark !== undefined ||
+    o.filter !== undefined ||
+    o.netnsInum !== undefined ||
+    o.ifname !== undefined ||
+    o.ifindex !== undefined;
+  if ((o.gen === "program" || o.test) && !selected) o.mark = 1; // the mark only changes an immediate
+  if (!o.list && !o.features && !o.gen && !o.test && !selected) {
+    throw new UsageError(
+      "-m MARK is required to trace, unless a pcap filter (e.g. 'udp port 53'), --netns, --ifname or --ifindex selects the packets (see ipft --help)",
+    );
   }
+  if (o.filter && (o.list || o.features))
+    throw new UsageError(
+      "a packet filter only goes with tracing, --test and --gen (not with -l or --features)",
+    );
   if (o.tracer === "function_graph" && o.backend && o.backend !== "ftrace") {
     throw new UsageError(`-t function_graph needs -b ftrace (got -b ${o.backend})`);
   }

@@ -12,6 +12,12 @@ import {
   type TracerName,
 } from "../core/names.js";
 import { MAX_SNAPLEN } from "../record/record.js";
+import {
+  type CompiledSelectionFilter,
+  checkIfname,
+  compileSelectionFilter,
+  netnsInode,
+} from "./selectors.js";
 
 export interface Options {
   mark?: number;
@@ -42,6 +48,19 @@ export interface Options {
   version: boolean;
   examples: boolean;
   command: string[];
+  /** -f values, and the words before -- (one filter together). */
+  filterOpts: string[];
+  filterWords: string[];
+  /** The pcap filter: -f and the words before --, ANDed; compiled once parsing is done. */
+  filterExpr?: string;
+  filter?: CompiledSelectionFilter;
+  /** --netns as given, and the namespace's inode number. */
+  netns?: string;
+  netnsInum?: number;
+  ifname?: string;
+  ifindex?: number;
+  track: boolean;
+  trackMax?: number;
 }
 
 interface Spec {
@@ -117,6 +136,58 @@ const SPECS: Spec[] = [
       o.mask = parseU32(f, v, "the mask");
       if (o.mask === 0)
         throw new UsageError(`${f}: a mask of 0 matches every packet; choose a non-zero mask`);
+    },
+  },
+  {
+    short: "f",
+    long: "filter",
+    arg: "EXPR",
+    help: "trace packets a pcap filter (tcpdump's language) matches, e.g. 'udp dst port 53'; words before -- are one too",
+    set: (o, v, f) => {
+      if (v.trim() === "") throw new UsageError(`${f}: give a filter, e.g. ${f} 'tcp port 80'`);
+      o.filterOpts.push(v);
+    },
+  },
+  {
+    long: "netns",
+    arg: "NS",
+    help: "trace packets of one network namespace: a name (ip netns), /proc/PID/ns/net, or an inode number",
+    set: (o, v, f) => {
+      o.netns = v;
+      o.netnsInum = netnsInode(f, v);
+    },
+  },
+  {
+    long: "ifname",
+    arg: "NAME",
+    help: "trace packets on the device NAME (skb->dev; with --netns for a device of another namespace)",
+    set: (o, v, f) => {
+      o.ifname = checkIfname(f, v);
+    },
+  },
+  {
+    long: "ifindex",
+    arg: "N",
+    help: "trace packets on the device with index N (skb->dev->ifindex)",
+    set: (o, v, f) => {
+      o.ifindex = parseCount(f, v);
+      if (o.ifindex > 0x7fffffff) throw new UsageError(`${f}: ${v} is not a device index`);
+    },
+  },
+  {
+    long: "no-track",
+    help: "test every event on its own: do not keep following a selected packet to its verdict",
+    set: (o) => {
+      o.track = false;
+    },
+  },
+  {
+    long: "track-max",
+    arg: "N",
+    help: "follow at most N packets at once (default 65536); more push the oldest out",
+    set: (o, v, f) => {
+      o.trackMax = parseCount(f, v);
+      if (o.trackMax > 1 << 24) throw new UsageError(`${f}: ${v} is more than 16777216 packets`);
     },
   },
   {
@@ -354,6 +425,9 @@ export function defaults(): Options {
     version: false,
     examples: false,
     command: [],
+    filterOpts: [],
+    filterWords: [],
+    track: true,
   };
 }
 
@@ -394,7 +468,9 @@ export function parseArgs(argv: string[]): Options {
         value = a.slice(2);
       }
     } else {
-      throw new UsageError(`unexpected argument "${a}" (to run a command, put it after --)`);
+      // A word that is no option: a part of the pcap filter (pwru's habit).
+      o.filterWords.push(a);
+      continue;
     }
     if (spec.arg && value === undefined) {
       value = argv[++i];
@@ -402,6 +478,7 @@ export function parseArgs(argv: string[]): Options {
     }
     spec.set(o, value ?? "", flag);
   }
+  compileFilterOf(o);
   if (o.mark !== undefined && (o.mark & o.mask) >>> 0 === 0) {
     const hex = (n: number) => `0x${n.toString(16)}`;
     throw new UsageError(
@@ -411,14 +488,27 @@ export function parseArgs(argv: string[]): Options {
   return o;
 }
 
+/** The filter's parts ANDed and compiled; a bad filter stops parsing with libpcap's message. */
+function compileFilterOf(o: Options): void {
+  const parts = [...o.filterOpts];
+  if (o.filterWords.length > 0) parts.push(o.filterWords.join(" "));
+  if (parts.length === 0) return;
+  o.filterExpr = parts.length === 1 ? parts[0]! : parts.map((x) => `(${x})`).join(" and ");
+  // Words that do not compile were perhaps a command without its --.
+  const hint = o.filterWords.length > 0 ? "to run a command, put it after --" : undefined;
+  o.filter = compileSelectionFilter(o.filterExpr, hint);
+}
+
 export function helpText(): string {
   const lines = [
-    "Usage: ipft -m MARK [options] [-- COMMAND [ARGS...]]",
+    "Usage: ipft -m MARK [options] [FILTER...] [-- COMMAND [ARGS...]]",
+    "       ipft [options] FILTER... [-- COMMAND [ARGS...]]     (FILTER: a pcap filter, e.g. udp port 53)",
     "       ipft -l [-r REGEX] [--module-regex REGEX] [-b BACKEND]",
     "       ipft --features",
     "       ipft --examples",
     "",
-    "Trace every kernel function and tracepoint that a marked packet (skb->mark) goes through.",
+    "Trace every kernel function and tracepoint that a marked packet (skb->mark) goes through, or a packet",
+    "a pcap filter, --netns or --ifname selects; a selected packet is followed to its verdict (--no-track).",
     "With -- COMMAND, tracing starts before COMMAND runs and stops after it exits; its stdout goes to stderr.",
     "",
     "Options:",

@@ -2,7 +2,8 @@
 // events are held (copied: the ring's space is reused) until its verdict: a drop sends them all on, a
 // consume discards them. Held events are bounded; past the bound the oldest open packet is let go, and
 // the count is reported.
-import { OFF_SKB, recordLength, VERDICT_DROP } from "../record/record.js";
+import { recordLength, VERDICT_DROP } from "../record/record.js";
+import { packetKeyOffset } from "./packet-key.js";
 import type { Writer } from "./types.js";
 import { verdictOf } from "./verdict-text.js";
 
@@ -35,8 +36,9 @@ export class DropsOnly implements Writer {
   }
 
   write(dv: DataView, off: number): void {
-    const lo = dv.getUint32(off + OFF_SKB, true);
-    const hi = dv.getUint32(off + OFF_SKB + 4, true);
+    const k = packetKeyOffset(dv, off);
+    const lo = dv.getUint32(k, true);
+    const hi = dv.getUint32(k + 4, true);
     const key = `${hi}:${lo}`;
     const v = verdictOf(dv, off);
     const p = this.open.get(key);

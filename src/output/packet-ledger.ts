@@ -1,7 +1,8 @@
 // Counts packets and how they ended, event by event, for the summary after tracing. A packet is an skb
-// address from its first event to its verdict; the next event at that address starts a new packet (the
+// address (or its track id: output/packet-key.ts) from its first event to its verdict; the next event at that address starts a new packet (the
 // kernel reuses freed skbs). Open packets are held by address in bounded memory.
-import { OFF_FUNC, OFF_SKB, VERDICT_DROP } from "../record/record.js";
+import { OFF_FUNC, VERDICT_DROP } from "../record/record.js";
+import { packetKeyOffset } from "./packet-key.js";
 import type { Sink, Symbolizer } from "./types.js";
 import { UNKNOWN } from "./types.js";
 import { type VerdictFields, type VerdictText, verdictOf } from "./verdict-text.js";
@@ -35,8 +36,9 @@ export class PacketLedger {
   /** One event; returns its verdict when it has one. */
   event(dv: DataView, off: number): VerdictFields | undefined {
     // Int32 keys: V8 keeps them as small integers, several times faster than keys above 2^31.
-    const lo = dv.getInt32(off + OFF_SKB, true);
-    const hi = dv.getUint32(off + OFF_SKB + 4, true);
+    const k = packetKeyOffset(dv, off);
+    const lo = dv.getInt32(k, true);
+    const hi = dv.getUint32(k + 4, true);
     let prev: Open | undefined;
     let e = this.open.get(lo);
     while (e !== undefined && e.hi !== hi) {

@@ -1,7 +1,16 @@
-// The aggregate print order: traces grouped by skb address (ipftrace2's notion of a packet), each group's
+// The aggregate print order: traces grouped by skb address (ipftrace2's notion of a packet), or by track id
+// where tracking gave one (so two packets at one reused address never merge), each group's
 // traces by timestamp (ties by arrival), a group split after each verdict (the kernel reuses a freed skb's
 // address for a later packet), packets in order of their first (earliest) event, ties by arrival.
-import { type TraceStore, W_SKB_HI, W_SKB_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
+import {
+  type TraceStore,
+  W_SKB_HI,
+  W_SKB_LO,
+  W_TRACK_HI,
+  W_TRACK_LO,
+  W_TS_HI,
+  W_TS_LO,
+} from "./trace-store.js";
 
 export interface PacketOrder {
   /** Trace indices, packet after packet. */
@@ -20,8 +29,10 @@ export function packetOrder(s: TraceStore, isVerdict: (i: number) => boolean = (
   const byFull = new Map<bigint, number>();
   const hiOf: number[] = [];
   for (let i = 0; i < n; i++) {
-    const lo = s.word(i, W_SKB_LO);
-    const hi = s.word(i, W_SKB_HI);
+    // The track id when there is one (a time, never an address: the two cannot collide), else the skb.
+    const tracked = (s.word(i, W_TRACK_LO) | s.word(i, W_TRACK_HI)) !== 0;
+    const lo = s.word(i, tracked ? W_TRACK_LO : W_SKB_LO);
+    const hi = s.word(i, tracked ? W_TRACK_HI : W_SKB_HI);
     let id = byLow.get(lo);
     if (id === undefined) {
       id = hiOf.length;

@@ -1,7 +1,7 @@
-// Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) as
-// eight little-endian 32-bit words, plus the 64 data bytes only when a script will dump them. Chunked typed
-// arrays: no object per trace, and no large reallocation as the store grows. Verdicts and stacks (--stack)
-// are kept aside, by trace index: few traces have them.
+// Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) and
+// the track id as ten little-endian 32-bit words, plus the 64 data bytes only when a script will dump them.
+// Chunked typed arrays: no object per trace, and no large reallocation as the store grows. Verdicts and
+// stacks (--stack) are kept aside, by trace index: few traces have them.
 import {
   DATA_SIZE,
   HEAD_SIZE,
@@ -10,6 +10,7 @@ import {
   OFF_FLAGS,
   OFF_FUNC,
   OFF_SKB,
+  OFF_TRACK,
   OFF_TSTAMP,
 } from "../record/record.js";
 import type { VerdictFields } from "./verdict-text.js";
@@ -17,7 +18,9 @@ import type { VerdictFields } from "./verdict-text.js";
 const SHIFT = 16;
 const CHUNK = 1 << SHIFT;
 const MASK = CHUNK - 1;
-const WORDS = HEAD_SIZE / 4;
+const HEAD_WORDS = HEAD_SIZE / 4;
+/** The head, then the track id (two words). */
+const WORDS = HEAD_WORDS + 2;
 
 /** Word indices within a stored head. */
 export const W_SKB_LO = OFF_SKB / 4;
@@ -28,6 +31,8 @@ export const W_FUNC_LO = OFF_FUNC / 4;
 export const W_FUNC_HI = W_FUNC_LO + 1;
 export const W_CPU = OFF_CPU / 4;
 export const W_FLAGS = OFF_FLAGS / 4;
+export const W_TRACK_LO = HEAD_WORDS;
+export const W_TRACK_HI = HEAD_WORDS + 1;
 
 /** Set in a stored flags word when the trace carries a verdict (kept aside: few traces do). */
 export const STORED_VERDICT = 0x80000000;
@@ -56,7 +61,9 @@ export class TraceStore {
     }
     const h = this.heads[this.heads.length - 1]!;
     const p = i * WORDS;
-    for (let k = 0; k < WORDS; k++) h[p + k] = dv.getUint32(off + 4 * k, true);
+    for (let k = 0; k < HEAD_WORDS; k++) h[p + k] = dv.getUint32(off + 4 * k, true);
+    h[p + W_TRACK_LO] = dv.getUint32(off + OFF_TRACK, true);
+    h[p + W_TRACK_HI] = dv.getUint32(off + OFF_TRACK + 4, true);
     if (verdict) {
       h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_VERDICT) >>> 0;
       this.verdictIdx.push(this.length);
@@ -107,7 +114,7 @@ export class TraceStore {
   /** Bytes held (whole chunks), for the memory benchmark. */
   get bytes(): number {
     return (
-      this.heads.length * CHUNK * HEAD_SIZE +
+      this.heads.length * CHUNK * WORDS * 4 +
       this.datas.length * CHUNK * DATA_SIZE +
       this.verdicts.length * 48 +
       this.stacks.reduce((sum, s) => sum + s.byteLength + 80, 0)

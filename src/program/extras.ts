@@ -166,7 +166,7 @@ export function extrasOutput(o: {
       asm.jmpImm(asm.JNE, R9, 0xffff, "extras_start"),
       asm.ldxMem(asm.H, R9, R10, slot(L.networkHeader)),
       asm.jmpImm(asm.JEQ, R9, 0xffff, "extras_nopkt"),
-      asm.stMem(asm.H, R8, OFF_LINK, 1),
+      asm.stMem(asm.B, R8, OFF_LINK, 1),
       // R2 = bytes of the linear part from there: tail - start (none when the start is past the tail),
       // at most snaplen. The bounds checks are what lets the verifier accept R2 as the read's length.
       { ...asm.ldxMem(asm.W, R2, R10, slot(L.tail)), label: "extras_start" },
@@ -192,7 +192,7 @@ export function extrasOutput(o: {
       // No packet bytes after all: the fields say so.
       { ...asm.stMem(asm.H, R8, OFF_CAP_LEN, 0), label: "extras_nopkt" },
       asm.stMem(asm.W, R8, OFF_WIRE_LEN, 0),
-      asm.stMem(asm.H, R8, OFF_LINK, 0),
+      asm.stMem(asm.B, R8, OFF_LINK, 0),
       asm.mov64Imm(R9, 0),
     );
   }
@@ -219,7 +219,7 @@ export function extrasOutput(o: {
       asm.call(Helper.get_stack),
       asm.jmpImm(asm.JSLE, R0, 0, "extras_submit"),
       asm.alu64Imm(asm.RSH, R0, 3),
-      asm.stxMem(asm.H, R8, R0, OFF_STACK_DEPTH),
+      asm.stxMem(asm.B, R8, R0, OFF_STACK_DEPTH),
     );
   }
   p.push(

@@ -1,4 +1,5 @@
-// ipft's main eBPF program (the manual calls it the "caller"): keep packets whose skb->mark matches, build the 128-byte record on
+// ipft's main eBPF program (the manual calls it the "caller"): keep the selected packets (the mark, a pcap
+// filter, the device, the namespace, or tracked since: program/selection.ts), build the 128-byte record on
 // the stack, fall into the user's module (inlined, not called), then send the record to the ring buffer.
 // The register and stack contract with the module is the scripting manual's ABI:
 //   R1 = &record.data (64 bytes), R2 = ctx, R3 = skb, R4 = 0; R6-R9 are the caller's and must survive.
@@ -11,6 +12,7 @@ import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
+import { emitSelection, emitTrackRecord, type SelectSpec } from "./selection.js";
 import {
   REC_CPU,
   REC_FLAGS,
@@ -23,7 +25,6 @@ import {
   RECORD,
   RECORD_SIZE,
   SCRATCH_KEY,
-  SCRATCH_MARK,
   USER_DATA,
 } from "./stack-layout.js";
 
@@ -62,6 +63,8 @@ export interface MainProgramSpec {
   module: Insn[];
   /** --snaplen / --stack: the record is sent with its extras (src/program/extras.ts). */
   extras?: ExtrasRequest;
+  /** Tests besides (or instead of) the mark, and tracking; without it, the mark test alone. */
+  select?: SelectSpec;
 }
 
 export interface MainProgram {
@@ -80,20 +83,10 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   // "maybe null" into one it lets the program (and the module) do arithmetic on.
   pre.push(asm.jmpImm(asm.JEQ, R7, 0, "out"));
 
-  // mark = *(u32 *)(skb + markOffset), read with probe_read: the skb is not a trusted pointer everywhere.
-  pre.push(
-    asm.mov64Reg(R1, R10),
-    asm.alu64Imm(asm.ADD, R1, SCRATCH_MARK),
-    asm.mov64Imm(R2, 4),
-    asm.mov64Reg(R3, R7),
-    asm.alu64Imm(asm.ADD, R3, spec.markOffset),
-    asm.call(spec.probeRead),
-    asm.jmpImm(asm.JNE, R0, 0, "out"),
-    asm.ldxMem(asm.W, R1, R10, SCRATCH_MARK),
-  );
-  // 32-bit ALU and compare: a u32 immediate must not be sign-extended to 64 bits.
-  if (spec.mask !== 0xffffffff) pre.push(asm.alu32Imm(asm.AND, R1, spec.mask | 0));
-  pre.push(asm.jmp32Imm(asm.JNE, R1, (spec.mark & spec.mask) | 0, "out"));
+  // Which packets: the mark test alone, or the selection (program/selection.ts).
+  const select = spec.select ?? { markTest: true };
+  const isVerdict = spec.verdict !== undefined && spec.skb.kind === "args";
+  pre.push(...emitSelection(select, spec, "out", isVerdict));
 
   // Zero the record (the user data must start zeroed and the verifier wants initialised stack).
   for (let off = RECORD; off < RECORD + RECORD_SIZE; off += 8) pre.push(asm.stMem(asm.DW, R10, off, 0));
@@ -116,7 +109,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   }
   pre.push(asm.call(Helper.get_smp_processor_id), asm.stxMem(asm.W, R10, R0, REC_CPU));
   if (spec.isReturn) pre.push(asm.stMem(asm.W, R10, REC_FLAGS, FLAG_RETURN));
-  if (spec.verdict && spec.skb.kind === "args") {
+  if (spec.verdict && isVerdict) {
     const v = spec.verdict;
     pre.push(asm.stMem(asm.W, R10, REC_VERDICT, v.kind));
     if (v.locationArg !== undefined)
@@ -124,6 +117,8 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
     if (v.reasonArg !== undefined)
       pre.push(asm.ldxMem(asm.DW, R1, R6, v.reasonArg * 8), asm.stxMem(asm.W, R10, R1, REC_REASON));
   }
+
+  pre.push(...emitTrackRecord(select, isVerdict));
 
   // The module's entry state.
   if (spec.verdict && spec.skb.kind === "args")

@@ -11,6 +11,7 @@ import {
   OFF_LOCATION,
   OFF_REASON,
   OFF_SKB,
+  OFF_TRACK,
   OFF_TSTAMP,
   OFF_VERDICT,
   RECORD_SIZE,
@@ -27,6 +28,7 @@ export const REC_FLAGS = RECORD + OFF_FLAGS;
 export const REC_VERDICT = RECORD + OFF_VERDICT;
 export const REC_REASON = RECORD + OFF_REASON;
 export const REC_LOCATION = RECORD + OFF_LOCATION;
+export const REC_TRACK = RECORD + OFF_TRACK;
 /** R1 for the module: the 64 bytes that dump() receives. */
 export const USER_DATA = RECORD + OFF_DATA;
 export const USER_DATA_SIZE = DATA_SIZE;
@@ -34,6 +36,15 @@ export const USER_DATA_SIZE = DATA_SIZE;
 /** Scratch slots in the reserved area, for the main program only. */
 export const SCRATCH_MARK = -392;
 export const SCRATCH_KEY = -400;
+/** The selection's (program/selection.ts): the pcap filter's 16 scratch words M[], R10-464 .. R10-401, */
+export const SCRATCH_FILTER_M = -464;
+/** the tracking map's key (the skb address, 8 bytes) and value (track id and fingerprint, 24 bytes). */
+export const SCRATCH_TRACK_KEY = -472;
+export const SCRATCH_TRACK_VALUE = -496;
+/** Until the record is zeroed, the selection also uses the record's place for what it reads from the skb,
+ * and the module's stack (R10-256 .. R10-1) for the copy of the packet the filter reads. */
+export const SELECT_READS = RECORD;
+export const SELECT_READS_SIZE = 128;
 
 /** The module may use R10-256 .. R10-1. */
 export const MODULE_STACK = 256;

@@ -6,11 +6,12 @@
 //   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
-//   48 u32 wire_len   52 u16 cap_len   54 u16 link   56 u16 stack_depth   58..63 reserved (zero)
+//   48 u32 wire_len   52 u16 cap_len   54 u8 link   55 u8 stack_depth
+//   56 u64 track id (the first-seen timestamp of a tracked packet, 0 when not tracked)
 //   64..127 the 64 bytes the user's module filled in, for dump()
 //
 // Extras (--snaplen, --stack) follow the 128 bytes, so a record is longer than 128 bytes when it has them;
-// recordLength() says how long. Without extras every field of 48..63 is zero and the record is 128 bytes.
+// recordLength() says how long. Without extras the fields of 48..55 are zero and the record is 128 bytes.
 //   128 .. 128+cap_len          the packet's bytes as they were in memory at this event (linear part only)
 //   padding to a multiple of 8
 //   then stack_depth u64        return addresses, innermost first (bpf_get_stack: the tracing machinery's
@@ -47,11 +48,13 @@ export const FIELDS = {
   /** --snaplen only (JSON keys printed only on events with packet bytes): the length from the captured
    * bytes' start, where they start, how many follow the record ("packet": them in hex). */
   wireLen: { offset: 48, size: 4, json: ["wire_len"] },
-  link: { offset: 54, size: 2, json: ["link"] },
+  link: { offset: 54, size: 1, json: ["link"] },
   capLen: { offset: 52, size: 2, json: ["cap_len", "packet"] },
   /** --stack only (printed only on events with a stack): "stack" is the symbolized return addresses. */
-  stackDepth: { offset: 56, size: 2, json: ["stack"] },
-  reserved: { offset: 58, size: 6, json: [] },
+  stackDepth: { offset: 55, size: 1, json: ["stack"] },
+  /** With tracking on: the packet's first-seen time (bpf_ktime_get_ns when it was first selected), the
+   * same at every point it goes through, so a reused skb address never joins two packets; 0 otherwise. */
+  track: { offset: 56, size: 8, json: [] },
   /** The user's module fills these; dump() or a capture decoder turns them into text. */
   data: { offset: 64, size: 64, json: [] },
 } as const satisfies Record<string, RecordField>;
@@ -80,8 +83,7 @@ export const OFF_WIRE_LEN = FIELDS.wireLen.offset;
 export const OFF_CAP_LEN = FIELDS.capLen.offset;
 export const OFF_LINK = FIELDS.link.offset;
 export const OFF_STACK_DEPTH = FIELDS.stackDepth.offset;
-export const OFF_RESERVED = FIELDS.reserved.offset;
-export const RESERVED_SIZE = FIELDS.reserved.size;
+export const OFF_TRACK = FIELDS.track.offset;
 export const OFF_DATA = FIELDS.data.offset;
 export const DATA_SIZE = FIELDS.data.size;
 /** The part every event has (the aggregate store keeps it for each trace): up to the verdict. */
@@ -94,6 +96,7 @@ export const readCpu = (dv: DataView, off: number): number => dv.getUint32(off +
 export const readFlags = (dv: DataView, off: number): number => dv.getUint32(off + OFF_FLAGS, true);
 export const readVerdict = (dv: DataView, off: number): number => dv.getUint32(off + OFF_VERDICT, true);
 export const readReason = (dv: DataView, off: number): number => dv.getUint32(off + OFF_REASON, true);
+export const readTrack = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_TRACK, true);
 export const readLocation = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_LOCATION, true);
 export const isReturn = (dv: DataView, off: number): boolean =>
   (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
@@ -110,9 +113,8 @@ export const MAX_STACK_DEPTH = 32;
 
 export const readWireLen = (dv: DataView, off: number): number => dv.getUint32(off + OFF_WIRE_LEN, true);
 export const readCapLen = (dv: DataView, off: number): number => dv.getUint16(off + OFF_CAP_LEN, true);
-export const readLink = (dv: DataView, off: number): number => dv.getUint16(off + OFF_LINK, true);
-export const readStackDepth = (dv: DataView, off: number): number =>
-  dv.getUint16(off + OFF_STACK_DEPTH, true);
+export const readLink = (dv: DataView, off: number): number => dv.getUint8(off + OFF_LINK);
+export const readStackDepth = (dv: DataView, off: number): number => dv.getUint8(off + OFF_STACK_DEPTH);
 
 /** Where the return addresses start: after the packet bytes, padded to 8. */
 const stackOffset = (capLen: number): number => RECORD_SIZE + ((capLen + 7) & ~7);

@@ -13,6 +13,7 @@ import type { AttachPoint } from "../plan/attach-points.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import { type ExtrasRequest, skbLayout } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
+import type { TrackSpec } from "../program/selection.js";
 import { readKprobeBlacklist } from "../symbols/index.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
@@ -21,6 +22,7 @@ import type { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
 import type { ProgramInputs } from "./load.js";
 import type { ScriptHost } from "./script-host.js";
+import { selectInput } from "./select-input.js";
 
 export interface Built {
   plan: Plan;
@@ -130,6 +132,7 @@ export function programInputs(
   built: Built,
   ringFd: number,
   lostFd: number,
+  track?: TrackSpec,
 ): ProgramInputs {
   return {
     markOffset: kernel.markOffset,
@@ -140,6 +143,7 @@ export function programInputs(
     probeRead: built.probeRead,
     module: built.module,
     ...extrasInputs(sel, kernel),
+    ...selectInput(sel, kernel, track),
   };
 }
 

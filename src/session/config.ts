@@ -2,6 +2,7 @@
 // nothing below the command line sees the command line's own options.
 import type { BackendName, OutputName, TracerName } from "../core/names.js";
 import type { StackMode } from "../program/extras.js";
+import type { PcapSelection } from "../program/selection.js";
 
 /** Where the module and dump() come from: a Lua script, or --capture expressions (not both). */
 export interface ModuleSource {
@@ -12,6 +13,17 @@ export interface ModuleSource {
 export interface Selection {
   mark: number;
   mask: number;
+  /** false: the mark is not tested (a filter, the device or the namespace selects); default true. */
+  markTest?: boolean;
+  /** A pcap filter, compiled for Ethernet and raw IP (docs/selection.md). */
+  filter?: PcapSelection & { expr: string };
+  /** The network namespace's inode number. */
+  netnsInum?: number;
+  ifname?: string;
+  ifindex?: number;
+  /** Follow a selected packet to its verdict (by skb address), in a table of trackMax packets. */
+  track?: boolean;
+  trackMax?: number;
 }
 
 export interface PlanChoice {

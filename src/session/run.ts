@@ -18,6 +18,7 @@ import type { ScriptHost } from "./script-host.js";
 import { StackNames } from "./stack-names.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
+import { reportTracking, TrackTable, trackingNote } from "./track-table.js";
 import { VerdictNames } from "./verdict-names.js";
 
 export async function runSession(
@@ -49,10 +50,12 @@ async function trace(
   timer.mark("plan");
   const ring = kobj.own(new RingReader(config.ringSize));
   const lost = kobj.own(new LostCounter());
+  const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
+  if (track) io.verbose(trackingNote(built));
   const loadStart = performance.now();
   const loaded = loadAll(
     built,
-    programInputs(config, kernel, built, ring.fd, lost.fd),
+    programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec),
     kobj,
     io,
     () => stop.stopped,
@@ -97,17 +100,33 @@ async function trace(
       `Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`,
     );
   }
+  if (track) reportTracking(track, io);
   if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
   return child?.status() ?? 0;
 }
 
 /** What to check when no packet was seen. */
 export function noPacketHint(config: Selection): string {
+  if (config.markTest === false) return noSelectedHint(config);
   const mask = config.mask !== 0xffffffff ? `/0x${config.mask.toString(16)}` : "";
   return (
     `no packet with mark 0x${config.mark.toString(16)}${mask} was seen. ` +
     `Is the mark set (iptables/nft MARK, SO_MARK, ping -m ${config.mark}: ping takes it in decimal)? Does the traffic cross a network namespace (that clears the mark)? ` +
     "Run ipft --features and ipft -v to see the backend and attach points."
+  );
+}
+
+/** Without -m: what selected nothing. */
+function noSelectedHint(config: Selection): string {
+  const what = [
+    config.filter ? `the filter "${config.filter.expr}"` : "",
+    config.netnsInum !== undefined ? `namespace ${config.netnsInum}` : "",
+    config.ifname !== undefined ? `device ${config.ifname}` : "",
+    config.ifindex !== undefined ? `device index ${config.ifindex}` : "",
+  ].filter(Boolean);
+  return (
+    `no packet matched ${what.join(" and ")}. A filter sees the packet's linear part from its Ethernet or IP header (docs/selection.md); ` +
+    "run ipft --features and ipft -v to see the backend and attach points."
   );
 }
 

@@ -4,6 +4,7 @@ export const BpfCmd = {
   MAP_CREATE: 0,
   MAP_LOOKUP_ELEM: 1,
   MAP_UPDATE_ELEM: 2,
+  MAP_GET_NEXT_KEY: 4,
   PROG_LOAD: 5,
   PROG_TEST_RUN: 10,
   OBJ_GET_INFO_BY_FD: 15,
@@ -15,6 +16,7 @@ export const BpfCmd = {
 
 export const MapType = {
   PERCPU_ARRAY: 6,
+  LRU_HASH: 9,
   RINGBUF: 27,
 } as const;
 
@@ -127,6 +129,8 @@ export const BtfInfo = {
 /** Helper ids that ipft's own programs call (linux/bpf.h enum bpf_func_id). */
 export const Helper = {
   map_lookup_elem: 1,
+  map_update_elem: 2,
+  map_delete_elem: 3,
   probe_read: 4,
   ktime_get_ns: 5,
   get_smp_processor_id: 8,

@@ -67,6 +67,20 @@ export function lookupElem(mapFd: number, key: Uint8Array, value: Uint8Array): b
   return true;
 }
 
+/** The key after `key` (null: the first key) into `next`; false when there is none. */
+export function getNextKey(mapFd: number, key: Uint8Array | null, next: Uint8Array): boolean {
+  const a = attr();
+  a.writeUInt32LE(mapFd, MapElem.map_fd);
+  a.writeBigUInt64LE(key ? addressOf(key) : 0n, MapElem.key);
+  a.writeBigUInt64LE(addressOf(next), MapElem.value); // next_key shares value's slot
+  const r = bpfTry(BpfCmd.MAP_GET_NEXT_KEY, a);
+  if (key) keepAlive(key, next);
+  else keepAlive(next);
+  if (r === -2) return false;
+  check(r, "BPF_MAP_GET_NEXT_KEY");
+  return true;
+}
+
 export interface ProgSpec {
   type: number;
   insns: Uint8Array;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { statSync } from "node:fs";
 import { test } from "node:test";
 import { helpText, parseArgs } from "../../src/cli/options.js";
 import { UsageError } from "../../src/core/errors.js";
@@ -56,12 +57,13 @@ test("sizes and counts", () => {
   bad(["--max-traces", "0"], /positive/);
 });
 
-test("-- starts the command; unknown options and stray words are refused", () => {
+test("-- starts the command; unknown options, and stray words that are no filter, are refused", () => {
   assert.deepEqual(parseArgs(["-m", "1", "--", "ping", "-c", "1"]).command, ["ping", "-c", "1"]);
   bad(["-m", "1", "--"], /expected a command/);
   bad(["--frobnicate"], /unknown option --frobnicate/);
   bad(["-Z"], /unknown option -Z/);
-  bad(["ping"], /unexpected argument "ping"/);
+  // A word before -- is a pcap filter: one that libpcap refuses may have been meant as a command.
+  bad(["ping"], /^bad packet filter "ping": .*syntax error \(to run a command, put it after --\)$/);
   bad(["--list=yes"], /takes no value/);
 });
 
@@ -128,4 +130,38 @@ test("--snaplen: 0 (off) to 4096 bytes; --stack with an optional where (drops, t
   bad(["--stack", "everywhere"], /--stack: unknown value "everywhere" \(choose one of: drops, all\)/);
   bad(["--stack=everywhere"], /--stack: unknown value "everywhere" \(choose one of: drops, all\)/);
   assert.match(helpText(), /--stack \[drops\|all\]/);
+});
+
+test("words before -- are one pcap filter, -f another part, ANDed; both compiled at once", () => {
+  const o = parseArgs(["-m", "1", "udp", "dst", "port", "53", "--", "dig", "x"]);
+  assert.equal(o.filterExpr, "udp dst port 53");
+  assert.deepEqual(o.command, ["dig", "x"]);
+  assert.ok(o.filter && o.filter.ethernet.length > 0 && o.filter.raw && o.filter.raw.length > 0);
+  const f = parseArgs(["-f", "tcp", "port", "80"]);
+  assert.equal(f.filterExpr, "(tcp) and (port 80)");
+  assert.equal(f.mark, undefined);
+  // A link-layer filter has no raw-IP program: it matches no packet without an Ethernet header.
+  const v = parseArgs(["--filter=ether host 00:11:22:33:44:55"]);
+  assert.ok(v.filter && v.filter.raw === undefined);
+  bad(["-f", "udp port"], /^bad packet filter "udp port": /);
+  bad(["-f", " "], /give a filter/);
+  assert.equal(parseArgs(["-m", "1"]).filter, undefined);
+});
+
+test("--netns, --ifname, --ifindex, --no-track and --track-max", () => {
+  const self = parseArgs(["--netns", "/proc/self/ns/net"]);
+  assert.equal(self.netnsInum, statSync("/proc/self/ns/net").ino);
+  assert.equal(parseArgs(["--netns", "4026531840"]).netnsInum, 4026531840);
+  bad(["--netns", "/nonexistent/ns"], /^--netns \/nonexistent\/ns: no such namespace \(give a name/);
+  bad(["--netns", "no-such-ns-name"], /^--netns no-such-ns-name: no such namespace/);
+  bad(["--netns", "/etc/hostname"], /is not a namespace file/);
+  bad(["--netns", "0"], /not a namespace's inode number/);
+  assert.equal(parseArgs(["--ifname", "veth0"]).ifname, "veth0");
+  bad(["--ifname", "a-name-longer-than-15"], /is not a device name \(at most 15 characters/);
+  assert.equal(parseArgs(["--ifindex", "3"]).ifindex, 3);
+  bad(["--ifindex", "0"], /positive/);
+  assert.equal(parseArgs([]).track, true);
+  assert.equal(parseArgs(["--no-track"]).track, false);
+  assert.equal(parseArgs(["--track-max", "1024"]).trackMax, 1024);
+  bad(["--track-max", "0"], /positive/);
 });

@@ -101,6 +101,30 @@ test("aggregate: one group per skb address, even when it is reused; addresses eq
   );
 });
 
+test("aggregate: with track ids, a reused address is two packets and a tracked packet one group", () => {
+  const skb = 0xffff888000001000n;
+  const { out } = run("aggregate", [
+    { skb, ts: 1n, func: IP_RCV, cpu: 0, track: 1n },
+    // Another packet in the same sk_buff, no verdict seen in between: its own track id.
+    { skb, ts: 5n, func: IP_RCV, cpu: 0, track: 5n },
+    { skb, ts: 2n, func: UDP_RCV, cpu: 0, track: 1n },
+    { skb, ts: 6n, func: UDP_RCV, cpu: 0, track: 5n },
+  ]);
+  assert.equal(
+    out,
+    [
+      AGGREGATE_HEADER,
+      "===",
+      row(1n, "000", "vmlinux", "ip_rcv"),
+      row(2n, "000", "vmlinux", "udp_rcv"),
+      "===",
+      row(5n, "000", "vmlinux", "ip_rcv"),
+      row(6n, "000", "vmlinux", "udp_rcv"),
+      "",
+    ].join("\n"),
+  );
+});
+
 test("aggregate: grouping and ordering agree with a plain reference on 50k shuffled traces", () => {
   let seed = 7;
   const rnd = (n: number) => {

@@ -22,6 +22,8 @@ export interface Ev {
   packet?: { bytes: number[]; wireLen: number; link?: number };
   /** --stack's return addresses. */
   stack?: bigint[];
+  /** The track id (tracking on: the packet's first-seen time). */
+  track?: bigint;
 }
 
 /** The bytes a record takes: 128, its packet bytes padded to 8, 8 per return address. */
@@ -55,22 +57,22 @@ export function records(evs: Ev[], pad = 0): DataView {
       dv.setUint32(o + 36, e.verdict.reason ?? 0, true);
       dv.setBigUint64(o + 40, e.verdict.location ?? 0n, true);
     }
-    dv.setUint32(o + 60, 0xdeadbeef, true); // reserved: must not show anywhere
     if (e.packet) {
       dv.setUint32(o + 48, e.packet.wireLen, true);
       dv.setUint16(o + 52, e.packet.bytes.length, true);
-      dv.setUint16(o + 54, e.packet.link ?? 0, true);
+      dv.setUint8(o + 54, e.packet.link ?? 0);
       e.packet.bytes.forEach((b, k) => {
         dv.setUint8(o + 128 + k, b);
       });
     }
     if (e.stack) {
-      dv.setUint16(o + 56, e.stack.length, true);
+      dv.setUint8(o + 55, e.stack.length);
       const s = o + 128 + (((e.packet?.bytes.length ?? 0) + 7) & ~7);
       e.stack.forEach((a, k) => {
         dv.setBigUint64(s + 8 * k, a, true);
       });
     }
+    if (e.track !== undefined) dv.setBigUint64(o + 56, e.track, true);
     for (let k = 0; k < 64; k++) dv.setUint8(o + 64 + k, (i + k) & 0xff);
     if (e.data !== undefined) dv.setUint8(o + 64, e.data);
   });

@@ -120,3 +120,18 @@ test("--drops holds at most N events: past it the oldest open packet is let go, 
   assert.deepEqual(written, [4, 2, 5], "A's drop alone (its earlier event was let go), B whole");
   assert.match(d.notice()!, /held at most 2 events: 1 packets were let go/);
 });
+
+test("with track ids, the summary and --drops agree with the aggregate: a reused address is two packets", () => {
+  const skb = 0xffff888000002000n;
+  const evs = [
+    { skb, ts: 1n, func: IP_RCV, cpu: 0, track: 1n },
+    { skb, ts: 5n, func: IP_RCV, cpu: 0, track: 5n },
+    { skb, ts: 6n, func: TP, cpu: 0, track: 5n, verdict: { kind: VERDICT_DROP, reason: 2 } },
+  ];
+  const { out, w } = run("aggregate", evs, { verdicts: true });
+  assert.equal(out.split("===\n").length - 1, 2, out);
+  assert.equal(w.summary()[0], "2 packets: 1 dropped, 0 consumed, 1 without a verdict");
+  // --drops holds the dropped packet's events by its track id: the first packet's event is not in it.
+  const d = run("stream", evs, { dropsOnly: true });
+  assert.equal(d.out.trimEnd().split("\n").length, 2, d.out);
+});

@@ -24,15 +24,14 @@ import {
   OFF_LINK,
   OFF_LOCATION,
   OFF_REASON,
-  OFF_RESERVED,
   OFF_SKB,
   OFF_STACK_DEPTH,
+  OFF_TRACK,
   OFF_TSTAMP,
   OFF_VERDICT,
   OFF_WIRE_LEN,
   packetBytes,
   RECORD_SIZE,
-  RESERVED_SIZE,
   readCpu,
   readFlags,
   readFunc,
@@ -57,12 +56,11 @@ test("record layout: the offsets the eBPF program writes", () => {
       OFF_CAP_LEN,
       OFF_LINK,
       OFF_STACK_DEPTH,
-      OFF_RESERVED,
-      RESERVED_SIZE,
+      OFF_TRACK,
       OFF_DATA,
       DATA_SIZE,
     ],
-    [0, 8, 16, 24, 28, 32, 36, 40, 48, 52, 54, 56, 58, 6, 64, 64],
+    [0, 8, 16, 24, 28, 32, 36, 40, 48, 52, 54, 55, 56, 64, 64],
   );
   assert.equal(RECORD_SIZE, 128);
   assert.equal(HEAD_SIZE, 32);
@@ -92,7 +90,7 @@ test("extras: packet bytes after the record, then the stack 8-aligned; the lengt
   const off = 40;
   dv.setUint32(off + 48, 1514, true);
   dv.setUint16(off + 52, 13, true);
-  dv.setUint16(off + 56, 3, true);
+  dv.setUint8(off + 55, 3);
   for (let i = 0; i < 13; i++) dv.setUint8(off + 128 + i, 0xa0 + i);
   const frames = [0xffffffff81000001n, 0xffffffff81000002n, 0xffffffffc0000003n];
   frames.forEach((f, i) => {

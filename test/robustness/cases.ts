@@ -160,7 +160,31 @@ export const CASES: Case[] = [
     name: "stray argument",
     args: ["-m", "1", "ping"],
     status: 2,
-    line: /^ipft: unexpected argument "ping" \(to run a command, put it after --\)/,
+    line: /^ipft: bad packet filter "ping": .*syntax error \(to run a command, put it after --\)$/,
+  },
+  {
+    name: "bad packet filter",
+    args: ["-f", "udp port 99999"],
+    status: 2,
+    line: /^ipft: bad packet filter "udp port 99999": illegal port number 99999 > 65535$/,
+  },
+  {
+    name: "unknown network namespace",
+    args: ["--netns", "ipft-no-such-ns"],
+    status: 2,
+    line: /^ipft: --netns ipft-no-such-ns: no such namespace \(give a name from ip netns list/,
+  },
+  {
+    name: "netns path that is no namespace",
+    args: ["--netns", "/etc/hostname"],
+    status: 2,
+    line: /^ipft: --netns \/etc\/hostname: \/etc\/hostname is not a namespace file/,
+  },
+  {
+    name: "device name too long",
+    args: ["--ifname", "a-name-longer-than-15"],
+    status: 2,
+    line: /^ipft: --ifname: "a-name-longer-than-15" is not a device name \(at most 15 characters/,
   },
   {
     name: "conflicting modes",

@@ -1,5 +1,5 @@
 // Two network namespaces joined by a veth pair, with nftables rules that mark one port's traffic in both
-// (crossing namespaces clears skb->mark, so each side marks again). Removed by remove(), also on failure.
+// (crossing namespaces clears skb->mark, so each side marks again), or in the first only. Removed by remove(), also on failure.
 import { spawnSync } from "node:child_process";
 import { ROOT } from "./run.js";
 
@@ -43,7 +43,13 @@ function markRules(port: number, mark: number): string {
   return `table inet ipft_test {\n${set("pre")}\n${set("out")}\n}\n`;
 }
 
-export function makeVethPair(prefix: string, port: number, mark: number): VethPair {
+/** `markIn`: the namespaces whose nftables rules mark the port's traffic (default both). */
+export function makeVethPair(
+  prefix: string,
+  port: number,
+  mark: number,
+  opts: { markIn?: "both" | "a" } = {},
+): VethPair {
   const p: VethPair = {
     nsA: `${prefix}a`,
     nsB: `${prefix}b`,
@@ -68,8 +74,9 @@ export function makeVethPair(prefix: string, port: number, mark: number): VethPa
     [["ip", "-n", p.nsA, "link", "set", "lo", "up"]],
     [["ip", "-n", p.nsB, "link", "set", "lo", "up"]],
     [["ip", "netns", "exec", p.nsA, "nft", "-f", "-"], markRules(port, mark)],
-    [["ip", "netns", "exec", p.nsB, "nft", "-f", "-"], markRules(port, mark)],
   ];
+  if (opts.markIn !== "a")
+    steps.push([["ip", "netns", "exec", p.nsB, "nft", "-f", "-"], markRules(port, mark)]);
   for (const [cmd, input] of steps) {
     const r = run(cmd, input);
     if (r.status !== 0) {

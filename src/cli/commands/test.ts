@@ -8,6 +8,7 @@ import { KernelObjects } from "../../session/kernel-objects.js";
 import { loadKernelView } from "../../session/kernel-view.js";
 import { loadAll } from "../../session/load.js";
 import { withScript } from "../../session/script-host.js";
+import { TrackTable } from "../../session/track-table.js";
 import { sessionConfig } from "../config.js";
 import type { Options } from "../options.js";
 
@@ -21,7 +22,9 @@ export function runTest(opts: Options): number {
       const built = build(config, kernel, script, io, kobj, true);
       const ring = kobj.own(new RingReader(4096));
       const lost = kobj.own(new LostCounter());
-      const l = loadAll(built, programInputs(config, kernel, built, ring.fd, lost.fd), kobj, io);
+      const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
+      const inputs = programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec);
+      const l = loadAll(built, inputs, kobj, io);
       const per = built.backends.map(({ backend, units }) => `${backend.name}: ${units.length}`);
       const moduleNote = built.module.length ? `, module of ${built.module.length} instructions` : "";
       const refusedNote = l.refused

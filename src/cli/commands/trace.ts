@@ -7,6 +7,7 @@ import { StopSignal } from "../../session/stop-signal.js";
 import { PhaseTimer } from "../../util/phase-timer.js";
 import { sessionConfig } from "../config.js";
 import type { Options } from "../options.js";
+import { missingDeviceWarning } from "../selectors.js";
 
 export async function runTrace(opts: Options): Promise<number> {
   // Installed first: a signal during BTF loading or attaching ends the run cleanly, not mid-way.
@@ -15,6 +16,8 @@ export async function runTrace(opts: Options): Promise<number> {
   timer.mark("start");
   try {
     const config = sessionConfig(opts);
+    const missing = opts.ifname ? missingDeviceWarning(opts.ifname, opts.netns) : undefined;
+    if (missing) process.stderr.write(`ipft: ${missing}\n`);
     const kernel = loadKernelView({ needKallsyms: true, needTracefs: true, needBpf: true });
     timer.mark("kernel view");
     return await withScriptAsync(config.module, kernel, (script) =>

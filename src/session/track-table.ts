@@ -1,0 +1,122 @@
+// The packets being tracked: an LRU hash from skb address to track id and fingerprint (program/selection.ts), which every main program shares,
+// and per-CPU counters of the packets put in (selected) and taken out (at their verdict). An LRU map
+// evicts silently when full, so what it evicted is what is neither taken out nor still in it at the end.
+
+import {
+  TRACK_COUNTERS,
+  TRACK_DELETED,
+  TRACK_INSERTED,
+  TRACK_STALE,
+  TRACK_VALUE_SIZE,
+  type TrackSpec,
+} from "../program/selection.js";
+import { possibleCpus } from "../ringbuf/lost-counter.js";
+import { createMap, getNextKey, lookupElem } from "../sys/bpf.js";
+import { MapType } from "../sys/bpf-abi.js";
+import { close } from "../sys/libc.js";
+import type { Built } from "./build.js";
+import type { SessionIo } from "./io.js";
+
+export const DEFAULT_TRACK_MAX = 65536;
+
+export interface TrackCounts {
+  /** Packets selected and followed from then on. */
+  tracked: number;
+  /** Of those, the ones whose verdict was seen (taken out of the table). */
+  ended: number;
+  /** Still in the table when tracing stopped (in flight, or freed where no verdict tracepoint fires). */
+  live: number;
+  /** Entries an earlier packet left behind (freed where no tracepoint saw it), found and taken out. */
+  stale: number;
+  /** Pushed out because the table was full: those stopped being followed before their verdict. */
+  evicted: number;
+}
+
+export class TrackTable {
+  readonly mapFd: number;
+  readonly countFd: number;
+
+  constructor(readonly maxEntries: number = DEFAULT_TRACK_MAX) {
+    this.mapFd = createMap({
+      type: MapType.LRU_HASH,
+      keySize: 8,
+      valueSize: TRACK_VALUE_SIZE,
+      maxEntries,
+      name: "ipft_track",
+    });
+    try {
+      this.countFd = createMap({
+        type: MapType.PERCPU_ARRAY,
+        keySize: 4,
+        valueSize: 8,
+        maxEntries: TRACK_COUNTERS,
+        name: "ipft_track_n",
+      });
+    } catch (e) {
+      close(this.mapFd);
+      throw e;
+    }
+  }
+
+  get spec(): TrackSpec {
+    return { mapFd: this.mapFd, countFd: this.countFd };
+  }
+
+  private counter(idx: number): number {
+    const key = new Uint8Array(4);
+    new DataView(key.buffer).setUint32(0, idx, true);
+    const v = new BigUint64Array(possibleCpus());
+    if (!lookupElem(this.countFd, key, new Uint8Array(v.buffer))) return 0;
+    let sum = 0n;
+    for (const x of v) sum += x;
+    return Number(sum);
+  }
+
+  /** Entries in the table now (one syscall per entry: read once, after tracing). */
+  entries(): number {
+    let n = 0;
+    let key: Uint8Array | null = null;
+    const next = new Uint8Array(8);
+    while (getNextKey(this.mapFd, key, next) && n <= this.maxEntries) {
+      n++;
+      key = next.slice();
+    }
+    return n;
+  }
+
+  counts(): TrackCounts {
+    const tracked = this.counter(TRACK_INSERTED);
+    const ended = this.counter(TRACK_DELETED);
+    const stale = this.counter(TRACK_STALE);
+    const live = this.entries();
+    return { tracked, ended, live, stale, evicted: Math.max(0, tracked - ended - stale - live) };
+  }
+
+  close(): void {
+    close(this.countFd);
+    close(this.mapFd);
+  }
+}
+
+/** What tracking follows on this run's backends (said with -v). */
+export function trackingNote(built: Built): string {
+  const names = built.backends.map((b) => b.backend.name).join(" and ");
+  return (
+    `tracking (${names}): a selected packet is followed by its skb address at every later point until ` +
+    "kfree_skb or consume_skb; a clone or copy (skb_clone, skb_copy, pskb_copy) is another skb, followed " +
+    "only if it is selected itself (linking it to its parent needs the function's return value, which ipft " +
+    "does not read yet)"
+  );
+}
+
+/** After tracing: how many packets were followed (-v), and a notice when the table was too small. */
+export function reportTracking(t: TrackTable, io: SessionIo): void {
+  const c = t.counts();
+  io.verbose(
+    `tracked ${c.tracked} packets: ${c.ended} to their verdict, ${c.live} still in the table when tracing stopped, ${c.stale} ended unseen (their entry found stale), ${c.evicted} pushed out of the table`,
+  );
+  if (c.evicted > 0)
+    io.err(
+      `The tracking table was full (--track-max ${t.maxEntries}): ${c.evicted} packets were pushed out before a verdict was seen (most ended where no tracepoint sees it; one still in flight stopped being followed); a larger --track-max keeps more`,
+    );
+}

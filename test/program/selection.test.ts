@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type Insn, op } from "../../src/asm/index.js";
+import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
+import { nameWords, placeReads, type SelectSpec, type SkbLayout } from "../../src/program/selection.js";
+import { Helper } from "../../src/sys/bpf-abi.js";
+
+// This kernel's offsets (6.18), any plausible values do.
+const LAYOUT: SkbLayout = {
+  len: 112,
+  data: 200,
+  head: 192,
+  tail: 184,
+  macHeader: 182,
+  networkHeader: 180,
+  dev: 16,
+  sk: 24,
+  devIfindex: 224,
+  devName: 280,
+  devNet: 264,
+  skNet: 48,
+  netInum: 176,
+};
+const TRACK = { mapFd: 11, countFd: 12 };
+// `udp` for Ethernet: a classic program is enough for the shape of the block.
+const UDP = [
+  { code: 0x28, jt: 0, jf: 0, k: 12 },
+  { code: 0x15, jt: 0, jf: 3, k: 0x800 },
+  { code: 0x30, jt: 0, jf: 0, k: 23 },
+  { code: 0x15, jt: 0, jf: 1, k: 17 },
+  { code: 0x06, jt: 0, jf: 0, k: 262144 },
+  { code: 0x06, jt: 0, jf: 0, k: 0 },
+];
+
+function spec(select?: SelectSpec, verdict = false): MainProgramSpec {
+  return {
+    skb: { kind: "args", index: 0 },
+    func: { kind: "const", value: 5n },
+    isReturn: false,
+    ...(verdict ? { verdict: { kind: 1 } } : {}),
+    markOffset: 164,
+    mark: 0x2a,
+    mask: 0xffffffff,
+    ringFd: 7,
+    lostFd: 8,
+    probeRead: 113,
+    module: [],
+    ...(select ? { select } : {}),
+  };
+}
+
+const calls = (insns: Insn[]) => insns.filter((i) => i.code === (op.JMP | op.CALL)).map((i) => i.imm);
+const mapFds = (insns: Insn[]) =>
+  insns.filter((i) => i.code === op.LD_IMM64 && i.src === op.PSEUDO_MAP_FD).map((i) => i.imm);
+
+test("the mark alone, with or without a select spec, is the same program as before", () => {
+  const plain = buildMainProgram(spec()).insns;
+  assert.deepEqual(buildMainProgram(spec({ markTest: true })).insns, plain);
+  // The mark test: one probe_read, then the compare; nothing else before the record.
+  assert.deepEqual(calls(plain).slice(0, 2), [113, Helper.ktime_get_ns]);
+});
+
+test("tracking is asked first: a map lookup before any test of the packet", () => {
+  const p = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK })).insns;
+  assert.equal(calls(p)[0], Helper.map_lookup_elem);
+  assert.equal(mapFds(p)[0], TRACK.mapFd);
+  // A new packet enters the map; it is not taken out except at a verdict.
+  assert.ok(calls(p).includes(Helper.map_update_elem));
+  assert.equal(calls(p).filter((c) => c === Helper.map_delete_elem).length, 1); // the stale entry's
+  const v = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK }, true)).insns;
+  assert.ok(!calls(v).includes(Helper.map_update_elem), "a verdict point inserts nothing");
+  assert.equal(calls(v).filter((c) => c === Helper.map_delete_elem).length, 2); // stale, and the verdict
+});
+
+test("without -m there is no mark read; a filter alone copies the packet and runs both variants", () => {
+  const p = buildMainProgram(spec({ markTest: false, layout: LAYOUT, filter: { ethernet: UDP, raw: UDP } }));
+  const marks = p.insns.filter((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.imm === 164);
+  assert.equal(marks.length, 0);
+  // The skb fields in one read, then one packet copy per variant.
+  assert.deepEqual(calls(p.insns).slice(0, 3), [113, 113, 113]);
+  assert.throws(() => buildMainProgram(spec({ markTest: false })), /nothing selects packets/);
+});
+
+test("a device name is compared with its NUL, never past it", () => {
+  assert.deepEqual(nameWords("lo"), [{ value: 0x6f6cn, mask: 0xffffffn }]);
+  const w = nameWords("veth-abcdefgh");
+  assert.equal(w.length, 2);
+  assert.equal(w[0]!.mask, 0xffffffffffffffffn);
+  assert.equal(w[1]!.mask, 0xffffffffffffn); // "fgh" and the NUL
+  assert.equal(nameWords("fifteen-chars-x").length, 2);
+});
+
+test("skb fields are read in spans of at most 128 bytes, each field aligned on the stack as in the skb", () => {
+  const fields = [
+    { off: 112, size: 4 as const },
+    { off: 200, size: 8 as const },
+    { off: 180, size: 2 as const },
+    { off: 400, size: 8 as const },
+  ];
+  const { reads, slot } = placeReads(fields, { start: -384, end: -256 });
+  assert.equal(reads.length, 2);
+  assert.deepEqual(reads[0], { skbOff: 112, size: 96, at: -384 });
+  for (const f of fields) assert.equal(((slot.get(f.off)! % 8) + 8) % 8, f.off % 8);
+  assert.throws(() => placeReads(fields, { start: -384, end: -300 }), /do not fit/);
+});
