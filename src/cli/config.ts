@@ -2,6 +2,7 @@
 import { possibleCpus } from "../ringbuf/lost-counter.js";
 import { DEFAULT_MAX_TRACES, DEFAULT_RING_SIZE, type SessionConfig } from "../session/config.js";
 import type { Options } from "./options.js";
+import { version } from "./version.js";
 
 export function sessionConfig(o: Options): SessionConfig {
   return {
@@ -19,6 +20,16 @@ export function sessionConfig(o: Options): SessionConfig {
     readyFile: o.readyFile,
     command: o.command,
     verbose: o.verbose,
+    pcapng: o.write === undefined ? undefined : pcapngFile(o.write),
+  };
+}
+
+function pcapngFile(path: string): SessionConfig["pcapng"] {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`);
+  return {
+    path,
+    userappl: `ipft ${version()}`,
+    commandLine: ["ipft", ...process.argv.slice(2)].map(quote).join(" "),
   };
 }
 

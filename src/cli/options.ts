@@ -33,6 +33,10 @@ export interface Options {
   perfPageCount: number;
   maxTraces?: number;
   readyFile?: string;
+  /** -w: the pcapng file ("-": standard output). */
+  write?: string;
+  /** --read: a pcapng file written with -w, printed instead of tracing. */
+  read?: string;
   help: boolean;
   version: boolean;
   examples: boolean;
@@ -174,6 +178,25 @@ const SPECS: Spec[] = [
     help: "aggregate (default: per packet, at the end), stream (per event, as it comes) or json",
     set: (o, v, f) => {
       o.output = oneOf(f, v, OUTPUTS);
+    },
+  },
+  {
+    short: "w",
+    long: "write",
+    arg: "FILE",
+    help: "also write every event to FILE as pcapng, for Wireshark or --read (- is standard output: the text output then goes to stderr; docs/pcapng.md)",
+    set: (o, v, f) => {
+      if (v === "") throw new UsageError(`${f}: give a file name, or - for standard output`);
+      o.write = v;
+    },
+  },
+  {
+    long: "read",
+    arg: "FILE",
+    help: "print a trace saved with -w (as -o aggregate, stream or json), without tracing",
+    set: (o, v, f) => {
+      if (v === "") throw new UsageError(`${f}: give the pcapng file written with -w`);
+      o.read = v;
     },
   },
   {
@@ -378,6 +401,7 @@ export function helpText(): string {
   const lines = [
     "Usage: ipft -m MARK [options] [-- COMMAND [ARGS...]]",
     "       ipft -l [-r REGEX] [--module-regex REGEX] [-b BACKEND]",
+    "       ipft --read FILE.pcapng [-o FORMAT] [--drops]",
     "       ipft --features",
     "       ipft --examples",
     "",

@@ -12,7 +12,9 @@ import { VerdictText } from "./verdict-text.js";
 export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
 export { JsonWriter } from "./json.js";
+export { type FileInfo, PcapngOutput, type PcapngOutputOptions, TEXT_KEY } from "./pcapng.js";
 export { StreamWriter } from "./stream.js";
+export { teeWriter } from "./tee.js";
 export type {
   Dumper,
   DumpFormat,

@@ -18,33 +18,45 @@ const [K_CPU] = K(FIELDS.cpu.json);
 const [K_MODULE, K_FUNCTION] = K(FIELDS.func.json);
 const [K_RETURN] = K(FIELDS.flags.json);
 
-export class JsonWriter implements Writer {
-  count = 0;
-  readonly dropped = 0;
-  private readonly sink: BufferedSink;
+/** One event's object without the script's keys and the closing brace (the pcapng writer's "ipft:"
+ * comment too). */
+export class JsonLines {
   /** `"module":..,"function":..` per address, escaped once. */
   private readonly names: NameCache;
-  private readonly batch: DumpBatch | undefined;
 
   constructor(
-    out: Sink,
     symbolizer: Symbolizer,
-    dumper?: SafeDumper,
     private readonly verdicts?: VerdictText,
   ) {
-    this.sink = new BufferedSink(out, true);
     this.names = new NameCache(
       symbolizer,
       (s) => `${K_MODULE}:${JSON.stringify(s.module)},${K_FUNCTION}:${JSON.stringify(s.name)}`,
     );
+  }
+
+  line(dv: DataView, off: number): string {
+    const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
+    const line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    const v = this.verdicts && verdictOf(dv, off);
+    return v ? line + this.verdicts!.json(v) : line;
+  }
+}
+
+export class JsonWriter implements Writer {
+  count = 0;
+  readonly dropped = 0;
+  private readonly sink: BufferedSink;
+  private readonly lines: JsonLines;
+  private readonly batch: DumpBatch | undefined;
+
+  constructor(out: Sink, symbolizer: Symbolizer, dumper?: SafeDumper, verdicts?: VerdictText) {
+    this.sink = new BufferedSink(out, true);
+    this.lines = new JsonLines(symbolizer, verdicts);
     if (dumper) this.batch = new DumpBatch(dumper, "json", this.sink, (p, t) => `${p}${t}}\n`);
   }
 
   write(dv: DataView, off: number): void {
-    const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    let line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
-    const v = this.verdicts && verdictOf(dv, off);
-    if (v) line += this.verdicts!.json(v);
+    const line = this.lines.line(dv, off);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;

@@ -10,29 +10,42 @@ import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
 import { type VerdictText, verdictOf } from "./verdict-text.js";
 
+/** One event's line without the dump text and newline (the pcapng writer's first comment too). */
+export class StreamLines {
+  private readonly names: NameCache;
+
+  constructor(
+    symbolizer: Symbolizer,
+    private readonly verdicts?: VerdictText,
+  ) {
+    this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
+  }
+
+  line(dv: DataView, off: number): string {
+    const line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
+    const v = this.verdicts && verdictOf(dv, off);
+    return v ? `${line} ${this.verdicts!.text(v)}` : line;
+  }
+}
+
+/** A line and the script's dump text as the stream output joins them. */
+export const withDumpText = (line: string, text: string): string => (text ? `${line} ${text}` : line);
+
 export class StreamWriter implements Writer {
   count = 0;
   readonly dropped = 0;
   private readonly sink: BufferedSink;
-  private readonly names: NameCache;
+  private readonly lines: StreamLines;
   private readonly batch: DumpBatch | undefined;
 
-  constructor(
-    out: Sink,
-    symbolizer: Symbolizer,
-    dumper?: SafeDumper,
-    private readonly verdicts?: VerdictText,
-  ) {
+  constructor(out: Sink, symbolizer: Symbolizer, dumper?: SafeDumper, verdicts?: VerdictText) {
     this.sink = new BufferedSink(out, true);
-    this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
-    if (dumper)
-      this.batch = new DumpBatch(dumper, "text", this.sink, (p, t) => (t ? `${p} ${t}\n` : `${p}\n`));
+    this.lines = new StreamLines(symbolizer, verdicts);
+    if (dumper) this.batch = new DumpBatch(dumper, "text", this.sink, (p, t) => `${withDumpText(p, t)}\n`);
   }
 
   write(dv: DataView, off: number): void {
-    let line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
-    const v = this.verdicts && verdictOf(dv, off);
-    if (v) line += ` ${this.verdicts!.text(v)}`;
+    const line = this.lines.line(dv, off);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}\n`);
     this.count++;

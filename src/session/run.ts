@@ -1,7 +1,7 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { writeFileSync } from "node:fs";
-import { createWriter } from "../output/index.js";
+import { createWriter, teeWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
 import { attachAll } from "./attach.js";
@@ -12,6 +12,7 @@ import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
+import { TraceFile } from "./pcapng-file.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
 import type { StopSignal } from "./stop-signal.js";
@@ -25,11 +26,14 @@ export async function runSession(
   io: SessionIo,
   stop: StopSignal,
 ): Promise<number> {
+  // -w: opened before anything goes into the kernel, closed whole on every way out.
+  const file = config.pcapng ? new TraceFile(config.pcapng) : undefined;
   const kobj = new KernelObjects();
   try {
-    return await trace(config, kernel, script, io, stop, kobj);
+    return await trace(config, kernel, script, io, stop, kobj, file);
   } finally {
     kobj.closeAll();
+    file?.close(config.tracer);
   }
 }
 
@@ -40,6 +44,7 @@ async function trace(
   io: SessionIo,
   stop: StopSignal,
   kobj: KernelObjects,
+  file: TraceFile | undefined,
 ): Promise<number> {
   const built = build(config, kernel, script, io, kobj);
   const ring = kobj.own(new RingReader(config.ringSize));
@@ -58,28 +63,34 @@ async function trace(
   // Stopped while attaching: nothing was traced yet, so there is nothing to print.
   if (stop.stopped) return finishEarly(io);
 
-  const writer = createWriter(config.output, {
-    out: io.out,
-    symbolizer: new Symbolizer(kernel.kallsyms, built.ids),
-    ...(script?.hooks.dump ? { dumper: script } : {}),
+  const symbolizer = new Symbolizer(kernel.kallsyms, built.ids);
+  const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
+  const dumper = script?.hooks.dump ? script : undefined;
+  const text = createWriter(config.output, {
+    out: file?.toStdout ? io.errSink : io.out,
+    symbolizer,
+    ...(dumper ? { dumper } : {}),
     maxTraces: config.maxTraces,
     graph: withReturns,
     err: io.errSink,
     progress: io.interactive,
-    verdicts: new VerdictNames(kernel.btf, kernel.kallsyms),
+    verdicts,
     dropsOnly: config.dropsOnly,
   });
+  const pcapng = file?.start({ symbolizer, verdicts, dumper, tracer: config.tracer }, stop);
+  const writer = pcapng ? teeWriter(text, pcapng) : text;
 
   io.status("Trace ready!");
   if (config.readyFile) writeFileSync(config.readyFile, "");
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
-  await pumpUntilStopped(ring, writer, stop);
+  await pumpUntilStopped(ring, writer, stop, pcapng && (() => pcapng.drained(lost.read())));
 
   // Detach first so nothing more arrives, then read what is left.
   kobj.closeLinks();
   drainRest(ring, writer);
   const lostCount = lost.read();
   io.status("Trace done!");
+  pcapng?.noteLost(lostCount);
   writer.finish();
   writer.report(io.errSink);
   for (const l of writer.summary()) io.status(l);
@@ -89,6 +100,7 @@ async function trace(
     );
   }
   if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
+  if (pcapng?.error) throw pcapng.error;
   return child?.status() ?? 0;
 }
 
