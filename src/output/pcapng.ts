@@ -37,11 +37,8 @@ export interface FileInfo {
   tracer: string;
 }
 
+/** The file's own settings, known before tracing starts. */
 export interface PcapngOutputOptions {
-  symbolizer: Symbolizer;
-  verdicts?: VerdictNamer;
-  /** The script's dump() (or the captures' decoder): run a second time for the file's text. */
-  dumper?: Dumper;
   /** Record timestamps (bpf_ktime_get_ns) to wall-clock time; default measured now. */
   clock?: MonotonicClock;
   /** shb_userappl, e.g. "ipft 0.1.0". */
@@ -51,11 +48,21 @@ export interface PcapngOutputOptions {
   tracer: string;
   /** Bytes of a packet kept (0: all). */
   snaplen?: number;
+}
+
+/** How events are named, known once the programs are built. */
+export interface PcapngEventNames {
+  symbolizer: Symbolizer;
+  verdicts?: VerdictNamer | undefined;
+  /** The script's dump() (or the captures' decoder): run a second time for the file's text. */
+  dumper?: Dumper | undefined;
   /** Called once when a write fails (full disk, closed pipe): the file takes no more events. */
   onError?: (e: PcapngOutputError) => void;
 }
 
-/** An Exported PDU with no tag and no payload: the bytes of an event that carries none. */
+/** A names source for a file closed before tracing started (it has no event to name). */
+const NO_NAMES: PcapngEventNames = { symbolizer: { resolve: () => undefined } };
+
 const NO_BYTES = new Uint8Array(4);
 /** Events whose dump text waits for one crossing into the script. */
 const DUMP_BLOCK = 4096;
@@ -75,9 +82,10 @@ export class PcapngOutput implements Writer {
   error: PcapngOutputError | undefined;
   private readonly w: PcapngWriter;
   private readonly clock: MonotonicClock;
-  private readonly stream: StreamLines;
-  private readonly json: JsonLines;
-  private readonly dumper: SafeDumper | undefined;
+  private stream!: StreamLines;
+  private json!: JsonLines;
+  private dumper: SafeDumper | undefined;
+  private onError: ((e: PcapngOutputError) => void) | undefined;
   private readonly snaplen: number;
   /** Interface ids by link: no bytes, Ethernet, raw IP. */
   private readonly ifaces = [-1, -1, -1];
@@ -86,24 +94,33 @@ export class PcapngOutput implements Writer {
   private waiting: Waiting[] = [];
   private readonly data = new Uint8Array(DUMP_BLOCK * DATA_SIZE);
 
+  /** Writes the section header at once: an output that takes no write fails here, before tracing. */
   constructor(
     private readonly sink: BlockSink,
-    private readonly o: PcapngOutputOptions,
+    o: PcapngOutputOptions,
   ) {
     this.clock = o.clock ?? MonotonicClock.measure();
-    const verdicts = o.verdicts ? new VerdictText(o.verdicts) : undefined;
-    this.stream = new StreamLines(o.symbolizer, verdicts);
-    this.json = new JsonLines(o.symbolizer, verdicts);
-    this.dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
     this.snaplen = o.snaplen ?? 0;
     const info: FileInfo = { format: FILE_FORMAT, tracer: o.tracer };
     const comments = o.commandLine ? [o.commandLine] : [];
     comments.push(META_PREFIX + JSON.stringify(info));
-    this.w = this.guard(() => new PcapngWriter(sink, { userappl: o.userappl, comments }));
+    this.w = new PcapngWriter(sink, { userappl: o.userappl, comments });
+    this.w.flush();
+  }
+
+  /** Ready for events, named as the text output names them. */
+  start(n: PcapngEventNames): this {
+    const verdicts = n.verdicts ? new VerdictText(n.verdicts) : undefined;
+    this.stream = new StreamLines(n.symbolizer, verdicts);
+    this.json = new JsonLines(n.symbolizer, verdicts);
+    this.dumper = n.dumper ? new SafeDumper(n.dumper) : undefined;
+    this.onError = n.onError;
+    return this;
   }
 
   write(dv: DataView, off: number): void {
     if (this.error) return;
+    if (!this.stream) this.start(NO_NAMES);
     this.count++;
     const line = this.stream.line(dv, off);
     const json = this.json.line(dv, off);
@@ -218,7 +235,7 @@ export class PcapngOutput implements Writer {
           e instanceof PcapngOutputError
             ? e
             : new PcapngOutputError(`pcapng output: ${e instanceof Error ? e.message : String(e)}`);
-        this.o.onError?.(this.error);
+        this.onError?.(this.error);
       }
       return -1 as T;
     }

@@ -4,8 +4,7 @@
 
 import type { Dumper, Symbolizer, VerdictNamer } from "../output/index.js";
 import { PcapngOutput } from "../output/pcapng.js";
-import { MonotonicClock } from "../pcapng/clock.js";
-import { type FdSink, openBlockSink } from "../pcapng/writer.js";
+import { openBlockSink } from "../pcapng/writer.js";
 import type { PcapngFileConfig } from "./config.js";
 import type { StopSignal } from "./stop-signal.js";
 
@@ -13,49 +12,41 @@ export interface TraceFileInputs {
   symbolizer: Symbolizer;
   verdicts: VerdictNamer;
   dumper?: Dumper | undefined;
-  tracer: string;
 }
 
 export class TraceFile {
   /** -w -: standard output holds the pcapng, so the text output goes to stderr. */
   readonly toStdout: boolean;
-  private readonly sink: FdSink;
-  private readonly clock: MonotonicClock;
-  private output: PcapngOutput | undefined;
+  private readonly output: PcapngOutput;
 
-  constructor(private readonly c: PcapngFileConfig) {
-    this.sink = openBlockSink(c.path);
+  /** Opens the file and writes its section header (an unwritable output fails here). */
+  constructor(c: PcapngFileConfig, tracer: string) {
     this.toStdout = c.path === "-";
-    this.clock = MonotonicClock.measure();
+    const sink = openBlockSink(c.path);
+    try {
+      this.output = new PcapngOutput(sink, {
+        userappl: c.userappl,
+        commandLine: c.commandLine,
+        tracer,
+        ...(c.snaplen ? { snaplen: c.snaplen } : {}),
+      });
+    } catch (e) {
+      try {
+        sink.close();
+      } catch {
+        // the first error is the one to report
+      }
+      throw e;
+    }
   }
 
   /** The file's writer, for the trace's events; a failed write stops the trace. */
   start(i: TraceFileInputs, stop: StopSignal): PcapngOutput {
-    this.output = new PcapngOutput(this.sink, {
-      symbolizer: i.symbolizer,
-      verdicts: i.verdicts,
-      ...(i.dumper ? { dumper: i.dumper } : {}),
-      clock: this.clock,
-      userappl: this.c.userappl,
-      commandLine: this.c.commandLine,
-      tracer: i.tracer,
-      ...(this.c.snaplen ? { snaplen: this.c.snaplen } : {}),
-      onError: () => stop.trigger("the pcapng output failed"),
-    });
-    return this.output;
+    return this.output.start({ ...i, onError: () => stop.trigger("the pcapng output failed") });
   }
 
   /** Finishes the file if the trace did not (an error, a stop before tracing) and closes it. */
-  close(tracer: string): void {
-    const out =
-      this.output ??
-      new PcapngOutput(this.sink, {
-        symbolizer: { resolve: () => undefined },
-        clock: this.clock,
-        userappl: this.c.userappl,
-        commandLine: this.c.commandLine,
-        tracer,
-      });
-    out.finish();
+  close(): void {
+    this.output.finish();
   }
 }

@@ -27,13 +27,13 @@ export async function runSession(
   stop: StopSignal,
 ): Promise<number> {
   // -w: opened before anything goes into the kernel, closed whole on every way out.
-  const file = config.pcapng ? new TraceFile(config.pcapng) : undefined;
+  const file = config.pcapng ? new TraceFile(config.pcapng, config.tracer) : undefined;
   const kobj = new KernelObjects();
   try {
     return await trace(config, kernel, script, io, stop, kobj, file);
   } finally {
     kobj.closeAll();
-    file?.close(config.tracer);
+    file?.close();
   }
 }
 
@@ -77,7 +77,7 @@ async function trace(
     verdicts,
     dropsOnly: config.dropsOnly,
   });
-  const pcapng = file?.start({ symbolizer, verdicts, dumper, tracer: config.tracer }, stop);
+  const pcapng = file?.start({ symbolizer, verdicts, dumper }, stop);
   const writer = pcapng ? teeWriter(text, pcapng) : text;
 
   io.status("Trace ready!");
