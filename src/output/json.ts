@@ -34,9 +34,10 @@ export class JsonLines {
     );
   }
 
-  line(dv: DataView, off: number): string {
+  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. */
+  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    const line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    const line = `{${K_SKB}:"${skb}",${K_TS}:${ts},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     const v = this.verdicts && verdictOf(dv, off);
     return v ? line + this.verdicts!.json(v) : line;
   }

@@ -16,14 +16,16 @@ import {
   LINKTYPE_RAW,
   LINKTYPE_WIRESHARK_UPPER_PDU,
   META_PREFIX,
+  OPT_COMMENT,
 } from "../pcapng/format.js";
-import { type BlockSink, PcapngOutputError, PcapngWriter } from "../pcapng/writer.js";
-import { copyData, DATA_SIZE, readSkb, readTimestamp } from "../record/record.js";
+import { type BlockSink, PcapngOutputError, PcapngWriter, type RawOption } from "../pcapng/writer.js";
+import { copyData, DATA_SIZE, OFF_SKB, readSkb, readTimestamp } from "../record/record.js";
 import { SafeDumper } from "./dump-text.js";
 import { JsonLines } from "./json.js";
 import { type PacketBytes, packetOf } from "./packet-of.js";
 import { StreamLines, withDumpText } from "./stream.js";
 import type { Dumper, Symbolizer, VerdictNamer, Writer } from "./types.js";
+import { hexOfHalves, timestampDecimal } from "./u64-text.js";
 import { VerdictText } from "./verdict-text.js";
 
 /** The key of the "ipft:" comment that holds the script's (or captures') text. Always the last key. */
@@ -64,6 +66,7 @@ export interface PcapngEventNames {
 const NO_NAMES: PcapngEventNames = { symbolizer: { resolve: () => undefined } };
 
 const NO_BYTES = new Uint8Array(4);
+const encoder = new TextEncoder();
 /** Events whose dump text waits for one crossing into the script. */
 const DUMP_BLOCK = 4096;
 
@@ -90,6 +93,14 @@ export class PcapngOutput implements Writer {
   /** Interface ids by link: no bytes, Ethernet, raw IP. */
   private readonly ifaces = [-1, -1, -1];
   private lostTotal = 0;
+  private skbLo = -1;
+  private skbHi = -1;
+  private skbText = "";
+  private scratch = new Uint8Array(4096);
+  private readonly opts: RawOption[] = [
+    { code: OPT_COMMENT, value: "" },
+    { code: OPT_COMMENT, value: "" },
+  ];
   private dropsBefore = 0;
   private waiting: Waiting[] = [];
   private readonly data = new Uint8Array(DUMP_BLOCK * DATA_SIZE);
@@ -122,8 +133,17 @@ export class PcapngOutput implements Writer {
     if (this.error) return;
     if (!this.stream) this.start(NO_NAMES);
     this.count++;
-    const line = this.stream.line(dv, off);
-    const json = this.json.line(dv, off);
+    // The packet id's text once for both lines, and once per packet while its events come in a row.
+    const lo = dv.getUint32(off + OFF_SKB, true);
+    const hi = dv.getUint32(off + OFF_SKB + 4, true);
+    if (lo !== this.skbLo || hi !== this.skbHi) {
+      this.skbLo = lo;
+      this.skbHi = hi;
+      this.skbText = hexOfHalves(lo, hi);
+    }
+    const ts = timestampDecimal(dv, off);
+    const line = this.stream.line(dv, off, this.skbText, ts);
+    const json = this.json.line(dv, off, this.skbText, ts);
     if (this.dumper) {
       const p = packetOf(dv, off);
       copyData(dv, off, this.data, this.waiting.length * DATA_SIZE);
@@ -193,19 +213,38 @@ export class PcapngOutput implements Writer {
     let iface = this.ifaces[kind]!;
     if (iface < 0) iface = this.ifaces[kind] = this.guard(() => this.declare(kind));
     if (this.error) return;
-    const dropCount = this.dropsBefore;
-    this.guard(() =>
+    try {
       this.w.packet({
         interfaceId: iface,
         timestampNs: this.clock.toRealtime(ts),
         data: p?.data ?? NO_BYTES,
         originalLength: p?.wireLen ?? NO_BYTES.length,
-        comments: [line, meta],
+        options: this.comments(line, meta),
         packetId: skb,
-        dropCount,
-      }),
-    );
+        dropCount: this.dropsBefore,
+      });
+    } catch (e) {
+      this.guard(() => {
+        throw e;
+      });
+    }
     this.dropsBefore = 0;
+  }
+
+  /** The two comments as opt_comment options, encoded in one call (most lines are ASCII: split by
+   * length; otherwise each on its own). */
+  private comments(line: string, meta: string): RawOption[] {
+    const both = line + meta;
+    if (this.scratch.length < both.length * 3) this.scratch = new Uint8Array(both.length * 3 + 1024);
+    const { read, written } = encoder.encodeInto(both, this.scratch);
+    if (read === written) {
+      this.opts[0]!.value = this.scratch.subarray(0, line.length);
+      this.opts[1]!.value = this.scratch.subarray(line.length, written);
+    } else {
+      this.opts[0]!.value = line;
+      this.opts[1]!.value = meta;
+    }
+    return this.opts;
   }
 
   private declare(kind: number): number {

@@ -21,8 +21,9 @@ export class StreamLines {
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
   }
 
-  line(dv: DataView, off: number): string {
-    const line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
+  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. */
+  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
+    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
     const v = this.verdicts && verdictOf(dv, off);
     return v ? `${line} ${this.verdicts!.text(v)}` : line;
   }
