@@ -106,3 +106,15 @@ test("help lists every option", () => {
     assert.ok(h.includes(o), `help mentions ${o}`);
   }
 });
+
+test("-w and --read take a file; -w - is standard output; an empty name is refused", () => {
+  assert.equal(parseArgs(["-m", "1", "-w", "t.pcapng"]).write, "t.pcapng");
+  assert.equal(parseArgs(["-m", "1", "-w", "-"]).write, "-");
+  assert.equal(parseArgs(["--write=t.pcapng", "-m", "1"]).write, "t.pcapng");
+  assert.equal(parseArgs(["--read", "t.pcapng", "-o", "json"]).read, "t.pcapng");
+  bad(["-m", "1", "-w", ""], /^-w: give a file name, or - for standard output$/);
+  bad(["--read="], /^--read: give the pcapng file written with -w$/);
+  bad(["-m", "1", "-w"], /^-w needs a value \(FILE\)$/);
+  assert.match(helpText(), /--write FILE/);
+  assert.match(helpText(), /--read FILE/);
+});
