@@ -37,6 +37,10 @@ function validate(o: Options): void {
     );
   if (o.write !== undefined && (o.list || o.features || o.test || o.gen))
     throw new UsageError("-w only goes with tracing (not with -l, --features, --test or --gen)");
+  if (o.write === "-" && process.stdout.isTTY)
+    throw new UsageError(
+      "-w -: standard output is a terminal, not the place for pcapng; pipe it (ipft -w - | tshark -r -) or give a file name",
+    );
   if (o.capture.length > 0 && (o.list || o.features))
     throw new UsageError("--capture only goes with tracing, --test and --gen");
   if (o.gen === "module" && !o.script && o.capture.length === 0)
