@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-for b in btf-bench dump-bench capture-bench memory-bench throughput startup verdict-cost extras-bench selection-bench; do
+for b in btf-bench dump-bench capture-bench memory-bench pcapng-out-bench throughput startup verdict-cost extras-bench selection-bench; do
   f=dist/bench/$b.js
   [ -f "$f" ] || { echo "== $b: not built"; continue; }
   echo "== $b"

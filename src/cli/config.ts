@@ -1,7 +1,8 @@
 // The command line's options as the session's plain configuration.
 import { possibleCpus } from "../ringbuf/lost-counter.js";
 import { DEFAULT_MAX_TRACES, DEFAULT_RING_SIZE, type SessionConfig } from "../session/config.js";
-import type { Options } from "./options.js";
+import { type Options, WRITE_SNAPLEN } from "./options.js";
+import { version } from "./version.js";
 
 export function sessionConfig(o: Options): SessionConfig {
   return {
@@ -15,13 +16,23 @@ export function sessionConfig(o: Options): SessionConfig {
     module: { script: o.script, capture: o.capture },
     output: o.output,
     dropsOnly: o.drops,
-    snaplen: o.snaplen,
+    snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : 0),
     stack: o.stack,
     ringSize: ringSizeOf(o),
     maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
     readyFile: o.readyFile,
     command: o.command,
     verbose: o.verbose,
+    pcapng: o.write === undefined ? undefined : pcapngFile(o.write),
+  };
+}
+
+function pcapngFile(path: string): SessionConfig["pcapng"] {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`);
+  return {
+    path,
+    userappl: `ipft ${version()}`,
+    commandLine: ["ipft", ...process.argv.slice(2)].map(quote).join(" "),
   };
 }
 

@@ -1,16 +1,11 @@
 // ipft's entry: parse the command line, run one command, turn every error into one line and an exit status.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { UsageError, UserError } from "../core/errors.js";
 import { describeError } from "./errors.js";
 import { helpText, type Options, parseArgs } from "./options.js";
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
+import { validateRead } from "./read-options.js";
+import { version } from "./version.js";
 
 /** The example scripts' folder: next to dist/ in a checkout and in an installed package. */
 function examplesDir(): string {
@@ -20,14 +15,26 @@ function examplesDir(): string {
 }
 
 function validate(o: Options): void {
-  const modes = [o.list, o.features, o.test, o.gen !== undefined].filter(Boolean).length;
-  if (modes > 1) throw new UsageError("choose one of -l, --features, --test and --gen");
+  const modes = [o.list, o.features, o.test, o.gen !== undefined, o.read !== undefined].filter(
+    Boolean,
+  ).length;
+  if (modes > 1) throw new UsageError("choose one of -l, --features, --test, --gen and --read");
+  if (o.read !== undefined) {
+    validateRead(o);
+    return;
+  }
   if (o.command.length > 0 && (o.list || o.features || o.test || o.gen)) {
     throw new UsageError("-- COMMAND only goes with tracing (not with -l, --features, --test or --gen)");
   }
   if (o.capture.length > 0 && o.script)
     throw new UsageError(
       "--capture and -s both make the module: use ipft.capture{} inside the script instead",
+    );
+  if (o.write !== undefined && (o.list || o.features || o.test || o.gen))
+    throw new UsageError("-w only goes with tracing (not with -l, --features, --test or --gen)");
+  if (o.write === "-" && process.stdout.isTTY)
+    throw new UsageError(
+      "-w -: standard output is a terminal, not the place for pcapng; pipe it (ipft -w - | tshark -r -) or give a file name",
     );
   if (o.capture.length > 0 && (o.list || o.features))
     throw new UsageError("--capture only goes with tracing, --test and --gen");
@@ -87,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     if (opts.features) return (await import("./commands/features.js")).runFeatures(opts);
     if (opts.gen) return (await import("./commands/gen.js")).runGen(opts);
     if (opts.test) return (await import("./commands/test.js")).runTest(opts);
+    if (opts.read !== undefined) return (await import("./commands/read.js")).runRead(opts);
     return await (await import("./commands/trace.js")).runTrace(opts);
   } catch (e) {
     const { line, status, detail } = describeError(e, opts?.verbose === true);

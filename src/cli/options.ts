@@ -19,6 +19,9 @@ import {
   netnsInode,
 } from "./selectors.js";
 
+/** Packet bytes kept per event when writing a pcapng file (-w) and --snaplen is not given. */
+export const WRITE_SNAPLEN = 256;
+
 export interface Options {
   mark?: number;
   mask: number;
@@ -29,8 +32,8 @@ export interface Options {
   capture: string[];
   output: OutputName;
   drops: boolean;
-  /** --snaplen: packet bytes per event (0: none). */
-  snaplen: number;
+  /** --snaplen: packet bytes per event (0: none; undefined: not given, which means 0, or 256 with -w). */
+  snaplen?: number;
   /** --stack: where kernel stacks are taken. */
   stack: "off" | "drops" | "all";
   list: boolean;
@@ -44,6 +47,10 @@ export interface Options {
   perfPageCount: number;
   maxTraces?: number;
   readyFile?: string;
+  /** -w: the pcapng file ("-": standard output). */
+  write?: string;
+  /** --read: a pcapng file written with -w, printed instead of tracing. */
+  read?: string;
   help: boolean;
   version: boolean;
   examples: boolean;
@@ -257,6 +264,25 @@ const SPECS: Spec[] = [
     },
   },
   {
+    short: "w",
+    long: "write",
+    arg: "FILE",
+    help: "also write every event to FILE as pcapng, for Wireshark or --read (- is standard output: the text output then goes to stderr; docs/pcapng.md)",
+    set: (o, v, f) => {
+      if (v === "") throw new UsageError(`${f}: give a file name, or - for standard output`);
+      o.write = v;
+    },
+  },
+  {
+    long: "read",
+    arg: "FILE",
+    help: "print a trace saved with -w (as -o aggregate, stream or json), without tracing",
+    set: (o, v, f) => {
+      if (v === "") throw new UsageError(`${f}: give the pcapng file written with -w`);
+      o.read = v;
+    },
+  },
+  {
     long: "drops",
     help: "print only packets that were dropped, each with its whole journey and drop reason",
     set: (o) => {
@@ -266,7 +292,7 @@ const SPECS: Spec[] = [
   {
     long: "snaplen",
     arg: "N",
-    help: `also capture the first N bytes of the packet at each event (0: none, the default; at most ${MAX_SNAPLEN}): json's "packet" (docs/output.md)`,
+    help: `also capture the first N bytes of the packet at each event (default 0: none, ${WRITE_SNAPLEN} with -w; at most ${MAX_SNAPLEN}): json's "packet", pcapng's packets`,
     set: (o, v, f) => {
       if (!/^[0-9]+$/.test(v))
         throw new UsageError(`${f}: "${v}" is not a whole number of bytes (0 to ${MAX_SNAPLEN})`);
@@ -413,7 +439,6 @@ export function defaults(): Options {
     capture: [],
     output: "aggregate",
     drops: false,
-    snaplen: 0,
     stack: "off",
     list: false,
     features: false,
@@ -504,6 +529,7 @@ export function helpText(): string {
     "Usage: ipft -m MARK [options] [FILTER...] [-- COMMAND [ARGS...]]",
     "       ipft [options] FILTER... [-- COMMAND [ARGS...]]     (FILTER: a pcap filter, e.g. udp port 53)",
     "       ipft -l [-r REGEX] [--module-regex REGEX] [-b BACKEND]",
+    "       ipft --read FILE.pcapng [-o FORMAT] [--drops]",
     "       ipft --features",
     "       ipft --examples",
     "",

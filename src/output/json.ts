@@ -19,35 +19,55 @@ const [K_CPU] = K(FIELDS.cpu.json);
 const [K_MODULE, K_FUNCTION] = K(FIELDS.func.json);
 const [K_RETURN] = K(FIELDS.flags.json);
 
+/** One event's object without the script's keys and the closing brace (the pcapng writer's "ipft:"
+ * comment too). */
+export class JsonLines {
+  /** `"module":..,"function":..` per address, escaped once. */
+  private readonly names: NameCache;
+
+  constructor(
+    symbolizer: Symbolizer,
+    private readonly verdicts?: VerdictText,
+    /** Without it, no extras keys (the pcapng comment: its block holds the packet's bytes). */
+    private readonly extras?: ExtrasText,
+  ) {
+    this.names = new NameCache(
+      symbolizer,
+      (s) => `${K_MODULE}:${JSON.stringify(s.module)},${K_FUNCTION}:${JSON.stringify(s.name)}`,
+    );
+  }
+
+  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. */
+  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
+    const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
+    let line = `{${K_SKB}:"${skb}",${K_TS}:${ts},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    const v = this.verdicts && verdictOf(dv, off);
+    if (v) line += this.verdicts!.json(v);
+    return this.extras ? line + this.extras.json(dv, off) : line;
+  }
+}
+
 export class JsonWriter implements Writer {
   count = 0;
   readonly dropped = 0;
   private readonly sink: BufferedSink;
-  /** `"module":..,"function":..` per address, escaped once. */
-  private readonly names: NameCache;
+  private readonly lines: JsonLines;
   private readonly batch: DumpBatch | undefined;
 
   constructor(
     out: Sink,
     symbolizer: Symbolizer,
     dumper?: SafeDumper,
-    private readonly verdicts?: VerdictText,
-    private readonly extras = new ExtrasText(undefined),
+    verdicts?: VerdictText,
+    extras = new ExtrasText(undefined),
   ) {
     this.sink = new BufferedSink(out, true);
-    this.names = new NameCache(
-      symbolizer,
-      (s) => `${K_MODULE}:${JSON.stringify(s.module)},${K_FUNCTION}:${JSON.stringify(s.name)}`,
-    );
+    this.lines = new JsonLines(symbolizer, verdicts, extras);
     if (dumper) this.batch = new DumpBatch(dumper, "json", this.sink, (p, t) => `${p}${t}}\n`);
   }
 
   write(dv: DataView, off: number): void {
-    const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    let line = `{${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
-    const v = this.verdicts && verdictOf(dv, off);
-    if (v) line += this.verdicts!.json(v);
-    line += this.extras.json(dv, off);
+    const line = this.lines.line(dv, off);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;

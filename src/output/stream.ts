@@ -1,5 +1,5 @@
 // -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
-// a space and the script's dump() text when there is one.
+// a space and the script's dump() text when there is one; a kernel stack (--stack) goes under the line.
 import { OFF_CPU, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cpu3 } from "./columns.js";
@@ -11,30 +11,49 @@ import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
 import { type VerdictText, verdictOf } from "./verdict-text.js";
 
+/** One event's line without the dump text and newline (the pcapng writer's first comment too). */
+export class StreamLines {
+  private readonly names: NameCache;
+
+  constructor(
+    symbolizer: Symbolizer,
+    private readonly verdicts?: VerdictText,
+  ) {
+    this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
+  }
+
+  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. */
+  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
+    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
+    const v = this.verdicts && verdictOf(dv, off);
+    return v ? `${line} ${this.verdicts!.text(v)}` : line;
+  }
+}
+
+/** A line and the script's dump text as the stream output joins them. */
+export const withDumpText = (line: string, text: string): string => (text ? `${line} ${text}` : line);
+
 export class StreamWriter implements Writer {
   count = 0;
   readonly dropped = 0;
   private readonly sink: BufferedSink;
-  private readonly names: NameCache;
+  private readonly lines: StreamLines;
   private readonly batch: DumpBatch | undefined;
 
   constructor(
     out: Sink,
     symbolizer: Symbolizer,
     dumper?: SafeDumper,
-    private readonly verdicts?: VerdictText,
+    verdicts?: VerdictText,
     private readonly extras = new ExtrasText(undefined),
   ) {
     this.sink = new BufferedSink(out, true);
-    this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
-    if (dumper)
-      this.batch = new DumpBatch(dumper, "text", this.sink, (p, t) => (t ? `${p} ${t}\n` : `${p}\n`));
+    this.lines = new StreamLines(symbolizer, verdicts);
+    if (dumper) this.batch = new DumpBatch(dumper, "text", this.sink, (p, t) => `${withDumpText(p, t)}\n`);
   }
 
   write(dv: DataView, off: number): void {
-    let line = `${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
-    const v = this.verdicts && verdictOf(dv, off);
-    if (v) line += ` ${this.verdicts!.text(v)}`;
+    const line = this.lines.line(dv, off);
     // The stack (--stack) goes under the line, after the script's text.
     const stack = this.extras.stackLines(dv, off);
     if (this.batch) this.batch.add(line, dv, off, stack);

@@ -73,6 +73,9 @@ export const LINKTYPE_ETHERNET = 1;
 /** Raw IPv4 or IPv6, told apart by the version nibble (an skb seen above the link layer). */
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LINUX_SLL2 = 276;
+/** Wireshark's Exported PDU: tags, then a payload. ipft writes an event without packet bytes as an empty
+ * one (the end-of-tags tag alone, 4 zero bytes): tools show it as a frame with no protocol, no error. */
+export const LINKTYPE_WIRESHARK_UPPER_PDU = 252;
 
 /** ipft writes timestamps in nanoseconds: if_tsresol = 9 (10^-9 s). */
 export const TSRESOL_NS = 9;

@@ -269,7 +269,7 @@ class BlockBuilder {
 
   /** A 64-bit timestamp as pcapng lays it out: the high 32 bits first, then the low, each in file order. */
   ts64(v: bigint): void {
-    this.u32(Number((v >> 32n) & 0xffffffffn));
+    this.u32(Number(v >> 32n));
     this.u32(Number(v & 0xffffffffn));
   }
 
@@ -288,9 +288,9 @@ class BlockBuilder {
   /** Zero bytes up to the next multiple of 4. */
   pad(): void {
     const n = (4 - (this.pos & 3)) & 3;
+    if (n === 0) return;
     this.ensure(n);
-    this.buf.fill(0, this.pos, this.pos + n);
-    this.pos += n;
+    for (let i = 0; i < n; i++) this.buf[this.pos++] = 0;
   }
 
   /** An option whose value the callback writes; returns after padding the value to 4 bytes. */

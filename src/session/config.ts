@@ -49,6 +49,19 @@ export interface SessionConfig extends PlanChoice, Selection {
   /** Run this while tracing; stop when it exits (empty: trace until a signal). */
   command: string[];
   verbose: boolean;
+  /** -w: the pcapng file too. */
+  pcapng?: PcapngFileConfig | undefined;
+}
+
+export interface PcapngFileConfig {
+  /** A path, or "-" for standard output (the text output then goes to stderr). */
+  path: string;
+  /** shb_userappl: "ipft VERSION". */
+  userappl: string;
+  /** The command line, kept in the file. */
+  commandLine: string;
+  /** Bytes of each packet kept (0 or undefined: all). */
+  snaplen?: number | undefined;
 }
 
 export const DEFAULT_RING_SIZE = 8 << 20;

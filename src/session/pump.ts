@@ -7,12 +7,19 @@ import type { StopSignal } from "./stop-signal.js";
 const BATCH = 1 << 16;
 const IDLE_MS = 2;
 
-export function pumpUntilStopped(ring: RingReader, writer: Writer, stop: StopSignal): Promise<void> {
+/** `drained` runs after each drain that read records (the pcapng file is flushed there). */
+export function pumpUntilStopped(
+  ring: RingReader,
+  writer: Writer,
+  stop: StopSignal,
+  drained?: () => void,
+): Promise<void> {
   const handle = (dv: DataView, off: number) => writer.write(dv, off);
   return new Promise<void>((resolve) => {
     const tick = () => {
       if (stop.stopped) return resolve();
       const n = ring.drain(handle, BATCH);
+      if (n > 0) drained?.();
       if (n > 0) setImmediate(tick);
       else setTimeout(tick, IDLE_MS);
     };

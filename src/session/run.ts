@@ -1,7 +1,7 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { writeFileSync } from "node:fs";
-import { createWriter } from "../output/index.js";
+import { createWriter, teeWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
 import { PhaseTimer } from "../util/phase-timer.js";
@@ -13,6 +13,7 @@ import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
+import { TraceFile } from "./pcapng-file.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
 import { StackNames } from "./stack-names.js";
@@ -29,11 +30,14 @@ export async function runSession(
   stop: StopSignal,
   timer: PhaseTimer = new PhaseTimer(false),
 ): Promise<number> {
+  // -w: opened before anything goes into the kernel, closed whole on every way out.
+  const file = config.pcapng ? new TraceFile(config.pcapng, config.tracer) : undefined;
   const kobj = new KernelObjects();
   try {
-    return await trace(config, kernel, script, io, stop, kobj, timer);
+    return await trace(config, kernel, script, io, stop, kobj, timer, file);
   } finally {
     kobj.closeAll();
+    file?.close();
   }
 }
 
@@ -45,6 +49,7 @@ async function trace(
   stop: StopSignal,
   kobj: KernelObjects,
   timer: PhaseTimer,
+  file: TraceFile | undefined,
 ): Promise<number> {
   const built = build(config, kernel, script, io, kobj);
   timer.mark("plan");
@@ -69,29 +74,36 @@ async function trace(
   // Stopped while attaching: nothing was traced yet, so there is nothing to print.
   if (stop.stopped) return finishEarly(io);
 
-  const writer = createWriter(config.output, {
-    out: io.out,
-    symbolizer: new Symbolizer(kernel.kallsyms, built.ids),
-    ...(script?.hooks.dump ? { dumper: script } : {}),
+  const symbolizer = new Symbolizer(kernel.kallsyms, built.ids);
+  const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
+  const dumper = script?.hooks.dump ? script : undefined;
+  const stacks = config.stack !== "off" ? new StackNames(kernel.kallsyms) : undefined;
+  const text = createWriter(config.output, {
+    out: file?.toStdout ? io.errSink : io.out,
+    symbolizer,
+    ...(dumper ? { dumper } : {}),
     maxTraces: config.maxTraces,
     graph: withReturns,
     err: io.errSink,
     progress: io.interactive,
-    verdicts: new VerdictNames(kernel.btf, kernel.kallsyms),
+    verdicts,
     dropsOnly: config.dropsOnly,
-    ...(config.stack !== "off" ? { stacks: new StackNames(kernel.kallsyms) } : {}),
+    ...(stacks ? { stacks } : {}),
   });
+  const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
+  const writer = pcapng ? teeWriter(text, pcapng) : text;
 
   io.status("Trace ready!");
   if (config.readyFile) writeFileSync(config.readyFile, "");
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
-  await pumpUntilStopped(ring, writer, stop);
+  await pumpUntilStopped(ring, writer, stop, pcapng && (() => pcapng.drained(lost.read())));
 
   // Detach first so nothing more arrives, then read what is left.
   kobj.closeLinks();
   drainRest(ring, writer);
   const lostCount = lost.read();
   io.status("Trace done!");
+  pcapng?.noteLost(lostCount);
   writer.finish();
   writer.report(io.errSink);
   for (const l of writer.summary()) io.status(l);
@@ -102,6 +114,7 @@ async function trace(
   }
   if (track) reportTracking(track, io);
   if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
+  if (pcapng?.error) throw pcapng.error;
   return child?.status() ?? 0;
 }
 

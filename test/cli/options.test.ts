@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { test } from "node:test";
+import { sessionConfig } from "../../src/cli/config.js";
 import { helpText, parseArgs } from "../../src/cli/options.js";
 import { UsageError } from "../../src/core/errors.js";
 
@@ -110,7 +111,10 @@ test("help lists every option", () => {
 });
 
 test("--snaplen: 0 (off) to 4096 bytes; --stack with an optional where (drops, the default, or all)", () => {
-  assert.equal(parseArgs([]).snaplen, 0);
+  assert.equal(parseArgs([]).snaplen, undefined, "not given: 0, or 256 with -w (cli/config.ts)");
+  assert.equal(sessionConfig(parseArgs(["-m", "1"])).snaplen, 0);
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "-w", "t.pcapng"])).snaplen, 256);
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "-w", "t.pcapng", "--snaplen", "0"])).snaplen, 0);
   assert.equal(parseArgs(["--snaplen", "128"]).snaplen, 128);
   assert.equal(parseArgs(["--snaplen=4096"]).snaplen, 4096);
   bad(
@@ -164,4 +168,16 @@ test("--netns, --ifname, --ifindex, --no-track and --track-max", () => {
   assert.equal(parseArgs(["--no-track"]).track, false);
   assert.equal(parseArgs(["--track-max", "1024"]).trackMax, 1024);
   bad(["--track-max", "0"], /positive/);
+});
+
+test("-w and --read take a file; -w - is standard output; an empty name is refused", () => {
+  assert.equal(parseArgs(["-m", "1", "-w", "t.pcapng"]).write, "t.pcapng");
+  assert.equal(parseArgs(["-m", "1", "-w", "-"]).write, "-");
+  assert.equal(parseArgs(["--write=t.pcapng", "-m", "1"]).write, "t.pcapng");
+  assert.equal(parseArgs(["--read", "t.pcapng", "-o", "json"]).read, "t.pcapng");
+  bad(["-m", "1", "-w", ""], /^-w: give a file name, or - for standard output$/);
+  bad(["--read="], /^--read: give the pcapng file written with -w$/);
+  bad(["-m", "1", "-w"], /^-w needs a value \(FILE\)$/);
+  assert.match(helpText(), /--write FILE/);
+  assert.match(helpText(), /--read FILE/);
 });

@@ -51,7 +51,8 @@ for (const cmd of commands) {
       .split("\n")
       .filter(
         (l) =>
-          l.startsWith("ipft: ") && !/^ipft: no packet (.* )?(was seen|matched)|^ipft: no device named/.test(l),
+          l.startsWith("ipft: ") &&
+          !/^ipft: no packet (.* )?(was seen|matched)|^ipft: no device named/.test(l),
       );
     assert.deepEqual(errors, [], line);
   });

@@ -3,6 +3,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
 
 export interface Case {
   name: string;
@@ -57,6 +58,17 @@ const S = {
   ),
 };
 const badBtf = file("bad-btf", "not btf at all");
+/** A pcapng file another tool wrote: one Ethernet frame, no "ipft:" comment. */
+function foreignPcapng(): Uint8Array {
+  const sink = new MemorySink();
+  const w = new PcapngWriter(sink, { userappl: "another capture tool" });
+  const id = w.interfaceFor({ name: "eth0", netns: 0, linktype: 1 });
+  w.packet({ interfaceId: id, timestampNs: 1_700_000_000_000_000_000n, data: new Uint8Array(60) });
+  w.close();
+  return sink.bytes();
+}
+const notPcapng = file("not.pcapng", "these are not the blocks you are looking for\n");
+const foreign = file("foreign.pcapng", foreignPcapng());
 const cutBtf = file(
   "cut-btf",
   new Uint8Array(Buffer.concat([Buffer.from([0x9f, 0xeb, 1, 0, 24, 0, 0, 0]), Buffer.alloc(16, 0xff)])),
@@ -492,6 +504,49 @@ export const CASES: Case[] = [
     args: ["-m", "1", "-c", "skb->len:ip6"],
     status: 1,
     line: /^ipft: capture "skb->len:ip6": format ip6 needs 16 bytes, but unsigned int has 4/,
+  },
+  // -w and --read.
+  {
+    name: "-w into a directory that does not exist",
+    args: ["-m", "1", "-w", "/nonexistent/dir/trace.pcapng"],
+    status: 1,
+    line: /^ipft: cannot write the pcapng file \/nonexistent\/dir\/trace\.pcapng: its directory does not exist$/,
+  },
+  {
+    name: "-w onto a directory",
+    args: ["-m", "1", "-w", dir],
+    status: 1,
+    line: /^ipft: cannot write the pcapng file .*: it is a directory$/,
+  },
+  {
+    name: "-w with --test",
+    args: ["--test", "-w", join(dir, "t.pcapng")],
+    status: 2,
+    line: /^ipft: -w only goes with tracing/,
+  },
+  {
+    name: "--read of a file that is not pcapng",
+    args: ["--read", notPcapng],
+    status: 1,
+    line: /^ipft: .*not\.pcapng is not a pcapng file: it starts with 74 68 65 73, a pcapng file with 0a 0d 0d 0a$/,
+  },
+  {
+    name: "--read of a pcapng file ipft did not write",
+    args: ["--read", foreign],
+    status: 1,
+    line: /^ipft: .*foreign\.pcapng was not written by ipft -w \(its section has no "ipft:" comment\); open it with Wireshark or tshark instead$/,
+  },
+  {
+    name: "--read of a missing file",
+    args: ["--read", "/nonexistent/trace.pcapng"],
+    status: 1,
+    line: /^ipft: cannot read the pcapng file \/nonexistent\/trace\.pcapng: no such file$/,
+  },
+  {
+    name: "--read with tracing options",
+    args: ["--read", foreign, "-m", "1", "-s", "x.lua"],
+    status: 2,
+    line: /^ipft: --read prints a saved trace: -m, -s are for tracing/,
   },
   {
     name: "command not found",

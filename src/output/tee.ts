@@ -1,0 +1,31 @@
+// Two writers fed the same events: the text output and a file (-w). The text writer stays the one whose
+// counts and summary the session reports; the file writer is finished even when the text one throws.
+import type { CreatedWriter } from "./index.js";
+import type { Writer } from "./types.js";
+
+export function teeWriter(main: CreatedWriter, file: Writer): CreatedWriter {
+  return {
+    write: (dv: DataView, off: number) => {
+      main.write(dv, off);
+      file.write(dv, off);
+    },
+    finish: () => {
+      try {
+        main.finish();
+      } finally {
+        file.finish();
+      }
+    },
+    get count() {
+      return main.count;
+    },
+    get dropped() {
+      return main.dropped;
+    },
+    get events() {
+      return main.events;
+    },
+    report: (err) => main.report(err),
+    summary: () => main.summary(),
+  };
+}

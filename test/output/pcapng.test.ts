@@ -1,0 +1,264 @@
+// -w and --read without a kernel: synthetic records written by the pcapng writer, parsed back, and printed
+// by the same writers: the output equals what the records printed directly, in every format, with verdicts,
+// a script's dump() text, timestamps beyond 2^53, function_graph; lost events, packet bytes, write failures.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createWriter, functionDumper, type OutputName, teeWriter } from "../../src/output/index.js";
+import { packetOf } from "../../src/output/packet-of.js";
+import { PcapngOutput, PcapngOutputError } from "../../src/output/pcapng.js";
+import { NotAnIpftTrace, replayOf } from "../../src/output/pcapng-replay.js";
+import { MonotonicClock } from "../../src/pcapng/clock.js";
+import { EPB_PACKETID, LINKTYPE_ETHERNET, LINKTYPE_WIRESHARK_UPPER_PDU } from "../../src/pcapng/format.js";
+import { parsePcapng } from "../../src/pcapng/reader.js";
+import { type BlockSink, MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
+import {
+  BIG_TS,
+  type Ev,
+  IP_RCV,
+  LONG,
+  namer,
+  type RunOptions,
+  records,
+  run,
+  symbolizer,
+  TP,
+  UDP_LIB_RCV,
+  UDP_RCV,
+  WEIRD,
+} from "./records.js";
+
+const A = 0xffff888100001000n;
+const B = 0xffff888100002000n;
+const EVENTS: Ev[] = [
+  { skb: A, ts: 100n, func: IP_RCV, cpu: 0, data: 1 },
+  { skb: B, ts: 105n, func: WEIRD, cpu: 1, data: 2 },
+  { skb: A, ts: 110n, func: UDP_RCV, cpu: 12, data: 3 },
+  {
+    skb: A,
+    ts: 120n,
+    func: TP,
+    cpu: 0,
+    data: 4,
+    verdict: { kind: VERDICT_DROP, reason: 3, location: UDP_LIB_RCV + 0x4bcn },
+  },
+  { skb: B, ts: BIG_TS, func: LONG, cpu: 1, data: 5 },
+  {
+    skb: B,
+    ts: BIG_TS + 7n,
+    func: 0x1234n,
+    cpu: 1,
+    data: 6,
+    verdict: { kind: VERDICT_CONSUME, location: 0n },
+  },
+  {
+    skb: A,
+    ts: BIG_TS + 9n,
+    func: TP,
+    cpu: 0,
+    data: 7,
+    verdict: { kind: VERDICT_DROP, reason: 77, location: 0n },
+  },
+];
+
+const clock = new MonotonicClock({ offsetNs: 1_700_000_000_000_000_000n, uncertaintyNs: 0n });
+
+/** The events through -w into memory: the file's bytes. */
+function writeFile(evs: Ev[], o: RunOptions & { tracer?: string; lostAfter?: number[] } = {}): Uint8Array {
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, {
+    clock,
+    userappl: "ipft test",
+    commandLine: "ipft -m 1 -w x",
+    tracer: o.tracer ?? "function",
+  });
+  out.start({ symbolizer, verdicts: namer, ...(o.dumper ? { dumper: o.dumper } : {}) });
+  const dv = records(evs, 24);
+  evs.forEach((_, i) => {
+    out.write(dv, 24 + i * 128);
+    if (o.lostAfter?.[i] !== undefined) out.drained(o.lostAfter[i]);
+  });
+  out.finish();
+  return sink.bytes();
+}
+
+/** --read of those bytes in one format. */
+function readBack(bytes: Uint8Array, kind: OutputName, dropsOnly = false) {
+  const r = replayOf(parsePcapng(bytes, "t.pcapng"), "t.pcapng");
+  let out = "";
+  let err = "";
+  const w = createWriter(kind, {
+    out: { write: (s: string) => (out += s) },
+    err: { write: (s: string) => (err += s) },
+    symbolizer: r.symbolizer,
+    verdicts: r.verdicts,
+    progress: false,
+    graph: r.tracer === "function_graph",
+    dropsOnly,
+    ...(r.dumper ? { dumper: r.dumper } : {}),
+  });
+  const dv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
+  for (let i = 0; i < r.count; i++) w.write(dv, i * 128);
+  w.finish();
+  return { out, summary: w.summary(), err };
+}
+
+const dumper = functionDumper((d) => (d[0] === 3 ? "plain text" : { n: d[0]!, big: 2 ** 60, s: 'q"uote' }));
+
+for (const kind of ["aggregate", "stream", "json"] as const) {
+  test(`--read prints what ${kind} printed from the records, byte for byte, summary included`, () => {
+    for (const o of [{}, { dumper }] as RunOptions[]) {
+      const live = run(kind, EVENTS, { ...o, verdicts: true });
+      const back = readBack(writeFile(EVENTS, o), kind);
+      assert.equal(back.out, live.out, o.dumper ? "with dump()" : "without dump()");
+      assert.deepEqual(back.summary, live.w.summary());
+    }
+  });
+}
+
+test("--read of a function_graph trace indents as the live aggregate did; --drops applies on reading", () => {
+  const evs: Ev[] = [
+    { skb: A, ts: 1n, func: IP_RCV, cpu: 0 },
+    { skb: A, ts: 2n, func: UDP_RCV, cpu: 0 },
+    { skb: A, ts: 3n, func: UDP_RCV, cpu: 0, ret: true },
+    { skb: A, ts: 4n, func: IP_RCV, cpu: 0, ret: true },
+  ];
+  assert.equal(
+    readBack(writeFile(evs, { tracer: "function_graph" }), "aggregate").out,
+    run("aggregate", evs, { graph: true, verdicts: true }).out,
+  );
+  const drops = readBack(writeFile(EVENTS), "stream", true);
+  assert.equal(drops.out, run("stream", EVENTS, { dropsOnly: true }).out);
+});
+
+test("each event's block: the stream line, the json object, the skb as packet id, wall-clock time", () => {
+  const c = parsePcapng(writeFile(EVENTS, { dumper }));
+  assert.equal(c.packets.length, EVENTS.length);
+  const stream = run("stream", EVENTS, { dumper, verdicts: true }).out.trimEnd().split("\n");
+  const json = run("json", EVENTS, { dumper, verdicts: true }).out.trimEnd().split("\n");
+  c.packets.forEach((p, i) => {
+    assert.equal(p.comments[0], stream[i]);
+    assert.ok(p.comments[1]!.startsWith(`ipft:${json[i]!.slice(0, -1)},"ipft_text":`), p.comments[1]);
+    assert.equal(p.packetId, EVENTS[i]!.skb);
+    assert.equal(p.timestampNs, EVENTS[i]!.ts + clock.offset.offsetNs);
+    assert.equal(p.interface.linktype, LINKTYPE_WIRESHARK_UPPER_PDU);
+    assert.deepEqual([...p.data], [0, 0, 0, 0], "an empty Exported PDU");
+  });
+  assert.equal(c.interfaces.length, 1);
+  assert.equal(c.interfaces[0]!.name, "ipft");
+  assert.equal(c.sections[0]!.comments[0], "ipft -m 1 -w x");
+});
+
+test("lost events: on the next block (epb_dropcount) and in the statistics (isb_ifdrop)", () => {
+  const c = parsePcapng(writeFile(EVENTS.slice(0, 3), { lostAfter: [5, undefined as unknown as number, 9] }));
+  assert.deepEqual(
+    c.packets.map((p) => p.dropCount ?? 0n),
+    [0n, 5n, 0n],
+  );
+  assert.equal(c.lostEvents, 9n);
+});
+
+test("packet bytes in the record: written on an Ethernet interface (or raw IP), cut to the snaplen", () => {
+  const dv = new DataView(new ArrayBuffer(128 + 64));
+  dv.setBigUint64(0, A, true);
+  dv.setBigUint64(16, IP_RCV, true);
+  dv.setUint32(48, 1500, true); // wire_len
+  dv.setUint16(52, 60, true); // cap_len
+  dv.setUint8(54, 0); // link: Ethernet
+  for (let i = 0; i < 60; i++) dv.setUint8(128 + i, i);
+  const p = packetOf(dv, 0)!;
+  assert.equal(p.wireLen, 1500);
+  assert.equal(p.link, "ethernet");
+  assert.equal(p.data.length, 60);
+  assert.equal(packetOf(new DataView(new ArrayBuffer(128)), 0), undefined, "cap_len 0: no bytes");
+  dv.setUint8(54, 1);
+  assert.equal(packetOf(dv, 0)!.link, "raw", "link 1: the bytes start at the network header");
+  dv.setUint8(54, 0);
+  dv.setUint16(52, 1000, true);
+  assert.equal(packetOf(dv, 0), undefined, "a cap_len past the record's end is not trusted");
+  dv.setUint16(52, 60, true);
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, { clock, userappl: "t", tracer: "function", snaplen: 32 }).start({
+    symbolizer,
+  });
+  out.write(dv, 0);
+  out.finish();
+  const c = parsePcapng(sink.bytes());
+  assert.equal(c.packets[0]!.interface.linktype, LINKTYPE_ETHERNET);
+  assert.equal(c.packets[0]!.capturedLength, 32);
+  assert.equal(c.packets[0]!.originalLength, 1500);
+  assert.deepEqual([...c.packets[0]!.data.subarray(0, 4)], [0, 1, 2, 3]);
+});
+
+test("a failed write: kept, reported once, later events are not written; the tee still feeds the text writer", () => {
+  let calls = 0;
+  let failAfter = 1; // the section header goes through
+  const sink: BlockSink = {
+    write: () => {
+      if (calls++ >= failAfter)
+        throw new PcapngOutputError("pcapng output x: no space left on device (ENOSPC)");
+    },
+    flush: () => {},
+    close: () => {},
+  };
+  const errors: string[] = [];
+  const file = new PcapngOutput(sink, { clock, userappl: "t", tracer: "function" }).start({
+    symbolizer,
+    onError: (e) => errors.push(e.message),
+  });
+  let text = "";
+  const w = teeWriter(
+    createWriter("stream", { out: { write: (s: string) => (text += s) }, symbolizer }),
+    file,
+  );
+  const dv = records(EVENTS);
+  for (let i = 0; i < EVENTS.length; i++) w.write(dv, i * 128);
+  w.finish();
+  assert.deepEqual(errors, ["pcapng output x: no space left on device (ENOSPC)"]);
+  assert.ok(file.error instanceof PcapngOutputError);
+  assert.equal(text.trimEnd().split("\n").length, EVENTS.length);
+  assert.equal(calls, 2, "nothing written after the failure");
+  failAfter = 0;
+  calls = 0;
+  assert.throws(
+    () => new PcapngOutput(sink, { clock, userappl: "t", tracer: "function" }),
+    /no space left/,
+    "an output that takes no write fails when opened",
+  );
+});
+
+test("--read refuses files ipft did not write, and events it cannot read back, in one line", () => {
+  const other = new MemorySink();
+  const w = new PcapngWriter(other, { userappl: "tcpdump" });
+  w.packet({
+    interfaceId: w.interfaceFor({ name: "eth0", netns: 0, linktype: 1 }),
+    timestampNs: 1n,
+    data: new Uint8Array(20),
+  });
+  w.close();
+  assert.throws(
+    () => replayOf(parsePcapng(other.bytes()), "x.pcapng"),
+    (e: Error) => e instanceof NotAnIpftTrace && /^x\.pcapng was not written by ipft -w/.test(e.message),
+  );
+  // An ipft section whose event comment was edited.
+  const edited = new MemorySink();
+  const e = new PcapngWriter(edited, {
+    userappl: "ipft",
+    comments: ['ipft:{"format":1,"tracer":"function"}'],
+  });
+  e.packet({
+    interfaceId: e.interfaceFor({ name: "ipft", netns: 0, linktype: 252 }),
+    timestampNs: 1n,
+    data: new Uint8Array(4),
+    comments: ["x", 'ipft:{"packet_id":"zz"}'],
+    options: [{ code: EPB_PACKETID, value: new Uint8Array(8) }],
+  });
+  e.close();
+  assert.throws(
+    () => replayOf(parsePcapng(edited.bytes()), "y.pcapng"),
+    /^Error: y\.pcapng: the "ipft:" comment of the packet at byte \d+ is not an event ipft wrote|y\.pcapng: the "ipft:" comment/,
+  );
+  const newer = new MemorySink();
+  new PcapngWriter(newer, { userappl: "ipft", comments: ['ipft:{"format":99,"tracer":"function"}'] }).close();
+  assert.throws(() => replayOf(parsePcapng(newer.bytes()), "z.pcapng"), /written by a newer ipft/);
+});
