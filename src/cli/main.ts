@@ -19,6 +19,10 @@ function validate(o: Options): void {
     Boolean,
   ).length;
   if (modes > 1) throw new UsageError("choose one of -l, --features, --test, --gen and --read");
+  if (o.drops && !o.verdicts)
+    throw new UsageError(
+      "--drops needs verdicts to know which packets were dropped: leave out --no-verdicts",
+    );
   if (o.read !== undefined) {
     validateRead(o);
     return;

@@ -32,6 +32,8 @@ export interface Options {
   capture: string[];
   output: OutputName;
   drops: boolean;
+  /** --no-verdicts sets false. */
+  verdicts: boolean;
   /** --snaplen: packet bytes per event (0: none; undefined: not given, which means 0, or 256 with -w). */
   snaplen?: number;
   /** --stack: where kernel stacks are taken. */
@@ -283,6 +285,13 @@ const SPECS: Spec[] = [
     },
   },
   {
+    long: "no-verdicts",
+    help: "do not add the kfree_skb and consume_skb tracepoints nor end packets with a verdict (ipftrace2's output)",
+    set: (o) => {
+      o.verdicts = false;
+    },
+  },
+  {
     long: "drops",
     help: "print only packets that were dropped, each with its whole journey and drop reason",
     set: (o) => {
@@ -439,6 +448,7 @@ export function defaults(): Options {
     capture: [],
     output: "aggregate",
     drops: false,
+    verdicts: true,
     stack: "off",
     list: false,
     features: false,

@@ -568,7 +568,9 @@ export class PcapngWriter {
     if (this.finished) return;
     this.finished = true;
     const lost = BigInt(f.lostEvents ?? 0);
-    if (this.byId.length === 0 && (lost > 0n || f.comments?.length))
+    // A file without an interface would end without a statistics block, which readers take for a file cut
+    // short: a trace that saw nothing still says so, on an interface of its own.
+    if (this.byId.length === 0)
       this.interfaceFor(
         { name: "ipft", netns: 0, linktype: LINKTYPE_RAW },
         { description: "no packet was traced" },

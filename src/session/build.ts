@@ -53,7 +53,7 @@ export function build(
     ...(choice.moduleRegex ? { moduleRegex: choice.moduleRegex } : {}),
     traceable: kernel.traceable,
     kprobeBlacklist: () => readKprobeBlacklist(),
-    verdicts: kernel.verdicts,
+    ...(choice.verdicts !== false ? { verdicts: kernel.verdicts } : {}),
     ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);

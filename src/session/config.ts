@@ -31,6 +31,8 @@ export interface PlanChoice {
   moduleRegex?: RegExp | undefined;
   backend?: BackendName | undefined;
   tracer: TracerName;
+  /** Add the verdict tracepoints and record how packets end (default); false: ipftrace2's behaviour. */
+  verdicts?: boolean | undefined;
 }
 
 export interface SessionConfig extends PlanChoice, Selection {

@@ -86,7 +86,7 @@ async function trace(
     graph: withReturns,
     err: io.errSink,
     progress: io.interactive,
-    verdicts,
+    ...(config.verdicts !== false ? { verdicts } : {}),
     dropsOnly: config.dropsOnly,
     ...(stacks ? { stacks } : {}),
   });

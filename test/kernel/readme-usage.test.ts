@@ -17,6 +17,7 @@ const commands = block
   .filter((l) => l.startsWith("ipft "));
 
 const bin = mkdtempSync(join(tmpdir(), "ipft-bin-"));
+const work = mkdtempSync(join(tmpdir(), "ipft-readme-"));
 
 before(() => {
   writeFileSync(join(bin, "ipft"), `#!/bin/sh\nexec "${process.execPath}" "${IPFT}" "$@"\n`);
@@ -30,18 +31,21 @@ test("the README's usage block has its commands", () => {
   assert.ok(commands.length >= 20, commands.join("\n"));
 });
 
-const ONE_SHOT = /^ipft (-l|--features|--test|--gen|--examples|--version|--help)\b/;
+const ONE_SHOT = /^ipft (-l|--features|--test|--gen|--read|--examples|--version|--help)\b/;
 
 for (const cmd of commands) {
   test(`README: ${cmd}`, { skip }, () => {
-    let line = cmd.replace("script.lua", `${ROOT}examples/gso.lua`);
+    // Run in a directory of its own (the -w example writes trace.pcapng, which --read then reads).
+    let line = cmd
+      .replace("script.lua", `${ROOT}examples/gso.lua`)
+      .replace(/(^| )examples\//g, `$1${ROOT}examples/`);
     if (!ONE_SHOT.test(line) && !/ -- /.test(line)) {
       // Before a pipe, if any: `ipft ... -- true | jq .`
       const pipe = line.indexOf(" | ");
       line = pipe < 0 ? `${line} -- true` : `${line.slice(0, pipe)} -- true${line.slice(pipe)}`;
     }
     const r = spawnSync("bash", ["-o", "pipefail", "-c", line], {
-      cwd: ROOT,
+      cwd: work,
       encoding: "utf8",
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
       timeout: 120_000,

@@ -202,7 +202,7 @@ export const CASES: Case[] = [
     name: "conflicting modes",
     args: ["-l", "--features"],
     status: 2,
-    line: /^ipft: choose one of -l, --features, --test and --gen/,
+    line: /^ipft: choose one of -l, --features, --test, --gen and --read/,
   },
   {
     name: "function_graph with tracepoints",

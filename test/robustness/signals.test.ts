@@ -15,7 +15,8 @@ import {
 
 const skip = kernelSkipReason();
 const READY = "/tmp/ipft-test-ready";
-const TPS = ["-b", "tracepoint", "-r", "^(net_dev_queue|netif_receive_skb)$"];
+// --no-verdicts: these tests count events on exactly these two tracepoints (verdicts would add the frees).
+const TPS = ["-b", "tracepoint", "-r", "^(net_dev_queue|netif_receive_skb)$", "--no-verdicts"];
 /** TPS for a shell command line. */
 const TPS_SH = TPS.map((a) => `'${a}'`).join(" ");
 
