@@ -13,7 +13,7 @@ import {
   RawTpOpen,
   TestRun,
 } from "./bpf-abi.js";
-import { ENOSPC, SysError } from "./errno.js";
+import { EAGAIN, ENOSPC, SysError } from "./errno.js";
 import { addressOf, bpfTry, close, keepAlive } from "./libc.js";
 
 function attr(): Buffer {
@@ -99,15 +99,25 @@ export interface LoadResult {
 
 const LOG_SIZES = [1 << 16, 1 << 20, 1 << 24];
 
+/** The verifier gives up with EAGAIN when a signal is pending in the loading process (a profiler's
+ * SIGPROF, a child's SIGCHLD): such a load is tried again, as libbpf does. */
+const EAGAIN_TRIES = 8;
+
+function loadRetrying(spec: ProgSpec, logLevel: number, logBuf: Buffer | null): number {
+  let r = loadOnce(spec, logLevel, logBuf);
+  for (let i = 1; i < EAGAIN_TRIES && r === -EAGAIN; i++) r = loadOnce(spec, logLevel, logBuf);
+  return r;
+}
+
 /** Loads a program. On failure, loads again with a verifier log (growing it if it was too small). */
 export function loadProgram(spec: ProgSpec): LoadResult {
-  const r = loadOnce(spec, 0, null);
+  const r = loadRetrying(spec, 0, null);
   if (r >= 0) return { fd: r, errno: 0, log: "" };
   let errno = -r;
   let log = "";
   for (const size of LOG_SIZES) {
     const buf = Buffer.alloc(size);
-    const r2 = loadOnce(spec, 1, buf);
+    const r2 = loadRetrying(spec, 1, buf);
     if (r2 >= 0) {
       // Loaded with a log after failing without: a transient error (e.g. EAGAIN); keep it.
       return { fd: r2, errno: 0, log: "" };
