@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Runs one command inside the test VM and exits with its status. The command runs in this repository,
 # as root, with the host's root filesystem (so the host's node and build) and the VM's own kernel.
-# Usage: scripts/vm/run.sh COMMAND [ARGS...]     (IPFT_VM_TIMEOUT seconds, default 3600)
+# Usage: scripts/vm/run.sh COMMAND [ARGS...]
+#   IPFT_VM_KERNEL: the guest's kernel, 6.12 (default) or 6.1 (see scripts/vm/setup.sh)
+#   IPFT_VM_TIMEOUT: seconds for the whole guest run, default 3600
+#   IPFT_VM_KERNEL, IPFT_VM_TESTS and IPFT_VM_TIMING are passed on to the command (see guest-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-cache="$repo/.cache/vm"
-bash scripts/vm/setup.sh >/dev/null || exit $?
+kernel=${IPFT_VM_KERNEL:-6.12}
+bash scripts/vm/setup.sh "$kernel" >/dev/null || exit $?
+top="$repo/.cache/vm"
+cache="$top/$kernel"
 
 cmdfile="$cache/cmd.sh"
-printf '%q ' "$@" >"$cmdfile.tmp"
-{ echo "cd $(printf %q "$repo")"; cat "$cmdfile.tmp"; echo; } >"$cmdfile"
-rm -f "$cmdfile.tmp"
+{
+  echo "cd $(printf %q "$repo")"
+  echo "export IPFT_VM_KERNEL=$(printf %q "$kernel")"
+  for v in IPFT_VM_TESTS IPFT_VM_TIMING; do
+    [ -n "${!v+set}" ] && echo "export $v=$(printf %q "${!v}")"
+  done
+  printf '%q ' "$@"
+  echo
+} >"$cmdfile"
 
 sock="$cache/virtiofs.sock"
 rm -f "$sock"
@@ -29,7 +40,7 @@ for attempt in 1 2 3; do
   timeout "${IPFT_VM_TIMEOUT:-3600}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
     -object memory-backend-memfd,id=mem,size=2048M,share=on -numa node,memdev=mem \
     -chardev socket,id=vfs,path="$sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
-    -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" \
+    -kernel "$cache/vmlinuz" -initrd "$top/initramfs.gz" \
     -append "console=ttyS0 panic=-1 quiet loglevel=3 ipft_cmd=$cmdfile" \
     -nographic -no-reboot -nic none 2>&1 | tee "$log" |
     sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\r//g' | grep --line-buffered -v -e '^VM-EXIT-STATUS:' -e '^\s*$'
