@@ -4,7 +4,7 @@
 # test suite inside once per backend that kernel has. Prints a summary per kernel and backend.
 #   IPFT_VM_KERNELS: the kernels, default "6.12 6.1"
 #   IPFT_VM_TESTS, IPFT_VM_TIMING, IPFT_VM_TIMEOUT: see scripts/vm/guest-tests.sh and scripts/vm/run.sh
-# The attach timing of every skb function runs on 6.12's function backends and on 6.1's kprobe-multi only
+# The attach timing of every skb function runs on 6.12's function backends and on 6.1's kprobe only
 # (IPFT_VM_TIMING overrides this for every kernel).
 # Exit 0 when every kernel passed (or could not be run: its SKIP line says why), 1 when a kernel failed,
 # 77 when no kernel could be run.
@@ -34,7 +34,7 @@ kernel $k: FAIL (setup exited $s)"
   fi
   log=$(mktemp)
   timing=${IPFT_VM_TIMING-}
-  [ -z "${IPFT_VM_TIMING+set}" ] && [ "$k" = 6.1 ] && timing=kprobe-multi
+  [ -z "${IPFT_VM_TIMING+set}" ] && [ "$k" = 6.1 ] && timing=kprobe
   if [ -n "$timing" ]; then
     IPFT_VM_KERNEL=$k IPFT_VM_TIMING=$timing bash scripts/vm/run.sh sh scripts/vm/guest-tests.sh | tee "$log"
   else

@@ -10,8 +10,7 @@ cd "$(dirname "$0")/../.."
 repo=$(pwd)
 kernel=${IPFT_VM_KERNEL:-6.12}
 bash scripts/vm/setup.sh "$kernel" >/dev/null || exit $?
-top="$repo/.cache/vm"
-cache="$top/$kernel"
+cache="$repo/.cache/vm/$kernel"
 
 cmdfile="$cache/cmd.sh"
 {
@@ -25,22 +24,29 @@ cmdfile="$cache/cmd.sh"
 } >"$cmdfile"
 
 sock="$cache/virtiofs.sock"
-rm -f "$sock"
-/usr/lib/qemu/virtiofsd --socket-path="$sock" -o source=/ -o cache=always -o sandbox=chroot >"$cache/virtiofsd.log" 2>&1 &
-vfs=$!
-trap 'kill $vfs 2>/dev/null || true; rm -f "$sock"' EXIT
-for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-[ -S "$sock" ] || { echo "SKIP: virtiofsd did not start: $(tail -1 "$cache/virtiofsd.log")"; exit 77; }
+vfs=""
+trap '[ -n "$vfs" ] && kill $vfs 2>/dev/null; rm -f "$sock"' EXIT
+# virtiofsd serves one guest and exits with it: each boot gets its own.
+start_virtiofsd() {
+  [ -n "$vfs" ] && { kill $vfs 2>/dev/null; wait $vfs 2>/dev/null; }
+  rm -f "$sock"
+  /usr/lib/qemu/virtiofsd --socket-path="$sock" -o source=/ -o cache=always -o sandbox=chroot >"$cache/virtiofsd.log" 2>&1 &
+  vfs=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && return 0; sleep 0.1; done
+  echo "SKIP: virtiofsd did not start: $(tail -1 "$cache/virtiofsd.log")"
+  exit 77
+}
 
 log="$cache/console.log"
 # Under TCG the guest kernel sometimes oopses while booting (int3 from code patching), before it runs
 # anything of ours: such a boot is retried, up to 3 times. A failure after the command started is not.
 for attempt in 1 2 3; do
+  start_virtiofsd
   set +e
   timeout "${IPFT_VM_TIMEOUT:-3600}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
     -object memory-backend-memfd,id=mem,size=2048M,share=on -numa node,memdev=mem \
     -chardev socket,id=vfs,path="$sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
-    -kernel "$cache/vmlinuz" -initrd "$top/initramfs.gz" \
+    -kernel "$cache/vmlinuz" -initrd "$cache/initramfs.gz" \
     -append "console=ttyS0 panic=-1 quiet loglevel=3 ipft_cmd=$cmdfile" \
     -nographic -no-reboot -nic none 2>&1 | tee "$log" |
     sed -u -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\r//g' | grep --line-buffered -v -e '^VM-EXIT-STATUS:' -e '^\s*$'

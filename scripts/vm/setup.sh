@@ -3,8 +3,7 @@
 # cloud kernel that has kprobes, fprobe (kprobe-multi) and BPF trampolines (fentry), and an initramfs.
 # Usage: scripts/vm/setup.sh [KERNEL]    KERNEL: 6.12 (default: bookworm-backports' 6.12 cloud kernel)
 #                                                or 6.1 (Debian 12's own cloud kernel)
-# Idempotent; each kernel is cached under .cache/vm/KERNEL/, the initramfs (the same for every kernel) under
-# .cache/vm/. Exits 77 with "SKIP: reason" when it cannot be done.
+# Idempotent; everything is cached under .cache/vm/KERNEL/, apart for each kernel. Exits 77 with "SKIP: reason" when it cannot be done.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kernel=${1:-6.12}
@@ -14,8 +13,7 @@ case "$kernel" in
   6.1) meta=linux-image-cloud-amd64 ;;
   *) echo "scripts/vm/setup.sh: unknown kernel '$kernel' (known: 6.12, 6.1)" >&2; exit 2 ;;
 esac
-top=.cache/vm
-cache=$top/$kernel
+cache=.cache/vm/$kernel
 mkdir -p "$cache"
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -56,15 +54,28 @@ if [ ! -f "$cache/vmlinuz" ] || [ ! -f "$cache/modules/ready" ]; then
 fi
 
 # The initramfs: busybox, and an /init that mounts the host's root (virtiofs) and runs one command in it.
-if [ ! -f "$top/initramfs.gz" ] || [ scripts/vm/init -nt "$top/initramfs.gz" ]; then
-  root="$top/initramfs.$$"
-  rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,mnt,tmp}
+# Where virtiofs and virtio-pci are modules of this kernel (6.1), they go in too (/modules, loaded in order).
+if [ ! -f "$cache/initramfs.gz" ] || [ scripts/vm/init -nt "$cache/initramfs.gz" ] ||
+  [ scripts/vm/setup.sh -nt "$cache/initramfs.gz" ]; then
+  root="$cache/initramfs"
+  rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,mnt,tmp,modules}
   cp /bin/busybox "$root/bin/busybox"
-  for a in sh mount umount mkdir chroot cat echo poweroff sleep ls; do ln -sf busybox "$root/bin/$a"; done
+  for a in sh mount umount mkdir chroot cat echo poweroff sleep ls insmod; do ln -sf busybox "$root/bin/$a"; done
+  ver=$(ls "$cache/modules/lib/modules")
+  n=0
+  for ko in $(modprobe -d "$cache/modules" -S "$ver" --show-depends -a virtio_pci virtiofs |
+    awk '$1 == "insmod" && !seen[$2]++ { print $2 }'); do
+    n=$((n + 1))
+    out="$root/modules/$(printf %02d $n)-$(basename "${ko%%.ko*}").ko"
+    case "$ko" in
+      *.ko.xz) xz -dc "$ko" >"$out" ;;
+      *.ko.zst) zstd -qdc "$ko" >"$out" ;;
+      *) cp "$ko" "$out" ;;
+    esac
+  done
   cp scripts/vm/init "$root/init"
   chmod +x "$root/init"
-  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$top/initramfs.gz.$$"
-  mv "$top/initramfs.gz.$$" "$top/initramfs.gz"
+  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$cache/initramfs.gz"
   rm -rf "$root"
 fi
 echo "vm ready: kernel $kernel, $(cat "$cache/kernel-package")"
