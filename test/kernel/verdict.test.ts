@@ -3,7 +3,7 @@
 // kfree_skb and consume_skb tracepoints, which every backend adds, so this runs on each backend.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -188,7 +188,13 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
     assert.match(String(drop.location), /^tcp_v4_rcv\+0x/);
     // The SYN's journey ends at tcp_v4_rcv, which answers with a reset (a new skb, marked by B's output rule).
     const syn = ev.filter((e) => e.packet_id === drop.packet_id).map((e) => e.function);
-    assert.ok(syn.includes("tcp_send_reset") || BACKEND !== "tracepoint", syn.join(" "));
+    // The tcp_send_reset tracepoint fires for a reset without a socket since 6.10, whose BTF names enum
+    // sk_rst_reason (the reason it was given then); 6.1 traces a reset only when a full socket sends it.
+    const passiveResetTraced = readFileSync("/sys/kernel/btf/vmlinux").includes("sk_rst_reason");
+    assert.ok(
+      syn.includes("tcp_send_reset") || BACKEND !== "tracepoint" || !passiveResetTraced,
+      syn.join(" "),
+    );
     const rst = ev.filter((e) => e.packet_id !== drop.packet_id);
     assert.ok(rst.length > 0, `no event of the reset:\n${r.stdout}`);
   });
