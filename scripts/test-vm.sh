@@ -1,8 +1,60 @@
 #!/usr/bin/env bash
-# Proves the backends this machine's kernel lacks: boots a Debian kernel that has kprobes, fprobe and fentry
-# under qemu and runs the kernel test suite once per backend inside it. Exit 77 = could not run (SKIP line).
+# Proves the backends this machine's kernel lacks, on two kernels: boots each Debian kernel (6.12, which has
+# kprobes, fprobe and fentry, and Debian 12's own 6.1) under qemu, one after the other, and runs the kernel
+# test suite inside once per backend that kernel has. Prints a summary per kernel and backend.
+#   IPFT_VM_KERNELS: the kernels, default "6.12 6.1"
+#   IPFT_VM_TESTS, IPFT_VM_TIMING, IPFT_VM_TIMEOUT: see scripts/vm/guest-tests.sh and scripts/vm/run.sh
+# The attach timing of every skb function runs on 6.12's function backends and on 6.1's kprobe only
+# (IPFT_VM_TIMING overrides this for every kernel).
+# Exit 0 when every kernel passed (or could not be run: its SKIP line says why), 1 when a kernel failed,
+# 77 when no kernel could be run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --quiet || exit $?  # the guest runs this tree's build and needs its Debian packages (Lua)
-bash scripts/vm/setup.sh || exit $?
-exec bash scripts/vm/run.sh sh scripts/vm/guest-tests.sh
+kernels=${IPFT_VM_KERNELS:-6.12 6.1}
+summary=""
+fail=0
+ran=0
+for k in $kernels; do
+  echo "=== kernel $k"
+  start=$(date +%s)
+  out=$(bash scripts/vm/setup.sh "$k")
+  s=$?
+  echo "$out"
+  if [ $s -eq 77 ]; then
+    summary="$summary
+kernel $k: skip (${out#SKIP: })"
+    continue
+  fi
+  if [ $s -ne 0 ]; then
+    summary="$summary
+kernel $k: FAIL (setup exited $s)"
+    fail=1
+    continue
+  fi
+  log=$(mktemp)
+  timing=${IPFT_VM_TIMING-}
+  [ -z "${IPFT_VM_TIMING+set}" ] && [ "$k" = 6.1 ] && timing=kprobe
+  if [ -n "$timing" ]; then
+    IPFT_VM_KERNEL=$k IPFT_VM_TIMING=$timing bash scripts/vm/run.sh sh scripts/vm/guest-tests.sh | tee "$log"
+  else
+    IPFT_VM_KERNEL=$k bash scripts/vm/run.sh sh scripts/vm/guest-tests.sh | tee "$log"
+  fi
+  s=${PIPESTATUS[0]}
+  pkg=$(cat ".cache/vm/$k/kernel-package" 2>/dev/null)
+  if [ $s -eq 77 ]; then
+    summary="$summary
+kernel $k: skip ($(sed -n 's/^SKIP: //p' "$log" | tail -1))"
+  else
+    ran=1
+    if [ $s -eq 0 ]; then r=pass; else r=FAIL; fail=1; fi
+    summary="$summary
+kernel $k ($pkg): $r ($(( $(date +%s) - start )) s)
+$(sed -n '/^== summary/,$p' "$log" | grep '^backend ' | sed 's/^/  /')"
+  fi
+  rm -f "$log"
+done
+echo "=== summary$summary"
+[ $fail -ne 0 ] && exit 1
+[ $ran -eq 0 ] && exit 77
+exit 0

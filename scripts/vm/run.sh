@@ -1,30 +1,47 @@
 #!/usr/bin/env bash
 # Runs one command inside the test VM and exits with its status. The command runs in this repository,
 # as root, with the host's root filesystem (so the host's node and build) and the VM's own kernel.
-# Usage: scripts/vm/run.sh COMMAND [ARGS...]     (IPFT_VM_TIMEOUT seconds, default 3600)
+# Usage: scripts/vm/run.sh COMMAND [ARGS...]
+#   IPFT_VM_KERNEL: the guest's kernel, 6.12 (default) or 6.1 (see scripts/vm/setup.sh)
+#   IPFT_VM_TIMEOUT: seconds for the whole guest run, default 3600
+#   IPFT_VM_KERNEL, IPFT_VM_TESTS and IPFT_VM_TIMING are passed on to the command (see guest-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-cache="$repo/.cache/vm"
-bash scripts/vm/setup.sh >/dev/null || exit $?
+kernel=${IPFT_VM_KERNEL:-6.12}
+bash scripts/vm/setup.sh "$kernel" >/dev/null || exit $?
+cache="$repo/.cache/vm/$kernel"
 
 cmdfile="$cache/cmd.sh"
-printf '%q ' "$@" >"$cmdfile.tmp"
-{ echo "cd $(printf %q "$repo")"; cat "$cmdfile.tmp"; echo; } >"$cmdfile"
-rm -f "$cmdfile.tmp"
+{
+  echo "cd $(printf %q "$repo")"
+  echo "export IPFT_VM_KERNEL=$(printf %q "$kernel")"
+  for v in IPFT_VM_TESTS IPFT_VM_TIMING; do
+    [ -n "${!v+set}" ] && echo "export $v=$(printf %q "${!v}")"
+  done
+  printf '%q ' "$@"
+  echo
+} >"$cmdfile"
 
 sock="$cache/virtiofs.sock"
-rm -f "$sock"
-/usr/lib/qemu/virtiofsd --socket-path="$sock" -o source=/ -o cache=always -o sandbox=chroot >"$cache/virtiofsd.log" 2>&1 &
-vfs=$!
-trap 'kill $vfs 2>/dev/null || true; rm -f "$sock"' EXIT
-for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-[ -S "$sock" ] || { echo "SKIP: virtiofsd did not start: $(tail -1 "$cache/virtiofsd.log")"; exit 77; }
+vfs=""
+trap '[ -n "$vfs" ] && kill $vfs 2>/dev/null; rm -f "$sock"' EXIT
+# virtiofsd serves one guest and exits with it: each boot gets its own.
+start_virtiofsd() {
+  [ -n "$vfs" ] && { kill $vfs 2>/dev/null; wait $vfs 2>/dev/null; }
+  rm -f "$sock"
+  /usr/lib/qemu/virtiofsd --socket-path="$sock" -o source=/ -o cache=always -o sandbox=chroot >"$cache/virtiofsd.log" 2>&1 &
+  vfs=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && return 0; sleep 0.1; done
+  echo "SKIP: virtiofsd did not start: $(tail -1 "$cache/virtiofsd.log")"
+  exit 77
+}
 
 log="$cache/console.log"
 # Under TCG the guest kernel sometimes oopses while booting (int3 from code patching), before it runs
 # anything of ours: such a boot is retried, up to 3 times. A failure after the command started is not.
 for attempt in 1 2 3; do
+  start_virtiofsd
   set +e
   timeout "${IPFT_VM_TIMEOUT:-3600}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
     -object memory-backend-memfd,id=mem,size=2048M,share=on -numa node,memdev=mem \

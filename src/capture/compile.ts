@@ -98,6 +98,10 @@ class Compiler {
   private skips = 0;
   private pendingLabel: string | undefined;
   private preset: FieldShape["preset"];
+  /** Slots holding the skb register itself, or sums on it: not numbers to the verifier but the pointer it
+   * was given (BTF-typed at fentry), which 6.1 refuses to store a byte at a time ("invalid size of register
+   * spill"). storeBytes copies these with the read helper instead. */
+  private kernelPointers = new Set<number>([SKB_SLOT]);
 
   constructor(private readonly env: CaptureEnv) {}
 
@@ -190,6 +194,11 @@ class Compiler {
   private storeBytes(slot: number, size: number, dataOff: number): void {
     if (![1, 2, 4, 8].includes(size))
       throw new CaptureError(`a computed value of ${size} bytes cannot be stored`);
+    if (this.kernelPointers.has(slot)) {
+      this.emit(asm.mov64Reg(R1, R6), asm.alu64Imm(asm.ADD, R1, dataOff), asm.mov64Imm(R2, size));
+      this.emit(asm.mov64Reg(R3, R10), asm.alu64Imm(asm.ADD, R3, slot), asm.call(this.env.probeRead));
+      return;
+    }
     this.emit(asm.ldxMem(asm.DW, R0, R10, slot));
     for (let i = 0; i < size; i++) {
       if (i > 0) this.emit(asm.alu64Imm(asm.RSH, R0, 8));
@@ -400,6 +409,7 @@ class Compiler {
           asm.alu64Imm(asm.ADD, R0, q.value * scale),
           asm.stxMem(asm.DW, R10, R0, dst),
         );
+        if (this.kernelPointers.has(pv.slot)) this.kernelPointers.add(dst);
         return { k: "val", slot: dst, ty: pv.ty };
       }
       const qv = this.load(q, exprText(e));
@@ -429,6 +439,7 @@ class Compiler {
     this.emit(asm.ldxMem(asm.DW, R0, R10, a), asm.ldxMem(asm.DW, R1, R10, b));
     if (scale !== 1) this.emit(asm.alu64Imm(asm.MUL, R1, scale));
     this.emit(asm.alu64Reg(asm.ADD, R0, R1), asm.stxMem(asm.DW, R10, R0, dst));
+    if (this.kernelPointers.has(a) || this.kernelPointers.has(b)) this.kernelPointers.add(dst);
     return dst;
   }
 }

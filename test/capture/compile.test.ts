@@ -322,3 +322,32 @@ test("a member that does not exist is answered with the closest real path", { sk
     /has no member "nothing_like_it"$/,
   );
 });
+
+test("the skb pointer, cast or summed, is copied into the data by the read helper, never a byte at a time", {
+  skip: noBtf,
+}, () => {
+  // At fentry the skb is a BTF pointer to the verifier, and 6.1 refuses storing one byte of a pointer
+  // ("invalid size of register spill"); a value read from memory is a number and is stored byte by byte.
+  const STX_B = 0x73;
+  const CALL = 0x85;
+  const byteStores = (cap: ReturnType<typeof compileCapture>) => {
+    const f = cap.fields[0]!;
+    return cap.insns.filter(
+      (i) => i.code === STX_B && i.dst === 6 && i.off >= f.offset && i.off < f.offset + f.size,
+    ).length;
+  };
+  for (const text of ["skb", "(struct iphdr *)skb", "skb + 1", "skb->len + skb"]) {
+    const cap = compileCapture([text], env());
+    assert.equal(byteStores(cap), 0, text);
+    const calls = cap.insns.flatMap((i, at) => (i.code === CALL && i.imm === 113 ? [at] : []));
+    const last = calls.at(-1) ?? -1;
+    assert.ok(last > 0, text);
+    // The source of that last read: R3 = R10 + the skb's slot (or a sum's).
+    assert.ok(
+      cap.insns.slice(0, last).some((i) => i.code === 0xbf && i.dst === 3 && i.src === 10),
+      text,
+    );
+    assertModule(cap.bytes, { helperName: (id) => (id === 113 ? "bpf_probe_read_kernel" : undefined) });
+  }
+  assert.equal(byteStores(compileCapture(["skb->len + 1"], env())), 4);
+});

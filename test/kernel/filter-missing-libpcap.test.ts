@@ -18,7 +18,7 @@ test("compiling a filter without libpcap.so.0.8: a UserError (exit 1) naming the
   const script = `
     const { compilePcapFilter } = await import(${JSON.stringify(`${ROOT}dist/src/filter/index.js`)});
     try { compilePcapFilter("tcp", { linktype: "ethernet" }); console.log("compiled"); }
-    catch (e) { console.log(e.name, e.status, e.message); }`;
+    catch (e) { console.log(\`\${e.name} \${e.status} \${e.message}\`); }`;
   const hide = `mount --bind /dev/null ${realpathSync(DEBIAN_LIB)} && exec "$@"`;
   const args = [process.execPath, "--input-type=module", "-e", script];
   const r = spawnSync("unshare", ["-m", "sh", "-c", hide, "sh", ...args], { encoding: "utf8" });

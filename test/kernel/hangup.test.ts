@@ -34,7 +34,13 @@ test("SIGHUP while tracing: detach, print what was collected, Trace done!, exit 
     assert.equal(signal, null, `ended by ${signal}, not by its handler\n${err}`);
     assert.equal(status, 0, err);
     assert.match(err, /Trace done!/);
-    assert.equal(out.trim().split("\n").length, 6, "3 packets x 2 tracepoints");
+    // The verdict tracepoints come on top, whatever -r says: consume_skb fires for these packets on some
+    // kernels (6.1), not on others.
+    const events = out
+      .trim()
+      .split("\n")
+      .filter((l) => !/"function":"(consume_skb|kfree_skb)"/.test(l));
+    assert.equal(events.length, 6, "3 packets x 2 tracepoints");
   } finally {
     if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });

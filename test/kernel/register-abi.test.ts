@@ -39,10 +39,13 @@ function trace(script: string): Ev[] {
     ...senderArgs(0x2a, ["--count", "2", "--size", String(SIZE)]),
   ]);
   assert.equal(r.status, 0, r.stderr);
+  // The verdict tracepoints are traced whatever -r says; consume_skb fires for these packets on some
+  // kernels (6.1) and not on others: only the -r points are checked.
   const ev = r.stdout
     .trim()
     .split("\n")
-    .map((l) => JSON.parse(l) as Ev);
+    .map((l) => JSON.parse(l) as Ev)
+    .filter((e) => e.function !== "consume_skb" && e.function !== "kfree_skb");
   assert.deepEqual(
     [...new Set(ev.map((e) => e.function))].sort(),
     Object.keys(OVERHEAD).sort(),

@@ -154,7 +154,8 @@ test("aggregate and stream show the same events as json", { skip }, () => {
     .trim()
     .split("\n")
     .map((l) => {
-      const m = /^0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)$/.exec(l);
+      // A verdict tracepoint's line ends with the verdict ("consumed", "dropped (REASON) at PLACE").
+      const m = /^0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*)?$/.exec(l);
       assert.ok(m, `stream line: ${l}`);
       return m[1]!;
     });
