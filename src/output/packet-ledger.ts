@@ -1,14 +1,17 @@
 // Counts packets and how they ended, event by event, for the summary after tracing. A packet is an skb
-// address (or its track id: output/packet-key.ts) from its first event to its verdict; the next event at that address starts a new packet (the
-// kernel reuses freed skbs). Open packets are held by address in bounded memory.
+// address (or its track id: output/packet-key.ts) from its first event to its verdict; the next event at
+// that address starts a new packet (the kernel reuses freed skbs). Open packets are held in bounded memory:
+// past the bound the oldest is let go, counted as without a verdict where it was last seen. (On recent
+// kernels a packet delivered to a socket often ends on a path without a verdict tracepoint, so most
+// packets of a long trace may never close.)
 import { OFF_FUNC, VERDICT_DROP } from "../record/record.js";
 import { packetKeyOffset } from "./packet-key.js";
 import type { Sink, Symbolizer } from "./types.js";
 import { UNKNOWN } from "./types.js";
 import { type VerdictFields, type VerdictText, verdictOf } from "./verdict-text.js";
 
-/** Open packets held at most; beyond, new packets are counted but not followed to their verdict. */
-export const MAX_OPEN_PACKETS = 1 << 20;
+/** Open packets held at most; beyond, the oldest is let go (counted as without a verdict). */
+export const MAX_OPEN_PACKETS = 1 << 16;
 
 interface Open {
   hi: number;
@@ -21,17 +24,23 @@ export class PacketLedger {
   seen = 0;
   dropped = 0;
   consumed = 0;
-  /** Packets not followed because too many were open at once. */
-  untracked = 0;
+  /** Packets let go before a verdict because too many were open at once (counted as without one). */
+  letGo = 0;
   private readonly open = new Map<number, Open>();
   private openCount = 0;
+  /** Where the packets let go were last seen: function address halves and count, by the low half. */
+  private readonly lastSeenLetGo = new Map<number, { hi: number; lo: number; n: number }[]>();
   /** "REASON at place" -> count, in first-seen order. */
   private readonly drops = new Map<string, number>();
 
   constructor(
     private readonly text: VerdictText,
     private readonly maxOpen = MAX_OPEN_PACKETS,
-  ) {}
+  ) {
+    // Room for closed packets' keys too, so a full ring rarely lets go of a packet before the bound.
+    this.qLo = new Int32Array(2 * maxOpen);
+    this.qHi = new Uint32Array(2 * maxOpen);
+  }
 
   /** One event; returns its verdict when it has one. */
   event(dv: DataView, off: number): VerdictFields | undefined {
@@ -49,13 +58,14 @@ export class PacketLedger {
     if (e === undefined) {
       this.seen++;
       if (v === undefined) {
-        if (this.openCount >= this.maxOpen) this.untracked++;
-        else {
-          const first = this.open.get(lo);
-          this.open.set(lo, { hi, funcLo: 0, funcHi: 0, next: first });
-          this.openCount++;
-          e = this.open.get(lo)!;
-        }
+        if (this.openCount >= this.maxOpen || this.qLen === this.qLo.length) this.letGoOldest();
+        const first = this.open.get(lo);
+        e = { hi, funcLo: 0, funcHi: 0, next: first };
+        this.open.set(lo, e);
+        this.openCount++;
+        const tail = (this.qHead + this.qLen++) % this.qLo.length;
+        this.qLo[tail] = lo;
+        this.qHi[tail] = hi;
       }
     }
     if (e !== undefined) {
@@ -72,6 +82,41 @@ export class PacketLedger {
       }
     }
     return v;
+  }
+
+  /** Packets in the order they opened (a ring of keys; a key whose packet has closed since is skipped):
+   * a Map's own order would cost a walk over its deleted entries each time. */
+  private readonly qLo: Int32Array;
+  private readonly qHi: Uint32Array;
+  private qHead = 0;
+  private qLen = 0;
+
+  /** Lets go of the oldest packet still open. */
+  private letGoOldest(): void {
+    while (this.qLen > 0) {
+      const lo = this.qLo[this.qHead]!;
+      const hi = this.qHi[this.qHead]!;
+      this.qHead = (this.qHead + 1) % this.qLo.length;
+      this.qLen--;
+      let prev: Open | undefined;
+      let e = this.open.get(lo);
+      while (e !== undefined && e.hi !== hi) {
+        prev = e;
+        e = e.next;
+      }
+      if (e === undefined) continue; // closed by its verdict already
+      if (prev) prev.next = e.next;
+      else if (e.next) this.open.set(lo, e.next);
+      else this.open.delete(lo);
+      this.openCount--;
+      this.letGo++;
+      const list = this.lastSeenLetGo.get(e.funcLo | 0);
+      const at = list?.find((x) => x.hi === e!.funcHi);
+      if (at) at.n++;
+      else if (list) list.push({ hi: e.funcHi, lo: e.funcLo, n: 1 });
+      else this.lastSeenLetGo.set(e.funcLo | 0, [{ hi: e.funcHi, lo: e.funcLo, n: 1 }]);
+      return;
+    }
   }
 
   private count(v: VerdictFields): void {
@@ -117,21 +162,27 @@ export class PacketLedger {
       const by = [...this.drops].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} (${n})`);
       lines.push(`${this.dropped} dropped: ${by.join(", ")}`);
     }
-    if (this.openCount > 0) {
+    const unfinished = this.openCount + this.letGo;
+    if (unfinished > 0) {
+      // Counted by function address first (a few hundred of them), named once each.
+      const byAddr = new Map<string, { hi: number; lo: number; n: number }>();
+      const add = (hi: number, lo: number, n: number) => {
+        const k = `${hi}:${lo}`;
+        const a = byAddr.get(k);
+        if (a) a.n += n;
+        else byAddr.set(k, { hi, lo, n });
+      };
+      for (const first of this.open.values())
+        for (let e: Open | undefined = first; e !== undefined; e = e.next) add(e.funcHi, e.funcLo, 1);
+      for (const list of this.lastSeenLetGo.values()) for (const x of list) add(x.hi, x.lo, x.n);
       const last = new Map<string, number>();
-      for (const first of this.open.values()) {
-        for (let e: Open | undefined = first; e !== undefined; e = e.next) {
-          const s = symbolizer.resolve((BigInt(e.funcHi) << 32n) | BigInt(e.funcLo)) ?? UNKNOWN;
-          last.set(s.name, (last.get(s.name) ?? 0) + 1);
-        }
+      for (const a of byAddr.values()) {
+        const s = symbolizer.resolve((BigInt(a.hi) << 32n) | BigInt(a.lo >>> 0)) ?? UNKNOWN;
+        last.set(s.name, (last.get(s.name) ?? 0) + a.n);
       }
       const by = [...last].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} (${n})`);
-      lines.push(`${this.openCount} without a verdict, last seen at: ${by.join(", ")}`);
+      lines.push(`${unfinished} without a verdict, last seen at: ${by.join(", ")}`);
     }
-    if (this.untracked > 0)
-      lines.push(
-        `${this.untracked} packets were not followed to their end (more than ${this.maxOpen} open at once)`,
-      );
     return lines;
   }
 

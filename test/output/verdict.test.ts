@@ -4,8 +4,21 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DropsOnly } from "../../src/output/drops-only.js";
 import type { Writer } from "../../src/output/index.js";
+import { PacketLedger } from "../../src/output/packet-ledger.js";
+import { VerdictText } from "../../src/output/verdict-text.js";
 import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
-import { type Ev, IP_RCV, records, run, TP, UDP_LIB_RCV, UDP_RCV } from "./records.js";
+import {
+  type Ev,
+  IP_RCV,
+  namer,
+  recordOffsets,
+  records,
+  run,
+  symbolizer,
+  TP,
+  UDP_LIB_RCV,
+  UDP_RCV,
+} from "./records.js";
 
 const A = 0xffff888100001000n;
 const B = 0xffff888100002000n;
@@ -134,4 +147,23 @@ test("with track ids, the summary and --drops agree with the aggregate: a reused
   // --drops holds the dropped packet's events by its track id: the first packet's event is not in it.
   const d = run("stream", evs, { dropsOnly: true });
   assert.equal(d.out.trimEnd().split("\n").length, 2, d.out);
+});
+
+test("the ledger holds a bounded number of open packets: past it the oldest is let go, still counted where it was last seen", () => {
+  const ledger = new PacketLedger(new VerdictText(namer), 2);
+  const evs: Ev[] = [
+    { skb: A, ts: 1n, func: IP_RCV, cpu: 0 },
+    { skb: B, ts: 2n, func: UDP_RCV, cpu: 0 },
+    { skb: C, ts: 3n, func: IP_RCV, cpu: 0 }, // a third open packet: A is let go
+    { skb: B, ts: 4n, func: TP, cpu: 0, verdict: DROP },
+    { skb: A, ts: 5n, func: UDP_RCV, cpu: 0 }, // A's address again: a packet of its own now
+  ];
+  const offs = recordOffsets(evs);
+  const dv = records(evs);
+  for (const o of offs) ledger.event(dv, o);
+  assert.deepEqual(ledger.summary(symbolizer), [
+    "4 packets: 1 dropped, 0 consumed, 3 without a verdict",
+    "1 dropped: NO_SOCKET at __udp4_lib_rcv (1)",
+    "3 without a verdict, last seen at: ip_rcv (2), udp_rcv (1)",
+  ]);
 });
