@@ -67,7 +67,7 @@ test("a pcap filter alone selects exactly the datagrams to one UDP port among mi
 
 test("a tracking table too small for the traffic: ipft says how many packets were pushed out", {
   skip,
-}, () => {
+}, (t) => {
   const r = ipft([
     ...SELECT,
     "-v",
@@ -82,6 +82,12 @@ test("a tracking table too small for the traffic: ipft says how many packets wer
   ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^ipft: tracked 40 packets: \d+ to their verdict, [0-4] still in the table/m);
+  // Where every datagram a socket reads passes consume_skb (the 6.12 and 6.1 VM kernels do; this 6.18
+  // machine does not), each entry leaves the table at its verdict and four entries never fill up.
+  if (/^ipft: tracked 40 packets: 40 to their verdict/m.test(r.stderr)) {
+    t.skip("every datagram reached consume_skb on this kernel: the table never held more than a few");
+    return;
+  }
   assert.match(
     r.stderr,
     /^ipft: The tracking table was full \(--track-max 4\): \d+ packets were pushed out before a verdict was seen/m,
