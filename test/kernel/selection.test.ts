@@ -168,7 +168,11 @@ describe("before the link layer: a locally generated packet dropped in the outpu
     // The same filter on datagrams that get their Ethernet header (port 9632 is not dropped).
     const ok = ipft([...SELECT, "-o", "json", ether, "--", ...send.map((a) => a.replace("9631", "9632"))]);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.equal(queued(events(ok.stdout)), 2, ok.stdout);
+    // __dev_queue_xmit sets the mac header itself, after its entry (where a function backend sees it):
+    // there the Ethernet-only filter first matches on receive.
+    const seen = events(ok.stdout);
+    const at = BACKEND === "tracepoint" ? queued(seen) : seen.filter((e) => e.function === "ip_rcv").length;
+    assert.equal(at, 2, ok.stdout);
   });
 });
 
