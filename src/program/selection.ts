@@ -120,8 +120,8 @@ export function emitSelection(sel: SelectSpec, m: MarkTest, out: string, isVerdi
 // The fingerprint: a freed skb whose end no tracepoint saw (a datagram its socket read, a segment merged
 // into another) leaves its entry behind, and the next packet the kernel puts at that address must not
 // inherit it. So an entry also holds skb->head and the network header's identity fields, which one packet
-// keeps all along (NAT and forwarding do not change them) and the next one rarely shares: IPv4 total
-// length and id; IPv6 payload length and next header. An entry whose fingerprint no longer matches is taken
+// keeps all along (NAT and forwarding do not change them) and the next one rarely shares: IPv4
+// identification; IPv6 flow label and next header. An entry whose fingerprint no longer matches is taken
 // out and the packet goes through the selection again.
 const FP_READS = SELECT_READS + 32; // skb->head and skb->network_header
 const FP_IP = SELECT_READS + 64; // the network header's first 8 bytes
@@ -151,13 +151,15 @@ function trackFingerprint(l: SkbLayout, probeRead: number, fail: string, pre: st
     asm.alu64Imm(asm.RSH, R1, 4),
     asm.jmpImm(asm.JEQ, R1, 6, `${pre}v6`),
     asm.jmpImm(asm.JNE, R1, 4, `${pre}none`),
-    asm.ldxMem(asm.H, R0, R10, FP_IP + 2),
-    asm.ldxMem(asm.H, R1, R10, FP_IP + 4),
-    asm.alu64Imm(asm.LSH, R1, 16),
-    asm.alu64Reg(asm.OR, R0, R1),
+    // IPv4: the identification. Not the total length: __ip_local_out sets it after its entry, where a
+    // function backend already sees the packet (so it would change between two points of one packet).
+    asm.ldxMem(asm.H, R0, R10, FP_IP + 4),
     asm.ja(`${pre}done`),
-    asm.label(`${pre}v6`, asm.ldxMem(asm.W, R0, R10, FP_IP + 4)),
-    asm.alu64Imm(asm.AND, R0, 0xffffff),
+    // IPv6: the flow label and the next header (not the payload length, for the same reason).
+    asm.label(`${pre}v6`, asm.ldxMem(asm.W, R0, R10, FP_IP)),
+    asm.alu32Imm(asm.AND, R0, 0xffff0f00 | 0),
+    asm.ldxMem(asm.B, R1, R10, FP_IP + 6),
+    asm.alu64Reg(asm.XOR, R0, R1),
     asm.ja(`${pre}done`),
     asm.label(`${pre}none`, asm.mov64Imm(R0, 0)),
     asm.label(`${pre}done`, asm.mov64Reg(R0, R0)),
