@@ -145,8 +145,12 @@ test("aggregate and stream show the same events as json", { skip }, () => {
     "--",
     ...senderArgs(MARK, ["--count", "3"]),
   ];
+  // How each run's datagrams end (consumed when the receiver read them before it exited, dropped when its
+  // socket closed first: both seen on 6.1) differs between runs: the verdict tracepoints are left out.
+  const path = (f: string) => f !== "consume_skb" && f !== "kfree_skb";
   const j = parseJson(ipft(args("json")).stdout)
     .map((e) => e.function)
+    .filter(path)
     .sort();
   const s = ipft(args("stream"));
   assert.equal(s.status, 0, s.stderr);
@@ -159,11 +163,17 @@ test("aggregate and stream show the same events as json", { skip }, () => {
       assert.ok(m, `stream line: ${l}`);
       return m[1]!;
     });
-  assert.deepEqual(streamFns.sort(), j);
+  assert.deepEqual(streamFns.filter(path).sort(), j);
   const a = ipft(args("aggregate"));
   assert.equal(a.status, 0, a.stderr);
   const rows = a.stdout.split("\n").filter((l) => /^\d+\s+\d{3}\s/.test(l));
-  assert.deepEqual(rows.map((l) => l.trim().split(/\s+/)[3]!).sort(), j);
+  assert.deepEqual(
+    rows
+      .map((l) => l.trim().split(/\s+/)[3]!)
+      .filter(path)
+      .sort(),
+    j,
+  );
   assert.equal(a.stdout.split("\n").filter((l) => l === "===").length >= 1, true);
 });
 
