@@ -168,9 +168,8 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     if (m[11] !== undefined) {
       const names = JSON.parse(m[11]) as string[];
       const s = off + RECORD_SIZE + ((bytes.length + 7) & ~7);
-      names
-        .slice(0, MAX_STACK_DEPTH)
-        .forEach((f, k) => dv.setBigUint64(s + 8 * k, BigInt(frames.id(f)), true));
+      for (const [k, f] of names.slice(0, MAX_STACK_DEPTH).entries())
+        dv.setBigUint64(s + 8 * k, BigInt(frames.id(f)), true);
       dv.setUint8(off + OFF_STACK_DEPTH, Math.min(names.length, MAX_STACK_DEPTH));
     }
     end += recordLength(dv, off);

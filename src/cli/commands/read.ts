@@ -4,7 +4,6 @@
 import { createWriter } from "../../output/index.js";
 import { replayOf } from "../../output/pcapng-replay.js";
 import { readPcapngFile } from "../../pcapng/reader.js";
-import { RECORD_SIZE } from "../../record/record.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
 import type { Options } from "../options.js";
 
