@@ -1,9 +1,9 @@
 // ipft -l and --features on the running kernel.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ipft, kernelSkipReason } from "../support/run.js";
+import { ipft, kernelSkipReason, onePassSkipReason } from "../support/run.js";
 
-const skip = kernelSkipReason();
+const skip = kernelSkipReason() ?? onePassSkipReason();
 
 test("-l lists functions and tracepoints with their skb position, sorted by name", { skip }, () => {
   const r = ipft(["-l"]);

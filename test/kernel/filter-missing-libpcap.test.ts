@@ -4,11 +4,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { test } from "node:test";
-import { kernelSkipReason, ROOT } from "../support/run.js";
+import { kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
 
 const DEBIAN_LIB = "/usr/lib/x86_64-linux-gnu/libpcap.so.0.8";
 const skip =
   kernelSkipReason() ??
+  onePassSkipReason() ??
   (existsSync(DEBIAN_LIB) ? undefined : `${DEBIAN_LIB} is not there`) ??
   (spawnSync("unshare", ["-m", "true"]).status === 0 ? undefined : "unshare -m does not work here");
 

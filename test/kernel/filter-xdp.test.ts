@@ -10,9 +10,9 @@ import { OfflineProgram } from "../../src/sys/pcap.js";
 import { EXPRESSIONS, RAW_REFUSED } from "../filter/expressions.js";
 import { generate } from "../filter/packets.js";
 import { BUF_SIZE, LoadedFilter } from "../filter/xdp-harness.js";
-import { kernelSkipReason } from "../support/run.js";
+import { kernelSkipReason, onePassSkipReason } from "../support/run.js";
 
-const skip = kernelSkipReason();
+const skip = kernelSkipReason() ?? onePassSkipReason();
 const PACKETS = generate(1200, 7);
 
 // Each link type with the packet where ipft puts it (ALIGN_SHIFT) and at another alignment, so loads

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { IPFT, kernelSkipReason, SENDER } from "../support/run.js";
+import { IPFT, kernelSkipReason, onePassSkipReason, SENDER } from "../support/run.js";
 
-const skip = kernelSkipReason();
+const skip = kernelSkipReason() ?? onePassSkipReason();
 
 test("SIGHUP while tracing: detach, print what was collected, Trace done!, exit 0", { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "ipft-hangup-"));

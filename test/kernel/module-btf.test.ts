@@ -4,9 +4,9 @@ import { readdirSync } from "node:fs";
 import { test } from "node:test";
 import { moduleBtfFds } from "../../src/btf/module-fd.js";
 import { close } from "../../src/sys/libc.js";
-import { kernelSkipReason } from "../support/run.js";
+import { kernelSkipReason, onePassSkipReason } from "../support/run.js";
 
-const skip = kernelSkipReason();
+const skip = kernelSkipReason() ?? onePassSkipReason();
 
 test("every module with BTF in /sys/kernel/btf has a kernel BTF object; unknown names have none", {
   skip,

@@ -11,7 +11,15 @@ import { after, before, describe, type TestContext, test } from "node:test";
 import { LINKTYPE_WIRESHARK_UPPER_PDU } from "../../src/pcapng/format.js";
 import { readPcapngFile } from "../../src/pcapng/reader.js";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { hasTool, IPFT, ipft, kernelSkipReason, SENDER, senderArgs } from "../support/run.js";
+import {
+  hasTool,
+  IPFT,
+  ipft,
+  kernelSkipReason,
+  onePassSkipReason,
+  SENDER,
+  senderArgs,
+} from "../support/run.js";
 
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
 /** Events a dropped loopback datagram has at least: six tracepoints, or the -r functions below and the drop. */
@@ -264,7 +272,8 @@ const exited = (c: ChildProcess) =>
     else c.once("exit", (code, signal) => res({ code, signal }));
   });
 
-describe("how a -w file ends", { skip }, () => {
+// Signals and a cut file do not depend on the backend: once per suite.
+describe("how a -w file ends", { skip: skip ?? onePassSkipReason() }, () => {
   test("SIGINT, SIGTERM and SIGHUP finish the file with its statistics", async () => {
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       const file = join(dir, `sig-${sig}.pcapng`);

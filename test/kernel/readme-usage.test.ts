@@ -7,9 +7,10 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { IPFT, kernelSkipReason, ROOT } from "../support/run.js";
+import { IPFT, kernelSkipReason, onePassSkipReason, ROOT, slowInVmSkipReason } from "../support/run.js";
 
-const skip = kernelSkipReason();
+// The commands choose their own backend: once per suite (the tracepoint run), as the README quick start.
+const skip = kernelSkipReason() ?? onePassSkipReason() ?? slowInVmSkipReason();
 const block = /## Using it[\s\S]*?```sh\n([\s\S]*?)```/.exec(readFileSync(`${ROOT}README.md`, "utf8"))![1]!;
 const commands = block
   .split("\n")

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { ipft, kernelSkipReason, ROOT } from "../support/run.js";
+import { kernelSkipReason, ROOT, slowInVmSkipReason } from "../support/run.js";
 
 const BACKEND = process.env.IPFT_TEST_BACKEND;
 // The commands choose their backend themselves: one run of the suite (the tracepoint one) is enough. In
@@ -15,15 +15,8 @@ const skip =
   (BACKEND && BACKEND !== "tracepoint"
     ? "the README's commands choose their own backend: run in the tracepoint run only"
     : undefined) ??
-  slowInVm();
+  slowInVmSkipReason();
 
-function slowInVm(): string | undefined {
-  if (!process.env.IPFT_VM_KERNEL) return undefined;
-  const f = ipft(["--features"]);
-  return /^kprobe-multi\s+yes\b/m.test(f.stdout)
-    ? undefined
-    : `no kprobe-multi on this kernel (${process.env.IPFT_VM_KERNEL}): attaching every skb function one by one takes minutes under qemu TCG`;
-}
 const quick = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(
   readFileSync(`${ROOT}README.md`, "utf8"),
 )![1]!;

@@ -4,9 +4,16 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ipft, kernelSkipReason, ROOT, settledObjects, stableObjects } from "../support/run.js";
+import {
+  ipft,
+  kernelSkipReason,
+  onePassSkipReason,
+  ROOT,
+  settledObjects,
+  stableObjects,
+} from "../support/run.js";
 
-const skip = kernelSkipReason();
+const skip = kernelSkipReason() ?? onePassSkipReason();
 
 test("--test -s FILE: the GSO module passes the verifier inside every backend's program that loads here", {
   skip,

@@ -34,6 +34,25 @@ export function kernelSkipReason(): string | undefined {
   return undefined;
 }
 
+/** Tests that do not depend on the backend under test (IPFT_TEST_BACKEND): the VM runs the whole suite
+ * once per backend, and these need to run once, in the tracepoint run. */
+export function onePassSkipReason(): string | undefined {
+  const b = process.env.IPFT_TEST_BACKEND;
+  return b && b !== "tracepoint"
+    ? `does not depend on the backend under test (-b ${b}): runs in the tracepoint run of the suite`
+    : undefined;
+}
+
+/** Commands that choose their own backend attach every skb function: on a kernel without kprobe-multi,
+ * under qemu TCG, that is one kprobe at a time and takes minutes per command. */
+export function slowInVmSkipReason(): string | undefined {
+  if (!process.env.IPFT_VM_KERNEL) return undefined;
+  const f = ipft(["--features"]);
+  return /^kprobe-multi\s+yes\b/m.test(f.stdout)
+    ? undefined
+    : `no kprobe-multi on this kernel (${process.env.IPFT_VM_KERNEL}): attaching every skb function one by one takes minutes under qemu TCG`;
+}
+
 /** BPF programs, maps and links the kernel holds right now (ids from bpftool, or /proc fdinfo counts). */
 export function kernelObjects(): { progs: number; maps: number; links: number } {
   const count = (what: string) => {
