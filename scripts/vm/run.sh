@@ -25,10 +25,14 @@ cmdfile="$cache/cmd.sh"
 
 sock="$cache/virtiofs.sock"
 vfs=""
-trap '[ -n "$vfs" ] && kill $vfs 2>/dev/null; rm -f "$sock"' EXIT
+# (set -e holds in the trap too: a virtiofsd that already exited must not change the exit status)
+trap 'if [ -n "$vfs" ]; then kill $vfs 2>/dev/null || true; fi; rm -f "$sock"' EXIT
 # virtiofsd serves one guest and exits with it: each boot gets its own.
 start_virtiofsd() {
-  [ -n "$vfs" ] && { kill $vfs 2>/dev/null; wait $vfs 2>/dev/null; }
+  if [ -n "$vfs" ]; then
+    kill $vfs 2>/dev/null || true
+    wait $vfs 2>/dev/null || true
+  fi
   rm -f "$sock"
   /usr/lib/qemu/virtiofsd --socket-path="$sock" -o source=/ -o cache=always -o sandbox=chroot >"$cache/virtiofsd.log" 2>&1 &
   vfs=$!
