@@ -27,17 +27,8 @@ export const LEN = 0x80;
 export const MSH = 0xa0;
 
 // ALU operations.
-export const ADD = 0x00;
-export const SUB = 0x10;
-export const MUL = 0x20;
-export const DIV = 0x30;
-export const OR = 0x40;
-export const AND = 0x50;
-export const LSH = 0x60;
-export const RSH = 0x70;
-export const NEG = 0x80;
-export const MOD = 0x90;
-export const XOR = 0xa0;
+// The same values as eBPF's (which kept classic BPF's encoding for these).
+export { ADD, AND, DIV, LSH, MOD, MUL, NEG, OR, RSH, SUB, XOR };
 
 // Jumps.
 export const JA = 0x00;
@@ -59,7 +50,24 @@ export const TXA = 0x80;
 export const MEMWORDS = 16;
 
 // The code word's fields sit where eBPF keeps them (eBPF grew out of this encoding).
-import { classOf, modeOf, opOf, sizeOf, srcOf } from "../asm/opcodes.js";
+import {
+  ADD,
+  AND,
+  classOf,
+  DIV,
+  LSH,
+  MOD,
+  MUL,
+  modeOf,
+  NEG,
+  OR,
+  opOf,
+  RSH,
+  SUB,
+  sizeOf,
+  srcOf,
+  XOR,
+} from "../asm/opcodes.js";
 
 export { classOf, modeOf, opOf, sizeOf, srcOf };
 export const rvalOf = (code: number): number => code & 0x18;

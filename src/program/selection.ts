@@ -312,13 +312,7 @@ function readVia(
   out: string,
 ): Insn[] {
   return [
-    asm.mov64Reg(R1, R10),
-    asm.alu64Imm(asm.ADD, R1, at),
-    asm.mov64Imm(R2, size),
-    asm.mov64Reg(R3, base),
-    asm.alu64Imm(asm.ADD, R3, off),
-    asm.call(probeRead),
-    asm.jmpImm(asm.JNE, R0, 0, out),
+    ...probeReadInto(at, size, base, off, probeRead, out),
     ...(size === 16 ? [] : [asm.ldxMem(size === 8 ? asm.DW : asm.W, R3, R10, at)]),
   ];
 }
