@@ -3,6 +3,7 @@
 # (as `ipft --features` says; a backend it lacks is skipped with the reason), then a summary.
 #   IPFT_VM_TESTS: the test files to run, relative to dist/test/kernel/ (e.g. "verdict.test.js trace.test.js");
 #                  default: all of them
+#   IPFT_VM_BACKENDS: the backends to run (those this kernel lacks are still skipped); default: all four
 #   IPFT_VM_TIMING: the function backends whose attach time to every skb function is measured
 #                   ("none" for none); default: every function backend this kernel has
 cd "$(dirname "$0")/../.."
@@ -22,7 +23,7 @@ fi
 fail=0
 summary=""
 working=""
-for b in kprobe kprobe-multi ftrace tracepoint; do
+for b in ${IPFT_VM_BACKENDS:-kprobe kprobe-multi ftrace tracepoint}; do
   # A line of --features: "NAME  yes|no  why".
   line=$(echo "$features" | awk -v b="$b" '$1 == b { print; exit }')
   if [ "$(echo "$line" | awk '{ print $2 }')" != yes ]; then

@@ -4,7 +4,7 @@
 # Usage: scripts/vm/run.sh COMMAND [ARGS...]
 #   IPFT_VM_KERNEL: the guest's kernel, 6.12 (default) or 6.1 (see scripts/vm/setup.sh)
 #   IPFT_VM_TIMEOUT: seconds for the whole guest run, default 3600
-#   IPFT_VM_KERNEL, IPFT_VM_TESTS and IPFT_VM_TIMING are passed on to the command (see guest-tests.sh).
+#   IPFT_VM_KERNEL, IPFT_VM_TESTS, IPFT_VM_BACKENDS and IPFT_VM_TIMING are passed on to the command (see guest-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -16,7 +16,7 @@ cmdfile="$cache/cmd.sh"
 {
   echo "cd $(printf %q "$repo")"
   echo "export IPFT_VM_KERNEL=$(printf %q "$kernel")"
-  for v in IPFT_VM_TESTS IPFT_VM_TIMING; do
+  for v in IPFT_VM_TESTS IPFT_VM_BACKENDS IPFT_VM_TIMING; do
     [ -n "${!v+set}" ] && echo "export $v=$(printf %q "${!v}")"
   done
   printf '%q ' "$@"
