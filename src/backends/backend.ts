@@ -11,6 +11,8 @@ export interface AttachUnit {
   name: string;
   points: AttachPoint[];
   isReturn: boolean;
+  /** Points of the skb's free path (plan/free-path.ts). */
+  freeing?: boolean;
   skb: SkbSource;
   func: FuncSource;
   progType: number;

@@ -4,6 +4,7 @@
 
 import { attachTracing } from "../link/tracing.js";
 import type { AttachPoint } from "../plan/attach-points.js";
+import { isFreePath } from "../plan/free-path.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import { type AttachResult, type AttachUnit, attachEach, type Backend } from "./backend.js";
 
@@ -24,6 +25,7 @@ export class FtraceBackend implements Backend {
           name: `${isReturn ? "fexit" : "fentry"}_${p.name}`,
           points: [p],
           isReturn,
+          freeing: isFreePath(p),
           skb: { kind: "args", index: p.skbPos - 1 },
           func: { kind: "get_func_ip" },
           progType: ProgType.TRACING,

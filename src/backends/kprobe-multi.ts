@@ -4,18 +4,19 @@ import { attachKprobeMulti } from "../link/kprobe-multi.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import type { AttachResult, AttachUnit, Backend } from "./backend.js";
-import { groupBySkbPos } from "./group.js";
+import { groupBySkbPos, groupSuffix } from "./group.js";
 import { ARG_REGS } from "./pt-regs.js";
 
 export class KprobeMultiBackend implements Backend {
   readonly name = "kprobe-multi" as const;
 
   units(points: AttachPoint[]): AttachUnit[] {
-    return groupBySkbPos(points).map(([pos, pts]) => ({
-      name: `kmulti_skb${pos}`,
-      points: pts,
+    return groupBySkbPos(points).map((g) => ({
+      name: `kmulti_${groupSuffix(g)}`,
+      points: g.points,
       isReturn: false,
-      skb: { kind: "pt_regs", offset: ARG_REGS[pos - 1]! },
+      freeing: g.freeing,
+      skb: { kind: "pt_regs", offset: ARG_REGS[g.skbPos - 1]! },
       func: { kind: "get_func_ip" },
       progType: ProgType.KPROBE,
       expectedAttachType: AttachType.TRACE_KPROBE_MULTI,

@@ -4,7 +4,7 @@ import type { AttachPoint } from "../plan/attach-points.js";
 import { ProgType } from "../sys/bpf-abi.js";
 import type { KprobePmu } from "../sys/perf.js";
 import { type AttachResult, type AttachUnit, attachEach, type Backend } from "./backend.js";
-import { groupBySkbPos } from "./group.js";
+import { groupBySkbPos, groupSuffix } from "./group.js";
 import { ARG_REGS, IP } from "./pt-regs.js";
 
 export class KprobeBackend implements Backend {
@@ -17,11 +17,12 @@ export class KprobeBackend implements Backend {
   ) {}
 
   units(points: AttachPoint[]): AttachUnit[] {
-    return groupBySkbPos(points).map(([pos, pts]) => ({
-      name: `kprobe_skb${pos}`,
-      points: pts,
+    return groupBySkbPos(points).map((g) => ({
+      name: `kprobe_${groupSuffix(g)}`,
+      points: g.points,
       isReturn: false,
-      skb: { kind: "pt_regs", offset: ARG_REGS[pos - 1]! },
+      freeing: g.freeing,
+      skb: { kind: "pt_regs", offset: ARG_REGS[g.skbPos - 1]! },
       func: this.useFuncIp ? { kind: "get_func_ip" } : { kind: "regs_ip", offset: IP },
       progType: ProgType.KPROBE,
     }));

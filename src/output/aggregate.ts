@@ -5,7 +5,7 @@
 // Packets print in order of their first event (ipftrace2 prints them in hash order).
 // function_graph: the function column is `%-64.64s`, indented two spaces per call depth within the packet
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
-import { DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
+import { continuesPacket, DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cpu3, fitLeft, fitRight } from "./columns.js";
 import type { SafeDumper } from "./dump-text.js";
@@ -106,7 +106,11 @@ export class AggregateWriter implements Writer {
 
   private print(): void {
     const s = this.store;
-    const { order, starts, packets } = packetOrder(s, (i) => s.hasVerdict(i));
+    const { order, starts, packets } = packetOrder(
+      s,
+      (i) => s.hasVerdict(i),
+      (i) => continuesPacket(s.word(i, W_FLAGS)),
+    );
     const graph = this.opts.graph === true;
     const columns = new NameCache(this.symbolizer, (sym) =>
       graph ? fitRight(sym.module, 24) : `${fitRight(sym.module, 24)} ${fitRight(sym.name, 32)}`,
@@ -141,8 +145,13 @@ export class AggregateWriter implements Writer {
         const stack = s.stack(i);
         if (stack) sink.push(this.extras.linesOf([...stack]));
       }
-      if (this.verdicts)
-        sink.push(`${verdictLine(s, order[starts[k + 1]! - 1]!, this.verdicts, lastSeen!)}\n`);
+      if (this.verdicts) {
+        // The verdict's event, or the last one: only events that continue an ended packet follow it.
+        let v = starts[k + 1]! - 1;
+        while (v > starts[k]! && !s.hasVerdict(order[v]!) && continuesPacket(s.word(order[v]!, W_FLAGS))) v--;
+        if (!s.hasVerdict(order[v]!)) v = starts[k + 1]! - 1;
+        sink.push(`${verdictLine(s, order[v]!, this.verdicts, lastSeen!)}\n`);
+      }
     }
     sink.flush();
   }

@@ -1,14 +1,17 @@
 // --drops: only packets that were dropped reach the writer, whole journey included. Each open packet's
 // events are held (copied: the ring's space is reused) until its verdict: a drop sends them all on, a
 // consume discards them. Held events are bounded; past the bound the oldest open packet is let go, and
-// the count is reported.
-import { recordLength, VERDICT_DROP } from "../record/record.js";
+// the count is reported. What continues a packet after its verdict (its free path, a function's return)
+// follows a drop straight through and is discarded after a consume.
+import { continuesPacket, OFF_FLAGS, recordLength, VERDICT_DROP } from "../record/record.js";
 import { packetKeyOffset } from "./packet-key.js";
 import type { Writer } from "./types.js";
 import { verdictOf } from "./verdict-text.js";
 
 /** Events held at most (128 bytes each: 32 MiB). */
 export const MAX_HELD_EVENTS = 1 << 18;
+/** Dropped packets remembered for the events that follow their verdict (the free path comes right after). */
+const RECENT_DROPS = 1024;
 
 interface Held {
   hi: number;
@@ -21,6 +24,8 @@ export class DropsOnly implements Writer {
   letGo = 0;
   private readonly open = new Map<string, Held>();
   private held = 0;
+  /** Keys of the last packets dropped, oldest first. */
+  private readonly recentDrops = new Set<string>();
 
   constructor(
     private readonly inner: Writer,
@@ -50,8 +55,16 @@ export class DropsOnly implements Writer {
       if (v.kind !== VERDICT_DROP) return;
       for (const e of p?.events ?? []) this.inner.write(new DataView(e.buffer, e.byteOffset, e.length), 0);
       this.inner.write(dv, off);
+      this.recentDrops.add(key);
+      if (this.recentDrops.size > RECENT_DROPS)
+        this.recentDrops.delete(this.recentDrops.values().next().value!);
       return;
     }
+    if (!p && continuesPacket(dv.getUint32(off + OFF_FLAGS, true))) {
+      if (this.recentDrops.has(key)) this.inner.write(dv, off);
+      return;
+    }
+    this.recentDrops.delete(key);
     // The whole record: its packet bytes and stack (--snaplen, --stack) too.
     const len = recordLength(dv, off);
     const copy = new Uint8Array(len);

@@ -1,10 +1,11 @@
 // Counts packets and how they ended, event by event, for the summary after tracing. A packet is an skb
 // address (or its track id: output/packet-key.ts) from its first event to its verdict; the next event at
-// that address starts a new packet (the kernel reuses freed skbs). Open packets are held in bounded memory:
+// that address starts a new packet (the kernel reuses freed skbs), except the events that continue the
+// ended one (its free path, a function's return: record.ts continuesPacket). Open packets are held in bounded memory:
 // past the bound the oldest is let go, counted as without a verdict where it was last seen. (On recent
 // kernels a packet delivered to a socket often ends on a path without a verdict tracepoint, so most
 // packets of a long trace may never close.)
-import { OFF_FUNC, VERDICT_DROP } from "../record/record.js";
+import { continuesPacket, OFF_FLAGS, OFF_FUNC, VERDICT_DROP } from "../record/record.js";
 import { packetKeyOffset } from "./packet-key.js";
 import type { Sink, Symbolizer } from "./types.js";
 import { UNKNOWN } from "./types.js";
@@ -56,6 +57,8 @@ export class PacketLedger {
     }
     const v = verdictOf(dv, off);
     if (e === undefined) {
+      // After its packet's verdict, its free path and returns: not a packet of their own.
+      if (v === undefined && continuesPacket(dv.getUint32(off + OFF_FLAGS, true))) return undefined;
       this.seen++;
       if (v === undefined) {
         if (this.openCount >= this.maxOpen || this.qLen === this.qLo.length) this.letGoOldest();

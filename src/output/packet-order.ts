@@ -1,7 +1,8 @@
 // The aggregate print order: traces grouped by skb address (ipftrace2's notion of a packet), or by track id
 // where tracking gave one (so two packets at one reused address never merge), each group's
 // traces by timestamp (ties by arrival), a group split after each verdict (the kernel reuses a freed skb's
-// address for a later packet), packets in order of their first (earliest) event, ties by arrival.
+// address for a later packet) and the events that continue it (a function's return, the skb's free path:
+// record.ts continuesPacket), packets in order of their first (earliest) event, ties by arrival.
 import {
   type TraceStore,
   W_SKB_HI,
@@ -20,7 +21,11 @@ export interface PacketOrder {
   packets: number;
 }
 
-export function packetOrder(s: TraceStore, isVerdict: (i: number) => boolean = () => false): PacketOrder {
+export function packetOrder(
+  s: TraceStore,
+  isVerdict: (i: number) => boolean = () => false,
+  continues: (i: number) => boolean = () => false,
+): PacketOrder {
   const n = s.length;
   // 1. A packet number per trace, by first arrival. Keyed by the address's low half (no bigint per
   //    trace); the rare address that shares its low half with another packet goes to a bigint map.
@@ -75,11 +80,17 @@ export function packetOrder(s: TraceStore, isVerdict: (i: number) => boolean = (
     }
   }
 
-  // 4. A verdict ends its packet: what follows at the same address is another packet.
+  // 4. A verdict ends its packet: what follows at the same address is another packet, once the events
+  //    that continue the ended one (its free path, returns) are past.
   const bounds: number[] = [];
   for (let k = 0; k < packets; k++) {
     bounds.push(count[k]!);
-    for (let j = count[k]!; j < count[k + 1]! - 1; j++) if (isVerdict(byPacket[j]!)) bounds.push(j + 1);
+    const end = count[k + 1]!;
+    for (let j = count[k]!; j < end - 1; j++) {
+      if (!isVerdict(byPacket[j]!)) continue;
+      while (j + 1 < end && continues(byPacket[j + 1]!) && !isVerdict(byPacket[j + 1]!)) j++;
+      if (j + 1 < end) bounds.push(j + 1);
+    }
   }
   bounds.push(n);
   const groups = bounds.length - 1;

@@ -9,7 +9,7 @@
 // the verdict (1 dropped, 2 consumed) in its low 8 bits and the drop reason (enum skb_drop_reason) above.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
-import { FLAG_RETURN } from "../record/record.js";
+import { FLAG_FREEING, FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
 import { emitSelection, emitTrackRecord, type SelectSpec } from "./selection.js";
@@ -50,6 +50,9 @@ export interface MainProgramSpec {
   skb: SkbSource;
   func: FuncSource;
   isReturn: boolean;
+  /** A point of the skb's free path (plan/free-path.ts): the record says so, and a packet that has
+   * reached its verdict continues here (its track id) rather than a new one starting. */
+  freeing?: boolean;
   /** Only with `skb.kind === "args"` (raw tracepoints). */
   verdict?: VerdictSource;
   markOffset: number; // offsetof(struct sk_buff, mark), from BTF
@@ -86,7 +89,9 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   // Which packets: the mark test alone, or the selection (program/selection.ts).
   const select = spec.select ?? { markTest: true };
   const isVerdict = spec.verdict !== undefined && spec.skb.kind === "args";
-  pre.push(...emitSelection(select, spec, "out", isVerdict));
+  // A function's return and the free path come after a verdict: the packet that ended continues there.
+  const afterVerdict = spec.isReturn || spec.freeing === true;
+  pre.push(...emitSelection(select, spec, "out", isVerdict, afterVerdict));
 
   // Zero the record (the user data must start zeroed and the verifier wants initialised stack).
   for (let off = RECORD; off < RECORD + RECORD_SIZE; off += 8) pre.push(asm.stMem(asm.DW, R10, off, 0));
@@ -108,7 +113,8 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
       break;
   }
   pre.push(asm.call(Helper.get_smp_processor_id), asm.stxMem(asm.W, R10, R0, REC_CPU));
-  if (spec.isReturn) pre.push(asm.stMem(asm.W, R10, REC_FLAGS, FLAG_RETURN));
+  const flags = (spec.isReturn ? FLAG_RETURN : 0) | (spec.freeing ? FLAG_FREEING : 0);
+  if (flags !== 0) pre.push(asm.stMem(asm.W, R10, REC_FLAGS, flags));
   if (spec.verdict && isVerdict) {
     const v = spec.verdict;
     pre.push(asm.stMem(asm.W, R10, REC_VERDICT, v.kind));
@@ -118,7 +124,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
       pre.push(asm.ldxMem(asm.DW, R1, R6, v.reasonArg * 8), asm.stxMem(asm.W, R10, R1, REC_REASON));
   }
 
-  pre.push(...emitTrackRecord(select, isVerdict));
+  pre.push(...emitTrackRecord(select));
 
   // The module's entry state.
   if (spec.verdict && spec.skb.kind === "args")

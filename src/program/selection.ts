@@ -10,7 +10,10 @@
 //              header where the kernel has set one that is at least an Ethernet header long, else from
 //              its network header (raw IP), each with its own compiled program.
 // A selected packet enters the tracking map (value: its first-seen time, the track id the record
-// carries); the verdict tracepoints (kfree_skb, consume_skb) take it out again.
+// carries). At a verdict tracepoint (kfree_skb, consume_skb) its entry is marked ended (its head word
+// set to 0): the points that run after a verdict (a function's return, the skb's free path) continue the
+// packet under its id; any other point that finds an ended entry takes it out, the address being a new
+// packet's by then.
 //
 // Registers: R6 = ctx and R7 = skb on entry and exit; on exit R8 = the track id (0 without tracking).
 // Stack: until the record is zeroed, the record's place holds what is read from the skb, and the
@@ -59,20 +62,24 @@ export interface PcapSelection {
 }
 
 export interface TrackSpec {
-  /** The LRU hash: skb address (u64) -> track id (u64). */
+  /** The LRU hash: skb address (u64) -> track id and fingerprint (TRACK_VALUE_SIZE bytes). */
   mapFd: number;
-  /** Per-CPU array of u64 counters: [TRACK_INSERTED], [TRACK_DELETED], [TRACK_STALE]. */
+  /** Per-CPU array of u64 counters: [TRACK_INSERTED], [TRACK_ENDED], [TRACK_STALE]. */
   countFd: number;
 }
 
 export const TRACK_INSERTED = 0;
-export const TRACK_DELETED = 1;
+/** Entries that reached their packet's verdict (marked ended). */
+export const TRACK_ENDED = 1;
 /** Entries found to belong to an earlier packet at the same address, and taken out. */
 export const TRACK_STALE = 2;
 export const TRACK_COUNTERS = 3;
 
-/** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint). */
+/** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint): skb->head
+ * (0 once the packet reached its verdict) and the network header's identity. */
 export const TRACK_VALUE_SIZE = 24;
+/** Where the value holds skb->head (0: ended). */
+export const TRACK_VALUE_HEAD = 8;
 
 export interface SelectSpec {
   /** Test skb->mark (the MainProgramSpec's mark and mask); false when only other tests select. */
@@ -100,10 +107,18 @@ const ETH_HLEN = 14;
 const BUF_BASE = -MODULE_STACK;
 const BUF_SIZE = 248;
 
-/** The tests, in order; rejects jump to `out`, a selected packet falls through with R8 = the track id. */
-export function emitSelection(sel: SelectSpec, m: MarkTest, out: string, isVerdict: boolean): Insn[] {
+/** The tests, in order; rejects jump to `out`, a selected packet falls through with R8 = the track id.
+ * isVerdict: a verdict tracepoint (the packet ends here); afterVerdict: a point that runs after a verdict
+ * (a function's return, the free path), where an ended packet continues. */
+export function emitSelection(
+  sel: SelectSpec,
+  m: MarkTest,
+  out: string,
+  isVerdict: boolean,
+  afterVerdict = false,
+): Insn[] {
   const p: Insn[] = [];
-  if (sel.track) p.push(...trackLookup(sel.track, need(sel), m.probeRead));
+  if (sel.track) p.push(...trackLookup(sel.track, need(sel), m.probeRead, isVerdict, afterVerdict));
   const tests: Insn[] = [];
   if (sel.markTest) tests.push(...markTest(m, out));
   if (sel.ifindex !== undefined || sel.ifname !== undefined || sel.netnsInum !== undefined)
@@ -168,12 +183,19 @@ function trackFingerprint(l: SkbLayout, probeRead: number, fail: string, pre: st
 }
 
 const TV_ID = SCRATCH_TRACK_VALUE;
-const TV_HEAD = SCRATCH_TRACK_VALUE + 8;
+const TV_HEAD = SCRATCH_TRACK_VALUE + TRACK_VALUE_HEAD;
 const TV_IDENT = SCRATCH_TRACK_VALUE + 16;
 
-/** A tracked packet with the same fingerprint: R8 = its id, on to sel_done. A stale entry is taken out. */
-function trackLookup(t: TrackSpec, l: SkbLayout, probeRead: number): Insn[] {
-  return [
+/** A tracked packet with the same fingerprint: R8 = its id, on to sel_done (at a verdict, its entry is
+ * marked ended). A stale entry is taken out; so is an ended one, except where the packet continues. */
+function trackLookup(
+  t: TrackSpec,
+  l: SkbLayout,
+  probeRead: number,
+  isVerdict: boolean,
+  afterVerdict: boolean,
+): Insn[] {
+  const p: Insn[] = [
     asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY),
     asm.ldMapFd(R1, t.mapFd),
     asm.mov64Reg(R2, R10),
@@ -183,48 +205,82 @@ function trackLookup(t: TrackSpec, l: SkbLayout, probeRead: number): Insn[] {
     // The entry, copied: the map's value may change under us, and calls follow.
     asm.ldxMem(asm.DW, R1, R0, 0),
     asm.stxMem(asm.DW, R10, R1, TV_ID),
-    asm.ldxMem(asm.DW, R1, R0, 8),
-    asm.stxMem(asm.DW, R10, R1, TV_HEAD),
     asm.ldxMem(asm.DW, R1, R0, 16),
     asm.stxMem(asm.DW, R10, R1, TV_IDENT),
+    asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_HEAD),
+    asm.stxMem(asm.DW, R10, R1, TV_HEAD),
+    asm.jmpImm(asm.JNE, R1, 0, "sel_live"),
+  ];
+  // An ended packet: its free path (or a return) continues it; elsewhere the address is a new packet's.
+  if (afterVerdict) p.push(asm.ldxMem(asm.DW, R8, R10, TV_ID), asm.ja("sel_done"));
+  else p.push(...mapDelete(t.mapFd), asm.ja("sel_untracked"));
+  p.push(
+    asm.label("sel_live", asm.mov64Reg(R0, R0)),
     ...trackFingerprint(l, probeRead, "sel_untracked", "sel_fpl_"),
     asm.ldxMem(asm.DW, R1, R10, TV_HEAD),
     asm.jmpReg(asm.JNE, R1, R9, "sel_stale"),
     asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
     asm.jmpReg(asm.JNE, R1, R0, "sel_stale"),
     asm.ldxMem(asm.DW, R8, R10, TV_ID),
+  );
+  if (isVerdict) p.push(...markEnded(t.mapFd), ...count(t.countFd, TRACK_ENDED, "sel_done"));
+  p.push(
     asm.ja("sel_done"),
-    asm.label("sel_stale", asm.ldMapFd(R1, t.mapFd)),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
-    asm.call(Helper.map_delete_elem),
+    asm.label("sel_stale", asm.mov64Reg(R0, R0)),
+    ...mapDelete(t.mapFd),
     asm.jmpImm(asm.JNE, R0, 0, "sel_untracked"),
     ...count(t.countFd, TRACK_STALE, "sel_untracked"),
-  ];
+  );
+  return p;
 }
 
-/** A newly selected packet: its track id is now; it enters the map (not at a verdict, where it ends). */
+/** A newly selected packet: its track id is now; it enters the map, as ended at a verdict (so that its
+ * free path, which follows, continues it). */
 function trackInsert(t: TrackSpec, l: SkbLayout, probeRead: number, isVerdict: boolean): Insn[] {
   const p: Insn[] = [asm.call(Helper.ktime_get_ns), asm.mov64Reg(R8, R0)];
-  if (!isVerdict) {
+  if (isVerdict) {
+    p.push(asm.stxMem(asm.DW, R10, R8, TV_ID), ...markEnded(t.mapFd));
+  } else {
     p.push(
       ...trackFingerprint(l, probeRead, "sel_done", "sel_fpi_"),
       asm.stxMem(asm.DW, R10, R8, TV_ID),
       asm.stxMem(asm.DW, R10, R9, TV_HEAD),
       asm.stxMem(asm.DW, R10, R0, TV_IDENT),
-      asm.ldMapFd(R1, t.mapFd),
-      asm.mov64Reg(R2, R10),
-      asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
-      asm.mov64Reg(R3, R10),
-      asm.alu64Imm(asm.ADD, R3, SCRATCH_TRACK_VALUE),
-      asm.mov64Imm(R4, 0), // BPF_ANY
-      asm.call(Helper.map_update_elem),
+      ...mapUpdate(t.mapFd),
       asm.jmpImm(asm.JNE, R0, 0, "sel_done"),
       ...count(t.countFd, TRACK_INSERTED, "sel_done"),
     );
   }
   p.push(asm.label("sel_done", asm.mov64Reg(R0, R0)));
   return p;
+}
+
+/** The entry at the key becomes {TV_ID, ended}. */
+function markEnded(mapFd: number): Insn[] {
+  return [asm.stMem(asm.DW, R10, TV_HEAD, 0), asm.stMem(asm.DW, R10, TV_IDENT, 0), ...mapUpdate(mapFd)];
+}
+
+/** map[key] = value (the scratch key and value); R0 = the helper's result. */
+function mapUpdate(mapFd: number): Insn[] {
+  return [
+    asm.ldMapFd(R1, mapFd),
+    asm.mov64Reg(R2, R10),
+    asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
+    asm.mov64Reg(R3, R10),
+    asm.alu64Imm(asm.ADD, R3, SCRATCH_TRACK_VALUE),
+    asm.mov64Imm(R4, 0), // BPF_ANY
+    asm.call(Helper.map_update_elem),
+  ];
+}
+
+/** Takes the scratch key out of the map; R0 = the helper's result. */
+function mapDelete(mapFd: number): Insn[] {
+  return [
+    asm.ldMapFd(R1, mapFd),
+    asm.mov64Reg(R2, R10),
+    asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
+    asm.call(Helper.map_delete_elem),
+  ];
 }
 
 function probeReadInto(
@@ -246,22 +302,9 @@ function probeReadInto(
   ];
 }
 
-/** After the record is zeroed: its track id, and at a verdict point the packet leaves the map. Keeps R6-R9. */
-export function emitTrackRecord(sel: SelectSpec, isVerdict: boolean): Insn[] {
-  if (!sel.track) return [];
-  const p: Insn[] = [asm.stxMem(asm.DW, R10, R8, REC_TRACK)];
-  if (isVerdict) {
-    p.push(
-      asm.ldMapFd(R1, sel.track.mapFd),
-      asm.mov64Reg(R2, R10),
-      asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
-      asm.call(Helper.map_delete_elem),
-      asm.jmpImm(asm.JNE, R0, 0, "sel_kept"),
-      ...count(sel.track.countFd, TRACK_DELETED, "sel_kept"),
-      asm.label("sel_kept", asm.mov64Reg(R0, R0)),
-    );
-  }
-  return p;
+/** After the record is zeroed: its track id. Keeps R6-R9. */
+export function emitTrackRecord(sel: SelectSpec): Insn[] {
+  return sel.track ? [asm.stxMem(asm.DW, R10, R8, REC_TRACK)] : [];
 }
 
 function need(sel: SelectSpec): SkbLayout {

@@ -3,7 +3,8 @@
 // the aggregate store keeps the head, the writers read and name them (JSON keys), and captures may not
 // reuse those names. Adding a field is a change here plus its users. Little endian, 128 bytes:
 //    0 u64 skb address (the packet id)    8 u64 timestamp (ns, bpf_ktime_get_ns)
-//   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return)
+//   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return; bit 2:
+//                                                       a point of the skb's free path, plan/free-path.ts)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
 //   48 u32 wire_len   52 u16 cap_len   54 u8 link   55 u8 stack_depth
@@ -61,6 +62,14 @@ export const FIELDS = {
 
 export const RECORD_SIZE = 128;
 export const FLAG_RETURN = 1;
+/** An event in a function the kernel runs while freeing the skb (after its verdict, if it had one). */
+export const FLAG_FREEING = 4;
+
+/** Whether the event may come after its packet's verdict and still be that packet's (a function's return,
+ * the free path): such an event never starts a packet at an address whose packet has ended. */
+export function continuesPacket(flags: number): boolean {
+  return (flags & (FLAG_RETURN | FLAG_FREEING)) !== 0;
+}
 
 /** The verdict field's values. */
 export const VERDICT_NONE = 0;

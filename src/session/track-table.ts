@@ -1,12 +1,14 @@
 // The packets being tracked: an LRU hash from skb address to track id and fingerprint (program/selection.ts), which every main program shares,
-// and per-CPU counters of the packets put in (selected) and taken out (at their verdict). An LRU map
-// evicts silently when full, so what it evicted is what is neither taken out nor still in it at the end.
+// and per-CPU counters of the packets put in (selected), ended (at their verdict) and found stale. An LRU
+// map evicts silently when full, so what it evicted is what neither ended, went stale, nor is still live in
+// it at the end (ended entries stay until their address is reused or the map needs room).
 
 import {
   TRACK_COUNTERS,
-  TRACK_DELETED,
+  TRACK_ENDED,
   TRACK_INSERTED,
   TRACK_STALE,
+  TRACK_VALUE_HEAD,
   TRACK_VALUE_SIZE,
   type TrackSpec,
 } from "../program/selection.js";
@@ -22,7 +24,7 @@ export const DEFAULT_TRACK_MAX = 65536;
 export interface TrackCounts {
   /** Packets selected and followed from then on. */
   tracked: number;
-  /** Of those, the ones whose verdict was seen (taken out of the table). */
+  /** Of those, the ones whose verdict was seen. */
   ended: number;
   /** Still in the table when tracing stopped (in flight, or freed where no verdict tracepoint fires). */
   live: number;
@@ -72,21 +74,24 @@ export class TrackTable {
     return Number(sum);
   }
 
-  /** Entries in the table now (one syscall per entry: read once, after tracing). */
+  /** Packets in the table now, not ended (two syscalls per entry: read once, after tracing). */
   entries(): number {
     let n = 0;
+    let seen = 0;
     let key: Uint8Array | null = null;
     const next = new Uint8Array(8);
-    while (getNextKey(this.mapFd, key, next) && n <= this.maxEntries) {
-      n++;
+    const value = new Uint8Array(TRACK_VALUE_SIZE);
+    const dv = new DataView(value.buffer);
+    while (getNextKey(this.mapFd, key, next) && seen++ <= this.maxEntries) {
       key = next.slice();
+      if (lookupElem(this.mapFd, key, value) && dv.getBigUint64(TRACK_VALUE_HEAD, true) !== 0n) n++;
     }
     return n;
   }
 
   counts(): TrackCounts {
     const tracked = this.counter(TRACK_INSERTED);
-    const ended = this.counter(TRACK_DELETED);
+    const ended = this.counter(TRACK_ENDED);
     const stale = this.counter(TRACK_STALE);
     const live = this.entries();
     return { tracked, ended, live, stale, evicted: Math.max(0, tracked - ended - stale - live) };

@@ -225,3 +225,31 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
     }
   });
 });
+
+test("function backends: the free path after a drop (skb_release_data, kfree_skbmem) is the dropped packet's", {
+  skip:
+    skip || (BACKEND === "tracepoint" ? "the tracepoint backend sees no function of the free path" : false),
+}, () => {
+  const r = ipft([
+    "-b",
+    BACKEND,
+    "-r",
+    "^(ip_rcv|__udp4_lib_rcv|skb_release_head_state|skb_release_data|skb_free_head|kfree_skbmem)$",
+    "-m",
+    "0x7a",
+    "--",
+    ...senderArgs(0x7a, ["--count", "2", "--closed", "--port", "9610"]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const blocks = r.stdout.split("===\n").slice(1);
+  assert.equal(blocks.length, 2, r.stdout);
+  for (const b of blocks) {
+    // The drop, then what frees the skb, then the packet's verdict line.
+    assert.match(
+      b,
+      /kfree_skb\n(.*(skb_release_head_state|skb_release_data|skb_free_head|kfree_skbmem)\n)+Verdict: dropped \(NO_SOCKET\)/,
+      r.stdout,
+    );
+  }
+  assert.match(r.stderr, /^2 packets: 2 dropped, 0 consumed, 0 without a verdict$/m);
+});

@@ -7,6 +7,7 @@ import {
   type Symbolizer,
   type VerdictNamer,
 } from "../../src/output/index.js";
+import { FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
 
 export interface Ev {
   skb: bigint;
@@ -14,6 +15,8 @@ export interface Ev {
   func: bigint;
   cpu: number;
   ret?: boolean;
+  /** A point of the skb's free path (FLAG_FREEING). */
+  freeing?: boolean;
   /** The first data byte (the rest of the 64 are its index in the run). */
   data?: number;
   /** A verdict event: VERDICT_DROP or VERDICT_CONSUME, with its reason and location. */
@@ -51,7 +54,7 @@ export function records(evs: Ev[], pad = 0): DataView {
     dv.setBigUint64(o + 8, e.ts, true);
     dv.setBigUint64(o + 16, e.func, true);
     dv.setUint32(o + 24, e.cpu, true);
-    dv.setUint32(o + 28, e.ret ? 1 : 0, true);
+    dv.setUint32(o + 28, (e.ret ? FLAG_RETURN : 0) | (e.freeing ? FLAG_FREEING : 0), true);
     if (e.verdict) {
       dv.setUint32(o + 32, e.verdict.kind, true);
       dv.setUint32(o + 36, e.verdict.reason ?? 0, true);

@@ -167,3 +167,33 @@ test("the ledger holds a bounded number of open packets: past it the oldest is l
     "3 without a verdict, last seen at: ip_rcv (2), udp_rcv (1)",
   ]);
 });
+
+test("the free path after a verdict is the ended packet's, in every format; the next packet at the address is new", () => {
+  const FREE = 0xffffffff81300000n; // kfree_skbmem, say: any function address
+  const evs: Ev[] = [
+    { skb: A, ts: 100n, func: IP_RCV, cpu: 0, track: 100n },
+    { skb: A, ts: 110n, func: TP, cpu: 0, track: 100n, verdict: DROP },
+    { skb: A, ts: 111n, func: FREE, cpu: 0, track: 100n, freeing: true },
+    { skb: A, ts: 112n, func: UDP_RCV, cpu: 0, track: 100n, ret: true },
+    { skb: A, ts: 200n, func: IP_RCV, cpu: 0, track: 200n },
+  ];
+  for (const track of [true, false]) {
+    const e = evs.map((x) => (track ? x : { ...x, track: undefined }));
+    const { out, w } = run("aggregate", e, { verdicts: true });
+    const packets = out.split("===\n").slice(1);
+    assert.equal(packets.length, 2, out);
+    const first = packets[0]!.trimEnd().split("\n");
+    assert.equal(first.length, 5, `ip_rcv, the drop, the free path, the return, the verdict line\n${out}`);
+    assert.equal(first.at(-1), "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc");
+    for (const kind of ["aggregate", "stream", "json"] as const)
+      assert.equal(
+        run(kind, e, { verdicts: true }).w.summary()[0],
+        "2 packets: 1 dropped, 0 consumed, 1 without a verdict",
+        kind,
+      );
+    assert.equal(w.summary()[0], "2 packets: 1 dropped, 0 consumed, 1 without a verdict");
+    // --drops: the dropped packet with what followed its verdict; the next packet is not dropped.
+    const d = run("stream", e, { dropsOnly: true });
+    assert.equal(d.out.trimEnd().split("\n").length, 4, d.out);
+  }
+});

@@ -3,6 +3,8 @@ import { test } from "node:test";
 import { type Insn, op } from "../../src/asm/index.js";
 import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
 import { nameWords, placeReads, type SelectSpec, type SkbLayout } from "../../src/program/selection.js";
+import { REC_FLAGS } from "../../src/program/stack-layout.js";
+import { FLAG_FREEING } from "../../src/record/record.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
 
 // This kernel's offsets (6.18), any plausible values do.
@@ -64,12 +66,34 @@ test("tracking is asked first: a map lookup before any test of the packet", () =
   const p = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK })).insns;
   assert.equal(calls(p)[0], Helper.map_lookup_elem);
   assert.equal(mapFds(p)[0], TRACK.mapFd);
-  // A new packet enters the map; it is not taken out except at a verdict.
-  assert.ok(calls(p).includes(Helper.map_update_elem));
-  assert.equal(calls(p).filter((c) => c === Helper.map_delete_elem).length, 1); // the stale entry's
+  // A new packet enters the map; an entry comes out when stale, or ended (its address is a new packet's).
+  assert.equal(calls(p).filter((c) => c === Helper.map_update_elem).length, 1);
+  assert.equal(calls(p).filter((c) => c === Helper.map_delete_elem).length, 2);
+});
+
+test("a verdict marks the packet's entry ended instead of taking it out; its free path continues it", () => {
+  const isUpdate = (c: number) => c === Helper.map_update_elem;
+  const isDelete = (c: number) => c === Helper.map_delete_elem;
+  // At a verdict: a tracked packet's entry, or a new one, is written ended (two updates, no insert count).
   const v = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK }, true)).insns;
-  assert.ok(!calls(v).includes(Helper.map_update_elem), "a verdict point inserts nothing");
-  assert.equal(calls(v).filter((c) => c === Helper.map_delete_elem).length, 2); // stale, and the verdict
+  assert.equal(calls(v).filter(isUpdate).length, 2);
+  const ended = v.filter((i) => i.code === (op.ST | op.MEM | op.DW) && i.imm === 0);
+  assert.ok(ended.length >= 2, "the ended entry's head and identity words are zeroed");
+  // A free-path point keeps an ended entry (the packet continues): only a stale entry is taken out, and
+  // its records say where they are.
+  const free = buildMainProgram({ ...spec({ markTest: true, layout: LAYOUT, track: TRACK }), freeing: true });
+  assert.equal(calls(free.insns).filter(isDelete).length, 1);
+  const flags = free.insns.filter((i) => i.code === (op.ST | op.MEM | op.W) && i.off === REC_FLAGS);
+  assert.deepEqual(
+    flags.map((i) => i.imm),
+    [FLAG_FREEING],
+  );
+  // So does a function's return.
+  const ret = buildMainProgram({ ...spec({ markTest: true, layout: LAYOUT, track: TRACK }), isReturn: true });
+  assert.equal(calls(ret.insns).filter(isDelete).length, 1);
+  // Elsewhere an ended entry is taken out before the selection's tests run.
+  const plain = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK })).insns;
+  assert.equal(calls(plain).filter(isDelete).length, 2);
 });
 
 test("without -m there is no mark read; a filter alone copies the packet and runs both variants", () => {
