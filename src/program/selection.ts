@@ -171,8 +171,9 @@ const TV_ID = SCRATCH_TRACK_VALUE;
 const TV_HEAD = SCRATCH_TRACK_VALUE + 8;
 const TV_IDENT = SCRATCH_TRACK_VALUE + 16;
 
-/** A tracked packet with the same fingerprint: R8 = its id, on to sel_done. A stale entry is taken out. */
-function trackLookup(t: TrackSpec, l: SkbLayout, probeRead: number): Insn[] {
+/** A tracked packet with the same fingerprint: R8 = its id, on to sel_done. A stale entry is taken out.
+ * Untracked or stale: on to sel_untracked (the stale path falls through to what follows). */
+export function trackLookup(t: TrackSpec, l: SkbLayout, probeRead: number): Insn[] {
   return [
     asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY),
     asm.ldMapFd(R1, t.mapFd),
@@ -204,7 +205,7 @@ function trackLookup(t: TrackSpec, l: SkbLayout, probeRead: number): Insn[] {
 }
 
 /** A newly selected packet: its track id is now; it enters the map (not at a verdict, where it ends). */
-function trackInsert(t: TrackSpec, l: SkbLayout, probeRead: number, isVerdict: boolean): Insn[] {
+export function trackInsert(t: TrackSpec, l: SkbLayout, probeRead: number, isVerdict: boolean): Insn[] {
   const p: Insn[] = [asm.call(Helper.ktime_get_ns), asm.mov64Reg(R8, R0)];
   if (!isVerdict) {
     p.push(

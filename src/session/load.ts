@@ -11,7 +11,7 @@ import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
 
 /** Everything a main program needs besides its attach unit's own fields. */
-export type ProgramInputs = Omit<MainProgramSpec, "skb" | "func" | "isReturn" | "verdict">;
+export type ProgramInputs = Omit<MainProgramSpec, "skb" | "func" | "isReturn" | "verdict" | "clone">;
 
 export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgram {
   return buildMainProgram({
@@ -20,6 +20,7 @@ export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgra
     func: unit.func,
     isReturn: unit.isReturn,
     ...(unit.verdict ? { verdict: unit.verdict } : {}),
+    ...(unit.clone ? { clone: unit.clone } : {}),
   });
 }
 
