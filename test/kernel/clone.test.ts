@@ -29,7 +29,7 @@ type Event = Record<string, string | number | boolean | null>;
 
 test("a clone of a tracked packet: a clone event links to its parent, traced before it", {
   skip: skip ?? functionSkip,
-}, () => {
+}, (t) => {
   const r = ipft([...SELECT, "-v", "-o", "json", "--", ...TRAFFIC]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^ipft: tracking \(.*\): .*a clone or copy of it is followed too/m);
@@ -58,11 +58,16 @@ test("a clone of a tracked packet: a clone event links to its parent, traced bef
     evs.some((e) => e.packet_id === c.packet_id && Number(e.timestamp) > Number(c.timestamp)),
   );
   assert.ok(onward.length > 0, `no clone was traced after its clone event:\n${r.stdout.slice(0, 4000)}`);
+  const c = onward[0]!;
+  const lines = r.stdout.split("\n");
+  t.diagnostic(
+    lines.filter((l) => l.includes(String(c.parent)) || l.includes(String(c.packet_id))).join("\n"),
+  );
 });
 
 test("the aggregate output: the clone's events form its own packet, which names its parent's", {
   skip: skip ?? functionSkip,
-}, () => {
+}, (t) => {
   const r = ipft([...SELECT, "--", ...TRAFFIC]);
   assert.equal(r.status, 0, r.stderr);
   const groups = r.stdout
@@ -82,6 +87,7 @@ test("the aggregate output: the clone's events form its own packet, which names 
     if (parent && firstSeen.has(parent[1]) && g.length > 1) ok++;
   }
   assert.ok(shown, `no clone event:\n${r.stdout.slice(0, 4000)}`);
+  t.diagnostic(shown);
   assert.ok(ok > 0, `no clone packet with its parent's group and more events:\n${r.stdout.slice(0, 6000)}`);
 });
 
