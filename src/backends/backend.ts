@@ -4,6 +4,7 @@
 import type { BackendName } from "../core/names.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import type { VerdictSpec } from "../plan/verdict-points.js";
+import type { CloneSpec } from "../program/clone.js";
 import type { FuncSource, SkbSource } from "../program/main-program.js";
 
 /** One program and the attach points it serves. */
@@ -21,6 +22,8 @@ export interface AttachUnit {
   attachBtfObjFd?: number;
   /** A tracepoint where packets end: the program also records the verdict. */
   verdict?: VerdictSpec;
+  /** A clone function's return (backends/clones.ts): the program follows the returned skb. */
+  clone?: CloneSpec;
 }
 
 export interface AttachFailure {

@@ -7,14 +7,25 @@
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
 import { continuesPacket, DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { cloneText } from "./clone-text.js";
 import { cpu3, fitLeft, fitRight } from "./columns.js";
 import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import { packetOrder } from "./packet-order.js";
-import { TraceStore, W_CPU, W_FLAGS, W_FUNC_HI, W_FUNC_LO, W_TS_HI, W_TS_LO } from "./trace-store.js";
+import {
+  TraceStore,
+  W_CPU,
+  W_FLAGS,
+  W_FUNC_HI,
+  W_FUNC_LO,
+  W_SKB_HI,
+  W_SKB_LO,
+  W_TS_HI,
+  W_TS_LO,
+} from "./trace-store.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { decimalOfHalves } from "./u64-text.js";
+import { decimalOfHalves, hexOfHalves } from "./u64-text.js";
 import { type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** Traces per crossing into the script's dump(). */
@@ -118,6 +129,7 @@ export class AggregateWriter implements Writer {
     const names = graph ? new NameCache(this.symbolizer, (sym) => sym.name) : undefined;
     const dumps = this.dumper ? new DumpTexts(s, order, this.dumper) : undefined;
     const lastSeen = this.verdicts ? new NameCache(this.symbolizer, (sym) => sym.name) : undefined;
+    const clones = cloneTexts(s, order, starts, packets);
 
     const sink = new BufferedSink(this.out);
     sink.push(`${AGGREGATE_HEADER}\n`);
@@ -140,6 +152,8 @@ export class AggregateWriter implements Writer {
           }
           line += ` ${fitLeft(fn, 64)}`;
         }
+        const c = clones?.get(i);
+        if (c) line += ` ${c}`;
         const t = dumps?.at(j);
         sink.push(t ? `${line} ${t}\n` : `${line}\n`);
         const stack = s.stack(i);
@@ -155,6 +169,43 @@ export class AggregateWriter implements Writer {
     }
     sink.flush();
   }
+}
+
+/** Each clone event's text, by trace index: `clone of 0x<parent>, the packet first seen at <timestamp>`,
+ * naming the parent's group by its first line's timestamp. The parent is the packet at that address when
+ * the clone was made: of the traces at its address, the last one at or before the clone event. */
+function cloneTexts(
+  s: TraceStore,
+  order: Int32Array,
+  starts: Int32Array,
+  packets: number,
+): Map<number, string> | undefined {
+  const { idx, parents } = s.clones;
+  if (idx.length === 0) return undefined;
+  const groupOf = new Int32Array(s.length);
+  for (let k = 0; k < packets; k++) for (let j = starts[k]!; j < starts[k + 1]!; j++) groupOf[order[j]!] = k;
+  const at = new Map<bigint, number[]>();
+  for (const p of parents) at.set(p, []);
+  for (let i = 0; i < s.length; i++) {
+    const a = (BigInt(s.word(i, W_SKB_HI)) << 32n) | BigInt(s.word(i, W_SKB_LO));
+    at.get(a)?.push(i);
+  }
+  // a at or before b (timestamps compared as their 32-bit halves: exact past 2^53 ns too)
+  const le = (a: number, b: number) =>
+    (s.word(a, W_TS_HI) - s.word(b, W_TS_HI) || s.word(a, W_TS_LO) - s.word(b, W_TS_LO)) <= 0;
+  const out = new Map<number, string>();
+  idx.forEach((c, n) => {
+    const p = parents[n]!;
+    let best = -1;
+    for (const i of at.get(p)!) if (i !== c && le(i, c) && (best < 0 || le(best, i))) best = i;
+    let text = cloneText(hexOfHalves(Number(p & 0xffffffffn), Number(p >> 32n)));
+    if (best >= 0) {
+      const first = order[starts[groupOf[best]!]!]!;
+      text += `, the packet first seen at ${decimalOfHalves(s.word(first, W_TS_LO), s.word(first, W_TS_HI))}`;
+    }
+    out.set(c, text);
+  });
+  return out;
 }
 
 /** The line that ends a packet: how it ended, or where it was last seen. */

@@ -1,8 +1,10 @@
 // -o json: one object per line with ipftrace2's keys, then the script's keys:
 //   {"packet_id":"0x..","timestamp":N,"processor_id":N,"module":"..","function":"..","is_return":false}
+// then the verdict's keys, or on a clone event "parent" (the address of the packet it was made from).
 // The timestamp is written from the 64-bit value's own digits, never through a double.
 import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { cloneJson, parentHex } from "./clone-text.js";
 import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
@@ -43,6 +45,10 @@ export class JsonLines {
     let line = `{${K_SKB}:"${skb}",${K_TS}:${ts},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += this.verdicts!.json(v);
+    else {
+      const parent = parentHex(dv, off);
+      if (parent) line += cloneJson(parent);
+    }
     return this.extras ? line + this.extras.json(dv, off) : line;
   }
 }

@@ -10,6 +10,7 @@ import { LINKTYPE_ETHERNET, LINKTYPE_RAW, META_PREFIX } from "../pcapng/format.j
 import type { PcapngContents, ReadPacket } from "../pcapng/reader.js";
 import {
   FIELDS,
+  FLAG_CLONE,
   FLAG_RETURN,
   LINK_ETHERNET,
   LINK_NETWORK,
@@ -66,11 +67,12 @@ const [K_MODULE, K_FUNCTION] = FIELDS.func.json.map(key);
 const [K_RETURN] = FIELDS.flags.json.map(key);
 const [K_VERDICT] = FIELDS.verdict.json.map(key);
 const [K_REASON] = FIELDS.reason.json.map(key);
-const [K_LOCATION] = FIELDS.location.json.map(key);
+const [K_LOCATION, K_PARENT] = FIELDS.location.json.map(key);
 /** The fixed keys in the order the json writer prints them. */
 const FIXED = new RegExp(
   `^\\{${K_SKB}:"0x([0-9a-f]+)",${K_TS}:([0-9]+),${K_CPU}:([0-9]+),${K_MODULE}:${str},${K_FUNCTION}:${str},${K_RETURN}:(true|false)` +
     `(?:,${K_VERDICT}:"(drop|consume)"(?:,${K_REASON}:${str})?(?:,${K_LOCATION}:${str})?)?` +
+    `(?:,${K_PARENT}:"0x([0-9a-f]+)")?` +
     `(?:,${key(TRACK_KEY)}:"0x([0-9a-f]+)")?(?:,${key(STACK_KEY)}:(\\[(?:"(?:[^"\\\\]|\\\\.)*"(?:,"(?:[^"\\\\]|\\\\.)*")*)?\\]))?`,
 );
 const TEXT_TAIL = `,${JSON.stringify(TEXT_KEY)}:`;
@@ -157,7 +159,11 @@ export function replayOf(c: PcapngContents, name: string): Replay {
       if (m[8] !== undefined) dv.setUint32(off + OFF_REASON, reasons.id(unquote(m[8])), true);
       if (m[9] !== undefined) dv.setBigUint64(off + OFF_LOCATION, BigInt(locations.id(unquote(m[9]))), true);
     }
-    if (m[10] !== undefined) dv.setBigUint64(off + OFF_TRACK, BigInt(`0x${m[10]}`), true);
+    if (m[10] !== undefined) {
+      dv.setUint32(off + OFF_FLAGS, dv.getUint32(off + OFF_FLAGS, true) | FLAG_CLONE, true);
+      dv.setBigUint64(off + OFF_LOCATION, BigInt(`0x${m[10]}`), true);
+    }
+    if (m[11] !== undefined) dv.setBigUint64(off + OFF_TRACK, BigInt(`0x${m[11]}`), true);
     const bytes = bytesOf(p);
     if (bytes.length > 0) {
       records.set(bytes, off + RECORD_SIZE);
@@ -165,8 +171,8 @@ export function replayOf(c: PcapngContents, name: string): Replay {
       dv.setUint16(off + OFF_CAP_LEN, bytes.length, true);
       dv.setUint8(off + OFF_LINK, p.interface.linktype === LINKTYPE_RAW ? LINK_NETWORK : LINK_ETHERNET);
     }
-    if (m[11] !== undefined) {
-      const names = JSON.parse(m[11]) as string[];
+    if (m[12] !== undefined) {
+      const names = JSON.parse(m[12]) as string[];
       const s = off + RECORD_SIZE + ((bytes.length + 7) & ~7);
       for (const [k, f] of names.slice(0, MAX_STACK_DEPTH).entries())
         dv.setBigUint64(s + 8 * k, BigInt(frames.id(f)), true);

@@ -1,7 +1,9 @@
 // -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
+// the verdict (`dropped ...`, `consumed ...`) or on a clone event `clone of 0x<parent>`, then
 // a space and the script's dump() text when there is one; a kernel stack (--stack) goes under the line.
 import { OFF_CPU, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { cloneText, parentHex } from "./clone-text.js";
 import { cpu3 } from "./columns.js";
 import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
@@ -26,7 +28,9 @@ export class StreamLines {
   line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
     const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
     const v = this.verdicts && verdictOf(dv, off);
-    return v ? `${line} ${this.verdicts!.text(v)}` : line;
+    if (v) return `${line} ${this.verdicts!.text(v)}`;
+    const parent = parentHex(dv, off);
+    return parent ? `${line} ${cloneText(parent)}` : line;
   }
 }
 

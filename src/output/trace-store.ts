@@ -4,11 +4,13 @@
 // stacks (--stack) are kept aside, by trace index: few traces have them.
 import {
   DATA_SIZE,
+  FLAG_CLONE,
   HEAD_SIZE,
   OFF_CPU,
   OFF_DATA,
   OFF_FLAGS,
   OFF_FUNC,
+  OFF_LOCATION,
   OFF_SKB,
   OFF_TRACK,
   OFF_TSTAMP,
@@ -48,6 +50,9 @@ export class TraceStore {
   /** Stacks by trace index (ascending), as parallel arrays. */
   private readonly stackIdx: number[] = [];
   private readonly stacks: BigUint64Array[] = [];
+  /** Clone events' parents (record.ts FLAG_CLONE) by trace index (ascending), as parallel arrays. */
+  private readonly parentIdx: number[] = [];
+  private readonly parents: bigint[] = [];
   length = 0;
 
   constructor(readonly withData: boolean) {}
@@ -68,6 +73,10 @@ export class TraceStore {
       h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_VERDICT) >>> 0;
       this.verdictIdx.push(this.length);
       this.verdicts.push(verdict);
+    }
+    if (h[p + W_FLAGS]! & FLAG_CLONE) {
+      this.parentIdx.push(this.length);
+      this.parents.push(dv.getBigUint64(off + OFF_LOCATION, true));
     }
     if (stack) {
       h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_STACK) >>> 0;
@@ -102,6 +111,11 @@ export class TraceStore {
   stack(n: number): BigUint64Array | undefined {
     if ((this.word(n, W_FLAGS) & STORED_STACK) === 0) return undefined;
     return aside(this.stackIdx, this.stacks, n);
+  }
+
+  /** The clone events: trace indices (ascending) and their parents' addresses. */
+  get clones(): { idx: readonly number[]; parents: readonly bigint[] } {
+    return { idx: this.parentIdx, parents: this.parents };
   }
 
   /** Trace n's 64 data bytes, copied to dst at dstOff. */

@@ -9,8 +9,9 @@
 // the verdict (1 dropped, 2 consumed) in its low 8 bits and the drop reason (enum skb_drop_reason) above.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
-import { FLAG_FREEING, FLAG_RETURN } from "../record/record.js";
+import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
+import { type CloneSpec, emitCloneSelection } from "./clone.js";
 import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
 import { emitSelection, emitTrackRecord, type SelectSpec } from "./selection.js";
 import {
@@ -24,6 +25,7 @@ import {
   REC_VERDICT,
   RECORD,
   RECORD_SIZE,
+  SCRATCH_CLONE_PARENT,
   SCRATCH_KEY,
   USER_DATA,
 } from "./stack-layout.js";
@@ -68,6 +70,9 @@ export interface MainProgramSpec {
   extras?: ExtrasRequest;
   /** Tests besides (or instead of) the mark, and tracking; without it, the mark test alone. */
   select?: SelectSpec;
+  /** A clone function's return: the skb is the returned one, followed when its parent is tracked
+   * (program/clone.ts), and the event is a clone event. Needs tracking in `select`. */
+  clone?: CloneSpec;
 }
 
 export interface MainProgram {
@@ -82,16 +87,20 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   pre.push(asm.mov64Reg(R6, R1));
   if (spec.skb.kind === "args") pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.index * 8));
   else pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.offset));
-  // A NULL skb is nothing to trace; for fentry the check also turns the BTF pointer the verifier calls
-  // "maybe null" into one it lets the program (and the module) do arithmetic on.
-  pre.push(asm.jmpImm(asm.JEQ, R7, 0, "out"));
-
-  // Which packets: the mark test alone, or the selection (program/selection.ts).
   const select = spec.select ?? { markTest: true };
   const isVerdict = spec.verdict !== undefined && spec.skb.kind === "args";
-  // A function's return and the free path come after a verdict: the packet that ended continues there.
-  const afterVerdict = spec.isReturn || spec.freeing === true;
-  pre.push(...emitSelection(select, spec, "out", isVerdict, afterVerdict));
+  if (spec.clone) {
+    // A clone of a tracked packet (its own NULL check: the saved parent is taken out first).
+    pre.push(...emitCloneSelection(spec.clone, select, spec.probeRead, "out"));
+  } else {
+    // A NULL skb is nothing to trace; for fentry the check also turns the BTF pointer the verifier calls
+    // "maybe null" into one it lets the program (and the module) do arithmetic on.
+    pre.push(asm.jmpImm(asm.JEQ, R7, 0, "out"));
+    // Which packets: the mark test alone, or the selection (program/selection.ts). A function's return
+    // and the free path come after a verdict: the packet that ended continues there.
+    const afterVerdict = spec.isReturn || spec.freeing === true;
+    pre.push(...emitSelection(select, spec, "out", isVerdict, afterVerdict));
+  }
 
   // Zero the record (the user data must start zeroed and the verifier wants initialised stack).
   for (let off = RECORD; off < RECORD + RECORD_SIZE; off += 8) pre.push(asm.stMem(asm.DW, R10, off, 0));
@@ -113,8 +122,11 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
       break;
   }
   pre.push(asm.call(Helper.get_smp_processor_id), asm.stxMem(asm.W, R10, R0, REC_CPU));
-  const flags = (spec.isReturn ? FLAG_RETURN : 0) | (spec.freeing ? FLAG_FREEING : 0);
+  const flags =
+    (spec.isReturn ? FLAG_RETURN : 0) | (spec.freeing ? FLAG_FREEING : 0) | (spec.clone ? FLAG_CLONE : 0);
   if (flags !== 0) pre.push(asm.stMem(asm.W, R10, REC_FLAGS, flags));
+  if (spec.clone)
+    pre.push(asm.ldxMem(asm.DW, R1, R10, SCRATCH_CLONE_PARENT), asm.stxMem(asm.DW, R10, R1, REC_LOCATION));
   if (spec.verdict && isVerdict) {
     const v = spec.verdict;
     pre.push(asm.stMem(asm.W, R10, REC_VERDICT, v.kind));

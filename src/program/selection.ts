@@ -188,7 +188,7 @@ const TV_IDENT = SCRATCH_TRACK_VALUE + 16;
 
 /** A tracked packet with the same fingerprint: R8 = its id, on to sel_done (at a verdict, its entry is
  * marked ended). A stale entry is taken out; so is an ended one, except where the packet continues. */
-function trackLookup(
+export function trackLookup(
   t: TrackSpec,
   l: SkbLayout,
   probeRead: number,
@@ -236,7 +236,7 @@ function trackLookup(
 
 /** A newly selected packet: its track id is now; it enters the map, as ended at a verdict (so that its
  * free path, which follows, continues it). */
-function trackInsert(t: TrackSpec, l: SkbLayout, probeRead: number, isVerdict: boolean): Insn[] {
+export function trackInsert(t: TrackSpec, l: SkbLayout, probeRead: number, isVerdict: boolean): Insn[] {
   const p: Insn[] = [asm.call(Helper.ktime_get_ns), asm.mov64Reg(R8, R0)];
   if (isVerdict) {
     p.push(asm.stxMem(asm.DW, R10, R8, TV_ID), ...markEnded(t.mapFd));

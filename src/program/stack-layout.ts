@@ -41,6 +41,10 @@ export const SCRATCH_FILTER_M = -464;
 /** the tracking map's key (the skb address, 8 bytes) and value (track id and fingerprint, 24 bytes). */
 export const SCRATCH_TRACK_KEY = -472;
 export const SCRATCH_TRACK_VALUE = -496;
+/** The clone programs' (program/clone.ts): the saved-parent map's key (pid_tgid), or the clone while its
+ * parent is looked up, and the parent's address. */
+export const SCRATCH_CLONE_KEY = -504;
+export const SCRATCH_CLONE_PARENT = -512;
 /** Until the record is zeroed, the selection also uses the record's place for what it reads from the skb,
  * and the module's stack (R10-256 .. R10-1) for the copy of the packet the filter reads. */
 export const SELECT_READS = RECORD;

@@ -3,10 +3,12 @@
 // the aggregate store keeps the head, the writers read and name them (JSON keys), and captures may not
 // reuse those names. Adding a field is a change here plus its users. Little endian, 128 bytes:
 //    0 u64 skb address (the packet id)    8 u64 timestamp (ns, bpf_ktime_get_ns)
-//   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return; bit 2:
-//                                                       a point of the skb's free path, plan/free-path.ts)
+//   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return,
+//                                                         bit 1: a clone event, bit 2: a point of the
+//                                                         skb's free path, plan/free-path.ts)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
+//                                                                or, on a clone event, the parent's address
 //   48 u32 wire_len   52 u16 cap_len   54 u8 link   55 u8 stack_depth
 //   56 u64 track id (the first-seen timestamp of a tracked packet, 0 when not tracked)
 //   64..127 the 64 bytes the user's module filled in, for dump()
@@ -45,7 +47,10 @@ export const FIELDS = {
   /** Only on the event that ended the packet (JSON keys printed only there). */
   verdict: { offset: 32, size: 4, json: ["verdict"] },
   reason: { offset: 36, size: 4, json: ["drop_reason"] },
-  location: { offset: 40, size: 8, json: ["location"] },
+  /** Two meanings, never on one event: at a verdict, where the kernel freed the packet ("location");
+   * on a clone event (FLAG_CLONE: the record is the clone's, at the return of skb_clone, skb_copy...),
+   * the address of the tracked packet it was made from ("parent", printed only there). */
+  location: { offset: 40, size: 8, json: ["location", "parent"] },
   /** --snaplen only (JSON keys printed only on events with packet bytes): the length from the captured
    * bytes' start, where they start, how many follow the record ("packet": them in hex). */
   wireLen: { offset: 48, size: 4, json: ["wire_len"] },
@@ -62,6 +67,10 @@ export const FIELDS = {
 
 export const RECORD_SIZE = 128;
 export const FLAG_RETURN = 1;
+/** The event of a clone or copy of a tracked packet, where the clone function returned it: the record's skb
+ * is the new packet (with its own track id), the location field holds the parent's skb address. Never
+ * with FLAG_RETURN (the event is not one half of a function_graph call). */
+export const FLAG_CLONE = 2;
 /** An event in a function the kernel runs while freeing the skb (after its verdict, if it had one). */
 export const FLAG_FREEING = 4;
 
@@ -109,6 +118,11 @@ export const readTrack = (dv: DataView, off: number): bigint => dv.getBigUint64(
 export const readLocation = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_LOCATION, true);
 export const isReturn = (dv: DataView, off: number): boolean =>
   (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
+/** A clone event's parent (the skb address it was cloned or copied from), or undefined on other events. */
+export const readParent = (dv: DataView, off: number): bigint | undefined =>
+  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_CLONE) !== 0
+    ? dv.getBigUint64(off + OFF_LOCATION, true)
+    : undefined;
 
 /** The link field's values: where the packet bytes start. */
 export const LINK_ETHERNET = 0;

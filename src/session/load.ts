@@ -11,7 +11,10 @@ import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
 
 /** Everything a main program needs besides its attach unit's own fields. */
-export type ProgramInputs = Omit<MainProgramSpec, "skb" | "func" | "isReturn" | "freeing" | "verdict">;
+export type ProgramInputs = Omit<
+  MainProgramSpec,
+  "skb" | "func" | "isReturn" | "freeing" | "verdict" | "clone"
+>;
 
 export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgram {
   return buildMainProgram({
@@ -21,6 +24,7 @@ export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgra
     isReturn: unit.isReturn,
     ...(unit.freeing ? { freeing: true } : {}),
     ...(unit.verdict ? { verdict: unit.verdict } : {}),
+    ...(unit.clone ? { clone: unit.clone } : {}),
   });
 }
 

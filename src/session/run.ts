@@ -8,6 +8,7 @@ import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
 import { build, programInputs } from "./build.js";
 import { runCommand } from "./child.js";
+import { CloneFollower } from "./clones.js";
 import type { Selection, SessionConfig } from "./config.js";
 import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
@@ -56,19 +57,17 @@ async function trace(
   const ring = kobj.own(new RingReader(config.ringSize));
   const lost = kobj.own(new LostCounter());
   const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
-  if (track) io.verbose(trackingNote(built));
+  const clones = track ? CloneFollower.plan(built, kernel, io, kobj) : undefined;
+  if (track) io.verbose(trackingNote(built, clones?.note));
   const loadStart = performance.now();
-  const loaded = loadAll(
-    built,
-    programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec),
-    kobj,
-    io,
-    () => stop.stopped,
-  );
+  const inputs = programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec);
+  const loaded = loadAll(built, inputs, kobj, io, () => stop.stopped);
+  clones?.load(inputs, io);
   if (stop.stopped) return finishEarly(io);
   timer.mark("load");
   const withReturns = config.tracer === "function_graph";
   await attachAll(built, loaded, withReturns, kobj, io, stop, performance.now() - loadStart);
+  if (!stop.stopped) clones?.attach(io);
   timer.mark("attach");
   io.verbose(timer.summary());
   // Stopped while attaching: nothing was traced yet, so there is nothing to print.

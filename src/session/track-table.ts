@@ -103,14 +103,16 @@ export class TrackTable {
   }
 }
 
-/** What tracking follows on this run's backends (said with -v). */
-export function trackingNote(built: Built): string {
+/** What tracking follows on this run's backends (said with -v); `clones`: where clones are followed
+ * (CloneFollower's note), absent when they are not. */
+export function trackingNote(built: Built, clones?: string): string {
   const names = built.backends.map((b) => b.backend.name).join(" and ");
   return (
     `tracking (${names}): a selected packet is followed by its skb address at every later point until ` +
-    "kfree_skb or consume_skb; a clone or copy (skb_clone, skb_copy, pskb_copy) is another skb, followed " +
-    "only if it is selected itself (linking it to its parent needs the function's return value, which ipft " +
-    "does not read yet)"
+    "kfree_skb or consume_skb; " +
+    (clones
+      ? `a clone or copy of it is followed too, under its own track id with a link to its parent, from its making ${clones}`
+      : "a clone or copy (skb_clone, skb_copy, pskb_copy) is another skb, followed only if it is selected itself")
   );
 }
 

@@ -134,6 +134,7 @@ export const Helper = {
   probe_read: 4,
   ktime_get_ns: 5,
   get_smp_processor_id: 8,
+  get_current_pid_tgid: 14,
   get_stack: 67,
   probe_read_kernel: 113,
   ringbuf_output: 130,

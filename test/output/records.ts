@@ -7,7 +7,7 @@ import {
   type Symbolizer,
   type VerdictNamer,
 } from "../../src/output/index.js";
-import { FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
+import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
 
 export interface Ev {
   skb: bigint;
@@ -27,6 +27,8 @@ export interface Ev {
   stack?: bigint[];
   /** The track id (tracking on: the packet's first-seen time). */
   track?: bigint;
+  /** A clone event: the parent's address (record.ts FLAG_CLONE). */
+  parent?: bigint;
 }
 
 /** The bytes a record takes: 128, its packet bytes padded to 8, 8 per return address. */
@@ -54,7 +56,12 @@ export function records(evs: Ev[], pad = 0): DataView {
     dv.setBigUint64(o + 8, e.ts, true);
     dv.setBigUint64(o + 16, e.func, true);
     dv.setUint32(o + 24, e.cpu, true);
-    dv.setUint32(o + 28, (e.ret ? FLAG_RETURN : 0) | (e.freeing ? FLAG_FREEING : 0), true);
+    dv.setUint32(
+      o + 28,
+      (e.ret ? FLAG_RETURN : 0) | (e.parent !== undefined ? FLAG_CLONE : 0) | (e.freeing ? FLAG_FREEING : 0),
+      true,
+    );
+    if (e.parent !== undefined) dv.setBigUint64(o + 40, e.parent, true);
     if (e.verdict) {
       dv.setUint32(o + 32, e.verdict.kind, true);
       dv.setUint32(o + 36, e.verdict.reason ?? 0, true);

@@ -13,6 +13,7 @@ import {
   copyRecord,
   DATA_SIZE,
   EVENT_JSON_KEYS,
+  FLAG_CLONE,
   FLAG_RETURN,
   HEAD_SIZE,
   isReturn,
@@ -35,6 +36,7 @@ import {
   readCpu,
   readFlags,
   readFunc,
+  readParent,
   readSkb,
   readTimestamp,
   recordLength,
@@ -65,6 +67,7 @@ test("record layout: the offsets the eBPF program writes", () => {
   assert.equal(RECORD_SIZE, 128);
   assert.equal(HEAD_SIZE, 32);
   assert.equal(FLAG_RETURN, 1);
+  assert.equal(FLAG_CLONE, 2);
   assert.deepEqual(EVENT_JSON_KEYS, [
     "packet_id",
     "timestamp",
@@ -75,12 +78,21 @@ test("record layout: the offsets the eBPF program writes", () => {
     "verdict",
     "drop_reason",
     "location",
+    "parent",
     "wire_len",
     "link",
     "cap_len",
     "packet",
     "stack",
   ]);
+});
+
+test("a clone event's parent is its location field, read only where the clone flag says so", () => {
+  const dv = new DataView(new ArrayBuffer(RECORD_SIZE));
+  dv.setBigUint64(OFF_LOCATION, 0xffff888012345600n, true);
+  assert.equal(readParent(dv, 0), undefined, "a verdict's location is not a parent");
+  dv.setUint32(OFF_FLAGS, FLAG_CLONE, true);
+  assert.equal(readParent(dv, 0), 0xffff888012345600n);
 });
 
 test("extras: packet bytes after the record, then the stack 8-aligned; the length counts both", () => {

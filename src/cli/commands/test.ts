@@ -3,6 +3,7 @@
 import { LostCounter } from "../../ringbuf/lost-counter.js";
 import { RingReader } from "../../ringbuf/reader.js";
 import { build, programInputs } from "../../session/build.js";
+import { CloneFollower } from "../../session/clones.js";
 import { stdIo } from "../../session/io.js";
 import { KernelObjects } from "../../session/kernel-objects.js";
 import { loadKernelView } from "../../session/kernel-view.js";
@@ -25,13 +26,15 @@ export function runTest(opts: Options): number {
       const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
       const inputs = programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec);
       const l = loadAll(built, inputs, kobj, io);
+      const clones = track ? (CloneFollower.plan(built, kernel, io, kobj)?.load(inputs, io) ?? 0) : 0;
+      const cloneNote = clones ? `; ${clones} following clones` : "";
       const per = built.backends.map(({ backend, units }) => `${backend.name}: ${units.length}`);
       const moduleNote = built.module.length ? `, module of ${built.module.length} instructions` : "";
       const refusedNote = l.refused
         ? `; ${l.refused} functions the kernel cannot attach this backend to, untraceable`
         : "";
       io.out.write(
-        `ok: ${l.loaded.length} programs passed the verifier (${per.join(", ")}; ${l.insns} instructions${moduleNote}${refusedNote})\n`,
+        `ok: ${l.loaded.length} programs passed the verifier (${per.join(", ")}; ${l.insns} instructions${moduleNote}${refusedNote}${cloneNote})\n`,
       );
       return 0;
     } finally {

@@ -1,0 +1,137 @@
+// Following clones and copies in a run (program/clone.ts, backends/clones.ts): which clone functions this
+// kernel and backend have, the saved-parent hash of the kprobe backends, the programs loaded with the rest
+// (before anything attaches) and attached after the rest. Only with tracking on and a function backend.
+import { encode } from "../asm/index.js";
+import type { AttachUnit } from "../backends/backend.js";
+import { CloneProbes } from "../backends/clones.js";
+import { type ClonePoints, clonePoints } from "../plan/clone-points.js";
+import { pointRules } from "../plan/plan.js";
+import { buildCloneEntryProgram, CLONE_SAVED_KEY_SIZE, CLONE_SAVED_VALUE_SIZE } from "../program/clone.js";
+import { readKprobeBlacklist } from "../symbols/index.js";
+import { createMap, loadProgram } from "../sys/bpf.js";
+import { MapType } from "../sys/bpf-abi.js";
+import { errnoName } from "../sys/errno.js";
+import { kprobePmu } from "../sys/perf.js";
+import type { Built } from "./build.js";
+import type { SessionIo } from "./io.js";
+import type { KernelObjects } from "./kernel-objects.js";
+import type { KernelView } from "./kernel-view.js";
+import { loadUnit, type ProgramInputs, VerifierError } from "./load.js";
+
+/** Clone calls in flight at once, across tasks (an LRU: a full table forgets the oldest). */
+const SAVED_MAX = 4096;
+
+export class CloneFollower {
+  private readonly units: AttachUnit[];
+  private readonly loaded: { unit: AttachUnit; fd: number }[] = [];
+  private entryFd = -1;
+
+  private constructor(
+    private readonly probes: CloneProbes,
+    private readonly where: ClonePoints,
+    private readonly kobj: KernelObjects,
+  ) {
+    this.units = probes.units(where.points);
+  }
+
+  /** The follower of this run, or undefined when its backends cannot follow clones; says why under -v. */
+  static plan(
+    built: Built,
+    kernel: KernelView,
+    io: SessionIo,
+    kobj: KernelObjects,
+  ): CloneFollower | undefined {
+    const backend = built.plan.functionBackend;
+    if (!backend) {
+      io.verbose(
+        "clones and copies are not followed: the tracepoint backend cannot see a function's return value (the new skb of skb_clone, skb_copy...); a function backend (kprobe, kprobe-multi, ftrace) can",
+      );
+      return undefined;
+    }
+    const rules = pointRules({
+      traceable: kernel.traceable,
+      kprobeBlacklist: () => readKprobeBlacklist(),
+      ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
+    });
+    const where = clonePoints(kernel.points, backend, rules);
+    for (const s of where.skipped) io.verbose(`${s.name} is skipped: ${s.why}; its clones are not followed`);
+    if (where.points.length === 0) return undefined;
+    const pmu = kprobePmu();
+    const savedFd =
+      backend === "ftrace"
+        ? -1
+        : kobj.add(
+            createMap({
+              type: MapType.LRU_HASH,
+              keySize: CLONE_SAVED_KEY_SIZE,
+              valueSize: CLONE_SAVED_VALUE_SIZE,
+              maxEntries: SAVED_MAX,
+              name: "ipft_clone_par",
+            }),
+          );
+    const probes = new CloneProbes(backend, "reason" in pmu ? undefined : pmu, savedFd, (p) =>
+      built.ids.idOf(p),
+    );
+    return new CloneFollower(probes, where, kobj);
+  }
+
+  /** For the tracking note: where clones are followed. */
+  get note(): string {
+    const how = { ftrace: "fexit", kprobe: "kretprobe", "kprobe-multi": "kretprobe.multi" }[
+      this.probes.backend
+    ];
+    return `at the return of ${this.where.points.map((p) => p.name).join(", ")} (${how})`;
+  }
+
+  /** Loads every clone program (a verifier rejection stops the run before anything attaches). */
+  load(inputs: ProgramInputs, io: SessionIo): number {
+    for (const unit of this.units) {
+      const l = loadUnit(unit, inputs);
+      if (l.fd < 0) {
+        io.verbose(`${unit.points[0]?.name}: clones not followed: ${l.why}`);
+        continue;
+      }
+      this.loaded.push({ unit, fd: this.kobj.add(l.fd) });
+    }
+    if (this.probes.needsEntry && this.loaded.length > 0) {
+      const insns = buildCloneEntryProgram({
+        select: inputs.select!,
+        probeRead: inputs.probeRead,
+        savedFd: this.probes.savedFd,
+        parentOffset: CloneProbes.PARENT_REG,
+      });
+      const r = loadProgram({ ...this.probes.entryLoad, insns: encode(insns), name: "ipft_clone_entry" });
+      if (r.fd < 0) throw new VerifierError("the clone functions' entry", r.errno, r.log);
+      this.entryFd = this.kobj.add(r.fd);
+    }
+    return this.loaded.length + (this.entryFd >= 0 ? 1 : 0);
+  }
+
+  /** Attaches the return programs, then the entry program on the functions whose return attached. */
+  attach(io: SessionIo): void {
+    const at = new Set<string>();
+    for (const l of this.loaded) {
+      const r = this.probes.attachReturn(l.fd, l.unit);
+      for (const fd of r.links) this.kobj.addLink(fd);
+      for (const p of r.attached) at.add(p.name);
+      for (const f of r.failed)
+        io.verbose(
+          `attach ${f.point.name}'s return (${this.probes.backend}): ${errnoName(f.errno)}; its clones are not followed`,
+        );
+    }
+    if (this.entryFd >= 0 && at.size > 0) {
+      const r = this.probes.attachEntry(
+        this.entryFd,
+        this.where.points.filter((p) => at.has(p.name)),
+      );
+      for (const fd of r.links) this.kobj.addLink(fd);
+      for (const f of r.failed) {
+        at.delete(f.point.name);
+        io.verbose(
+          `attach ${f.point.name}'s entry (${this.probes.backend}): ${errnoName(f.errno)}; its clones are not followed`,
+        );
+      }
+    }
+    io.verbose(`clones and copies followed at ${at.size} functions: ${[...at].join(", ") || "none"}`);
+  }
+}
