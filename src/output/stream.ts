@@ -22,11 +22,23 @@ export class StreamLines {
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
   }
 
-  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. */
-  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
-    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
+  /** `MODULE FUNCTION` of the record's function. */
+  func(dv: DataView, off: number): string {
+    return this.names.get(dv, off + OFF_FUNC);
+  }
+
+  /** The verdict's text (`dropped (NO_SOCKET) at ...`), "" when the event has none. */
+  verdict(dv: DataView, off: number): string {
     const v = this.verdicts && verdictOf(dv, off);
-    return v ? `${line} ${this.verdicts!.text(v)}` : line;
+    return v ? this.verdicts!.text(v) : "";
+  }
+
+  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. The pcapng
+   * file writes the same parts as bytes (stream-bytes.ts). */
+  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
+    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
+    const v = this.verdict(dv, off);
+    return v ? `${line} ${v}` : line;
   }
 }
 
