@@ -1,6 +1,7 @@
 // A pcapng writer that hands its sink complete blocks only.
 //
-// The guarantee: every block is built whole in memory and given to the sink in one `write` call; the file
+// The guarantee: every block is built whole in memory and given to the sink in one `write` call (alone, or
+// with the whole blocks before it when the writer batches: `batchBytes`, ipft's -w does); the file
 // sink writes whole blocks (one block, or several whole blocks gathered in its buffer) with as few
 // write(2) calls as the kernel allows and never starts a block it has not got entirely. So a file cut by
 // SIGKILL, a full disk or a crash ends at a block boundary, or inside the last block written (a write(2)
