@@ -14,7 +14,7 @@ export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggr
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
 export { ExtrasText, hexOf } from "./extras-text.js";
 export { JsonWriter } from "./json.js";
-export { type FileInfo, PcapngOutput, type PcapngOutputOptions, TEXT_KEY } from "./pcapng.js";
+export { type FileInfo, PcapngOutput, type PcapngOutputOptions } from "./pcapng.js";
 export { StreamWriter } from "./stream.js";
 export { teeWriter } from "./tee.js";
 export type {

@@ -1,40 +1,39 @@
 // --read: a pcapng file written with -w turned back into trace records, with names from the file, so the
-// same writers print it as the live run did. Each EPB's "ipft:" comment is the -o json object of its event
-// (output/pcapng.ts): its fixed keys are parsed in their order from the text itself (the timestamp's
-// digits exactly, whatever the uptime), the script's JSON keys after them are kept as they were written,
-// and "ipft_text" is the script's text. Function names, drop reasons and locations are numbered in the
-// order the file names them; the symbolizer and verdict namer built here give the names back.
+// same writers print it as the live run did. Each EPB's EVENT option (output/pcapng.ts describes the
+// format) holds the record as the kernel wrote it; the NAMES options before it name its addresses. The
+// records' function, reason, location and stack fields are renumbered by name in the order the file names
+// them (so two traces merged into one file, from different kernels, keep their own names); the symbolizer,
+// verdict namer and stack namer built here give the names back. The script's text and json fragment, when
+// the run had them, are the event's own: the script is not needed to read the file.
 
 import { UserError } from "../core/errors.js";
-import { LINKTYPE_ETHERNET, LINKTYPE_RAW, META_PREFIX } from "../pcapng/format.js";
+import {
+  IPFT_KIND_EVENT,
+  IPFT_KIND_NAMES,
+  IPFT_PEN,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_RAW,
+  META_PREFIX,
+  OPT_CUSTOM_BIN,
+} from "../pcapng/format.js";
 import type { PcapngContents, ReadPacket } from "../pcapng/reader.js";
 import {
-  FIELDS,
-  FLAG_CLONE,
-  FLAG_RETURN,
   LINK_ETHERNET,
   LINK_NETWORK,
   MAX_STACK_DEPTH,
   OFF_CAP_LEN,
-  OFF_CPU,
   OFF_DATA,
-  OFF_FLAGS,
   OFF_FUNC,
   OFF_LINK,
   OFF_LOCATION,
   OFF_REASON,
-  OFF_SKB,
   OFF_STACK_DEPTH,
-  OFF_TRACK,
-  OFF_TSTAMP,
   OFF_VERDICT,
   OFF_WIRE_LEN,
   RECORD_SIZE,
   recordLength,
-  VERDICT_CONSUME,
-  VERDICT_DROP,
 } from "../record/record.js";
-import { FILE_FORMAT, type FileInfo, STACK_KEY, TEXT_KEY, TRACK_KEY } from "./pcapng.js";
+import { FILE_FORMAT, type FileInfo, type FileNames } from "./pcapng.js";
 import type { Dumper, DumpFormat, StackNamer, Symbolizer, SymbolName, VerdictNamer } from "./types.js";
 
 /** A pcapng file that ipft did not write, or whose events it cannot read back. */
@@ -54,45 +53,27 @@ export interface Replay {
   dumper: Dumper | undefined;
   /** The run's tracer ("function" or "function_graph"). */
   tracer: string;
-  /** Packets without an "ipft:" comment (from another capture merged into the file): skipped. */
+  /** Packets without ipft's event option (from another capture merged into the file): skipped. */
   foreign: number;
 }
 
-const str = '"((?:[^"\\\\]|\\\\.)*)"';
-const key = (k: string) => JSON.stringify(k);
-const [K_SKB] = FIELDS.skb.json.map(key);
-const [K_TS] = FIELDS.tstamp.json.map(key);
-const [K_CPU] = FIELDS.cpu.json.map(key);
-const [K_MODULE, K_FUNCTION] = FIELDS.func.json.map(key);
-const [K_RETURN] = FIELDS.flags.json.map(key);
-const [K_VERDICT] = FIELDS.verdict.json.map(key);
-const [K_REASON] = FIELDS.reason.json.map(key);
-const [K_LOCATION, K_PARENT] = FIELDS.location.json.map(key);
-/** The fixed keys in the order the json writer prints them. */
-const FIXED = new RegExp(
-  `^\\{${K_SKB}:"0x([0-9a-f]+)",${K_TS}:([0-9]+),${K_CPU}:([0-9]+),${K_MODULE}:${str},${K_FUNCTION}:${str},${K_RETURN}:(true|false)` +
-    `(?:,${K_VERDICT}:"(drop|consume)"(?:,${K_REASON}:${str})?(?:,${K_LOCATION}:${str})?)?` +
-    `(?:,${K_PARENT}:"0x([0-9a-f]+)")?` +
-    `(?:,${key(TRACK_KEY)}:"0x([0-9a-f]+)")?(?:,${key(STACK_KEY)}:(\\[(?:"(?:[^"\\\\]|\\\\.)*"(?:,"(?:[^"\\\\]|\\\\.)*")*)?\\]))?`,
-);
-const TEXT_TAIL = `,${JSON.stringify(TEXT_KEY)}:`;
-
-const unquote = (s: string): string => JSON.parse(`"${s}"`) as string;
-
 /** Numbers for names, in first-seen order (0 is kept for "none"). */
-class Names {
-  readonly list: string[] = [""];
+class Names<T> {
+  readonly list: (T | undefined)[] = [undefined];
   private readonly ids = new Map<string, number>();
-  id(name: string): number {
-    let id = this.ids.get(name);
+  id(key: string, value: T | undefined): number {
+    let id = this.ids.get(key);
     if (id === undefined) {
       id = this.list.length;
-      this.list.push(name);
-      this.ids.set(name, id);
+      this.list.push(value);
+      this.ids.set(key, id);
     }
     return id;
   }
 }
+
+const hex = (v: bigint) => `0x${v.toString(16)}`;
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The session settings the file keeps in its section's "ipft:" comment (undefined: not an ipft file). */
 export function fileInfo(c: PcapngContents): FileInfo | undefined {
@@ -111,6 +92,46 @@ export function fileInfo(c: PcapngContents): FileInfo | undefined {
   return undefined;
 }
 
+/** What the file's NAMES options said so far: each address's (or reason's) latest name. */
+class FileNameTable {
+  readonly functions = new Map<bigint, SymbolName>();
+  readonly reasons = new Map<number, string>();
+  readonly locations = new Map<bigint, string>();
+  readonly frames = new Map<bigint, string>();
+
+  /** Takes one NAMES option's JSON; false when it is not what ipft writes. */
+  learn(json: string): boolean {
+    try {
+      return this.take(JSON.parse(json) as FileNames);
+    } catch {
+      return false; // not JSON, or an address that is not a number
+    }
+  }
+
+  private take(v: FileNames): boolean {
+    if (!v || typeof v !== "object") return false;
+    const isStr = (x: unknown): x is string => typeof x === "string";
+    for (const e of v.functions ?? []) {
+      if (!Array.isArray(e) || !e.every(isStr)) return false;
+      this.functions.set(BigInt(e[0]), { module: e[1], name: e[2] });
+    }
+    for (const e of v.reasons ?? []) {
+      if (!Array.isArray(e) || typeof e[0] !== "number" || !isStr(e[1])) return false;
+      this.reasons.set(e[0], e[1]);
+    }
+    for (const [into, list] of [
+      [this.locations, v.locations],
+      [this.frames, v.frames],
+    ] as const) {
+      for (const e of list ?? []) {
+        if (!Array.isArray(e) || !e.every(isStr)) return false;
+        into.set(BigInt(e[0]), e[1]);
+      }
+    }
+    return true;
+  }
+}
+
 /** The records of a file written with -w; `name` is what messages call it. */
 export function replayOf(c: PcapngContents, name: string): Replay {
   const info = fileInfo(c);
@@ -118,101 +139,110 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     throw new NotAnIpftTrace(
       `${name} was not written by ipft -w (its section has no "ipft:" comment); open it with Wireshark or tshark instead`,
     );
-  if (info.format > FILE_FORMAT)
+  if (info.format !== FILE_FORMAT)
     throw new NotAnIpftTrace(
-      `${name} was written by a newer ipft (trace file format ${info.format}; this ipft reads ${FILE_FORMAT}): read it with that version`,
+      info.format > FILE_FORMAT
+        ? `${name} was written by a newer ipft (trace file format ${info.format}; this ipft reads format ${FILE_FORMAT}): read it with that version`
+        : `${name} was written by an older ipft (trace file format ${info.format}; this ipft reads format ${FILE_FORMAT}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
     );
   // Each record's length: 128, the block's packet bytes padded to 8, 8 per stack frame (record.ts).
   const sizes = c.packets.map((p) => RECORD_SIZE + ((bytesOf(p).length + 7) & ~7) + 8 * MAX_STACK_DEPTH);
   const records = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
   const dv = new DataView(records.buffer);
   const offsets: number[] = [];
-  const frames = new Names();
-  let end = 0;
-  const funcs = new Names();
-  const reasons = new Names();
-  const locations = new Names();
+  const table = new FileNameTable();
+  const funcs = new Names<SymbolName>();
+  const reasons = new Names<string>();
+  const locations = new Names<string>();
+  const frames = new Names<string>();
   const texts: string[] = [];
   const frags: string[] = [];
   let withText = false;
+  let end = 0;
   let count = 0;
   let foreign = 0;
   for (const p of c.packets) {
-    const comment = p.comments.find((s) => s.startsWith(META_PREFIX));
-    if (!comment) {
+    let event: Uint8Array | undefined;
+    for (const o of p.custom) {
+      if (o.pen !== IPFT_PEN || o.code !== OPT_CUSTOM_BIN || o.data.length < 4) continue;
+      const kind = new DataView(o.data.buffer, o.data.byteOffset, 4).getUint32(0, true);
+      if (kind === IPFT_KIND_NAMES) {
+        if (!table.learn(utf8(o.data.subarray(4)) ?? "")) throw badEvent(name, p);
+      } else if (kind === IPFT_KIND_EVENT) event = o.data.subarray(4);
+    }
+    if (!event) {
       foreign++;
       continue;
     }
-    const json = comment.slice(META_PREFIX.length);
-    const m = FIXED.exec(json);
-    if (!m) throw badEvent(name, p);
+    if (event.length < RECORD_SIZE) throw badEvent(name, p);
+    const ev = new DataView(event.buffer, event.byteOffset, event.byteLength);
+    const depth = ev.getUint8(OFF_STACK_DEPTH);
+    const stackEnd = RECORD_SIZE + 8 * depth;
+    if (depth > MAX_STACK_DEPTH || event.length < stackEnd) throw badEvent(name, p);
     const off = end;
     offsets.push(off);
-    dv.setBigUint64(off + OFF_SKB, BigInt(`0x${m[1]}`), true);
-    dv.setBigUint64(off + OFF_TSTAMP, BigInt(m[2]!), true);
-    dv.setUint32(off + OFF_CPU, Number(m[3]), true);
-    const fn = funcs.id(`${unquote(m[4]!)}\0${unquote(m[5]!)}`);
-    dv.setBigUint64(off + OFF_FUNC, BigInt(fn), true);
-    if (m[6] === "true") dv.setUint32(off + OFF_FLAGS, FLAG_RETURN, true);
-    if (m[7]) {
-      dv.setUint32(off + OFF_VERDICT, m[7] === "drop" ? VERDICT_DROP : VERDICT_CONSUME, true);
-      if (m[8] !== undefined) dv.setUint32(off + OFF_REASON, reasons.id(unquote(m[8])), true);
-      if (m[9] !== undefined) dv.setBigUint64(off + OFF_LOCATION, BigInt(locations.id(unquote(m[9]))), true);
-    }
-    if (m[10] !== undefined) {
-      dv.setUint32(off + OFF_FLAGS, dv.getUint32(off + OFF_FLAGS, true) | FLAG_CLONE, true);
-      dv.setBigUint64(off + OFF_LOCATION, BigInt(`0x${m[10]}`), true);
-    }
-    if (m[11] !== undefined) dv.setBigUint64(off + OFF_TRACK, BigInt(`0x${m[11]}`), true);
+    records.set(event.subarray(0, RECORD_SIZE), off);
+    // The packet's bytes are the block's: cap_len says how many the file kept, the link where they start.
     const bytes = bytesOf(p);
+    dv.setUint16(off + OFF_CAP_LEN, bytes.length, true);
     if (bytes.length > 0) {
       records.set(bytes, off + RECORD_SIZE);
-      dv.setUint32(off + OFF_WIRE_LEN, p.originalLength, true);
-      dv.setUint16(off + OFF_CAP_LEN, bytes.length, true);
       dv.setUint8(off + OFF_LINK, p.interface.linktype === LINKTYPE_RAW ? LINK_NETWORK : LINK_ETHERNET);
+    } else dv.setUint32(off + OFF_WIRE_LEN, 0, true);
+    // Names: the function by its address, the verdict's reason and location, the stack's frames.
+    const fn = dv.getBigUint64(off + OFF_FUNC, true);
+    const sym = table.functions.get(fn);
+    dv.setBigUint64(
+      off + OFF_FUNC,
+      BigInt(sym ? funcs.id(`${sym.module}\0${sym.name}`, sym) : funcs.id(`?${fn}`, undefined)),
+      true,
+    );
+    if (dv.getUint32(off + OFF_VERDICT, true) !== 0) {
+      const reason = dv.getUint32(off + OFF_REASON, true);
+      if (reason !== 0) {
+        const r = table.reasons.get(reason) ?? String(reason);
+        dv.setUint32(off + OFF_REASON, reasons.id(r, r), true);
+      }
+      const loc = dv.getBigUint64(off + OFF_LOCATION, true);
+      if (loc !== 0n) {
+        const l = table.locations.get(loc) ?? hex(loc);
+        dv.setBigUint64(off + OFF_LOCATION, BigInt(locations.id(l, l)), true);
+      }
     }
-    if (m[12] !== undefined) {
-      const names = JSON.parse(m[12]) as string[];
-      const s = off + RECORD_SIZE + ((bytes.length + 7) & ~7);
-      for (const [k, f] of names.slice(0, MAX_STACK_DEPTH).entries())
-        dv.setBigUint64(s + 8 * k, BigInt(frames.id(f)), true);
-      dv.setUint8(off + OFF_STACK_DEPTH, Math.min(names.length, MAX_STACK_DEPTH));
+    const s = off + RECORD_SIZE + ((bytes.length + 7) & ~7);
+    for (let k = 0; k < depth; k++) {
+      const a = ev.getBigUint64(RECORD_SIZE + 8 * k, true);
+      const f = table.frames.get(a) ?? hex(a);
+      dv.setBigUint64(s + 8 * k, BigInt(frames.id(f, f)), true);
     }
     end += recordLength(dv, off);
-    // The script's keys sit between the fixed ones and the text key (always last when present).
-    let rest = json.slice(m[0].length, -1);
+    // The script's text and json fragment, when the run had a script or captures.
     let text = "";
-    const at = rest.lastIndexOf(TEXT_TAIL);
-    if (at >= 0) {
-      try {
-        text = JSON.parse(rest.slice(at + TEXT_TAIL.length)) as string;
-      } catch {
-        throw badEvent(name, p);
-      }
-      rest = rest.slice(0, at);
+    let frag = "";
+    if (event.length > stackEnd) {
+      if (event.length < stackEnd + 4) throw badEvent(name, p);
+      const len = ev.getUint32(stackEnd, true);
+      if (stackEnd + 4 + len > event.length) throw badEvent(name, p);
+      const t = utf8(event.subarray(stackEnd + 4, stackEnd + 4 + len));
+      const j = utf8(event.subarray(stackEnd + 4 + len));
+      if (t === undefined || j === undefined || (j !== "" && !j.startsWith(","))) throw badEvent(name, p);
+      text = t;
+      frag = j;
       withText = true;
     }
-    if (!json.endsWith("}") || (rest !== "" && !rest.startsWith(","))) throw badEvent(name, p);
     texts.push(text);
-    frags.push(rest);
+    frags.push(frag);
     dv.setUint32(off + OFF_DATA, count, true);
     count++;
   }
   if (count === 0 && foreign > 0)
     throw new NotAnIpftTrace(
-      `${name} has no event written by ipft -w (none of its ${foreign} packets has an "ipft:" comment); open it with Wireshark or tshark instead`,
+      `${name} has no event written by ipft -w (none of its ${foreign} packets has ipft's event option); open it with Wireshark or tshark instead`,
     );
-  const symbolizer: Symbolizer = {
-    resolve(addr: bigint): SymbolName | undefined {
-      const s = funcs.list[Number(addr)];
-      if (!s) return undefined;
-      const cut = s.indexOf("\0");
-      return { module: s.slice(0, cut), name: s.slice(cut + 1) };
-    },
-  };
+  const symbolizer: Symbolizer = { resolve: (addr) => funcs.list[Number(addr)] };
   const verdicts: VerdictNamer = {
-    reason: (v) => reasons.list[v] || String(v),
-    location: (a) => locations.list[Number(a)] || `0x${a.toString(16)}`,
+    reason: (v) => reasons.list[v] ?? String(v),
+    location: (a) => locations.list[Number(a)] ?? hex(a),
   };
   const indexOf = (data: Uint8Array) => new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
   const dumper: Dumper | undefined = withText
@@ -225,13 +255,22 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     records: records.subarray(0, end),
     offsets,
     count,
-    stacks: { frame: (a) => frames.list[Number(a)] ?? `0x${a.toString(16)}` },
+    stacks: { frame: (a) => frames.list[Number(a)] ?? hex(a) },
     symbolizer,
     verdicts,
     dumper,
     tracer: info.tracer,
     foreign,
   };
+}
+
+/** UTF-8 text, or undefined when the bytes are not UTF-8. */
+function utf8(b: Uint8Array): string | undefined {
+  try {
+    return decoder.decode(b);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A block's packet bytes as the record carries them: none for the interface of events without bytes. */
@@ -243,6 +282,6 @@ const EMPTY = new Uint8Array(0);
 
 function badEvent(name: string, p: ReadPacket): NotAnIpftTrace {
   return new NotAnIpftTrace(
-    `${name}: the "ipft:" comment of the packet at byte ${p.offset} is not an event ipft wrote (edited, or another tool's): the file cannot be read back`,
+    `${name}: the ipft event option of the packet at byte ${p.offset} is not what ipft writes (edited, or another tool's): the file cannot be read back`,
   );
 }

@@ -1,60 +1,82 @@
-// -w FILE: every event as one Enhanced Packet Block of a pcapng file (src/pcapng/format.ts describes the
-// layout), written beside the text output. Each EPB carries:
-//   comment 1  the stream output's line (the script's dump text or the captures included)
-//   comment 2  "ipft:" and the -o json object of the event (same keys, same text; not the packet's bytes and
-//              lengths: they are the block's data), then "ipft_track" and "ipft_stack" when the event has
-//              them (for --read: grouping and stacks as live), plus, when there is a
-//              script or captures, "ipft_text": their text as the stream line shows it (`--read` prints
-//              it as is: the script is not needed to read the file)
-//   epb_packetid the skb's address, epb_dropcount the events lost since the previous block
-//   the packet's bytes when the record carries them (packetOf); else an empty Exported PDU (4 zero bytes,
-//   link type 252): a zero-length IP packet would show as malformed in Wireshark, this shows as nothing
-// Interfaces: one per link type, named "ipft": the record carries no device or network namespace yet.
-// The section's comments: the command line, and "ipft:" with what --read needs to print as the live run
-// did (the tracer). Blocks are buffered and the file is flushed after each drain of the ring buffer.
+// -w FILE: every event as one Enhanced Packet Block of a pcapng file, written beside the text output.
+// Trace file format 2 (FILE_FORMAT). Little endian; one section:
+//   SHB  shb_userappl "ipft VERSION", shb_os, shb_hardware; opt_comment: the command line, then
+//        `ipft:{"format":2,"tracer":"function"}` (or "function_graph"): what --read needs
+//   IDB  one per link type, on first use, named "ipft" (the record carries no device or netns yet):
+//        Exported PDU (252) for events without packet bytes, Ethernet (1), raw IP (101); if_tsresol 9
+//   EPB  one per event, in the order they were read; timestamp: the record's (bpf_ktime_get_ns) plus the
+//        wall clock's offset measured when the file was opened. Data: the packet's bytes the record carries
+//        (packetOf's), else an empty Exported PDU (4 zero bytes: a zero-length IP packet would show as
+//        malformed in Wireshark, this shows as nothing). Options, in this order:
+//     opt_comment    the stream output's line (`0xSKB TS CPU MODULE FUNCTION`, the verdict, then the
+//                    script's dump() text or the captures'): what Wireshark shows and filters on
+//     custom 2989    PEN 32473 (IPFT_PEN), a u32 (LE) kind: 2 (NAMES), then a JSON object (UTF-8) naming
+//                    what this event is the first of the file to use; present only then:
+//                      {"functions":[["0xADDR","MODULE","NAME"],..],"reasons":[[N,"NAME"],..],
+//                       "locations":[["0xADDR","func+0xoff"],..],"frames":[["0xADDR","func+0xoff"],..]}
+//                    (each key only when it has entries; an address the symbolizer could not name has none)
+//     custom 2989    PEN 32473, a u32 (LE) kind: 1 (EVENT), then the trace record as the kernel wrote it (record.ts,
+//                    little endian): its 128-byte head, then its stack_depth return addresses (8 bytes
+//                    each); the packet bytes are the block's data. When the run had a script or captures:
+//                    then a u32 (LE) byte length and the dump text (UTF-8), then to the end the -o json
+//                    fragment (`,"key":value...`, UTF-8)
+//     epb_dropcount  events lost since the previous block, when there were
+//     epb_packetid   the skb's address
+//   ISB  at the end, one per interface: its first and last event, its events, and on interface 0 the
+//        session's lost events (isb_ifdrop)
+// --read (pcapng-replay.ts) rebuilds each record from the EVENT option and the names, and prints it
+// through the very writers of a live run. Blocks are built in one reused buffer and the file is flushed
+// after each drain of the ring buffer.
 import { MonotonicClock } from "../pcapng/clock.js";
 import {
+  EPB_DROPCOUNT,
+  EPB_PACKETID,
+  IPFT_KIND_EVENT,
+  IPFT_KIND_NAMES,
+  IPFT_PEN,
   LINKTYPE_ETHERNET,
   LINKTYPE_RAW,
   LINKTYPE_WIRESHARK_UPPER_PDU,
   META_PREFIX,
   OPT_COMMENT,
+  OPT_CUSTOM_BIN,
 } from "../pcapng/format.js";
-import { type BlockSink, PcapngOutputError, PcapngWriter, type RawOption } from "../pcapng/writer.js";
+import { type BlockSink, PcapngOutputError, PcapngWriter } from "../pcapng/writer.js";
 import {
   copyData,
   DATA_SIZE,
+  LINK_NETWORK,
+  OFF_CAP_LEN,
+  OFF_LINK,
   OFF_SKB,
-  OFF_TRACK,
-  readSkb,
-  readStackDepth,
-  readTimestamp,
-  stackAddrs,
+  OFF_STACK_DEPTH,
+  OFF_TSTAMP,
+  OFF_WIRE_LEN,
+  RECORD_SIZE,
 } from "../record/record.js";
 import { SafeDumper } from "./dump-text.js";
-import { ExtrasText } from "./extras-text.js";
-import { JsonLines } from "./json.js";
-import { type PacketBytes, packetOf } from "./packet-of.js";
-import { StreamLines, withDumpText } from "./stream.js";
+import { StreamLines } from "./stream.js";
+import { StreamLineBytes } from "./stream-bytes.js";
 import type { Dumper, StackNamer, Symbolizer, VerdictNamer, Writer } from "./types.js";
-import { hexOfHalves, timestampDecimal } from "./u64-text.js";
+import { hexOfHalves } from "./u64-text.js";
 import { VerdictText } from "./verdict-text.js";
 
-/** The key of the "ipft:" comment that holds the script's (or captures') text. Always the last key. */
-export const TEXT_KEY = "ipft_text";
-/** Keys right after the json fields, for --read only: the track id (grouping packets as the live run did)
- * and the named stack frames (the packet's bytes are the block's own data, not repeated in the comment). */
-export const TRACK_KEY = "ipft_track";
-export const STACK_KEY = "ipft_stack";
-const K_TRACK = JSON.stringify(TRACK_KEY);
-const K_STACK = JSON.stringify(STACK_KEY);
-/** The "ipft:" section comment's version: --read refuses a newer one. */
-export const FILE_FORMAT = 1;
+/** The "ipft:" section comment's version: --read reads this one only. 1: each event as an "ipft:" JSON
+ * comment; 2: the trace record in a custom option, names once. */
+export const FILE_FORMAT = 2;
 
 /** What the section's "ipft:" comment holds. */
 export interface FileInfo {
   format: number;
   tracer: string;
+}
+
+/** The NAMES option's object. */
+export interface FileNames {
+  functions?: [string, string, string][];
+  reasons?: [number, string][];
+  locations?: [string, string][];
+  frames?: [string, string][];
 }
 
 /** The file's own settings, known before tracing starts. */
@@ -86,16 +108,32 @@ export interface PcapngEventNames {
 const NO_NAMES: PcapngEventNames = { symbolizer: { resolve: () => undefined } };
 
 const NO_BYTES = new Uint8Array(4);
-const encoder = new TextEncoder();
 /** Events whose dump text waits for one crossing into the script. */
 const DUMP_BLOCK = 4096;
+const TWO32 = 0x100000000;
 
-interface Waiting {
-  line: string;
-  json: string;
-  ts: bigint;
-  skb: bigint;
-  packet: PacketBytes | undefined;
+const big = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+
+/** A set of u64 addresses kept as their 32-bit halves: no bigint to ask. */
+class AddrSet {
+  private readonly byLow = new Map<number, number | number[]>();
+  /** True the first time `hi * 2^32 + lo` is seen. */
+  add(lo: number, hi: number): boolean {
+    const v = this.byLow.get(lo);
+    if (v === hi) return false;
+    if (v === undefined) {
+      this.byLow.set(lo, hi);
+      return true;
+    }
+    if (typeof v === "number") {
+      this.byLow.set(lo, [v, hi]);
+      return true;
+    }
+    if (v.includes(hi)) return false;
+    v.push(hi);
+    return true;
+  }
 }
 
 export class PcapngOutput implements Writer {
@@ -104,26 +142,34 @@ export class PcapngOutput implements Writer {
   /** The first write failure; later events are not written. */
   error: PcapngOutputError | undefined;
   private readonly w: PcapngWriter;
-  private readonly clock: MonotonicClock;
-  private stream!: StreamLines;
-  private json!: JsonLines;
-  private extras!: ExtrasText;
+  /** realtime - monotonic as the two 32-bit halves of a u64 (two's complement). */
+  private readonly offLo: number;
+  private readonly offHi: number;
+  private line!: StreamLineBytes;
+  private names!: PcapngEventNames;
   private dumper: SafeDumper | undefined;
   private onError: ((e: PcapngOutputError) => void) | undefined;
   private readonly snaplen: number;
   /** Interface ids by link: no bytes, Ethernet, raw IP. */
   private readonly ifaces = [-1, -1, -1];
   private lostTotal = 0;
-  private skbLo = -1;
-  private skbHi = -1;
-  private skbText = "";
-  private scratch = new Uint8Array(4096);
-  private readonly opts: RawOption[] = [
-    { code: OPT_COMMENT, value: "" },
-    { code: OPT_COMMENT, value: "" },
-  ];
   private dropsBefore = 0;
-  private waiting: Waiting[] = [];
+  /** Names asked for since the last event was written: the line's writers ask once per function (their
+   * name caches) and once per verdict, so what they ask is what this event is the first to use. */
+  private fresh: FileNames | undefined;
+  private readonly seenLocations = new Set<bigint>();
+  private readonly seenReasons = new Set<number>();
+  private readonly seenFrames = new AddrSet();
+  /** The records' memory as a Buffer (bytes are copied from it into the block). */
+  private srcAb: ArrayBufferLike | undefined;
+  private srcBytes: Uint8Array = NO_BYTES;
+  /** The same memory as 32-bit words, for the record's head (records start at multiples of 8). */
+  private srcWords: Int32Array = new Int32Array(0);
+  // With a dump(): records wait here, whole, until the script runs for all of them.
+  private held = new Uint8Array(64 * 1024);
+  private heldDv = new DataView(this.held.buffer, this.held.byteOffset, this.held.byteLength);
+  private heldUsed = 0;
+  private heldAt: number[] = [];
   private readonly data = new Uint8Array(DUMP_BLOCK * DATA_SIZE);
 
   /** Writes the section header at once: an output that takes no write fails here, before tracing. */
@@ -131,21 +177,50 @@ export class PcapngOutput implements Writer {
     private readonly sink: BlockSink,
     o: PcapngOutputOptions,
   ) {
-    this.clock = o.clock ?? MonotonicClock.measure();
+    const offset = BigInt.asUintN(64, (o.clock ?? MonotonicClock.measure()).offset.offsetNs);
+    this.offLo = Number(offset & 0xffffffffn);
+    this.offHi = Number(offset >> 32n);
     this.snaplen = o.snaplen ?? 0;
     const info: FileInfo = { format: FILE_FORMAT, tracer: o.tracer };
     const comments = o.commandLine ? [o.commandLine] : [];
     comments.push(META_PREFIX + JSON.stringify(info));
-    this.w = new PcapngWriter(sink, { userappl: o.userappl, comments });
+    // Blocks go to the sink 64 KiB at a time, and at each drain's flush.
+    this.w = new PcapngWriter(sink, { userappl: o.userappl, comments }, { batchBytes: 64 * 1024 });
     this.w.flush();
   }
 
   /** Ready for events, named as the text output names them. */
   start(n: PcapngEventNames): this {
-    const verdicts = n.verdicts ? new VerdictText(n.verdicts) : undefined;
-    this.stream = new StreamLines(n.symbolizer, verdicts);
-    this.json = new JsonLines(n.symbolizer, verdicts);
-    this.extras = new ExtrasText(n.stacks);
+    const symbolizer: Symbolizer = {
+      resolve: (addr) => {
+        const sym = n.symbolizer.resolve(addr);
+        if (sym) this.freshList("functions").push([hex(addr), sym.module, sym.name]);
+        return sym;
+      },
+    };
+    const v = n.verdicts;
+    const verdicts: VerdictNamer | undefined = v && {
+      reason: (r) => {
+        const name = v.reason(r);
+        if (!this.seenReasons.has(r)) {
+          this.seenReasons.add(r);
+          this.freshList("reasons").push([r, name]);
+        }
+        return name;
+      },
+      location: (a) => {
+        const name = v.location(a);
+        if (!this.seenLocations.has(a)) {
+          this.seenLocations.add(a);
+          this.freshList("locations").push([hex(a), name]);
+        }
+        return name;
+      },
+    };
+    this.line = new StreamLineBytes(
+      new StreamLines(symbolizer, verdicts ? new VerdictText(verdicts) : undefined),
+    );
+    this.names = n;
     this.dumper = n.dumper ? new SafeDumper(n.dumper) : undefined;
     this.onError = n.onError;
     return this;
@@ -153,51 +228,34 @@ export class PcapngOutput implements Writer {
 
   write(dv: DataView, off: number): void {
     if (this.error) return;
-    if (!this.stream) this.start(NO_NAMES);
+    if (!this.line) this.start(NO_NAMES);
     this.count++;
-    // The packet id's text once for both lines, and once per packet while its events come in a row.
-    const lo = dv.getUint32(off + OFF_SKB, true);
-    const hi = dv.getUint32(off + OFF_SKB + 4, true);
-    if (lo !== this.skbLo || hi !== this.skbHi) {
-      this.skbLo = lo;
-      this.skbHi = hi;
-      this.skbText = hexOfHalves(lo, hi);
-    }
-    const ts = timestampDecimal(dv, off);
-    const line = this.stream.line(dv, off, this.skbText, ts);
-    const json = this.json.line(dv, off, this.skbText, ts) + this.internalKeys(dv, off);
-    if (this.dumper) {
-      const p = packetOf(dv, off);
-      copyData(dv, off, this.data, this.waiting.length * DATA_SIZE);
-      this.waiting.push({
-        line,
-        json,
-        ts: readTimestamp(dv, off),
-        skb: readSkb(dv, off),
-        packet: p && { ...p, data: p.data.slice() },
-      });
-      if (this.waiting.length === DUMP_BLOCK) this.writeWaiting();
-      return;
-    }
-    this.emit(line, `${META_PREFIX}${json}}`, readTimestamp(dv, off), readSkb(dv, off), packetOf(dv, off));
+    if (this.dumper) this.hold(dv, off);
+    else this.emit(dv, off, undefined, undefined);
   }
 
-  /** `,"ipft_track":"0x..","ipft_stack":[...]` where the record has them. */
-  private internalKeys(dv: DataView, off: number): string {
-    let s = "";
-    const lo = dv.getUint32(off + OFF_TRACK, true);
-    const hi = dv.getUint32(off + OFF_TRACK + 4, true);
-    if (lo !== 0 || hi !== 0) s += `,${K_TRACK}:"${hexOfHalves(lo, hi)}"`;
-    if (readStackDepth(dv, off) > 0)
-      s += `,${K_STACK}:${JSON.stringify(this.extras.stack(stackAddrs(dv, off)))}`;
-    return s;
+  /** Keeps a copy of the record (its extras too) until the script's text is made. */
+  private hold(dv: DataView, off: number): void {
+    const len = this.lengthOf(dv, off);
+    if (this.heldUsed + len > this.held.length) {
+      const next = new Uint8Array(Math.max(this.held.length * 2, this.heldUsed + len));
+      next.set(this.held.subarray(0, this.heldUsed));
+      this.held = next;
+      this.heldDv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    }
+    const at = dv.byteOffset + off;
+    this.held.set(this.bytesOf(dv).subarray(at, at + len), this.heldUsed);
+    copyData(dv, off, this.data, this.heldAt.length * DATA_SIZE);
+    this.heldAt.push(this.heldUsed);
+    this.heldUsed += len;
+    if (this.heldAt.length === DUMP_BLOCK) this.writeHeld();
   }
 
   /** After a drain of the ring buffer: the events so far go to the file; `lost` is the session's count
    * of lost events so far (the next event says how many were lost before it). */
   drained(lost?: number): void {
     if (lost !== undefined) this.noteLost(lost);
-    this.writeWaiting();
+    this.writeHeld();
     if (!this.error) this.guard(() => this.w.flush());
   }
 
@@ -211,7 +269,7 @@ export class PcapngOutput implements Writer {
 
   /** Writes what waits, the statistics blocks, and closes the file (standard output stays open). */
   finish(): void {
-    this.writeWaiting();
+    this.writeHeld();
     if (this.error) {
       try {
         this.sink.close();
@@ -223,39 +281,113 @@ export class PcapngOutput implements Writer {
     this.guard(() => this.w.close({ lostEvents: this.lostTotal }));
   }
 
-  private writeWaiting(): void {
-    const n = this.waiting.length;
+  private writeHeld(): void {
+    const n = this.heldAt.length;
     if (n === 0) return;
-    const events = this.waiting;
-    this.waiting = [];
+    const at = this.heldAt;
+    this.heldAt = [];
+    this.heldUsed = 0;
     if (this.error) return;
     const block = this.data.subarray(0, n * DATA_SIZE);
     const texts = this.dumper!.many(block, "text");
     const frags = this.dumper!.many(block, "json");
-    for (let i = 0; i < n; i++) {
-      const e = events[i]!;
-      const t = texts[i] ?? "";
-      const meta = `${META_PREFIX}${e.json}${frags[i] ?? ""},"${TEXT_KEY}":${JSON.stringify(t)}}`;
-      this.emit(withDumpText(e.line, t), meta, e.ts, e.skb, e.packet);
-    }
+    for (let i = 0; i < n; i++) this.emit(this.heldDv, at[i]!, texts[i] ?? "", frags[i] ?? "");
   }
 
-  private emit(line: string, meta: string, ts: bigint, skb: bigint, p: PacketBytes | undefined): void {
+  /** The record's whole length (its packet bytes and stack), within the memory it is in. */
+  private lengthOf(dv: DataView, off: number): number {
+    const cap = this.capOf(dv, off);
+    const len = RECORD_SIZE + ((cap + 7) & ~7) + 8 * dv.getUint8(off + OFF_STACK_DEPTH);
+    return Math.min(len, dv.byteLength - off);
+  }
+
+  /** cap_len, or 0 for a record shorter than it says (as packetOf: such bytes are not trusted). */
+  private capOf(dv: DataView, off: number): number {
+    const cap = dv.getUint16(off + OFF_CAP_LEN, true);
+    return cap > 0 && off + RECORD_SIZE + cap > dv.byteLength ? 0 : cap;
+  }
+
+  private bytesOf(dv: DataView): Uint8Array {
+    if (dv.buffer !== this.srcAb) {
+      this.srcAb = dv.buffer;
+      this.srcBytes = new Uint8Array(dv.buffer);
+      this.srcWords = new Int32Array(dv.buffer, 0, dv.buffer.byteLength >> 2);
+    }
+    return this.srcBytes;
+  }
+
+  /** One event's block; `text` and `json`: the script's, when the run has one. */
+  private emit(dv: DataView, off: number, text: string | undefined, json: string | undefined): void {
     if (this.error) return;
-    const kind = p === undefined ? 0 : p.link === "ethernet" ? 1 : 2;
+    const cap = this.capOf(dv, off);
+    const kind = cap === 0 ? 0 : dv.getUint8(off + OFF_LINK) === LINK_NETWORK ? 2 : 1;
     let iface = this.ifaces[kind]!;
     if (iface < 0) iface = this.ifaces[kind] = this.guard(() => this.declare(kind));
     if (this.error) return;
     try {
-      this.w.packet({
-        interfaceId: iface,
-        timestampNs: this.clock.toRealtime(ts),
-        data: p?.data ?? NO_BYTES,
-        originalLength: p?.wireLen ?? NO_BYTES.length,
-        options: this.comments(line, meta),
-        packetId: skb,
-        dropCount: this.dropsBefore,
-      });
+      const src = this.bytesOf(dv);
+      const at = dv.byteOffset + off;
+      let lo = dv.getUint32(off + OFF_TSTAMP, true) + this.offLo;
+      let carry = 0;
+      if (lo >= TWO32) {
+        lo -= TWO32;
+        carry = 1;
+      }
+      const hi = (dv.getUint32(off + OFF_TSTAMP + 4, true) + this.offHi + carry) >>> 0;
+      const b =
+        cap === 0
+          ? this.w.beginPacket(iface, hi, lo, NO_BYTES, 0, 4, 4)
+          : this.w.beginPacket(
+              iface,
+              hi,
+              lo,
+              src,
+              at + RECORD_SIZE,
+              cap,
+              Math.max(dv.getUint32(off + OFF_WIRE_LEN, true), cap),
+            );
+      // The stream line (its names asked for: `fresh` has what this event is the first to use).
+      const c = b.optionHeader(OPT_COMMENT);
+      this.line.write(dv, off, b);
+      if (text) {
+        b.u8(0x20);
+        b.utf8(text);
+      }
+      b.optionEnd(c);
+      const names =
+        this.fresh !== undefined || dv.getUint8(off + OFF_STACK_DEPTH) > 0
+          ? this.newNames(dv, off)
+          : undefined;
+      if (names !== undefined) {
+        const o = b.optionHeader(OPT_CUSTOM_BIN);
+        b.u32(IPFT_PEN);
+        b.u32(IPFT_KIND_NAMES);
+        b.utf8(names);
+        b.optionEnd(o);
+      }
+      const o = b.optionHeader(OPT_CUSTOM_BIN);
+      b.u32(IPFT_PEN);
+      b.u32(IPFT_KIND_EVENT);
+      if ((at & 3) === 0) b.copyWords(this.srcWords, at >> 2, RECORD_SIZE >> 2);
+      else b.copyFrom(src, at, at + RECORD_SIZE);
+      const depth = dv.getUint8(off + OFF_STACK_DEPTH);
+      if (depth > 0) {
+        const s = at + RECORD_SIZE + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
+        b.copyFrom(src, s, s + 8 * depth);
+      }
+      if (text !== undefined) {
+        const len = b.pos;
+        b.u32(0);
+        b.utf8(text);
+        b.dv.setUint32(len, b.pos - len - 4, true);
+        b.utf8(json ?? "");
+      }
+      b.optionEnd(o);
+      if (this.dropsBefore > 0) b.optU64(EPB_DROPCOUNT, BigInt(this.dropsBefore));
+      const p = b.optionHeader(EPB_PACKETID);
+      b.u64Halves(dv.getUint32(off + OFF_SKB, true), dv.getUint32(off + OFF_SKB + 4, true));
+      b.optionEnd(p);
+      this.w.endPacket();
     } catch (e) {
       this.guard(() => {
         throw e;
@@ -264,20 +396,34 @@ export class PcapngOutput implements Writer {
     this.dropsBefore = 0;
   }
 
-  /** The two comments as opt_comment options, encoded in one call (most lines are ASCII: split by
-   * length; otherwise each on its own). */
-  private comments(line: string, meta: string): RawOption[] {
-    const both = line + meta;
-    if (this.scratch.length < both.length * 3) this.scratch = new Uint8Array(both.length * 3 + 1024);
-    const { read, written } = encoder.encodeInto(both, this.scratch);
-    if (read === written) {
-      this.opts[0]!.value = this.scratch.subarray(0, line.length);
-      this.opts[1]!.value = this.scratch.subarray(line.length, written);
-    } else {
-      this.opts[0]!.value = line;
-      this.opts[1]!.value = meta;
+  /** The list of new names of one kind, for the next event's NAMES option. */
+  private freshList<K extends keyof FileNames>(k: K): NonNullable<FileNames[K]> {
+    this.fresh ??= {};
+    let list = this.fresh[k];
+    if (!list) {
+      list = [] as NonNullable<FileNames[K]>;
+      this.fresh[k] = list;
     }
-    return this.opts;
+    return list as NonNullable<FileNames[K]>;
+  }
+
+  /** The NAMES option's JSON for what this event is the first to use (the names its line asked for, its
+   * stack's new frames), or undefined. */
+  private newNames(dv: DataView, off: number): string | undefined {
+    const depth = dv.getUint8(off + OFF_STACK_DEPTH);
+    const stacks = this.names.stacks;
+    if (depth > 0 && stacks) {
+      const s = off + RECORD_SIZE + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
+      for (let i = 0; i < depth; i++) {
+        const aLo = dv.getUint32(s + 8 * i, true);
+        const aHi = dv.getUint32(s + 8 * i + 4, true);
+        if (this.seenFrames.add(aLo, aHi))
+          this.freshList("frames").push([hexOfHalves(aLo, aHi), stacks.frame(big(aLo, aHi))]);
+      }
+    }
+    const n = this.fresh;
+    this.fresh = undefined;
+    return n && JSON.stringify(n);
   }
 
   private declare(kind: number): number {

@@ -24,13 +24,26 @@ export class StreamLines {
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
   }
 
-  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. */
-  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
-    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.names.get(dv, off + OFF_FUNC)}`;
+  /** `MODULE FUNCTION` of the record's function. */
+  func(dv: DataView, off: number): string {
+    return this.names.get(dv, off + OFF_FUNC);
+  }
+
+  /** What follows the function: the verdict's text (`dropped (NO_SOCKET) at ...`), or on a clone's
+   * event its parent (`clone of 0x...`); "" when the event has neither. */
+  verdict(dv: DataView, off: number): string {
     const v = this.verdicts && verdictOf(dv, off);
-    if (v) return `${line} ${this.verdicts!.text(v)}`;
+    if (v) return this.verdicts!.text(v);
     const parent = parentHex(dv, off);
-    return parent ? `${line} ${cloneText(parent)}` : line;
+    return parent ? cloneText(parent) : "";
+  }
+
+  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. The pcapng
+   * file writes the same parts as bytes (stream-bytes.ts). */
+  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
+    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
+    const v = this.verdict(dv, off);
+    return v ? `${line} ${v}` : line;
   }
 }
 

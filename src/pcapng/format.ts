@@ -1,23 +1,22 @@
 // The pcapng numbers ipft writes and reads (draft-ietf-opsawg-pcapng): block types, option codes, link
 // types. Both the writer and the reader use these, so the two cannot disagree.
 //
-// How an ipft trace is laid out (little endian, one section):
-//   SHB  shb_userappl "ipft VERSION", shb_os, shb_hardware, opt_comment: the command line
-//   IDB  one per (device name, netns inode, link type), on first use: if_name, if_description
-//        "NAME in netns INODE", if_tsresol 9 (timestamps in ns since the epoch)
-//   EPB  one per trace event: the packet's bytes as captured at that point, and
+// How an ipft trace is laid out (little endian, one section; src/output/pcapng.ts has the details):
+//   SHB  shb_userappl "ipft VERSION", shb_os, shb_hardware, opt_comment: the command line, and
+//        "ipft:" + {"format":N,"tracer":"..."} (what --read needs)
+//   IDB  one per link type, on first use: if_name "ipft", if_description, if_tsresol 9 (ns since the epoch)
+//   EPB  one per trace event: the packet's bytes as captured at that point (or an empty Exported PDU), and
 //          opt_comment  the line ipft prints (human readable; Wireshark shows it, `frame.comment`)
-//          opt_comment  "ipft:" + the event as a JSON object (machine readable: what --read parses back)
+//          custom option 2989, PEN IPFT_PEN, kind NAMES: names of the addresses this event is the first
+//                       to use (functions, drop reasons, locations, stack frames), when it has any
+//          custom option 2989, PEN IPFT_PEN, kind EVENT: the trace record's bytes (what --read rebuilds
+//                       the event from), then the script's text when the run had one
 //          epb_packetid the skb's address, one id for the packet at every function (`frame.packet_id`)
 //          epb_dropcount events lost just before this one (`frame.drop_count`)
-//          epb_flags    direction, when known (`frame.packet_flags_direction`)
 //   ISB  at the end, one per interface: isb_starttime/isb_endtime (its first and last event),
 //        isb_usrdeliv (its events); interface 0's also isb_ifdrop = the session's lost events
-// Filters: `frame.comment contains "kfree_skb"`, `frame.comment contains "\"function\":\"ip_rcv\""`,
+// Filters: `frame.comment contains "kfree_skb"`, `frame.comment matches " ip_rcv( |$)"`,
 // `frame.packet_id == 0xffff888812345678`, `frame.drop_count > 0`.
-// Custom options (2988/2989) and Custom Blocks need an IANA Private Enterprise Number, which ipft does
-// not have; the writer and reader support them for a caller that has one, ipft's own fields go in the
-// "ipft:" comment, which Wireshark shows and filters and every pcapng tool keeps.
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;
@@ -82,3 +81,12 @@ export const TSRESOL_NS = 9;
 
 /** The prefix of the comment that carries an event's fields as JSON. */
 export const META_PREFIX = "ipft:";
+
+/** The Private Enterprise Number of ipft's custom options. ipft has no IANA number of its own: this is
+ * 32473, the one IANA keeps for documentation and examples (RFC 5612), so it names no one else's data;
+ * the byte after it (IPFT_KIND_*) and the section's "ipft:" comment tell ipft's options apart. A number
+ * of ipft's own would change the file format's version. */
+export const IPFT_PEN = 32473;
+/** The first byte of an ipft custom option after the PEN: what follows. */
+export const IPFT_KIND_EVENT = 1;
+export const IPFT_KIND_NAMES = 2;

@@ -1,6 +1,7 @@
 // A pcapng writer that hands its sink complete blocks only.
 //
-// The guarantee: every block is built whole in memory and given to the sink in one `write` call; the file
+// The guarantee: every block is built whole in memory and given to the sink in one `write` call (alone, or
+// with the whole blocks before it when the writer batches: `batchBytes`, ipft's -w does); the file
 // sink writes whole blocks (one block, or several whole blocks gathered in its buffer) with as few
 // write(2) calls as the kernel allows and never starts a block it has not got entirely. So a file cut by
 // SIGKILL, a full disk or a crash ends at a block boundary, or inside the last block written (a write(2)
@@ -229,27 +230,37 @@ export interface CustomOption {
 
 const encoder = new TextEncoder();
 
-/** Builds one block at a time in a reused buffer: header, body, options, trailing length. */
-class BlockBuilder {
-  buf = new Uint8Array(4096);
-  dv = new DataView(this.buf.buffer);
+/** Builds blocks in a reused buffer, one after another: header, body, options, trailing length; take()
+ * hands over the whole blocks built since the last take(). A Node Buffer: strings are encoded straight
+ * into it and bytes copied from other Buffers without a view. */
+export class BlockBuilder {
+  buf: Buffer = Buffer.alloc(4096);
+  /** The same memory as a plain Uint8Array (its set() and subarray() cost less than a Buffer's). */
+  mem = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  /** And as 32-bit words, for copies between 4-byte aligned places (blocks start at multiples of 4). */
+  words = new Int32Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength >> 2);
+  dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
+  /** Where the block being built starts. */
+  private start = 0;
   private hasOptions = false;
 
   constructor(private readonly le: boolean) {}
 
-  private ensure(n: number): void {
+  ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
+    const next = Buffer.alloc(size);
+    this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
-    this.dv = new DataView(next.buffer);
+    this.mem = new Uint8Array(next.buffer, next.byteOffset, next.byteLength);
+    this.words = new Int32Array(next.buffer, next.byteOffset, next.byteLength >> 2);
+    this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   begin(type: number): void {
-    this.pos = 0;
+    this.pos = this.start;
     this.hasOptions = false;
     this.u32(type);
     this.u32(0); // total length, set by end()
@@ -279,10 +290,50 @@ class BlockBuilder {
     this.pos += 8;
   }
 
+  /** The u64 `hi * 2^32 + lo` in the file's byte order (no bigint). */
+  u64Halves(lo: number, hi: number): void {
+    this.ensure(8);
+    this.dv.setUint32(this.pos + (this.le ? 0 : 4), lo, this.le);
+    this.dv.setUint32(this.pos + (this.le ? 4 : 0), hi, this.le);
+    this.pos += 8;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+
+  /** `src[start..end)` as is. */
+  copyFrom(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    if (n <= 16) {
+      // A few bytes: a loop costs less than the view set() needs.
+      const m = this.mem;
+      for (let i = 0, p = this.pos; i < n; i++) m[p + i] = src[start + i]!;
+    } else this.mem.set(src.subarray(start, end), this.pos);
+    this.pos += n;
+  }
+
+  /** `src[start..start+n)`, 32-bit words, at `pos`, which must be a multiple of 4. */
+  copyWords(src: Int32Array, start: number, n: number): void {
+    this.ensure(4 * n);
+    const w = this.words;
+    let d = this.pos >> 2;
+    for (let i = start, end = start + n; i < end; i++) w[d++] = src[i]!;
+    this.pos += 4 * n;
+  }
+
+  /** A string as UTF-8 (no length, no padding). */
+  utf8(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += this.buf.write(s, this.pos);
   }
 
   /** Zero bytes up to the next multiple of 4. */
@@ -293,15 +344,17 @@ class BlockBuilder {
     for (let i = 0; i < n; i++) this.buf[this.pos++] = 0;
   }
 
-  /** An option whose value the callback writes; returns after padding the value to 4 bytes. */
-  private optionHeader(code: number): number {
+  /** An option's code and a length set by optionEnd(); returns where the value starts. The caller writes
+   * the value with the methods above, then calls optionEnd() with that start. */
+  optionHeader(code: number): number {
     this.hasOptions = true;
     this.u16(code);
     this.u16(0);
     return this.pos;
   }
 
-  private optionEnd(start: number): void {
+  /** Sets the length of the option whose value started at `start` and pads it to 4 bytes. */
+  optionEnd(start: number): void {
     const len = this.pos - start;
     if (len > 0xffff) throw new RangeError(`pcapng option value too long (${len} bytes, at most 65535)`);
     this.dv.setUint16(start - 2, len, this.le);
@@ -310,9 +363,7 @@ class BlockBuilder {
 
   optString(code: number, s: string): void {
     const start = this.optionHeader(code);
-    this.ensure(s.length * 3);
-    const { written } = encoder.encodeInto(s, this.buf.subarray(this.pos));
-    this.pos += written;
+    this.utf8(s);
     this.optionEnd(start);
   }
 
@@ -367,16 +418,31 @@ class BlockBuilder {
     else this.optBytes(o.code, o.value);
   }
 
-  /** opt_endofopt when any option was written, the trailing length, and the length at the start. */
-  end(): Uint8Array {
+  /** opt_endofopt when any option was written, the trailing length, and the length at the start: the
+   * block is whole, the next begin() starts after it. */
+  end(): void {
     if (this.hasOptions) {
       this.u16(OPT_ENDOFOPT);
       this.u16(0);
     }
-    const total = this.pos + 4;
+    const total = this.pos - this.start + 4;
     this.u32(total);
-    this.dv.setUint32(4, total, this.le);
-    return this.buf.subarray(0, this.pos);
+    this.dv.setUint32(this.start + 4, total, this.le);
+    this.start = this.pos;
+  }
+
+  /** Bytes of whole blocks built and not taken yet. */
+  get pending(): number {
+    return this.start;
+  }
+
+  /** The whole blocks built since the last take(), valid until the next begin(). A plain Uint8Array (a
+   * sink may keep a copy with slice(), which on a Buffer would not copy). */
+  take(): Uint8Array {
+    const n = this.start;
+    this.start = 0;
+    this.pos = 0;
+    return this.mem.subarray(0, n);
   }
 }
 
@@ -448,10 +514,16 @@ export interface FinishInput {
 interface InterfaceState {
   id: number;
   snaplen: number;
-  packets: bigint;
-  first?: bigint;
-  last?: bigint;
+  packets: number;
+  /** The first and last packet's timestamps as their 32-bit halves (-1: none yet). */
+  firstHi: number;
+  firstLo: number;
+  lastHi: number;
+  lastLo: number;
 }
+
+const halvesToBig = (hi: number, lo: number): bigint | undefined =>
+  hi < 0 ? undefined : (BigInt(hi) << 32n) | BigInt(lo);
 
 const jsonReplacer = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
@@ -471,13 +543,20 @@ export class PcapngWriter {
   private readonly interfaces = new Map<string, InterfaceState>();
   private readonly byId: InterfaceState[] = [];
   private finished = false;
+  /** Blocks are handed to the sink once this many bytes of them wait (and at flush()); 0: each at once. */
+  private readonly batch: number;
+  /** The interface of the block beginPacket() started, and its timestamp. */
+  private open: InterfaceState | undefined;
+  private openHi = 0;
+  private openLo = 0;
 
   constructor(
     private readonly sink: BlockSink,
     section: SectionInfo,
-    opts: { bigEndian?: boolean } = {},
+    opts: { bigEndian?: boolean; batchBytes?: number } = {},
   ) {
     this.b = new BlockBuilder(!opts.bigEndian);
+    this.batch = opts.batchBytes ?? 0;
     const host = hostSectionDefaults();
     const b = this.b;
     b.begin(BLOCK_SHB);
@@ -491,7 +570,7 @@ export class PcapngWriter {
     if (hardware) b.optString(SHB_HARDWARE, hardware);
     if (os) b.optString(SHB_OS, os);
     b.optString(SHB_USERAPPL, section.userappl);
-    this.sink.write(b.end());
+    this.commit();
   }
 
   /** The interface's id, writing its Interface Description Block the first time the key is seen. */
@@ -509,8 +588,16 @@ export class PcapngWriter {
     b.optString(IF_DESCRIPTION, details.description ?? `${key.name} in netns ${key.netns}`);
     b.optU8(IF_TSRESOL, TSRESOL_NS);
     if (details.os) b.optString(IF_OS, details.os);
-    this.sink.write(b.end());
-    const state: InterfaceState = { id: this.byId.length, snaplen, packets: 0n };
+    this.commit();
+    const state: InterfaceState = {
+      id: this.byId.length,
+      snaplen,
+      packets: 0,
+      firstHi: -1,
+      firstLo: 0,
+      lastHi: -1,
+      lastLo: 0,
+    };
     this.interfaces.set(k, state);
     this.byId.push(state);
     return state.id;
@@ -538,10 +625,60 @@ export class PcapngWriter {
     if (p.packetId !== undefined) b.optU64(EPB_PACKETID, p.packetId);
     for (const c of p.custom ?? []) b.optCustom(c);
     for (const o of p.options ?? []) b.optRaw(o);
-    this.sink.write(b.end());
+    this.commit();
+    this.counted(iface, Number(p.timestampNs >> 32n), Number(p.timestampNs & 0xffffffffn));
+  }
+
+  private counted(iface: InterfaceState, tsHi: number, tsLo: number): void {
     iface.packets++;
-    if (iface.first === undefined) iface.first = p.timestampNs;
-    iface.last = p.timestampNs;
+    if (iface.firstHi < 0) {
+      iface.firstHi = tsHi;
+      iface.firstLo = tsLo;
+    }
+    iface.lastHi = tsHi;
+    iface.lastLo = tsLo;
+  }
+
+  /**
+   * packet()'s fast path, for a caller that writes many: an Enhanced Packet Block whose header and packet
+   * bytes (`src[start..start+capLen)`, cut to the interface's snaplen) are written here, the timestamp given
+   * as its two 32-bit halves (ns since the epoch); the caller then writes its options with the builder this
+   * returns (optionHeader, the value, optionEnd) and calls endPacket(). No object, no bigint per packet.
+   */
+  beginPacket(
+    interfaceId: number,
+    tsHi: number,
+    tsLo: number,
+    src: Uint8Array,
+    start: number,
+    capLen: number,
+    originalLength: number,
+  ): BlockBuilder {
+    const iface = this.byId[interfaceId];
+    if (!iface) throw new RangeError(`pcapng: no interface ${interfaceId} (use interfaceFor first)`);
+    const cap = iface.snaplen > 0 && capLen > iface.snaplen ? iface.snaplen : capLen;
+    const b = this.b;
+    b.begin(BLOCK_EPB);
+    b.u32(interfaceId);
+    b.u32(tsHi);
+    b.u32(tsLo);
+    b.u32(cap);
+    b.u32(Math.max(originalLength, cap));
+    b.copyFrom(src, start, start + cap);
+    b.pad();
+    this.open = iface;
+    this.openHi = tsHi;
+    this.openLo = tsLo;
+    return b;
+  }
+
+  /** Ends the block beginPacket() started and hands it to the sink. */
+  endPacket(): void {
+    const iface = this.open;
+    if (!iface) throw new Error("pcapng: endPacket() without beginPacket()");
+    this.open = undefined;
+    this.commit();
+    this.counted(iface, this.openHi, this.openLo);
   }
 
   /** A Custom Block (0x00000BAD, or 0x40000BAD when tools rewriting the file should drop it). */
@@ -551,12 +688,12 @@ export class PcapngWriter {
     b.u32(pen);
     b.bytes(data);
     b.pad();
-    this.sink.write(b.end());
+    this.commit();
   }
 
   /** Events written so far on each interface, by id. */
   packetCounts(): bigint[] {
-    return this.byId.map((s) => s.packets);
+    return this.byId.map((s) => BigInt(s.packets));
   }
 
   /**
@@ -578,17 +715,19 @@ export class PcapngWriter {
     const now = f.endNs ?? BigInt(Date.now()) * 1_000_000n;
     const b = this.b;
     for (const s of this.byId) {
+      const first = halvesToBig(s.firstHi, s.firstLo) ?? now;
+      const last = halvesToBig(s.lastHi, s.lastLo) ?? now;
       b.begin(BLOCK_ISB);
       b.u32(s.id);
-      b.ts64(s.last ?? now);
+      b.ts64(last);
       if (s.id === 0) for (const c of f.comments ?? []) b.optString(OPT_COMMENT, c);
-      b.optTs64(ISB_STARTTIME, s.first ?? now);
-      b.optTs64(ISB_ENDTIME, s.last ?? now);
+      b.optTs64(ISB_STARTTIME, first);
+      b.optTs64(ISB_ENDTIME, last);
       if (s.id === 0) b.optU64(ISB_IFDROP, lost);
-      b.optU64(ISB_USRDELIV, s.packets);
-      this.sink.write(b.end());
+      b.optU64(ISB_USRDELIV, BigInt(s.packets));
+      this.commit();
     }
-    this.sink.flush();
+    this.flush();
   }
 
   /** finish() and close the sink. */
@@ -600,7 +739,15 @@ export class PcapngWriter {
     }
   }
 
+  /** Hands the blocks built to the sink, and the sink writes what it buffers. */
   flush(): void {
+    if (this.b.pending > 0) this.sink.write(this.b.take());
     this.sink.flush();
+  }
+
+  /** A block is whole: to the sink now, or with the next ones. */
+  private commit(): void {
+    this.b.end();
+    if (this.b.pending > this.batch) this.sink.write(this.b.take());
   }
 }

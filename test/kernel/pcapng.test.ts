@@ -1,4 +1,4 @@
-// -w FILE on real traffic: tshark and capinfos read every event, the comments are the stream output's lines
+// -w FILE on real traffic: tshark and capinfos read every event, each one's comment is the stream output's line
 // in the order ipft saw them, `ipft --read` prints what the live run printed (aggregate, stream, json), a
 // signal ends the file with its statistics, a SIGKILL leaves a file readable up to its last block, and
 // `-w -` feeds tshark through a pipe. When the records carry packet bytes, tshark decodes them.
@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
-import { LINKTYPE_WIRESHARK_UPPER_PDU } from "../../src/pcapng/format.js";
+import { IPFT_PEN, LINKTYPE_WIRESHARK_UPPER_PDU, OPT_CUSTOM_BIN } from "../../src/pcapng/format.js";
 import { readPcapngFile } from "../../src/pcapng/reader.js";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
 import {
@@ -124,34 +124,25 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
     assert.equal(agg.stdout.match(/^Verdict: dropped \(NO_SOCKET\)/gm)?.length, 3, agg.stdout);
   });
 
-  test("tshark reads every event; comment 1 is the stream line, comment 2 the json object, in order", () => {
+  test("tshark reads every event; its one comment is the stream line, in order; the record is ipft's option", () => {
     const frames = comments(file("stream"));
     const lines = live.stream!.stdout.trimEnd().split("\n");
     assert.deepEqual(
       frames.map((c) => c[0]),
       lines,
     );
-    for (const c of frames) {
-      assert.equal(c.length, 2, c.join(" | "));
-      assert.match(c[1]!, /^ipft:\{"packet_id":"0x[0-9a-f]+","timestamp":\d+,/);
-    }
-    // Each packet's events in time order, ending where it was dropped.
-    // Comment 2 is the json object without the packet's bytes and lengths (the block's own data holds
-    // them), plus the keys only --read uses (ipft_track, ipft_stack).
-    const json = comments(file("json")).map((c) => JSON.parse(c[1]!.slice(5)) as Record<string, unknown>);
-    const without = (e: Record<string, unknown>, keys: RegExp) =>
-      JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => !keys.test(k))));
-    assert.deepEqual(
-      json.map((e) => without(e, /^ipft_/)),
-      live
-        .json!.stdout.trimEnd()
-        .split("\n")
-        .map((l) => without(JSON.parse(l) as Record<string, unknown>, /^(wire_len|link|cap_len|packet)$/)),
-    );
-    assert.ok(
-      json.every((e) => typeof e.ipft_track === "string"),
-      "tracking is on: each event has its track id",
-    );
+    for (const c of frames) assert.equal(c.length, 1, c.join(" | "));
+    // Each block carries the record in ipft's custom option, and --read's json is the live json.
+    const c = readPcapngFile(file("json"));
+    assert.ok(c.packets.every((p) => p.custom.some((o) => o.pen === IPFT_PEN && o.code === OPT_CUSTOM_BIN)));
+    const back = ipft(["--read", file("json"), "-o", "json"]);
+    assert.equal(back.status, 0, back.stderr);
+    const json = back.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(json.length, c.packets.length);
+    assert.equal(back.stdout, live.json!.stdout);
     // A packet: an skb address up to its verdict (the kernel reuses a freed skb's address).
     const open = new Map<string, Record<string, unknown>[]>();
     const packets: Record<string, unknown>[][] = [];
@@ -384,9 +375,6 @@ describe("how a -w file ends", { skip: skip ?? onePassSkipReason() }, () => {
     const frames = r.stdout.trimEnd().split("\n");
     assert.ok(frames.length >= 2 * PER_PACKET, r.stdout);
     const streamLines = r.stderr.split("\n").filter((l) => /^0x[0-9a-f]+ \d+ \d{3} /.test(l));
-    assert.deepEqual(
-      frames.map((f) => f.split(",ipft:")[0]),
-      streamLines,
-    );
+    assert.deepEqual(frames, streamLines);
   });
 });

@@ -5,20 +5,33 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createWriter, functionDumper, type OutputName, teeWriter } from "../../src/output/index.js";
 import { packetOf } from "../../src/output/packet-of.js";
-import { PcapngOutput, PcapngOutputError } from "../../src/output/pcapng.js";
+import { FILE_FORMAT, type FileNames, PcapngOutput, PcapngOutputError } from "../../src/output/pcapng.js";
 import { NotAnIpftTrace, replayOf } from "../../src/output/pcapng-replay.js";
+import { StreamLines } from "../../src/output/stream.js";
+import { StreamLineBytes } from "../../src/output/stream-bytes.js";
+import type { Symbolizer } from "../../src/output/types.js";
+import { VerdictText } from "../../src/output/verdict-text.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
-import { EPB_PACKETID, LINKTYPE_ETHERNET, LINKTYPE_WIRESHARK_UPPER_PDU } from "../../src/pcapng/format.js";
+import {
+  IPFT_KIND_EVENT,
+  IPFT_KIND_NAMES,
+  IPFT_PEN,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_WIRESHARK_UPPER_PDU,
+  OPT_CUSTOM_BIN,
+} from "../../src/pcapng/format.js";
 import { parsePcapng } from "../../src/pcapng/reader.js";
-import { type BlockSink, MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { BlockBuilder, type BlockSink, MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
 import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import {
   BIG_TS,
   type Ev,
   IP_RCV,
   LONG,
+  MAX_U64,
   namer,
   type RunOptions,
+  recordOffsets,
   records,
   run,
   symbolizer,
@@ -131,22 +144,149 @@ test("--read of a function_graph trace indents as the live aggregate did; --drop
   assert.equal(drops.out, run("stream", EVENTS, { dropsOnly: true }).out);
 });
 
-test("each event's block: the stream line, the json object, the skb as packet id, wall-clock time", () => {
+test("each event's block: the stream line as its comment, the record in ipft's option, names once", () => {
   const c = parsePcapng(writeFile(EVENTS, { dumper }));
   assert.equal(c.packets.length, EVENTS.length);
   const stream = run("stream", EVENTS, { dumper, verdicts: true }).out.trimEnd().split("\n");
-  const json = run("json", EVENTS, { dumper, verdicts: true }).out.trimEnd().split("\n");
+  const dv = records(EVENTS, 24);
+  const seen = new Set<string>();
   c.packets.forEach((p, i) => {
-    assert.equal(p.comments[0], stream[i]);
-    assert.ok(p.comments[1]!.startsWith(`ipft:${json[i]!.slice(0, -1)},"ipft_text":`), p.comments[1]);
+    assert.deepEqual(p.comments, [stream[i]], "one comment: the stream line, dump text included");
     assert.equal(p.packetId, EVENTS[i]!.skb);
     assert.equal(p.timestampNs, EVENTS[i]!.ts + clock.offset.offsetNs);
     assert.equal(p.interface.linktype, LINKTYPE_WIRESHARK_UPPER_PDU);
     assert.deepEqual([...p.data], [0, 0, 0, 0], "an empty Exported PDU");
+    const ours = p.custom.filter((o) => o.pen === IPFT_PEN);
+    assert.ok(ours.every((o) => o.code === OPT_CUSTOM_BIN));
+    const kind = (o: { data: Uint8Array }) =>
+      new DataView(o.data.buffer, o.data.byteOffset).getUint32(0, true);
+    const event = ours.filter((o) => kind(o) === IPFT_KIND_EVENT);
+    assert.equal(event.length, 1);
+    // The record's 128 bytes as written, then the dump text's length and text, then its json keys.
+    const rec = event[0]!.data.subarray(4);
+    assert.deepEqual([...rec.subarray(0, 128)], [...new Uint8Array(dv.buffer, 24 + i * 128, 128)]);
+    const textLen = new DataView(rec.buffer, rec.byteOffset + 128).getUint32(0, true);
+    const text = new TextDecoder().decode(rec.subarray(132, 132 + textLen));
+    assert.ok(stream[i]!.endsWith(` ${text}`), text);
+    assert.match(new TextDecoder().decode(rec.subarray(132 + textLen)), /^,"/);
+    // Names: on the first event that uses a function (a verdict's reason and place), never again.
+    const names = ours.filter((o) => kind(o) === IPFT_KIND_NAMES);
+    const fn = `0x${EVENTS[i]!.func.toString(16)}`;
+    const named = names.flatMap(
+      (o) => (JSON.parse(new TextDecoder().decode(o.data.subarray(4))) as FileNames).functions ?? [],
+    );
+    if (symbolizer.resolve(EVENTS[i]!.func) && !seen.has(fn)) {
+      const sym = symbolizer.resolve(EVENTS[i]!.func)!;
+      assert.deepEqual(
+        named.find((f) => f[0] === fn),
+        [fn, sym.module, sym.name],
+      );
+    } else assert.ok(!named.some((f) => f[0] === fn), `${fn} named once`);
+    seen.add(fn);
   });
   assert.equal(c.interfaces.length, 1);
   assert.equal(c.interfaces[0]!.name, "ipft");
   assert.equal(c.sections[0]!.comments[0], "ipft -m 1 -w x");
+  assert.equal(c.sections[0]!.comments[1], `ipft:{"format":${FILE_FORMAT},"tracer":"function"}`);
+});
+
+test("--read of packet bytes, stacks, track ids: json (bytes in hex, named frames) and stream as printed live", () => {
+  const frames = new Map<bigint, string>([
+    [0xffffffff81200010n, "kfree_skb_reason+0x9d"],
+    [0xffffffff81200020n, "__udp4_lib_rcv+0x5e1"],
+  ]);
+  const stacks = { frame: (a: bigint) => frames.get(a) ?? `0x${a.toString(16)}` };
+  const evs: Ev[] = [
+    {
+      skb: A,
+      ts: 1n,
+      func: IP_RCV,
+      cpu: 1234,
+      packet: { bytes: [0x45, 0, 0, 20, 1, 2, 3], wireLen: 60, link: 1 },
+    },
+    {
+      skb: A,
+      ts: BIG_TS,
+      func: UDP_RCV,
+      cpu: 0,
+      stack: [0xffffffff81200010n, 0xffffffff81200020n],
+      track: 99n,
+    },
+    {
+      skb: A,
+      ts: BIG_TS + 1n,
+      func: TP,
+      cpu: 2,
+      packet: { bytes: Array.from({ length: 20 }, (_, i) => i), wireLen: 20, link: 0 },
+      stack: [0xffffffff81200020n, 0xffffffff81299999n],
+      verdict: { kind: VERDICT_DROP, reason: 3, location: UDP_LIB_RCV + 0x10n },
+    },
+  ];
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, { clock, userappl: "t", tracer: "function" });
+  out.start({ symbolizer, verdicts: namer, stacks });
+  const dv = records(evs, 16);
+  for (const off of recordOffsets(evs, 16)) out.write(dv, off);
+  out.finish();
+  const r = replayOf(parsePcapng(sink.bytes()), "s.pcapng");
+  for (const kind of ["json", "stream", "aggregate"] as const) {
+    let back = "";
+    const w = createWriter(kind, {
+      out: { write: (s: string) => (back += s) },
+      symbolizer: r.symbolizer,
+      verdicts: r.verdicts,
+      stacks: r.stacks,
+      progress: false,
+    });
+    const rdv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
+    for (const off of r.offsets) w.write(rdv, off);
+    w.finish();
+    assert.equal(back, run(kind, evs, { verdicts: true, stacks }).out, kind);
+  }
+});
+
+test("the comment's bytes are the stream line for any timestamp, CPU and name", () => {
+  const names = new Map<bigint, { name: string; module: string }>([
+    [1n, { name: "fünf_é", module: "mod☃" }],
+    [2n, { name: "ip_rcv", module: "vmlinux" }],
+  ]);
+  const sym: Symbolizer = { resolve: (a) => names.get(a) };
+  const ts = [
+    0n,
+    9n,
+    10n,
+    99_999_999n,
+    100_000_000n,
+    2n ** 53n - 1n,
+    2n ** 53n,
+    2n ** 53n + 999_999n,
+    BIG_TS,
+    MAX_U64,
+  ];
+  const evs: Ev[] = ts.flatMap((t, i) => [
+    { skb: BigInt(i) * 0x100n, ts: t, func: 1n, cpu: [0, 7, 99, 100, 999, 1000, 4294967295][i % 7]! },
+    {
+      skb: MAX_U64,
+      ts: t,
+      func: 2n,
+      cpu: i,
+      verdict: { kind: VERDICT_DROP, reason: 9, location: UDP_LIB_RCV },
+    },
+    { skb: 0n, ts: t, func: 3n, cpu: i, verdict: { kind: VERDICT_CONSUME, location: 0n } },
+  ]);
+  const lines = new StreamLines(sym, new VerdictText(namer));
+  const bytes = new StreamLineBytes(lines);
+  const b = new BlockBuilder(true);
+  const dv = records(evs);
+  evs.forEach((e, i) => {
+    b.pos = 0;
+    bytes.write(dv, i * 128, b);
+    assert.equal(
+      Buffer.from(b.mem.subarray(0, b.pos)).toString("utf8"),
+      lines.line(dv, i * 128),
+      String(e.ts),
+    );
+  });
 });
 
 test("lost events: on the next block (epb_dropcount) and in the statistics (isb_ifdrop)", () => {
@@ -240,25 +380,50 @@ test("--read refuses files ipft did not write, and events it cannot read back, i
     () => replayOf(parsePcapng(other.bytes()), "x.pcapng"),
     (e: Error) => e instanceof NotAnIpftTrace && /^x\.pcapng was not written by ipft -w/.test(e.message),
   );
-  // An ipft section whose event comment was edited.
+  // An ipft section whose event option was cut short (edited, or another tool's).
   const edited = new MemorySink();
   const e = new PcapngWriter(edited, {
     userappl: "ipft",
-    comments: ['ipft:{"format":1,"tracer":"function"}'],
+    comments: [`ipft:{"format":${FILE_FORMAT},"tracer":"function"}`],
   });
+  const short = new Uint8Array(4 + 100);
+  short[0] = IPFT_KIND_EVENT;
   e.packet({
     interfaceId: e.interfaceFor({ name: "ipft", netns: 0, linktype: 252 }),
     timestampNs: 1n,
     data: new Uint8Array(4),
-    comments: ["x", 'ipft:{"packet_id":"zz"}'],
-    options: [{ code: EPB_PACKETID, value: new Uint8Array(8) }],
+    comments: ["x"],
+    custom: [{ pen: IPFT_PEN, data: short }],
   });
   e.close();
   assert.throws(
     () => replayOf(parsePcapng(edited.bytes()), "y.pcapng"),
-    /^Error: y\.pcapng: the "ipft:" comment of the packet at byte \d+ is not an event ipft wrote|y\.pcapng: the "ipft:" comment/,
+    /^NotAnIpftTrace: y\.pcapng: the ipft event option of the packet at byte \d+ is not what ipft writes/,
   );
   const newer = new MemorySink();
   new PcapngWriter(newer, { userappl: "ipft", comments: ['ipft:{"format":99,"tracer":"function"}'] }).close();
   assert.throws(() => replayOf(parsePcapng(newer.bytes()), "z.pcapng"), /written by a newer ipft/);
+});
+
+test('--read refuses a file of the first format (an "ipft:" JSON comment per event) in one line', () => {
+  const old = new MemorySink();
+  const w = new PcapngWriter(old, {
+    userappl: "ipft 0.1.0",
+    comments: ['ipft:{"format":1,"tracer":"function"}'],
+  });
+  w.packet({
+    interfaceId: w.interfaceFor({ name: "ipft", netns: 0, linktype: 252 }),
+    timestampNs: 1n,
+    data: new Uint8Array(4),
+    comments: ["0x1 1 000 vmlinux ip_rcv", 'ipft:{"packet_id":"0x1","timestamp":1}'],
+  });
+  w.close();
+  assert.throws(
+    () => replayOf(parsePcapng(old.bytes()), "old.pcapng"),
+    (e: Error) =>
+      e instanceof NotAnIpftTrace &&
+      !e.message.includes("\n") &&
+      e.message ===
+        `old.pcapng was written by an older ipft (trace file format 1; this ipft reads format ${FILE_FORMAT}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
+  );
 });

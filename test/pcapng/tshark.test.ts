@@ -9,6 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createWriter } from "../../src/output/index.js";
+import { PcapngOutput } from "../../src/output/pcapng.js";
+import { replayOf } from "../../src/output/pcapng-replay.js";
+import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
 import { parsePcapng, readPcapngFile } from "../../src/pcapng/reader.js";
 import { MemorySink, openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
@@ -254,4 +258,94 @@ test("a file rewritten by editcap (an independent writer) is read back by ipft's
     a.packets.map((p) => [p.interface.name, p.timestampNs, p.comments, [...p.data], p.direction]),
   );
   assert.deepEqual(b.packets[0]!.meta, { function: "ip_rcv", packet_id: "0xffff888800001000" });
+});
+
+test("an ipft trace file (format 2): tshark filters on its comments, capinfos finds no error, editcap keeps ipft's options", {
+  skip,
+}, () => {
+  const f = join(dir, "ipft-trace.pcapng");
+  const g = join(dir, "ipft-trace-editcap.pcapng");
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, {
+    clock: new MonotonicClock({ offsetNs: 1_700_000_000_000_000_000n, uncertaintyNs: 0n }),
+    userappl: "ipft test",
+    tracer: "function",
+  });
+  const names = new Map([
+    [0xffffffff81000010n, "ip_rcv"],
+    [0xffffffff81000020n, "kfree_skb"],
+  ]);
+  const symbolizer = { resolve: (a: bigint) => ({ module: "vmlinux", name: names.get(a) ?? "x" }) };
+  const verdicts = { reason: () => "NO_SOCKET", location: () => "__udp4_lib_rcv+0x4bc" };
+  out.start({ symbolizer, verdicts });
+  const dv = new DataView(new ArrayBuffer(4 * 128));
+  for (let i = 0; i < 4; i++) {
+    const o = i * 128;
+    dv.setBigUint64(o, 0xffff888800001000n + BigInt(i >> 1) * 0x100n, true);
+    dv.setBigUint64(o + 8, 1000n + BigInt(i), true);
+    dv.setBigUint64(o + 16, i % 2 ? 0xffffffff81000020n : 0xffffffff81000010n, true);
+    if (i % 2) {
+      dv.setUint32(o + 32, 1, true);
+      dv.setUint32(o + 36, 3, true);
+      dv.setBigUint64(o + 40, 0xffffffff81100000n, true);
+    }
+    out.write(dv, o);
+  }
+  out.finish();
+  writeFileSync(f, sink.bytes());
+  const all = tshark(["-r", f, "-T", "fields", "-e", "frame.comment", "-e", "frame.packet_id"]);
+  assert.equal(all.status, 0, all.stderr);
+  assert.equal(all.stderr, "");
+  assert.deepEqual(all.lines, [
+    `0xffff888800001000 1000 000 vmlinux ip_rcv\t${0xffff888800001000n}`,
+    `0xffff888800001000 1001 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t${0xffff888800001000n}`,
+    `0xffff888800001100 1002 000 vmlinux ip_rcv\t${0xffff888800001100n}`,
+    `0xffff888800001100 1003 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t${0xffff888800001100n}`,
+  ]);
+  const drops = tshark([
+    "-r",
+    f,
+    "-Y",
+    'frame.comment contains "dropped (NO_SOCKET)"',
+    "-T",
+    "fields",
+    "-e",
+    "frame.number",
+  ]);
+  assert.deepEqual(drops.lines, ["2", "4"]);
+  const exact = tshark([
+    "-r",
+    f,
+    "-Y",
+    'frame.comment matches " ip_rcv( |$)"',
+    "-T",
+    "fields",
+    "-e",
+    "frame.number",
+  ]);
+  assert.deepEqual(exact.lines, ["1", "3"]);
+  const info = spawnSync("capinfos", [f], { encoding: "utf8" });
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /Number of packets:\s+4\b/);
+  // editcap (an independent writer) keeps the custom options: --read prints the same from its copy.
+  const r = spawnSync("editcap", [f, g], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const print = (path: string) => {
+    const rp = replayOf(readPcapngFile(path), path);
+    let s = "";
+    const w = createWriter("json", {
+      out: { write: (x: string) => (s += x) },
+      symbolizer: rp.symbolizer,
+      verdicts: rp.verdicts,
+      progress: false,
+    });
+    const rdv = new DataView(rp.records.buffer, rp.records.byteOffset, rp.records.byteLength);
+    for (const o of rp.offsets) w.write(rdv, o);
+    w.finish();
+    return s;
+  };
+  const ours = print(f);
+  assert.equal(ours.trimEnd().split("\n").length, 4);
+  assert.match(ours, /"function":"kfree_skb","is_return":false,"verdict":"drop","drop_reason":"NO_SOCKET"/);
+  assert.equal(print(g), ours);
 });
