@@ -7,7 +7,15 @@ import { ExtrasText } from "./extras-text.js";
 import { JsonWriter } from "./json.js";
 import { PacketLedger } from "./packet-ledger.js";
 import { StreamWriter } from "./stream.js";
-import type { Dumper, Sink, StackNamer, Symbolizer, VerdictNamer, Writer } from "./types.js";
+import type {
+  Dumper,
+  KernelPacketCounts,
+  Sink,
+  StackNamer,
+  Symbolizer,
+  VerdictNamer,
+  Writer,
+} from "./types.js";
 import { VerdictText } from "./verdict-text.js";
 
 export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
@@ -21,6 +29,7 @@ export type {
   Dumper,
   DumpFormat,
   DumpResult,
+  KernelPacketCounts,
   Sink,
   StackNamer,
   Symbol,
@@ -52,6 +61,8 @@ export interface WriterOptions {
   dropsOnly?: boolean;
   /** Names for the frames of --stack's stacks (hex without it). */
   stacks?: StackNamer;
+  /** With tracking: the kernel's packet counts, read once for the summary (no per-event bookkeeping). */
+  kernelCounts?: () => KernelPacketCounts;
 }
 
 export interface CreatedWriter extends Writer {
@@ -68,6 +79,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
   const verdicts = o.verdicts ? new VerdictText(o.verdicts) : undefined;
   const ledger = verdicts ? new PacketLedger(verdicts) : undefined;
+  const counted = o.kernelCounts !== undefined;
   const extras = new ExtrasText(o.stacks);
   let w: Writer;
   if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts, extras);
@@ -94,7 +106,8 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
     write: ledger
       ? (dv: DataView, off: number) => {
           events++;
-          ledger.event(dv, off);
+          if (counted) ledger.verdictOnly(dv, off);
+          else ledger.event(dv, off);
           target.write(dv, off);
         }
       : (dv: DataView, off: number) => {
@@ -113,7 +126,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
     },
     report: (err: Sink) => dumper?.report(err),
     summary: () => {
-      const lines = ledger?.summary(o.symbolizer) ?? [];
+      const lines = ledger?.summary(o.symbolizer, o.kernelCounts?.()) ?? [];
       const n = drops?.notice();
       return n ? [...lines, n] : lines;
     },

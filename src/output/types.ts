@@ -55,3 +55,10 @@ export interface Writer {
 }
 
 export const UNKNOWN: SymbolName = { name: "(unknown)", module: "(unknown)" };
+
+/** What the kernel counted of the packets, with tracking on (session/track-table.ts): how many were
+ * selected, and where those that ended without a verdict were last seen (function address -> packets). */
+export interface KernelPacketCounts {
+  seen: number;
+  lastSeen: Map<bigint, number>;
+}

@@ -11,9 +11,24 @@ export function decimalOfHalves(lo: number, hi: number): string {
   return `${hi * 4294 + carry}${String(low - carry * 1e6).padStart(6, "0")}`;
 }
 
+/** Two hex digits per byte value: Number.prototype.toString(16) costs several times more per call. */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 /** The u64 `hi * 2^32 + lo` as `0x` and lowercase hex digits without leading zeros (C's %p, %#lx). */
 export function hexOfHalves(lo: number, hi: number): string {
-  return hi === 0 ? `0x${lo.toString(16)}` : `0x${hi.toString(16)}${lo.toString(16).padStart(8, "0")}`;
+  if (hi === 0) return `0x${lo.toString(16)}`;
+  const s =
+    HEX2[hi >>> 24]! +
+    HEX2[(hi >>> 16) & 255]! +
+    HEX2[(hi >>> 8) & 255]! +
+    HEX2[hi & 255]! +
+    HEX2[lo >>> 24]! +
+    HEX2[(lo >>> 16) & 255]! +
+    HEX2[(lo >>> 8) & 255]! +
+    HEX2[lo & 255]!;
+  let z = 0;
+  while (z < 7 && s.charCodeAt(z) === 48) z++;
+  return `0x${z > 0 ? s.slice(z) : s}`;
 }
 
 export const u64Decimal = (dv: DataView, at: number): string =>

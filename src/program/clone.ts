@@ -26,6 +26,7 @@
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R6, R7, R10 } from "../asm/opcodes.js";
 import { Helper } from "../sys/bpf-abi.js";
+import type { FuncSource } from "./func-source.js";
 import { type SelectSpec, type SkbLayout, type TrackSpec, trackInsert, trackLookup } from "./selection.js";
 import { SCRATCH_CLONE_KEY, SCRATCH_CLONE_PARENT, SCRATCH_TRACK_KEY } from "./stack-layout.js";
 
@@ -63,7 +64,13 @@ function needTrack(sel: SelectSpec): { t: TrackSpec; l: SkbLayout } {
  * NULL). Jumps to `out` unless the parent is tracked and the clone exists; falls through with R7 = the
  * clone, R8 = its new track id (it is in the tracking map now), the parent's address at
  * SCRATCH_CLONE_PARENT. */
-export function emitCloneSelection(c: CloneSpec, sel: SelectSpec, probeRead: number, out: string): Insn[] {
+export function emitCloneSelection(
+  c: CloneSpec,
+  sel: SelectSpec,
+  probeRead: number,
+  func: FuncSource,
+  out: string,
+): Insn[] {
   const { t, l } = needTrack(sel);
   const p: Insn[] = [];
   if (c.parent.kind === "args") {
@@ -97,7 +104,7 @@ export function emitCloneSelection(c: CloneSpec, sel: SelectSpec, probeRead: num
     );
   }
   // The clone's own entry, keyed by its address: its track id is now.
-  p.push(asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY), ...trackInsert(t, l, probeRead, false));
+  p.push(asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY), ...trackInsert(t, l, probeRead, false, func));
   return p;
 }
 

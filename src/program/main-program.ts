@@ -13,6 +13,7 @@ import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { type CloneSpec, emitCloneSelection } from "./clone.js";
 import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
+import { emitFunc, type FuncSource } from "./func-source.js";
 import { emitSelection, emitTrackRecord, type SelectSpec } from "./selection.js";
 import {
   REC_CPU,
@@ -34,12 +35,6 @@ import {
  * field (kprobe). */
 export type SkbSource = { kind: "args"; index: number } | { kind: "pt_regs"; offset: number };
 
-/** What goes into the record's function field. */
-export type FuncSource =
-  | { kind: "const"; value: bigint } // tracepoints: an id ipft chose
-  | { kind: "get_func_ip" } // kprobe-multi, fentry/fexit, kprobe on newer kernels
-  | { kind: "regs_ip"; offset: number }; // kprobe: the IP after the breakpoint (function + 1)
-
 /** A tracepoint where packets end: the verdict to record, and which tracepoint arguments (u64 slots of
  * the raw tracepoint's context) hold the location and the drop reason. */
 export interface VerdictSource {
@@ -47,6 +42,8 @@ export interface VerdictSource {
   locationArg?: number;
   reasonArg?: number;
 }
+
+export type { FuncSource };
 
 export interface MainProgramSpec {
   skb: SkbSource;
@@ -91,7 +88,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   const isVerdict = spec.verdict !== undefined && spec.skb.kind === "args";
   if (spec.clone) {
     // A clone of a tracked packet (its own NULL check: the saved parent is taken out first).
-    pre.push(...emitCloneSelection(spec.clone, select, spec.probeRead, "out"));
+    pre.push(...emitCloneSelection(spec.clone, select, spec.probeRead, spec.func, "out"));
   } else {
     // A NULL skb is nothing to trace; for fentry the check also turns the BTF pointer the verifier calls
     // "maybe null" into one it lets the program (and the module) do arithmetic on.
@@ -99,28 +96,14 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
     // Which packets: the mark test alone, or the selection (program/selection.ts). A function's return
     // and the free path come after a verdict: the packet that ended continues there.
     const afterVerdict = spec.isReturn || spec.freeing === true;
-    pre.push(...emitSelection(select, spec, "out", isVerdict, afterVerdict));
+    pre.push(...emitSelection(select, spec, spec.func, "out", isVerdict, afterVerdict));
   }
 
   // Zero the record (the user data must start zeroed and the verifier wants initialised stack).
   for (let off = RECORD; off < RECORD + RECORD_SIZE; off += 8) pre.push(asm.stMem(asm.DW, R10, off, 0));
   pre.push(asm.stxMem(asm.DW, R10, R7, REC_SKB));
   pre.push(asm.call(Helper.ktime_get_ns), asm.stxMem(asm.DW, R10, R0, REC_TSTAMP));
-  switch (spec.func.kind) {
-    case "const":
-      pre.push(asm.ldImm64(R1, spec.func.value), asm.stxMem(asm.DW, R10, R1, REC_FUNC));
-      break;
-    case "get_func_ip":
-      pre.push(asm.mov64Reg(R1, R6), asm.call(Helper.get_func_ip), asm.stxMem(asm.DW, R10, R0, REC_FUNC));
-      break;
-    case "regs_ip":
-      pre.push(
-        asm.ldxMem(asm.DW, R1, R6, spec.func.offset),
-        asm.alu64Imm(asm.ADD, R1, -1),
-        asm.stxMem(asm.DW, R10, R1, REC_FUNC),
-      );
-      break;
-  }
+  pre.push(...emitFunc(spec.func, R0), asm.stxMem(asm.DW, R10, R0, REC_FUNC));
   pre.push(asm.call(Helper.get_smp_processor_id), asm.stxMem(asm.W, R10, R0, REC_CPU));
   const flags =
     (spec.isReturn ? FLAG_RETURN : 0) | (spec.freeing ? FLAG_FREEING : 0) | (spec.clone ? FLAG_CLONE : 0);

@@ -22,12 +22,16 @@ import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { ALIGN_SHIFT, type CbpfInsn, copyPacket, emitFilter } from "../filter/index.js";
 import { Helper } from "../sys/bpf-abi.js";
+import { emitFunc, type FuncSource } from "./func-source.js";
 import {
   MODULE_STACK,
   REC_TRACK,
   SCRATCH_FILTER_M,
   SCRATCH_KEY,
+  SCRATCH_LAST_SEEN_KEY,
+  SCRATCH_LAST_SEEN_ONE,
   SCRATCH_MARK,
+  SCRATCH_TRACK_ENTRY,
   SCRATCH_TRACK_KEY,
   SCRATCH_TRACK_VALUE,
   SELECT_READS,
@@ -66,6 +70,9 @@ export interface TrackSpec {
   mapFd: number;
   /** Per-CPU array of u64 counters: [TRACK_INSERTED], [TRACK_ENDED], [TRACK_STALE]. */
   countFd: number;
+  /** Hash: function address (u64) -> packets last seen there whose entry was found stale (they ended
+   * where no verdict tracepoint saw them), u64. */
+  lastSeenFd: number;
 }
 
 export const TRACK_INSERTED = 0;
@@ -76,10 +83,13 @@ export const TRACK_STALE = 2;
 export const TRACK_COUNTERS = 3;
 
 /** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint): skb->head
- * (0 once the packet reached its verdict) and the network header's identity. */
-export const TRACK_VALUE_SIZE = 24;
+ * (0 once the packet reached its verdict) and the network header's identity; then the function (or
+ * tracepoint id) the packet was last seen at. */
+export const TRACK_VALUE_SIZE = 32;
 /** Where the value holds skb->head (0: ended). */
 export const TRACK_VALUE_HEAD = 8;
+/** Where the value holds the last function. */
+export const TRACK_VALUE_FUNC = 24;
 
 export interface SelectSpec {
   /** Test skb->mark (the MainProgramSpec's mark and mask); false when only other tests select. */
@@ -113,12 +123,13 @@ const BUF_SIZE = 248;
 export function emitSelection(
   sel: SelectSpec,
   m: MarkTest,
+  func: FuncSource,
   out: string,
   isVerdict: boolean,
   afterVerdict = false,
 ): Insn[] {
   const p: Insn[] = [];
-  if (sel.track) p.push(...trackLookup(sel.track, need(sel), m.probeRead, isVerdict, afterVerdict));
+  if (sel.track) p.push(...trackLookup(sel.track, need(sel), m.probeRead, isVerdict, afterVerdict, func));
   const tests: Insn[] = [];
   if (sel.markTest) tests.push(...markTest(m, out));
   if (sel.ifindex !== undefined || sel.ifname !== undefined || sel.netnsInum !== undefined)
@@ -128,7 +139,7 @@ export function emitSelection(
   if (sel.track) tests[0] = asm.label("sel_untracked", tests[0]!);
   p.push(...tests);
 
-  if (sel.track) p.push(...trackInsert(sel.track, need(sel), m.probeRead, isVerdict));
+  if (sel.track) p.push(...trackInsert(sel.track, need(sel), m.probeRead, isVerdict, func));
   return p;
 }
 
@@ -185,6 +196,7 @@ function trackFingerprint(l: SkbLayout, probeRead: number, fail: string, pre: st
 const TV_ID = SCRATCH_TRACK_VALUE;
 const TV_HEAD = SCRATCH_TRACK_VALUE + TRACK_VALUE_HEAD;
 const TV_IDENT = SCRATCH_TRACK_VALUE + 16;
+const TV_FUNC = SCRATCH_TRACK_VALUE + TRACK_VALUE_FUNC;
 
 /** A tracked packet with the same fingerprint: R8 = its id, on to sel_done (at a verdict, its entry is
  * marked ended). A stale entry is taken out; so is an ended one, except where the packet continues. */
@@ -194,6 +206,7 @@ export function trackLookup(
   probeRead: number,
   isVerdict: boolean,
   afterVerdict: boolean,
+  func?: FuncSource,
 ): Insn[] {
   const p: Insn[] = [
     asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY),
@@ -202,6 +215,7 @@ export function trackLookup(
     asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
     asm.call(Helper.map_lookup_elem),
     asm.jmpImm(asm.JEQ, R0, 0, "sel_untracked"),
+    asm.stxMem(asm.DW, R10, R0, SCRATCH_TRACK_ENTRY),
     // The entry, copied: the map's value may change under us, and calls follow.
     asm.ldxMem(asm.DW, R1, R0, 0),
     asm.stxMem(asm.DW, R10, R1, TV_ID),
@@ -224,9 +238,21 @@ export function trackLookup(
     asm.ldxMem(asm.DW, R8, R10, TV_ID),
   );
   if (isVerdict) p.push(...markEnded(t.mapFd), ...count(t.countFd, TRACK_ENDED, "sel_done"));
+  else if (func) {
+    // Where the packet was seen last: in the entry itself (one store; no update call).
+    p.push(
+      ...emitFunc(func, R0),
+      asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
+      asm.stxMem(asm.DW, R1, R0, TRACK_VALUE_FUNC),
+    );
+  }
   p.push(
     asm.ja("sel_done"),
-    asm.label("sel_stale", asm.mov64Reg(R0, R0)),
+    // An earlier packet's entry, freed where no verdict was seen: counted where it was last seen.
+    asm.label("sel_stale", asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY)),
+    asm.ldxMem(asm.DW, R1, R1, TRACK_VALUE_FUNC),
+    asm.stxMem(asm.DW, R10, R1, SCRATCH_LAST_SEEN_KEY),
+    ...countLastSeen(t.lastSeenFd),
     ...mapDelete(t.mapFd),
     asm.jmpImm(asm.JNE, R0, 0, "sel_untracked"),
     ...count(t.countFd, TRACK_STALE, "sel_untracked"),
@@ -236,16 +262,30 @@ export function trackLookup(
 
 /** A newly selected packet: its track id is now; it enters the map, as ended at a verdict (so that its
  * free path, which follows, continues it). */
-export function trackInsert(t: TrackSpec, l: SkbLayout, probeRead: number, isVerdict: boolean): Insn[] {
+export function trackInsert(
+  t: TrackSpec,
+  l: SkbLayout,
+  probeRead: number,
+  isVerdict: boolean,
+  func: FuncSource,
+): Insn[] {
   const p: Insn[] = [asm.call(Helper.ktime_get_ns), asm.mov64Reg(R8, R0)];
   if (isVerdict) {
-    p.push(asm.stxMem(asm.DW, R10, R8, TV_ID), ...markEnded(t.mapFd));
+    p.push(
+      asm.stxMem(asm.DW, R10, R8, TV_ID),
+      ...markEnded(t.mapFd),
+      asm.jmpImm(asm.JNE, R0, 0, "sel_done"),
+      ...count(t.countFd, TRACK_INSERTED, "sel_done"),
+      ...count(t.countFd, TRACK_ENDED, "sel_done"),
+    );
   } else {
     p.push(
       ...trackFingerprint(l, probeRead, "sel_done", "sel_fpi_"),
       asm.stxMem(asm.DW, R10, R8, TV_ID),
       asm.stxMem(asm.DW, R10, R9, TV_HEAD),
       asm.stxMem(asm.DW, R10, R0, TV_IDENT),
+      ...emitFunc(func, R0),
+      asm.stxMem(asm.DW, R10, R0, TV_FUNC),
       ...mapUpdate(t.mapFd),
       asm.jmpImm(asm.JNE, R0, 0, "sel_done"),
       ...count(t.countFd, TRACK_INSERTED, "sel_done"),
@@ -257,7 +297,12 @@ export function trackInsert(t: TrackSpec, l: SkbLayout, probeRead: number, isVer
 
 /** The entry at the key becomes {TV_ID, ended}. */
 function markEnded(mapFd: number): Insn[] {
-  return [asm.stMem(asm.DW, R10, TV_HEAD, 0), asm.stMem(asm.DW, R10, TV_IDENT, 0), ...mapUpdate(mapFd)];
+  return [
+    asm.stMem(asm.DW, R10, TV_HEAD, 0),
+    asm.stMem(asm.DW, R10, TV_IDENT, 0),
+    asm.stMem(asm.DW, R10, TV_FUNC, 0),
+    ...mapUpdate(mapFd),
+  ];
 }
 
 /** map[key] = value (the scratch key and value); R0 = the helper's result. */
@@ -270,6 +315,29 @@ function mapUpdate(mapFd: number): Insn[] {
     asm.alu64Imm(asm.ADD, R3, SCRATCH_TRACK_VALUE),
     asm.mov64Imm(R4, 0), // BPF_ANY
     asm.call(Helper.map_update_elem),
+  ];
+}
+
+/** lastSeen[SCRATCH_LAST_SEEN_KEY] += 1 (a new key starts at 1; a full map loses the count). */
+function countLastSeen(fd: number): Insn[] {
+  return [
+    asm.ldMapFd(R1, fd),
+    asm.mov64Reg(R2, R10),
+    asm.alu64Imm(asm.ADD, R2, SCRATCH_LAST_SEEN_KEY),
+    asm.call(Helper.map_lookup_elem),
+    asm.jmpImm(asm.JEQ, R0, 0, "sel_ls_new"),
+    asm.mov64Imm(R1, 1),
+    asm.atomicAdd(asm.DW, R0, R1, 0),
+    asm.ja("sel_ls_done"),
+    asm.label("sel_ls_new", asm.stMem(asm.DW, R10, SCRATCH_LAST_SEEN_ONE, 1)),
+    asm.ldMapFd(R1, fd),
+    asm.mov64Reg(R2, R10),
+    asm.alu64Imm(asm.ADD, R2, SCRATCH_LAST_SEEN_KEY),
+    asm.mov64Reg(R3, R10),
+    asm.alu64Imm(asm.ADD, R3, SCRATCH_LAST_SEEN_ONE),
+    asm.mov64Imm(R4, 1), // BPF_NOEXIST: another CPU's first count wins, this one is lost
+    asm.call(Helper.map_update_elem),
+    asm.label("sel_ls_done", asm.mov64Reg(R0, R0)),
   ];
 }
 

@@ -38,9 +38,15 @@ export const SCRATCH_MARK = -392;
 export const SCRATCH_KEY = -400;
 /** The selection's (program/selection.ts): the pcap filter's 16 scratch words M[], R10-464 .. R10-401, */
 export const SCRATCH_FILTER_M = -464;
-/** the tracking map's key (the skb address, 8 bytes) and value (track id and fingerprint, 24 bytes). */
+/** the tracking map's key (the skb address, 8 bytes); its value (track id, fingerprint, last function: 32
+ * bytes) shares M[]'s place (tracking reads and writes it before and after the filter, never during); */
 export const SCRATCH_TRACK_KEY = -472;
-export const SCRATCH_TRACK_VALUE = -496;
+export const SCRATCH_TRACK_VALUE = SCRATCH_FILTER_M;
+/** the looked-up entry's address (a map value pointer, spilled across calls), and the key and the 1 of the
+ * last-seen counters (a packet that ended unseen, by the function it was last seen at). */
+export const SCRATCH_TRACK_ENTRY = -480;
+export const SCRATCH_LAST_SEEN_KEY = -488;
+export const SCRATCH_LAST_SEEN_ONE = -496;
 /** The clone programs' (program/clone.ts): the saved-parent map's key (pid_tgid), or the clone while its
  * parent is looked up, and the parent's address. */
 export const SCRATCH_CLONE_KEY = -504;

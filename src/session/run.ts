@@ -4,9 +4,10 @@ import { writeFileSync } from "node:fs";
 import { createWriter, teeWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
+import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
 import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
-import { build, programInputs } from "./build.js";
+import { type Built, build, programInputs } from "./build.js";
 import { runCommand } from "./child.js";
 import { CloneFollower } from "./clones.js";
 import type { Selection, SessionConfig } from "./config.js";
@@ -59,6 +60,12 @@ async function trace(
   const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
   const clones = track ? CloneFollower.plan(built, kernel, io, kobj) : undefined;
   if (track) io.verbose(trackingNote(built, clones?.note));
+  if (namesEventsLive(config, built) && kernel.kallsyms instanceof LazyKallsyms) {
+    // Writers that name events as they arrive (stream, json, the file) would otherwise read kallsyms at the
+    // first drop or function, stalling the ring's reader for ~90 ms right when the trace starts.
+    kernel.kallsyms.load();
+    timer.mark("kallsyms");
+  }
   const loadStart = performance.now();
   const inputs = programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec);
   const loaded = loadAll(built, inputs, kobj, io, () => stop.stopped);
@@ -88,6 +95,9 @@ async function trace(
     ...(config.verdicts !== false ? { verdicts } : {}),
     dropsOnly: config.dropsOnly,
     ...(stacks ? { stacks } : {}),
+    ...(track
+      ? { kernelCounts: () => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen }) }
+      : {}),
   });
   const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
   const writer = pcapng ? teeWriter(text, pcapng) : text;
@@ -115,6 +125,17 @@ async function trace(
   if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
   if (pcapng?.error) throw pcapng.error;
   return child?.status() ?? 0;
+}
+
+/** Whether kernel addresses are named while tracing (not only at the end, as the aggregate output does):
+ * drop and consume locations, functions, stack frames, printed or written event by event. */
+function namesEventsLive(config: SessionConfig, built: Built): boolean {
+  if (config.output === "aggregate" && !config.pcapng) return false;
+  return (
+    config.verdicts !== false ||
+    config.stack !== "off" ||
+    built.backends.some((b) => b.backend.name !== "tracepoint")
+  );
 }
 
 /** What to check when no packet was seen. */

@@ -8,6 +8,7 @@ import {
   TRACK_ENDED,
   TRACK_INSERTED,
   TRACK_STALE,
+  TRACK_VALUE_FUNC,
   TRACK_VALUE_HEAD,
   TRACK_VALUE_SIZE,
   type TrackSpec,
@@ -32,36 +33,57 @@ export interface TrackCounts {
   stale: number;
   /** Pushed out because the table was full: those stopped being followed before their verdict. */
   evicted: number;
+  /** The packets without a verdict (live and stale) by the function (or tracepoint id) they were last seen at. */
+  lastSeen: Map<bigint, number>;
 }
+
+/** Functions the last-seen counters name at most (a packet last seen elsewhere is not named). */
+const LAST_SEEN_MAX = 4096;
 
 export class TrackTable {
   readonly mapFd: number;
   readonly countFd: number;
+  readonly lastSeenFd: number;
 
   constructor(readonly maxEntries: number = DEFAULT_TRACK_MAX) {
-    this.mapFd = createMap({
-      type: MapType.LRU_HASH,
-      keySize: 8,
-      valueSize: TRACK_VALUE_SIZE,
-      maxEntries,
-      name: "ipft_track",
-    });
+    const fds: number[] = [];
     try {
-      this.countFd = createMap({
-        type: MapType.PERCPU_ARRAY,
-        keySize: 4,
-        valueSize: 8,
-        maxEntries: TRACK_COUNTERS,
-        name: "ipft_track_n",
-      });
+      fds.push(
+        createMap({
+          type: MapType.LRU_HASH,
+          keySize: 8,
+          valueSize: TRACK_VALUE_SIZE,
+          maxEntries,
+          name: "ipft_track",
+        }),
+      );
+      fds.push(
+        createMap({
+          type: MapType.PERCPU_ARRAY,
+          keySize: 4,
+          valueSize: 8,
+          maxEntries: TRACK_COUNTERS,
+          name: "ipft_track_n",
+        }),
+      );
+      fds.push(
+        createMap({
+          type: MapType.HASH,
+          keySize: 8,
+          valueSize: 8,
+          maxEntries: LAST_SEEN_MAX,
+          name: "ipft_lastseen",
+        }),
+      );
     } catch (e) {
-      close(this.mapFd);
+      for (const fd of fds) close(fd);
       throw e;
     }
+    [this.mapFd, this.countFd, this.lastSeenFd] = fds as [number, number, number];
   }
 
   get spec(): TrackSpec {
-    return { mapFd: this.mapFd, countFd: this.countFd };
+    return { mapFd: this.mapFd, countFd: this.countFd, lastSeenFd: this.lastSeenFd };
   }
 
   private counter(idx: number): number {
@@ -74,9 +96,10 @@ export class TrackTable {
     return Number(sum);
   }
 
-  /** Packets in the table now, not ended (two syscalls per entry: read once, after tracing). */
-  entries(): number {
-    let n = 0;
+  /** The packets in the table now, not ended, by the function each was last seen at (two syscalls per
+   * entry: read once, after tracing). */
+  private liveByFunc(): Map<bigint, number> {
+    const by = new Map<bigint, number>();
     let seen = 0;
     let key: Uint8Array | null = null;
     const next = new Uint8Array(8);
@@ -84,20 +107,53 @@ export class TrackTable {
     const dv = new DataView(value.buffer);
     while (getNextKey(this.mapFd, key, next) && seen++ <= this.maxEntries) {
       key = next.slice();
-      if (lookupElem(this.mapFd, key, value) && dv.getBigUint64(TRACK_VALUE_HEAD, true) !== 0n) n++;
+      if (!lookupElem(this.mapFd, key, value) || dv.getBigUint64(TRACK_VALUE_HEAD, true) === 0n) continue;
+      const f = dv.getBigUint64(TRACK_VALUE_FUNC, true);
+      by.set(f, (by.get(f) ?? 0) + 1);
     }
-    return n;
+    return by;
   }
 
+  /** Packets that ended unseen (found stale), by the function each was last seen at. */
+  private staleByFunc(): Map<bigint, number> {
+    const by = new Map<bigint, number>();
+    let key: Uint8Array | null = null;
+    const next = new Uint8Array(8);
+    const value = new Uint8Array(8);
+    const dv = new DataView(value.buffer);
+    let n = 0;
+    while (getNextKey(this.lastSeenFd, key, next) && n++ <= LAST_SEEN_MAX) {
+      key = next.slice();
+      if (lookupElem(this.lastSeenFd, key, value))
+        by.set(new DataView(key.buffer).getBigUint64(0, true), Number(dv.getBigUint64(0, true)));
+    }
+    return by;
+  }
+
+  private counted: TrackCounts | undefined;
+
+  /** Read once, after tracing (the table is walked entry by entry). */
   counts(): TrackCounts {
+    this.counted ??= this.count();
+    return this.counted;
+  }
+
+  private count(): TrackCounts {
     const tracked = this.counter(TRACK_INSERTED);
     const ended = this.counter(TRACK_ENDED);
     const stale = this.counter(TRACK_STALE);
-    const live = this.entries();
-    return { tracked, ended, live, stale, evicted: Math.max(0, tracked - ended - stale - live) };
+    const lastSeen = this.staleByFunc();
+    const liveBy = this.liveByFunc();
+    let live = 0;
+    for (const [f, n] of liveBy) {
+      live += n;
+      lastSeen.set(f, (lastSeen.get(f) ?? 0) + n);
+    }
+    return { tracked, ended, live, stale, evicted: Math.max(0, tracked - ended - stale - live), lastSeen };
   }
 
   close(): void {
+    close(this.lastSeenFd);
     close(this.countFd);
     close(this.mapFd);
   }

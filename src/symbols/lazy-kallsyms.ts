@@ -1,6 +1,6 @@
 // /proc/kallsyms costs ~90 ms to read and parse (the kernel alone takes ~50 ms to print it), and a trace on
 // tracepoints needs it only to name the code that freed a packet, after tracing has started. So it is
-// read on first use; at start, only its first lines are read to check that addresses are visible, so a
+// read on first use (or before tracing starts, when the output names events as they arrive); at start, only its first lines are read to check that addresses are visible, so a
 // missing capability still fails before anything is loaded.
 import { closeSync, openSync, readSync } from "node:fs";
 import {
@@ -47,6 +47,11 @@ export class LazyKallsyms implements SymbolTable {
 
   constructor(private readonly path?: string) {
     checkKallsymsReadable(path);
+  }
+
+  /** Reads it now (before tracing, when events are named as they arrive). */
+  load(): void {
+    this.loaded ??= Kallsyms.load(this.path);
   }
 
   get table(): Kallsyms {

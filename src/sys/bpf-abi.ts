@@ -15,6 +15,7 @@ export const BpfCmd = {
 } as const;
 
 export const MapType = {
+  HASH: 1,
   PERCPU_ARRAY: 6,
   LRU_HASH: 9,
   RINGBUF: 27,

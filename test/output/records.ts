@@ -2,6 +2,7 @@
 import {
   createWriter,
   type Dumper,
+  type KernelPacketCounts,
   type OutputName,
   type StackNamer,
   type Symbolizer,
@@ -125,6 +126,7 @@ export interface RunOptions {
   verdicts?: boolean;
   dropsOnly?: boolean;
   stacks?: StackNamer;
+  kernelCounts?: () => KernelPacketCounts;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -148,6 +150,7 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.verdicts || o.dropsOnly ? { verdicts: namer } : {}),
     ...(o.dropsOnly ? { dropsOnly: true } : {}),
     ...(o.stacks ? { stacks: o.stacks } : {}),
+    ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);

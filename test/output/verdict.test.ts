@@ -197,3 +197,22 @@ test("the free path after a verdict is the ended packet's, in every format; the 
     assert.equal(d.out.trimEnd().split("\n").length, 4, d.out);
   }
 });
+
+test("with tracking, the summary takes the kernel's packet count and last-seen places; verdicts are counted here", () => {
+  let asked = 0;
+  const kernelCounts = () => {
+    asked++;
+    // Five packets selected; of the two without a verdict, one was last seen at udp_rcv, the other was
+    // pushed out of the tracking table.
+    return { seen: 5, lastSeen: new Map([[UDP_RCV, 1]]) };
+  };
+  for (const kind of ["aggregate", "stream", "json"] as const) {
+    const { w } = run(kind, EVENTS, { verdicts: true, kernelCounts });
+    assert.deepEqual(w.summary(), [
+      "5 packets: 2 dropped, 1 consumed, 2 without a verdict",
+      "2 dropped: NO_SOCKET at __udp4_lib_rcv (1), NETFILTER_DROP at an unknown place (1)",
+      "2 without a verdict, last seen at: udp_rcv (1), not followed to the end (1)",
+    ]);
+  }
+  assert.equal(asked, 3, "read once per summary, not per event");
+});

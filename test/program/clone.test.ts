@@ -31,7 +31,7 @@ const LAYOUT: SkbLayout = {
   skNet: 48,
   netInum: 176,
 };
-const TRACK = { mapFd: 11, countFd: 12 };
+const TRACK = { mapFd: 11, countFd: 12, lastSeenFd: 13 };
 const SAVED = 13;
 const SELECT: SelectSpec = { markTest: true, layout: LAYOUT, track: TRACK };
 

@@ -23,7 +23,7 @@ const LAYOUT: SkbLayout = {
   skNet: 48,
   netInum: 176,
 };
-const TRACK = { mapFd: 11, countFd: 12 };
+const TRACK = { mapFd: 11, countFd: 12, lastSeenFd: 13 };
 // `udp` for Ethernet: a classic program is enough for the shape of the block.
 const UDP = [
   { code: 0x28, jt: 0, jf: 0, k: 12 },
@@ -52,6 +52,19 @@ function spec(select?: SelectSpec, verdict = false): MainProgramSpec {
 }
 
 const calls = (insns: Insn[]) => insns.filter((i) => i.code === (op.JMP | op.CALL)).map((i) => i.imm);
+/** The helper calls made on the map `fd` (the map last loaded into R1 before each call). */
+function callsOn(insns: Insn[], fd: number): number[] {
+  const out: number[] = [];
+  let map = -1;
+  for (const i of insns) {
+    if (i.code === op.LD_IMM64 && i.src === op.PSEUDO_MAP_FD && i.dst === 1) map = i.imm;
+    else if (i.code === (op.JMP | op.CALL)) {
+      if (map === fd) out.push(i.imm);
+      map = -1;
+    }
+  }
+  return out;
+}
 const mapFds = (insns: Insn[]) =>
   insns.filter((i) => i.code === op.LD_IMM64 && i.src === op.PSEUDO_MAP_FD).map((i) => i.imm);
 
@@ -67,8 +80,14 @@ test("tracking is asked first: a map lookup before any test of the packet", () =
   assert.equal(calls(p)[0], Helper.map_lookup_elem);
   assert.equal(mapFds(p)[0], TRACK.mapFd);
   // A new packet enters the map; an entry comes out when stale, or ended (its address is a new packet's).
-  assert.equal(calls(p).filter((c) => c === Helper.map_update_elem).length, 1);
-  assert.equal(calls(p).filter((c) => c === Helper.map_delete_elem).length, 2);
+  assert.deepEqual(callsOn(p, TRACK.mapFd), [
+    Helper.map_lookup_elem,
+    Helper.map_delete_elem, // an ended packet's entry, at a point that does not continue it
+    Helper.map_delete_elem, // a stale entry
+    Helper.map_update_elem, // a new packet
+  ]);
+  // A stale packet is counted where it was last seen.
+  assert.deepEqual(callsOn(p, TRACK.lastSeenFd), [Helper.map_lookup_elem, Helper.map_update_elem]);
 });
 
 test("a verdict marks the packet's entry ended instead of taking it out; its free path continues it", () => {
@@ -76,13 +95,13 @@ test("a verdict marks the packet's entry ended instead of taking it out; its fre
   const isDelete = (c: number) => c === Helper.map_delete_elem;
   // At a verdict: a tracked packet's entry, or a new one, is written ended (two updates, no insert count).
   const v = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK }, true)).insns;
-  assert.equal(calls(v).filter(isUpdate).length, 2);
+  assert.equal(callsOn(v, TRACK.mapFd).filter(isUpdate).length, 2);
   const ended = v.filter((i) => i.code === (op.ST | op.MEM | op.DW) && i.imm === 0);
   assert.ok(ended.length >= 2, "the ended entry's head and identity words are zeroed");
   // A free-path point keeps an ended entry (the packet continues): only a stale entry is taken out, and
   // its records say where they are.
   const free = buildMainProgram({ ...spec({ markTest: true, layout: LAYOUT, track: TRACK }), freeing: true });
-  assert.equal(calls(free.insns).filter(isDelete).length, 1);
+  assert.equal(callsOn(free.insns, TRACK.mapFd).filter(isDelete).length, 1);
   const flags = free.insns.filter((i) => i.code === (op.ST | op.MEM | op.W) && i.off === REC_FLAGS);
   assert.deepEqual(
     flags.map((i) => i.imm),
@@ -90,10 +109,10 @@ test("a verdict marks the packet's entry ended instead of taking it out; its fre
   );
   // So does a function's return.
   const ret = buildMainProgram({ ...spec({ markTest: true, layout: LAYOUT, track: TRACK }), isReturn: true });
-  assert.equal(calls(ret.insns).filter(isDelete).length, 1);
+  assert.equal(callsOn(ret.insns, TRACK.mapFd).filter(isDelete).length, 1);
   // Elsewhere an ended entry is taken out before the selection's tests run.
   const plain = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK })).insns;
-  assert.equal(calls(plain).filter(isDelete).length, 2);
+  assert.equal(callsOn(plain, TRACK.mapFd).filter(isDelete).length, 2);
 });
 
 test("without -m there is no mark read; a filter alone copies the packet and runs both variants", () => {

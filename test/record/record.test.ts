@@ -181,6 +181,13 @@ test("u64 text is exact across 2^53 and up to 2^64-1", () => {
     assert.equal(decimalOfHalves(lo, hi), v.toString());
     assert.equal(hexOfHalves(lo, hi), hex);
   }
+  // Every digit position, every nibble: against BigInt's own formatting.
+  let x = 0x9e3779b97f4a7c15n;
+  for (let i = 0; i < 2000; i++) {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & (2n ** 64n - 1n);
+    const v = x >> BigInt(i % 64);
+    assert.equal(hexOfHalves(Number(v & 0xffffffffn), Number(v >> 32n)), `0x${v.toString(16)}`);
+  }
 });
 
 test("copyRecord copies exactly the 128 bytes, from a view with its own byte offset", () => {

@@ -32,7 +32,7 @@ export function runGen(opts: Options): number {
       const first = built.backends[0];
       const unit = first?.units[0];
       if (!first || !unit) throw new UserError("no program to show: nothing matches the filters");
-      const track = config.track ? { mapFd: 0, countFd: 0 } : undefined;
+      const track = config.track ? { mapFd: 0, countFd: 0, lastSeenFd: 0 } : undefined;
       const prog = mainProgramFor(unit, programInputs(config, kernel, built, 0, 0, track));
       io.out.write(
         `; ${first.backend.name} program ${unit.name}, module at ${prog.moduleStart}..${prog.moduleEnd - 1}\n`,
