@@ -24,9 +24,10 @@
 //                           kretprobe) is overwritten or deleted by the task's next call, tracked parent or
 //                           not, so it cannot link a later clone. The hash is an LRU: it never fills up.
 import { asm, type Insn } from "../asm/index.js";
-import { R0, R1, R2, R3, R4, R6, R7, R10 } from "../asm/opcodes.js";
+import { R0, R1, R6, R7, R10 } from "../asm/opcodes.js";
 import { Helper } from "../sys/bpf-abi.js";
 import type { FuncSource } from "./func-source.js";
+import { mapDelete, mapLookup, mapUpdate } from "./map-call.js";
 import { type SelectSpec, type SkbLayout, type TrackSpec, trackInsert, trackLookup } from "./selection.js";
 import { SCRATCH_CLONE_KEY, SCRATCH_CLONE_PARENT, SCRATCH_TRACK_KEY } from "./stack-layout.js";
 
@@ -89,17 +90,11 @@ export function emitCloneSelection(
     p.push(
       asm.call(Helper.get_current_pid_tgid),
       asm.stxMem(asm.DW, R10, R0, SCRATCH_CLONE_KEY),
-      asm.ldMapFd(R1, fd),
-      asm.mov64Reg(R2, R10),
-      asm.alu64Imm(asm.ADD, R2, SCRATCH_CLONE_KEY),
-      asm.call(Helper.map_lookup_elem),
+      ...mapLookup(fd, SCRATCH_CLONE_KEY),
       asm.jmpImm(asm.JEQ, R0, 0, out),
       asm.ldxMem(asm.DW, R1, R0, 0),
       asm.stxMem(asm.DW, R10, R1, SCRATCH_CLONE_PARENT),
-      asm.ldMapFd(R1, fd),
-      asm.mov64Reg(R2, R10),
-      asm.alu64Imm(asm.ADD, R2, SCRATCH_CLONE_KEY),
-      asm.call(Helper.map_delete_elem),
+      ...mapDelete(fd, SCRATCH_CLONE_KEY),
       asm.jmpImm(asm.JEQ, R7, 0, out),
     );
   }
@@ -120,11 +115,7 @@ export interface CloneEntrySpec {
  * what this task saved before otherwise. */
 export function buildCloneEntryProgram(s: CloneEntrySpec): Insn[] {
   const { t, l } = needTrack(s.select);
-  const mapKey = (): Insn[] => [
-    asm.ldMapFd(R1, s.savedFd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_CLONE_KEY),
-  ];
+  const [first, ...forget] = mapDelete(s.savedFd, SCRATCH_CLONE_KEY);
   return [
     asm.mov64Reg(R6, R1),
     asm.ldxMem(asm.DW, R7, R6, s.parentOffset),
@@ -132,16 +123,11 @@ export function buildCloneEntryProgram(s: CloneEntrySpec): Insn[] {
     asm.stxMem(asm.DW, R10, R0, SCRATCH_CLONE_KEY),
     asm.jmpImm(asm.JEQ, R7, 0, "cle_untracked"),
     ...renamed(trackLookup(t, l, s.probeRead, false, false), "cle_"),
-    asm.label("cle_untracked", mapKey()[0]!),
-    ...mapKey().slice(1),
-    asm.call(Helper.map_delete_elem),
+    asm.label("cle_untracked", first!),
+    ...forget,
     asm.ja("cle_out"),
     asm.label("cle_done", asm.stxMem(asm.DW, R10, R7, SCRATCH_CLONE_PARENT)),
-    ...mapKey(),
-    asm.mov64Reg(R3, R10),
-    asm.alu64Imm(asm.ADD, R3, SCRATCH_CLONE_PARENT),
-    asm.mov64Imm(R4, 0), // BPF_ANY
-    asm.call(Helper.map_update_elem),
+    ...mapUpdate(s.savedFd, SCRATCH_CLONE_KEY, SCRATCH_CLONE_PARENT),
     asm.label("cle_out", asm.mov64Imm(R0, 0)),
     asm.exit(),
   ];

@@ -23,6 +23,7 @@ import { R0, R1, R2, R3, R4, R5, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { ALIGN_SHIFT, type CbpfInsn, copyPacket, emitFilter } from "../filter/index.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { emitFunc, type FuncSource } from "./func-source.js";
+import { BPF_NOEXIST, mapDelete, mapLookup, mapUpdate } from "./map-call.js";
 import {
   MODULE_STACK,
   REC_TRACK,
@@ -227,7 +228,7 @@ export function trackLookup(
   ];
   // An ended packet: its free path (or a return) continues it; elsewhere the address is a new packet's.
   if (afterVerdict) p.push(asm.ldxMem(asm.DW, R8, R10, TV_ID), asm.ja("sel_done"));
-  else p.push(...mapDelete(t.mapFd), asm.ja("sel_untracked"));
+  else p.push(...trackDelete(t.mapFd), asm.ja("sel_untracked"));
   p.push(
     asm.label("sel_live", asm.mov64Reg(R0, R0)),
     ...trackFingerprint(l, probeRead, "sel_untracked", "sel_fpl_"),
@@ -253,7 +254,7 @@ export function trackLookup(
     asm.ldxMem(asm.DW, R1, R1, TRACK_VALUE_FUNC),
     asm.stxMem(asm.DW, R10, R1, SCRATCH_LAST_SEEN_KEY),
     ...countLastSeen(t.lastSeenFd),
-    ...mapDelete(t.mapFd),
+    ...trackDelete(t.mapFd),
     asm.jmpImm(asm.JNE, R0, 0, "sel_untracked"),
     ...count(t.countFd, TRACK_STALE, "sel_untracked"),
   );
@@ -286,7 +287,7 @@ export function trackInsert(
       asm.stxMem(asm.DW, R10, R0, TV_IDENT),
       ...emitFunc(func, R0),
       asm.stxMem(asm.DW, R10, R0, TV_FUNC),
-      ...mapUpdate(t.mapFd),
+      ...trackUpdate(t.mapFd),
       asm.jmpImm(asm.JNE, R0, 0, "sel_done"),
       ...count(t.countFd, TRACK_INSERTED, "sel_done"),
     );
@@ -301,53 +302,25 @@ function markEnded(mapFd: number): Insn[] {
     asm.stMem(asm.DW, R10, TV_HEAD, 0),
     asm.stMem(asm.DW, R10, TV_IDENT, 0),
     asm.stMem(asm.DW, R10, TV_FUNC, 0),
-    ...mapUpdate(mapFd),
+    ...trackUpdate(mapFd),
   ];
 }
 
-/** map[key] = value (the scratch key and value); R0 = the helper's result. */
-function mapUpdate(mapFd: number): Insn[] {
-  return [
-    asm.ldMapFd(R1, mapFd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
-    asm.mov64Reg(R3, R10),
-    asm.alu64Imm(asm.ADD, R3, SCRATCH_TRACK_VALUE),
-    asm.mov64Imm(R4, 0), // BPF_ANY
-    asm.call(Helper.map_update_elem),
-  ];
-}
+const trackUpdate = (fd: number) => mapUpdate(fd, SCRATCH_TRACK_KEY, SCRATCH_TRACK_VALUE);
+const trackDelete = (fd: number) => mapDelete(fd, SCRATCH_TRACK_KEY);
 
 /** lastSeen[SCRATCH_LAST_SEEN_KEY] += 1 (a new key starts at 1; a full map loses the count). */
 function countLastSeen(fd: number): Insn[] {
   return [
-    asm.ldMapFd(R1, fd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_LAST_SEEN_KEY),
-    asm.call(Helper.map_lookup_elem),
+    ...mapLookup(fd, SCRATCH_LAST_SEEN_KEY),
     asm.jmpImm(asm.JEQ, R0, 0, "sel_ls_new"),
     asm.mov64Imm(R1, 1),
     asm.atomicAdd(asm.DW, R0, R1, 0),
     asm.ja("sel_ls_done"),
     asm.label("sel_ls_new", asm.stMem(asm.DW, R10, SCRATCH_LAST_SEEN_ONE, 1)),
-    asm.ldMapFd(R1, fd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_LAST_SEEN_KEY),
-    asm.mov64Reg(R3, R10),
-    asm.alu64Imm(asm.ADD, R3, SCRATCH_LAST_SEEN_ONE),
-    asm.mov64Imm(R4, 1), // BPF_NOEXIST: another CPU's first count wins, this one is lost
-    asm.call(Helper.map_update_elem),
+    // Another CPU's first count may win the race: this one is then lost.
+    ...mapUpdate(fd, SCRATCH_LAST_SEEN_KEY, SCRATCH_LAST_SEEN_ONE, BPF_NOEXIST),
     asm.label("sel_ls_done", asm.mov64Reg(R0, R0)),
-  ];
-}
-
-/** Takes the scratch key out of the map; R0 = the helper's result. */
-function mapDelete(mapFd: number): Insn[] {
-  return [
-    asm.ldMapFd(R1, mapFd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_TRACK_KEY),
-    asm.call(Helper.map_delete_elem),
   ];
 }
 
