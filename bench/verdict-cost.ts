@@ -87,24 +87,31 @@ async function main(): Promise<void> {
   try {
     const readyFile = "/tmp/ipft-verdict-cost-ready";
     rmSync(readyFile, { force: true });
-    const ipft = await measure(
-      [
-        process.execPath,
-        `${ROOT}bin/ipft.js`,
-        "-b",
-        "tracepoint",
-        "-r",
-        `^(${POINTS.join("|")})$`,
-        "-m",
-        String(MARK),
-        "-o",
-        "json",
-        "--ready-file",
-        readyFile,
-      ],
-      (p) => POINTS.find((n) => p.name === `ipft_${n}`.slice(0, 15)),
-      () => existsSync(readyFile),
-    );
+    const ipftRun = (extra: string[]) =>
+      measure(
+        [
+          process.execPath,
+          `${ROOT}bin/ipft.js`,
+          "-b",
+          "tracepoint",
+          "-r",
+          `^(${POINTS.join("|")})$`,
+          "-m",
+          String(MARK),
+          "-o",
+          "json",
+          "--ready-file",
+          readyFile,
+          ...extra,
+        ],
+        (p) => POINTS.find((n) => p.name === `ipft_${n}`.slice(0, 15)),
+        () => existsSync(readyFile),
+      );
+    // Tracking (the default) keeps a marked packet's entry up to date at every point; --no-track is the
+    // mark test and the record alone, as bpftrace's program does.
+    const ipft = await ipftRun([]);
+    rmSync(readyFile, { force: true });
+    const plain = await ipftRun(["--no-track"]);
     let bt: Costs | undefined;
     if (spawnSync("bpftrace", ["--version"]).status === 0) {
       // The same mark test on the same tracepoints, counting per point.
@@ -123,14 +130,16 @@ async function main(): Promise<void> {
       `\nkernel time per program run, ${SECONDS} s of UDP to a closed port (half of it marked), bpf_stats\n`,
     );
     console.log(
-      `${"attach point".padEnd(20)} ${"ipft runs".padStart(10)} ${"ipft ns".padStart(8)} ${"bpftrace ns".padStart(12)} ${"ratio".padStart(6)}`,
+      `${"attach point".padEnd(20)} ${"ipft runs".padStart(10)} ${"ipft ns".padStart(8)} ${"--no-track ns".padStart(14)} ${"bpftrace ns".padStart(12)} ${"ratio".padStart(6)} ${"--no-track ratio".padStart(17)}`,
     );
     for (const n of POINTS) {
       const i = ipft.get(n);
+      const q = plain.get(n);
       const b = bt?.get(n);
-      const ratio = i && b ? (i.ns / i.cnt / (b.ns / b.cnt)).toFixed(2) : "-";
+      const r = (x: { ns: number; cnt: number } | undefined) =>
+        x && b ? (x.ns / x.cnt / (b.ns / b.cnt)).toFixed(2) : "-";
       console.log(
-        `${n.padEnd(20)} ${String(i?.cnt ?? 0).padStart(10)} ${cell(i).padStart(8)} ${cell(b).padStart(12)} ${ratio.padStart(6)}`,
+        `${n.padEnd(20)} ${String(i?.cnt ?? 0).padStart(10)} ${cell(i).padStart(8)} ${cell(q).padStart(14)} ${cell(b).padStart(12)} ${r(i).padStart(6)} ${r(q).padStart(17)}`,
       );
     }
   } finally {
