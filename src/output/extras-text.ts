@@ -7,6 +7,7 @@
 // leave them out (a pcapng file holds them for tools that decode packets). A record with the device part
 // (-w) gets json's `"ifname"` ("" without a device), `"ifindex"` and `"netns"` (the namespace's inode).
 import {
+  DEVICE_JSON_KEYS,
   FIELDS,
   LINK_NETWORK,
   packetBytes,
@@ -23,7 +24,7 @@ const [K_WIRE] = FIELDS.wireLen.json.map((k) => JSON.stringify(k));
 const [K_LINK] = FIELDS.link.json.map((k) => JSON.stringify(k));
 const [K_CAP, K_PACKET] = FIELDS.capLen.json.map((k) => JSON.stringify(k));
 const [K_STACK] = FIELDS.stackDepth.json.map((k) => JSON.stringify(k));
-const [K_IFNAME, K_IFINDEX, K_NETNS] = FIELDS.device.json.map((k) => JSON.stringify(k));
+const [K_IFNAME, K_IFINDEX, K_NETNS] = DEVICE_JSON_KEYS.map((k) => JSON.stringify(k));
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 

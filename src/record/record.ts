@@ -74,9 +74,10 @@ export const FIELDS = {
   track: { offset: 56, size: 8, json: [] },
   /** The user's module fills these; dump() or a capture decoder turns them into text. */
   data: { offset: 64, size: 64, json: [] },
-  /** Not in the 128 bytes: the device part (FLAG_DEVICE, -w only), printed only on records that have it:
-   * the device's name ("" without one), its ifindex, the namespace's inode. */
-  device: { offset: RECORD_SIZE, size: 24, json: ["ifname", "ifindex", "netns"] },
+  /** Not in the 128 bytes: the device part (FLAG_DEVICE, -w only), printed only on records that have it
+   * (DEVICE_JSON_KEYS). Its keys are not reserved: a capture's default label for skb->dev->ifindex is
+   * "ifindex" too, and the documented captures keep working (the two then print the same value). */
+  device: { offset: RECORD_SIZE, size: 24, json: [] },
 } as const satisfies Record<string, RecordField>;
 
 export const FLAG_RETURN = 1;
@@ -88,6 +89,8 @@ export const FLAG_CLONE = 2;
 export const FLAG_FREEING = 4;
 /** The record has its device part (ifindex, namespace, name) right after the 128 bytes. */
 export const FLAG_DEVICE = 8;
+/** The device part's JSON keys: the device's name ("" without one), its ifindex, the namespace's inode. */
+export const DEVICE_JSON_KEYS = ["ifname", "ifindex", "netns"] as const;
 /** The device part's length (a multiple of 8: what follows stays 8-aligned). */
 export const DEVICE_SIZE = 24;
 export const DEV_IFINDEX = 0;
