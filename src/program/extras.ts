@@ -37,6 +37,7 @@ import {
   VERDICT_DROP,
 } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
+import { placeReads } from "./selection.js";
 import { RECORD } from "./stack-layout.js";
 
 /** Where stacks are taken: nowhere, at the drop tracepoint (kfree_skb), or at every event. */
@@ -262,19 +263,11 @@ export function extrasOutput(o: {
   return p;
 }
 
-/** The device part, with R8 = the reservation, R7 = skb; uses R9 and the scratch area. Falls through. */
+/** The device part, with R8 = the reservation, R7 = skb; uses R9 and the scratch area. Falls through. The
+ * device's ifindex, name and namespace pointer sit within a few dozen bytes of each other in today's
+ * net_device: one probe read takes them all when they do (placeReads). */
 function devicePart(l: DeviceLayout, probeRead: number): Insn[] {
   const D = RECORD_SIZE;
-  // *(R8 + dst) = *(u{size} *)(src + off), or zero when the read fails; then on to `fail` if it did.
-  const readTo = (dst: number, size: number, src: number, off: number, fail: string): Insn[] => [
-    asm.mov64Reg(R1, R8),
-    asm.alu64Imm(asm.ADD, R1, dst),
-    asm.mov64Imm(R2, size),
-    asm.mov64Reg(R3, src),
-    asm.alu64Imm(asm.ADD, R3, off),
-    asm.call(probeRead),
-    asm.jmpImm(asm.JNE, R0, 0, fail),
-  ];
   // R9 = *(u64 *)(src + off) through the scratch area; a failed read or NULL goes to `none`.
   const ptr = (src: number, off: number, none: string): Insn[] => [
     asm.mov64Reg(R1, R10),
@@ -288,6 +281,24 @@ function devicePart(l: DeviceLayout, probeRead: number): Insn[] {
     asm.jmpImm(asm.JEQ, R9, 0, none),
   ];
   const netns = l.devNet >= 0 && l.skNet >= 0 && l.netInum >= 0;
+  // The name is copied as two u64 words when it is 8-aligned in net_device (it is), else read on its own.
+  const nameWords = l.devName % 8 === 0;
+  const fields: { off: number; size: 4 | 8 }[] = [{ off: l.devIfindex, size: 4 }];
+  if (nameWords) fields.push({ off: l.devName, size: 8 }, { off: l.devName + 8, size: 8 });
+  if (netns) fields.push({ off: l.devNet, size: 8 });
+  const area = { start: SCRATCH + 8, end: SCRATCH + SCRATCH_SPAN };
+  let plan: ReturnType<typeof placeReads>;
+  try {
+    plan = placeReads(fields, area);
+  } catch {
+    // Too far apart to share reads within the scratch area: one read per field.
+    plan = { reads: [], slot: new Map() };
+    fields.forEach((f, i) => {
+      plan.reads.push({ skbOff: f.off, size: f.size, at: area.start + 8 * i });
+      plan.slot.set(f.off, area.start + 8 * i);
+    });
+  }
+  const slot = (off: number): number => plan.slot.get(off)!;
   const p: Insn[] = [
     asm.ldxMem(asm.W, R1, R8, OFF_FLAGS),
     asm.alu32Imm(asm.OR, R1, FLAG_DEVICE),
@@ -295,23 +306,49 @@ function devicePart(l: DeviceLayout, probeRead: number): Insn[] {
   ];
   for (let k = 0; k < DEVICE_SIZE; k += 8) p.push(asm.stMem(asm.DW, R8, D + k, 0));
   p.push(...ptr(R7, l.dev, netns ? "extras_dev_sk" : "extras_dev_done"));
-  p.push(
-    ...readTo(D + DEV_IFINDEX, 4, R9, l.devIfindex, "extras_dev_name"),
-    asm.label("extras_dev_name", asm.mov64Reg(R0, R0)),
-    ...readTo(D + DEV_NAME, DEV_NAME_SIZE, R9, l.devName, "extras_dev_net"),
-  );
+  for (const r of plan.reads)
+    p.push(
+      asm.mov64Reg(R1, R10),
+      asm.alu64Imm(asm.ADD, R1, r.at),
+      asm.mov64Imm(R2, r.size),
+      asm.mov64Reg(R3, R9),
+      asm.alu64Imm(asm.ADD, R3, r.skbOff),
+      asm.call(probeRead),
+      asm.jmpImm(asm.JNE, R0, 0, "extras_dev_done"),
+    );
+  p.push(asm.ldxMem(asm.W, R1, R10, slot(l.devIfindex)), asm.stxMem(asm.W, R8, R1, D + DEV_IFINDEX));
+  if (nameWords)
+    p.push(
+      asm.ldxMem(asm.DW, R1, R10, slot(l.devName)),
+      asm.stxMem(asm.DW, R8, R1, D + DEV_NAME),
+      asm.ldxMem(asm.DW, R1, R10, slot(l.devName + 8)),
+      asm.stxMem(asm.DW, R8, R1, D + DEV_NAME + 8),
+    );
+  else
+    p.push(
+      asm.mov64Reg(R1, R8),
+      asm.alu64Imm(asm.ADD, R1, D + DEV_NAME),
+      asm.mov64Imm(R2, DEV_NAME_SIZE),
+      asm.mov64Reg(R3, R9),
+      asm.alu64Imm(asm.ADD, R3, l.devName),
+      asm.call(probeRead),
+    );
   if (netns) {
     p.push(
-      asm.label("extras_dev_net", asm.mov64Reg(R0, R0)),
-      ...ptr(R9, l.devNet, "extras_dev_done"),
+      asm.ldxMem(asm.DW, R9, R10, slot(l.devNet)),
+      asm.jmpImm(asm.JEQ, R9, 0, "extras_dev_done"),
       asm.ja("extras_dev_inum"),
       asm.label("extras_dev_sk", asm.mov64Reg(R0, R0)),
       ...ptr(R7, l.sk, "extras_dev_done"),
       ...ptr(R9, l.skNet, "extras_dev_done"),
-      asm.label("extras_dev_inum", asm.mov64Reg(R0, R0)),
-      ...readTo(D + DEV_NETNS, 4, R9, l.netInum, "extras_dev_done"),
+      asm.label("extras_dev_inum", asm.mov64Reg(R1, R8)),
+      asm.alu64Imm(asm.ADD, R1, D + DEV_NETNS),
+      asm.mov64Imm(R2, 4),
+      asm.mov64Reg(R3, R9),
+      asm.alu64Imm(asm.ADD, R3, l.netInum),
+      asm.call(probeRead),
     );
-  } else p.push(asm.label("extras_dev_net", asm.mov64Reg(R0, R0)));
+  }
   p.push(asm.label("extras_dev_done", asm.mov64Imm(R9, 0)));
   return p;
 }
