@@ -16,6 +16,7 @@ const COUNT = Math.max(100, Number(process.argv[2] ?? 20000));
 const MARK = "0x3c51";
 const PORT = "9677";
 const STATS = "/proc/sys/kernel/bpf_stats_enabled";
+const PCAPNG = join(tmpdir(), `ipft-extras-bench-${process.pid}.pcapng`);
 
 interface Prog {
   id: number;
@@ -150,6 +151,8 @@ async function main(): Promise<void> {
       ["--stack (drops)", ["--stack"]],
       ["--stack all", ["--stack", "all"]],
       ["--snaplen 128 --stack all", ["--snaplen", "128", "--stack", "all"]],
+      // -w adds the device part (ifindex, namespace, name: 4 to 6 probe reads) to each record.
+      ["-w --snaplen 128 (device)", ["--snaplen", "128", "-w", PCAPNG]],
     ];
     const results: Result[] = [];
     for (const [label, extra] of configs) results.push(await measureIpft(label, extra));
@@ -197,6 +200,7 @@ async function main(): Promise<void> {
     }
   } finally {
     writeFileSync(STATS, was);
+    rmSync(PCAPNG, { force: true });
   }
 }
 

@@ -467,6 +467,8 @@ export function compileCapture(texts: string[], env: CaptureEnv): CompiledCaptur
     for (let n = 2; ; n++) if (ok(`${stem}${n}`)) return `${stem}${n}`;
   };
   for (const s of specs) {
+    // A default label that is one of ipft's own keys (skb->dev->ifindex) becomes the longer path.
+    if (RESERVED_LABELS.has(s.label) && !s.labelled) s.label = longLabel(s.expr);
     if (RESERVED_LABELS.has(s.label))
       throw new CaptureError(
         `capture "${s.text}": "${s.label}" is one of ipft's own JSON keys; give it another label, e.g. ${suggest(s, "_")}=${s.body}`,

@@ -4,12 +4,15 @@
 //       at __udp4_lib_rcv+0x5e1
 // and in json as `"stack":["kfree_skb_reason+0x9d",...]`. Packet bytes are json's `"packet"` (hex), with
 // `"wire_len"`, `"link"` ("mac" or "network": where the bytes start) and `"cap_len"`; the text outputs
-// leave them out (a pcapng file holds them for tools that decode packets).
+// leave them out (a pcapng file holds them for tools that decode packets). A record with the device part
+// (-w) gets json's `"ifname"` ("" without a device), `"ifindex"` and `"netns"` (the namespace's inode).
 import {
+  DEVICE_JSON_KEYS,
   FIELDS,
   LINK_NETWORK,
   packetBytes,
   readCapLen,
+  readDevice,
   readLink,
   readStackDepth,
   readWireLen,
@@ -21,6 +24,7 @@ const [K_WIRE] = FIELDS.wireLen.json.map((k) => JSON.stringify(k));
 const [K_LINK] = FIELDS.link.json.map((k) => JSON.stringify(k));
 const [K_CAP, K_PACKET] = FIELDS.capLen.json.map((k) => JSON.stringify(k));
 const [K_STACK] = FIELDS.stackDepth.json.map((k) => JSON.stringify(k));
+const [K_IFNAME, K_IFINDEX, K_NETNS] = DEVICE_JSON_KEYS.map((k) => JSON.stringify(k));
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
@@ -78,8 +82,8 @@ export class ExtrasText {
     return s;
   }
 
-  /** `,"wire_len":N,"link":"mac","cap_len":N,"packet":"hex","stack":[...]`, each part only when the
-   * record has it. */
+  /** `,"wire_len":N,"link":"mac","cap_len":N,"packet":"hex","stack":[...],"ifname":"lo","ifindex":N,
+   * "netns":N`, each part only when the record has it. */
   json(dv: DataView, off: number): string {
     let s = "";
     const cap = readCapLen(dv, off);
@@ -91,6 +95,8 @@ export class ExtrasText {
       s += `,${K_STACK}:[${this.stack(stackAddrs(dv, off))
         .map((f) => JSON.stringify(f))
         .join(",")}]`;
+    const d = readDevice(dv, off);
+    if (d) s += `,${K_IFNAME}:${JSON.stringify(d.name)},${K_IFINDEX}:${d.ifindex},${K_NETNS}:${d.netns}`;
     return s;
   }
 }

@@ -1,9 +1,9 @@
 // The packet's bytes a record carries (--snaplen), for the pcapng writer: read through the record's own
 // accessors (src/record/record.ts), as the pcapng link type wants them.
 import {
+  extrasStart,
   LINK_NETWORK,
   packetBytes,
-  RECORD_SIZE,
   readCapLen,
   readLink,
   readWireLen,
@@ -21,7 +21,7 @@ export interface PacketBytes {
 export function packetOf(dv: DataView, off: number): PacketBytes | undefined {
   const cap = readCapLen(dv, off);
   if (cap === 0) return undefined;
-  if (off + RECORD_SIZE + cap > dv.byteLength) return undefined; // a record shorter than it says: no bytes
+  if (off + extrasStart(dv, off) + cap > dv.byteLength) return undefined; // a record shorter than it says: no bytes
   return {
     data: packetBytes(dv, off),
     wireLen: Math.max(readWireLen(dv, off), cap),

@@ -18,11 +18,14 @@ import {
 } from "../pcapng/format.js";
 import type { PcapngContents, ReadPacket } from "../pcapng/reader.js";
 import {
+  DEVICE_SIZE,
+  FLAG_DEVICE,
   LINK_ETHERNET,
   LINK_NETWORK,
   MAX_STACK_DEPTH,
   OFF_CAP_LEN,
   OFF_DATA,
+  OFF_FLAGS,
   OFF_FUNC,
   OFF_LINK,
   OFF_LOCATION,
@@ -146,7 +149,9 @@ export function replayOf(c: PcapngContents, name: string): Replay {
         : `${name} was written by an older ipft (trace file format ${info.format}; this ipft reads format ${FILE_FORMAT}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
     );
   // Each record's length: 128, the block's packet bytes padded to 8, 8 per stack frame (record.ts).
-  const sizes = c.packets.map((p) => RECORD_SIZE + ((bytesOf(p).length + 7) & ~7) + 8 * MAX_STACK_DEPTH);
+  const sizes = c.packets.map(
+    (p) => RECORD_SIZE + DEVICE_SIZE + ((bytesOf(p).length + 7) & ~7) + 8 * MAX_STACK_DEPTH,
+  );
   const records = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
   const dv = new DataView(records.buffer);
   const offsets: number[] = [];
@@ -177,16 +182,19 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     if (event.length < RECORD_SIZE) throw badEvent(name, p);
     const ev = new DataView(event.buffer, event.byteOffset, event.byteLength);
     const depth = ev.getUint8(OFF_STACK_DEPTH);
-    const stackEnd = RECORD_SIZE + 8 * depth;
+    // The device part (when the record has it) follows the head, in the option as in the record.
+    const head =
+      (ev.getUint32(OFF_FLAGS, true) & FLAG_DEVICE) !== 0 ? RECORD_SIZE + DEVICE_SIZE : RECORD_SIZE;
+    const stackEnd = head + 8 * depth;
     if (depth > MAX_STACK_DEPTH || event.length < stackEnd) throw badEvent(name, p);
     const off = end;
     offsets.push(off);
-    records.set(event.subarray(0, RECORD_SIZE), off);
+    records.set(event.subarray(0, head), off);
     // The packet's bytes are the block's: cap_len says how many the file kept, the link where they start.
     const bytes = bytesOf(p);
     dv.setUint16(off + OFF_CAP_LEN, bytes.length, true);
     if (bytes.length > 0) {
-      records.set(bytes, off + RECORD_SIZE);
+      records.set(bytes, off + head);
       dv.setUint8(off + OFF_LINK, p.interface.linktype === LINKTYPE_RAW ? LINK_NETWORK : LINK_ETHERNET);
     } else dv.setUint32(off + OFF_WIRE_LEN, 0, true);
     // Names: the function by its address, the verdict's reason and location, the stack's frames.
@@ -209,9 +217,9 @@ export function replayOf(c: PcapngContents, name: string): Replay {
         dv.setBigUint64(off + OFF_LOCATION, BigInt(locations.id(l, l)), true);
       }
     }
-    const s = off + RECORD_SIZE + ((bytes.length + 7) & ~7);
+    const s = off + head + ((bytes.length + 7) & ~7);
     for (let k = 0; k < depth; k++) {
-      const a = ev.getBigUint64(RECORD_SIZE + 8 * k, true);
+      const a = ev.getBigUint64(head + 8 * k, true);
       const f = table.frames.get(a) ?? hex(a);
       dv.setBigUint64(s + 8 * k, BigInt(frames.id(f, f)), true);
     }

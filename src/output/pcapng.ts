@@ -2,8 +2,12 @@
 // Trace file format 2 (FILE_FORMAT). Little endian; one section:
 //   SHB  shb_userappl "ipft VERSION", shb_os, shb_hardware; opt_comment: the command line, then
 //        `ipft:{"format":2,"tracer":"function"}` (or "function_graph"): what --read needs
-//   IDB  one per link type, on first use, named "ipft" (the record carries no device or netns yet):
-//        Exported PDU (252) for events without packet bytes, Ethernet (1), raw IP (101); if_tsresol 9
+//   IDB  one per (device, network namespace, link type), on first use: if_name the device's name, or "ipft"
+//        for events without a device (or records without the device part); if_description "netns INODE"
+//        (the namespace's inode, 0 when unknown); link type Exported PDU (252) for events without packet
+//        bytes, Ethernet (1), raw IP (101); if_tsresol 9. The device is the record's device part
+//        (record.ts: ifindex, namespace, name), so two devices of one name in two namespaces, or one name
+//        reused by another ifindex, are two interfaces
 //   EPB  one per event, in the order they were read; timestamp: the record's (bpf_ktime_get_ns) plus the
 //        wall clock's offset measured when the file was opened. Data: the packet's bytes the record carries
 //        (packetOf's), else an empty Exported PDU (4 zero bytes: a zero-length IP packet would show as
@@ -16,8 +20,8 @@
 //                       "locations":[["0xADDR","func+0xoff"],..],"frames":[["0xADDR","func+0xoff"],..]}
 //                    (each key only when it has entries; an address the symbolizer could not name has none)
 //     custom 2989    PEN 32473, a u32 (LE) kind: 1 (EVENT), then the trace record as the kernel wrote it (record.ts,
-//                    little endian): its 128-byte head, then its stack_depth return addresses (8 bytes
-//                    each); the packet bytes are the block's data. When the run had a script or captures:
+//                    little endian): its 128-byte head, its device part when it has one (FLAG_DEVICE,
+//                    24 bytes), then its stack_depth return addresses (8 bytes each); the packet bytes are the block's data. When the run had a script or captures:
 //                    then a u32 (LE) byte length and the dump text (UTF-8), then to the end the -o json
 //                    fragment (`,"key":value...`, UTF-8)
 //     epb_dropcount  events lost since the previous block, when there were
@@ -45,8 +49,16 @@ import { type BlockSink, PcapngOutputError, PcapngWriter } from "../pcapng/write
 import {
   copyData,
   DATA_SIZE,
+  DEV_IFINDEX,
+  DEV_NAME,
+  DEV_NAME_SIZE,
+  DEV_NETNS,
+  DEVICE_SIZE,
+  extrasStart,
+  FLAG_DEVICE,
   LINK_NETWORK,
   OFF_CAP_LEN,
+  OFF_FLAGS,
   OFF_LINK,
   OFF_SKB,
   OFF_STACK_DEPTH,
@@ -108,6 +120,8 @@ export interface PcapngEventNames {
 const NO_NAMES: PcapngEventNames = { symbolizer: { resolve: () => undefined } };
 
 const NO_BYTES = new Uint8Array(4);
+/** The link types of the three kinds of events: without packet bytes, from the mac header, raw IP. */
+const LINKTYPES = [LINKTYPE_WIRESHARK_UPPER_PDU, LINKTYPE_ETHERNET, LINKTYPE_RAW];
 /** Events whose dump text waits for one crossing into the script. */
 const DUMP_BLOCK = 4096;
 const TWO32 = 0x100000000;
@@ -150,8 +164,10 @@ export class PcapngOutput implements Writer {
   private dumper: SafeDumper | undefined;
   private onError: ((e: PcapngOutputError) => void) | undefined;
   private readonly snaplen: number;
-  /** Interface ids by link: no bytes, Ethernet, raw IP. */
+  /** Interface ids by link (no bytes, Ethernet, raw IP) for records without the device part. */
   private readonly ifaces = [-1, -1, -1];
+  /** Interface ids by link, ifindex and namespace, then the name's bytes (a device renamed is another). */
+  private readonly devIfaces = new Map<string, number>();
   private lostTotal = 0;
   private dropsBefore = 0;
   /** Names asked for since the last event was written: the line's writers ask once per function (their
@@ -297,14 +313,14 @@ export class PcapngOutput implements Writer {
   /** The record's whole length (its packet bytes and stack), within the memory it is in. */
   private lengthOf(dv: DataView, off: number): number {
     const cap = this.capOf(dv, off);
-    const len = RECORD_SIZE + ((cap + 7) & ~7) + 8 * dv.getUint8(off + OFF_STACK_DEPTH);
+    const len = extrasStart(dv, off) + ((cap + 7) & ~7) + 8 * dv.getUint8(off + OFF_STACK_DEPTH);
     return Math.min(len, dv.byteLength - off);
   }
 
   /** cap_len, or 0 for a record shorter than it says (as packetOf: such bytes are not trusted). */
   private capOf(dv: DataView, off: number): number {
     const cap = dv.getUint16(off + OFF_CAP_LEN, true);
-    return cap > 0 && off + RECORD_SIZE + cap > dv.byteLength ? 0 : cap;
+    return cap > 0 && off + extrasStart(dv, off) + cap > dv.byteLength ? 0 : cap;
   }
 
   private bytesOf(dv: DataView): Uint8Array {
@@ -321,8 +337,14 @@ export class PcapngOutput implements Writer {
     if (this.error) return;
     const cap = this.capOf(dv, off);
     const kind = cap === 0 ? 0 : dv.getUint8(off + OFF_LINK) === LINK_NETWORK ? 2 : 1;
-    let iface = this.ifaces[kind]!;
-    if (iface < 0) iface = this.ifaces[kind] = this.guard(() => this.declare(kind));
+    const withDevice = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_DEVICE) !== 0;
+    const start = withDevice ? RECORD_SIZE + DEVICE_SIZE : RECORD_SIZE;
+    let iface: number;
+    if (withDevice) iface = this.deviceIface(dv, off, kind);
+    else {
+      iface = this.ifaces[kind]!;
+      if (iface < 0) iface = this.ifaces[kind] = this.guard(() => this.declare(kind));
+    }
     if (this.error) return;
     try {
       const src = this.bytesOf(dv);
@@ -342,7 +364,7 @@ export class PcapngOutput implements Writer {
               hi,
               lo,
               src,
-              at + RECORD_SIZE,
+              at + start,
               cap,
               Math.max(dv.getUint32(off + OFF_WIRE_LEN, true), cap),
             );
@@ -368,11 +390,11 @@ export class PcapngOutput implements Writer {
       const o = b.optionHeader(OPT_CUSTOM_BIN);
       b.u32(IPFT_PEN);
       b.u32(IPFT_KIND_EVENT);
-      if ((at & 3) === 0) b.copyWords(this.srcWords, at >> 2, RECORD_SIZE >> 2);
-      else b.copyFrom(src, at, at + RECORD_SIZE);
+      if ((at & 3) === 0) b.copyWords(this.srcWords, at >> 2, start >> 2);
+      else b.copyFrom(src, at, at + start);
       const depth = dv.getUint8(off + OFF_STACK_DEPTH);
       if (depth > 0) {
-        const s = at + RECORD_SIZE + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
+        const s = at + start + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
         b.copyFrom(src, s, s + 8 * depth);
       }
       if (text !== undefined) {
@@ -413,7 +435,7 @@ export class PcapngOutput implements Writer {
     const depth = dv.getUint8(off + OFF_STACK_DEPTH);
     const stacks = this.names.stacks;
     if (depth > 0 && stacks) {
-      const s = off + RECORD_SIZE + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
+      const s = off + extrasStart(dv, off) + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
       for (let i = 0; i < depth; i++) {
         const aLo = dv.getUint32(s + 8 * i, true);
         const aHi = dv.getUint32(s + 8 * i + 4, true);
@@ -424,6 +446,37 @@ export class PcapngOutput implements Writer {
     const n = this.fresh;
     this.fresh = undefined;
     return n && JSON.stringify(n);
+  }
+
+  /** The interface of a record with the device part: one per (ifindex, namespace, name, link). */
+  private deviceIface(dv: DataView, off: number, kind: number): number {
+    const d = off + RECORD_SIZE;
+    const ifindex = dv.getUint32(d + DEV_IFINDEX, true);
+    const netns = dv.getUint32(d + DEV_NETNS, true);
+    let key = `${kind}:${ifindex}:${netns}:`;
+    let name = "";
+    for (let i = 0; i < DEV_NAME_SIZE; i++) {
+      const c = dv.getUint8(d + DEV_NAME + i);
+      if (c === 0) break;
+      name += String.fromCharCode(c);
+    }
+    key += name;
+    const known = this.devIfaces.get(key);
+    if (known !== undefined) return known;
+    const id = this.guard(() =>
+      this.w.interfaceFor(
+        { name: name === "" ? "ipft" : name, netns, linktype: LINKTYPES[kind]!, ifindex },
+        {
+          description:
+            name === ""
+              ? `netns ${netns} (no device)${kind === 0 ? ", ipft trace events without packet bytes" : ""}`
+              : `netns ${netns} ifindex ${ifindex}${kind === 0 ? ", ipft trace events without packet bytes" : ""}`,
+          snaplen: this.snaplen,
+        },
+      ),
+    );
+    if (!this.error) this.devIfaces.set(key, id);
+    return id;
   }
 
   private declare(kind: number): number {

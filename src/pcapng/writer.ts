@@ -468,6 +468,9 @@ export interface InterfaceKey {
   netns: number | bigint;
   /** The link type its packets' bytes are written in (LINKTYPE_*). */
   linktype: number;
+  /** The device's ifindex, when known: two devices of one name and namespace (one replaced the other)
+   * are two interfaces. */
+  ifindex?: number;
 }
 
 export interface InterfaceDetails {
@@ -575,7 +578,7 @@ export class PcapngWriter {
 
   /** The interface's id, writing its Interface Description Block the first time the key is seen. */
   interfaceFor(key: InterfaceKey, details: InterfaceDetails = {}): number {
-    const k = `${key.linktype}\0${key.netns}\0${key.name}`;
+    const k = `${key.linktype}\0${key.netns}\0${key.ifindex ?? ""}\0${key.name}`;
     const known = this.interfaces.get(k);
     if (known) return known.id;
     const snaplen = details.snaplen ?? 0;

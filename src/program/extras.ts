@@ -1,4 +1,5 @@
-// The record's extras (--snaplen, --stack): what the main program appends after the 128-byte record.
+// The record's extras (-w's device part, --snaplen, --stack): what the main program appends after the
+// 128-byte record.
 // Without extras the program sends the record with bpf_ringbuf_output from the stack, as always. With them
 // it reserves 128 + snaplen (rounded up to 8) + 8 * MAX_STACK_DEPTH bytes (a constant: the verifier wants
 // one), copies the record from the stack into the reservation, reads the packet's linear bytes and/or the
@@ -10,14 +11,25 @@
 // sk_buff fields are read with bpf_probe_read_kernel (the skb is not a trusted pointer everywhere) in as
 // few reads as their offsets allow; tail is an offset from head (sk_buff_data_t is a u32 on 64-bit
 // kernels), and only the linear part (head + start .. head + tail) is copied.
+//
+// The device part (with -w): FLAG_DEVICE is set in the reserved record, the part is zeroed, then
+// skb->dev's ifindex and name are read into it, and the namespace's inode: of skb->dev's namespace, else
+// (no device yet) of skb->sk's. A failed read leaves what it was to read zero.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/btf.js";
 import { findComposite } from "../btf/queries.js";
 import { UserError } from "../core/errors.js";
 import {
+  DEV_IFINDEX,
+  DEV_NAME,
+  DEV_NAME_SIZE,
+  DEV_NETNS,
+  DEVICE_SIZE,
+  FLAG_DEVICE,
   MAX_STACK_DEPTH,
   OFF_CAP_LEN,
+  OFF_FLAGS,
   OFF_LINK,
   OFF_STACK_DEPTH,
   OFF_WIRE_LEN,
@@ -25,6 +37,7 @@ import {
   VERDICT_DROP,
 } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
+import { placeReads } from "./selection.js";
 import { RECORD } from "./stack-layout.js";
 
 /** Where stacks are taken: nowhere, at the drop tracepoint (kfree_skb), or at every event. */
@@ -41,12 +54,27 @@ export interface SkbLayout {
   networkHeader: number;
 }
 
+/** Offsets the device part is read through (program/selection.ts's SkbLayout has them too): struct
+ * sk_buff's dev and sk, struct net_device's ifindex, name and nd_net.net, struct sock's skc_net.net,
+ * struct net's ns.inum. The three namespace offsets are -1 on a kernel without namespaces (netns 0). */
+export interface DeviceLayout {
+  dev: number;
+  sk: number;
+  devIfindex: number;
+  devName: number;
+  devNet: number;
+  skNet: number;
+  netInum: number;
+}
+
 /** What the user asked for; the program decides per attach unit whether it takes a stack. */
 export interface ExtrasRequest {
   /** Packet bytes per event, at most (0: none). */
   snaplen: number;
   stack: StackMode;
   skb: SkbLayout;
+  /** Each record gets the device part (FLAG_DEVICE). */
+  device?: DeviceLayout;
 }
 
 /** The sk_buff fields' offsets from BTF, with their sizes checked: a kernel whose sk_buff keeps tail as a
@@ -82,8 +110,8 @@ export function stackDepthFor(mode: StackMode, verdictKind: number | undefined):
 }
 
 /** The bytes one record takes in the ring with these extras (before the ring's 8-byte header). */
-export const extrasRecordSize = (snaplen: number, stackDepth: number): number =>
-  RECORD_SIZE + snapRoom(snaplen) + 8 * stackDepth;
+export const extrasRecordSize = (snaplen: number, stackDepth: number, device = false): number =>
+  RECORD_SIZE + (device ? DEVICE_SIZE : 0) + snapRoom(snaplen) + 8 * stackDepth;
 
 /** The module's stack (R10-256 .. R10-1) is free once the module is done: the sk_buff fields go there. */
 const SCRATCH = -256;
@@ -124,7 +152,10 @@ export function extrasOutput(o: {
 }): Insn[] {
   const { snaplen } = o.req;
   const room = snapRoom(snaplen);
-  const size = RECORD_SIZE + room + 8 * o.stackDepth;
+  const dev = o.req.device;
+  /** Where the packet bytes start in the reservation. */
+  const start = RECORD_SIZE + (dev ? DEVICE_SIZE : 0);
+  const size = start + room + 8 * o.stackDepth;
   const p: Insn[] = [
     asm.ldMapFd(R1, o.ringFd),
     asm.mov64Imm(R2, size),
@@ -136,6 +167,7 @@ export function extrasOutput(o: {
   for (let k = 0; k < RECORD_SIZE; k += 8)
     p.push(asm.ldxMem(asm.DW, R1, R10, RECORD + k), asm.stxMem(asm.DW, R8, R1, k));
   const afterPacket = o.stackDepth > 0 ? "extras_stack" : "extras_submit";
+  if (dev) p.push(...devicePart(dev, o.probeRead));
 
   if (snaplen > 0) {
     const reads = groupReads(o.req.skb);
@@ -186,7 +218,7 @@ export function extrasOutput(o: {
       asm.alu64Reg(asm.ADD, R3, R9),
       asm.mov64Reg(R9, R2),
       asm.mov64Reg(R1, R8),
-      asm.alu64Imm(asm.ADD, R1, RECORD_SIZE),
+      asm.alu64Imm(asm.ADD, R1, start),
       asm.call(o.probeRead),
       asm.jmpImm(asm.JEQ, R0, 0, afterPacket),
       // No packet bytes after all: the fields say so.
@@ -207,9 +239,9 @@ export function extrasOutput(o: {
             asm.alu64Imm(asm.AND, R2, -8),
             asm.jmpImm(asm.JGT, R2, room, "extras_submit"),
             asm.alu64Reg(asm.ADD, R2, R8),
-            asm.alu64Imm(asm.ADD, R2, RECORD_SIZE),
+            asm.alu64Imm(asm.ADD, R2, start),
           ]
-        : [asm.mov64Reg(R2, R8), asm.alu64Imm(asm.ADD, R2, RECORD_SIZE)];
+        : [asm.mov64Reg(R2, R8), asm.alu64Imm(asm.ADD, R2, start)];
     stackAt[0] = { ...stackAt[0]!, label: "extras_stack" };
     p.push(
       ...stackAt,
@@ -228,5 +260,95 @@ export function extrasOutput(o: {
     asm.call(Helper.ringbuf_submit),
     asm.ja(o.out),
   );
+  return p;
+}
+
+/** The device part, with R8 = the reservation, R7 = skb; uses R9 and the scratch area. Falls through. The
+ * device's ifindex, name and namespace pointer sit within a few dozen bytes of each other in today's
+ * net_device: one probe read takes them all when they do (placeReads). */
+function devicePart(l: DeviceLayout, probeRead: number): Insn[] {
+  const D = RECORD_SIZE;
+  // R9 = *(u64 *)(src + off) through the scratch area; a failed read or NULL goes to `none`.
+  const ptr = (src: number, off: number, none: string): Insn[] => [
+    asm.mov64Reg(R1, R10),
+    asm.alu64Imm(asm.ADD, R1, SCRATCH),
+    asm.mov64Imm(R2, 8),
+    asm.mov64Reg(R3, src),
+    asm.alu64Imm(asm.ADD, R3, off),
+    asm.call(probeRead),
+    asm.jmpImm(asm.JNE, R0, 0, none),
+    asm.ldxMem(asm.DW, R9, R10, SCRATCH),
+    asm.jmpImm(asm.JEQ, R9, 0, none),
+  ];
+  const netns = l.devNet >= 0 && l.skNet >= 0 && l.netInum >= 0;
+  // The name is copied as two u64 words when it is 8-aligned in net_device (it is), else read on its own.
+  const nameWords = l.devName % 8 === 0;
+  const fields: { off: number; size: 4 | 8 }[] = [{ off: l.devIfindex, size: 4 }];
+  if (nameWords) fields.push({ off: l.devName, size: 8 }, { off: l.devName + 8, size: 8 });
+  if (netns) fields.push({ off: l.devNet, size: 8 });
+  const area = { start: SCRATCH + 8, end: SCRATCH + SCRATCH_SPAN };
+  let plan: ReturnType<typeof placeReads>;
+  try {
+    plan = placeReads(fields, area);
+  } catch {
+    // Too far apart to share reads within the scratch area: one read per field.
+    plan = { reads: [], slot: new Map() };
+    fields.forEach((f, i) => {
+      plan.reads.push({ skbOff: f.off, size: f.size, at: area.start + 8 * i });
+      plan.slot.set(f.off, area.start + 8 * i);
+    });
+  }
+  const slot = (off: number): number => plan.slot.get(off)!;
+  const p: Insn[] = [
+    asm.ldxMem(asm.W, R1, R8, OFF_FLAGS),
+    asm.alu32Imm(asm.OR, R1, FLAG_DEVICE),
+    asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
+  ];
+  for (let k = 0; k < DEVICE_SIZE; k += 8) p.push(asm.stMem(asm.DW, R8, D + k, 0));
+  p.push(...ptr(R7, l.dev, netns ? "extras_dev_sk" : "extras_dev_done"));
+  for (const r of plan.reads)
+    p.push(
+      asm.mov64Reg(R1, R10),
+      asm.alu64Imm(asm.ADD, R1, r.at),
+      asm.mov64Imm(R2, r.size),
+      asm.mov64Reg(R3, R9),
+      asm.alu64Imm(asm.ADD, R3, r.skbOff),
+      asm.call(probeRead),
+      asm.jmpImm(asm.JNE, R0, 0, "extras_dev_done"),
+    );
+  p.push(asm.ldxMem(asm.W, R1, R10, slot(l.devIfindex)), asm.stxMem(asm.W, R8, R1, D + DEV_IFINDEX));
+  if (nameWords)
+    p.push(
+      asm.ldxMem(asm.DW, R1, R10, slot(l.devName)),
+      asm.stxMem(asm.DW, R8, R1, D + DEV_NAME),
+      asm.ldxMem(asm.DW, R1, R10, slot(l.devName + 8)),
+      asm.stxMem(asm.DW, R8, R1, D + DEV_NAME + 8),
+    );
+  else
+    p.push(
+      asm.mov64Reg(R1, R8),
+      asm.alu64Imm(asm.ADD, R1, D + DEV_NAME),
+      asm.mov64Imm(R2, DEV_NAME_SIZE),
+      asm.mov64Reg(R3, R9),
+      asm.alu64Imm(asm.ADD, R3, l.devName),
+      asm.call(probeRead),
+    );
+  if (netns) {
+    p.push(
+      asm.ldxMem(asm.DW, R9, R10, slot(l.devNet)),
+      asm.jmpImm(asm.JEQ, R9, 0, "extras_dev_done"),
+      asm.ja("extras_dev_inum"),
+      asm.label("extras_dev_sk", asm.mov64Reg(R0, R0)),
+      ...ptr(R7, l.sk, "extras_dev_done"),
+      ...ptr(R9, l.skNet, "extras_dev_done"),
+      asm.label("extras_dev_inum", asm.mov64Reg(R1, R8)),
+      asm.alu64Imm(asm.ADD, R1, D + DEV_NETNS),
+      asm.mov64Imm(R2, 4),
+      asm.mov64Reg(R3, R9),
+      asm.alu64Imm(asm.ADD, R3, l.netInum),
+      asm.call(probeRead),
+    );
+  }
+  p.push(asm.label("extras_dev_done", asm.mov64Imm(R9, 0)));
   return p;
 }

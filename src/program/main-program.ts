@@ -63,7 +63,7 @@ export interface MainProgramSpec {
   probeRead: number;
   /** The user's module (already checked by the ABI guard). */
   module: Insn[];
-  /** --snaplen / --stack: the record is sent with its extras (src/program/extras.ts). */
+  /** -w / --snaplen / --stack: the record is sent with its extras (src/program/extras.ts). */
   extras?: ExtrasRequest;
   /** Tests besides (or instead of) the mark, and tracking; without it, the mark test alone. */
   select?: SelectSpec;
@@ -143,7 +143,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
 
   const x = spec.extras;
   const stackDepth = x ? stackDepthFor(x.stack, spec.verdict?.kind) : 0;
-  const withExtras = x !== undefined && (x.snaplen > 0 || stackDepth > 0);
+  const withExtras = x !== undefined && (x.snaplen > 0 || stackDepth > 0 || x.device !== undefined);
   const send: Insn[] = withExtras
     ? extrasOutput({
         req: x,

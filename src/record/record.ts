@@ -5,7 +5,8 @@
 //    0 u64 skb address (the packet id)    8 u64 timestamp (ns, bpf_ktime_get_ns)
 //   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return,
 //                                                         bit 1: a clone event, bit 2: a point of the
-//                                                         skb's free path, plan/free-path.ts)
+//                                                         skb's free path, plan/free-path.ts, bit 3:
+//                                                         the device part follows, FLAG_DEVICE)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
 //                                                                or, on a clone event, the parent's address
@@ -13,9 +14,17 @@
 //   56 u64 track id (the first-seen timestamp of a tracked packet, 0 when not tracked)
 //   64..127 the 64 bytes the user's module filled in, for dump()
 //
-// Extras (--snaplen, --stack) follow the 128 bytes, so a record is longer than 128 bytes when it has them;
-// recordLength() says how long. Without extras the fields of 48..55 are zero and the record is 128 bytes.
-//   128 .. 128+cap_len          the packet's bytes as they were in memory at this event (linear part only)
+// Extras (the device, --snaplen, --stack) follow the 128 bytes, so a record is longer than 128 bytes when it
+// has them; recordLength() says how long. Without extras the fields of 48..55 are zero, FLAG_DEVICE is clear
+// and the record is 128 bytes.
+//   the device part (DEVICE_SIZE bytes), only when flags has FLAG_DEVICE (with -w: the pcapng file has an
+//   interface per device, namespace and link type):
+//     +0 u32 ifindex (skb->dev->ifindex; 0: no device)
+//     +4 u32 netns: the inode of skb->dev's network namespace, else of skb->sk's when the skb has no
+//        device yet (a packet built locally), 0 when neither (or the kernel has no namespaces)
+//     +8 char[16] the device's name (skb->dev->name), NUL-padded; all zero without a device
+//   then (at extrasStart(): 128, or 128 + DEVICE_SIZE)
+//   .. +cap_len                 the packet's bytes as they were in memory at this event (linear part only)
 //   padding to a multiple of 8
 //   then stack_depth u64        return addresses, innermost first (bpf_get_stack: the tracing machinery's
 //                               own frames come first, then the function the event is in, then its callers)
@@ -28,6 +37,8 @@
 //   built locally, before the device layer). Meaningful only when cap_len > 0.
 // A record's extras are read with packetBytes(), stackAddrs() and recordLength() below; nothing may
 // assume 128 bytes per record.
+
+export const RECORD_SIZE = 128;
 
 export interface RecordField {
   readonly offset: number;
@@ -63,9 +74,11 @@ export const FIELDS = {
   track: { offset: 56, size: 8, json: [] },
   /** The user's module fills these; dump() or a capture decoder turns them into text. */
   data: { offset: 64, size: 64, json: [] },
+  /** Not in the 128 bytes: the device part (FLAG_DEVICE, -w only), printed only on records that have it:
+   * the device's name ("" without one), its ifindex, the namespace's inode. */
+  device: { offset: RECORD_SIZE, size: 24, json: ["ifname", "ifindex", "netns"] },
 } as const satisfies Record<string, RecordField>;
 
-export const RECORD_SIZE = 128;
 export const FLAG_RETURN = 1;
 /** The event of a clone or copy of a tracked packet, where the clone function returned it: the record's skb
  * is the new packet (with its own track id), the location field holds the parent's skb address. Never
@@ -73,6 +86,16 @@ export const FLAG_RETURN = 1;
 export const FLAG_CLONE = 2;
 /** An event in a function the kernel runs while freeing the skb (after its verdict, if it had one). */
 export const FLAG_FREEING = 4;
+/** The record has its device part (ifindex, namespace, name) right after the 128 bytes. */
+export const FLAG_DEVICE = 8;
+/** The device part's JSON keys. */
+export const DEVICE_JSON_KEYS = FIELDS.device.json;
+/** The device part's length (a multiple of 8: what follows stays 8-aligned). */
+export const DEVICE_SIZE = 24;
+export const DEV_IFINDEX = 0;
+export const DEV_NETNS = 4;
+export const DEV_NAME = 8;
+export const DEV_NAME_SIZE = 16;
 
 /** Whether the event may come after its packet's verdict and still be that packet's (a function's return,
  * the free path): such an event never starts a packet at an address whose packet has ended. */
@@ -139,27 +162,60 @@ export const readCapLen = (dv: DataView, off: number): number => dv.getUint16(of
 export const readLink = (dv: DataView, off: number): number => dv.getUint8(off + OFF_LINK);
 export const readStackDepth = (dv: DataView, off: number): number => dv.getUint8(off + OFF_STACK_DEPTH);
 
-/** Where the return addresses start: after the packet bytes, padded to 8. */
-const stackOffset = (capLen: number): number => RECORD_SIZE + ((capLen + 7) & ~7);
+/** Whether the record has its device part. */
+export const hasDevice = (dv: DataView, off: number): boolean =>
+  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_DEVICE) !== 0;
 
-/** The record's whole length: 128, plus its packet bytes padded to 8, plus 8 per return address. */
+/** Where the packet bytes start, from the record's start: after the device part when it has one. */
+export const extrasStart = (dv: DataView, off: number): number =>
+  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_DEVICE) !== 0 ? RECORD_SIZE + DEVICE_SIZE : RECORD_SIZE;
+
+/** Where the return addresses start: after the packet bytes, padded to 8. */
+const stackOffset = (dv: DataView, off: number): number =>
+  extrasStart(dv, off) + ((readCapLen(dv, off) + 7) & ~7);
+
+/** The record's whole length: 128, its device part, its packet bytes padded to 8, 8 per return address. */
 export function recordLength(dv: DataView, off: number): number {
-  return stackOffset(readCapLen(dv, off)) + 8 * readStackDepth(dv, off);
+  return stackOffset(dv, off) + 8 * readStackDepth(dv, off);
 }
 
 /** The packet bytes that follow the record (cap_len of them; empty without --snaplen). A view into `dv`'s
  * memory: copy it to keep it past the writer's write() (the ring's space is reused). */
 export function packetBytes(dv: DataView, off: number): Uint8Array {
-  return new Uint8Array(dv.buffer, dv.byteOffset + off + RECORD_SIZE, readCapLen(dv, off));
+  return new Uint8Array(dv.buffer, dv.byteOffset + off + extrasStart(dv, off), readCapLen(dv, off));
 }
 
 /** The return addresses that follow the packet bytes, innermost first (empty without --stack). */
 export function stackAddrs(dv: DataView, off: number): bigint[] {
   const n = readStackDepth(dv, off);
-  const at = off + stackOffset(readCapLen(dv, off));
+  const at = off + stackOffset(dv, off);
   const out = new Array<bigint>(n);
   for (let i = 0; i < n; i++) out[i] = dv.getBigUint64(at + 8 * i, true);
   return out;
+}
+
+/** The device part of a record that has one (FLAG_DEVICE), else undefined. `name` is "" without a
+ * device. */
+export interface DeviceInfo {
+  ifindex: number;
+  netns: number;
+  name: string;
+}
+
+export function readDevice(dv: DataView, off: number): DeviceInfo | undefined {
+  if (!hasDevice(dv, off)) return undefined;
+  const at = off + RECORD_SIZE;
+  let name = "";
+  for (let i = 0; i < DEV_NAME_SIZE; i++) {
+    const c = dv.getUint8(at + DEV_NAME + i);
+    if (c === 0) break;
+    name += String.fromCharCode(c);
+  }
+  return {
+    ifindex: dv.getUint32(at + DEV_IFINDEX, true),
+    netns: dv.getUint32(at + DEV_NETNS, true),
+    name,
+  };
 }
 
 /** Copies the record's first 128 bytes at `off` to `dst[dstOff..dstOff+128)` (its extras are not copied:

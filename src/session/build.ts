@@ -17,6 +17,7 @@ import type { TrackSpec } from "../program/selection.js";
 import { readKprobeBlacklist } from "../symbols/index.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
+import { deviceLayout } from "./device-layout.js";
 import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
@@ -127,7 +128,7 @@ function checkedModule(
 }
 
 export function programInputs(
-  sel: Selection & Partial<Pick<SessionConfig, "snaplen" | "stack">>,
+  sel: Selection & Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng">>,
   kernel: KernelView,
   built: Built,
   ringFd: number,
@@ -147,13 +148,16 @@ export function programInputs(
   };
 }
 
-/** --snaplen / --stack: what the programs append to the record (nothing, and no cost, by default). */
+/** -w / --snaplen / --stack: what the programs append to the record (nothing, and no cost, by default). */
 function extrasInputs(
-  o: Partial<Pick<SessionConfig, "snaplen" | "stack">>,
+  o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng">>,
   kernel: KernelView,
 ): { extras?: ExtrasRequest } {
   const snaplen = o.snaplen ?? 0;
   const stack = o.stack ?? "off";
-  if (snaplen === 0 && stack === "off") return {};
-  return { extras: { snaplen, stack, skb: skbLayout(kernel.btf) } };
+  const withDevice = o.pcapng !== undefined;
+  if (snaplen === 0 && stack === "off" && !withDevice) return {};
+  const extras: ExtrasRequest = { snaplen, stack, skb: skbLayout(kernel.btf) };
+  if (withDevice) extras.device = deviceLayout(kernel.btf);
+  return { extras };
 }

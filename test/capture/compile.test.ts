@@ -33,7 +33,7 @@ test("the documented expressions compile, pack without padding and pass the ABI 
     ["len", 4, "dec"],
     ["mark", 4, "hex"],
     ["dev", b.sizeof("net_device") > 0 ? 16 : 0, "str"],
-    ["ifindex", 4, "dec"],
+    ["dev->ifindex", 4, "dec"], // "ifindex" is the device's own JSON key
     ["skc_family", 2, "dec"],
     ["gso_size", 2, "dec"],
     ["cb", 1, "dec"],

@@ -17,6 +17,7 @@ import {
   IPFT_KIND_NAMES,
   IPFT_PEN,
   LINKTYPE_ETHERNET,
+  LINKTYPE_RAW,
   LINKTYPE_WIRESHARK_UPPER_PDU,
   OPT_CUSTOM_BIN,
 } from "../../src/pcapng/format.js";
@@ -426,4 +427,102 @@ test('--read refuses a file of the first format (an "ipft:" JSON comment per eve
       e.message ===
         `old.pcapng was written by an older ipft (trace file format 1; this ipft reads format ${FILE_FORMAT}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
   );
+});
+
+/** Events of three devices (two of one name in two namespaces), one without a device, and one without
+ * the device part, with and without packet bytes. */
+const LO = { ifindex: 1, netns: 4026531840, name: "lo" };
+const VETH_A = { ifindex: 5, netns: 4026531840, name: "veth0" };
+const VETH_B = { ifindex: 2, netns: 4026532999, name: "veth0" };
+const NO_DEV = { ifindex: 0, netns: 4026532999, name: "" };
+const ETH = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0x45, 0];
+const DEVICE_EVENTS: Ev[] = [
+  { skb: A, ts: 1n, func: IP_RCV, cpu: 0, device: LO, packet: { bytes: ETH, wireLen: 60 } },
+  { skb: A, ts: 2n, func: UDP_RCV, cpu: 0, device: LO, packet: { bytes: ETH, wireLen: 60 } },
+  { skb: B, ts: 3n, func: IP_RCV, cpu: 1, device: VETH_A, packet: { bytes: ETH, wireLen: 60 } },
+  { skb: B, ts: 4n, func: IP_RCV, cpu: 1, device: VETH_B, packet: { bytes: ETH, wireLen: 60 } },
+  { skb: B, ts: 5n, func: UDP_RCV, cpu: 1, device: VETH_B, stack: [0xffffffff81000010n] },
+  {
+    skb: A,
+    ts: 6n,
+    func: TP,
+    cpu: 0,
+    device: NO_DEV,
+    packet: { bytes: [0x45, 0, 0, 20], wireLen: 20, link: 1 },
+  },
+  { skb: A, ts: 7n, func: TP, cpu: 0 },
+  { skb: B, ts: 8n, func: UDP_RCV, cpu: 1, device: VETH_A, packet: { bytes: ETH, wireLen: 60 } },
+];
+
+function deviceFile(): Uint8Array {
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, { clock, userappl: "t", tracer: "function" });
+  out.start({ symbolizer, verdicts: namer });
+  const dv = records(DEVICE_EVENTS, 8);
+  for (const off of recordOffsets(DEVICE_EVENTS, 8)) out.write(dv, off);
+  out.finish();
+  return sink.bytes();
+}
+
+test("the device part: one interface per (device, namespace, link type), named after the device; EPBs point to theirs", () => {
+  const c = parsePcapng(deviceFile());
+  const ifaces = c.interfaces.map((i) => [i.name, i.description, i.linktype]);
+  assert.deepEqual(ifaces, [
+    ["lo", "netns 4026531840 ifindex 1", LINKTYPE_ETHERNET],
+    ["veth0", "netns 4026531840 ifindex 5", LINKTYPE_ETHERNET],
+    ["veth0", "netns 4026532999 ifindex 2", LINKTYPE_ETHERNET],
+    [
+      "veth0",
+      "netns 4026532999 ifindex 2, ipft trace events without packet bytes",
+      LINKTYPE_WIRESHARK_UPPER_PDU,
+    ],
+    ["ipft", "netns 4026532999 (no device)", LINKTYPE_RAW],
+    [
+      "ipft",
+      "ipft trace events without packet bytes (the device is not recorded)",
+      LINKTYPE_WIRESHARK_UPPER_PDU,
+    ],
+  ]);
+  assert.deepEqual(
+    c.packets.map((p) => p.interface.id),
+    [0, 0, 1, 2, 3, 4, 5, 1],
+  );
+});
+
+test("--read of records with the device part: json has ifname, ifindex and netns, as printed live", () => {
+  const r = replayOf(parsePcapng(deviceFile()), "d.pcapng");
+  for (const kind of ["json", "stream"] as const) {
+    let back = "";
+    const w = createWriter(kind, {
+      out: { write: (s: string) => (back += s) },
+      symbolizer: r.symbolizer,
+      verdicts: r.verdicts,
+      stacks: r.stacks,
+      progress: false,
+    });
+    const rdv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
+    for (const off of r.offsets) w.write(rdv, off);
+    w.finish();
+    assert.equal(back, run(kind, DEVICE_EVENTS, { verdicts: true }).out, kind);
+  }
+  const lines = run("json", DEVICE_EVENTS, { verdicts: true })
+    .out.split("\n")
+    .filter((l) => l)
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => [l.ifname, l.ifindex, l.netns]),
+    [
+      ["lo", 1, 4026531840],
+      ["lo", 1, 4026531840],
+      ["veth0", 5, 4026531840],
+      ["veth0", 2, 4026532999],
+      ["veth0", 2, 4026532999],
+      ["", 0, 4026532999],
+      [undefined, undefined, undefined],
+      ["veth0", 5, 4026531840],
+    ],
+  );
+  // The packet bytes and the stack are read past the device part.
+  assert.equal(lines[0].packet, Buffer.from(ETH).toString("hex"));
+  assert.equal(lines[4].stack.length, 1);
 });

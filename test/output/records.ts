@@ -8,7 +8,7 @@ import {
   type Symbolizer,
   type VerdictNamer,
 } from "../../src/output/index.js";
-import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
+import { FLAG_CLONE, FLAG_DEVICE, FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
 
 export interface Ev {
   skb: bigint;
@@ -30,11 +30,16 @@ export interface Ev {
   track?: bigint;
   /** A clone event: the parent's address (record.ts FLAG_CLONE). */
   parent?: bigint;
+  /** -w's device part (record.ts FLAG_DEVICE). */
+  device?: { ifindex: number; netns: number; name: string };
 }
 
-/** The bytes a record takes: 128, its packet bytes padded to 8, 8 per return address. */
+/** The bytes a record takes: 128, its device part, its packet bytes padded to 8, 8 per return address. */
 export const evLength = (e: Ev): number =>
-  128 + (((e.packet?.bytes.length ?? 0) + 7) & ~7) + 8 * (e.stack?.length ?? 0);
+  devLength(e) + (((e.packet?.bytes.length ?? 0) + 7) & ~7) + 8 * (e.stack?.length ?? 0);
+
+/** Where a record's packet bytes start: after the device part when it has one. */
+const devLength = (e: Ev): number => (e.device ? 128 + 24 : 128);
 
 /** Where each record starts in records(evs, pad). */
 export function recordOffsets(evs: Ev[], pad = 0): number[] {
@@ -59,9 +64,19 @@ export function records(evs: Ev[], pad = 0): DataView {
     dv.setUint32(o + 24, e.cpu, true);
     dv.setUint32(
       o + 28,
-      (e.ret ? FLAG_RETURN : 0) | (e.parent !== undefined ? FLAG_CLONE : 0) | (e.freeing ? FLAG_FREEING : 0),
+      (e.ret ? FLAG_RETURN : 0) |
+        (e.parent !== undefined ? FLAG_CLONE : 0) |
+        (e.freeing ? FLAG_FREEING : 0) |
+        (e.device ? FLAG_DEVICE : 0),
       true,
     );
+    if (e.device) {
+      dv.setUint32(o + 128, e.device.ifindex, true);
+      dv.setUint32(o + 132, e.device.netns, true);
+      Buffer.from(e.device.name, "latin1").forEach((b, k) => {
+        dv.setUint8(o + 136 + k, b);
+      });
+    }
     if (e.parent !== undefined) dv.setBigUint64(o + 40, e.parent, true);
     if (e.verdict) {
       dv.setUint32(o + 32, e.verdict.kind, true);
@@ -73,12 +88,12 @@ export function records(evs: Ev[], pad = 0): DataView {
       dv.setUint16(o + 52, e.packet.bytes.length, true);
       dv.setUint8(o + 54, e.packet.link ?? 0);
       e.packet.bytes.forEach((b, k) => {
-        dv.setUint8(o + 128 + k, b);
+        dv.setUint8(o + devLength(e) + k, b);
       });
     }
     if (e.stack) {
       dv.setUint8(o + 55, e.stack.length);
-      const s = o + 128 + (((e.packet?.bytes.length ?? 0) + 7) & ~7);
+      const s = o + devLength(e) + (((e.packet?.bytes.length ?? 0) + 7) & ~7);
       e.stack.forEach((a, k) => {
         dv.setBigUint64(s + 8 * k, a, true);
       });

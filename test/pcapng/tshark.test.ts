@@ -16,6 +16,7 @@ import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
 import { parsePcapng, readPcapngFile } from "../../src/pcapng/reader.js";
 import { MemorySink, openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { type Ev, IP_RCV, recordOffsets, records, symbolizer, UDP_RCV } from "../output/records.js";
 import { etherIpv4Udp, ipv4Udp } from "./packets.js";
 
 const hasTshark = spawnSync("tshark", ["--version"]).status === 0;
@@ -348,4 +349,52 @@ test("an ipft trace file (format 2): tshark filters on its comments, capinfos fi
   assert.equal(ours.trimEnd().split("\n").length, 4);
   assert.match(ours, /"function":"kfree_skb","is_return":false,"verdict":"drop","drop_reason":"NO_SOCKET"/);
   assert.equal(print(g), ours);
+});
+
+test("records with the device part: tshark names each frame's interface after its device, the namespace in its description", {
+  skip,
+}, () => {
+  const f = join(dir, "ipft-devices.pcapng");
+  const pkt = [...etherIpv4Udp("10.0.0.1", "10.0.0.2", 4000, 5001, 8)];
+  const evs: Ev[] = [
+    { skb: 1n, ts: 1n, func: IP_RCV, cpu: 0, device: { ifindex: 1, netns: 4026531840, name: "lo" } },
+    {
+      skb: 1n,
+      ts: 2n,
+      func: UDP_RCV,
+      cpu: 0,
+      device: { ifindex: 9, netns: 4026532001, name: "veth1" },
+      packet: { bytes: pkt, wireLen: pkt.length },
+    },
+    { skb: 1n, ts: 3n, func: IP_RCV, cpu: 0, device: { ifindex: 1, netns: 4026531840, name: "lo" } },
+  ];
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, {
+    clock: new MonotonicClock({ offsetNs: 1_700_000_000_000_000_000n, uncertaintyNs: 0n }),
+    userappl: "ipft test",
+    tracer: "function",
+  }).start({ symbolizer });
+  const dv = records(evs);
+  for (const off of recordOffsets(evs)) out.write(dv, off);
+  out.finish();
+  writeFileSync(f, sink.bytes());
+  const r = tshark([
+    "-r",
+    f,
+    "-T",
+    "fields",
+    "-e",
+    "frame.interface_name",
+    "-e",
+    "frame.interface_description",
+    "-e",
+    "udp.dstport",
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  assert.deepEqual(r.lines, [
+    "lo\tnetns 4026531840 ifindex 1, ipft trace events without packet bytes\t",
+    "veth1\tnetns 4026532001 ifindex 9\t5001",
+    "lo\tnetns 4026531840 ifindex 1, ipft trace events without packet bytes\t",
+  ]);
 });

@@ -6,8 +6,13 @@ import { encode, type Insn, op } from "../../src/asm/index.js";
 import { type ExtrasRequest, extrasRecordSize, stackDepthFor } from "../../src/program/extras.js";
 import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
 import {
+  DEV_IFINDEX,
+  DEV_NAME,
+  DEVICE_SIZE,
+  FLAG_DEVICE,
   MAX_STACK_DEPTH,
   OFF_CAP_LEN,
+  OFF_FLAGS,
   OFF_LINK,
   OFF_STACK_DEPTH,
   OFF_WIRE_LEN,
@@ -133,4 +138,49 @@ test("the listing of a program with extras shows every jump with its encoded off
   const text = lines.join("\n");
   assert.match(text, /call #131\n/);
   assert.match(text, /call #132\n/);
+});
+
+// This kernel's net_device and sock offsets (6.18): ifindex, nd_net.net and name within 72 bytes.
+const DEV = { dev: 16, sk: 24, devIfindex: 224, devName: 280, devNet: 264, skNet: 48, netInum: 224 };
+
+test("the device part (-w): FLAG_DEVICE set, 24 bytes zeroed then read, the packet bytes after it", () => {
+  for (const snaplen of [0, 128]) {
+    const x: ExtrasRequest = { ...extras(snaplen, "off"), device: DEV };
+    const p = buildMainProgram(spec({ extras: x })).insns;
+    const c = calls(p);
+    assert.ok(!c.includes(Helper.ringbuf_output), "the device part goes through the reservation");
+    const at = p.findIndex((i) => i.code === (op.JMP | op.CALL) && i.imm === Helper.ringbuf_reserve);
+    assert.equal(p[at - 2]!.imm, 128 + DEVICE_SIZE + Math.ceil(snaplen / 8) * 8);
+    assert.equal(p[at - 2]!.imm, extrasRecordSize(snaplen, 0, true));
+    // flags |= FLAG_DEVICE in the reservation.
+    assert.ok(p.some((i) => i.code === (op.ALU | op.OR | op.K) && i.imm === FLAG_DEVICE));
+    assert.ok(p.some((i) => i.code === (op.STX | op.W | op.MEM) && i.dst === 8 && i.off === OFF_FLAGS));
+    // The part is zeroed (a failed read leaves zeros), then filled: ifindex (u32) and the name (two u64).
+    const zeroed = p.filter((i) => i.code === (op.ST | op.DW | op.MEM) && i.dst === 8).map((i) => i.off);
+    assert.deepEqual(zeroed, [128, 136, 144]);
+    assert.ok(
+      p.some((i) => i.code === (op.STX | op.W | op.MEM) && i.dst === 8 && i.off === 128 + DEV_IFINDEX),
+    );
+    const nameStores = p.filter((i) => i.code === (op.STX | op.DW | op.MEM) && i.dst === 8 && i.off >= 136);
+    assert.deepEqual(
+      nameStores.map((i) => i.off),
+      [128 + DEV_NAME, 128 + DEV_NAME + 8],
+    );
+    // Probe reads: the mark; skb->dev, then ifindex..name in one (72 bytes from ifindex), the namespace's
+    // inode into the record; without a device: skb->sk, its net (then the same inode read).
+    const lens = p.filter((i) => i.code === (op.ALU64 | op.MOV | op.K) && i.dst === 2).map((i) => i.imm);
+    assert.ok(lens.includes(280 + 16 - 224), "one read from ifindex to the name's end");
+    const reads = calls(p).filter((h) => h === 113).length;
+    assert.equal(reads, 1 + 3 + 2 + (snaplen > 0 ? 2 : 0));
+    // The packet bytes are read to just after the part.
+    if (snaplen > 0)
+      assert.ok(
+        p.some((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.dst === 1 && i.imm === 128 + DEVICE_SIZE),
+      );
+  }
+  // Without namespaces in BTF: no namespace reads, netns stays 0.
+  const noNs = buildMainProgram(
+    spec({ extras: { ...extras(0, "off"), device: { ...DEV, devNet: -1, skNet: -1, netInum: -1 } } }),
+  ).insns;
+  assert.equal(calls(noNs).filter((h) => h === 113).length, 1 + 2);
 });

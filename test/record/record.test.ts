@@ -12,8 +12,14 @@ import {
   copyData,
   copyRecord,
   DATA_SIZE,
+  DEV_IFINDEX,
+  DEV_NAME,
+  DEV_NETNS,
+  DEVICE_SIZE,
   EVENT_JSON_KEYS,
+  extrasStart,
   FLAG_CLONE,
+  FLAG_DEVICE,
   FLAG_RETURN,
   HEAD_SIZE,
   isReturn,
@@ -34,6 +40,7 @@ import {
   packetBytes,
   RECORD_SIZE,
   readCpu,
+  readDevice,
   readFlags,
   readFunc,
   readParent,
@@ -84,6 +91,9 @@ test("record layout: the offsets the eBPF program writes", () => {
     "cap_len",
     "packet",
     "stack",
+    "ifname",
+    "ifindex",
+    "netns",
   ]);
 });
 
@@ -124,6 +134,39 @@ test("extras: packet bytes after the record, then the stack 8-aligned; the lengt
   dv.setBigUint64(off + 128, 7n, true);
   assert.deepEqual(stackAddrs(dv, off)[0], 7n);
   assert.equal(recordLength(dv, off), 128 + 24);
+});
+
+test("the device part: after the record when FLAG_DEVICE says so, then the packet bytes and the stack", () => {
+  // A record 8 bytes into its view, with the device part, 5 packet bytes and 2 frames.
+  const dv = new DataView(new ArrayBuffer(8 + 128 + DEVICE_SIZE + 8 + 16));
+  const off = 8;
+  dv.setUint32(off + OFF_FLAGS, FLAG_RETURN | FLAG_DEVICE, true);
+  dv.setUint32(off + 128 + DEV_IFINDEX, 7, true);
+  dv.setUint32(off + 128 + DEV_NETNS, 4026531840, true);
+  Buffer.from("veth-ab1").forEach((b, i) => {
+    dv.setUint8(off + 128 + DEV_NAME + i, b);
+  });
+  dv.setUint16(off + OFF_CAP_LEN, 5, true);
+  dv.setUint8(off + OFF_STACK_DEPTH, 2);
+  for (let i = 0; i < 5; i++) dv.setUint8(off + 128 + DEVICE_SIZE + i, 0x50 + i);
+  dv.setBigUint64(off + 128 + DEVICE_SIZE + 8, 0xffffffff81000001n, true);
+  dv.setBigUint64(off + 128 + DEVICE_SIZE + 16, 0xffffffff81000002n, true);
+  assert.equal(DEVICE_SIZE % 8, 0, "what follows stays 8-aligned");
+  assert.equal(extrasStart(dv, off), 128 + DEVICE_SIZE);
+  assert.equal(recordLength(dv, off), 128 + DEVICE_SIZE + 8 + 16);
+  assert.deepEqual([...packetBytes(dv, off)], [0x50, 0x51, 0x52, 0x53, 0x54]);
+  assert.deepEqual(stackAddrs(dv, off), [0xffffffff81000001n, 0xffffffff81000002n]);
+  assert.deepEqual(readDevice(dv, off), { ifindex: 7, netns: 4026531840, name: "veth-ab1" });
+  assert.ok(isReturn(dv, off), "the flag bit is its own: the other flags read as before");
+  // No device (a locally built packet): ifindex 0, an empty name, the socket's namespace.
+  dv.setUint32(off + 128 + DEV_IFINDEX, 0, true);
+  for (let i = 0; i < 16; i++) dv.setUint8(off + 128 + DEV_NAME + i, 0);
+  assert.deepEqual(readDevice(dv, off), { ifindex: 0, netns: 4026531840, name: "" });
+  // Without the flag the same bytes are packet bytes: no device.
+  dv.setUint32(off + OFF_FLAGS, FLAG_RETURN, true);
+  assert.equal(readDevice(dv, off), undefined);
+  assert.equal(extrasStart(dv, off), 128);
+  assert.equal(recordLength(dv, off), 128 + 8 + 16);
 });
 
 /** A ring-like buffer: the view starts 24 bytes into its ArrayBuffer, the record 256 bytes into the view. */
