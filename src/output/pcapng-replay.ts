@@ -179,17 +179,20 @@ export function replayOf(c: PcapngContents, name: string): Replay {
       foreign++;
       continue;
     }
-    if (event.length < RECORD_SIZE) throw badEvent(name, p);
+    if (event.length < OFF_DATA) throw badEvent(name, p);
     const ev = new DataView(event.buffer, event.byteOffset, event.byteLength);
     const depth = ev.getUint8(OFF_STACK_DEPTH);
-    // The device part (when the record has it) follows the head, in the option as in the record.
-    const head =
-      (ev.getUint32(OFF_FLAGS, true) & FLAG_DEVICE) !== 0 ? RECORD_SIZE + DEVICE_SIZE : RECORD_SIZE;
-    const stackEnd = head + 8 * depth;
+    // The record's first 64 bytes (not the module's), then the device part when the record has it, then
+    // the stack; in the record the device part follows the 128 bytes.
+    const dev = (ev.getUint32(OFF_FLAGS, true) & FLAG_DEVICE) !== 0 ? DEVICE_SIZE : 0;
+    const stackAt = OFF_DATA + dev;
+    const head = RECORD_SIZE + dev;
+    const stackEnd = stackAt + 8 * depth;
     if (depth > MAX_STACK_DEPTH || event.length < stackEnd) throw badEvent(name, p);
     const off = end;
     offsets.push(off);
-    records.set(event.subarray(0, head), off);
+    records.set(event.subarray(0, OFF_DATA), off);
+    if (dev > 0) records.set(event.subarray(OFF_DATA, stackAt), off + RECORD_SIZE);
     // The packet's bytes are the block's: cap_len says how many the file kept, the link where they start.
     const bytes = bytesOf(p);
     dv.setUint16(off + OFF_CAP_LEN, bytes.length, true);
@@ -219,7 +222,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     }
     const s = off + head + ((bytes.length + 7) & ~7);
     for (let k = 0; k < depth; k++) {
-      const a = ev.getBigUint64(head + 8 * k, true);
+      const a = ev.getBigUint64(stackAt + 8 * k, true);
       const f = table.frames.get(a) ?? hex(a);
       dv.setBigUint64(s + 8 * k, BigInt(frames.id(f, f)), true);
     }

@@ -20,7 +20,8 @@
 //                       "locations":[["0xADDR","func+0xoff"],..],"frames":[["0xADDR","func+0xoff"],..]}
 //                    (each key only when it has entries; an address the symbolizer could not name has none)
 //     custom 2989    PEN 32473, a u32 (LE) kind: 1 (EVENT), then the trace record as the kernel wrote it (record.ts,
-//                    little endian): its 128-byte head, its device part when it has one (FLAG_DEVICE,
+//                    little endian): its first 64 bytes (not the module's data: the script's text
+//                    follows when there is one), its device part when it has one (FLAG_DEVICE,
 //                    24 bytes), then its stack_depth return addresses (8 bytes each); the packet bytes are the block's data. When the run had a script or captures:
 //                    then a u32 (LE) byte length and the dump text (UTF-8), then to the end the -o json
 //                    fragment (`,"key":value...`, UTF-8)
@@ -58,6 +59,7 @@ import {
   FLAG_DEVICE,
   LINK_NETWORK,
   OFF_CAP_LEN,
+  OFF_DATA,
   OFF_FLAGS,
   OFF_LINK,
   OFF_SKB,
@@ -390,8 +392,15 @@ export class PcapngOutput implements Writer {
       const o = b.optionHeader(OPT_CUSTOM_BIN);
       b.u32(IPFT_PEN);
       b.u32(IPFT_KIND_EVENT);
-      if ((at & 3) === 0) b.copyWords(this.srcWords, at >> 2, start >> 2);
-      else b.copyFrom(src, at, at + start);
+      // The record as the kernel wrote it, but for the module's 64 bytes (--read never needs them: a
+      // script's text travels with its event), then the device part when it has one.
+      if ((at & 3) === 0) {
+        b.copyWords(this.srcWords, at >> 2, OFF_DATA >> 2);
+        if (withDevice) b.copyWords(this.srcWords, (at + RECORD_SIZE) >> 2, DEVICE_SIZE >> 2);
+      } else {
+        b.copyFrom(src, at, at + OFF_DATA);
+        if (withDevice) b.copyFrom(src, at + RECORD_SIZE, at + RECORD_SIZE + DEVICE_SIZE);
+      }
       const depth = dv.getUint8(off + OFF_STACK_DEPTH);
       if (depth > 0) {
         const s = at + start + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);

@@ -163,13 +163,14 @@ test("each event's block: the stream line as its comment, the record in ipft's o
       new DataView(o.data.buffer, o.data.byteOffset).getUint32(0, true);
     const event = ours.filter((o) => kind(o) === IPFT_KIND_EVENT);
     assert.equal(event.length, 1);
-    // The record's 128 bytes as written, then the dump text's length and text, then its json keys.
+    // The record's first 64 bytes as written (not the module's data), then the dump text's length and
+    // text, then its json keys.
     const rec = event[0]!.data.subarray(4);
-    assert.deepEqual([...rec.subarray(0, 128)], [...new Uint8Array(dv.buffer, 24 + i * 128, 128)]);
-    const textLen = new DataView(rec.buffer, rec.byteOffset + 128).getUint32(0, true);
-    const text = new TextDecoder().decode(rec.subarray(132, 132 + textLen));
+    assert.deepEqual([...rec.subarray(0, 64)], [...new Uint8Array(dv.buffer, 24 + i * 128, 64)]);
+    const textLen = new DataView(rec.buffer, rec.byteOffset + 64).getUint32(0, true);
+    const text = new TextDecoder().decode(rec.subarray(68, 68 + textLen));
     assert.ok(stream[i]!.endsWith(` ${text}`), text);
-    assert.match(new TextDecoder().decode(rec.subarray(132 + textLen)), /^,"/);
+    assert.match(new TextDecoder().decode(rec.subarray(68 + textLen)), /^,"/);
     // Names: on the first event that uses a function (a verdict's reason and place), never again.
     const names = ours.filter((o) => kind(o) === IPFT_KIND_NAMES);
     const fn = `0x${EVENTS[i]!.func.toString(16)}`;
