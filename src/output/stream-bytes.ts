@@ -4,7 +4,7 @@
 // and verdict's text encoded once, the timestamp's and CPU's digits written in place.
 
 import type { BlockBuilder } from "../pcapng/writer.js";
-import { OFF_CPU, OFF_SKB, OFF_TSTAMP } from "../record/record.js";
+import { OFF_CPU, OFF_FUNC, OFF_SKB, OFF_TSTAMP } from "../record/record.js";
 import { parentHex } from "./clone-text.js";
 import type { StreamLines } from "./stream.js";
 import { hexOfHalves } from "./u64-text.js";
@@ -72,6 +72,9 @@ export class U64Digits {
 
 export class StreamLineBytes {
   private readonly encoded = new Map<string, Uint8Array>();
+  /** `MODULE FUNCTION` as bytes by the function address's low half (its high half beside it): one lookup
+   * per event instead of the name's and then its bytes'. */
+  private readonly funcs = new Map<number, { hi: number; bytes: Uint8Array }>();
   private skbLo = -1;
   private skbHi = -1;
   private skb = new Uint8Array(0);
@@ -97,7 +100,14 @@ export class StreamLineBytes {
       this.skbHi = hi;
       this.skb = Buffer.from(hexOfHalves(lo, hi), "latin1");
     }
-    const func = this.bytes(this.lines.func(dv, off));
+    const fLo = dv.getInt32(off + OFF_FUNC, true);
+    const fHi = dv.getUint32(off + OFF_FUNC + 4, true);
+    let f = this.funcs.get(fLo);
+    if (f === undefined || f.hi !== fHi) {
+      f = { hi: fHi, bytes: this.bytes(this.lines.func(dv, off)) };
+      this.funcs.set(fLo, f);
+    }
+    const func = f.bytes;
     const v = this.lines.verdict(dv, off);
     // A verdict's text repeats (reason and place); a clone's names its parent, once: not kept.
     const verdict = v === "" ? undefined : parentHex(dv, off) ? Buffer.from(v, "utf8") : this.bytes(v);
