@@ -54,7 +54,7 @@ export interface SkbLayout {
   networkHeader: number;
 }
 
-/** Offsets the device part is read through (program/selection.ts's SkbLayout has them too): struct
+/** Offsets the device part is read through (program/selection.ts's SkbLayout extends it): struct
  * sk_buff's dev and sk, struct net_device's ifindex, name and nd_net.net, struct sock's skc_net.net,
  * struct net's ns.inum. The three namespace offsets are -1 on a kernel without namespaces (netns 0). */
 export interface DeviceLayout {

@@ -22,6 +22,7 @@ import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { ALIGN_SHIFT, type CbpfInsn, copyPacket, emitFilter } from "../filter/index.js";
 import { Helper } from "../sys/bpf-abi.js";
+import type { DeviceLayout } from "./extras.js";
 import { emitFunc, type FuncSource } from "./func-source.js";
 import { BPF_NOEXIST, mapDelete, mapLookup, mapUpdate } from "./map-call.js";
 import {
@@ -38,26 +39,16 @@ import {
   SELECT_READS,
 } from "./stack-layout.js";
 
-/** Offsets (bytes) from BTF that the selection reads through. */
-export interface SkbLayout {
-  /** struct sk_buff: len (u32), data and head (pointers), tail (u32 offset), mac_header and
-   * network_header (u16 offsets from head), dev and sk (pointers). */
+/** Offsets (bytes) from BTF that the selection reads through: the device's and namespaces' (DeviceLayout,
+ * shared with the record's device part), and struct sk_buff's len (u32), data and head (pointers), tail
+ * (u32 offset), mac_header and network_header (u16 offsets from head). */
+export interface SkbLayout extends DeviceLayout {
   len: number;
   data: number;
   head: number;
   tail: number;
   macHeader: number;
   networkHeader: number;
-  dev: number;
-  sk: number;
-  /** struct net_device: ifindex (int), name (char[16]), nd_net.net (struct net *). */
-  devIfindex: number;
-  devName: number;
-  devNet: number;
-  /** struct sock: __sk_common.skc_net.net (struct net *). */
-  skNet: number;
-  /** struct net: ns.inum (unsigned int). */
-  netInum: number;
 }
 
 export interface PcapSelection {
