@@ -37,7 +37,7 @@ import {
   VERDICT_DROP,
 } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
-import { placeReads } from "./selection.js";
+import { placeReads, probeReadInto } from "./selection.js";
 import { RECORD } from "./stack-layout.js";
 
 /** Where stacks are taken: nowhere, at the drop tracepoint (kfree_skb), or at every event. */
@@ -307,15 +307,7 @@ function devicePart(l: DeviceLayout, probeRead: number): Insn[] {
   for (let k = 0; k < DEVICE_SIZE; k += 8) p.push(asm.stMem(asm.DW, R8, D + k, 0));
   p.push(...ptr(R7, l.dev, netns ? "extras_dev_sk" : "extras_dev_done"));
   for (const r of plan.reads)
-    p.push(
-      asm.mov64Reg(R1, R10),
-      asm.alu64Imm(asm.ADD, R1, r.at),
-      asm.mov64Imm(R2, r.size),
-      asm.mov64Reg(R3, R9),
-      asm.alu64Imm(asm.ADD, R3, r.skbOff),
-      asm.call(probeRead),
-      asm.jmpImm(asm.JNE, R0, 0, "extras_dev_done"),
-    );
+    p.push(...probeReadInto(r.at, r.size, R9, r.skbOff, probeRead, "extras_dev_done"));
   p.push(asm.ldxMem(asm.W, R1, R10, slot(l.devIfindex)), asm.stxMem(asm.W, R8, R1, D + DEV_IFINDEX));
   if (nameWords)
     p.push(

@@ -315,7 +315,8 @@ function countLastSeen(fd: number): Insn[] {
   ];
 }
 
-function probeReadInto(
+/** Reads `size` bytes at `base` + `off` into the stack at R10 + `at`; a failed read jumps to `fail`. */
+export function probeReadInto(
   at: number,
   size: number,
   base: number,
@@ -505,17 +506,7 @@ function pcapTest(f: PcapSelection, l: SkbLayout, probeRead: number, out: string
   const { reads, slot } = placeReads(fields, { start: SELECT_READS, end: SELECT_READS + 128 });
   const s = (off: number) => slot.get(off)!;
   const p: Insn[] = [];
-  for (const r of reads) {
-    p.push(
-      asm.mov64Reg(R1, R10),
-      asm.alu64Imm(asm.ADD, R1, r.at),
-      asm.mov64Imm(R2, r.size),
-      asm.mov64Reg(R3, R7),
-      asm.alu64Imm(asm.ADD, R3, r.skbOff),
-      asm.call(probeRead),
-      asm.jmpImm(asm.JNE, R0, 0, out),
-    );
-  }
+  for (const r of reads) p.push(...probeReadInto(r.at, r.size, R7, r.skbOff, probeRead, out));
   p.push(
     asm.ldxMem(asm.H, R4, R10, s(l.macHeader)),
     asm.jmpImm(asm.JEQ, R4, 0xffff, "sel_raw"),
