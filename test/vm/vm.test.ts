@@ -14,7 +14,9 @@ const off =
       ? "needs root (qemu, virtiofsd)"
       : undefined;
 const KERNELS = (process.env.IPFT_VM_KERNELS ?? "6.12 6.1").split(/\s+/).filter(Boolean);
-const BACKENDS = (process.env.IPFT_VM_BACKENDS ?? "kprobe kprobe-multi ftrace tracepoint").split(/\s+/).filter(Boolean);
+const BACKENDS = (process.env.IPFT_VM_BACKENDS ?? "kprobe kprobe-multi ftrace tracepoint")
+  .split(/\s+/)
+  .filter(Boolean);
 // Each kernel's guest run may take IPFT_VM_TIMEOUT (default an hour), and a few minutes to set up.
 const PER_KERNEL = (Number(process.env.IPFT_VM_TIMEOUT) || 3600) * 1000 + 5 * 60_000;
 
