@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { ipft, kernelSkipReason, ROOT, senderArgs, onePassSkipReason } from "../support/run.js";
+import { ipft, kernelSkipReason, onePassSkipReason, ROOT, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const netSkip = skip ?? netnsSkipReason();

@@ -5,7 +5,7 @@
 // followed there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ipft, kernelSkipReason, ROOT, onePassSkipReason } from "../support/run.js";
+import { ipft, kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";

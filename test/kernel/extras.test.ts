@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { ipft, kernelSkipReason, SENDER, senderArgs, onePassSkipReason } from "../support/run.js";
+import { ipft, kernelSkipReason, onePassSkipReason, SENDER, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";

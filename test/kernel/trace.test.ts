@@ -6,10 +6,10 @@ import { test } from "node:test";
 import {
   ipft,
   kernelSkipReason,
+  onePassSkipReason,
   senderArgs,
   settledObjects,
   stableObjects,
-  onePassSkipReason,
 } from "../support/run.js";
 
 const skip = kernelSkipReason();

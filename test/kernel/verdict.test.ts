@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { ipft, kernelSkipReason, SENDER, senderArgs, onePassSkipReason } from "../support/run.js";
+import { ipft, kernelSkipReason, onePassSkipReason, SENDER, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
