@@ -79,7 +79,7 @@ run_job() {
   start=$(date +%s)
   for attempt in 1 2; do
     IPFT_VM_KERNEL=$k IPFT_VM_JOB="job-$id" IPFT_VM_SMP=$smp IPFT_VM_ACCEL=$accel IPFT_VM_BACKENDS=$b \
-      IPFT_VM_TESTS=$tests IPFT_VM_TIMING=$timing \
+      IPFT_VM_TESTS=$tests IPFT_VM_TIMING=$timing IPFT_VM_MATRIX=$matrix \
       bash scripts/vm/run.sh sh scripts/vm/guest-tests.sh >"$log" 2>&1
     s=$?
     if [ "$attempt" = 1 ] && grep -q '^VM: no exit status' "$log" &&

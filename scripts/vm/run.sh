@@ -9,7 +9,8 @@
 #   IPFT_VM_BOOTS: boot attempts, default 3
 #   IPFT_VM_JOB: a name for this guest's files (command, socket, console log) under .cache/vm/KERNEL/, so that
 #                several guests of one kernel can run at once; default "guest"
-#   IPFT_VM_KERNEL, IPFT_VM_TESTS, IPFT_VM_BACKENDS and IPFT_VM_TIMING are passed on to the command (see guest-tests.sh).
+#   IPFT_VM_KERNEL, IPFT_VM_TESTS, IPFT_VM_BACKENDS, IPFT_VM_TIMING and IPFT_VM_MATRIX are passed on to the
+#   command (see guest-tests.sh; the tests read IPFT_VM_MATRIX: test/support/run.ts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -22,7 +23,7 @@ cmdfile="$cache/$job.cmd.sh"
 {
   echo "cd $(printf %q "$repo")"
   echo "export IPFT_VM_KERNEL=$(printf %q "$kernel")"
-  for v in IPFT_VM_TESTS IPFT_VM_BACKENDS IPFT_VM_TIMING; do
+  for v in IPFT_VM_TESTS IPFT_VM_BACKENDS IPFT_VM_TIMING IPFT_VM_MATRIX; do
     [ -n "${!v+set}" ] && echo "export $v=$(printf %q "${!v}")"
   done
   printf '%q ' "$@"

@@ -5,7 +5,7 @@
 // followed there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ipft, kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
+import { hostOnlySkipReason, ipft, kernelSkipReason, ROOT } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -92,7 +92,7 @@ test("the aggregate output: the clone's events form its own packet, which names 
 });
 
 test("on the tracepoint backend, -v says clones are not followed", {
-  skip: skip ?? onePassSkipReason(),
+  skip: skip ?? hostOnlySkipReason(),
 }, () => {
   const r = ipft(["-b", "tracepoint", "-v", "-m", "0x2c", "--", "true"]);
   assert.match(
