@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { ipft, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
+import {
+  hostOnlySkipReason,
+  ipft,
+  kernelSkipReason,
+  onePassSkipReason,
+  ROOT,
+  senderArgs,
+} from "../support/run.js";
 
 const skip = kernelSkipReason();
 const netSkip = skip ?? netnsSkipReason();
@@ -82,7 +89,7 @@ test("loopback UDP: length, device, addresses, protocol, ports; the socket is go
 });
 
 test("text output: ( label: value ... ) after each function, labels given or made from the expression", {
-  skip,
+  skip: skip ?? hostOnlySkipReason(),
 }, () => {
   const r = ipft([
     ...SELECT,
@@ -130,7 +137,7 @@ test("ipft.capture{} in a Lua script: the same values as --capture", { skip }, (
 });
 
 test("sums on real packets: an integer plus a number, a pointer plus integers (bytes past the IP header)", {
-  skip,
+  skip: skip ?? hostOnlySkipReason(),
 }, () => {
   // Packed after the bitmap and a 4-byte length, the sums sit at odd offsets of the data area.
   const caps = [
@@ -152,7 +159,7 @@ test("sums on real packets: an integer plus a number, a pointer plus integers (b
 });
 
 test("struct sock's shorthands on real packets: sk_family is AF_INET and sk_num the source port at transmit", {
-  skip,
+  skip: skip ?? onePassSkipReason(),
 }, () => {
   const caps = ["skb->sk->sk_family", "skb->sk->sk_num", "sport=udp->source"];
   const ev = trace(0x3f, caps, senderArgs(0x3f, ["--count", "1", "--port", "9999"]));
@@ -182,7 +189,7 @@ function traffic(
   });
 }
 
-describe("between network namespaces", { skip: netSkip }, () => {
+describe("between network namespaces", { skip: netSkip || hostOnlySkipReason() }, () => {
   before(() => {
     if (!netSkip) pair = makeVethPair("ipftcap", PORT, MARK);
   });

@@ -5,7 +5,7 @@
 // followed there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ipft, kernelSkipReason, ROOT } from "../support/run.js";
+import { hostOnlySkipReason, ipft, kernelSkipReason, ROOT } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -91,7 +91,9 @@ test("the aggregate output: the clone's events form its own packet, which names 
   assert.ok(ok > 0, `no clone packet with its parent's group and more events:\n${r.stdout.slice(0, 6000)}`);
 });
 
-test("on the tracepoint backend, -v says clones are not followed", { skip }, () => {
+test("on the tracepoint backend, -v says clones are not followed", {
+  skip: skip ?? hostOnlySkipReason(),
+}, () => {
   const r = ipft(["-b", "tracepoint", "-v", "-m", "0x2c", "--", "true"]);
   assert.match(
     r.stderr,

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { ipft, kernelSkipReason, SENDER, senderArgs } from "../support/run.js";
+import { hostOnlySkipReason, ipft, kernelSkipReason, SENDER, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -75,7 +75,7 @@ test("--snaplen 128 on loopback UDP: the Ethernet header, the IP and UDP headers
   );
 });
 
-test("without --snaplen no event has packet fields", { skip }, () => {
+test("without --snaplen no event has packet fields", { skip: skip ?? hostOnlySkipReason() }, () => {
   const r = ipft([...SELECT, "-m", "0x73", "-o", "json", "--", ...senderArgs(0x73, ["--count", "1"])]);
   assert.equal(r.status, 0, r.stderr);
   const evs = json(r.stdout);
@@ -154,7 +154,9 @@ test("--stack all: every event has its stack", { skip }, () => {
   });
 });
 
-describe("before the device layer (a drop in nftables' output hook)", { skip }, () => {
+describe("before the device layer (a drop in nftables' output hook)", {
+  skip: skip ?? hostOnlySkipReason(),
+}, () => {
   const NS = "ipftxtra";
   const PORT = 9614;
   const sh = (cmd: string[], input?: string) =>

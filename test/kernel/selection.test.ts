@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { ipft, kernelSkipReason, ROOT } from "../support/run.js";
+import { hostOnlySkipReason, ipft, kernelSkipReason, ROOT } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -66,7 +66,7 @@ test("a pcap filter alone selects exactly the datagrams to one UDP port among mi
 });
 
 test("a tracking table too small for the traffic: ipft says how many packets were pushed out", {
-  skip,
+  skip: skip ?? hostOnlySkipReason(),
 }, (t) => {
   const r = ipft([
     ...SELECT,
@@ -94,7 +94,7 @@ test("a tracking table too small for the traffic: ipft says how many packets wer
   );
 });
 
-test("an IPv6 filter: UDP over ::1 to one port, nothing else", { skip }, () => {
+test("an IPv6 filter: UDP over ::1 to one port, nothing else", { skip: skip ?? hostOnlySkipReason() }, () => {
   const r = ipft([
     ...SELECT,
     "-o",
@@ -151,7 +151,9 @@ describe("before the link layer: a locally generated packet dropped in the outpu
     "const go = () => s.send(Buffer.alloc(50), 9631, '127.0.0.1', () => (++n < 2 ? go() : s.close())); go();";
   const send = ["ip", "netns", "exec", ns, process.execPath, "-e", sender];
 
-  test("the filter matches from the IP header (no Ethernet header yet); an Ethernet-only filter cannot", () => {
+  test("the filter matches from the IP header (no Ethernet header yet); an Ethernet-only filter cannot", {
+    skip: hostOnlySkipReason(),
+  }, () => {
     // The drop happens in the output hook, before the neighbour layer builds the Ethernet header: the
     // only event is kfree_skb, and skb->mac_header is unset there.
     const raw = ipft([...SELECT, "-o", "json", "udp dst port 9631", "--", ...send]);
@@ -264,7 +266,7 @@ describe("namespaces, devices, and tracking across a veth pair", { skip: skip ??
 });
 
 test("--gen program shows the selection: the tracking lookup, the packet copy, the filter's compares", {
-  skip,
+  skip: skip ?? hostOnlySkipReason(),
 }, () => {
   const r = ipft(["--gen", "program", "-b", "tracepoint", "-r", "^net_dev_queue$", "udp dst port 9651"]);
   assert.equal(r.status, 0, r.stderr);
@@ -286,7 +288,9 @@ test("--gen program shows the selection: the tracking lookup, the packet copy, t
   assert.doesNotMatch(plain.stdout, /bpf_map_lookup_elem#1[\s\S]*ringbuf_output/);
 });
 
-test("bad selectors: one line each, exit 2, before anything is loaded", { skip }, () => {
+test("bad selectors: one line each, exit 2, before anything is loaded", {
+  skip: skip ?? hostOnlySkipReason(),
+}, () => {
   const cases: [string[], RegExp][] = [
     [["udp port"], /^ipft: bad packet filter "udp port": .*\(to run a command, put it after --\)$/],
     [["-f", "tcp port 99999"], /^ipft: bad packet filter "tcp port 99999": /],

@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { ipft, kernelSkipReason, senderArgs, settledObjects, stableObjects } from "../support/run.js";
+import {
+  hostOnlySkipReason,
+  ipft,
+  kernelSkipReason,
+  senderArgs,
+  settledObjects,
+  stableObjects,
+} from "../support/run.js";
 
 const skip = kernelSkipReason();
 const MARK = 0x2a;
@@ -72,7 +79,7 @@ test("json: every marked packet and no unmarked one, each on the loopback path i
   assert.deepEqual(settledObjects(before), before, "nothing left in the kernel");
 });
 
-test("json lines are valid for jq", { skip }, () => {
+test("json lines are valid for jq", { skip: skip ?? hostOnlySkipReason() }, () => {
   const r = ipft([...SELECT, "-m", String(MARK), "-o", "json", "--", ...senderArgs(MARK, ["--count", "2"])]);
   assert.equal(r.status, 0, r.stderr);
   const jq = spawnSync("jq", ["-c", "."], { input: r.stdout, encoding: "utf8" });
@@ -80,7 +87,9 @@ test("json lines are valid for jq", { skip }, () => {
   assert.equal(jq.stdout.trim().split("\n").length, r.stdout.trim().split("\n").length);
 });
 
-test("-o json -- COMMAND | jq: the command's own output goes to stderr, stdout stays JSON", { skip }, () => {
+test("-o json -- COMMAND | jq: the command's own output goes to stderr, stdout stays JSON", {
+  skip: skip ?? hostOnlySkipReason(),
+}, () => {
   // ping prints to stdout; so does this echo. Both must stay out of ipft's JSON.
   const cmd = `echo "the command speaks"; ping -c 1 -m ${MARK} 127.0.0.1; "$0" "$@"`;
   const r = ipft([
@@ -104,7 +113,7 @@ test("-o json -- COMMAND | jq: the command's own output goes to stderr, stdout s
   assert.match(r.stderr, /bytes from 127\.0\.0\.1/);
 });
 
-test("--mask selects by masked bits", { skip }, () => {
+test("--mask selects by masked bits", { skip: skip ?? hostOnlySkipReason() }, () => {
   const sent = 0x1234;
   const hit = ipft([
     ...SELECT,
@@ -135,7 +144,7 @@ test("--mask selects by masked bits", { skip }, () => {
   assert.match(miss.stderr, /no packet with mark 0x35\/0xff was seen/);
 });
 
-test("aggregate and stream show the same events as json", { skip }, () => {
+test("aggregate and stream show the same events as json", { skip: skip ?? hostOnlySkipReason() }, () => {
   const args = (o: string) => [
     ...SELECT,
     "-m",
@@ -177,7 +186,7 @@ test("aggregate and stream show the same events as json", { skip }, () => {
   assert.equal(a.stdout.split("\n").filter((l) => l === "===").length >= 1, true);
 });
 
-test("the traced command's exit status is ipft's", { skip }, () => {
+test("the traced command's exit status is ipft's", { skip: skip ?? hostOnlySkipReason() }, () => {
   const r = ipft([...SELECT, "-m", "1", "--", "sh", "-c", "exit 3"]);
   assert.equal(r.status, 3, r.stderr);
   const nf = ipft([...SELECT, "-m", "1", "--", "/nonexistent/command"]);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { ipft, kernelSkipReason, SENDER, senderArgs } from "../support/run.js";
+import { hostOnlySkipReason, ipft, kernelSkipReason, SENDER, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -82,7 +82,7 @@ test("-r selecting one function still ends packets with their verdict", { skip }
 });
 
 test("--drops prints only the dropped packets, whole, in every format (ping's consumed packets are left out)", {
-  skip,
+  skip: skip ?? hostOnlySkipReason(),
 }, () => {
   const cmd = [
     "sh",

@@ -121,6 +121,15 @@ export const LONG = 0xffffffffc0001000n;
 export const WEIRD = 0xffffffffc0002000n;
 export const TP = 7n;
 
+/** One record of each naming case: known names (one a return), long names, names to escape, an unknown address. */
+export const NAMING_EVS: Ev[] = [
+  { skb: 0xffff888012345678n, ts: 2509333321124n, func: IP_RCV, cpu: 1 },
+  { skb: 0xffff888012345678n, ts: 2509333321200n, func: UDP_RCV, cpu: 1, ret: true },
+  { skb: 0x10n, ts: 3n, func: LONG, cpu: 130 },
+  { skb: 0x20n, ts: 4n, func: WEIRD, cpu: 2 },
+  { skb: 0x30n, ts: 5n, func: 0x99n, cpu: 3 },
+];
+
 export const symbolizer: Symbolizer = { resolve: (a) => NAMES.get(a) };
 
 /** Drop reasons and locations as a kernel would name them (made up: reasons are the kernel's to number). */

@@ -34,13 +34,21 @@ export function kernelSkipReason(): string | undefined {
   return undefined;
 }
 
-/** Tests that do not depend on the backend under test (IPFT_TEST_BACKEND): the VM runs the whole suite
- * once per backend, and these need to run once, in the tracepoint run. */
+/** Tests that do not depend on the backend under test (IPFT_TEST_BACKEND) but may on the kernel (its BTF
+ * layouts, drop reasons, verifier): a guest runs them in its tracepoint run only. */
 export function onePassSkipReason(): string | undefined {
   const b = process.env.IPFT_TEST_BACKEND;
   return b && b !== "tracepoint"
     ? `does not depend on the backend under test (-b ${b}): runs in the tracepoint run of the suite`
     : undefined;
+}
+
+/** Tests that depend on neither the backend nor the kernel (the writers, the command line, selection logic
+ * that is the same program everywhere): the host runs them; a guest only in the full matrix
+ * (IPFT_VM_MATRIX=full, scripts/vm/matrix.sh). */
+export function hostOnlySkipReason(): string | undefined {
+  if (!process.env.IPFT_VM_KERNEL || process.env.IPFT_VM_MATRIX === "full") return undefined;
+  return "depends on neither the backend nor the kernel: runs on the host (and in the VM's full matrix)";
 }
 
 /** Commands that choose their own backend attach every skb function: on a kernel without kprobe-multi,

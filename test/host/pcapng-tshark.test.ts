@@ -2,6 +2,7 @@
 // both interfaces, the comments and the dissected packets; a file cut inside its last block (by truncation
 // or by SIGKILL of a writer) is read up to that block; `-w -` streams to `tshark -r -`; and a file
 // rewritten by editcap (an independent writer) is read back by ipft's reader.
+// Needs this machine: the installed tshark, capinfos and editcap (skipped, saying so, without tshark).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
@@ -17,14 +18,14 @@ import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
 import { parsePcapng, readPcapngFile } from "../../src/pcapng/reader.js";
 import { MemorySink, openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
 import { type Ev, IP_RCV, recordOffsets, records, symbolizer, UDP_RCV } from "../output/records.js";
-import { etherIpv4Udp, ipv4Udp } from "./packets.js";
+import { etherIpv4Udp, ipv4Udp } from "../pcapng/packets.js";
 
 const hasTshark = spawnSync("tshark", ["--version"]).status === 0;
 const skip = hasTshark
   ? false
   : "tshark is not installed (scripts/setup.sh installs it: apt-get install tshark)";
 if (skip) console.log(`# skipping the tshark tests: ${skip}`);
-const LOOP = fileURLToPath(new URL("./write-loop.js", import.meta.url));
+const LOOP = fileURLToPath(new URL("../pcapng/write-loop.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "ipft-pcapng-tshark-"));
 
 /** tshark's stdout lines and status; its "running as root" line is left out of stderr. */

@@ -1,4 +1,5 @@
 // The parser's answers for the running kernel's BTF agree with bpftool's raw dump of the same file.
+// Needs this machine: /sys/kernel/btf/vmlinux and bpftool (each test skips, saying which is missing).
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { test } from "node:test";

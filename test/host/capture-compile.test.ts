@@ -1,10 +1,11 @@
 // The compiler against the running kernel's BTF: layouts, types, default formats, the ABI guard, messages.
+// Needs this machine: /sys/kernel/btf/vmlinux (skipped, saying so, without it).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decode } from "../../src/asm/index.js";
 import { CaptureError, compileCapture, describeLayout } from "../../src/capture/index.js";
 import { assertModule } from "../../src/program/module-abi.js";
-import { env, noBtf } from "./support.js";
+import { env, noBtf } from "./capture-btf.js";
 
 test("the documented expressions compile, pack without padding and pass the ABI guard", {
   skip: noBtf,

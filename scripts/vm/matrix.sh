@@ -1,0 +1,31 @@
+# The kernel test files each VM job runs (sourced by scripts/test-vm.sh). The host runs every kernel test on its
+# own kernel with the tracepoint backend; the guests prove what the host cannot:
+#   - each function backend (kprobe, kprobe-multi, ftrace), on the files whose tests depend on the backend
+#     (attach, verdicts, tracking and clones, the register ABI, captures and scripts, module functions, the
+#     README's example); their tests that do not depend on it skip there (onePassSkipReason in
+#     test/support/run.ts);
+#   - each kernel's differences (drop reasons and tracepoint layouts, BTF layouts, the verifier, module BTF),
+#     on the files where kernels differ, on every backend of 6.1 and in 6.12's tracepoint run; tests that
+#     depend on neither the backend nor the kernel skip in the guests (hostOnlySkipReason in
+#     test/support/run.ts). docs/capture.md's examples go to the verifier of the oldest kernel, 6.1, only
+#     (the host's is the newest).
+# The full matrix (`npm run test:vm:full`, IPFT_VM_MATRIX=full) runs every kernel test file on every backend of
+# every kernel.
+
+# Files whose tests depend on the backend.
+VM_BACKEND_FILES="trace.test.js verdict.test.js selection.test.js clone.test.js register-abi.test.js
+script.test.js capture.test.js extras.test.js module-function.test.js readme.test.js pcapng-devices.test.js
+gen-program.test.js router.test.js"
+# Files where kernels differ.
+VM_KERNEL_FILES="verdict.test.js trace.test.js capture.test.js script.test.js register-abi.test.js
+selection.test.js extras.test.js module-function.test.js module-btf.test.js router.test.js"
+
+# vm_tests MATRIX KERNEL BACKEND: the files (names under dist/test/kernel/ that exist), one line; empty: all.
+vm_tests() {
+  local matrix=$1 kernel=$2 backend=$3 list f out=""
+  [ "$matrix" = full ] && return 0
+  if [ "$kernel" = 6.12 ] && [ "$backend" != tracepoint ]; then list=$VM_BACKEND_FILES; else list=$VM_KERNEL_FILES; fi
+  [ "$kernel" = 6.1 ] && list="$list capture-docs.test.js"
+  for f in $list; do [ -f "dist/test/kernel/$f" ] && out="$out $f"; done
+  echo "${out# }"
+}
