@@ -18,7 +18,7 @@ function npm(args: string[], cwd: string) {
   });
 }
 
-test("npm pack ships dist/src, bin, examples, docs, README and LICENSE, and no tests", {
+test("npm pack ships dist/src, bin, examples, the Wireshark plugin, docs, README and LICENSE, and no tests", {
   skip: npmMissing,
 }, () => {
   // --ignore-scripts: the build is already there, and prepack's rebuild would pull dist/ from under
@@ -32,6 +32,7 @@ test("npm pack ships dist/src, bin, examples, docs, README and LICENSE, and no t
     "dist/src/cli/main.js",
     "bin/ipft.js",
     "examples/gso.lua",
+    "wireshark/ipft.lua",
     "docs/scripting.md",
     "README.md",
     "LICENSE",
@@ -66,6 +67,7 @@ test("a fresh checkout packs (building on the way), installs with npm install -g
       "bench",
       "bin",
       "examples",
+      "wireshark",
       "docs",
       "package.json",
       "tsconfig.json",
@@ -101,6 +103,10 @@ test("a fresh checkout packs (building on the way), installs with npm install -g
     assert.ok(dir.startsWith(prefix), `${dir} is inside the installed package`);
     assert.ok(existsSync(join(dir, "gso.lua")), `${dir}/gso.lua is there`);
     assert.match(run(["--help"]).stdout, /--examples/);
+    const plugin = run(["--wireshark-plugin"]);
+    assert.equal(plugin.status, 0, plugin.stderr);
+    assert.ok(plugin.stdout.trim().startsWith(prefix), `${plugin.stdout.trim()} is inside the installed package`);
+    assert.ok(existsSync(plugin.stdout.trim()), "the plugin file is there");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -110,4 +116,16 @@ test("--examples prints the examples folder of this checkout", () => {
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "ipft.js"), "--examples"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(join(r.stdout.trim(), "gso.lua")), r.stdout);
+});
+
+test("--wireshark-plugin prints the plugin's absolute path alone on stdout, how to install it on stderr", () => {
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "ipft.js"), "--wireshark-plugin"], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `${join(ROOT, "wireshark", "ipft.lua")}\n`);
+  assert.match(r.stdout, /^\//);
+  assert.ok(existsSync(r.stdout.trim()));
+  assert.match(r.stderr, /~\/\.local\/lib\/wireshark\/plugins/);
+  assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
 });
