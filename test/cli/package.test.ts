@@ -105,7 +105,10 @@ test("a fresh checkout packs (building on the way), installs with npm install -g
     assert.match(run(["--help"]).stdout, /--examples/);
     const plugin = run(["--wireshark-plugin"]);
     assert.equal(plugin.status, 0, plugin.stderr);
-    assert.ok(plugin.stdout.trim().startsWith(prefix), `${plugin.stdout.trim()} is inside the installed package`);
+    assert.ok(
+      plugin.stdout.trim().startsWith(prefix),
+      `${plugin.stdout.trim()} is inside the installed package`,
+    );
     assert.ok(existsSync(plugin.stdout.trim()), "the plugin file is there");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
