@@ -14,6 +14,13 @@ function examplesDir(): string {
   return dir;
 }
 
+/** The Lua dissector for -w files (wireshark/ipft.lua), also next to dist/ in both. */
+function wiresharkPlugin(): string {
+  const file = fileURLToPath(new URL("../../../wireshark/ipft.lua", import.meta.url));
+  if (!existsSync(file)) throw new UserError(`the Wireshark plugin is not installed (no ${file})`);
+  return file;
+}
+
 function validate(o: Options): void {
   const modes = [o.list, o.features, o.test, o.gen !== undefined, o.read !== undefined].filter(
     Boolean,
@@ -90,6 +97,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (opts.examples) {
       process.stdout.write(`${examplesDir()}\n`);
+      return 0;
+    }
+    if (opts.wiresharkPlugin) {
+      // The path alone on stdout (for $(...)); how to install it on stderr, for the person reading.
+      const file = wiresharkPlugin();
+      process.stdout.write(`${file}\n`);
+      process.stderr.write(
+        `install it for the current user: mkdir -p ~/.local/lib/wireshark/plugins && ln -sf ${file} ~/.local/lib/wireshark/plugins/ (or copy it there); then restart Wireshark\n`,
+      );
       return 0;
     }
     validate(opts);

@@ -56,6 +56,8 @@ export interface Options {
   help: boolean;
   version: boolean;
   examples: boolean;
+  /** --wireshark-plugin: print where the Lua dissector for -w files is. */
+  wiresharkPlugin: boolean;
   command: string[];
   /** -f values, and the words before -- (one filter together). */
   filterOpts: string[];
@@ -426,6 +428,13 @@ const SPECS: Spec[] = [
     },
   },
   {
+    long: "wireshark-plugin",
+    help: "print the path of the Wireshark plugin that shows -w files' events as ipft.* fields, and how to install it",
+    set: (o) => {
+      o.wiresharkPlugin = true;
+    },
+  },
+  {
     long: "version",
     help: "print the version and exit",
     set: (o) => {
@@ -459,6 +468,7 @@ export function defaults(): Options {
     help: false,
     version: false,
     examples: false,
+    wiresharkPlugin: false,
     command: [],
     filterOpts: [],
     filterWords: [],
@@ -542,6 +552,7 @@ export function helpText(): string {
     "       ipft --read FILE.pcapng [-o FORMAT] [--drops]",
     "       ipft --features",
     "       ipft --examples",
+    "       ipft --wireshark-plugin",
     "",
     "Trace every kernel function and tracepoint that a marked packet (skb->mark) goes through, or a packet",
     "a pcap filter, --netns or --ifname selects; a selected packet is followed to its verdict (--no-track).",

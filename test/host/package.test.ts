@@ -20,7 +20,7 @@ function npm(args: string[], cwd: string) {
   });
 }
 
-test("npm pack ships dist/src, bin, examples, docs, README and LICENSE, and no tests", {
+test("npm pack ships dist/src, bin, examples, the Wireshark plugin, docs, README and LICENSE, and no tests", {
   skip: npmMissing,
 }, () => {
   // --ignore-scripts: the build is already there, and prepack's rebuild would pull dist/ from under
@@ -34,6 +34,7 @@ test("npm pack ships dist/src, bin, examples, docs, README and LICENSE, and no t
     "dist/src/cli/main.js",
     "bin/ipft.js",
     "examples/gso.lua",
+    "wireshark/ipft.lua",
     "docs/scripting.md",
     "README.md",
     "LICENSE",
@@ -68,6 +69,7 @@ test("a fresh checkout packs (building on the way), installs with npm install -g
       "bench",
       "bin",
       "examples",
+      "wireshark",
       "docs",
       "package.json",
       "tsconfig.json",
@@ -103,6 +105,13 @@ test("a fresh checkout packs (building on the way), installs with npm install -g
     assert.ok(dir.startsWith(prefix), `${dir} is inside the installed package`);
     assert.ok(existsSync(join(dir, "gso.lua")), `${dir}/gso.lua is there`);
     assert.match(run(["--help"]).stdout, /--examples/);
+    const plugin = run(["--wireshark-plugin"]);
+    assert.equal(plugin.status, 0, plugin.stderr);
+    assert.ok(
+      plugin.stdout.trim().startsWith(prefix),
+      `${plugin.stdout.trim()} is inside the installed package`,
+    );
+    assert.ok(existsSync(plugin.stdout.trim()), "the plugin file is there");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
