@@ -76,9 +76,9 @@ interface Spec {
   short?: string;
   long: string;
   arg?: string;
-  /** A value that may be left out (then set() gets ""): given as --flag=V, or as the next argument unless
-   * that is an option (a word after an option can only be its value: a command comes after --). These are
-   * the values, for --help. */
+  /** A value that may be left out (then set() gets ""): given as --flag=V, or as the next argument only when
+   * that is one of these values exactly (any other word is the filter's, as in --stack icmp). These are also
+   * the values --help shows. */
   optional?: readonly string[];
   help: string;
   set: (o: Options, v: string, flag: string) => void;
@@ -239,7 +239,11 @@ const SPECS: Spec[] = [
         );
       // The syntax is checked here; types need the kernel's BTF and are checked when compiling.
       try {
-        parseSpec(v);
+        // tcpdump's and pwru's -c is a packet count: here it is a capture, and a number captures nothing.
+        if (parseSpec(v).expr.k === "num")
+          throw new UsageError(
+            `${f} "${v.trim()}": a number is not something to capture (${f} is --capture, e.g. ${f} 'skb->len', not a packet count)`,
+          );
       } catch (e) {
         if (e instanceof CaptureError) throw new UsageError(`${f} "${v.trim()}": ${e.message}`);
         throw e;
@@ -316,7 +320,7 @@ const SPECS: Spec[] = [
   {
     long: "stack",
     optional: ["drops", "all"],
-    help: "print the kernel stack where each packet is dropped; --stack all: at every event",
+    help: "print the kernel stack where each packet is dropped; --stack all (or --stack=all): at every event",
     set: (o, v, f) => {
       o.stack = v === "" ? "drops" : oneOf(f, v, ["drops", "all"] as const);
     },
@@ -492,7 +496,7 @@ export function parseArgs(argv: string[]): Options {
         value = a.slice(eq + 1);
       } else if (spec.optional) {
         const next = argv[i + 1];
-        value = next !== undefined && !next.startsWith("-") ? argv[++i]! : "";
+        value = next !== undefined && spec.optional.includes(next) ? argv[++i]! : "";
       }
     } else if (a.startsWith("-") && a.length > 1) {
       flag = `-${a[1]}`;

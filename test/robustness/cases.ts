@@ -241,6 +241,13 @@ export const CASES: Case[] = [
     line: /^ipft: -c "skb-": the expression was cut at ">" by the shell .*quote it, e\.g\. -c 'skb->len'/,
   },
   {
+    // tcpdump's -c COUNT habit: -c is --capture, and a number is never something to capture.
+    name: "capture of a number (-c 5 as a packet count)",
+    args: ["-c", "5", "icmp"],
+    status: 2,
+    line: /^ipft: -c "5": a number is not something to capture \(-c is --capture, e\.g\. -c 'skb->len', not a packet count\)$/,
+  },
+  {
     name: "capture with a script",
     args: ["-m", "1", "-c", "skb->len", "-s", S.exit],
     status: 2,
