@@ -404,7 +404,7 @@ const SPECS: Spec[] = [
   {
     long: "ready-file",
     arg: "PATH",
-    help: "create PATH once tracing is ready",
+    help: "create PATH once tracing is ready (removed when ipft exits)",
     set: (o, v) => {
       o.readyFile = v;
     },

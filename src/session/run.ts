@@ -1,6 +1,6 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createWriter, teeWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
@@ -40,6 +40,8 @@ export async function runSession(
   } finally {
     kobj.closeAll();
     file?.close();
+    // --ready-file says "tracing now": once ipft has stopped, it would say so wrongly.
+    if (config.readyFile) rmSync(config.readyFile, { force: true });
   }
 }
 
@@ -122,7 +124,8 @@ async function trace(
     );
   }
   if (track) reportTracking(track, io);
-  if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
+  // A command that never ran made no traffic: its own error says it all.
+  if (writer.events === 0 && lostCount === 0 && !child?.failed()) io.err(noPacketHint(config));
   if (pcapng?.error) throw pcapng.error;
   return child?.status() ?? 0;
 }
@@ -149,18 +152,23 @@ export function noPacketHint(config: Selection): string {
   );
 }
 
-/** Without -m: what selected nothing. */
+/** Without -m: what selected nothing, named as the user gave it, with what is worth checking for each. */
 function noSelectedHint(config: Selection): string {
   const what = [
     config.filter ? `the filter "${config.filter.expr}"` : "",
-    config.netnsInum !== undefined ? `namespace ${config.netnsInum}` : "",
+    config.netnsInum !== undefined ? `namespace ${config.netns ?? config.netnsInum}` : "",
     config.ifname !== undefined ? `device ${config.ifname}` : "",
     config.ifindex !== undefined ? `device index ${config.ifindex}` : "",
   ].filter(Boolean);
-  return (
-    `no packet matched ${what.join(" and ")}. A filter sees the packet's linear part from its Ethernet or IP header (docs/selection.md); ` +
-    "run ipft --features and ipft -v to see the backend and attach points."
-  );
+  const checks = [
+    config.filter
+      ? "A filter sees the packet's linear part from its Ethernet or IP header (docs/selection.md)."
+      : "",
+    (config.ifname ?? config.ifindex) !== undefined && config.netnsInum === undefined
+      ? "Is the device in another network namespace (add --netns)?"
+      : "",
+  ].filter(Boolean);
+  return `no packet matched ${what.join(" and ")}. ${checks.map((c) => `${c} `).join("")}Run ipft --features and ipft -v to see the backend and attach points.`;
 }
 
 function finishEarly(io: SessionIo): number {
