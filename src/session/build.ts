@@ -58,6 +58,7 @@ export function build(
     ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
+  if (plan.leftOut) io.err(plan.leftOut);
   if (kernel.traceableReason) io.verbose(kernel.traceableReason);
   const ids = new AttachIds();
   const backends: Built["backends"] = [];
