@@ -360,7 +360,7 @@ const SPECS: Spec[] = [
   },
   {
     long: "test",
-    help: "load every program into the kernel verifier, attach nothing, and exit",
+    help: "load every program into the kernel verifier and exit; nothing is attached, so attaching is not checked",
     set: (o) => {
       o.test = true;
     },

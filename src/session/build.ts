@@ -27,6 +27,8 @@ import { selectInput } from "./select-input.js";
 
 export interface Built {
   plan: Plan;
+  /** What the kernel was found to support (--test tells which chosen backend cannot attach here). */
+  features: KernelFeatures;
   backends: { backend: Backend; units: AttachUnit[] }[];
   ids: AttachIds;
   module: Insn[];
@@ -73,6 +75,7 @@ export function build(
   }
   return {
     plan,
+    features,
     backends,
     ids,
     module: checkedModule(script, backends, kernel),
