@@ -97,7 +97,7 @@ export interface Plan {
   untraceable: number;
   notes: string[];
   /** When -r or --module-regex matched points that cannot be traced here: how many, why, and which
-   * (one line the user always sees; see filterRule). */
+   * (one line the user always sees; the rule is told at leftOutNote). */
   leftOut?: string;
 }
 
@@ -199,7 +199,8 @@ export function makePlan(input: PlanInput): Plan {
     );
   const untraceable = refused.length;
   // The verdict tracepoints are always there: count them only when the filters chose them.
-  if (functions.length + tracepoints.length - verdicts.size + selectedVerdicts === 0) {
+  const chosen = functions.length + tracepoints.length - verdicts.size + selectedVerdicts;
+  if (chosen === 0) {
     if (filters(input) && refused.length > 0)
       throw new UserError(nothingTraceable(refused, functionBackend, input));
     if (filters(input) && stub)
@@ -213,14 +214,7 @@ export function makePlan(input: PlanInput): Plan {
     );
   }
   const leftOut =
-    filters(input) && refused.length > 0
-      ? leftOutNote(
-          refused,
-          functions.length + tracepoints.length - verdicts.size + selectedVerdicts,
-          functionBackend,
-          input,
-        )
-      : undefined;
+    filters(input) && refused.length > 0 ? leftOutNote(refused, chosen, functionBackend, input) : undefined;
   return {
     ...(functionBackend ? { functionBackend } : {}),
     functions,
@@ -252,18 +246,21 @@ function leftOutNote(
   functionBackend: FunctionBackendName | undefined,
   input: PlanInput,
 ): string {
-  const groups = new Map<string, AttachPoint[]>();
+  // One part per distinct reason (the kind and, for "args", which limit change its words).
+  const groups = new Map<string, Refused[]>();
   for (const r of refused) {
-    const key = `${r.why}/${r.p.kind}/${r.why === "args" ? (r.p.skbPos > MAX_SKB_POS[functionBackend!] ? "skb" : "n") : ""}`;
-    groups.set(key, [...(groups.get(key) ?? []), r.p]);
+    const limit = r.why === "args" && r.p.skbPos > MAX_SKB_POS[functionBackend!] ? "skb" : "";
+    const key = `${r.why}/${r.p.kind}/${limit}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
   }
-  const told = [...groups.values()].map((ps) => {
-    ps.sort((a, b) => a.name.length - b.name.length || (a.name < b.name ? -1 : 1));
-    const why = refused.find((r) => r.p === ps[0])!.why;
-    const shown = ps.slice(0, 3).map((p) => p.name);
-    const more = ps.length - shown.length;
+  const told = [...groups.values()].map((rs) => {
+    rs.sort((a, b) => a.p.name.length - b.p.name.length || (a.p.name < b.p.name ? -1 : 1));
+    const shown = rs.slice(0, 3).map((r) => r.p.name);
+    const more = rs.length - shown.length;
     const names = more ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
-    return `${names}, because ${refusalReason(ps[0]!, why, functionBackend, input)}`;
+    return `${names}, because ${refusalReason(rs[0]!.p, rs[0]!.why, functionBackend, input)}`;
   });
   const which = filterNames(input);
   return `${which} ${which.includes(" and ") ? "match" : "matches"} ${traced + refused.length} attach points; ${refused.length} cannot be traced here and ${refused.length === 1 ? "is" : "are"} left out: ${told.join("; ")}`;
