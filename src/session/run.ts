@@ -35,13 +35,28 @@ export async function runSession(
   // -w: opened before anything goes into the kernel, closed whole on every way out.
   const file = config.pcapng ? new TraceFile(config.pcapng, config.tracer) : undefined;
   const kobj = new KernelObjects();
+  const ready = new ReadyFile(config.readyFile);
   try {
-    return await trace(config, kernel, script, io, stop, kobj, timer, file);
+    return await trace(config, kernel, script, io, stop, kobj, timer, file, ready);
   } finally {
     kobj.closeAll();
     file?.close();
-    // --ready-file says "tracing now": once ipft has stopped, it would say so wrongly.
-    if (config.readyFile) rmSync(config.readyFile, { force: true });
+    ready.remove();
+  }
+}
+
+/** --ready-file: created once tracing is ready; removed when tracing ends, when it would say so wrongly
+ * (only if ipft created it: a file of that name from before an early failure is not ipft's). */
+class ReadyFile {
+  private written = false;
+  constructor(private readonly path: string | undefined) {}
+  create(): void {
+    if (this.path === undefined) return;
+    writeFileSync(this.path, "");
+    this.written = true;
+  }
+  remove(): void {
+    if (this.written) rmSync(this.path!, { force: true });
   }
 }
 
@@ -54,6 +69,7 @@ async function trace(
   kobj: KernelObjects,
   timer: PhaseTimer,
   file: TraceFile | undefined,
+  ready: ReadyFile,
 ): Promise<number> {
   const built = build(config, kernel, script, io, kobj);
   timer.mark("plan");
@@ -105,7 +121,7 @@ async function trace(
   const writer = pcapng ? teeWriter(text, pcapng) : text;
 
   io.status("Trace ready!");
-  if (config.readyFile) writeFileSync(config.readyFile, "");
+  ready.create();
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
   await pumpUntilStopped(ring, writer, stop, pcapng && (() => pcapng.drained(lost.read())));
 
