@@ -1,8 +1,8 @@
 // -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
-// the verdict (`dropped ...`, `consumed ...`, `delivered ...` at a delivery point) or on a clone event
-// `clone of 0x<parent>`, then
-// a space and the script's dump() text when there is one; a kernel stack (--stack) goes under the line.
-import { OFF_CPU, OFF_FUNC } from "../record/record.js";
+// the verdict (`dropped ...`, `consumed ...`), on a clone event `clone of 0x<parent>` or at a delivery
+// point `delivered ...`, then a space and the script's dump() text when there is one; a kernel stack
+// (--stack) goes under the line.
+import { isReturn, OFF_CPU, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cloneText, parentHex } from "./clone-text.js";
 import { cpu3 } from "./columns.js";
@@ -12,7 +12,7 @@ import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
-import { DELIVERED_TEXT, deliveryTexts, isReturn, type VerdictText, verdictOf } from "./verdict-text.js";
+import { DELIVERED_TEXT, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** One event's line without the dump text and newline (the pcapng writer's first comment too). */
 export class StreamLines {
@@ -40,6 +40,7 @@ export class StreamLines {
     if (v) return this.verdicts!.text(v);
     const parent = parentHex(dv, off);
     if (parent) return cloneText(parent);
+    // A function_graph return: the call's entry said it already.
     return this.delivery && !isReturn(dv, off) ? this.delivery.get(dv, off + OFF_FUNC) : "";
   }
 

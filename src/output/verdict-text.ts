@@ -5,8 +5,6 @@
 // verdicts repeat (the same reason at the same place), so each distinct one is named once.
 import {
   FIELDS,
-  FLAG_RETURN,
-  OFF_FLAGS,
   OFF_LOCATION,
   OFF_REASON,
   OFF_VERDICT,
@@ -36,10 +34,6 @@ export const DELIVERED_JSON = `,${K_DELIVERED}:true`;
 /** `text` for the functions that are delivery points, "" for the others, cached by address. */
 export const deliveryTexts = (symbolizer: Symbolizer, text: string): NameCache =>
   new NameCache(symbolizer, (s) => (isDeliveryPoint(s.name) ? text : ""));
-
-/** A function_graph return: the call's entry already said what happened there. */
-export const isReturn = (dv: DataView, off: number): boolean =>
-  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
 
 /** Consume locations whose meaning is certain, in a network engineer's words. */
 const CONSUMED_AT: Record<string, string> = {
