@@ -53,6 +53,7 @@ function selection(o: Options): Partial<SessionConfig> {
   if (o.trackMax !== undefined) s.trackMax = o.trackMax;
   if (o.filter) s.filter = o.filter;
   if (o.netnsInum !== undefined) s.netnsInum = o.netnsInum;
+  if (o.netns !== undefined) s.netns = o.netns;
   if (o.ifname !== undefined) s.ifname = o.ifname;
   if (o.ifindex !== undefined) s.ifindex = o.ifindex;
   return s;

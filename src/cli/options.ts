@@ -78,9 +78,9 @@ interface Spec {
   short?: string;
   long: string;
   arg?: string;
-  /** A value that may be left out (then set() gets ""): given as --flag=V, or as the next argument unless
-   * that is an option (a word after an option can only be its value: a command comes after --). These are
-   * the values, for --help. */
+  /** A value that may be left out (then set() gets ""): given as --flag=V, or as the next argument only when
+   * that is one of these values exactly (any other word is the filter's, as in --stack icmp). These are also
+   * the values --help shows. */
   optional?: readonly string[];
   help: string;
   set: (o: Options, v: string, flag: string) => void;
@@ -241,7 +241,11 @@ const SPECS: Spec[] = [
         );
       // The syntax is checked here; types need the kernel's BTF and are checked when compiling.
       try {
-        parseSpec(v);
+        // tcpdump's and pwru's -c is a packet count: here it is a capture, and a number captures nothing.
+        if (parseSpec(v).expr.k === "num")
+          throw new UsageError(
+            `${f} "${v.trim()}": a number is not something to capture (${f} is --capture, e.g. ${f} 'skb->len', not a packet count)`,
+          );
       } catch (e) {
         if (e instanceof CaptureError) throw new UsageError(`${f} "${v.trim()}": ${e.message}`);
         throw e;
@@ -318,7 +322,7 @@ const SPECS: Spec[] = [
   {
     long: "stack",
     optional: ["drops", "all"],
-    help: "print the kernel stack where each packet is dropped; --stack all: at every event",
+    help: "print the kernel stack where each packet is dropped; --stack all (or --stack=all): at every event",
     set: (o, v, f) => {
       o.stack = v === "" ? "drops" : oneOf(f, v, ["drops", "all"] as const);
     },
@@ -358,7 +362,7 @@ const SPECS: Spec[] = [
   },
   {
     long: "test",
-    help: "load every program into the kernel verifier, attach nothing, and exit",
+    help: "load every program into the kernel verifier and exit; nothing is attached, so attaching is not checked",
     set: (o) => {
       o.test = true;
     },
@@ -402,7 +406,7 @@ const SPECS: Spec[] = [
   {
     long: "ready-file",
     arg: "PATH",
-    help: "create PATH once tracing is ready",
+    help: "create PATH once tracing is ready (removed when ipft exits)",
     set: (o, v) => {
       o.readyFile = v;
     },
@@ -502,7 +506,7 @@ export function parseArgs(argv: string[]): Options {
         value = a.slice(eq + 1);
       } else if (spec.optional) {
         const next = argv[i + 1];
-        value = next !== undefined && !next.startsWith("-") ? argv[++i]! : "";
+        value = next !== undefined && spec.optional.includes(next) ? argv[++i]! : "";
       }
     } else if (a.startsWith("-") && a.length > 1) {
       flag = `-${a[1]}`;

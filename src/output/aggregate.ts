@@ -26,7 +26,7 @@ import {
 } from "./trace-store.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { decimalOfHalves, hexOfHalves } from "./u64-text.js";
-import { type VerdictText, verdictOf } from "./verdict-text.js";
+import { deliveredVerdict, isDeliveryPoint, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** Traces per crossing into the script's dump(). */
 const DUMP_BLOCK = 4096;
@@ -208,11 +208,13 @@ function cloneTexts(
   return out;
 }
 
-/** The line that ends a packet: how it ended, or where it was last seen. */
+/** The line that ends a packet: how it ended (delivered, when its last event copied it to user space), or
+ * where it was last seen. */
 function verdictLine(s: TraceStore, last: number, verdicts: VerdictText, names: NameCache): string {
   const v = s.verdict(last);
   if (v) return `Verdict: ${verdicts.text(v)}`;
-  return `Verdict: none seen (last seen at ${names.lookup(s.word(last, W_FUNC_LO), s.word(last, W_FUNC_HI))})`;
+  const at = names.lookup(s.word(last, W_FUNC_LO), s.word(last, W_FUNC_HI));
+  return isDeliveryPoint(at) ? `Verdict: ${deliveredVerdict(at)}` : `Verdict: none seen (last seen at ${at})`;
 }
 
 /** The script's text for traces in print order, a block at a time (one crossing into Lua per block). */

@@ -1,6 +1,7 @@
 // -o json: one object per line with ipftrace2's keys, then the script's keys:
 //   {"packet_id":"0x..","timestamp":N,"processor_id":N,"module":"..","function":"..","is_return":false}
-// then the verdict's keys, or on a clone event "parent" (the address of the packet it was made from).
+// then the verdict's keys, or on a clone event "parent" (the address of the packet it was made from), or
+// at a delivery point "delivered":true.
 // The timestamp is written from the 64-bit value's own digits, never through a double.
 import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
@@ -11,7 +12,7 @@ import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
-import { type VerdictText, verdictOf } from "./verdict-text.js";
+import { DELIVERED_JSON, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
 // Each key's text, made once from the record's definition.
 const K = (keys: readonly string[]) => keys.map((k) => JSON.stringify(k));
@@ -27,12 +28,16 @@ export class JsonLines {
   /** `"module":..,"function":..` per address, escaped once. */
   private readonly names: NameCache;
 
+  /** With verdicts: the key an event at each function adds without a verdict of its own ("" or delivered). */
+  private readonly delivery: NameCache | undefined;
+
   constructor(
     symbolizer: Symbolizer,
     private readonly verdicts?: VerdictText,
     /** Without it, no extras keys (the pcapng comment: its block holds the packet's bytes). */
     private readonly extras?: ExtrasText,
   ) {
+    if (verdicts) this.delivery = deliveryTexts(symbolizer, DELIVERED_JSON);
     this.names = new NameCache(
       symbolizer,
       (s) => `${K_MODULE}:${JSON.stringify(s.module)},${K_FUNCTION}:${JSON.stringify(s.name)}`,
@@ -48,6 +53,7 @@ export class JsonLines {
     else {
       const parent = parentHex(dv, off);
       if (parent) line += cloneJson(parent);
+      else if (this.delivery && !ret) line += this.delivery.get(dv, off + OFF_FUNC);
     }
     return this.extras ? line + this.extras.json(dv, off) : line;
   }

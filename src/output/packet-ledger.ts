@@ -10,7 +10,7 @@ import { OpenPackets } from "./open-packets.js";
 import { packetKeyOffset } from "./packet-key.js";
 import type { KernelPacketCounts, Sink, Symbolizer } from "./types.js";
 import { UNKNOWN } from "./types.js";
-import { type VerdictFields, type VerdictText, verdictOf } from "./verdict-text.js";
+import { isDeliveryPoint, type VerdictFields, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** Open packets held at most; beyond, the oldest is let go (counted as without a verdict). */
 export const MAX_OPEN_PACKETS = 1 << 16;
@@ -128,8 +128,6 @@ export class PacketLedger {
     this.runCount = 0;
   }
 
-  /** `5 packets: 3 dropped, 1 consumed, 1 without a verdict` and, when there were drops, a line with them
-   * by reason and place, most first; packets still open say where they were last seen. */
   /** With tracking the kernel counts packets and knows where the unfinished ones were last seen (see
    * KernelPacketCounts): then only verdicts are counted here, one field read per event. */
   verdictOnly(dv: DataView, off: number): void {
@@ -137,21 +135,16 @@ export class PacketLedger {
     if (v !== undefined) this.count(v);
   }
 
+  /** `5 packets: 2 dropped, 1 consumed, 1 delivered, 1 without a verdict` and, when there were drops, a
+   * line with them by reason and place, most first; packets without a verdict say where they were last
+   * seen. A packet last seen at a delivery point (its data copied to user space) counts as delivered. */
   summary(symbolizer: Symbolizer, kernel?: KernelPacketCounts): string[] {
     this.closeRun();
     const seen = kernel ? Math.max(kernel.seen, this.dropped + this.consumed) : this.seen;
     if (seen === 0) return []; // the "no packet was seen" hint says it better
-    const none = seen - this.dropped - this.consumed;
-    const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
-    const lines = [
-      `${plural(seen, "packet")}: ${this.dropped} dropped, ${this.consumed} consumed, ${none} without a verdict`,
-    ];
-    if (this.drops.size > 0) {
-      const by = [...this.drops].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} (${n})`);
-      lines.push(`${this.dropped} dropped: ${by.join(", ")}`);
-    }
-    // Where the unfinished packets were last seen, counted by function address (a few hundred of them)
-    // before they are named, once each.
+    const unfinished = seen - this.dropped - this.consumed;
+    // Where the packets without a verdict were last seen, counted by function address (a few hundred of
+    // them) before they are named, once each; those last seen at a delivery point were delivered.
     const byAddr = new Map<bigint, number>();
     if (kernel) {
       for (const [f, n] of kernel.lastSeen) byAddr.set(f, n);
@@ -163,17 +156,29 @@ export class PacketLedger {
       this.open.forEachFunc((lo, hi) => add(hi, lo, 1));
       for (const list of this.lastSeenLetGo.values()) for (const x of list) add(x.hi, x.lo, x.n);
     }
-    if (none > 0) {
-      const last = new Map<string, number>();
-      let named = 0;
+    const last = new Map<string, number>();
+    let named = 0;
+    let delivered = 0;
+    if (unfinished > 0)
       for (const [f, n] of byAddr) {
         const s = symbolizer.resolve(f) ?? UNKNOWN;
-        last.set(s.name, (last.get(s.name) ?? 0) + n);
         named += n;
+        if (isDeliveryPoint(s.name)) delivered += n;
+        else last.set(s.name, (last.get(s.name) ?? 0) + n);
       }
+    const none = unfinished - delivered;
+    const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+    const lines = [
+      `${plural(seen, "packet")}: ${this.dropped} dropped, ${this.consumed} consumed, ${delivered} delivered, ${none} without a verdict`,
+    ];
+    if (this.drops.size > 0) {
+      const by = [...this.drops].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} (${n})`);
+      lines.push(`${this.dropped} dropped: ${by.join(", ")}`);
+    }
+    if (none > 0) {
       const by = [...last].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} (${n})`);
       // Packets the tracking table pushed out (or whose place it could not keep) were not followed on.
-      if (none > named) by.push(`not followed to the end (${none - named})`);
+      if (unfinished > named) by.push(`not followed to the end (${unfinished - named})`);
       lines.push(`${none} without a verdict, last seen at: ${by.join(", ")}`);
     }
     return lines;

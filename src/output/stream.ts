@@ -1,7 +1,8 @@
 // -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
-// the verdict (`dropped ...`, `consumed ...`) or on a clone event `clone of 0x<parent>`, then
-// a space and the script's dump() text when there is one; a kernel stack (--stack) goes under the line.
-import { OFF_CPU, OFF_FUNC } from "../record/record.js";
+// the verdict (`dropped ...`, `consumed ...`), on a clone event `clone of 0x<parent>` or at a delivery
+// point `delivered ...`, then a space and the script's dump() text when there is one; a kernel stack
+// (--stack) goes under the line.
+import { isReturn, OFF_CPU, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cloneText, parentHex } from "./clone-text.js";
 import { cpu3 } from "./columns.js";
@@ -11,17 +12,20 @@ import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { skbHex, timestampDecimal } from "./u64-text.js";
-import { type VerdictText, verdictOf } from "./verdict-text.js";
+import { DELIVERED_TEXT, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** One event's line without the dump text and newline (the pcapng writer's first comment too). */
 export class StreamLines {
   private readonly names: NameCache;
+  /** With verdicts: what an event at each function says without a verdict of its own ("" or delivered). */
+  private readonly delivery: NameCache | undefined;
 
   constructor(
     symbolizer: Symbolizer,
     private readonly verdicts?: VerdictText,
   ) {
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
+    if (verdicts) this.delivery = deliveryTexts(symbolizer, DELIVERED_TEXT);
   }
 
   /** `MODULE FUNCTION` of the record's function. */
@@ -29,13 +33,15 @@ export class StreamLines {
     return this.names.get(dv, off + OFF_FUNC);
   }
 
-  /** What follows the function: the verdict's text (`dropped (NO_SOCKET) at ...`), or on a clone's
-   * event its parent (`clone of 0x...`); "" when the event has neither. */
+  /** What follows the function: the verdict's text (`dropped (NO_SOCKET) at ...`), on a clone's event its
+   * parent (`clone of 0x...`), at a delivery point `delivered (copied to user space)`; else "". */
   verdict(dv: DataView, off: number): string {
     const v = this.verdicts && verdictOf(dv, off);
     if (v) return this.verdicts!.text(v);
     const parent = parentHex(dv, off);
-    return parent ? cloneText(parent) : "";
+    if (parent) return cloneText(parent);
+    // A function_graph return: the call's entry said it already.
+    return this.delivery && !isReturn(dv, off) ? this.delivery.get(dv, off + OFF_FUNC) : "";
   }
 
   /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. The pcapng

@@ -1,5 +1,6 @@
 // How a packet's verdict reads: `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1`, `consumed at
-// skb_consume_udp+0x39 (delivered to a UDP socket)`. Reason names and locations come from a VerdictNamer
+// skb_consume_udp+0x39 (delivered to a UDP socket)`, or, without a verdict tracepoint, `delivered (copied
+// to user space at skb_copy_datagram_iovec)`. Reason names and locations come from a VerdictNamer
 // (the running kernel's BTF enum and kallsyms); this file only formats, and remembers what it formatted:
 // verdicts repeat (the same reason at the same place), so each distinct one is named once.
 import {
@@ -10,11 +11,29 @@ import {
   VERDICT_CONSUME,
   VERDICT_DROP,
 } from "../record/record.js";
-import type { VerdictNamer } from "./types.js";
+import { NameCache } from "./name-cache.js";
+import type { Symbolizer, VerdictNamer } from "./types.js";
 
 const K_VERDICT = JSON.stringify(FIELDS.verdict.json[0]);
 const K_REASON = JSON.stringify(FIELDS.reason.json[0]);
 const K_LOCATION = JSON.stringify(FIELDS.location.json[0]);
+const K_DELIVERED = JSON.stringify(FIELDS.verdict.json[1]);
+
+/** Where a packet's data is copied to a reader in user space: the skb_copy_datagram_iovec tracepoint and
+ * skb_copy_datagram_iter, the function that fires it (UDP, TCP, raw and packet sockets read through it).
+ * The kernel frees a packet read this way on a path without a verdict tracepoint, so a packet whose last
+ * event is here was delivered, not lost from sight. */
+const DELIVERY_POINTS: ReadonlySet<string> = new Set(["skb_copy_datagram_iovec", "skb_copy_datagram_iter"]);
+export const isDeliveryPoint = (fn: string): boolean => DELIVERY_POINTS.has(fn);
+/** How a packet last seen at delivery point `fn` ended (aggregate's `Verdict:` line). */
+export const deliveredVerdict = (fn: string): string => `delivered (copied to user space at ${fn})`;
+/** What an event at a delivery point says: after the function in stream, as a key in json. */
+export const DELIVERED_TEXT = "delivered (copied to user space)";
+export const DELIVERED_JSON = `,${K_DELIVERED}:true`;
+
+/** `text` for the functions that are delivery points, "" for the others, cached by address. */
+export const deliveryTexts = (symbolizer: Symbolizer, text: string): NameCache =>
+  new NameCache(symbolizer, (s) => (isDeliveryPoint(s.name) ? text : ""));
 
 /** Consume locations whose meaning is certain, in a network engineer's words. */
 const CONSUMED_AT: Record<string, string> = {

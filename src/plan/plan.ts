@@ -96,6 +96,9 @@ export interface Plan {
   /** Attach points this kernel or backend cannot trace. */
   untraceable: number;
   notes: string[];
+  /** When -r or --module-regex matched points that cannot be traced here: how many, why, and which
+   * (one line the user always sees; the rule is told at leftOutNote). */
+  leftOut?: string;
 }
 
 export function makePlan(input: PlanInput): Plan {
@@ -196,10 +199,11 @@ export function makePlan(input: PlanInput): Plan {
     );
   const untraceable = refused.length;
   // The verdict tracepoints are always there: count them only when the filters chose them.
-  if (functions.length + tracepoints.length - verdicts.size + selectedVerdicts === 0) {
-    const filters = input.regex !== undefined || input.moduleRegex !== undefined;
-    if (filters && refused.length > 0) throw new UserError(nothingTraceable(refused, functionBackend, input));
-    if (filters && stub)
+  const chosen = functions.length + tracepoints.length - verdicts.size + selectedVerdicts;
+  if (chosen === 0) {
+    if (filters(input) && refused.length > 0)
+      throw new UserError(nothingTraceable(refused, functionBackend, input));
+    if (filters(input) && stub)
       throw new UserError(
         `${stub.name} is generated to deliver a tracepoint, not on a packet's path, and is never traced: trace the tracepoint (see ipft -l -b tracepoint)`,
       );
@@ -209,6 +213,8 @@ export function makePlan(input: PlanInput): Plan {
         : `nothing can be traced here (${untraceable} attach points untraceable); see ipft --features`,
     );
   }
+  const leftOut =
+    filters(input) && refused.length > 0 ? leftOutNote(refused, chosen, functionBackend, input) : undefined;
   return {
     ...(functionBackend ? { functionBackend } : {}),
     functions,
@@ -217,17 +223,71 @@ export function makePlan(input: PlanInput): Plan {
     filtered,
     untraceable,
     notes,
+    ...(leftOut ? { leftOut } : {}),
   };
+}
+
+// The rule for -r and --module-regex: attach every matching point that can be traced here; name what
+// cannot, and why, on one line; stop with the reason only when nothing that matches can be traced.
+
+const filters = (input: PlanInput) => input.regex !== undefined || input.moduleRegex !== undefined;
+
+const filterNames = (input: PlanInput) =>
+  [input.regex ? "-r" : "", input.moduleRegex ? "--module-regex" : ""].filter(Boolean).join(" and ");
+
+type Refused = { p: AttachPoint; why: Refusal | "backend" };
+
+/** `-r matches 111 attach points; 110 cannot be traced here and are left out: ip_rcv, udp_mt, udp_err and
+ * 107 more, because ip_rcv is a kernel function and ...`: the shortest names (the likeliest meant) of each
+ * reason, the reason told for the first. */
+function leftOutNote(
+  refused: Refused[],
+  traced: number,
+  functionBackend: FunctionBackendName | undefined,
+  input: PlanInput,
+): string {
+  // One part per distinct reason (the kind and, for "args", which limit change its words).
+  const groups = new Map<string, Refused[]>();
+  for (const r of refused) {
+    const limit = r.why === "args" && r.p.skbPos > MAX_SKB_POS[functionBackend!] ? "skb" : "";
+    const key = `${r.why}/${r.p.kind}/${limit}`;
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
+  }
+  const told = [...groups.values()].map((rs) => {
+    rs.sort((a, b) => a.p.name.length - b.p.name.length || (a.p.name < b.p.name ? -1 : 1));
+    const shown = rs.slice(0, 3).map((r) => r.p.name);
+    const more = rs.length - shown.length;
+    const names = more ? `${shown.join(", ")} and ${more} more` : shown.join(", ");
+    return `${names}, because ${refusalReason(rs[0]!.p, rs[0]!.why, functionBackend, input)}`;
+  });
+  const which = filterNames(input);
+  return `${which} ${which.includes(" and ") ? "match" : "matches"} ${traced + refused.length} attach points; ${refused.length} cannot be traced here and ${refused.length === 1 ? "is" : "are"} left out: ${told.join("; ")}`;
 }
 
 /** Why the attach points the filters matched cannot be traced, told for the one most likely meant (the
  * shortest name: -r ip_rcv matches ip_rcv_core too). */
 function nothingTraceable(
-  refused: { p: AttachPoint; why: Refusal | "backend" }[],
+  refused: Refused[],
   functionBackend: FunctionBackendName | undefined,
   input: PlanInput,
 ): string {
   const { p, why } = refused.reduce((a, r) => (r.p.name.length < a.p.name.length ? r : a));
+  const reason = refusalReason(p, why, functionBackend, input);
+  const others = refused.length - 1;
+  return others > 0
+    ? `${reason}; the ${others} other matching attach points cannot be traced here either (see ipft -l)`
+    : reason;
+}
+
+/** Why `p` cannot be traced here, in one sentence naming it. */
+function refusalReason(
+  p: AttachPoint,
+  why: Refusal | "backend",
+  functionBackend: FunctionBackendName | undefined,
+  input: PlanInput,
+): string {
   const what = p.kind === "tracepoint" ? "a tracepoint" : "a kernel function";
   let reason: string;
   switch (why) {
@@ -257,8 +317,5 @@ function nothingTraceable(
     default:
       reason = `${p.name} is ${what} and cannot be traced with ${functionBackend}`;
   }
-  const others = refused.length - 1;
-  return others > 0
-    ? `${reason}; the ${others} other matching attach points cannot be traced here either (see ipft -l)`
-    : reason;
+  return reason;
 }

@@ -55,8 +55,10 @@ export const FIELDS = {
   /** A kernel function's address, or for a tracepoint an id ipft chose; printed as module and name. */
   func: { offset: 16, size: 8, json: ["module", "function"] },
   flags: { offset: 28, size: 4, json: ["is_return"] },
-  /** Only on the event that ended the packet (JSON keys printed only there). */
-  verdict: { offset: 32, size: 4, json: ["verdict"] },
+  /** Only on the event that ended the packet (JSON keys printed only there). "delivered" is not read
+   * from the record: it marks an event where the packet's data was copied to user space (a delivery
+   * point, output/verdict-text.ts), printed only there, in the verdict's place. */
+  verdict: { offset: 32, size: 4, json: ["verdict", "delivered"] },
   reason: { offset: 36, size: 4, json: ["drop_reason"] },
   /** Two meanings, never on one event: at a verdict, where the kernel freed the packet ("location");
    * on a clone event (FLAG_CLONE: the record is the clone's, at the return of skb_clone, skb_copy...),

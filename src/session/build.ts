@@ -27,6 +27,8 @@ import { selectInput } from "./select-input.js";
 
 export interface Built {
   plan: Plan;
+  /** What the kernel was found to support (--test tells which chosen backend cannot attach here). */
+  features: KernelFeatures;
   backends: { backend: Backend; units: AttachUnit[] }[];
   ids: AttachIds;
   module: Insn[];
@@ -58,6 +60,7 @@ export function build(
     ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
+  if (plan.leftOut) io.err(plan.leftOut);
   if (kernel.traceableReason) io.verbose(kernel.traceableReason);
   const ids = new AttachIds();
   const backends: Built["backends"] = [];
@@ -72,6 +75,7 @@ export function build(
   }
   return {
     plan,
+    features,
     backends,
     ids,
     module: checkedModule(script, backends, kernel),

@@ -6,13 +6,20 @@ import { constants } from "node:os";
 import type { SessionIo } from "./io.js";
 import type { StopSignal } from "./stop-signal.js";
 
-/** Starts `command`; `status()` is its exit status (128+N for a signal, 127 if it could not start). */
-export function runCommand(command: string[], io: SessionIo, stop: StopSignal): { status(): number } {
+/** Starts `command`; `status()` is its exit status (128+N for a signal, 127 if it could not start);
+ * `failed()`: it could not start. */
+export function runCommand(
+  command: string[],
+  io: SessionIo,
+  stop: StopSignal,
+): { status(): number; failed(): boolean } {
   let status = 0;
+  let failed = false;
   const child = spawn(command[0]!, command.slice(1), { stdio: ["inherit", 2, "inherit"] });
   child.on("error", (e: NodeJS.ErrnoException) => {
     io.err(`cannot run ${command[0]}: ${e.code === "ENOENT" ? "command not found" : e.message}`);
     status = 127;
+    failed = true;
     stop.trigger("command failed");
   });
   child.on("exit", (code, sig) => {
@@ -20,5 +27,5 @@ export function runCommand(command: string[], io: SessionIo, stop: StopSignal): 
     // Events of the command's last packets may still be in flight: give them a moment.
     setTimeout(() => stop.trigger("command exited"), 100);
   });
-  return { status: () => status };
+  return { status: () => status, failed: () => failed };
 }

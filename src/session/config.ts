@@ -17,8 +17,9 @@ export interface Selection {
   markTest?: boolean;
   /** A pcap filter, compiled for Ethernet and raw IP (docs/selection.md). */
   filter?: PcapSelection & { expr: string };
-  /** The network namespace's inode number. */
+  /** The network namespace's inode number, and how the user named it (a name, a path or the number). */
   netnsInum?: number;
+  netns?: string;
   ifname?: string;
   ifindex?: number;
   /** Follow a selected packet to its verdict (by skb address), in a table of trackMax packets. */

@@ -1,6 +1,6 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createWriter, teeWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
@@ -35,11 +35,28 @@ export async function runSession(
   // -w: opened before anything goes into the kernel, closed whole on every way out.
   const file = config.pcapng ? new TraceFile(config.pcapng, config.tracer) : undefined;
   const kobj = new KernelObjects();
+  const ready = new ReadyFile(config.readyFile);
   try {
-    return await trace(config, kernel, script, io, stop, kobj, timer, file);
+    return await trace(config, kernel, script, io, stop, kobj, timer, file, ready);
   } finally {
     kobj.closeAll();
     file?.close();
+    ready.remove();
+  }
+}
+
+/** --ready-file: created once tracing is ready; removed when tracing ends, when it would say so wrongly
+ * (only if ipft created it: a file of that name from before an early failure is not ipft's). */
+class ReadyFile {
+  private written = false;
+  constructor(private readonly path: string | undefined) {}
+  create(): void {
+    if (this.path === undefined) return;
+    writeFileSync(this.path, "");
+    this.written = true;
+  }
+  remove(): void {
+    if (this.written) rmSync(this.path!, { force: true });
   }
 }
 
@@ -52,6 +69,7 @@ async function trace(
   kobj: KernelObjects,
   timer: PhaseTimer,
   file: TraceFile | undefined,
+  ready: ReadyFile,
 ): Promise<number> {
   const built = build(config, kernel, script, io, kobj);
   timer.mark("plan");
@@ -103,7 +121,7 @@ async function trace(
   const writer = pcapng ? teeWriter(text, pcapng) : text;
 
   io.status("Trace ready!");
-  if (config.readyFile) writeFileSync(config.readyFile, "");
+  ready.create();
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
   await pumpUntilStopped(ring, writer, stop, pcapng && (() => pcapng.drained(lost.read())));
 
@@ -122,7 +140,8 @@ async function trace(
     );
   }
   if (track) reportTracking(track, io);
-  if (writer.events === 0 && lostCount === 0) io.err(noPacketHint(config));
+  // A command that never ran made no traffic: its own error says it all.
+  if (writer.events === 0 && lostCount === 0 && !child?.failed()) io.err(noPacketHint(config));
   if (pcapng?.error) throw pcapng.error;
   return child?.status() ?? 0;
 }
@@ -149,18 +168,23 @@ export function noPacketHint(config: Selection): string {
   );
 }
 
-/** Without -m: what selected nothing. */
+/** Without -m: what selected nothing, named as the user gave it, with what is worth checking for each. */
 function noSelectedHint(config: Selection): string {
   const what = [
     config.filter ? `the filter "${config.filter.expr}"` : "",
-    config.netnsInum !== undefined ? `namespace ${config.netnsInum}` : "",
+    config.netnsInum !== undefined ? `namespace ${config.netns ?? config.netnsInum}` : "",
     config.ifname !== undefined ? `device ${config.ifname}` : "",
     config.ifindex !== undefined ? `device index ${config.ifindex}` : "",
   ].filter(Boolean);
-  return (
-    `no packet matched ${what.join(" and ")}. A filter sees the packet's linear part from its Ethernet or IP header (docs/selection.md); ` +
-    "run ipft --features and ipft -v to see the backend and attach points."
-  );
+  const checks = [
+    config.filter
+      ? "A filter sees the packet's linear part from its Ethernet or IP header (docs/selection.md)."
+      : "",
+    (config.ifname ?? config.ifindex) !== undefined && config.netnsInum === undefined
+      ? "Is the device in another network namespace (add --netns)?"
+      : "",
+  ].filter(Boolean);
+  return `no packet matched ${what.join(" and ")}. ${checks.map((c) => `${c} `).join("")}Run ipft --features and ipft -v to see the backend and attach points.`;
 }
 
 function finishEarly(io: SessionIo): number {

@@ -78,6 +78,14 @@ test("a capture cut at > by the shell (unquoted skb->len) says to quote it", () 
   assert.deepEqual(parseArgs(["-m", "1", "-c", "skb->len"]).capture, ["skb->len"]);
 });
 
+test("-c with a number (tcpdump's packet count) is a bad command line, not a kernel's refusal", () => {
+  bad(
+    ["-c", "5", "icmp"],
+    /^-c "5": a number is not something to capture \(-c is --capture, .*not a packet count\)$/,
+  );
+  bad(["--capture", "n=0x10"], /^--capture "n=0x10": a number is not something to capture/);
+});
+
 test("script options: -s and -e both take a path", () => {
   assert.equal(parseArgs(["-s", "a.lua"]).script, "a.lua");
   assert.equal(parseArgs(["-e", "b.lua"]).script, "b.lua");
@@ -128,10 +136,12 @@ test("--snaplen: 0 (off) to 4096 bytes; --stack with an optional where (drops, t
   assert.equal(parseArgs(["--stack", "all"]).stack, "all");
   assert.equal(parseArgs(["--stack=all"]).stack, "all");
   assert.equal(parseArgs(["--stack", "drops", "-m", "1"]).stack, "drops");
-  // The next word is the value unless it is an option.
+  // The next word is the value only when it is one: any other word starts the filter.
   const o = parseArgs(["--stack", "-m", "1", "--", "all"]);
   assert.deepEqual([o.stack, o.mark, o.command], ["drops", 1, ["all"]]);
-  bad(["--stack", "everywhere"], /--stack: unknown value "everywhere" \(choose one of: drops, all\)/);
+  const f = parseArgs(["--stack", "icmp", "and", "host", "10.0.0.2"]);
+  assert.deepEqual([f.stack, f.filterExpr], ["drops", "icmp and host 10.0.0.2"]);
+  bad(["--stack", "everywhere"], /syntax error|everywhere/);
   bad(["--stack=everywhere"], /--stack: unknown value "everywhere" \(choose one of: drops, all\)/);
   assert.match(helpText(), /--stack \[drops\|all\]/);
 });

@@ -12,9 +12,12 @@ import { hostOnlySkipReason, ipft, kernelSkipReason, SENDER, senderArgs } from "
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
-// Function backends: a few functions on the path are enough next to the verdict tracepoints.
+// Function backends: a few functions on the path are enough next to the verdict tracepoints, and the
+// tracepoint where data is copied to user space (a packet read there was delivered).
 const SELECT =
-  BACKEND === "tracepoint" ? ["-b", BACKEND] : ["-b", BACKEND, "-r", "^(ip_rcv|__udp4_lib_rcv|tcp_v4_rcv)$"];
+  BACKEND === "tracepoint"
+    ? ["-b", BACKEND]
+    : ["-b", BACKEND, "-r", "^(ip_rcv|__udp4_lib_rcv|tcp_v4_rcv|skb_copy_datagram_iovec)$"];
 
 // The first event of a UDP packet to a closed port, and how many events its journey has at least: sent
 // and received (tracepoints), or received by the functions SELECT names (ip_rcv, __udp4_lib_rcv) and dropped.
@@ -42,7 +45,7 @@ test("UDP to a closed port: dropped, NO_SOCKET, in the UDP receive path; aggrega
   // Each packet's block ends with its verdict line, right after its kfree_skb event.
   const blocks = agg.stdout.split("===\n").slice(1);
   for (const b of blocks) assert.match(b, /kfree_skb\nVerdict: dropped/);
-  assert.match(agg.stderr, /^3 packets: 3 dropped, 0 consumed, 0 without a verdict$/m);
+  assert.match(agg.stderr, /^3 packets: 3 dropped, 0 consumed, 0 delivered, 0 without a verdict$/m);
   assert.match(agg.stderr, /^3 dropped: NO_SOCKET at __udp4_lib_rcv \(3\)$/m);
 
   const j = ipft([...SELECT, "-m", "0x71", "-o", "json", "--", ...cmd]);
@@ -95,7 +98,7 @@ test("--drops prints only the dropped packets, whole, in every format (ping's co
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stderr,
-      /^4 packets: 2 dropped, 2 consumed, 0 without a verdict$/m,
+      /^4 packets: 2 dropped, 2 consumed, 0 delivered, 0 without a verdict$/m,
       `${output}: ${r.stderr}`,
     );
     if (output === "aggregate") {
@@ -199,8 +202,9 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
     assert.ok(rst.length > 0, `no event of the reset:\n${r.stdout}`);
   });
 
-  test("a delivered UDP exchange and a normal TCP exchange: no drop, every packet counted", () => {
+  test("a delivered UDP exchange and a normal TCP exchange: no drop, every packet counted; data read is delivered", () => {
     const p = pair!;
+    const dir = mkdtempSync(join(tmpdir(), "ipft-vd-"));
     for (const kind of ["udp", "tcp"] as const) {
       const cmd = trafficCommand({
         kind,
@@ -210,18 +214,40 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
         port: PORT,
         srcPort: PORT + 1,
         size: 200,
-        ready: join(mkdtempSync(join(tmpdir(), "ipft-vd-")), "ready"),
+        ready: join(dir, `ready-${kind}`),
       });
-      const r = ipft([...SELECT, "-m", String(MARK), "--", ...cmd]);
+      const file = join(dir, `${kind}.pcapng`);
+      const r = ipft([...SELECT, "-m", String(MARK), "-w", file, "--", ...cmd]);
       assert.equal(r.status, 0, r.stderr);
-      const m = /^(\d+) packets?: (\d+) dropped, (\d+) consumed, (\d+) without a verdict$/m.exec(r.stderr);
+      const summary =
+        /^(\d+) packets?: (\d+) dropped, (\d+) consumed, (\d+) delivered, (\d+) without a verdict$/m;
+      const m = summary.exec(r.stderr);
       assert.ok(m, r.stderr);
-      const [seen, dropped, consumed, none] = m.slice(1).map(Number) as [number, number, number, number];
+      const [seen, dropped, consumed, delivered, none] = m.slice(1).map(Number) as number[];
       assert.equal(dropped, 0, `${kind}: ${r.stderr}\n${r.stdout}`);
-      assert.equal(seen, dropped + consumed + none);
+      assert.equal(seen, dropped! + consumed! + delivered! + none!);
       const packets = r.stdout.split("===\n").length - 1;
       assert.equal(packets, seen, `${kind}: the aggregate prints as many packets as the summary counts`);
       assert.doesNotMatch(r.stdout, /^Verdict: dropped/m);
+      const verdictsDelivered = r.stdout.match(
+        /^Verdict: delivered \(copied to user space at skb_copy_datagram_iovec\)$/gm,
+      );
+      assert.equal(verdictsDelivered?.length ?? 0, delivered, `${kind}: aggregate and summary agree`);
+      if (kind === "udp") continue;
+      // The server read the data: its segment's last event copied it to user space.
+      assert.ok(delivered! >= 1, `${r.stderr}\n${r.stdout}`);
+      assert.doesNotMatch(r.stdout, /none seen \(last seen at skb_copy_datagram_iovec\)/);
+      // The same trace read back: json and stream mark that event, and the summary is the same.
+      const j = ipft(["--read", file, "-o", "json"]);
+      assert.equal(j.status, 0, j.stderr);
+      const copied = json(j.stdout).filter((e) => e.delivered === true);
+      assert.equal(copied.length, delivered, j.stdout);
+      for (const e of copied) assert.equal(e.function, "skb_copy_datagram_iovec");
+      assert.equal(summary.exec(j.stderr)?.[0], m[0], "--read counts as the live trace did");
+      const s = ipft(["--read", file, "-o", "stream", "--drops"]);
+      assert.equal(s.status, 0, s.stderr);
+      assert.equal(s.stdout, "", "a delivered packet is not a drop");
+      assert.equal(summary.exec(s.stderr)?.[0], m[0]);
     }
   });
 });
@@ -251,5 +277,5 @@ test("function backends: the free path after a drop (skb_release_data, kfree_skb
       r.stdout,
     );
   }
-  assert.match(r.stderr, /^2 packets: 2 dropped, 0 consumed, 0 without a verdict$/m);
+  assert.match(r.stderr, /^2 packets: 2 dropped, 0 consumed, 0 delivered, 0 without a verdict$/m);
 });

@@ -26,6 +26,7 @@ import { BlockBuilder, type BlockSink, MemorySink, PcapngWriter } from "../../sr
 import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import {
   BIG_TS,
+  COPY_TP,
   type Ev,
   IP_RCV,
   LONG,
@@ -129,6 +130,21 @@ for (const kind of ["aggregate", "stream", "json"] as const) {
     }
   });
 }
+
+test("--read says delivered where the live trace did (a packet last seen copying its data to user space)", () => {
+  const evs: Ev[] = [
+    { skb: A, ts: 1n, func: IP_RCV, cpu: 0 },
+    { skb: A, ts: 2n, func: COPY_TP, cpu: 0 },
+  ];
+  for (const kind of ["aggregate", "stream", "json"] as const) {
+    const live = run(kind, evs, { verdicts: true });
+    const back = readBack(writeFile(evs), kind);
+    assert.match(back.out, /delivered/, kind);
+    assert.equal(back.out, live.out, kind);
+    assert.deepEqual(back.summary, live.w.summary(), kind);
+  }
+  assert.match(readBack(writeFile(evs), "aggregate").summary[0]!, /1 delivered, 0 without a verdict$/);
+});
 
 test("--read of a function_graph trace indents as the live aggregate did; --drops applies on reading", () => {
   const evs: Ev[] = [

@@ -114,12 +114,17 @@ export const NAMES = new Map<bigint, { name: string; module: string }>([
   [0xffffffffc0001000n, { name: LONG_FUNC, module: LONG_MODULE }],
   [0xffffffffc0002000n, { name: 'we"ird\\name', module: "m\tod" }],
   [7n, { name: "netif_receive_skb", module: "vmlinux" }],
+  [8n, { name: "skb_copy_datagram_iovec", module: "vmlinux" }],
+  [0xffffffff81000030n, { name: "skb_copy_datagram_iter", module: "vmlinux" }],
 ]);
 export const IP_RCV = 0xffffffff81000010n;
 export const UDP_RCV = 0xffffffff81000020n;
 export const LONG = 0xffffffffc0001000n;
 export const WEIRD = 0xffffffffc0002000n;
 export const TP = 7n;
+/** Where data is copied to user space: the tracepoint (an id) and the function that fires it. */
+export const COPY_TP = 8n;
+export const COPY_FN = 0xffffffff81000030n;
 
 /** One record of each naming case: known names (one a return), long names, names to escape, an unknown address. */
 export const NAMING_EVS: Ev[] = [

@@ -8,6 +8,8 @@ import { PacketLedger } from "../../src/output/packet-ledger.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
 import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import {
+  COPY_FN,
+  COPY_TP,
   type Ev,
   IP_RCV,
   namer,
@@ -23,6 +25,7 @@ import {
 const A = 0xffff888100001000n;
 const B = 0xffff888100002000n;
 const C = 0xffff888100003000n;
+const D = 0xffff888100004000n;
 const DROP = { kind: VERDICT_DROP, reason: 3, location: UDP_LIB_RCV + 0x4bcn };
 const CONSUME = { kind: VERDICT_CONSUME, location: 0xffffffff81000abcn };
 
@@ -69,7 +72,7 @@ test("the summary: packets by verdict, drops by reason and place, where open pac
   for (const kind of ["aggregate", "stream", "json"] as const) {
     const { w } = run(kind, EVENTS, { verdicts: true });
     assert.deepEqual(w.summary(), [
-      "4 packets: 2 dropped, 1 consumed, 1 without a verdict",
+      "4 packets: 2 dropped, 1 consumed, 0 delivered, 1 without a verdict",
       "2 dropped: NO_SOCKET at __udp4_lib_rcv (1), NETFILTER_DROP at an unknown place (1)",
       "1 without a verdict, last seen at: udp_rcv (1)",
     ]);
@@ -108,7 +111,7 @@ test("--drops: only dropped packets, whole, in every format; the summary still c
     if (kind === "aggregate") assert.equal(n, 2, out);
     else assert.equal(out.trimEnd().split("\n").length, 5, `${kind}: A's 3 events and B's 2\n${out}`);
     assert.doesNotMatch(out, /consumed|none seen/);
-    assert.equal(w.summary()[0], "4 packets: 2 dropped, 1 consumed, 1 without a verdict");
+    assert.equal(w.summary()[0], "4 packets: 2 dropped, 1 consumed, 0 delivered, 1 without a verdict");
   }
 });
 
@@ -143,7 +146,7 @@ test("with track ids, the summary and --drops agree with the aggregate: a reused
   ];
   const { out, w } = run("aggregate", evs, { verdicts: true });
   assert.equal(out.split("===\n").length - 1, 2, out);
-  assert.equal(w.summary()[0], "2 packets: 1 dropped, 0 consumed, 1 without a verdict");
+  assert.equal(w.summary()[0], "2 packets: 1 dropped, 0 consumed, 0 delivered, 1 without a verdict");
   // --drops holds the dropped packet's events by its track id: the first packet's event is not in it.
   const d = run("stream", evs, { dropsOnly: true });
   assert.equal(d.out.trimEnd().split("\n").length, 2, d.out);
@@ -162,7 +165,7 @@ test("the ledger holds a bounded number of open packets: past it the oldest is l
   const dv = records(evs);
   for (const o of offs) ledger.event(dv, o);
   assert.deepEqual(ledger.summary(symbolizer), [
-    "4 packets: 1 dropped, 0 consumed, 3 without a verdict",
+    "4 packets: 1 dropped, 0 consumed, 0 delivered, 3 without a verdict",
     "1 dropped: NO_SOCKET at __udp4_lib_rcv (1)",
     "3 without a verdict, last seen at: ip_rcv (2), udp_rcv (1)",
   ]);
@@ -188,10 +191,10 @@ test("the free path after a verdict is the ended packet's, in every format; the 
     for (const kind of ["aggregate", "stream", "json"] as const)
       assert.equal(
         run(kind, e, { verdicts: true }).w.summary()[0],
-        "2 packets: 1 dropped, 0 consumed, 1 without a verdict",
+        "2 packets: 1 dropped, 0 consumed, 0 delivered, 1 without a verdict",
         kind,
       );
-    assert.equal(w.summary()[0], "2 packets: 1 dropped, 0 consumed, 1 without a verdict");
+    assert.equal(w.summary()[0], "2 packets: 1 dropped, 0 consumed, 0 delivered, 1 without a verdict");
     // --drops: the dropped packet with what followed its verdict; the next packet is not dropped.
     const d = run("stream", e, { dropsOnly: true });
     assert.equal(d.out.trimEnd().split("\n").length, 4, d.out);
@@ -209,10 +212,85 @@ test("with tracking, the summary takes the kernel's packet count and last-seen p
   for (const kind of ["aggregate", "stream", "json"] as const) {
     const { w } = run(kind, EVENTS, { verdicts: true, kernelCounts });
     assert.deepEqual(w.summary(), [
-      "5 packets: 2 dropped, 1 consumed, 2 without a verdict",
+      "5 packets: 2 dropped, 1 consumed, 0 delivered, 2 without a verdict",
       "2 dropped: NO_SOCKET at __udp4_lib_rcv (1), NETFILTER_DROP at an unknown place (1)",
       "2 without a verdict, last seen at: udp_rcv (1), not followed to the end (1)",
     ]);
   }
   assert.equal(asked, 3, "read once per summary, not per event");
+});
+
+test("a packet last seen where its data was copied to user space was delivered, in every format and the summary", () => {
+  // A: read by its application (the tracepoint); B: the same on a function backend, with function_graph's
+  // return last; C: copied, then dropped after all; D: never copied.
+  const evs: Ev[] = [
+    { skb: A, ts: 100n, func: IP_RCV, cpu: 0 },
+    { skb: B, ts: 101n, func: IP_RCV, cpu: 1 },
+    { skb: C, ts: 102n, func: IP_RCV, cpu: 1 },
+    { skb: A, ts: 110n, func: COPY_TP, cpu: 0 },
+    { skb: B, ts: 111n, func: COPY_FN, cpu: 1 },
+    { skb: B, ts: 112n, func: COPY_FN, cpu: 1, ret: true },
+    { skb: C, ts: 113n, func: COPY_TP, cpu: 1 },
+    { skb: C, ts: 114n, func: TP, cpu: 1, verdict: DROP },
+    { skb: D, ts: 120n, func: UDP_RCV, cpu: 0 },
+  ];
+  const agg = run("aggregate", evs, { verdicts: true }).out;
+  assert.deepEqual(
+    agg
+      .split("===\n")
+      .slice(1)
+      .map((p) => p.trimEnd().split("\n").at(-1)),
+    [
+      "Verdict: delivered (copied to user space at skb_copy_datagram_iovec)",
+      "Verdict: delivered (copied to user space at skb_copy_datagram_iter)",
+      "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
+      "Verdict: none seen (last seen at udp_rcv)",
+    ],
+  );
+  // stream and json mark the event that copied (not the return: its entry said it already).
+  const stream = run("stream", evs, { verdicts: true }).out.trimEnd().split("\n");
+  assert.deepEqual(
+    stream.filter((l) => l.includes("delivered")).map((l) => l.split(" ").slice(4).join(" ")),
+    [
+      "skb_copy_datagram_iovec delivered (copied to user space)",
+      "skb_copy_datagram_iter delivered (copied to user space)",
+      "skb_copy_datagram_iovec delivered (copied to user space)",
+    ],
+  );
+  const json = run("json", evs, { verdicts: true })
+    .out.trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    json.filter((e) => e.delivered === true).map((e) => [e.function, e.is_return, e.verdict]),
+    [
+      ["skb_copy_datagram_iovec", false, undefined],
+      ["skb_copy_datagram_iter", false, undefined],
+      ["skb_copy_datagram_iovec", false, undefined],
+    ],
+  );
+  // Without verdicts (ipftrace2's output), nothing is added.
+  assert.doesNotMatch(run("stream", evs).out + run("json", evs).out, /delivered/);
+  const summary = [
+    "4 packets: 1 dropped, 0 consumed, 2 delivered, 1 without a verdict",
+    "1 dropped: NO_SOCKET at __udp4_lib_rcv (1)",
+    "1 without a verdict, last seen at: udp_rcv (1)",
+  ];
+  for (const kind of ["aggregate", "stream", "json"] as const)
+    assert.deepEqual(run(kind, evs, { verdicts: true }).w.summary(), summary, kind);
+  // With tracking, from the kernel's last-seen places.
+  const kernelCounts = () => ({
+    seen: 4,
+    lastSeen: new Map([
+      [COPY_TP, 1],
+      [COPY_FN, 1],
+      [UDP_RCV, 1],
+    ]),
+  });
+  assert.deepEqual(run("json", evs, { verdicts: true, kernelCounts }).w.summary(), summary);
+  // --drops: a delivered packet is not a drop.
+  const drops = run("aggregate", evs, { dropsOnly: true });
+  assert.equal(drops.out.split("===\n").length - 1, 1, drops.out);
+  assert.match(drops.out, /Verdict: dropped/);
+  assert.deepEqual(drops.w.summary().slice(0, 1), summary.slice(0, 1));
 });

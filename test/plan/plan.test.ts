@@ -239,3 +239,27 @@ test("a filter that matches only untraceable points says why, for the point most
     /^UserError: netif_receive_skb is a tracepoint and this kernel cannot attach tracepoints \(tracepoint missing here\)$/,
   );
 });
+
+test("-r attaches what it matches and can trace, and names what it leaves out on one line", () => {
+  const tpOnly = features(["tracepoint"]);
+  const points = [fn("ip_rcv_core"), fn("ip_rcv"), fn("ip_rcv_finish"), fn("ip_output"), tp("ip_tp")];
+  const p = plan({ points, features: tpOnly, regex: /^ip_/ });
+  assert.deepEqual(names(p.tracepoints), ["ip_tp"]);
+  assert.equal(
+    p.leftOut,
+    "-r matches 5 attach points; 4 cannot be traced here and are left out: ip_rcv, ip_output, ip_rcv_core and 1 more, because ip_rcv is a kernel function and this kernel has no function backend (see ipft --features)",
+  );
+  // The same reasons as the error when nothing that matches can be traced; one part per reason.
+  const k = plan({ backend: "kprobe", regex: /^(ip_rcv|late_skb|many_args)$/ });
+  assert.deepEqual(names(k.functions), ["ip_rcv", "many_args"]);
+  assert.equal(
+    k.leftOut,
+    "-r matches 3 attach points; 1 cannot be traced here and is left out: late_skb, because late_skb takes its skb as argument 7 and kprobe reads only the first 6",
+  );
+  const m = plan({ backend: "ftrace", regex: /./, moduleRegex: /vmlinux/ });
+  assert.match(m.leftOut ?? "", /^-r and --module-regex match 5 attach points; 1 cannot be traced here/);
+  // Nothing to say without a filter (a whole trace leaves out what it cannot trace, as the count says),
+  // nor when everything that matches is traced.
+  assert.equal(plan({ features: tpOnly }).leftOut, undefined);
+  assert.equal(plan({ regex: /^ip_rcv$/ }).leftOut, undefined);
+});

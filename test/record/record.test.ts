@@ -83,6 +83,7 @@ test("record layout: the offsets the eBPF program writes", () => {
     "function",
     "is_return",
     "verdict",
+    "delivered",
     "drop_reason",
     "location",
     "parent",

@@ -42,6 +42,7 @@ for (const c of CASES) {
       .split("\n")
       .filter((l) => l && !PROGRESS.test(l) && !l.startsWith("ipft: no packet with mark"));
     assert.match(lines[0] ?? "", c.line);
+    if (c.absent) assert.doesNotMatch(r.stderr, c.absent);
     assert.ok(!/\n\s+at .*(file:|node:)/.test(r.stderr), `no JavaScript stack trace:\n${r.stderr}`);
     assert.deepEqual(settledObjects(before), before, "the kernel holds what it held before");
   });

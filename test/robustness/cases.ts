@@ -14,6 +14,8 @@ export interface Case {
   env?: NodeJS.ProcessEnv;
   /** Runs the command under another program (setpriv, unshare). */
   wrap?: string[];
+  /** What stderr must not say (a hint that does not apply). */
+  absent?: RegExp;
   /** Only on kernels where this backend is missing. */
   needsMissing?: string;
 }
@@ -239,6 +241,13 @@ export const CASES: Case[] = [
     args: ["-m", "1", "-c", "skb-"],
     status: 2,
     line: /^ipft: -c "skb-": the expression was cut at ">" by the shell .*quote it, e\.g\. -c 'skb->len'/,
+  },
+  {
+    // tcpdump's -c COUNT habit: -c is --capture, and a number is never something to capture.
+    name: "capture of a number (-c 5 as a packet count)",
+    args: ["-c", "5", "icmp"],
+    status: 2,
+    line: /^ipft: -c "5": a number is not something to capture \(-c is --capture, e\.g\. -c 'skb->len', not a packet count\)$/,
   },
   {
     name: "capture with a script",
@@ -553,5 +562,7 @@ export const CASES: Case[] = [
     args: ["-m", "1", "--", "/nonexistent/command"],
     status: 127,
     line: /^ipft: cannot run \/nonexistent\/command: command not found/,
+    // No traffic was made: asking whether the mark is set would send the user the wrong way.
+    absent: /no packet with mark|Is the mark set/,
   },
 ];

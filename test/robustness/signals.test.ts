@@ -60,6 +60,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
     const { status } = await r.done;
     assert.equal(status, 0, r.err());
     assert.match(r.err(), /Trace done!/);
+    assert.ok(!existsSync(READY), "--ready-file is removed when ipft exits");
     assert.equal(r.out().trim().split("\n").length, 8, "4 packets x 2 tracepoints");
     assert.deepEqual(settledObjects(before), before);
   });

@@ -1,8 +1,9 @@
 // ipft --test: build every program a trace would load and hand it to the kernel verifier; attach nothing.
-// Exit 0 only if all of them load; on a rejection, the verifier's log says why.
+// Exit 0 only if all of them load; on a rejection, the verifier's log says why. What it does not check
+// (attaching) is said too: -b kprobe loads on a kernel without kprobes, where a trace cannot attach it.
 import { LostCounter } from "../../ringbuf/lost-counter.js";
 import { RingReader } from "../../ringbuf/reader.js";
-import { build, programInputs } from "../../session/build.js";
+import { type Built, build, programInputs } from "../../session/build.js";
 import { CloneFollower } from "../../session/clones.js";
 import { stdIo } from "../../session/io.js";
 import { KernelObjects } from "../../session/kernel-objects.js";
@@ -36,9 +37,22 @@ export function runTest(opts: Options): number {
       io.out.write(
         `ok: ${l.loaded.length} programs passed the verifier (${per.join(", ")}; ${l.insns} instructions${moduleNote}${refusedNote}${cloneNote})\n`,
       );
+      io.out.write(`${notChecked(built)}\n`);
       return 0;
     } finally {
       kobj.closeAll();
     }
   });
+}
+
+/** The second line: what --test leaves to a trace, and the chosen backends this kernel cannot attach. */
+export function notChecked(built: Pick<Built, "backends" | "features">): string {
+  const cannot = built.backends
+    .map(({ backend }) => built.features.backends.get(backend.name))
+    .filter((f) => f !== undefined && !f.ok)
+    .map(
+      (f) =>
+        `${f!.name} cannot attach on this kernel (${f!.reason}), so a trace with -b ${f!.name} fails here`,
+    );
+  return `not checked: attaching (--test attaches nothing)${cannot.length ? `; ${cannot.join("; ")}` : ""}`;
 }
