@@ -1,6 +1,6 @@
-// The stream line (StreamLines.line: `0xSKB TIMESTAMP CPU MODULE FUNCTION[ VERDICT]`) written as UTF-8
+// The stream line (StreamLines.line: `PACKET 0xSKB TIMESTAMP CPU MODULE FUNCTION[ VERDICT]`) written as UTF-8
 // straight into a pcapng block, for the file's comment: the same parts from the same StreamLines, but no
-// string is built and encoded per event. The packet id's bytes are made once per packet, each function's
+// string is built and encoded per event. The skb address's bytes are made once per run of events at it, each function's
 // and verdict's text encoded once, the timestamp's and CPU's digits written in place.
 
 import type { BlockBuilder } from "../pcapng/writer.js";
@@ -91,8 +91,8 @@ export class StreamLineBytes {
     return b;
   }
 
-  /** The record's line at `b.pos`, as UTF-8 (no newline). */
-  write(dv: DataView, off: number, b: BlockBuilder): void {
+  /** The record's line at `b.pos`, as UTF-8 (no newline); `packet`: its packet id. */
+  write(dv: DataView, off: number, packet: number, b: BlockBuilder): void {
     const lo = dv.getUint32(off + OFF_SKB, true);
     const hi = dv.getUint32(off + OFF_SKB + 4, true);
     if (lo !== this.skbLo || hi !== this.skbHi) {
@@ -111,10 +111,11 @@ export class StreamLineBytes {
     const v = this.lines.verdict(dv, off);
     // A verdict's text repeats (reason and place); a clone's names its parent, once: not kept.
     const verdict = v === "" ? undefined : parentHex(dv, off) ? Buffer.from(v, "utf8") : this.bytes(v);
-    // packet id, 20 digits, 10 of the CPU, the function, the verdict, 4 spaces.
-    b.ensure(this.skb.length + 34 + func.length + (verdict?.length ?? 0));
+    // 16 digits of the packet id, the skb, 20 digits, 10 of the CPU, the function, the verdict, 5 spaces.
+    b.ensure(16 + this.skb.length + 35 + func.length + (verdict?.length ?? 0));
     const m = b.mem;
-    let p = b.pos;
+    let p = digits(b.mem, b.pos, packet);
+    m[p++] = SPACE;
     m.set(this.skb, p);
     p += this.skb.length;
     m[p++] = SPACE;

@@ -1,4 +1,5 @@
-// -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
+// -o stream: one line per event as it arrives: `<packet id> 0x<skb> <timestamp> <cpu %03u> <module>
+// <function>` (the packet id: output/packet-ids.ts), then
 // the verdict (`dropped ...`, `consumed ...`) or on a clone event `clone of 0x<parent>`, then
 // a space and the script's dump() text when there is one; a kernel stack (--stack) goes under the line.
 import { OFF_CPU, OFF_FUNC } from "../record/record.js";
@@ -38,10 +39,9 @@ export class StreamLines {
     return parent ? cloneText(parent) : "";
   }
 
-  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. The pcapng
-   * file writes the same parts as bytes (stream-bytes.ts). */
-  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
-    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
+  /** `packet`: the event's packet id. The pcapng file writes the same parts as bytes (stream-bytes.ts). */
+  line(dv: DataView, off: number, packet: number): string {
+    const line = `${packet} ${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
     const v = this.verdict(dv, off);
     return v ? `${line} ${v}` : line;
   }
@@ -69,8 +69,8 @@ export class StreamWriter implements Writer {
     if (dumper) this.batch = new DumpBatch(dumper, "text", this.sink, (p, t) => `${withDumpText(p, t)}\n`);
   }
 
-  write(dv: DataView, off: number): void {
-    const line = this.lines.line(dv, off);
+  write(dv: DataView, off: number, packet: number): void {
+    const line = this.lines.line(dv, off, packet);
     // The stack (--stack) goes under the line, after the script's text.
     const stack = this.extras.stackLines(dv, off);
     if (this.batch) this.batch.add(line, dv, off, stack);
