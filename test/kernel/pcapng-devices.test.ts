@@ -38,7 +38,7 @@ function interfaces(file: string): { name: string; description: string }[] {
 }
 
 interface JsonEvent {
-  packet_id: string;
+  packet_id: number;
   function: string;
   ifname?: string;
   ifindex?: number;
@@ -49,7 +49,7 @@ interface JsonEvent {
  * (the device the tracepoint is given, not skb->dev: on a veth that is the peer's by then). Returns how
  * many net_dev_xmit events were checked. */
 function xmitOnSendingDevice(evs: JsonEvent[]): number {
-  const started = new Map<string, JsonEvent>();
+  const started = new Map<number, JsonEvent>();
   let n = 0;
   for (const e of evs) {
     if (e.function === "net_dev_start_xmit") started.set(e.packet_id, e);
