@@ -10,8 +10,9 @@ import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
+import { PacketPrefix } from "./packet-prefix.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { skbHex, timestampDecimal } from "./u64-text.js";
+import { timestampDecimal } from "./u64-text.js";
 import { type VerdictText, verdictOf } from "./verdict-text.js";
 
 // Each key's text, made once from the record's definition.
@@ -28,6 +29,7 @@ const [K_RETURN] = K(FIELDS.flags.json);
 export class JsonLines {
   /** `"module":..,"function":..` per address, escaped once. */
   private readonly names: NameCache;
+  private readonly prefix = new PacketPrefix((p, skb) => `{${K_PACKET}:${p},${K_SKB}:"${skb}",${K_TS}:`);
 
   constructor(
     symbolizer: Symbolizer,
@@ -44,7 +46,7 @@ export class JsonLines {
   /** `packet`: the event's packet id. */
   line(dv: DataView, off: number, packet: number): string {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    let line = `{${K_PACKET}:${packet},${K_SKB}:"${skbHex(dv, off)}",${K_TS}:${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += this.verdicts!.json(v);
     else {

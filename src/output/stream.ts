@@ -10,13 +10,15 @@ import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
+import { PacketPrefix } from "./packet-prefix.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { skbHex, timestampDecimal } from "./u64-text.js";
+import { timestampDecimal } from "./u64-text.js";
 import { type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** One event's line without the dump text and newline (the pcapng writer's first comment too). */
 export class StreamLines {
   private readonly names: NameCache;
+  private readonly prefix = new PacketPrefix((p, skb) => `${p} ${skb} `);
 
   constructor(
     symbolizer: Symbolizer,
@@ -41,7 +43,7 @@ export class StreamLines {
 
   /** `packet`: the event's packet id. The pcapng file writes the same parts as bytes (stream-bytes.ts). */
   line(dv: DataView, off: number, packet: number): string {
-    const line = `${packet} ${skbHex(dv, off)} ${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
+    const line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
     const v = this.verdict(dv, off);
     return v ? `${line} ${v}` : line;
   }
