@@ -19,7 +19,8 @@
 // and the record is 128 bytes.
 //   the device part (DEVICE_SIZE bytes), only when flags has FLAG_DEVICE (with -w: the pcapng file has an
 //   interface per device, namespace and link type):
-//     +0 u32 ifindex (skb->dev->ifindex; 0: no device)
+//     +0 u32 ifindex (skb->dev->ifindex, or at a tracepoint given the device as an argument, net_dev_xmit,
+//        that device's: plan/device-args.ts; 0: no device)
 //     +4 u32 netns: the inode of skb->dev's network namespace, else of skb->sk's when the skb has no
 //        device yet (a packet built locally), 0 when neither (or the kernel has no namespaces)
 //     +8 char[16] the device's name (skb->dev->name), NUL-padded; all zero without a device
