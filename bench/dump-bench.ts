@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createWriter } from "../src/output/index.js";
+import { createWriter, numbered } from "../src/output/index.js";
 import { Script } from "../src/script/index.js";
 
 const N = Number(process.argv[2] ?? 300_000);
@@ -46,9 +46,10 @@ const w = createWriter("stream", {
   symbolizer: { resolve: () => undefined },
   dumper: s,
 });
+const feed = numbered(w);
 t = performance.now();
 while (streamCalls < N) {
-  for (let i = 0; i < BLOCK; i++) w.write(recs, i * 128);
+  for (let i = 0; i < BLOCK; i++) feed(recs, i * 128);
   await Promise.resolve();
   streamCalls += BLOCK;
 }

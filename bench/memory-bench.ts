@@ -1,7 +1,7 @@
 // Aggregate output's memory per stored trace for 1M synthetic traces (with and without the script's 64 data
 // bytes), and the formatting speed of each writer (symbol lookups included, output discarded).
 //   node --expose-gc dist/bench/memory-bench.js [traces]
-import { createWriter, type Dumper, type OutputName } from "../src/output/index.js";
+import { createWriter, type Dumper, numbered, type OutputName } from "../src/output/index.js";
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const hasGc = typeof (globalThis as { gc?: unknown }).gc === "function";
@@ -40,11 +40,12 @@ function store(withData: boolean): { perTrace: number; printRate: number } {
     progress: false,
     ...(withData ? { dumper: emptyDump } : {}),
   });
+  const feed = numbered(w);
   for (let i = 0; i < N; i++) {
     const off = (i & (RING - 1)) * 128;
     // A new packet id every ring's worth, so there are N/16 packets.
     ring.setUint32(off + 4, 0xffff8880 + (i >>> 10), true);
-    w.write(ring, off);
+    feed(ring, off);
   }
   const perTrace = (held() - before) / N;
   if (w.count !== N) throw new Error("not all stored");
@@ -61,9 +62,10 @@ function rate(kind: OutputName, dumper?: Dumper): number {
     symbolizer,
     ...(dumper ? { dumper } : {}),
   });
-  for (let i = 0; i < 50_000; i++) w.write(ring, (i & (RING - 1)) * 128); // warm up
+  const feed = numbered(w);
+  for (let i = 0; i < 50_000; i++) feed(ring, (i & (RING - 1)) * 128); // warm up
   const t = performance.now();
-  for (let i = 0; i < N; i++) w.write(ring, (i & (RING - 1)) * 128);
+  for (let i = 0; i < N; i++) feed(ring, (i & (RING - 1)) * 128);
   w.finish();
   return N / ((performance.now() - t) / 1000);
 }

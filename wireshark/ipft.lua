@@ -1,4 +1,4 @@
--- ipft.lua: Wireshark and tshark show the events of an `ipft -w` trace (trace file format 2) as named,
+-- ipft.lua: Wireshark and tshark show the events of an `ipft -w` trace (trace file formats 2 and 3) as named,
 -- filterable fields: ipft.function, ipft.drop_reason, ipft.device, ... (docs/pcapng.md, "Wireshark
 -- plugin"). Install: copy or symlink this file into ~/.local/lib/wireshark/plugins/ (`ipft
 -- --wireshark-plugin` prints where it is), or try it with `tshark -X lua_script:ipft.lua -r trace.pcapng`.
@@ -16,7 +16,8 @@
 local PEN = 32473
 local KIND_EVENT = 1
 local KIND_NAMES = 2
-local FORMAT = 2
+-- Formats 2 and 3 differ only in epb_packetid: the skb's address in 2, the packet id (1, 2, 3...) in 3.
+local FORMATS = { [2] = true, [3] = true }
 local OPT_CUSTOM_BIN = 2989
 local OPT_PACKETID = 5
 local RECORD_HEAD = 64 -- the record's first 64 bytes (the module's 64 are not in the file)
@@ -37,7 +38,7 @@ f.location_addr = ProtoField.uint64("ipft.location_addr", "Location address", ba
 -- Declared for filters and columns; filled only when a record carries an explanation (none does yet).
 f.explanation = ProtoField.string("ipft.explanation", "Explanation")
 f.skb = ProtoField.uint64("ipft.skb", "skb address", base.HEX)
-f.packet_id = ProtoField.uint64("ipft.packet_id", "Packet id (epb_packetid)", base.HEX)
+f.packet_id = ProtoField.uint64("ipft.packet_id", "Packet id (epb_packetid)", base.DEC)
 f.track = ProtoField.uint64("ipft.track_id", "Track id")
 f.parent = ProtoField.uint64("ipft.parent", "Parent skb (clone)", base.HEX)
 f.device = ProtoField.string("ipft.device", "Device")
@@ -353,7 +354,7 @@ local function scan(data)
         if caplen > 0 and (link == 1 or link == 101) then
           entry.ident = identity_of(data, pkt, pkt + caplen - 1, link == 1)
         end
-        if format == FORMAT then
+        if FORMATS[format] then
           local event, bad
           options(pkt + caplen + (4 - caplen % 4) % 4, function(code, at, len)
             if code == OPT_PACKETID and len == 8 then
@@ -388,9 +389,9 @@ local function scan(data)
     pos = pos + blen
   end
   if not ipft_file then return nil end
-  if format ~= FORMAT then
-    out.note = fmt("this file is ipft trace file format %s; this plugin decodes format %d (read it with the ipft that wrote it)",
-      tostring(format), FORMAT)
+  if not FORMATS[format] then
+    out.note = fmt("this file is ipft trace file format %s; this plugin decodes formats 2 and 3 (read it with the ipft that wrote it)",
+      tostring(format))
   end
   return out
 end

@@ -22,6 +22,9 @@ export interface AttachUnit {
   attachBtfObjFd?: number;
   /** A tracepoint where packets end: the program also records the verdict. */
   verdict?: VerdictSpec;
+  /** The u64 slot of the context that holds the device this point is about (a tracepoint's own
+   * `struct net_device *` argument, plan/device-args.ts): read instead of skb->dev. */
+  devArg?: number;
   /** A clone function's return (backends/clones.ts): the program follows the returned skb. */
   clone?: CloneSpec;
 }

@@ -12,11 +12,13 @@ export class TracepointBackend implements Backend {
   constructor(
     private readonly idOf: (p: AttachPoint) => bigint,
     private readonly verdicts: ReadonlyMap<AttachPoint, VerdictSpec> = new Map(),
+    private readonly devArgs: ReadonlyMap<AttachPoint, number> = new Map(),
   ) {}
 
   units(points: AttachPoint[]): AttachUnit[] {
     return points.map((p) => {
       const verdict = this.verdicts.get(p);
+      const devArg = this.devArgs.get(p);
       return {
         name: p.name,
         points: [p],
@@ -25,6 +27,7 @@ export class TracepointBackend implements Backend {
         func: { kind: "const", value: this.idOf(p) },
         progType: ProgType.RAW_TRACEPOINT,
         ...(verdict ? { verdict } : {}),
+        ...(devArg !== undefined ? { devArg } : {}),
       };
     });
   }

@@ -1,8 +1,8 @@
 // -o aggregate (the default): traces are stored compactly while tracing, then printed per packet under a
-// `===` line, in ipftrace2's columns (`%-20zu %03u %24.24s %32.32s`: timestamp, CPU, module, function),
-// then a space and the script's dump() text. A packet is an skb address, as in ipftrace2: the kernel may
-// reuse an address for a later packet, and both then print as one group, in time order.
-// Packets print in order of their first event (ipftrace2 prints them in hash order).
+// `=== packet N, skb 0x...` line (its packet id, output/packet-ids.ts, and the skb's address at its first
+// event), in ipftrace2's columns (`%-20zu %03u %24.24s %32.32s`: timestamp, CPU, module, function),
+// then a space and the script's dump() text. Packets print in order of their first event (ipftrace2
+// prints them in hash order).
 // function_graph: the function column is `%-64.64s`, indented two spaces per call depth within the packet
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
 import { continuesPacket, DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
@@ -19,6 +19,7 @@ import {
   W_FLAGS,
   W_FUNC_HI,
   W_FUNC_LO,
+  W_PACKET,
   W_SKB_HI,
   W_SKB_LO,
   W_TS_HI,
@@ -79,13 +80,13 @@ export class AggregateWriter implements Writer {
     return this.store.bytes;
   }
 
-  write(dv: DataView, off: number): void {
+  write(dv: DataView, off: number, packet: number): void {
     if (this.store.length >= this.maxTraces) {
       this.dropped++;
       return;
     }
     const stack = readStackDepth(dv, off) > 0 ? BigUint64Array.from(stackAddrs(dv, off)) : undefined;
-    this.store.push(dv, off, this.verdicts && verdictOf(dv, off), stack);
+    this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), stack);
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
@@ -117,11 +118,7 @@ export class AggregateWriter implements Writer {
 
   private print(): void {
     const s = this.store;
-    const { order, starts, packets } = packetOrder(
-      s,
-      (i) => s.hasVerdict(i),
-      (i) => continuesPacket(s.word(i, W_FLAGS)),
-    );
+    const { order, starts, packets } = packetOrder(s);
     const graph = this.opts.graph === true;
     const columns = new NameCache(this.symbolizer, (sym) =>
       graph ? fitRight(sym.module, 24) : `${fitRight(sym.module, 24)} ${fitRight(sym.name, 32)}`,
@@ -134,7 +131,10 @@ export class AggregateWriter implements Writer {
     const sink = new BufferedSink(this.out);
     sink.push(`${AGGREGATE_HEADER}\n`);
     for (let k = 0; k < packets; k++) {
-      sink.push("===\n");
+      const first = order[starts[k]!]!;
+      sink.push(
+        `=== packet ${s.word(first, W_PACKET)}, skb ${hexOfHalves(s.word(first, W_SKB_LO), s.word(first, W_SKB_HI))}\n`,
+      );
       let depth = 0;
       for (let j = starts[k]!; j < starts[k + 1]!; j++) {
         const i = order[j]!;
@@ -171,8 +171,8 @@ export class AggregateWriter implements Writer {
   }
 }
 
-/** Each clone event's text, by trace index: `clone of 0x<parent>, the packet first seen at <timestamp>`,
- * naming the parent's group by its first line's timestamp. The parent is the packet at that address when
+/** Each clone event's text, by trace index: `clone of 0x<parent>, packet <id>`, naming the parent's group
+ * by its packet id (its `===` line's). The parent is the packet at that address when
  * the clone was made: of the traces at its address, the last one at or before the clone event. */
 function cloneTexts(
   s: TraceStore,
@@ -199,10 +199,7 @@ function cloneTexts(
     let best = -1;
     for (const i of at.get(p)!) if (i !== c && le(i, c) && (best < 0 || le(best, i))) best = i;
     let text = cloneText(hexOfHalves(Number(p & 0xffffffffn), Number(p >> 32n)));
-    if (best >= 0) {
-      const first = order[starts[groupOf[best]!]!]!;
-      text += `, the packet first seen at ${decimalOfHalves(s.word(first, W_TS_LO), s.word(first, W_TS_HI))}`;
-    }
+    if (best >= 0) text += `, packet ${s.word(order[starts[groupOf[best]!]!]!, W_PACKET)}`;
     out.set(c, text);
   });
   return out;

@@ -17,6 +17,8 @@ interface Held {
   hi: number;
   lo: number;
   events: Uint8Array[];
+  /** Their packet ids (output/packet-ids.ts). */
+  ids: number[];
 }
 
 export class DropsOnly implements Writer {
@@ -40,7 +42,7 @@ export class DropsOnly implements Writer {
     return this.inner.dropped;
   }
 
-  write(dv: DataView, off: number): void {
+  write(dv: DataView, off: number, packet: number): void {
     const k = packetKeyOffset(dv, off);
     const lo = dv.getUint32(k, true);
     const hi = dv.getUint32(k + 4, true);
@@ -53,15 +55,17 @@ export class DropsOnly implements Writer {
         this.held -= p.events.length;
       }
       if (v.kind !== VERDICT_DROP) return;
-      for (const e of p?.events ?? []) this.inner.write(new DataView(e.buffer, e.byteOffset, e.length), 0);
-      this.inner.write(dv, off);
+      p?.events.forEach((e, i) => {
+        this.inner.write(new DataView(e.buffer, e.byteOffset, e.length), 0, p.ids[i]!);
+      });
+      this.inner.write(dv, off, packet);
       this.recentDrops.add(key);
       if (this.recentDrops.size > RECENT_DROPS)
         this.recentDrops.delete(this.recentDrops.values().next().value!);
       return;
     }
     if (!p && continuesPacket(dv.getUint32(off + OFF_FLAGS, true))) {
-      if (this.recentDrops.has(key)) this.inner.write(dv, off);
+      if (this.recentDrops.has(key)) this.inner.write(dv, off, packet);
       return;
     }
     this.recentDrops.delete(key);
@@ -69,8 +73,10 @@ export class DropsOnly implements Writer {
     const len = recordLength(dv, off);
     const copy = new Uint8Array(len);
     copy.set(new Uint8Array(dv.buffer, dv.byteOffset + off, len));
-    if (p) p.events.push(copy);
-    else this.open.set(key, { hi, lo, events: [copy] });
+    if (p) {
+      p.events.push(copy);
+      p.ids.push(packet);
+    } else this.open.set(key, { hi, lo, events: [copy], ids: [packet] });
     if (++this.held > this.maxHeld) this.letGoOldest();
   }
 

@@ -22,6 +22,7 @@ export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggr
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
 export { ExtrasText, hexOf } from "./extras-text.js";
 export { JsonWriter } from "./json.js";
+export { numbered, PacketIds } from "./packet-ids.js";
 export { type FileInfo, PcapngOutput, type PcapngOutputOptions } from "./pcapng.js";
 export { StreamWriter } from "./stream.js";
 export { teeWriter } from "./tee.js";
@@ -104,15 +105,15 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
   let events = 0;
   return {
     write: ledger
-      ? (dv: DataView, off: number) => {
+      ? (dv: DataView, off: number, packet: number) => {
           events++;
           if (counted) ledger.verdictOnly(dv, off);
           else ledger.event(dv, off);
-          target.write(dv, off);
+          target.write(dv, off, packet);
         }
-      : (dv: DataView, off: number) => {
+      : (dv: DataView, off: number, packet: number) => {
           events++;
-          target.write(dv, off);
+          target.write(dv, off, packet);
         },
     get events() {
       return events;

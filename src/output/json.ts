@@ -1,21 +1,24 @@
-// -o json: one object per line with ipftrace2's keys, then the script's keys:
-//   {"packet_id":"0x..","timestamp":N,"processor_id":N,"module":"..","function":"..","is_return":false}
+// -o json: one object per line with ipftrace2's keys (but packet_id, a number: output/packet-ids.ts; the
+// skb's address is "skb"), then the script's keys:
+//   {"packet_id":N,"skb":"0x..","timestamp":N,"processor_id":N,"module":"..","function":"..","is_return":false}
 // then the verdict's keys, or on a clone event "parent" (the address of the packet it was made from), or
 // at a delivery point "delivered":true.
 // The timestamp is written from the 64-bit value's own digits, never through a double.
-import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC } from "../record/record.js";
+import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC, PACKET_ID_JSON } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cloneJson, parentHex } from "./clone-text.js";
 import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
+import { PacketPrefix } from "./packet-prefix.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { skbHex, timestampDecimal } from "./u64-text.js";
+import { timestampDecimal } from "./u64-text.js";
 import { DELIVERED_JSON, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
 // Each key's text, made once from the record's definition.
 const K = (keys: readonly string[]) => keys.map((k) => JSON.stringify(k));
+const [K_PACKET] = K([PACKET_ID_JSON]);
 const [K_SKB] = K(FIELDS.skb.json);
 const [K_TS] = K(FIELDS.tstamp.json);
 const [K_CPU] = K(FIELDS.cpu.json);
@@ -27,6 +30,7 @@ const [K_RETURN] = K(FIELDS.flags.json);
 export class JsonLines {
   /** `"module":..,"function":..` per address, escaped once. */
   private readonly names: NameCache;
+  private readonly prefix = new PacketPrefix((p, skb) => `{${K_PACKET}:${p},${K_SKB}:"${skb}",${K_TS}:`);
 
   /** With verdicts: the key an event at each function adds without a verdict of its own ("" or delivered). */
   private readonly delivery: NameCache | undefined;
@@ -44,10 +48,10 @@ export class JsonLines {
     );
   }
 
-  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. */
-  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
+  /** `packet`: the event's packet id. */
+  line(dv: DataView, off: number, packet: number): string {
     const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    let line = `{${K_SKB}:"${skb}",${K_TS}:${ts},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += this.verdicts!.json(v);
     else {
@@ -78,8 +82,8 @@ export class JsonWriter implements Writer {
     if (dumper) this.batch = new DumpBatch(dumper, "json", this.sink, (p, t) => `${p}${t}}\n`);
   }
 
-  write(dv: DataView, off: number): void {
-    const line = this.lines.line(dv, off);
+  write(dv: DataView, off: number, packet: number): void {
+    const line = this.lines.line(dv, off, packet);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;

@@ -1,14 +1,16 @@
-// The packets the ledger holds open: a hash table in one typed array (linear probing, deletion by backward
-// shift), keyed by the packet key's two 32-bit halves, holding the function each was last seen at. One
-// 16-byte slot per packet (key and function side by side: one cache line per probe), no object per packet:
+// Packets held by their key (the ledger's open packets, the packet ids' numbering): a hash table in one
+// typed array (linear probing, deletion by backward shift), keyed by the packet key's two 32-bit halves,
+// holding two 32-bit values per packet (the ledger: the function it was last seen at; packet-ids.ts: its
+// id and whether it ended). One 16-byte slot per packet (key and values side by side: one cache line per
+// probe), no object per packet:
 // at a hundred thousand packets a second, a Map of small objects costs more in lookups and garbage
 // collection than printing the events does. The key (0, 0) marks a free slot: no packet has it (a packet's
 // key is its track id or else its skb address, never both 0).
 
 const LO = 0;
 const HI = 1;
-const FN_LO = 2;
-const FN_HI = 3;
+const A = 2;
+const B = 3;
 
 export class OpenPackets {
   private readonly t: Int32Array;
@@ -49,28 +51,30 @@ export class OpenPackets {
   }
 
   /** Adds a key that is not in the table (the caller keeps size below capacity). */
-  add(lo: number, hi: number, fnLo: number, fnHi: number): void {
+  add(lo: number, hi: number, a: number, b: number): void {
     let i = this.home(lo | 0, hi | 0);
     while (!this.free(i)) i = (i + 1) & this.mask;
     const w = 4 * i;
     this.t[w + LO] = lo;
     this.t[w + HI] = hi;
-    this.t[w + FN_LO] = fnLo;
-    this.t[w + FN_HI] = fnHi;
+    this.t[w + A] = a;
+    this.t[w + B] = b;
     this.size++;
   }
 
-  setFunc(slot: number, fnLo: number, fnHi: number): void {
-    this.t[4 * slot + FN_LO] = fnLo;
-    this.t[4 * slot + FN_HI] = fnHi;
+  set(slot: number, a: number, b: number): void {
+    this.t[4 * slot + A] = a;
+    this.t[4 * slot + B] = b;
   }
 
-  funcLo(slot: number): number {
-    return this.t[4 * slot + FN_LO]! >>> 0;
+  /** The slot's first value (unsigned). */
+  a(slot: number): number {
+    return this.t[4 * slot + A]! >>> 0;
   }
 
-  funcHi(slot: number): number {
-    return this.t[4 * slot + FN_HI]! >>> 0;
+  /** The slot's second value (unsigned). */
+  b(slot: number): number {
+    return this.t[4 * slot + B]! >>> 0;
   }
 
   /** Takes the slot's packet out; the entries after it that probed past it move back. */
@@ -91,8 +95,8 @@ export class OpenPackets {
     t[4 * i + HI] = 0;
   }
 
-  /** Calls `f` with the last-seen function of every open packet. */
-  forEachFunc(f: (fnLo: number, fnHi: number) => void): void {
-    for (let i = 0; i <= this.mask; i++) if (!this.free(i)) f(this.funcLo(i), this.funcHi(i));
+  /** Calls `f` with the values of every packet held. */
+  forEachValue(f: (a: number, b: number) => void): void {
+    for (let i = 0; i <= this.mask; i++) if (!this.free(i)) f(this.a(i), this.b(i));
   }
 }

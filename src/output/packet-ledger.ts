@@ -57,7 +57,7 @@ export class PacketLedger {
         this.qLo[tail] = lo;
         this.qHi[tail] = hi;
       }
-    } else if (v === undefined) this.open.setFunc(slot, fnLo, fnHi);
+    } else if (v === undefined) this.open.set(slot, fnLo, fnHi);
     if (v !== undefined) {
       this.count(v);
       if (slot >= 0) this.open.remove(slot);
@@ -80,8 +80,8 @@ export class PacketLedger {
       this.qLen--;
       const slot = this.open.find(lo, hi);
       if (slot < 0) continue; // closed by its verdict already
-      const fLo = this.open.funcLo(slot);
-      const fHi = this.open.funcHi(slot);
+      const fLo = this.open.a(slot);
+      const fHi = this.open.b(slot);
       this.open.remove(slot);
       this.letGo++;
       const list = this.lastSeenLetGo.get(fLo | 0);
@@ -153,7 +153,7 @@ export class PacketLedger {
         const k = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
         byAddr.set(k, (byAddr.get(k) ?? 0) + n);
       };
-      this.open.forEachFunc((lo, hi) => add(hi, lo, 1));
+      this.open.forEachValue((lo, hi) => add(hi, lo, 1));
       for (const list of this.lastSeenLetGo.values()) for (const x of list) add(x.hi, x.lo, x.n);
     }
     const last = new Map<string, number>();

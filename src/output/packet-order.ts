@@ -1,17 +1,7 @@
-// The aggregate print order: traces grouped by skb address (ipftrace2's notion of a packet), or by track id
-// where tracking gave one (so two packets at one reused address never merge), each group's
-// traces by timestamp (ties by arrival), a group split after each verdict (the kernel reuses a freed skb's
-// address for a later packet) and the events that continue it (a function's return, the skb's free path:
-// record.ts continuesPacket), packets in order of their first (earliest) event, ties by arrival.
-import {
-  type TraceStore,
-  W_SKB_HI,
-  W_SKB_LO,
-  W_TRACK_HI,
-  W_TRACK_LO,
-  W_TS_HI,
-  W_TS_LO,
-} from "./trace-store.js";
+// The aggregate print order: traces grouped by packet id (output/packet-ids.ts: a track id, or an skb
+// address from its first event to its verdict and what continues it), each group's traces by timestamp
+// (ties by arrival), packets in order of their first (earliest) event, ties by arrival.
+import { type TraceStore, W_PACKET, W_TS_HI, W_TS_LO } from "./trace-store.js";
 
 export interface PacketOrder {
   /** Trace indices, packet after packet. */
@@ -21,40 +11,21 @@ export interface PacketOrder {
   packets: number;
 }
 
-export function packetOrder(
-  s: TraceStore,
-  isVerdict: (i: number) => boolean = () => false,
-  continues: (i: number) => boolean = () => false,
-): PacketOrder {
+export function packetOrder(s: TraceStore): PacketOrder {
   const n = s.length;
-  // 1. A packet number per trace, by first arrival. Keyed by the address's low half (no bigint per
-  //    trace); the rare address that shares its low half with another packet goes to a bigint map.
+  // 1. A group per packet id, by first arrival.
   const packetOf = new Int32Array(n);
-  const byLow = new Map<number, number>();
-  const byFull = new Map<bigint, number>();
-  const hiOf: number[] = [];
+  const groupOf = new Map<number, number>();
   for (let i = 0; i < n; i++) {
-    // The track id when there is one (a time, never an address: the two cannot collide), else the skb.
-    const tracked = (s.word(i, W_TRACK_LO) | s.word(i, W_TRACK_HI)) !== 0;
-    const lo = s.word(i, tracked ? W_TRACK_LO : W_SKB_LO);
-    const hi = s.word(i, tracked ? W_TRACK_HI : W_SKB_HI);
-    let id = byLow.get(lo);
-    if (id === undefined) {
-      id = hiOf.length;
-      hiOf.push(hi);
-      byLow.set(lo, id);
-    } else if (hiOf[id] !== hi) {
-      const full = (BigInt(hi) << 32n) | BigInt(lo);
-      id = byFull.get(full);
-      if (id === undefined) {
-        id = hiOf.length;
-        hiOf.push(hi);
-        byFull.set(full, id);
-      }
+    const id = s.word(i, W_PACKET);
+    let g = groupOf.get(id);
+    if (g === undefined) {
+      g = groupOf.size;
+      groupOf.set(id, g);
     }
-    packetOf[i] = id;
+    packetOf[i] = g;
   }
-  const packets = hiOf.length;
+  const packets = groupOf.size;
 
   // 2. Bucket the traces by packet, keeping arrival order (counting sort).
   const count = new Int32Array(packets + 1);
@@ -80,35 +51,20 @@ export function packetOrder(
     }
   }
 
-  // 4. A verdict ends its packet: what follows at the same address is another packet, once the events
-  //    that continue the ended one (its free path, returns) are past.
-  const bounds: number[] = [];
-  for (let k = 0; k < packets; k++) {
-    bounds.push(count[k]!);
-    const end = count[k + 1]!;
-    for (let j = count[k]!; j < end - 1; j++) {
-      if (!isVerdict(byPacket[j]!)) continue;
-      while (j + 1 < end && continues(byPacket[j + 1]!) && !isVerdict(byPacket[j + 1]!)) j++;
-      if (j + 1 < end) bounds.push(j + 1);
-    }
-  }
-  bounds.push(n);
-  const groups = bounds.length - 1;
-
-  // 5. Packets by their first trace.
-  const rank = new Int32Array(groups);
-  for (let k = 0; k < groups; k++) rank[k] = k;
-  rank.sort((a, b) => earlier(byPacket[bounds[a]!]!, byPacket[bounds[b]!]!));
+  // 4. Packets by their first trace.
+  const rank = new Int32Array(packets);
+  for (let k = 0; k < packets; k++) rank[k] = k;
+  rank.sort((a, b) => earlier(byPacket[count[a]!]!, byPacket[count[b]!]!));
 
   const order = new Int32Array(n);
-  const starts = new Int32Array(groups + 1);
+  const starts = new Int32Array(packets + 1);
   let at = 0;
-  for (let r = 0; r < groups; r++) {
+  for (let r = 0; r < packets; r++) {
     const k = rank[r]!;
     starts[r] = at;
-    order.set(byPacket.subarray(bounds[k]!, bounds[k + 1]!), at);
-    at += bounds[k + 1]! - bounds[k]!;
+    order.set(byPacket.subarray(count[k]!, count[k + 1]!), at);
+    at += count[k + 1]! - count[k]!;
   }
-  starts[groups] = at;
-  return { order, starts, packets: groups };
+  starts[packets] = at;
+  return { order, starts, packets };
 }

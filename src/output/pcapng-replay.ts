@@ -36,8 +36,17 @@ import {
   RECORD_SIZE,
   recordLength,
 } from "../record/record.js";
-import { FILE_FORMAT, type FileInfo, type FileNames } from "./pcapng.js";
-import type { Dumper, DumpFormat, StackNamer, Symbolizer, SymbolName, VerdictNamer } from "./types.js";
+import { PacketIds } from "./packet-ids.js";
+import { FILE_FORMAT, type FileInfo, type FileNames, READABLE_FORMATS } from "./pcapng.js";
+import type {
+  Dumper,
+  DumpFormat,
+  StackNamer,
+  Symbolizer,
+  SymbolName,
+  VerdictNamer,
+  Writer,
+} from "./types.js";
 
 /** A pcapng file that ipft did not write, or whose events it cannot read back. */
 export class NotAnIpftTrace extends UserError {}
@@ -47,6 +56,9 @@ export interface Replay {
   records: Uint8Array;
   /** Where each record starts in `records`. */
   offsets: number[];
+  /** Each record's packet id, as the file says (epb_packetid); undefined for a format 2 file, whose
+   * epb_packetid is the skb's address: its packets are numbered as they are read. */
+  packetIds: number[] | undefined;
   count: number;
   /** Names of the stacks' frames, numbered in the records. */
   stacks: StackNamer;
@@ -142,11 +154,11 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     throw new NotAnIpftTrace(
       `${name} was not written by ipft -w (its section has no "ipft:" comment); open it with Wireshark or tshark instead`,
     );
-  if (info.format !== FILE_FORMAT)
+  if (!READABLE_FORMATS.includes(info.format))
     throw new NotAnIpftTrace(
       info.format > FILE_FORMAT
-        ? `${name} was written by a newer ipft (trace file format ${info.format}; this ipft reads format ${FILE_FORMAT}): read it with that version`
-        : `${name} was written by an older ipft (trace file format ${info.format}; this ipft reads format ${FILE_FORMAT}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
+        ? `${name} was written by a newer ipft (trace file format ${info.format}; this ipft reads formats ${READABLE_FORMATS.join(" and ")}): read it with that version`
+        : `${name} was written by an older ipft (trace file format ${info.format}; this ipft reads formats ${READABLE_FORMATS.join(" and ")}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
     );
   // Each record's length: 128, the block's packet bytes padded to 8, 8 per stack frame (record.ts).
   const sizes = c.packets.map(
@@ -155,6 +167,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
   const records = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
   const dv = new DataView(records.buffer);
   const offsets: number[] = [];
+  const packetIds: number[] | undefined = info.format === FILE_FORMAT ? [] : undefined;
   const table = new FileNameTable();
   const funcs = new Names<SymbolName>();
   const reasons = new Names<string>();
@@ -191,6 +204,10 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     if (depth > MAX_STACK_DEPTH || event.length < stackEnd) throw badEvent(name, p);
     const off = end;
     offsets.push(off);
+    if (packetIds) {
+      if (p.packetId === undefined || p.packetId > BigInt(Number.MAX_SAFE_INTEGER)) throw badEvent(name, p);
+      packetIds.push(Number(p.packetId));
+    }
     records.set(event.subarray(0, OFF_DATA), off);
     if (dev > 0) records.set(event.subarray(OFF_DATA, stackAt), off + RECORD_SIZE);
     // The packet's bytes are the block's: cap_len says how many the file kept, the link where they start.
@@ -265,6 +282,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
   return {
     records: records.subarray(0, end),
     offsets,
+    packetIds,
     count,
     stacks: { frame: (a) => frames.list[Number(a)] ?? hex(a) },
     symbolizer,
@@ -273,6 +291,17 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     tracer: info.tracer,
     foreign,
   };
+}
+
+/** Every record of the file to the writer with its packet id: the file's, or for a format 2 file (which
+ * has none) numbered here as the live run would have. */
+export function replayInto(r: Replay, w: Writer): void {
+  const dv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
+  const ids = r.packetIds;
+  const numbering = ids ? undefined : new PacketIds();
+  r.offsets.forEach((off, i) => {
+    w.write(dv, off, ids ? ids[i]! : numbering!.of(dv, off));
+  });
 }
 
 /** UTF-8 text, or undefined when the bytes are not UTF-8. */

@@ -12,7 +12,7 @@
 //        wall clock's offset measured when the file was opened. Data: the packet's bytes the record carries
 //        (packetOf's), else an empty Exported PDU (4 zero bytes: a zero-length IP packet would show as
 //        malformed in Wireshark, this shows as nothing). Options, in this order:
-//     opt_comment    the stream output's line (`0xSKB TS CPU MODULE FUNCTION`, the verdict, then the
+//     opt_comment    the stream output's line (`PACKET 0xSKB TS CPU MODULE FUNCTION`, the verdict, then the
 //                    script's dump() text or the captures'): what Wireshark shows and filters on
 //     custom 2989    PEN 32473 (IPFT_PEN), a u32 (LE) kind: 2 (NAMES), then a JSON object (UTF-8) naming
 //                    what this event is the first of the file to use; present only then:
@@ -26,7 +26,8 @@
 //                    then a u32 (LE) byte length and the dump text (UTF-8), then to the end the -o json
 //                    fragment (`,"key":value...`, UTF-8)
 //     epb_dropcount  events lost since the previous block, when there were
-//     epb_packetid   the skb's address
+//     epb_packetid   the packet id (1, 2, 3... in the order packets first appear: output/packet-ids.ts),
+//                    the one json and stream print; --read takes it from here
 //   ISB  at the end, one per interface: its first and last event, its events, and on interface 0 the
 //        session's lost events (isb_ifdrop)
 // --read (pcapng-replay.ts) rebuilds each record from the EVENT option and the names, and prints it
@@ -62,7 +63,6 @@ import {
   OFF_DATA,
   OFF_FLAGS,
   OFF_LINK,
-  OFF_SKB,
   OFF_STACK_DEPTH,
   OFF_TSTAMP,
   OFF_WIRE_LEN,
@@ -75,9 +75,12 @@ import type { Dumper, StackNamer, Symbolizer, VerdictNamer, Writer } from "./typ
 import { hexOfHalves } from "./u64-text.js";
 import { VerdictText } from "./verdict-text.js";
 
-/** The "ipft:" section comment's version: --read reads this one only. 1: each event as an "ipft:" JSON
- * comment; 2: the trace record in a custom option, names once. */
-export const FILE_FORMAT = 2;
+/** The "ipft:" section comment's version: --read reads this one and READABLE_FORMATS. 1: each event as
+ * an "ipft:" JSON comment; 2: the trace record in a custom option, names once; 3: epb_packetid is the
+ * packet id (in 2, the skb's address). */
+export const FILE_FORMAT = 3;
+/** Formats --read reads (a format 2 file's packets are numbered as they are read). */
+export const READABLE_FORMATS: readonly number[] = [2, 3];
 
 /** What the section's "ipft:" comment holds. */
 export interface FileInfo {
@@ -188,6 +191,7 @@ export class PcapngOutput implements Writer {
   private heldDv = new DataView(this.held.buffer, this.held.byteOffset, this.held.byteLength);
   private heldUsed = 0;
   private heldAt: number[] = [];
+  private heldIds: number[] = [];
   private readonly data = new Uint8Array(DUMP_BLOCK * DATA_SIZE);
 
   /** Writes the section header at once: an output that takes no write fails here, before tracing. */
@@ -244,16 +248,16 @@ export class PcapngOutput implements Writer {
     return this;
   }
 
-  write(dv: DataView, off: number): void {
+  write(dv: DataView, off: number, packet: number): void {
     if (this.error) return;
     if (!this.line) this.start(NO_NAMES);
     this.count++;
-    if (this.dumper) this.hold(dv, off);
-    else this.emit(dv, off, undefined, undefined);
+    if (this.dumper) this.hold(dv, off, packet);
+    else this.emit(dv, off, packet, undefined, undefined);
   }
 
   /** Keeps a copy of the record (its extras too) until the script's text is made. */
-  private hold(dv: DataView, off: number): void {
+  private hold(dv: DataView, off: number, packet: number): void {
     const len = this.lengthOf(dv, off);
     if (this.heldUsed + len > this.held.length) {
       const next = new Uint8Array(Math.max(this.held.length * 2, this.heldUsed + len));
@@ -265,6 +269,7 @@ export class PcapngOutput implements Writer {
     this.held.set(this.bytesOf(dv).subarray(at, at + len), this.heldUsed);
     copyData(dv, off, this.data, this.heldAt.length * DATA_SIZE);
     this.heldAt.push(this.heldUsed);
+    this.heldIds.push(packet);
     this.heldUsed += len;
     if (this.heldAt.length === DUMP_BLOCK) this.writeHeld();
   }
@@ -303,13 +308,15 @@ export class PcapngOutput implements Writer {
     const n = this.heldAt.length;
     if (n === 0) return;
     const at = this.heldAt;
+    const ids = this.heldIds;
     this.heldAt = [];
+    this.heldIds = [];
     this.heldUsed = 0;
     if (this.error) return;
     const block = this.data.subarray(0, n * DATA_SIZE);
     const texts = this.dumper!.many(block, "text");
     const frags = this.dumper!.many(block, "json");
-    for (let i = 0; i < n; i++) this.emit(this.heldDv, at[i]!, texts[i] ?? "", frags[i] ?? "");
+    for (let i = 0; i < n; i++) this.emit(this.heldDv, at[i]!, ids[i]!, texts[i] ?? "", frags[i] ?? "");
   }
 
   /** The record's whole length (its packet bytes and stack), within the memory it is in. */
@@ -335,7 +342,13 @@ export class PcapngOutput implements Writer {
   }
 
   /** One event's block; `text` and `json`: the script's, when the run has one. */
-  private emit(dv: DataView, off: number, text: string | undefined, json: string | undefined): void {
+  private emit(
+    dv: DataView,
+    off: number,
+    packet: number,
+    text: string | undefined,
+    json: string | undefined,
+  ): void {
     if (this.error) return;
     const cap = this.capOf(dv, off);
     const kind = cap === 0 ? 0 : dv.getUint8(off + OFF_LINK) === LINK_NETWORK ? 2 : 1;
@@ -372,7 +385,7 @@ export class PcapngOutput implements Writer {
             );
       // The stream line (its names asked for: `fresh` has what this event is the first to use).
       const c = b.optionHeader(OPT_COMMENT);
-      this.line.write(dv, off, b);
+      this.line.write(dv, off, packet, b);
       if (text) {
         b.u8(0x20);
         b.utf8(text);
@@ -416,7 +429,7 @@ export class PcapngOutput implements Writer {
       b.optionEnd(o);
       if (this.dropsBefore > 0) b.optU64(EPB_DROPCOUNT, BigInt(this.dropsBefore));
       const p = b.optionHeader(EPB_PACKETID);
-      b.u64Halves(dv.getUint32(off + OFF_SKB, true), dv.getUint32(off + OFF_SKB + 4, true));
+      b.u64Halves(packet >>> 0, Math.floor(packet / 0x100000000));
       b.optionEnd(p);
       this.w.endPacket();
     } catch (e) {

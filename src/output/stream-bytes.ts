@@ -1,13 +1,13 @@
-// The stream line (StreamLines.line: `0xSKB TIMESTAMP CPU MODULE FUNCTION[ VERDICT]`) written as UTF-8
+// The stream line (StreamLines.line: `PACKET 0xSKB TIMESTAMP CPU MODULE FUNCTION[ VERDICT]`) written as UTF-8
 // straight into a pcapng block, for the file's comment: the same parts from the same StreamLines, but no
-// string is built and encoded per event. The packet id's bytes are made once per packet, each function's
+// string is built and encoded per event. The packet id's and skb's bytes are made once per run of events of one packet, each function's
 // and verdict's text encoded once, the timestamp's and CPU's digits written in place.
 
 import type { BlockBuilder } from "../pcapng/writer.js";
-import { OFF_CPU, OFF_FUNC, OFF_SKB, OFF_TSTAMP } from "../record/record.js";
+import { OFF_CPU, OFF_FUNC, OFF_TSTAMP } from "../record/record.js";
 import { parentHex } from "./clone-text.js";
+import { PacketPrefix } from "./packet-prefix.js";
 import type { StreamLines } from "./stream.js";
-import { hexOfHalves } from "./u64-text.js";
 
 const SPACE = 0x20;
 const ZERO = 0x30;
@@ -75,9 +75,10 @@ export class StreamLineBytes {
   /** `MODULE FUNCTION` as bytes by the function address's low half (its high half beside it): one lookup
    * per event instead of the name's and then its bytes'. */
   private readonly funcs = new Map<number, { hi: number; bytes: Uint8Array }>();
-  private skbLo = -1;
-  private skbHi = -1;
-  private skb = new Uint8Array(0);
+  /** `PACKET 0xSKB ` as bytes, for the last packet id and address (output/packet-prefix.ts). */
+  private readonly prefix = new PacketPrefix((p, skb) => `${p} ${skb} `);
+  private prefixText = "";
+  private prefixBytes = new Uint8Array(0);
   private readonly ts = new U64Digits();
 
   constructor(private readonly lines: StreamLines) {}
@@ -91,15 +92,14 @@ export class StreamLineBytes {
     return b;
   }
 
-  /** The record's line at `b.pos`, as UTF-8 (no newline). */
-  write(dv: DataView, off: number, b: BlockBuilder): void {
-    const lo = dv.getUint32(off + OFF_SKB, true);
-    const hi = dv.getUint32(off + OFF_SKB + 4, true);
-    if (lo !== this.skbLo || hi !== this.skbHi) {
-      this.skbLo = lo;
-      this.skbHi = hi;
-      this.skb = Buffer.from(hexOfHalves(lo, hi), "latin1");
+  /** The record's line at `b.pos`, as UTF-8 (no newline); `packet`: its packet id. */
+  write(dv: DataView, off: number, packet: number, b: BlockBuilder): void {
+    const text = this.prefix.get(dv, off, packet);
+    if (text !== this.prefixText) {
+      this.prefixText = text;
+      this.prefixBytes = Buffer.from(text, "latin1");
     }
+    const head = this.prefixBytes;
     const fLo = dv.getInt32(off + OFF_FUNC, true);
     const fHi = dv.getUint32(off + OFF_FUNC + 4, true);
     let f = this.funcs.get(fLo);
@@ -111,13 +111,12 @@ export class StreamLineBytes {
     const v = this.lines.verdict(dv, off);
     // A verdict's text repeats (reason and place); a clone's names its parent, once: not kept.
     const verdict = v === "" ? undefined : parentHex(dv, off) ? Buffer.from(v, "utf8") : this.bytes(v);
-    // packet id, 20 digits, 10 of the CPU, the function, the verdict, 4 spaces.
-    b.ensure(this.skb.length + 34 + func.length + (verdict?.length ?? 0));
+    // The packet id and skb, 20 digits, 10 of the CPU, the function, the verdict, 3 spaces.
+    b.ensure(head.length + 33 + func.length + (verdict?.length ?? 0));
     const m = b.mem;
     let p = b.pos;
-    m.set(this.skb, p);
-    p += this.skb.length;
-    m[p++] = SPACE;
+    m.set(head, p);
+    p += head.length;
     p = this.ts.write(m, p, dv.getUint32(off + OFF_TSTAMP, true), dv.getUint32(off + OFF_TSTAMP + 4, true));
     m[p++] = SPACE;
     const cpu = dv.getUint32(off + OFF_CPU, true);

@@ -1,7 +1,7 @@
-// -o stream: one line per event as it arrives: `0x<skb> <timestamp> <cpu %03u> <module> <function>`, then
-// the verdict (`dropped ...`, `consumed ...`), on a clone event `clone of 0x<parent>` or at a delivery
-// point `delivered ...`, then a space and the script's dump() text when there is one; a kernel stack
-// (--stack) goes under the line.
+// -o stream: one line per event as it arrives: `<packet id> 0x<skb> <timestamp> <cpu %03u> <module>
+// <function>` (the packet id: output/packet-ids.ts), then the verdict (`dropped ...`, `consumed ...`), on
+// a clone event `clone of 0x<parent>` or at a delivery point `delivered ...`, then a space and the
+// script's dump() text when there is one; a kernel stack (--stack) goes under the line.
 import { isReturn, OFF_CPU, OFF_FUNC } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cloneText, parentHex } from "./clone-text.js";
@@ -10,8 +10,9 @@ import { DumpBatch } from "./dump-batch.js";
 import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
 import { NameCache } from "./name-cache.js";
+import { PacketPrefix } from "./packet-prefix.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { skbHex, timestampDecimal } from "./u64-text.js";
+import { timestampDecimal } from "./u64-text.js";
 import { DELIVERED_TEXT, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** One event's line without the dump text and newline (the pcapng writer's first comment too). */
@@ -19,6 +20,7 @@ export class StreamLines {
   private readonly names: NameCache;
   /** With verdicts: what an event at each function says without a verdict of its own ("" or delivered). */
   private readonly delivery: NameCache | undefined;
+  private readonly prefix = new PacketPrefix((p, skb) => `${p} ${skb} `);
 
   constructor(
     symbolizer: Symbolizer,
@@ -44,10 +46,9 @@ export class StreamLines {
     return this.delivery && !isReturn(dv, off) ? this.delivery.get(dv, off + OFF_FUNC) : "";
   }
 
-  /** `skb` and `ts`: the packet id's and timestamp's text when the caller has them already. The pcapng
-   * file writes the same parts as bytes (stream-bytes.ts). */
-  line(dv: DataView, off: number, skb = skbHex(dv, off), ts = timestampDecimal(dv, off)): string {
-    const line = `${skb} ${ts} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
+  /** `packet`: the event's packet id. The pcapng file writes the same parts as bytes (stream-bytes.ts). */
+  line(dv: DataView, off: number, packet: number): string {
+    const line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
     const v = this.verdict(dv, off);
     return v ? `${line} ${v}` : line;
   }
@@ -75,8 +76,8 @@ export class StreamWriter implements Writer {
     if (dumper) this.batch = new DumpBatch(dumper, "text", this.sink, (p, t) => `${withDumpText(p, t)}\n`);
   }
 
-  write(dv: DataView, off: number): void {
-    const line = this.lines.line(dv, off);
+  write(dv: DataView, off: number, packet: number): void {
+    const line = this.lines.line(dv, off, packet);
     // The stack (--stack) goes under the line, after the script's text.
     const stack = this.extras.stackLines(dv, off);
     if (this.batch) this.batch.add(line, dv, off, stack);

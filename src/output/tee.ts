@@ -5,9 +5,9 @@ import type { Writer } from "./types.js";
 
 export function teeWriter(main: CreatedWriter, file: Writer): CreatedWriter {
   return {
-    write: (dv: DataView, off: number) => {
-      main.write(dv, off);
-      file.write(dv, off);
+    write: (dv: DataView, off: number, packet: number) => {
+      main.write(dv, off, packet);
+      file.write(dv, off, packet);
     },
     finish: () => {
       try {

@@ -1,5 +1,5 @@
 // Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) and
-// the track id as ten little-endian 32-bit words, plus the 64 data bytes only when a script will dump them.
+// the packet id (output/packet-ids.ts) as nine little-endian 32-bit words, plus the 64 data bytes only when a script will dump them.
 // Chunked typed arrays: no object per trace, and no large reallocation as the store grows. Verdicts and
 // stacks (--stack) are kept aside, by trace index: few traces have them.
 import {
@@ -12,7 +12,6 @@ import {
   OFF_FUNC,
   OFF_LOCATION,
   OFF_SKB,
-  OFF_TRACK,
   OFF_TSTAMP,
 } from "../record/record.js";
 import type { VerdictFields } from "./verdict-text.js";
@@ -21,8 +20,8 @@ const SHIFT = 16;
 const CHUNK = 1 << SHIFT;
 const MASK = CHUNK - 1;
 const HEAD_WORDS = HEAD_SIZE / 4;
-/** The head, then the track id (two words). */
-const WORDS = HEAD_WORDS + 2;
+/** The head, then the packet id. */
+const WORDS = HEAD_WORDS + 1;
 
 /** Word indices within a stored head. */
 export const W_SKB_LO = OFF_SKB / 4;
@@ -33,8 +32,7 @@ export const W_FUNC_LO = OFF_FUNC / 4;
 export const W_FUNC_HI = W_FUNC_LO + 1;
 export const W_CPU = OFF_CPU / 4;
 export const W_FLAGS = OFF_FLAGS / 4;
-export const W_TRACK_LO = HEAD_WORDS;
-export const W_TRACK_HI = HEAD_WORDS + 1;
+export const W_PACKET = HEAD_WORDS;
 
 /** Set in a stored flags word when the trace carries a verdict (kept aside: few traces do). */
 export const STORED_VERDICT = 0x80000000;
@@ -57,8 +55,9 @@ export class TraceStore {
 
   constructor(readonly withData: boolean) {}
 
-  /** `verdict`: the trace's verdict, when it has one; `stack`: its return addresses, when it has some. */
-  push(dv: DataView, off: number, verdict?: VerdictFields, stack?: BigUint64Array): void {
+  /** `packet`: its packet id; `verdict`: the trace's verdict, when it has one; `stack`: its return
+   * addresses, when it has some. */
+  push(dv: DataView, off: number, packet: number, verdict?: VerdictFields, stack?: BigUint64Array): void {
     const i = this.length & MASK;
     if (i === 0) {
       this.heads.push(new Uint32Array(CHUNK * WORDS));
@@ -67,8 +66,7 @@ export class TraceStore {
     const h = this.heads[this.heads.length - 1]!;
     const p = i * WORDS;
     for (let k = 0; k < HEAD_WORDS; k++) h[p + k] = dv.getUint32(off + 4 * k, true);
-    h[p + W_TRACK_LO] = dv.getUint32(off + OFF_TRACK, true);
-    h[p + W_TRACK_HI] = dv.getUint32(off + OFF_TRACK + 4, true);
+    h[p + W_PACKET] = packet;
     if (verdict) {
       h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_VERDICT) >>> 0;
       this.verdictIdx.push(this.length);

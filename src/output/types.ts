@@ -44,8 +44,9 @@ export interface Sink {
 }
 
 export interface Writer {
-  /** One record at `offset` in `view`; the record may be overwritten once this returns. */
-  write(view: DataView, offset: number): void;
+  /** One record at `offset` in `view`, of the packet numbered `packet` (output/packet-ids.ts); the
+   * record may be overwritten once this returns. */
+  write(view: DataView, offset: number, packet: number): void;
   /** Writes what is buffered (aggregate: prints everything). */
   finish(): void;
   /** Traces written (stream, json) or stored (aggregate). */

@@ -11,12 +11,13 @@
 //                       to use (functions, drop reasons, locations, stack frames), when it has any
 //          custom option 2989, PEN IPFT_PEN, kind EVENT: the trace record's bytes (what --read rebuilds
 //                       the event from), then the script's text when the run had one
-//          epb_packetid the skb's address, one id for the packet at every function (`frame.packet_id`)
+//          epb_packetid the packet id (1, 2, 3...): one id for the packet at every function, never shared
+//                       with another packet of the trace (`frame.packet_id`)
 //          epb_dropcount events lost just before this one (`frame.drop_count`)
 //   ISB  at the end, one per interface: isb_starttime/isb_endtime (its first and last event),
 //        isb_usrdeliv (its events); interface 0's also isb_ifdrop = the session's lost events
 // Filters: `frame.comment contains "kfree_skb"`, `frame.comment matches " ip_rcv( |$)"`,
-// `frame.packet_id == 0xffff888812345678`, `frame.drop_count > 0`.
+// `frame.packet_id == 7`, `frame.drop_count > 0`.
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;

@@ -14,7 +14,8 @@
 //
 // The device part (with -w): FLAG_DEVICE is set in the reserved record, the part is zeroed, then
 // skb->dev's ifindex and name are read into it, and the namespace's inode: of skb->dev's namespace, else
-// (no device yet) of skb->sk's. A failed read leaves what it was to read zero.
+// (no device yet) of skb->sk's. A failed read leaves what it was to read zero. At a tracepoint that passes
+// the device as an argument (net_dev_xmit: plan/device-args.ts) that device is read instead of skb->dev.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/btf.js";
@@ -147,6 +148,8 @@ export function extrasOutput(o: {
   stackDepth: number;
   ringFd: number;
   probeRead: number;
+  /** The context's slot holding the point's own device argument (instead of skb->dev). */
+  devArg?: number;
   out: string;
   lost: string;
 }): Insn[] {
@@ -167,7 +170,7 @@ export function extrasOutput(o: {
   for (let k = 0; k < RECORD_SIZE; k += 8)
     p.push(asm.ldxMem(asm.DW, R1, R10, RECORD + k), asm.stxMem(asm.DW, R8, R1, k));
   const afterPacket = o.stackDepth > 0 ? "extras_stack" : "extras_submit";
-  if (dev) p.push(...devicePart(dev, o.probeRead));
+  if (dev) p.push(...devicePart(dev, o.probeRead, o.devArg));
 
   if (snaplen > 0) {
     const reads = groupReads(o.req.skb);
@@ -263,10 +266,11 @@ export function extrasOutput(o: {
   return p;
 }
 
-/** The device part, with R8 = the reservation, R7 = skb; uses R9 and the scratch area. Falls through. The
+/** The device part, with R6 = ctx, R8 = the reservation, R7 = skb; uses R9 and the scratch area. Falls
+ * through. The
  * device's ifindex, name and namespace pointer sit within a few dozen bytes of each other in today's
  * net_device: one probe read takes them all when they do (placeReads). */
-function devicePart(l: DeviceLayout, probeRead: number): Insn[] {
+function devicePart(l: DeviceLayout, probeRead: number, devArg: number | undefined): Insn[] {
   const D = RECORD_SIZE;
   // R9 = *(u64 *)(src + off) through the scratch area; a failed read or NULL goes to `none`.
   const ptr = (src: number, off: number, none: string): Insn[] => [
@@ -305,7 +309,9 @@ function devicePart(l: DeviceLayout, probeRead: number): Insn[] {
     asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
   ];
   for (let k = 0; k < DEVICE_SIZE; k += 8) p.push(asm.stMem(asm.DW, R8, D + k, 0));
-  p.push(...ptr(R7, l.dev, netns ? "extras_dev_sk" : "extras_dev_done"));
+  const noDev = netns ? "extras_dev_sk" : "extras_dev_done";
+  if (devArg !== undefined) p.push(asm.ldxMem(asm.DW, R9, R6, 8 * devArg), asm.jmpImm(asm.JEQ, R9, 0, noDev));
+  else p.push(...ptr(R7, l.dev, noDev));
   for (const r of plan.reads)
     p.push(...probeReadInto(r.at, r.size, R9, r.skbOff, probeRead, "extras_dev_done"));
   p.push(asm.ldxMem(asm.W, R1, R10, slot(l.devIfindex)), asm.stxMem(asm.W, R8, R1, D + DEV_IFINDEX));

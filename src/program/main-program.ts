@@ -54,6 +54,9 @@ export interface MainProgramSpec {
   freeing?: boolean;
   /** Only with `skb.kind === "args"` (raw tracepoints). */
   verdict?: VerdictSource;
+  /** A u64 slot of the context holding the device this point is about (a tracepoint's net_device
+   * argument): the device part and the device and namespace tests read it instead of skb->dev. */
+  devArg?: number;
   markOffset: number; // offsetof(struct sk_buff, mark), from BTF
   mark: number;
   mask: number;
@@ -96,7 +99,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
     // Which packets: the mark test alone, or the selection (program/selection.ts). A function's return
     // and the free path come after a verdict: the packet that ended continues there.
     const afterVerdict = spec.isReturn || spec.freeing === true;
-    pre.push(...emitSelection(select, spec, spec.func, "out", isVerdict, afterVerdict));
+    pre.push(...emitSelection(select, spec, spec.func, "out", isVerdict, afterVerdict, spec.devArg));
   }
 
   // Zero the record (the user data must start zeroed and the verifier wants initialised stack).
@@ -150,6 +153,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
         stackDepth,
         ringFd: spec.ringFd,
         probeRead: spec.probeRead,
+        ...(spec.devArg !== undefined ? { devArg: spec.devArg } : {}),
         out: "out",
         lost: "lost",
       })

@@ -3,7 +3,8 @@
 //   tracked?   a packet already selected at an earlier point (the tracking map, keyed by skb address)
 //              skips every test below: it stays traced after its mark is cleared or its headers change;
 //   mark       (skb->mark & mask) == mark;
-//   device     skb->dev->ifindex, skb->dev->name (the whole NUL-terminated name);
+//   device     skb->dev->ifindex, skb->dev->name (the whole NUL-terminated name); at a tracepoint that
+//              passes the device as an argument (net_dev_xmit), that device (plan/device-args.ts);
 //   netns      the namespace's inode number (ns.inum) of skb->dev's network namespace, or of skb->sk's
 //              when the skb has no device yet (a locally generated packet above the IP output);
 //   filter     a pcap filter (src/filter) over a copy of the packet's linear part: from its link-layer
@@ -19,7 +20,7 @@
 // Stack: until the record is zeroed, the record's place holds what is read from the skb, and the
 // module's stack holds the packet copy; the reserved area holds the filter's M[] and the map's key/value.
 import { asm, type Insn } from "../asm/index.js";
-import { R0, R1, R2, R3, R4, R5, R7, R8, R9, R10 } from "../asm/opcodes.js";
+import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { ALIGN_SHIFT, type CbpfInsn, copyPacket, emitFilter } from "../filter/index.js";
 import { Helper } from "../sys/bpf-abi.js";
 import type { DeviceLayout } from "./extras.js";
@@ -111,7 +112,8 @@ const BUF_SIZE = 248;
 
 /** The tests, in order; rejects jump to `out`, a selected packet falls through with R8 = the track id.
  * isVerdict: a verdict tracepoint (the packet ends here); afterVerdict: a point that runs after a verdict
- * (a function's return, the free path), where an ended packet continues. */
+ * (a function's return, the free path), where an ended packet continues. devArg: the context's slot
+ * holding the device the point is about, read instead of skb->dev. */
 export function emitSelection(
   sel: SelectSpec,
   m: MarkTest,
@@ -119,13 +121,14 @@ export function emitSelection(
   out: string,
   isVerdict: boolean,
   afterVerdict = false,
+  devArg?: number,
 ): Insn[] {
   const p: Insn[] = [];
   if (sel.track) p.push(...trackLookup(sel.track, need(sel), m.probeRead, isVerdict, afterVerdict, func));
   const tests: Insn[] = [];
   if (sel.markTest) tests.push(...markTest(m, out));
   if (sel.ifindex !== undefined || sel.ifname !== undefined || sel.netnsInum !== undefined)
-    tests.push(...deviceTests(sel, need(sel), m.probeRead, out));
+    tests.push(...deviceTests(sel, need(sel), m.probeRead, out, devArg));
   if (sel.filter) tests.push(...pcapTest(sel.filter, need(sel), m.probeRead, out));
   if (tests.length === 0) throw new Error("emitSelection: nothing selects packets");
   if (sel.track) tests[0] = asm.label("sel_untracked", tests[0]!);
@@ -414,8 +417,18 @@ const T_PTR = SELECT_READS; // 8 bytes
 const T_VAL = SELECT_READS + 8; // 8 bytes
 const T_NAME = SELECT_READS + 16; // 16 bytes
 
-function deviceTests(sel: SelectSpec, l: SkbLayout, probeRead: number, out: string): Insn[] {
-  const p: Insn[] = [...readVia(R7, l.dev, 8, T_PTR, probeRead, out), asm.mov64Reg(R9, R3)];
+function deviceTests(
+  sel: SelectSpec,
+  l: SkbLayout,
+  probeRead: number,
+  out: string,
+  devArg: number | undefined,
+): Insn[] {
+  // R9 = the device: the point's own argument where it has one, else skb->dev.
+  const p: Insn[] =
+    devArg !== undefined
+      ? [asm.ldxMem(asm.DW, R9, R6, 8 * devArg)]
+      : [...readVia(R7, l.dev, 8, T_PTR, probeRead, out), asm.mov64Reg(R9, R3)];
   const byDevice = sel.ifindex !== undefined || sel.ifname !== undefined;
   // No device: the device tests fail; the namespace comes from the socket, if there is one.
   p.push(asm.jmpImm(asm.JEQ, R9, 0, byDevice ? out : "sel_nodev"));

@@ -2,7 +2,7 @@
 // The program builder writes these fields at these offsets, the ring reader hands records over in place,
 // the aggregate store keeps the head, the writers read and name them (JSON keys), and captures may not
 // reuse those names. Adding a field is a change here plus its users. Little endian, 128 bytes:
-//    0 u64 skb address (the packet id)    8 u64 timestamp (ns, bpf_ktime_get_ns)
+//    0 u64 skb address                    8 u64 timestamp (ns, bpf_ktime_get_ns)
 //   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return,
 //                                                         bit 1: a clone event, bit 2: a point of the
 //                                                         skb's free path, plan/free-path.ts, bit 3:
@@ -19,7 +19,8 @@
 // and the record is 128 bytes.
 //   the device part (DEVICE_SIZE bytes), only when flags has FLAG_DEVICE (with -w: the pcapng file has an
 //   interface per device, namespace and link type):
-//     +0 u32 ifindex (skb->dev->ifindex; 0: no device)
+//     +0 u32 ifindex (skb->dev->ifindex, or at a tracepoint given the device as an argument, net_dev_xmit,
+//        that device's: plan/device-args.ts; 0: no device)
 //     +4 u32 netns: the inode of skb->dev's network namespace, else of skb->sk's when the skb has no
 //        device yet (a packet built locally), 0 when neither (or the kernel has no namespaces)
 //     +8 char[16] the device's name (skb->dev->name), NUL-padded; all zero without a device
@@ -49,7 +50,8 @@ export interface RecordField {
 
 /** Listed in the order their JSON keys are printed. */
 export const FIELDS = {
-  skb: { offset: 0, size: 8, json: ["packet_id"] },
+  /** The sk_buff's address: not a packet's id (the kernel reuses it at once; PACKET_ID_JSON is). */
+  skb: { offset: 0, size: 8, json: ["skb"] },
   tstamp: { offset: 8, size: 8, json: ["timestamp"] },
   cpu: { offset: 24, size: 4, json: ["processor_id"] },
   /** A kernel function's address, or for a tracepoint an id ipft chose; printed as module and name. */
@@ -110,8 +112,15 @@ export const VERDICT_NONE = 0;
 export const VERDICT_DROP = 1;
 export const VERDICT_CONSUME = 2;
 
+/** Not a field of the record: the packet's number in the trace (1, 2, 3... output/packet-ids.ts numbers
+ * them from the track id or the skb address), each event's first JSON key. */
+export const PACKET_ID_JSON = "packet_id";
+
 /** Every key a JSON event has before the script's or capture's own keys, in output order. */
-export const EVENT_JSON_KEYS: readonly string[] = Object.values(FIELDS).flatMap((f) => f.json);
+export const EVENT_JSON_KEYS: readonly string[] = [
+  PACKET_ID_JSON,
+  ...Object.values(FIELDS).flatMap((f) => f.json),
+];
 
 // Plain numbers for the hot paths (a property lookup per record adds up at a million records a second).
 export const OFF_SKB = FIELDS.skb.offset;

@@ -70,7 +70,7 @@ export function build(
     backends.push({ backend: b, units: b.units(plan.functions, withReturns) });
   }
   if (plan.tracepoints.length > 0) {
-    const b = new TracepointBackend((p) => ids.idOf(p), plan.verdicts);
+    const b = new TracepointBackend((p) => ids.idOf(p), plan.verdicts, kernel.deviceArgs);
     backends.push({ backend: b, units: b.units(plan.tracepoints) });
   }
   return {

@@ -3,6 +3,7 @@
 import { type Btf, loadKernelBtf } from "../btf/index.js";
 import { requireBpf } from "../features/probe.js";
 import { type AttachPoint, discoverAttachPointsCached } from "../plan/attach-points.js";
+import { deviceArgs } from "../plan/device-args.js";
 import { type VerdictSpec, verdictPoints } from "../plan/verdict-points.js";
 import { availableFilterFunctions, LazyKallsyms, type SymbolTable } from "../symbols/index.js";
 
@@ -11,6 +12,8 @@ export interface KernelView {
   points: AttachPoint[];
   /** The tracepoints where packets end, with where their arguments are. */
   verdicts: Map<AttachPoint, VerdictSpec>;
+  /** The tracepoints that pass the device as an argument (plan/device-args.ts), with its index. */
+  deviceArgs: Map<AttachPoint, number>;
   markOffset: number;
   /** Helper name (without bpf_) -> id, from the kernel's enum bpf_func_id. */
   helpers: Map<string, number>;
@@ -32,7 +35,12 @@ export function loadKernelView(o: {
   const btf = kb.vmlinux;
   // Remembered across runs under the BTF's content hash (src/btf/derived-cache.ts).
   const points = discoverAttachPointsCached(btf, "vmlinux");
-  for (const mod of kb.modules()) points.push(...discoverAttachPointsCached(kb.module(mod), mod));
+  const devArgs = deviceArgs(btf, points);
+  for (const mod of kb.modules()) {
+    const own = discoverAttachPointsCached(kb.module(mod), mod);
+    deviceArgs(kb.module(mod), own, devArgs);
+    points.push(...own);
+  }
   const helpers = new Map<string, number>();
   const names = new Map<number, string>();
   for (const [k, v] of btf.enumValues("bpf_func_id")) {
@@ -44,6 +52,7 @@ export function loadKernelView(o: {
     btf,
     points,
     verdicts: verdictPoints(btf, points),
+    deviceArgs: devArgs,
     markOffset: btf.offsetof("sk_buff", "mark"),
     helpers,
     helperName: (id) => names.get(id),

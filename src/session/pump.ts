@@ -1,20 +1,22 @@
 // Reads the ring buffer into the writer until told to stop: batches while records keep coming, a short
 // sleep when the ring is empty, one last drain after the links are gone.
-import type { Writer } from "../output/index.js";
+import { numbered, type PacketIds, type Writer } from "../output/index.js";
 import type { RingReader } from "../ringbuf/reader.js";
 import type { StopSignal } from "./stop-signal.js";
 
 const BATCH = 1 << 16;
 const IDLE_MS = 2;
 
-/** `drained` runs after each drain that read records (the pcapng file is flushed there). */
+/** `drained` runs after each drain that read records (the pcapng file is flushed there). `ids` numbers
+ * the events' packets (drainRest goes on with the same). */
 export function pumpUntilStopped(
   ring: RingReader,
   writer: Writer,
+  ids: PacketIds,
   stop: StopSignal,
   drained?: () => void,
 ): Promise<void> {
-  const handle = (dv: DataView, off: number) => writer.write(dv, off);
+  const handle = numbered(writer, ids);
   return new Promise<void>((resolve) => {
     const tick = () => {
       if (stop.stopped) return resolve();
@@ -29,6 +31,6 @@ export function pumpUntilStopped(
 }
 
 /** What is left in the ring (call after detaching). */
-export function drainRest(ring: RingReader, writer: Writer): void {
-  ring.drain((dv, off) => writer.write(dv, off));
+export function drainRest(ring: RingReader, writer: Writer, ids: PacketIds): void {
+  ring.drain(numbered(writer, ids));
 }

@@ -1,7 +1,7 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { rmSync, writeFileSync } from "node:fs";
-import { createWriter, teeWriter } from "../output/index.js";
+import { createWriter, PacketIds, teeWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
 import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
@@ -123,11 +123,12 @@ async function trace(
   io.status("Trace ready!");
   ready.create();
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
-  await pumpUntilStopped(ring, writer, stop, pcapng && (() => pcapng.drained(lost.read())));
+  const ids = new PacketIds();
+  await pumpUntilStopped(ring, writer, ids, stop, pcapng && (() => pcapng.drained(lost.read())));
 
   // Detach first so nothing more arrives, then read what is left.
   kobj.closeLinks();
-  drainRest(ring, writer);
+  drainRest(ring, writer, ids);
   const lostCount = lost.read();
   io.status("Trace done!");
   pcapng?.noteLost(lostCount);

@@ -337,7 +337,8 @@ test("the skb pointer, cast or summed, is copied into the data by the read helpe
       (i) => i.code === STX_B && i.dst === 6 && i.off >= f.offset && i.off < f.offset + f.size,
     ).length;
   };
-  for (const text of ["skb", "(struct iphdr *)skb", "skb + 1", "skb->len + skb"]) {
+  // (A bare `skb` needs a label: "skb" is the events' own key for the address.)
+  for (const text of ["p=skb", "(struct iphdr *)skb", "skb + 1", "skb->len + skb"]) {
     const cap = compileCapture([text], env());
     assert.equal(byteStores(cap), 0, text);
     const calls = cap.insns.flatMap((i, at) => (i.code === CALL && i.imm === 113 ? [at] : []));

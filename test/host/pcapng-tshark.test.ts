@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createWriter } from "../../src/output/index.js";
+import { createWriter, numbered, PacketIds } from "../../src/output/index.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
-import { replayOf } from "../../src/output/pcapng-replay.js";
+import { replayInto, replayOf } from "../../src/output/pcapng-replay.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
 import { parsePcapng, readPcapngFile } from "../../src/pcapng/reader.js";
@@ -262,7 +262,7 @@ test("a file rewritten by editcap (an independent writer) is read back by ipft's
   assert.deepEqual(b.packets[0]!.meta, { function: "ip_rcv", packet_id: "0xffff888800001000" });
 });
 
-test("an ipft trace file (format 2): tshark filters on its comments, capinfos finds no error, editcap keeps ipft's options", {
+test("an ipft trace file (format 3): tshark filters on its comments, capinfos finds no error, editcap keeps ipft's options", {
   skip,
 }, () => {
   const f = join(dir, "ipft-trace.pcapng");
@@ -281,6 +281,7 @@ test("an ipft trace file (format 2): tshark filters on its comments, capinfos fi
   const verdicts = { reason: () => "NO_SOCKET", location: () => "__udp4_lib_rcv+0x4bc" };
   out.start({ symbolizer, verdicts });
   const dv = new DataView(new ArrayBuffer(4 * 128));
+  const ids = new PacketIds();
   for (let i = 0; i < 4; i++) {
     const o = i * 128;
     dv.setBigUint64(o, 0xffff888800001000n + BigInt(i >> 1) * 0x100n, true);
@@ -291,7 +292,7 @@ test("an ipft trace file (format 2): tshark filters on its comments, capinfos fi
       dv.setUint32(o + 36, 3, true);
       dv.setBigUint64(o + 40, 0xffffffff81100000n, true);
     }
-    out.write(dv, o);
+    out.write(dv, o, ids.of(dv, o));
   }
   out.finish();
   writeFileSync(f, sink.bytes());
@@ -299,11 +300,13 @@ test("an ipft trace file (format 2): tshark filters on its comments, capinfos fi
   assert.equal(all.status, 0, all.stderr);
   assert.equal(all.stderr, "");
   assert.deepEqual(all.lines, [
-    `0xffff888800001000 1000 000 vmlinux ip_rcv\t${0xffff888800001000n}`,
-    `0xffff888800001000 1001 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t${0xffff888800001000n}`,
-    `0xffff888800001100 1002 000 vmlinux ip_rcv\t${0xffff888800001100n}`,
-    `0xffff888800001100 1003 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t${0xffff888800001100n}`,
+    "1 0xffff888800001000 1000 000 vmlinux ip_rcv\t1",
+    "1 0xffff888800001000 1001 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t1",
+    "2 0xffff888800001100 1002 000 vmlinux ip_rcv\t2",
+    "2 0xffff888800001100 1003 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t2",
   ]);
+  const one = tshark(["-r", f, "-Y", "frame.packet_id == 2", "-T", "fields", "-e", "frame.number"]);
+  assert.deepEqual(one.lines, ["3", "4"], "one packet's journey");
   const drops = tshark([
     "-r",
     f,
@@ -341,8 +344,7 @@ test("an ipft trace file (format 2): tshark filters on its comments, capinfos fi
       verdicts: rp.verdicts,
       progress: false,
     });
-    const rdv = new DataView(rp.records.buffer, rp.records.byteOffset, rp.records.byteLength);
-    for (const o of rp.offsets) w.write(rdv, o);
+    replayInto(rp, w);
     w.finish();
     return s;
   };
@@ -376,7 +378,8 @@ test("records with the device part: tshark names each frame's interface after it
     tracer: "function",
   }).start({ symbolizer });
   const dv = records(evs);
-  for (const off of recordOffsets(evs)) out.write(dv, off);
+  const feed = numbered(out);
+  for (const off of recordOffsets(evs)) feed(dv, off);
   out.finish();
   writeFileSync(f, sink.bytes());
   const r = tshark([

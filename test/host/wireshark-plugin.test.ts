@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { PacketIds } from "../../src/output/packet-ids.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { IPFT_KIND_EVENT, IPFT_KIND_NAMES, IPFT_PEN, LINKTYPE_RAW } from "../../src/pcapng/format.js";
@@ -100,7 +101,8 @@ function traceFile(name: string, evs: Ev[]): string {
     tracer: "function",
   }).start({ symbolizer, verdicts: namer, stacks: { frame: (a) => symbolizer.resolve(a)!.name } });
   const dv = records(evs);
-  for (const off of recordOffsets(evs)) out.write(dv, off);
+  const ids = new PacketIds();
+  for (const off of recordOffsets(evs)) out.write(dv, off, ids.of(dv, off));
   out.finish();
   const f = join(dir, name);
   writeFileSync(f, sink.bytes());
@@ -147,11 +149,11 @@ test("-T fields lists each event's function, module, device, packet, time since 
   noLuaError(r);
   const id = "UDP 10.0.0.1:4000 > 10.0.0.2:5001";
   assert.deepEqual(r.lines, [
-    `ip_rcv|vmlinux|veth1|9|4026532001|0xffff888800001000|0xffff888800001000|1000||0.000000000|${id}|`,
-    `udp_rcv|vmlinux|lo|1|4026531840|0xffff888800001000|0xffff888800001000|1000||0.000001500|${id}|`,
-    "ip_rcv|vmlinux|lo|1|4026531840|0xffff888800002000|0xffff888800002000|3000|0xffff888800001000|0.000000000||",
-    `netif_receive_skb|vmlinux||||0xffff888800001000|0xffff888800001000|1000||0.000003000|${id}|`,
-    "netif_receive_skb|vmlinux||||0xffff888800002000|0xffff888800002000|3000||0.000003000||",
+    `ip_rcv|vmlinux|veth1|9|4026532001|0xffff888800001000|1|1000||0.000000000|${id}|`,
+    `udp_rcv|vmlinux|lo|1|4026531840|0xffff888800001000|1|1000||0.000001500|${id}|`,
+    "ip_rcv|vmlinux|lo|1|4026531840|0xffff888800002000|2|3000|0xffff888800001000|0.000000000||",
+    `netif_receive_skb|vmlinux||||0xffff888800001000|1|1000||0.000003000|${id}|`,
+    "netif_receive_skb|vmlinux||||0xffff888800002000|2|3000||0.000003000||",
   ]);
   // The stack's frames, named from the file; an event without bytes named in the Info column.
   const stack = fields(f, ["ipft.stack", "_ws.col.Info"], ["-Y", "ipft.verdict == 1"]);
@@ -206,7 +208,7 @@ test("a file of format 1 gives an expert-info note, no fields and no Lua error",
   const r = notes(f);
   noLuaError(r);
   assert.equal(r.lines.length, 1);
-  assert.match(r.lines[0]!, /^1\|.*ipft trace file format 1; this plugin decodes format 2.*\|$/);
+  assert.match(r.lines[0]!, /^1\|.*ipft trace file format 1; this plugin decodes formats 2 and 3.*\|$/);
 });
 
 test("a damaged event option or names option gives an expert-info note, no Lua error", { skip }, () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { hasTool, ipft, kernelSkipReason, senderArgs } from "../support/run.js";
+import { hasTool, ipft, kernelSkipReason, onePassSkipReason, senderArgs } from "../support/run.js";
 
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
 const SELECT =
@@ -37,8 +37,33 @@ function interfaces(file: string): { name: string; description: string }[] {
     });
 }
 
+interface JsonEvent {
+  packet_id: number;
+  function: string;
+  ifname?: string;
+  ifindex?: number;
+  netns?: number;
+}
+
+/** Each net_dev_xmit event names the device and namespace of its packet's net_dev_start_xmit before it
+ * (the device the tracepoint is given, not skb->dev: on a veth that is the peer's by then). Returns how
+ * many net_dev_xmit events were checked. */
+function xmitOnSendingDevice(evs: JsonEvent[]): number {
+  const started = new Map<number, JsonEvent>();
+  let n = 0;
+  for (const e of evs) {
+    if (e.function === "net_dev_start_xmit") started.set(e.packet_id, e);
+    if (e.function !== "net_dev_xmit") continue;
+    const s = started.get(e.packet_id);
+    assert.ok(s, `net_dev_xmit of ${e.packet_id} without its net_dev_start_xmit: ${JSON.stringify(e)}`);
+    assert.equal(`${e.ifname} ${e.netns}`, `${s.ifname} ${s.netns}`, JSON.stringify(e));
+    n++;
+  }
+  return n;
+}
+
 /** The json output's device keys, per event. */
-function jsonDevices(out: string): { ifname?: string; ifindex?: number; netns?: number }[] {
+function jsonDevices(out: string): JsonEvent[] {
   return out
     .split("\n")
     .filter((l) => l.startsWith("{"))
@@ -134,8 +159,49 @@ describe("UDP across a veth pair between two namespaces, traced with -w", {
     const evs = jsonDevices(live.stdout);
     assert.ok(evs.some((e) => e.ifname === p.devA && e.netns === inoA));
     assert.ok(evs.some((e) => e.ifname === p.devB && e.netns === inoB));
+    // The datagram and its echo each leave through one veth device: net_dev_xmit names it.
+    if (BACKEND === "tracepoint") assert.ok(xmitOnSendingDevice(evs) >= 2, live.stdout);
     const back = ipft(["--read", file, "-o", "json"]);
     assert.equal(back.status, 0, back.stderr);
     assert.equal(back.stdout, live.stdout);
+  });
+
+  test("--netns selects net_dev_xmit in the sending namespace (its device argument, not skb->dev)", {
+    skip: onePassSkipReason(),
+  }, () => {
+    const p = pair!;
+    const file = join(dir, "veth-netns.pcapng");
+    const cmd = trafficCommand({
+      kind: "udp",
+      serverNs: p.nsB,
+      clientNs: p.nsA,
+      host: p.addrB,
+      port: PORT,
+      srcPort: 40323,
+      size: 200,
+      ready: join(dir, "veth-netns-ready"),
+    });
+    // Without tracking every event is selected on its own: by namespace A and the port.
+    const live = ipft([
+      "-b",
+      "tracepoint",
+      "--no-track",
+      "--netns",
+      p.nsA,
+      `udp port ${PORT}`,
+      "-o",
+      "json",
+      "-w",
+      file,
+      "--",
+      ...cmd,
+    ]);
+    assert.equal(live.status, 0, live.stderr);
+    const inoA = statSync(`/run/netns/${p.nsA}`).ino;
+    const evs = jsonDevices(live.stdout);
+    for (const e of evs) assert.equal(e.netns, inoA, JSON.stringify(e));
+    // The datagram's: selected in A where it is sent; the echo's, sent from B, is not.
+    assert.equal(xmitOnSendingDevice(evs), 1, live.stdout);
+    assert.ok(evs.some((e) => e.function === "net_dev_xmit" && e.ifname === p.devA));
   });
 });

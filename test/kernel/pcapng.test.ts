@@ -143,7 +143,7 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(json.length, c.packets.length);
     assert.equal(back.stdout, live.json!.stdout);
-    // A packet: an skb address up to its verdict (the kernel reuses a freed skb's address).
+    // A packet: its packet id, up to its verdict.
     const open = new Map<string, Record<string, unknown>[]>();
     const packets: Record<string, unknown>[][] = [];
     for (const e of json) {
@@ -178,6 +178,39 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
       for (const r of udp) assert.equal(r[0], "127.0.0.1");
     });
   });
+});
+
+test("30 datagrams: 30 packet ids in json, and tshark's frame.packet_id == N is one packet's journey", {
+  skip: skip ?? onePassSkipReason() ?? (hasTool("jq") ? undefined : "needs jq"),
+}, (t) => {
+  const f = join(dir, "ids.pcapng");
+  const cmd = senderArgs(0x7b7, ["--count", "30", "--closed", "--port", "9731"]);
+  const live = ipft(["-b", "tracepoint", "-m", "0x7b7", "-o", "json", "-w", f, "--", ...cmd]);
+  assert.equal(live.status, 0, live.stderr);
+  const jq = (filter: string) => {
+    const r = spawnSync("jq", ["-s", "-c", filter], { input: live.stdout, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  // Each datagram is a packet of its own, however few sk_buffs the kernel used for them.
+  assert.deepEqual(
+    jq("map(.packet_id) | unique"),
+    Array.from({ length: 30 }, (_, i) => i + 1),
+  );
+  t.diagnostic(`${jq("map(.skb) | unique | length")} skb addresses for 30 datagrams`);
+  for (const n of [1, 17, 30]) {
+    const r = tshark(["-r", f, "-Y", `frame.packet_id == ${n}`, "-T", "fields", "-e", "frame.comment"]);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    // The events json gives packet n, in order, one journey: its path, then its one drop.
+    const mine = jq(`map(select(.packet_id == ${n})) | map(.function)`) as string[];
+    assert.equal(lines.length, mine.length, r.stdout);
+    assert.ok(mine.length >= PER_PACKET, r.stdout);
+    lines.forEach((l, i) => {
+      assert.match(l, new RegExp(`^${n} 0x[0-9a-f]+ \\d+ \\d{3} vmlinux ${mine[i]}( |$)`));
+    });
+    assert.equal(lines.filter((l) => / kfree_skb dropped /.test(l)).length, 1, r.stdout);
+  }
 });
 
 describe("TCP between network namespaces, traced with -w", { skip: skip ?? netnsSkipReason() }, () => {
@@ -374,7 +407,7 @@ describe("how a -w file ends", { skip: skip ?? onePassSkipReason() }, () => {
     assert.equal(r.status, 0, r.stderr);
     const frames = r.stdout.trimEnd().split("\n");
     assert.ok(frames.length >= 2 * PER_PACKET, r.stdout);
-    const streamLines = r.stderr.split("\n").filter((l) => /^0x[0-9a-f]+ \d+ \d{3} /.test(l));
+    const streamLines = r.stderr.split("\n").filter((l) => /^\d+ 0x[0-9a-f]+ \d+ \d{3} /.test(l));
     assert.deepEqual(frames, streamLines);
   });
 });

@@ -18,7 +18,7 @@ const OVERHEAD: Record<string, number> =
 const SIZE = 100;
 
 interface Ev {
-  packet_id: string;
+  skb: string;
   function: string;
   data: string;
 }
@@ -64,13 +64,13 @@ for (const script of ["save-restore-all.lua", "read-all-registers.lua", "gso-sav
 }
 
 test(`saving and restoring R6-R9: the module runs, leaves the skb (${BACKEND})`, { skip }, () => {
-  for (const e of trace("save-restore-all.lua")) assert.equal(e.data, `skb=${e.packet_id}`);
+  for (const e of trace("save-restore-all.lua")) assert.equal(e.data, `skb=${e.skb}`);
 });
 
 test(`reading every register at entry: R3 is the skb, R4, R5, R8 and R9 are 0 (${BACKEND})`, { skip }, () => {
   for (const e of trace("read-all-registers.lua")) {
     const r = Object.fromEntries(e.data.split(" ").map((kv) => kv.split("=") as [string, string]));
-    assert.equal(r.r3, e.packet_id, e.data);
+    assert.equal(r.r3, e.skb, e.data);
     assert.deepEqual([r.r4, r.r5, r.r8, r.r9], ["0x0", "0x0", "0x0", "0x0"], e.data);
     assert.notEqual(r.r2, "0x0", `R2 is the context: ${e.data}`);
   }

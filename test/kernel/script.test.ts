@@ -35,7 +35,7 @@ test(`examples/gso.lua: len matches each packet's size at each attach point (${B
     .map(
       (l) =>
         JSON.parse(l) as {
-          packet_id: string;
+          packet_id: number;
           function: string;
           len: number;
           gso_segs: number;

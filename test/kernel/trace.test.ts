@@ -26,7 +26,8 @@ const SELECT =
   BACKEND === "tracepoint" ? ["-b", BACKEND] : ["-b", BACKEND, "-r", `^(${LOOPBACK_PATH.join("|")})$`];
 
 interface JsonEvent {
-  packet_id: string;
+  packet_id: number;
+  skb: string;
   timestamp: number;
   processor_id: number;
   module: string;
@@ -61,11 +62,12 @@ test("json: every marked packet and no unmarked one, each on the loopback path i
   const count = (f: string) => ev.filter((e) => e.function === f).length;
   // 5 marked datagrams, 10 unmarked ones in between: only the marked are seen, once each per tracepoint.
   for (const f of LOOPBACK_PATH) assert.equal(count(f), 5, `${f} seen ${count(f)} times`);
-  // Per packet (skb address; the kernel may reuse one later), the path's first occurrences are in time order.
-  const byPacket = new Map<string, JsonEvent[]>();
+  // Per packet, the path's first occurrences are in time order.
+  const byPacket = new Map<number, JsonEvent[]>();
   for (const e of ev) byPacket.set(e.packet_id, [...(byPacket.get(e.packet_id) ?? []), e]);
   for (const [id, es] of byPacket) {
-    assert.match(id, /^0x[0-9a-f]{16}$/);
+    assert.ok(Number.isInteger(id) && id > 0, String(id));
+    for (const e of es) assert.match(e.skb, /^0x[0-9a-f]{16}$/);
     const sorted = [...es].sort((a, b) => a.timestamp - b.timestamp);
     const firsts = LOOPBACK_PATH.map((f) => sorted.findIndex((e) => e.function === f)).filter((i) => i >= 0);
     assert.deepEqual(
@@ -168,7 +170,7 @@ test("aggregate and stream show the same events as json", { skip: skip ?? hostOn
     .split("\n")
     .map((l) => {
       // A verdict tracepoint's line ends with the verdict ("consumed", "dropped (REASON) at PLACE").
-      const m = /^0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*)?$/.exec(l);
+      const m = /^\d+ 0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*)?$/.exec(l);
       assert.ok(m, `stream line: ${l}`);
       return m[1]!;
     });
@@ -183,7 +185,10 @@ test("aggregate and stream show the same events as json", { skip: skip ?? hostOn
       .sort(),
     j,
   );
-  assert.equal(a.stdout.split("\n").filter((l) => l === "===").length >= 1, true);
+  assert.equal(
+    a.stdout.split("\n").filter((l) => /^=== packet \d+, skb 0x[0-9a-f]+$/.test(l)).length >= 1,
+    true,
+  );
 });
 
 test("the traced command's exit status is ipft's", { skip: skip ?? hostOnlySkipReason() }, () => {

@@ -44,12 +44,13 @@ test("aggregate: packets in order of first event, events by time, C-style column
     out,
     [
       AGGREGATE_HEADER,
-      "===",
+      // Packet ids by arrival, packets printed by time.
+      "=== packet 3, skb 0xc",
       row(5n, "017", "(unknown)", "(unknown)"),
-      "===",
+      "=== packet 1, skb 0xb",
       row(10n, "000", "vmlinux", "ip_rcv"),
       row(30n, "001", "vmlinux", "udp_rcv"),
-      "===",
+      "=== packet 2, skb 0xa",
       row(40n, "000", "vmlinux", "ip_rcv"),
       row(50n, "002", "a_module_name_longer_tha", "a_function_name_longer_than_thir"),
       row(50n, "345", "vmlinux", "ip_rcv"),
@@ -89,12 +90,12 @@ test("aggregate: one group per skb address, even when it is reused; addresses eq
     out,
     [
       AGGREGATE_HEADER,
-      "===",
+      "=== packet 1, skb 0xffff888000001000",
       row(1n, "000", "vmlinux", "ip_rcv"),
       row(1000n, "000", "vmlinux", "udp_rcv"),
-      "===",
+      "=== packet 2, skb 0xffff999000001000",
       row(2n, "000", "vmlinux", "ip_rcv"),
-      "===",
+      "=== packet 3, skb 0x1000",
       row(3n, "000", "vmlinux", "ip_rcv"),
       "",
     ].join("\n"),
@@ -114,10 +115,10 @@ test("aggregate: with track ids, a reused address is two packets and a tracked p
     out,
     [
       AGGREGATE_HEADER,
-      "===",
+      "=== packet 1, skb 0xffff888000001000",
       row(1n, "000", "vmlinux", "ip_rcv"),
       row(2n, "000", "vmlinux", "udp_rcv"),
-      "===",
+      "=== packet 2, skb 0xffff888000001000",
       row(5n, "000", "vmlinux", "ip_rcv"),
       row(6n, "000", "vmlinux", "udp_rcv"),
       "",
@@ -142,9 +143,12 @@ test("aggregate: grouping and ordering agree with a plain reference on 50k shuff
     });
   }
   const { out } = run("aggregate", evs);
-  // Reference: group by skb, sort by (ts, arrival), packets by their first event.
+  // Reference: group by skb (numbered by first arrival), sort by (ts, arrival), packets by their first
+  // event.
   const groups = new Map<bigint, { ev: Ev; i: number }[]>();
+  const ids = new Map<bigint, number>();
   evs.forEach((ev, i) => {
+    if (!ids.has(ev.skb)) ids.set(ev.skb, ids.size + 1);
     const g = groups.get(ev.skb) ?? [];
     g.push({ ev, i });
     groups.set(ev.skb, g);
@@ -154,7 +158,8 @@ test("aggregate: grouping and ordering agree with a plain reference on 50k shuff
   const sorted = [...groups.values()].map((g) => g.sort(cmp)).sort((a, b) => cmp(a[0]!, b[0]!));
   const want = [AGGREGATE_HEADER];
   for (const g of sorted) {
-    want.push("===");
+    const skb = g[0]!.ev.skb;
+    want.push(`=== packet ${ids.get(skb)}, skb 0x${skb.toString(16)}`);
     for (const { ev } of g)
       want.push(
         row(ev.ts, String(ev.cpu).padStart(3, "0"), "vmlinux", ev.func === IP_RCV ? "ip_rcv" : "udp_rcv"),
@@ -171,7 +176,7 @@ test("aggregate: the script's text follows the row after a space; tables as ( k:
     out,
     [
       AGGREGATE_HEADER,
-      "===",
+      "=== packet 1, skb 0x1",
       `${row(1n, "000", "vmlinux", "ip_rcv")} len=1`,
       `${row(2n, "000", "vmlinux", "ip_rcv")} ( len: 2 dev: lo )`,
       row(3n, "000", "vmlinux", "ip_rcv"),
@@ -220,7 +225,12 @@ test("aggregate: maxTraces stores the first N, counts the rest, and says so at t
   assert.equal(err, "ipft: stored the first 3 traces only (--max-traces); 2 more were dropped\n");
   assert.equal(
     out,
-    [AGGREGATE_HEADER, "===", ...[3n, 4n, 5n].map((t) => row(t, "000", "vmlinux", "ip_rcv")), ""].join("\n"),
+    [
+      AGGREGATE_HEADER,
+      "=== packet 1, skb 0x1",
+      ...[3n, 4n, 5n].map((t) => row(t, "000", "vmlinux", "ip_rcv")),
+      "",
+    ].join("\n"),
   );
   assert.equal(run("aggregate", evs, { maxTraces: 5 }).err, "");
 });
@@ -244,7 +254,7 @@ test("aggregate function_graph: `%-64.64s` names indented by depth; returns clos
   const deep = Array.from({ length: 20 }, (_, i) => ({ skb: 2n, ts: BigInt(10 + i), func: LONG, cpu: 0 }));
   const lines = graph([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0, ret: true }, ...deep]);
   assert.equal(lines[0], g(1n, "}"));
-  assert.equal(lines[1], "===");
+  assert.equal(lines[1], "=== packet 2, skb 0x2");
   assert.equal(lines[2], g(10n, `${LONG_FUNC}() {`, LONG_MODULE));
   assert.equal(lines[3], g(11n, `  ${LONG_FUNC}() {`.slice(0, 64), LONG_MODULE));
   assert.equal(lines[3]!.length, 20 + 1 + 3 + 1 + 24 + 1 + 64);
@@ -267,12 +277,12 @@ test("aggregate: progress `Got N traces` is redrawn in place while tracing, and 
   });
   // The interval is fixed at 100 ms by createWriter.
   const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
-  w.write(dv, 0);
-  w.write(dv, 0);
+  w.write(dv, 0, 1);
+  w.write(dv, 0, 1);
   assert.equal(err, "", "not drawn per trace");
   await new Promise((r) => setTimeout(r, 250));
   assert.equal(err, "\rGot 2 traces", "drawn once: redrawn only when the count changed");
-  w.write(dv, 0);
+  w.write(dv, 0, 1);
   w.finish();
   assert.equal(err, "\rGot 2 traces\rGot 3 traces\n");
   const quiet = run("aggregate", [{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }], { progress: false });

@@ -1,5 +1,5 @@
 // Clone events in the writers: the clone's first event names its parent (stream: `clone of 0x...`, json:
-// "parent", aggregate: the parent's group by its first timestamp), and the clone is its own packet.
+// "parent", aggregate: the parent's address and packet id), and the clone is its own packet.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { VERDICT_CONSUME } from "../../src/record/record.js";
@@ -22,11 +22,11 @@ const EVENTS: Ev[] = [
 
 test("stream: a clone event ends with `clone of 0x<parent>`; other events do not", () => {
   const lines = run("stream", EVENTS).out.trimEnd().split("\n");
-  assert.equal(lines[2], `0x${C.toString(16)} 110 000 vmlinux udp_rcv clone of 0x${P.toString(16)}`);
+  assert.equal(lines[2], `3 0x${C.toString(16)} 110 000 vmlinux udp_rcv clone of 0x${P.toString(16)}`);
   assert.equal(lines.filter((l) => l.includes("clone of")).length, 1);
 });
 
-test('json: a clone event has "parent", the parent\'s packet_id; other events have no such key', () => {
+test('json: a clone event has "parent", the parent\'s skb; other events have no such key', () => {
   const evs = run("json", EVENTS)
     .out.trimEnd()
     .split("\n")
@@ -34,16 +34,21 @@ test('json: a clone event has "parent", the parent\'s packet_id; other events ha
   assert.equal(evs[2]!.parent, `0x${P.toString(16)}`);
   assert.equal(evs[2]!.is_return, false);
   assert.equal(evs.filter((e) => "parent" in e).length, 1);
-  assert.equal(evs[1]!.packet_id, evs[2]!.parent);
+  assert.equal(evs[1]!.skb, evs[2]!.parent);
+  assert.deepEqual(
+    evs.map((e) => e.packet_id),
+    [1, 2, 3, 2, 3, 3],
+  );
 });
 
 test("aggregate: the clone is its own packet, starting at its clone event, which names the parent's group", () => {
   const out = run("aggregate", EVENTS, { verdicts: true }).out;
-  const groups = out.split(/^===\n/m).slice(1);
+  const groups = out.split(/^=== packet \d+, skb 0x[0-9a-f]+\n/m).slice(1);
   assert.equal(groups.length, 3, out);
   // Packets by first event: Q (90), P (100), C (110).
   assert.match(groups[1]!, /^100 /);
-  assert.match(groups[2]!, /^110 .* udp_rcv clone of 0xffff888100001000, the packet first seen at 100\n/);
+  assert.match(groups[2]!, /^110 .* udp_rcv clone of 0xffff888100001000, packet 2\n/);
+  assert.match(out, /^=== packet 2, skb 0xffff888100001000\n100 /m);
   assert.match(groups[2]!, /\n130 .*\n140 /);
   assert.doesNotMatch(groups[1]! + groups[0]!, /clone of/);
 });

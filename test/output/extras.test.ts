@@ -56,7 +56,7 @@ test("json: packet bytes in hex with their lengths and link, the stack as names;
   assert.equal(evs[2].verdict, "drop");
   assert.deepEqual(evs[3].stack, ["__udp4_lib_rcv+0x4bc", "ip_protocol_deliver_rcu+0xb3"]);
   // The base keys first, then the verdict's, then the extras, in the record's order.
-  assert.deepEqual(Object.keys(evs[2]).slice(6), [
+  assert.deepEqual(Object.keys(evs[2]).slice(7), [
     "verdict",
     "drop_reason",
     "location",
@@ -73,11 +73,11 @@ test("stream: the stack under the event's line, one `    at` frame per line; rec
   assert.equal(
     out,
     [
-      "0x1 10 000 vmlinux ip_rcv",
-      "0x1 20 000 vmlinux udp_rcv",
-      "0x1 30 001 vmlinux udp_rcv dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
+      "1 0x1 10 000 vmlinux ip_rcv",
+      "1 0x1 20 000 vmlinux udp_rcv",
+      "1 0x1 30 001 vmlinux udp_rcv dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
       ...SHOWN.map((f) => `    at ${f}`),
-      "0x2 40 000 vmlinux ip_rcv",
+      "2 0x2 40 000 vmlinux ip_rcv",
       "    at __udp4_lib_rcv+0x4bc",
       "    at ip_protocol_deliver_rcu+0xb3",
       "",
@@ -88,7 +88,7 @@ test("stream: the stack under the event's line, one `    at` frame per line; rec
 test("stream with a dump(): the stack goes after the script's text", async () => {
   const { out } = run("stream", EVENTS.slice(2, 3), { stacks, dumper: { dump: () => "txt" } });
   await new Promise((r) => setImmediate(r));
-  assert.equal(out, `0x1 30 001 vmlinux udp_rcv txt\n${SHOWN.map((f) => `    at ${f}\n`).join("")}`);
+  assert.equal(out, `1 0x1 30 001 vmlinux udp_rcv txt\n${SHOWN.map((f) => `    at ${f}\n`).join("")}`);
 });
 
 test("aggregate: stacks are kept aside and print under their event; other events print as before", () => {

@@ -6,19 +6,20 @@ import { functionDumper } from "../../src/output/index.js";
 import { BIG_TS, IP_RCV, LONG_FUNC, LONG_MODULE, MAX_U64, NAMING_EVS, run } from "./records.js";
 
 const GOLDEN = [
-  '{"packet_id":"0xffff888012345678","timestamp":2509333321124,"processor_id":1,"module":"vmlinux","function":"ip_rcv","is_return":false}',
-  '{"packet_id":"0xffff888012345678","timestamp":2509333321200,"processor_id":1,"module":"vmlinux","function":"udp_rcv","is_return":true}',
-  `{"packet_id":"0x10","timestamp":3,"processor_id":130,"module":"${LONG_MODULE}","function":"${LONG_FUNC}","is_return":false}`,
-  '{"packet_id":"0x20","timestamp":4,"processor_id":2,"module":"m\\tod","function":"we\\"ird\\\\name","is_return":false}',
-  '{"packet_id":"0x30","timestamp":5,"processor_id":3,"module":"(unknown)","function":"(unknown)","is_return":false}',
+  '{"packet_id":1,"skb":"0xffff888012345678","timestamp":2509333321124,"processor_id":1,"module":"vmlinux","function":"ip_rcv","is_return":false}',
+  '{"packet_id":1,"skb":"0xffff888012345678","timestamp":2509333321200,"processor_id":1,"module":"vmlinux","function":"udp_rcv","is_return":true}',
+  `{"packet_id":2,"skb":"0x10","timestamp":3,"processor_id":130,"module":"${LONG_MODULE}","function":"${LONG_FUNC}","is_return":false}`,
+  '{"packet_id":3,"skb":"0x20","timestamp":4,"processor_id":2,"module":"m\\tod","function":"we\\"ird\\\\name","is_return":false}',
+  '{"packet_id":4,"skb":"0x30","timestamp":5,"processor_id":3,"module":"(unknown)","function":"(unknown)","is_return":false}',
 ];
 
-test("json: one object per line with ipftrace2's keys, in its order", () => {
+test("json: one object per line with ipftrace2's keys, in its order (packet_id a number, then skb)", () => {
   const { out, w } = run("json", NAMING_EVS);
   assert.equal(out, `${GOLDEN.join("\n")}\n`);
   assert.equal(w.count, 5);
   assert.deepEqual(JSON.parse(GOLDEN[3]!), {
-    packet_id: "0x20",
+    packet_id: 3,
+    skb: "0x20",
     timestamp: 4,
     processor_id: 2,
     module: "m\tod",
@@ -45,7 +46,7 @@ test("json: dump() table keys join the object, typed; a string goes under data; 
   const evs = [1, 2, 3].map((i) => ({ skb: 1n, ts: BigInt(i), func: IP_RCV, cpu: 0, data: i }));
   const { out } = run("json", evs, { dumper: functionDumper(dump) });
   const head = (ts: number) =>
-    `{"packet_id":"0x1","timestamp":${ts},"processor_id":0,"module":"vmlinux","function":"ip_rcv","is_return":false`;
+    `{"packet_id":1,"skb":"0x1","timestamp":${ts},"processor_id":0,"module":"vmlinux","function":"ip_rcv","is_return":false`;
   assert.equal(
     out,
     `${head(1)},"len":42,"dev":"e\\"th0","gso":false}\n${head(2)},"data":"free text"}\n${head(3)}}\n`,

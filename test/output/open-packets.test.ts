@@ -18,12 +18,12 @@ test("the open-packet table agrees with a Map through random adds, updates and r
     const slot = t.find(lo, hi);
     assert.equal(slot >= 0, ref.has(key), `step ${step}: ${key}`);
     if (slot >= 0) {
-      assert.deepEqual([t.funcLo(slot), t.funcHi(slot)], ref.get(key));
+      assert.deepEqual([t.a(slot), t.b(slot)], ref.get(key));
       if (rnd(2) === 0) {
         t.remove(slot);
         ref.delete(key);
       } else {
-        t.setFunc(slot, step, step + 1);
+        t.set(slot, step, step + 1);
         ref.set(key, [step, step + 1]);
       }
     } else if (ref.size < 64) {
@@ -33,6 +33,6 @@ test("the open-packet table agrees with a Map through random adds, updates and r
     assert.equal(t.size, ref.size);
   }
   const funcs: number[] = [];
-  t.forEachFunc((lo) => funcs.push(lo));
+  t.forEachValue((lo) => funcs.push(lo));
   assert.deepEqual(funcs.sort(), [...ref.values()].map((v) => v[0]).sort());
 });

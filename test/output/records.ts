@@ -3,6 +3,7 @@ import {
   createWriter,
   type Dumper,
   type KernelPacketCounts,
+  numbered,
   type OutputName,
   type StackNamer,
   type Symbolizer,
@@ -183,7 +184,8 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
   });
   const pad = 40;
   const dv = records(evs, pad);
-  for (const off of recordOffsets(evs, pad)) w.write(dv, off);
+  const feed = numbered(w);
+  for (const off of recordOffsets(evs, pad)) feed(dv, off);
   w.finish();
   w.report({ write: (s: string) => (err += s) });
   return { out, err, w, writes };

@@ -15,7 +15,7 @@ import {
   UDP_RCV,
 } from "./records.js";
 
-test("stream: `0x<skb> <timestamp> <cpu %03u> <module> <function>` per event, in arrival order", () => {
+test("stream: `<packet id> 0x<skb> <timestamp> <cpu %03u> <module> <function>` per event, in arrival order", () => {
   const { out, w } = run("stream", [
     { skb: 0xffff888012345678n, ts: BIG_TS, func: IP_RCV, cpu: 1 },
     { skb: 0xffff888012345678n, ts: 5n, func: UDP_RCV, cpu: 42 },
@@ -25,12 +25,12 @@ test("stream: `0x<skb> <timestamp> <cpu %03u> <module> <function>` per event, in
   ]);
   assert.equal(
     out,
-    "0xffff888012345678 1152921504606846979 001 vmlinux ip_rcv\n" +
-      "0xffff888012345678 5 042 vmlinux udp_rcv\n" +
-      "0x1 18446744073709551615 123 (unknown) (unknown)\n" +
+    "1 0xffff888012345678 1152921504606846979 001 vmlinux ip_rcv\n" +
+      "1 0xffff888012345678 5 042 vmlinux udp_rcv\n" +
+      "2 0x1 18446744073709551615 123 (unknown) (unknown)\n" +
       // No column widths in stream: long names print whole.
-      `0x100000000 0 1234 ${LONG_MODULE} ${LONG_FUNC}\n` +
-      "0x2 9 000 vmlinux netif_receive_skb\n",
+      `3 0x100000000 0 1234 ${LONG_MODULE} ${LONG_FUNC}\n` +
+      "4 0x2 9 000 vmlinux netif_receive_skb\n",
   );
   assert.equal(w.count, 5);
 });
@@ -42,10 +42,10 @@ test("stream: dump() text after a space; a table as ( k: v k2: v2 ); nothing for
   const { out } = run("stream", evs, { dumper: functionDumper(dump) });
   assert.equal(
     out,
-    "0x1 1 000 vmlinux ip_rcv len=1\n" +
-      "0x1 2 000 vmlinux ip_rcv ( len: 2 dev: lo ok: true )\n" +
-      "0x1 3 000 vmlinux ip_rcv\n" +
-      "0x1 4 000 vmlinux ip_rcv\n",
+    "1 0x1 1 000 vmlinux ip_rcv len=1\n" +
+      "1 0x1 2 000 vmlinux ip_rcv ( len: 2 dev: lo ok: true )\n" +
+      "1 0x1 3 000 vmlinux ip_rcv\n" +
+      "1 0x1 4 000 vmlinux ip_rcv\n",
   );
 });
 
@@ -76,7 +76,7 @@ test("stream: a preformatting dumper is used as is, and failures cost only their
   const { out, err } = run("stream", evs, { dumper });
   assert.equal(
     out,
-    "0x1 1 000 vmlinux ip_rcv text1\n0x1 2 000 vmlinux ip_rcv\n0x1 3 000 vmlinux ip_rcv text3\n",
+    "1 0x1 1 000 vmlinux ip_rcv text1\n1 0x1 2 000 vmlinux ip_rcv\n1 0x1 3 000 vmlinux ip_rcv text3\n",
   );
   assert.equal(err, "ipft: dump() failed on 1 trace; first error: dump() failed: x.lua:3: boom\n");
 });
@@ -85,12 +85,12 @@ test("stream: output is batched, and written once the current batch of records i
   const writes: string[] = [];
   const w = createWriter("stream", { out: { write: (s: string) => writes.push(s) }, symbolizer });
   const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
-  for (let i = 0; i < 100; i++) w.write(dv, 0);
+  for (let i = 0; i < 100; i++) w.write(dv, 0, 1);
   assert.equal(writes.length, 0, "no write per event");
   await Promise.resolve();
   await Promise.resolve();
   assert.equal(writes.length, 1, "one write for the batch, without finish()");
-  assert.equal(writes[0], "0x1 1 000 vmlinux ip_rcv\n".repeat(100));
+  assert.equal(writes[0], "1 0x1 1 000 vmlinux ip_rcv\n".repeat(100));
   w.finish();
   assert.equal(writes.length, 1, "nothing left to write");
 });
@@ -99,9 +99,9 @@ test("stream: a large batch goes out in chunks of about 64 KiB", () => {
   const writes: string[] = [];
   const w = createWriter("stream", { out: { write: (s: string) => writes.push(s) }, symbolizer });
   const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
-  const line = "0x1 1 000 vmlinux ip_rcv\n";
+  const line = "1 0x1 1 000 vmlinux ip_rcv\n";
   const n = 20_000; // 500 KB
-  for (let i = 0; i < n; i++) w.write(dv, 0);
+  for (let i = 0; i < n; i++) w.write(dv, 0, 1);
   w.finish();
   assert.equal(writes.join(""), line.repeat(n));
   assert.ok(writes.length >= 7 && writes.length <= 9, `${writes.length} writes`);
@@ -129,15 +129,15 @@ test("stream and json: a batching dumper runs once per batch of records (at most
     const lines = out.trimEnd().split("\n");
     assert.equal(lines.length, 5000);
     lines.forEach((l, i) => {
-      if (kind === "stream") assert.equal(l, `0x1 ${i} 000 vmlinux ip_rcv d${i & 0xff}`);
+      if (kind === "stream") assert.equal(l, `1 0x1 ${i} 000 vmlinux ip_rcv d${i & 0xff}`);
       else assert.equal((JSON.parse(l) as { d: number }).d, i & 0xff);
     });
     // Live: a few records are written once their batch is done, without finish().
     const writes: string[] = [];
     const w = createWriter(kind, { out: { write: (s: string) => writes.push(s) }, symbolizer, dumper });
     const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
-    w.write(dv, 0);
-    w.write(dv, 0);
+    w.write(dv, 0, 1);
+    w.write(dv, 0, 1);
     await new Promise((r) => setImmediate(r));
     assert.equal(writes.join("").split("\n").length - 1, 2, `${kind}: both lines out without finish()`);
   }

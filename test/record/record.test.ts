@@ -77,6 +77,7 @@ test("record layout: the offsets the eBPF program writes", () => {
   assert.equal(FLAG_CLONE, 2);
   assert.deepEqual(EVENT_JSON_KEYS, [
     "packet_id",
+    "skb",
     "timestamp",
     "processor_id",
     "module",

@@ -2,7 +2,7 @@
 // (the trace on stdout; the summary, lost events and notices on stderr), without root or BPF: the names
 // come from the file, the script's text too.
 import { createWriter } from "../../output/index.js";
-import { replayOf } from "../../output/pcapng-replay.js";
+import { replayInto, replayOf } from "../../output/pcapng-replay.js";
 import { readPcapngFile } from "../../pcapng/reader.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
 import type { Options } from "../options.js";
@@ -24,8 +24,7 @@ export function runRead(o: Options): number {
     stacks: r.stacks,
     dropsOnly: o.drops,
   });
-  const dv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
-  for (const off of r.offsets) writer.write(dv, off);
+  replayInto(r, writer);
   writer.finish();
   writer.report(err);
   for (const l of writer.summary()) err.write(`${l}\n`);
