@@ -1,0 +1,140 @@
+// TCP through a router (test/support/router.ts): a segment is a clone whose data the router copies to
+// forward it (and NAT rewrites), so its skb->head changes on the way; tracking must keep it one packet,
+// followed from the client through the router, to its drop or to the server. Each event names its device
+// (-c 'skb->dev->name'), which says where it was: veth-c in the client, veth-rc and veth-rs in the router,
+// veth-s in the server. Function backends restrict -r to a few functions on the path (pskb_expand_head
+// among them: where the head changes), next to the verdict tracepoints.
+import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  ADDR,
+  connectAttempt,
+  forwardDrop,
+  makeRouter,
+  markOutput,
+  masquerade,
+  type Router,
+  routerSkipReason,
+  shell,
+  tcpConnection,
+} from "../support/router.js";
+import { ipft, kernelSkipReason } from "../support/run.js";
+
+const skip = kernelSkipReason() ?? routerSkipReason();
+const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
+const FUNCS =
+  "^(__dev_queue_xmit|ip_rcv|ipv6_rcv|ip_forward|ip6_forward|pskb_expand_head|tcp_v4_rcv|tcp_v6_rcv)$";
+const SELECT = ["-b", BACKEND, ...(BACKEND === "tracepoint" ? [] : ["-r", FUNCS]), "-c", "skb->dev->name"];
+const MARK = 0x2d;
+const DROPPED = 9721;
+const CLOSED = 9722;
+const OPEN = 9723;
+const TO_SERVER = ["veth-c", "veth-rc", "veth-rs", "veth-s"];
+
+interface Packet {
+  /** The devices of its events, each once, in the order they were first seen. */
+  path: string[];
+  verdict: string;
+}
+
+/** The aggregate output's packets. */
+function packets(stdout: string): Packet[] {
+  const out: Packet[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.startsWith("===")) out.push({ path: [], verdict: "" });
+    const p = out.at(-1);
+    if (!p) continue;
+    const dev = / \( dev: (\S*) \)$/.exec(line)?.[1];
+    if (dev && TO_SERVER.includes(dev) && !p.path.includes(dev)) p.path.push(dev);
+    if (line.startsWith("Verdict: ")) p.verdict = line;
+  }
+  return out;
+}
+
+const show = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+
+describe("TCP through a router", { skip }, () => {
+  let rt: Router | undefined;
+  before(() => {
+    rt = makeRouter("ipftrt");
+    rt.nft("router", forwardDrop(DROPPED));
+    rt.nft("router", masquerade());
+    rt.nft("client", markOutput([DROPPED, CLOSED], MARK));
+  });
+  after(() => rt?.remove());
+
+  /** SYNs to the port the router drops (one, or a retransmission too), then one to a closed port. */
+  const syns = (host: string) =>
+    shell(connectAttempt(rt!, host, DROPPED, 1300), connectAttempt(rt!, host, CLOSED, 3000));
+
+  function checkSyns(r: { status: number; stdout: string; stderr: string }, dropped: number): void {
+    assert.equal(r.status, 0, show(r));
+    const ps = packets(r.stdout);
+    const fwd = ps.filter((p) => p.verdict.startsWith("Verdict: dropped (NETFILTER_DROP)"));
+    const closed = ps.filter((p) => p.verdict.startsWith("Verdict: dropped (NO_SOCKET)"));
+    // One packet per SYN the rule dropped (not two: one before its head changed, one after), each
+    // followed from the client into the router.
+    assert.equal(fwd.length, dropped, show(r));
+    for (const p of fwd) assert.deepEqual(p.path, ["veth-c", "veth-rc"], show(r));
+    assert.equal(closed.length, 1, show(r));
+    assert.deepEqual(closed[0]!.path, TO_SERVER, show(r));
+    assert.equal(ps.length, fwd.length + closed.length, show(r));
+    assert.match(
+      r.stderr,
+      new RegExp(`^${ps.length} packets?: ${ps.length} dropped, 0 consumed, 0 without a verdict$`, "m"),
+    );
+  }
+
+  test("by mark (cleared crossing the veth): SYNs dropped in the forward chain, and one to a closed port", () => {
+    const before = rt!.counter("router", "ipft_fwd");
+    const r = ipft([...SELECT, "-m", String(MARK), "--", ...syns(ADDR.server.v4)]);
+    checkSyns(r, rt!.counter("router", "ipft_fwd") - before);
+  });
+
+  test("by filter, IPv6: the same, each SYN one packet with its whole journey", () => {
+    const before = rt!.counter("router", "ipft_fwd");
+    const r = ipft([
+      ...SELECT,
+      `ip6 and (tcp dst port ${DROPPED} or tcp dst port ${CLOSED})`,
+      "--",
+      ...syns(ADDR.server.v6),
+    ]);
+    checkSyns(r, rt!.counter("router", "ipft_fwd") - before);
+  });
+
+  test("connections through masquerade, IPv4 and IPv6: every segment followed end to end, none split", () => {
+    const conn = (host: string, srcPort: number) =>
+      tcpConnection(rt!, {
+        host,
+        port: OPEN,
+        srcPort,
+        size: 3000,
+        ready: join(tmpdir(), `ipftrt-${srcPort}`),
+      });
+    const before = rt!.counter("router", "ipft_nat");
+    const r = ipft([
+      ...SELECT,
+      `tcp port ${OPEN}`,
+      "--",
+      ...shell(conn(ADDR.server.v4, 40721), conn(ADDR.server.v6, 40722)),
+    ]);
+    assert.equal(r.status, 0, show(r));
+    assert.ok(rt!.counter("router", "ipft_nat") > before, "the connections were masqueraded");
+    const ps = packets(r.stdout);
+    // Both ways, for each family: SYN, SYN-ACK, ACK, data, FIN, ACK at the least.
+    assert.ok(ps.length >= 8, show(r));
+    const fromServer = [...TO_SERVER].reverse();
+    for (const p of ps)
+      assert.ok(
+        [TO_SERVER, fromServer].some((w) => w.join() === p.path.join()),
+        show(r),
+      );
+    assert.ok(
+      ps.some((p) => p.path[0] === "veth-s"),
+      show(r),
+    );
+    assert.doesNotMatch(r.stderr, /not followed to the end/);
+  });
+});
