@@ -75,91 +75,57 @@ export function makeRouter(prefix: string): Router {
     },
   };
   r.remove();
-  const forward = "echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding";
-  const noDad = "echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad";
-  const steps: string[][] = [
-    ...Object.values(ns).map((n) => ["ip", "netns", "add", n]),
-    // No duplicate address detection on the devices to come (link-local ones included): usable at once.
-    ...Object.values(ns).map((n) => ["ip", "netns", "exec", n, "sh", "-c", noDad]),
-    [
-      "ip",
-      "-n",
-      ns.client,
-      "link",
-      "add",
-      "veth-c",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "veth-rc",
-      "netns",
-      ns.router,
-    ],
-    [
-      "ip",
-      "-n",
-      ns.server,
-      "link",
-      "add",
-      "veth-s",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "veth-rs",
-      "netns",
-      ns.router,
-    ],
-    ...addrs(ns.client, "veth-c", ADDR.client),
-    ...addrs(ns.router, "veth-rc", ADDR.routerClientSide),
-    ...addrs(ns.router, "veth-rs", ADDR.routerServerSide),
-    ...addrs(ns.server, "veth-s", ADDR.server),
-    ...Object.values(ns).map((n) => ["ip", "-n", n, "link", "set", "lo", "up"]),
-    ["ip", "netns", "exec", ns.router, "sh", "-c", forward],
-    ["ip", "-n", ns.client, "route", "add", "default", "via", ADDR.routerClientSide.v4],
-    ["ip", "-n", ns.client, "-6", "route", "add", "default", "via", ADDR.routerClientSide.v6],
-    ["ip", "-n", ns.server, "route", "add", "default", "via", ADDR.routerServerSide.v4],
-    ["ip", "-n", ns.server, "-6", "route", "add", "default", "via", ADDR.routerServerSide.v6],
-  ];
-  try {
-    for (const s of steps) must(s);
-    waitLinkLocal(ns);
+  // One shell runs every step (a process each costs seconds in a slow VM); the first failure stops it.
+  const { client: c, router: rr, server: sv } = ns;
+  const script = [
+    ...Object.values(ns).flatMap((n) => [
+      `ip netns add ${n}`,
+      // No duplicate address detection on the devices to come (link-local ones included): usable at once.
+      `ip netns exec ${n} sh -c 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'`,
+    ]),
+    `ip -n ${c} link add veth-c type veth peer name veth-rc netns ${rr}`,
+    `ip -n ${sv} link add veth-s type veth peer name veth-rs netns ${rr}`,
+    ...addrs(c, "veth-c", ADDR.client),
+    ...addrs(rr, "veth-rc", ADDR.routerClientSide),
+    ...addrs(rr, "veth-rs", ADDR.routerServerSide),
+    ...addrs(sv, "veth-s", ADDR.server),
+    ...Object.values(ns).map((n) => `ip -n ${n} link set lo up`),
+    `ip netns exec ${rr} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'`,
+    `ip -n ${c} route add default via ${ADDR.routerClientSide.v4}`,
+    `ip -n ${c} -6 route add default via ${ADDR.routerClientSide.v6}`,
+    `ip -n ${sv} route add default via ${ADDR.routerServerSide.v4}`,
+    `ip -n ${sv} -6 route add default via ${ADDR.routerServerSide.v6}`,
+    // IPv6 neighbour discovery needs each device's link-local address, which the kernel adds only once it
+    // has seen the carrier come up (up to a second later): until then IPv6 packets wait.
+    ...[
+      [c, "veth-c"],
+      [rr, "veth-rc"],
+      [rr, "veth-rs"],
+      [sv, "veth-s"],
+    ].map(
+      ([n, dev]) =>
+        `i=0; until ip -n ${n} -6 addr show dev ${dev} scope link | grep -q fe80; do ` +
+        `i=$((i + 1)); [ $i -lt 250 ] || { echo "${dev} in ${n}: no IPv6 link-local address after 5 s" >&2; exit 1; }; sleep 0.02; done`,
+    ),
     // Neighbours resolved now: a test's first packet is not held (and copied) while they are.
-    for (const a of [ADDR.server.v4, ADDR.server.v6])
-      must(["ip", "netns", "exec", ns.client, "ping", "-c", "1", "-W", "2", a]);
-  } catch (e) {
+    `ip netns exec ${c} ping -q -c 1 -W 2 ${ADDR.server.v4} >/dev/null`,
+    `ip netns exec ${c} ping -q -c 1 -W 2 ${ADDR.server.v6} >/dev/null`,
+  ].join("\n");
+  const made = run(["sh", "-ec", script]);
+  if (made.status !== 0) {
     r.remove();
-    throw e;
+    throw new Error(`the router fixture (${prefix}) could not be made: ${made.err}`);
   }
   return r;
 }
 
 /** IPv4 and IPv6 addresses on a device, then up. */
-function addrs(n: string, dev: string, a: { v4: string; v6: string }): string[][] {
+function addrs(n: string, dev: string, a: { v4: string; v6: string }): string[] {
   return [
-    ["ip", "-n", n, "addr", "add", `${a.v4}/24`, "dev", dev],
-    ["ip", "-n", n, "-6", "addr", "add", `${a.v6}/64`, "dev", dev, "nodad"],
-    ["ip", "-n", n, "link", "set", dev, "up"],
+    `ip -n ${n} addr add ${a.v4}/24 dev ${dev}`,
+    `ip -n ${n} -6 addr add ${a.v6}/64 dev ${dev}`,
+    `ip -n ${n} link set ${dev} up`,
   ];
-}
-
-/** IPv6 neighbour discovery needs each device's link-local address, which the kernel adds only once it
- * has seen the carrier come up (up to a second later): until then IPv6 packets wait. */
-function waitLinkLocal(ns: Record<Side, string>): void {
-  const devs: [string, string][] = [
-    [ns.client, "veth-c"],
-    [ns.router, "veth-rc"],
-    [ns.router, "veth-rs"],
-    [ns.server, "veth-s"],
-  ];
-  const end = Date.now() + 5000;
-  for (const [n, dev] of devs) {
-    while (!/inet6 fe80/.test(must(["ip", "-n", n, "-6", "addr", "show", "dev", dev, "scope", "link"]))) {
-      if (Date.now() > end) throw new Error(`${dev} in ${n} has no IPv6 link-local address after 5 s`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
 }
 
 function must(cmd: string[], input?: string): string {
