@@ -5,6 +5,7 @@
 // veth-s in the server. Function backends restrict -r to a few functions on the path (pskb_expand_head
 // among them: where the head changes), next to the verdict tracepoints.
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -31,6 +32,8 @@ const MARK = 0x2d;
 const DROPPED = 9721;
 const CLOSED = 9722;
 const OPEN = 9723;
+/** The connections' scratch files (see tcpConnection). */
+const READY = [0, 1].map((i) => join(tmpdir(), `ipftrt-ready-${i}`));
 const TO_SERVER = ["veth-c", "veth-rc", "veth-rs", "veth-s"];
 
 interface Packet {
@@ -62,7 +65,10 @@ describe("TCP through a router", { skip }, () => {
     rt.nft("router", forwardDrop(DROPPED) + masquerade());
     rt.nft("client", markOutput([DROPPED, CLOSED], MARK));
   });
-  after(() => rt?.remove());
+  after(() => {
+    rt?.remove();
+    for (const f of READY) rmSync(f, { force: true });
+  });
 
   /** Shell lines: a SYN to the port the router drops (and its retransmission, when the attempt lasts), then
    * one to a closed port. */
@@ -99,19 +105,19 @@ describe("TCP through a router", { skip }, () => {
   test("by filter: the same over IPv6, then connections through masquerade, IPv4 and IPv6, every segment followed end to end", () => {
     const drops = rt!.counter("router", "ipft_fwd");
     const nat = rt!.counter("router", "ipft_nat");
-    const conn = (host: string, srcPort: number) =>
+    const conn = (host: string, i: number) =>
       tcpConnection(rt!, {
         host,
         port: OPEN,
-        srcPort,
+        srcPort: 40721 + i,
         size: 3000,
-        ready: join(tmpdir(), `ipftrt-${srcPort}`),
+        ready: READY[i]!,
       });
     const r = ipft([
       ...SELECT,
       `(ip6 and (tcp dst port ${DROPPED} or tcp dst port ${CLOSED})) or tcp port ${OPEN}`,
       "--",
-      ...shell(...syns(ADDR.server.v6), conn(ADDR.server.v4, 40721), conn(ADDR.server.v6, 40722)),
+      ...shell(...syns(ADDR.server.v6), conn(ADDR.server.v4, 0), conn(ADDR.server.v6, 1)),
     ]);
     assert.equal(r.status, 0, show(r));
     assert.ok(rt!.counter("router", "ipft_nat") > nat, "the connections were masqueraded");
