@@ -76,11 +76,13 @@ export const TRACK_STALE = 2;
 export const TRACK_COUNTERS = 3;
 
 /** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint): skb->head
- * (0 once the packet reached its verdict) and the network header's identity; then the function (or
+ * (0 once the packet reached its verdict) and the packet's identity from its headers; then the function (or
  * tracepoint id) the packet was last seen at. */
 export const TRACK_VALUE_SIZE = 32;
 /** Where the value holds skb->head (0: ended). */
 export const TRACK_VALUE_HEAD = 8;
+/** Where the value holds the packet's identity (see trackFingerprint). */
+export const TRACK_VALUE_IDENT = 16;
 /** Where the value holds the last function. */
 export const TRACK_VALUE_FUNC = 24;
 
@@ -140,14 +142,22 @@ export function emitSelection(
 
 // The fingerprint: a freed skb whose end no tracepoint saw (a datagram its socket read, a segment merged
 // into another) leaves its entry behind, and the next packet the kernel puts at that address must not
-// inherit it. So an entry also holds skb->head and the network header's identity fields, which one packet
-// keeps all along (NAT and forwarding do not change them) and the next one rarely shares: IPv4
-// identification; IPv6 flow label and next header. An entry whose fingerprint no longer matches is taken
-// out and the packet goes through the selection again.
+// inherit it. So an entry also holds skb->head and the packet's identity, read from its headers: fields
+// that one packet keeps through forwarding and NAT (which rewrite addresses, ports and checksums) and the
+// next one rarely shares. The identity is 64 bits:
+//   low 32   its kind: IPv4 (4 and the protocol), or IPv6 (6, the flow label and the next header);
+//   high 32  what tells packets of one flow apart: the IPv4 identification, XORed with a TCP segment's
+//            sequence and acknowledgment numbers (IPv4 without options and not a fragment, or IPv6 with
+//            TCP as its next header); 0 when there is none (IPv6 without TCP; IPv4 with id 0 and no TCP).
+// The head alone does not make a packet: the kernel reallocates a packet's data (pskb_expand_head: a
+// clone made writable on forward or for NAT, more headroom), so a packet whose identity matches and tells
+// packets apart keeps its entry under a new head. See trackLookup for the rules.
 const FP_READS = SELECT_READS + 32; // skb->head and skb->network_header
-const FP_IP = SELECT_READS + 64; // the network header's first 8 bytes
+const FP_IP = SELECT_READS + 64; // the network header's first FP_IP_LEN bytes
+/** Up to a TCP header's acknowledgment number after an IPv6 header (40 + 12), in one read. */
+const FP_IP_LEN = 56;
 
-/** R9 = skb->head, R0 = the identity word (0 when the network header is unset or not IP). */
+/** R9 = skb->head, R0 = the identity (0 when the network header is unset or not IP). */
 function trackFingerprint(l: SkbLayout, probeRead: number, fail: string, pre: string): Insn[] {
   const { reads, slot } = placeReads(
     [
@@ -158,6 +168,12 @@ function trackFingerprint(l: SkbLayout, probeRead: number, fail: string, pre: st
   );
   const p: Insn[] = [];
   for (const r of reads) p.push(...probeReadInto(r.at, r.size, R7, r.skbOff, probeRead, fail));
+  const tcpNumbers = (at: number): Insn[] => [
+    asm.ldxMem(asm.W, R1, R10, FP_IP + at),
+    asm.alu64Reg(asm.XOR, R0, R1),
+    asm.ldxMem(asm.W, R1, R10, FP_IP + at + 4),
+    asm.alu64Reg(asm.XOR, R0, R1),
+  ];
   p.push(
     asm.ldxMem(asm.DW, R9, R10, slot.get(l.head)!),
     asm.ldxMem(asm.H, R3, R10, slot.get(l.networkHeader)!),
@@ -165,22 +181,40 @@ function trackFingerprint(l: SkbLayout, probeRead: number, fail: string, pre: st
     asm.alu64Reg(asm.ADD, R3, R9),
     asm.mov64Reg(R1, R10),
     asm.alu64Imm(asm.ADD, R1, FP_IP),
-    asm.mov64Imm(R2, 8),
+    asm.mov64Imm(R2, FP_IP_LEN),
     asm.call(probeRead),
     asm.jmpImm(asm.JNE, R0, 0, `${pre}none`),
     asm.ldxMem(asm.B, R1, R10, FP_IP),
+    asm.mov64Reg(R5, R1),
+    asm.alu64Imm(asm.AND, R5, 0xf),
     asm.alu64Imm(asm.RSH, R1, 4),
     asm.jmpImm(asm.JEQ, R1, 6, `${pre}v6`),
     asm.jmpImm(asm.JNE, R1, 4, `${pre}none`),
-    // IPv4: the identification. Not the total length: __ip_local_out sets it after its entry, where a
-    // function backend already sees the packet (so it would change between two points of one packet).
+    // IPv4: the identification (not the total length: __ip_local_out sets it after its entry, where a
+    // function backend already sees the packet, so it would change between two points of one packet).
+    asm.ldxMem(asm.B, R4, R10, FP_IP + 9),
+    asm.alu64Imm(asm.LSH, R4, 8),
+    asm.alu64Imm(asm.OR, R4, 4),
     asm.ldxMem(asm.H, R0, R10, FP_IP + 4),
-    asm.ja(`${pre}done`),
+    asm.jmpImm(asm.JNE, R5, 5, `${pre}join`),
+    asm.jmpImm(asm.JNE, R4, (6 << 8) | 4, `${pre}join`),
+    // A fragment's offset and more-fragments flag (big-endian bytes 6-7, loaded little-endian).
+    asm.ldxMem(asm.H, R1, R10, FP_IP + 6),
+    asm.alu64Imm(asm.AND, R1, 0xff3f),
+    asm.jmpImm(asm.JNE, R1, 0, `${pre}join`),
+    ...tcpNumbers(20 + 4),
+    asm.ja(`${pre}join`),
     // IPv6: the flow label and the next header (not the payload length, for the same reason).
-    asm.label(`${pre}v6`, asm.ldxMem(asm.W, R0, R10, FP_IP)),
-    asm.alu32Imm(asm.AND, R0, 0xffff0f00 | 0),
+    asm.label(`${pre}v6`, asm.ldxMem(asm.W, R4, R10, FP_IP)),
+    asm.alu32Imm(asm.AND, R4, 0xffff0f00 | 0),
     asm.ldxMem(asm.B, R1, R10, FP_IP + 6),
-    asm.alu64Reg(asm.XOR, R0, R1),
+    asm.alu64Reg(asm.XOR, R4, R1),
+    asm.alu64Imm(asm.OR, R4, 6 << 4),
+    asm.mov64Imm(R0, 0),
+    asm.jmpImm(asm.JNE, R1, 6, `${pre}join`),
+    ...tcpNumbers(40 + 4),
+    asm.label(`${pre}join`, asm.alu64Imm(asm.LSH, R0, 32)),
+    asm.alu64Reg(asm.OR, R0, R4),
     asm.ja(`${pre}done`),
     asm.label(`${pre}none`, asm.mov64Imm(R0, 0)),
     asm.label(`${pre}done`, asm.mov64Reg(R0, R0)),
@@ -190,7 +224,7 @@ function trackFingerprint(l: SkbLayout, probeRead: number, fail: string, pre: st
 
 const TV_ID = SCRATCH_TRACK_VALUE;
 const TV_HEAD = SCRATCH_TRACK_VALUE + TRACK_VALUE_HEAD;
-const TV_IDENT = SCRATCH_TRACK_VALUE + 16;
+const TV_IDENT = SCRATCH_TRACK_VALUE + TRACK_VALUE_IDENT;
 const TV_FUNC = SCRATCH_TRACK_VALUE + TRACK_VALUE_FUNC;
 
 /** A tracked packet with the same fingerprint: R8 = its id, on to sel_done (at a verdict, its entry is
@@ -214,7 +248,7 @@ export function trackLookup(
     // The entry, copied: the map's value may change under us, and calls follow.
     asm.ldxMem(asm.DW, R1, R0, 0),
     asm.stxMem(asm.DW, R10, R1, TV_ID),
-    asm.ldxMem(asm.DW, R1, R0, 16),
+    asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_IDENT),
     asm.stxMem(asm.DW, R10, R1, TV_IDENT),
     asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_HEAD),
     asm.stxMem(asm.DW, R10, R1, TV_HEAD),
@@ -226,10 +260,7 @@ export function trackLookup(
   p.push(
     asm.label("sel_live", asm.mov64Reg(R0, R0)),
     ...trackFingerprint(l, probeRead, "sel_untracked", "sel_fpl_"),
-    asm.ldxMem(asm.DW, R1, R10, TV_HEAD),
-    asm.jmpReg(asm.JNE, R1, R9, "sel_stale"),
-    asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
-    asm.jmpReg(asm.JNE, R1, R0, "sel_stale"),
+    ...sameFingerprint("sel_stale"),
     asm.ldxMem(asm.DW, R8, R10, TV_ID),
   );
   if (isVerdict) p.push(...markEnded(t.mapFd), ...count(t.countFd, TRACK_ENDED, "sel_done"));
@@ -253,6 +284,34 @@ export function trackLookup(
     ...count(t.countFd, TRACK_STALE, "sel_untracked"),
   );
   return p;
+}
+
+/** With the entry copied at TV_* and this point's fingerprint in R9 (head) and R0 (identity): on when it
+ * is the entry's packet, else to `stale`. Two identities, when both are known, must be equal. Then the
+ * same head is the same packet; a new head is its data reallocated, when the identity tells packets apart
+ * (its high half): the entry follows the new head. Without an identity on either side, the head decides
+ * (and an entry made before its packet had an IP header takes the identity it has now). */
+function sameFingerprint(stale: string): Insn[] {
+  return [
+    asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
+    asm.jmpImm(asm.JEQ, R1, 0, "sel_fp_head"),
+    asm.jmpImm(asm.JEQ, R0, 0, "sel_fp_head"),
+    asm.jmpReg(asm.JNE, R1, R0, stale),
+    asm.ldxMem(asm.DW, R1, R10, TV_HEAD),
+    asm.jmpReg(asm.JEQ, R1, R9, "sel_fp_same"),
+    asm.alu64Imm(asm.RSH, R0, 32),
+    asm.jmpImm(asm.JEQ, R0, 0, stale),
+    asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
+    asm.stxMem(asm.DW, R1, R9, TRACK_VALUE_HEAD),
+    asm.ja("sel_fp_same"),
+    asm.label("sel_fp_head", asm.ldxMem(asm.DW, R1, R10, TV_HEAD)),
+    asm.jmpReg(asm.JNE, R1, R9, stale),
+    asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
+    asm.jmpImm(asm.JNE, R1, 0, "sel_fp_same"),
+    asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
+    asm.stxMem(asm.DW, R1, R0, TRACK_VALUE_IDENT),
+    asm.label("sel_fp_same", asm.mov64Reg(R0, R0)),
+  ];
 }
 
 /** A newly selected packet: its track id is now; it enters the map, as ended at a verdict (so that its

@@ -2,6 +2,7 @@
 // survive, so nftables marks instead). Run as a program:
 //   node traffic.js server tcp|udp HOST PORT READY_FILE     (one connection, or one datagram echoed back)
 //   node traffic.js client tcp|udp HOST PORT SRC_PORT SIZE READY_FILE
+//   node traffic.js attempt tcp HOST PORT MS   (a connection that may fail: refused, or no answer in MS)
 import { createSocket } from "node:dgram";
 import { existsSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -17,7 +18,16 @@ function waitFor(path: string): void {
   }
 }
 
-if (role === "server") {
+if (role === "attempt") {
+  const c = connect({ host: host!, port });
+  const done = (how: string) => {
+    process.stderr.write(`traffic: connecting to ${host} port ${port}: ${how}\n`);
+    process.exit(0);
+  };
+  c.on("connect", () => done("connected"));
+  c.on("error", (e) => done(e.message));
+  setTimeout(() => done("no answer"), Number(rest[0]));
+} else if (role === "server") {
   const ready = rest[0]!;
   if (kind === "tcp") {
     const srv = createServer((s) => {
