@@ -23,6 +23,7 @@ export function runRead(o: Options): number {
     verdicts: r.verdicts,
     stacks: r.stacks,
     dropsOnly: o.drops,
+    ...(o.dropsMemory !== undefined ? { dropsMemory: o.dropsMemory } : {}),
   });
   const dv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
   for (const off of r.offsets) writer.write(dv, off);
