@@ -80,6 +80,11 @@ export class HeldEvents {
     return this.maxPackets - this.freeTop;
   }
 
+  /** The arena's size now (it grows up to maxBytes). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Bytes held now (records and headers). */
   get bytes(): number {
     return this.live;

@@ -30,18 +30,21 @@ function readBack(h: HeldEvents, e: number): number[][] {
   return out;
 }
 
-test("held records come back whole and in order, within the bounds, through growth, wrapping and packing", () => {
+/** Random holds and releases against a model, checked record by record after each step. */
+function randomRun(MAX: number, PACKETS: number, ADDRS: number, steps: number): HeldEvents {
   let seed = 7;
   const rnd = (n: number) => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return (seed >>> 8) % n;
   };
-  const MAX = 1 << 20;
-  const PACKETS = 48;
   const h = new HeldEvents(MAX, PACKETS);
   // The model: skb address -> [step, length] of each held record.
   const model = new Map<number, [number, number][]>();
-  const bytesOf = () => [...model.values()].flat().reduce((n, [, len]) => n + held(len), 0);
+  let bytes = 0;
+  const forget = (skb: number) => {
+    for (const [, len] of model.get(skb) ?? []) bytes -= held(len);
+    return model.delete(skb);
+  };
   let incoming = 0;
   h.onLetGo = (_tLo, _tHi, sLo) => {
     // Only when a bound needs it: every entry in use, or three quarters of the bytes held.
@@ -49,13 +52,13 @@ test("held records come back whole and in order, within the bounds, through grow
     if (h.letGo[LET_GO_TABLE]! > tableSeen) {
       tableSeen = h.letGo[LET_GO_TABLE]!;
       assert.equal(model.size, PACKETS, "table let-go with a free entry");
-    } else assert.ok(bytesOf() + incoming > (3 * MAX) / 4, `memory let-go at ${bytesOf()} bytes (${total})`);
-    assert.ok(model.delete(sLo), "let go a packet not held");
+    } else assert.ok(bytes + incoming > (3 * MAX) / 4, `memory let-go at ${bytes} bytes (${total})`);
+    assert.ok(forget(sLo), "let go a packet not held");
   };
   let tableSeen = 0;
-  for (let step = 1; step < 60_000; step++) {
-    // 64 addresses, one of them long-lived (it pins the log's tail: packing must free around it).
-    const skb = rnd(10) === 0 ? 0x1000 : 0x2000 + 0x100 * rnd(64);
+  for (let step = 1; step < steps; step++) {
+    // ADDRS addresses and one long-lived (it pins the log's tail: packing must free around it).
+    const skb = rnd(10) === 0 ? 0x1000 : 0x2000 + 0x100 * rnd(ADDRS);
     if (rnd(10) < 7) {
       const len = 8 * (16 + rnd(rnd(8) === 0 ? 560 : 40)); // 128 bytes to ~4.6 KiB
       incoming = held(len);
@@ -65,6 +68,7 @@ test("held records come back whole and in order, within the bounds, through grow
       const list = model.get(skb) ?? [];
       list.push([step, len]);
       model.set(skb, list);
+      bytes += held(len);
     } else if (skb !== 0x1000 || rnd(50) === 0) {
       // The long-lived one is rarely released.
       const e = h.find(skb, 0);
@@ -72,15 +76,26 @@ test("held records come back whole and in order, within the bounds, through grow
       if (e >= 0) {
         assert.deepEqual(readBack(h, e), model.get(skb), `step ${step}`);
         h.release(e);
-        model.delete(skb);
+        forget(skb);
       }
     }
     assert.equal(h.packets, model.size);
-    assert.equal(h.bytes, bytesOf());
+    assert.equal(h.bytes, bytes);
   }
   for (const [skb, list] of model) assert.deepEqual(readBack(h, h.find(skb, 0)), list);
-  assert.ok(h.peakBytes <= MAX);
-  assert.ok(h.letGo[LET_GO_MEMORY]! + h.letGo[LET_GO_TABLE]! > 0, "the bounds were reached");
+  assert.ok(h.peakBytes <= MAX && h.capacity <= MAX);
+  return h;
+}
+
+test("held records come back whole and in order through wrapping and packing; the table's bound holds", () => {
+  const h = randomRun(1 << 20, 48, 64, 60_000);
+  assert.ok(h.letGo[LET_GO_TABLE]! > 0, `${h.letGo}`);
+});
+
+test("held records come back whole through the arena's growth to its byte bound", () => {
+  const h = randomRun(4 << 20, 1 << 16, 1 << 14, 40_000);
+  assert.equal(h.capacity, 4 << 20);
+  assert.ok(h.letGo[LET_GO_MEMORY]! > 0 && h.letGo[LET_GO_TABLE] === 0, `${h.letGo}`);
 });
 
 test("a long-held packet does not pin the arena: short-lived packets around it never force a let-go", () => {
