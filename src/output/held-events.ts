@@ -1,7 +1,7 @@
 // The events --drops holds until their packet's verdict, as raw bytes in one arena: a circular log of
-// records in arrival order, each packet's records chained from its first. No object per event: at a few
-// hundred thousand events a second, a small buffer and an array slot per held event cost more in garbage
-// collection than everything else, and the ring buffer overflows while the collector runs.
+// records in arrival order, each packet's records chained from its first. No object per event: a buffer
+// and an array slot per held event made --drops read some 20 times slower than this (bench/drops-hold.ts),
+// below what a TCP flood between two namespaces sends (bench/drops-flood.ts).
 //
 // The arena grows (doubling) up to its byte bound; at the bound, the packets whose first records are the
 // oldest are let go until a quarter of it is free. Packets are bounded too (the table's size): past it the
@@ -52,7 +52,8 @@ export class HeldEvents {
   private src: Int32Array | undefined;
   private words: Int32Array;
 
-  /** `maxBytes`: the arena's bound (a multiple of 16, at least 64 KiB); `maxPackets`: packets held at once. */
+  /** `maxBytes`: the arena's bound (a multiple of 16, above the largest record); `maxPackets`: packets
+   * held at once. */
   constructor(
     readonly maxBytes: number,
     readonly maxPackets: number,
