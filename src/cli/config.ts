@@ -16,6 +16,7 @@ export function sessionConfig(o: Options): SessionConfig {
     module: { script: o.script, capture: o.capture },
     output: o.output,
     dropsOnly: o.drops,
+    dropsMemory: o.dropsMemory,
     verdicts: o.verdicts,
     snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : 0),
     stack: o.stack,

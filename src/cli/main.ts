@@ -30,6 +30,8 @@ function validate(o: Options): void {
     throw new UsageError(
       "--drops needs verdicts to know which packets were dropped: leave out --no-verdicts",
     );
+  if (o.dropsMemory !== undefined && !o.drops)
+    throw new UsageError("--drops-memory bounds what --drops holds: it goes with --drops");
   if (o.read !== undefined) {
     validateRead(o);
     return;

@@ -32,6 +32,8 @@ export interface Options {
   capture: string[];
   output: OutputName;
   drops: boolean;
+  /** --drops-memory: bytes of held events at most. */
+  dropsMemory?: number;
   /** --no-verdicts sets false. */
   verdicts: boolean;
   /** --snaplen: packet bytes per event (0: none; undefined: not given, which means 0, or 256 with -w). */
@@ -302,6 +304,16 @@ const SPECS: Spec[] = [
     help: "print only packets that were dropped, each with its whole journey and drop reason",
     set: (o) => {
       o.drops = true;
+    },
+  },
+  {
+    long: "drops-memory",
+    arg: "SIZE",
+    help: "--drops: hold at most SIZE of events awaiting their packet's verdict (default 64M; 1M to 2G)",
+    set: (o, v, f) => {
+      const n = parseSize(f, v);
+      if (n < 1 << 20 || n > 2 ** 31) throw new UsageError(`${f}: ${v} must be from 1M to 2G`);
+      o.dropsMemory = n - (n % 16);
     },
   },
   {

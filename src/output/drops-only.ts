@@ -1,38 +1,53 @@
 // --drops: only packets that were dropped reach the writer, whole journey included. Each open packet's
-// events are held (copied: the ring's space is reused) until its verdict: a drop sends them all on, a
-// consume discards them. Held events are bounded; past the bound the oldest open packet is let go, and
-// the count is reported. What continues a packet after its verdict (its free path, a function's return)
-// follows a drop straight through and is discarded after a consume.
-import { continuesPacket, OFF_FLAGS, recordLength, VERDICT_DROP } from "../record/record.js";
+// events are held (copied, as bytes: the ring's space is reused; held-events.ts) until its verdict: a drop
+// sends them all on, a consume discards them. A packet also ends without a verdict when its skb address
+// turns up under another track id: the kernel freed the skb and gave it to a new packet (a drop would have
+// come first, at kfree_skb), so its events are discarded then. Held events are bounded in bytes and in
+// packets; past a bound the oldest packet is let go, and the summary says how many were and whether any
+// of them was dropped after all. What continues a packet after its verdict (its free path, a function's
+// return) follows a drop straight through and is discarded after a consume.
+import {
+  continuesPacket,
+  OFF_FLAGS,
+  OFF_SKB,
+  OFF_TRACK,
+  OFF_VERDICT,
+  recordLength,
+  VERDICT_DROP,
+} from "../record/record.js";
+import { HeldEvents, LET_GO_MEMORY, LET_GO_TABLE } from "./held-events.js";
 import { packetKeyOffset } from "./packet-key.js";
+import { RecentKeys } from "./recent-keys.js";
 import type { Writer } from "./types.js";
-import { verdictOf } from "./verdict-text.js";
 
-/** Events held at most (128 bytes each: 32 MiB). */
-export const MAX_HELD_EVENTS = 1 << 18;
+/** Bytes of held events at most (default of --drops-memory). */
+export const MAX_HELD_BYTES = 64 << 20;
+/** Packets held at once at most. */
+export const MAX_HELD_PACKETS = 1 << 16;
 /** Dropped packets remembered for the events that follow their verdict (the free path comes right after). */
 const RECENT_DROPS = 1024;
-
-interface Held {
-  hi: number;
-  lo: number;
-  events: Uint8Array[];
-  /** Their packet ids (output/packet-ids.ts). */
-  ids: number[];
-}
+/** Packets let go remembered, to tell when one of them is dropped after all. */
+const RECENT_LET_GO = 1 << 16;
 
 export class DropsOnly implements Writer {
-  /** Packets let go before their verdict because the bound was reached. */
-  letGo = 0;
-  private readonly open = new Map<string, Held>();
-  private held = 0;
-  /** Keys of the last packets dropped, oldest first. */
-  private readonly recentDrops = new Set<string>();
+  /** Dropped packets whose earlier events had been let go: printed from their verdict on. */
+  cut = 0;
+  /** Packets released because their address went to a new packet (they ended without a verdict). */
+  ended = 0;
+  private readonly held: HeldEvents;
+  private readonly recentDrops = new RecentKeys(RECENT_DROPS);
+  private readonly letGoKeys = new RecentKeys(RECENT_LET_GO);
 
   constructor(
     private readonly inner: Writer,
-    private readonly maxHeld = MAX_HELD_EVENTS,
-  ) {}
+    maxBytes = MAX_HELD_BYTES,
+    maxPackets = MAX_HELD_PACKETS,
+  ) {
+    this.held = new HeldEvents(maxBytes, maxPackets);
+    // A packet's key: its track id, or its skb address without tracking (packet-key.ts).
+    this.held.onLetGo = (tLo, tHi, sLo, sHi) =>
+      (tLo | tHi) !== 0 ? this.letGoKeys.add(tLo, tHi) : this.letGoKeys.add(sLo, sHi);
+  }
 
   get count(): number {
     return this.inner.count;
@@ -42,49 +57,52 @@ export class DropsOnly implements Writer {
     return this.inner.dropped;
   }
 
-  write(dv: DataView, off: number, packet: number): void {
-    const k = packetKeyOffset(dv, off);
-    const lo = dv.getUint32(k, true);
-    const hi = dv.getUint32(k + 4, true);
-    const key = `${hi}:${lo}`;
-    const v = verdictOf(dv, off);
-    const p = this.open.get(key);
-    if (v) {
-      if (p) {
-        this.open.delete(key);
-        this.held -= p.events.length;
-      }
-      if (v.kind !== VERDICT_DROP) return;
-      p?.events.forEach((e, i) => {
-        this.inner.write(new DataView(e.buffer, e.byteOffset, e.length), 0, p.ids[i]!);
-      });
-      this.inner.write(dv, off, packet);
-      this.recentDrops.add(key);
-      if (this.recentDrops.size > RECENT_DROPS)
-        this.recentDrops.delete(this.recentDrops.values().next().value!);
-      return;
-    }
-    if (!p && continuesPacket(dv.getUint32(off + OFF_FLAGS, true))) {
-      if (this.recentDrops.has(key)) this.inner.write(dv, off, packet);
-      return;
-    }
-    this.recentDrops.delete(key);
-    // The whole record: its packet bytes and stack (--snaplen, --stack) too.
-    const len = recordLength(dv, off);
-    const copy = new Uint8Array(len);
-    copy.set(new Uint8Array(dv.buffer, dv.byteOffset + off, len));
-    if (p) {
-      p.events.push(copy);
-      p.ids.push(packet);
-    } else this.open.set(key, { hi, lo, events: [copy], ids: [packet] });
-    if (++this.held > this.maxHeld) this.letGoOldest();
+  /** Packets let go before their verdict: at the byte bound, at the packet bound. */
+  get letGo(): { memory: number; table: number } {
+    return { memory: this.held.letGo[LET_GO_MEMORY]!, table: this.held.letGo[LET_GO_TABLE]! };
   }
 
-  private letGoOldest(): void {
-    const [key, p] = this.open.entries().next().value as [string, Held];
-    this.open.delete(key);
-    this.held -= p.events.length;
-    this.letGo++;
+  /** Packets and bytes held now, and the most bytes held at once. */
+  get holding(): { packets: number; bytes: number; peakBytes: number } {
+    return { packets: this.held.packets, bytes: this.held.bytes, peakBytes: this.held.peakBytes };
+  }
+
+  /** `packet`: the event's packet id (output/packet-ids.ts). A held packet's events all have its id, the
+   * one its verdict comes with, so the held bytes need not keep it. */
+  write(dv: DataView, off: number, packet: number): void {
+    const sLo = dv.getInt32(off + OFF_SKB, true);
+    const sHi = dv.getInt32(off + OFF_SKB + 4, true);
+    const tLo = dv.getInt32(off + OFF_TRACK, true);
+    const tHi = dv.getInt32(off + OFF_TRACK + 4, true);
+    const k = packetKeyOffset(dv, off);
+    const kLo = dv.getInt32(k, true);
+    const kHi = dv.getInt32(k + 4, true);
+    const verdict = dv.getUint32(off + OFF_VERDICT, true);
+    let e = this.held.find(sLo, sHi);
+    if (e >= 0 && !this.held.sameTrack(e, tLo, tHi)) {
+      // The address's packet ended where no verdict was traced; a new one has it now.
+      this.held.release(e);
+      this.ended++;
+      e = -1;
+    }
+    if (verdict !== 0) {
+      if (verdict === VERDICT_DROP) {
+        if (e >= 0) this.held.forEach(e, (v, o) => this.inner.write(v, o, packet));
+        if (this.letGoKeys.has(kLo, kHi)) this.cut++;
+        this.inner.write(dv, off, packet);
+        this.recentDrops.add(kLo, kHi);
+      }
+      if (e >= 0) this.held.release(e);
+      this.letGoKeys.delete(kLo, kHi);
+      return;
+    }
+    if (e < 0 && continuesPacket(dv.getUint32(off + OFF_FLAGS, true))) {
+      if (this.recentDrops.has(kLo, kHi)) this.inner.write(dv, off, packet);
+      return;
+    }
+    if (e < 0) this.recentDrops.delete(kLo, kHi);
+    // The whole record: its packet bytes and stack (--snaplen, --stack) too.
+    this.held.hold(dv, off, recordLength(dv, off), e, sLo, sHi, tLo, tHi);
   }
 
   finish(): void {
@@ -93,8 +111,20 @@ export class DropsOnly implements Writer {
 
   /** The notice for packets let go, if any. */
   notice(): string | undefined {
-    return this.letGo > 0
-      ? `--drops held at most ${this.maxHeld} events: ${this.letGo} packets were let go before their verdict (a drop among them would be missing)`
-      : undefined;
+    const { memory, table } = this.letGo;
+    if (memory + table === 0) return undefined;
+    const why = [
+      memory > 0 ? `${memory} at the ${mib(this.held.maxBytes)} memory bound (--drops-memory)` : "",
+      table > 0 ? `${table} at the bound of ${this.held.maxPackets} packets held at once` : "",
+    ].filter(Boolean);
+    const cut =
+      this.cut > 0
+        ? `${this.cut} of them ${this.cut === 1 ? "was" : "were"} dropped later, printed without the events let go`
+        : "none of them was seen dropped later";
+    return `--drops let go of ${memory + table} packets' events before their verdict (${why.join(", ")}); ${cut}`;
   }
+}
+
+function mib(n: number): string {
+  return n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : `${n} bytes`;
 }

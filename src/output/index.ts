@@ -60,6 +60,8 @@ export interface WriterOptions {
   verdicts?: VerdictNamer;
   /** --drops: only packets that were dropped are written (needs `verdicts`). */
   dropsOnly?: boolean;
+  /** --drops: bytes of held events at most (default MAX_HELD_BYTES). */
+  dropsMemory?: number;
   /** Names for the frames of --stack's stacks (hex without it). */
   stacks?: StackNamer;
   /** With tracking: the kernel's packet counts, read once for the summary (no per-event bookkeeping). */
@@ -100,7 +102,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
       extras,
     );
   }
-  const drops = o.dropsOnly ? new DropsOnly(w) : undefined;
+  const drops = o.dropsOnly ? new DropsOnly(w, o.dropsMemory) : undefined;
   const target = drops ?? w;
   let events = 0;
   return {

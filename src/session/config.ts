@@ -41,6 +41,8 @@ export interface SessionConfig extends PlanChoice, Selection {
   output: OutputName;
   /** Write only the packets that were dropped. */
   dropsOnly: boolean;
+  /** --drops: bytes of held events at most (undefined: the default). */
+  dropsMemory?: number | undefined;
   /** Packet bytes per event (0: none) and where kernel stacks are taken (src/program/extras.ts). */
   snaplen: number;
   stack: StackMode;

@@ -112,6 +112,7 @@ async function trace(
     progress: io.interactive,
     ...(config.verdicts !== false ? { verdicts } : {}),
     dropsOnly: config.dropsOnly,
+    ...(config.dropsMemory !== undefined ? { dropsMemory: config.dropsMemory } : {}),
     ...(stacks ? { stacks } : {}),
     ...(track
       ? { kernelCounts: () => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen }) }

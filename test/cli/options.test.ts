@@ -54,6 +54,11 @@ test("sizes and counts", () => {
   assert.equal(parseArgs(["--ring-size", "8M"]).ringSize, 8 << 20);
   bad(["--ring-size", "1000"], /power of two/);
   bad(["--ring-size", "lots"], /not a size/);
+  assert.equal(parseArgs(["--drops", "--drops-memory", "256M"]).dropsMemory, 256 << 20);
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "--drops", "--drops-memory", "1G"])).dropsMemory, 1 << 30);
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "--drops"])).dropsMemory, undefined);
+  bad(["--drops-memory", "512k"], /--drops-memory: 512k must be from 1M to 2G/);
+  bad(["--drops-memory", "3G"], /must be from 1M to 2G/);
   assert.equal(parseArgs(["--max-traces", "10"]).maxTraces, 10);
   bad(["--max-traces", "0"], /positive/);
 });

@@ -118,7 +118,8 @@ test("--drops: only dropped packets, whole, in every format; the summary still c
   }
 });
 
-test("--drops holds at most N events: past it the oldest open packet is let go, and that is said", () => {
+/** A DropsOnly over a writer that keeps the timestamps of what reaches it. */
+function dropsOnly(maxBytes?: number, maxPackets?: number) {
   const written: number[] = [];
   const inner: Writer = {
     count: 0,
@@ -126,19 +127,80 @@ test("--drops holds at most N events: past it the oldest open packet is let go, 
     write: (dv, off) => written.push(Number(dv.getBigUint64(off + 8, true))),
     finish: () => {},
   };
-  const d = new DropsOnly(inner, 2);
-  const evs: Ev[] = [
+  const d = new DropsOnly(inner, maxBytes, maxPackets);
+  const feed = (evs: Ev[]) => {
+    const dv = records(evs);
+    const ids = new PacketIds();
+    for (const o of recordOffsets(evs)) d.write(dv, o, ids.of(dv, o));
+  };
+  return { d, written, feed };
+}
+
+const SNAP = Array.from({ length: 4096 }, (_, i) => i & 0xff);
+
+test("--drops holds events by bytes: past the bound the oldest packets are let go; a drop among them is counted", () => {
+  // 1 MiB holds 252 events of 4,096 packet bytes (4,240 bytes each, with the arena's header).
+  const { d, written, feed } = dropsOnly(1 << 20);
+  const big = (skb: bigint, ts: bigint): Ev => ({
+    skb,
+    ts,
+    func: IP_RCV,
+    cpu: 0,
+    packet: { bytes: SNAP, wireLen: 5000 },
+  });
+  const evs: Ev[] = [];
+  for (let i = 0n; i < 100n; i++) for (let k = 0n; k < 3n; k++) evs.push(big(A + i * 256n, 10n * i + k));
+  feed(evs);
+  const { memory, table } = d.letGo;
+  assert.ok(memory > 0 && table === 0, `let go: ${memory}, ${table}`);
+  assert.ok(d.holding.bytes <= 1 << 20 && d.holding.peakBytes <= 1 << 20);
+  // A's events were let go: its drop prints alone and counts; the last packet's drop prints whole.
+  feed([
+    { skb: A, ts: 5000n, func: TP, cpu: 0, verdict: DROP },
+    { skb: A + 99n * 256n, ts: 5001n, func: TP, cpu: 0, verdict: DROP },
+  ]);
+  assert.deepEqual(written, [5000, 990, 991, 992, 5001]);
+  assert.equal(d.cut, 1);
+  assert.equal(
+    d.notice(),
+    `--drops let go of ${memory} packets' events before their verdict (${memory} at the 1 MiB memory bound (--drops-memory)); 1 of them was dropped later, printed without the events let go`,
+  );
+});
+
+test("--drops holds a bounded number of packets: past it the oldest is let go, and that is said", () => {
+  const { d, written, feed } = dropsOnly(undefined, 2);
+  feed([
     { skb: A, ts: 1n, func: IP_RCV, cpu: 0 },
     { skb: B, ts: 2n, func: IP_RCV, cpu: 0 },
-    { skb: C, ts: 3n, func: IP_RCV, cpu: 0 }, // the third held event: A is let go
-    { skb: A, ts: 4n, func: TP, cpu: 0, verdict: DROP },
-    { skb: B, ts: 5n, func: TP, cpu: 0, verdict: DROP },
-  ];
-  const dv = records(evs);
-  const ids = new PacketIds();
-  for (let i = 0; i < evs.length; i++) d.write(dv, i * 128, ids.of(dv, i * 128));
-  assert.deepEqual(written, [4, 2, 5], "A's drop alone (its earlier event was let go), B whole");
-  assert.match(d.notice()!, /held at most 2 events: 1 packets were let go/);
+    { skb: C, ts: 3n, func: IP_RCV, cpu: 0 }, // a third packet: A is let go
+    { skb: B, ts: 4n, func: TP, cpu: 0, verdict: DROP },
+    { skb: C, ts: 5n, func: TP, cpu: 0, verdict: CONSUME },
+  ]);
+  assert.deepEqual(written, [2, 4], "B whole, C consumed");
+  assert.deepEqual(d.letGo, { memory: 0, table: 1 });
+  assert.match(
+    d.notice()!,
+    /let go of 1 packets' events .*1 at the bound of 2 packets held at once\); none of them was seen dropped later$/,
+  );
+});
+
+test("--drops lets go of what it no longer needs: consumed packets, and packets whose address a new packet took", () => {
+  const { d, written, feed } = dropsOnly();
+  feed([
+    { skb: A, ts: 1n, func: IP_RCV, cpu: 0, track: 1n },
+    { skb: A, ts: 2n, func: UDP_RCV, cpu: 0, track: 1n },
+    { skb: B, ts: 3n, func: IP_RCV, cpu: 0, track: 3n },
+  ]);
+  assert.equal(d.holding.packets, 2);
+  feed([{ skb: A, ts: 4n, func: TP, cpu: 0, track: 1n, verdict: CONSUME }]);
+  assert.deepEqual([d.holding.packets, d.holding.bytes], [1, 144], "A released at its consume");
+  // B's address under a new track id: B was freed where no verdict was traced; the new packet is held.
+  feed([{ skb: B, ts: 5n, func: IP_RCV, cpu: 0, track: 5n }]);
+  assert.deepEqual([d.holding.packets, d.holding.bytes, d.ended], [1, 144, 1]);
+  feed([{ skb: B, ts: 6n, func: TP, cpu: 0, track: 5n, verdict: DROP }]);
+  assert.deepEqual(written, [5, 6], "the new packet's drop, without B's event");
+  assert.deepEqual([d.holding.packets, d.holding.bytes], [0, 0]);
+  assert.equal(d.notice(), undefined, "nothing let go");
 });
 
 test("with track ids, the summary and --drops agree with the aggregate: a reused address is two packets", () => {

@@ -159,6 +159,18 @@ export const CASES: Case[] = [
     line: /^ipft: --ring-size: 3000 must be a power of two/,
   },
   {
+    name: "drops memory below 1M",
+    args: ["-m", "1", "--drops", "--drops-memory", "64k"],
+    status: 2,
+    line: /^ipft: --drops-memory: 64k must be from 1M to 2G$/,
+  },
+  {
+    name: "drops memory without --drops",
+    args: ["-m", "1", "--drops-memory", "256M"],
+    status: 2,
+    line: /^ipft: --drops-memory bounds what --drops holds: it goes with --drops$/,
+  },
+  {
     name: "max traces 0",
     args: ["-m", "1", "--max-traces", "0"],
     status: 2,

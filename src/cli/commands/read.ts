@@ -23,6 +23,7 @@ export function runRead(o: Options): number {
     verdicts: r.verdicts,
     stacks: r.stacks,
     dropsOnly: o.drops,
+    ...(o.dropsMemory !== undefined ? { dropsMemory: o.dropsMemory } : {}),
   });
   replayInto(r, writer);
   writer.finish();
