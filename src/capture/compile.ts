@@ -469,6 +469,8 @@ export function compileCapture(texts: string[], env: CaptureEnv): CompiledCaptur
   for (const s of specs) {
     // A default label that is one of ipft's own keys (skb->dev->ifindex) becomes the longer path.
     if (RESERVED_LABELS.has(s.label) && !s.labelled) s.label = longLabel(s.expr);
+    // A bare `skb` has no longer path (its label is json's skb key): it takes the first free label after it.
+    if (RESERVED_LABELS.has(s.label) && !s.labelled) s.label = suggest(s, "_");
     if (RESERVED_LABELS.has(s.label))
       throw new CaptureError(
         `capture "${s.text}": "${s.label}" is one of ipft's own JSON keys; give it another label, e.g. ${suggest(s, "_")}=${s.body}`,

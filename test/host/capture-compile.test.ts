@@ -161,6 +161,12 @@ test("labels that clash fall back to the path; given labels stay", { skip: noBtf
     cap.fields.map((f) => f.label),
     ["saddr", "ip6->saddr", "src"],
   );
+  // A bare skb is labelled past json's own skb key; a given skb label is refused.
+  assert.deepEqual(
+    compileCapture(["skb"], env()).fields.map((f) => f.label),
+    ["skb_"],
+  );
+  assert.throws(() => compileCapture(["skb=skb->len"], env()), /"skb" is one of ipft's own JSON keys/);
 });
 
 test("a pointer computed after its field could skip is not reused by later fields (it may be unset)", {
