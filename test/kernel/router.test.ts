@@ -98,7 +98,10 @@ describe("TCP through a router", { skip }, () => {
     checkSyns(ps, r, rt!.counter("router", "ipft_fwd") - drops);
     assert.match(
       r.stderr,
-      new RegExp(`^${ps.length} packets: ${ps.length} dropped, 0 consumed, 0 without a verdict$`, "m"),
+      new RegExp(
+        `^${ps.length} packets: ${ps.length} dropped, 0 consumed, 0 delivered, 0 without a verdict$`,
+        "m",
+      ),
     );
   });
 

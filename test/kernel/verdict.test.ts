@@ -235,14 +235,15 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
       );
       assert.equal(verdictsDelivered?.length ?? 0, delivered, `${kind}: aggregate and summary agree`);
       if (kind === "udp") continue;
-      // The server read the data: its segment's last event copied it to user space.
-      assert.ok(delivered! >= 1, `${r.stderr}\n${r.stdout}`);
+      // The server read the data: the event that copied its segment to user space is marked delivered. The
+      // segment reads delivered when that was its last event; when the kernel's deferred free
+      // (consume_skb from skb_defer_free_flush) came before tracing stopped, it reads consumed.
       assert.doesNotMatch(r.stdout, /none seen \(last seen at skb_copy_datagram_iovec\)/);
       // The same trace read back: json and stream mark that event, and the summary is the same.
       const j = ipft(["--read", file, "-o", "json"]);
       assert.equal(j.status, 0, j.stderr);
       const copied = json(j.stdout).filter((e) => e.delivered === true);
-      assert.equal(copied.length, delivered, j.stdout);
+      assert.ok(copied.length >= 1 && copied.length >= delivered!, `${r.stderr}\n${j.stdout}`);
       for (const e of copied) assert.equal(e.function, "skb_copy_datagram_iovec");
       assert.equal(summary.exec(j.stderr)?.[0], m[0], "--read counts as the live trace did");
       const s = ipft(["--read", file, "-o", "stream", "--drops"]);
