@@ -29,3 +29,19 @@ vm_tests() {
   for f in $list; do [ -f "dist/test/kernel/$f" ] && out="$out $f"; done
   echo "${out# }"
 }
+
+# vm_weight KERNEL BACKEND: the job's guest seconds in CI's matrix on a quiet 2-core machine (two guests at
+# once), to start the longest first; an unknown job counts as long.
+vm_weight() {
+  case "$1 $2" in
+    "6.12 ftrace") echo 475 ;;
+    "6.1 tracepoint") echo 461 ;;
+    "6.1 ftrace") echo 433 ;;
+    "6.12 kprobe") echo 407 ;;
+    "6.12 kprobe-multi") echo 384 ;;
+    "6.1 kprobe") echo 326 ;;
+    "6.12 tracepoint") echo 298 ;;
+    "6.1 kprobe-multi") echo 9 ;;
+    *) echo 600 ;;
+  esac
+}
