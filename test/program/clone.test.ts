@@ -9,28 +9,14 @@ import type { AttachPoint } from "../../src/plan/attach-points.js";
 import { CLONE_FUNCTIONS, clonePoints } from "../../src/plan/clone-points.js";
 import { buildCloneEntryProgram } from "../../src/program/clone.js";
 import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
-import type { SelectSpec, SkbLayout } from "../../src/program/selection.js";
+import type { SelectSpec } from "../../src/program/selection.js";
 import { REC_FLAGS, REC_LOCATION, SCRATCH_CLONE_PARENT } from "../../src/program/stack-layout.js";
 import { FLAG_CLONE, FLAG_RETURN } from "../../src/record/record.js";
 import { listProgram } from "../../src/session/load.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
 import { checkListedJumps } from "../asm/listing.js";
+import { LAYOUT } from "./skb-layout.js";
 
-const LAYOUT: SkbLayout = {
-  len: 112,
-  data: 200,
-  head: 192,
-  tail: 184,
-  macHeader: 182,
-  networkHeader: 180,
-  dev: 16,
-  sk: 24,
-  devIfindex: 224,
-  devName: 280,
-  devNet: 264,
-  skNet: 48,
-  netInum: 176,
-};
 const TRACK = { mapFd: 11, countFd: 12, lastSeenFd: 13 };
 const SAVED = 13;
 const SELECT: SelectSpec = { markTest: true, layout: LAYOUT, track: TRACK };

@@ -9,24 +9,8 @@ import { loadKernelBtf } from "../../src/btf/index.js";
 import { discoverAttachPoints } from "../../src/plan/attach-points.js";
 import { deviceArgOf, deviceArgs } from "../../src/plan/device-args.js";
 import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
-import type { SkbLayout } from "../../src/program/selection.js";
 import { mainProgramFor } from "../../src/session/load.js";
-
-const LAYOUT: SkbLayout = {
-  len: 112,
-  data: 200,
-  head: 192,
-  tail: 184,
-  macHeader: 182,
-  networkHeader: 180,
-  dev: 16,
-  sk: 24,
-  devIfindex: 224,
-  devName: 280,
-  devNet: 264,
-  skNet: 48,
-  netInum: 176,
-};
+import { LAYOUT } from "./skb-layout.js";
 
 function spec(over: Partial<MainProgramSpec> = {}): MainProgramSpec {
   return {

@@ -2,27 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Insn, op } from "../../src/asm/index.js";
 import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
-import { nameWords, placeReads, type SelectSpec, type SkbLayout } from "../../src/program/selection.js";
+import { nameWords, placeReads, type SelectSpec } from "../../src/program/selection.js";
 import { REC_FLAGS } from "../../src/program/stack-layout.js";
 import { FLAG_FREEING } from "../../src/record/record.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
+import { LAYOUT } from "./skb-layout.js";
 
 // This kernel's offsets (6.18), any plausible values do.
-const LAYOUT: SkbLayout = {
-  len: 112,
-  data: 200,
-  head: 192,
-  tail: 184,
-  macHeader: 182,
-  networkHeader: 180,
-  dev: 16,
-  sk: 24,
-  devIfindex: 224,
-  devName: 280,
-  devNet: 264,
-  skNet: 48,
-  netInum: 176,
-};
 const TRACK = { mapFd: 11, countFd: 12, lastSeenFd: 13 };
 // `udp` for Ethernet: a classic program is enough for the shape of the block.
 const UDP = [
