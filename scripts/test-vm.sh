@@ -55,13 +55,12 @@ if [ -w /dev/kvm ] && [ -n "$ready" ]; then
   echo "VM: KVM $([ $accel = kvm ] && echo works: guests run under KVM || echo "does not run a guest here ($(grep -m1 -ai -e error -e 'did not boot' "$work/kvm" | cut -c1-120)): guests run under TCG")"
 fi
 
-# The jobs, longest first (vm_weight: what each took in CI), so that the last to start are short ones and the
-# guests finish together.
+# The jobs, in the order that has the guests finish together (vm_order, from what each took in CI).
 jobs=()
 while read -r _ k b; do
   if [ -n "${IPFT_VM_TESTS+set}" ]; then tests=$IPFT_VM_TESTS; else tests=$(vm_tests "$matrix" "$k" "$b"); fi
   jobs+=("$k $b $tests")
-done < <(for k in $ready; do for b in $backends; do echo "$(vm_weight "$k" "$b") $k $b"; done; done | sort -rn -k1,1)
+done < <(for k in $ready; do for b in $backends; do echo "$(vm_order "$k" "$b") $k $b"; done; done | sort -rn -k1,1)
 cores=$(nproc)
 par=${IPFT_VM_JOBS:-$cores}
 [ "$par" -gt ${#jobs[@]} ] && par=${#jobs[@]}
