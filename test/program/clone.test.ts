@@ -15,28 +15,14 @@ import { FLAG_CLONE, FLAG_RETURN } from "../../src/record/record.js";
 import { listProgram } from "../../src/session/load.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
 import { checkListedJumps } from "../asm/listing.js";
-import { LAYOUT } from "./skb-layout.js";
+import { LAYOUT, mainSpec } from "./fixtures.js";
 
 const TRACK = { mapFd: 11, countFd: 12, lastSeenFd: 13 };
 const SAVED = 13;
 const SELECT: SelectSpec = { markTest: true, layout: LAYOUT, track: TRACK };
 
-function spec(over: Partial<MainProgramSpec>): MainProgramSpec {
-  return {
-    skb: { kind: "args", index: 2 },
-    func: { kind: "const", value: 0x100000005n },
-    isReturn: false,
-    markOffset: 164,
-    mark: 0x2a,
-    mask: 0xffffffff,
-    ringFd: 7,
-    lostFd: 8,
-    probeRead: 113,
-    module: [],
-    select: SELECT,
-    ...over,
-  };
-}
+const spec = (over: Partial<MainProgramSpec>) =>
+  mainSpec({ skb: { kind: "args", index: 2 }, select: SELECT, ...over });
 
 const calls = (insns: Insn[]) => insns.filter((i) => i.code === (op.JMP | op.CALL)).map((i) => i.imm);
 const mapFds = (insns: Insn[]) =>

@@ -8,25 +8,9 @@ import { TracepointBackend } from "../../src/backends/tracepoint.js";
 import { loadKernelBtf } from "../../src/btf/index.js";
 import { discoverAttachPoints } from "../../src/plan/attach-points.js";
 import { deviceArgOf, deviceArgs } from "../../src/plan/device-args.js";
-import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
+import { buildMainProgram } from "../../src/program/main-program.js";
 import { mainProgramFor } from "../../src/session/load.js";
-import { LAYOUT } from "./skb-layout.js";
-
-function spec(over: Partial<MainProgramSpec> = {}): MainProgramSpec {
-  return {
-    skb: { kind: "args", index: 0 },
-    func: { kind: "const", value: 5n },
-    isReturn: false,
-    markOffset: 164,
-    mark: 0,
-    mask: 0xffffffff,
-    ringFd: 7,
-    lostFd: 8,
-    probeRead: 113,
-    module: [],
-    ...over,
-  };
-}
+import { LAYOUT, mainSpec } from "./fixtures.js";
 
 /** Loads of a u64 from the context (R6) at `off`. */
 const ctxLoads = (p: Insn[], off: number) =>
@@ -41,11 +25,11 @@ const skbDevReads = (p: Insn[]) =>
 test("the device tests and the device part read the tracepoint's device argument, else skb->dev", () => {
   const select = { markTest: false, ifname: "veth0", netnsInum: 4026531840, layout: LAYOUT };
   const extras = { snaplen: 0, stack: "off" as const, skb: LAYOUT, device: LAYOUT };
-  const withArg = buildMainProgram(spec({ select, extras, devArg: 2 })).insns;
+  const withArg = buildMainProgram(mainSpec({ select, extras, devArg: 2 })).insns;
   // Two loads of argument 2 (the selection's, the device part's), no read of skb->dev.
   assert.equal(ctxLoads(withArg, 16), 2);
   assert.equal(skbDevReads(withArg), 0);
-  const without = buildMainProgram(spec({ select, extras })).insns;
+  const without = buildMainProgram(mainSpec({ select, extras })).insns;
   assert.equal(ctxLoads(without, 16), 0);
   assert.equal(skbDevReads(without), 2);
 });

@@ -22,25 +22,10 @@ import {
 import { listProgram } from "../../src/session/load.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
 import { checkListedJumps } from "../asm/listing.js";
+import { mainSpec } from "./fixtures.js";
 
 // This kernel's offsets (6.x); the program takes whatever BTF says.
 const SKB = { len: 112, head: 192, data: 200, tail: 184, macHeader: 182, networkHeader: 180 };
-
-function spec(over: Partial<MainProgramSpec> = {}): MainProgramSpec {
-  return {
-    skb: { kind: "args", index: 0 },
-    func: { kind: "const", value: 0x100000005n },
-    isReturn: false,
-    markOffset: 164,
-    mark: 0x2a,
-    mask: 0xffffffff,
-    ringFd: 7,
-    lostFd: 8,
-    probeRead: 113,
-    module: [],
-    ...over,
-  };
-}
 
 const extras = (snaplen: number, stack: ExtrasRequest["stack"]): ExtrasRequest => ({
   snaplen,
@@ -51,16 +36,16 @@ const DROP = { kind: VERDICT_DROP, locationArg: 1, reasonArg: 2 };
 const calls = (insns: Insn[]) => insns.filter((i) => i.code === (op.JMP | op.CALL)).map((i) => i.imm);
 
 test("without extras, or with nothing to add at this unit, the program is today's, byte for byte", () => {
-  const plain = encode(buildMainProgram(spec()).insns);
-  assert.ok(calls(buildMainProgram(spec()).insns).includes(Helper.ringbuf_output));
+  const plain = encode(buildMainProgram(mainSpec()).insns);
+  assert.ok(calls(buildMainProgram(mainSpec()).insns).includes(Helper.ringbuf_output));
   for (const x of [extras(0, "off"), extras(0, "drops")]) {
     // --stack (at drops) adds nothing where packets are not dropped.
-    assert.deepEqual(encode(buildMainProgram(spec({ extras: x })).insns), plain);
+    assert.deepEqual(encode(buildMainProgram(mainSpec({ extras: x })).insns), plain);
   }
   const consume = { kind: VERDICT_CONSUME, locationArg: 1 };
   assert.deepEqual(
-    encode(buildMainProgram(spec({ verdict: consume, extras: extras(0, "drops") })).insns),
-    encode(buildMainProgram(spec({ verdict: consume })).insns),
+    encode(buildMainProgram(mainSpec({ verdict: consume, extras: extras(0, "drops") })).insns),
+    encode(buildMainProgram(mainSpec({ verdict: consume })).insns),
   );
 });
 
@@ -74,7 +59,7 @@ test("with extras: reserve a constant size, copy the record, read, submit; never
     [extras(128, "all"), DROP, 128, MAX_STACK_DEPTH],
   ];
   for (const [x, verdict, snaplen, depth] of cases) {
-    const p = buildMainProgram(spec({ extras: x, ...(verdict ? { verdict } : {}) })).insns;
+    const p = buildMainProgram(mainSpec({ extras: x, ...(verdict ? { verdict } : {}) })).insns;
     const c = calls(p);
     assert.ok(!c.includes(Helper.ringbuf_output));
     assert.equal(c.filter((h) => h === Helper.ringbuf_reserve).length, 1);
@@ -110,7 +95,7 @@ test("with extras: reserve a constant size, copy the record, read, submit; never
 });
 
 test("the skb's fields are read with one probe read when they are close, the start from mac else network", () => {
-  const p = buildMainProgram(spec({ extras: extras(128, "off") })).insns;
+  const p = buildMainProgram(mainSpec({ extras: extras(128, "off") })).insns;
   const lens = p.filter((i) => i.code === (op.ALU64 | op.MOV | op.K) && i.dst === 2).map((i) => i.imm);
   assert.ok(lens.includes(200 + 8 - 112), "one read from len to the end of data");
   // Two 16-bit loads (mac_header, then network_header when the mac header is 0xffff).
@@ -119,7 +104,7 @@ test("the skb's fields are read with one probe read when they are close, the sta
   assert.ok(p.some((i) => i.code === (op.JMP | op.JNE | op.K) && i.imm === 0xffff));
   // Fields far apart: one read each.
   const far = buildMainProgram(
-    spec({ extras: { snaplen: 64, stack: "off", skb: { ...SKB, len: 0, data: 400 } } }),
+    mainSpec({ extras: { snaplen: 64, stack: "off", skb: { ...SKB, len: 0, data: 400 } } }),
   );
   assert.equal(calls(far.insns).filter((c) => c === 113).length, 1 + 6 + 1);
 });
@@ -133,7 +118,7 @@ test("--stack takes stacks at the drop tracepoint only; --stack all everywhere",
 });
 
 test("the listing of a program with extras shows every jump with its encoded offset", () => {
-  const lines = listProgram(buildMainProgram(spec({ verdict: DROP, extras: extras(100, "drops") })));
+  const lines = listProgram(buildMainProgram(mainSpec({ verdict: DROP, extras: extras(100, "drops") })));
   checkListedJumps(lines, (why) => assert.fail(why));
   const text = lines.join("\n");
   assert.match(text, /call #131\n/);
@@ -146,7 +131,7 @@ const DEV = { dev: 16, sk: 24, devIfindex: 224, devName: 280, devNet: 264, skNet
 test("the device part (-w): FLAG_DEVICE set, 24 bytes zeroed then read, the packet bytes after it", () => {
   for (const snaplen of [0, 128]) {
     const x: ExtrasRequest = { ...extras(snaplen, "off"), device: DEV };
-    const p = buildMainProgram(spec({ extras: x })).insns;
+    const p = buildMainProgram(mainSpec({ extras: x })).insns;
     const c = calls(p);
     assert.ok(!c.includes(Helper.ringbuf_output), "the device part goes through the reservation");
     const at = p.findIndex((i) => i.code === (op.JMP | op.CALL) && i.imm === Helper.ringbuf_reserve);
@@ -180,7 +165,7 @@ test("the device part (-w): FLAG_DEVICE set, 24 bytes zeroed then read, the pack
   }
   // Without namespaces in BTF: no namespace reads, netns stays 0.
   const noNs = buildMainProgram(
-    spec({ extras: { ...extras(0, "off"), device: { ...DEV, devNet: -1, skNet: -1, netInum: -1 } } }),
+    mainSpec({ extras: { ...extras(0, "off"), device: { ...DEV, devNet: -1, skNet: -1, netInum: -1 } } }),
   ).insns;
   assert.equal(calls(noNs).filter((h) => h === 113).length, 1 + 2);
 });

@@ -6,7 +6,7 @@ import { nameWords, placeReads, type SelectSpec } from "../../src/program/select
 import { REC_FLAGS } from "../../src/program/stack-layout.js";
 import { FLAG_FREEING } from "../../src/record/record.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
-import { LAYOUT } from "./skb-layout.js";
+import { LAYOUT } from "./fixtures.js";
 
 // This kernel's offsets (6.18), any plausible values do.
 const TRACK = { mapFd: 11, countFd: 12, lastSeenFd: 13 };
