@@ -6,17 +6,10 @@
 // same records): events/s, memory held at the end, packets let go. No root needed.
 //   node --expose-gc dist/bench/drops-hold.js [packets]
 import { createWriter, PacketIds } from "../src/output/index.js";
+import { heldBytes } from "./heap.js";
 
 const PACKETS = Number(process.argv[2] ?? 500_000);
 const HOPS = 8;
-const hasGc = typeof (globalThis as { gc?: unknown }).gc === "function";
-const gc = hasGc ? (globalThis as unknown as { gc: () => void }).gc : () => {};
-const held = () => {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
 
 const nothing = { write: () => {} };
 const symbolizer = { resolve: (a: bigint) => ({ name: `f_${Number(a & 0xfffn)}`, module: "vmlinux" }) };
@@ -48,7 +41,7 @@ function flood(): { dv: DataView; n: number } {
 }
 
 function run(dropsOnly: boolean, dv: DataView, n: number) {
-  const before = held();
+  const before = heldBytes();
   const w = createWriter("aggregate", {
     out: nothing,
     err: nothing,
@@ -65,7 +58,7 @@ function run(dropsOnly: boolean, dv: DataView, n: number) {
   const t = performance.now();
   for (let i = 0; i < n; i++) w.write(dv, i * 128, ids.of(dv, i * 128));
   const s = (performance.now() - t) / 1000;
-  const mem = held() - before;
+  const mem = heldBytes() - before;
   const notice = w.summary().find((l) => /let go/.test(l)) ?? "";
   const letGo = /let go of (\d+)/.exec(notice)?.[1] ?? /(\d+) packets were let go/.exec(notice)?.[1] ?? "0";
   return { rate: n / s, mem: mem / (1 << 20), letGo, stored: w.count };

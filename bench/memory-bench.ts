@@ -2,16 +2,9 @@
 // bytes), and the formatting speed of each writer (symbol lookups included, output discarded).
 //   node --expose-gc dist/bench/memory-bench.js [traces]
 import { createWriter, type Dumper, numbered, type OutputName } from "../src/output/index.js";
+import { exactHeap, heldBytes } from "./heap.js";
 
 const N = Number(process.argv[2] ?? 1_000_000);
-const hasGc = typeof (globalThis as { gc?: unknown }).gc === "function";
-const gc = hasGc ? (globalThis as unknown as { gc: () => void }).gc : () => {};
-const held = () => {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
 
 // A ring's worth of records: 64 packets of 16 events each on 4 CPUs, with timestamps beyond 2^53 (ktime
 // after 104 days of uptime) so the slow exact path is what is measured.
@@ -31,7 +24,7 @@ const nothing = { write: () => {} };
 const emptyDump: Dumper = { dump: () => undefined };
 
 function store(withData: boolean): { perTrace: number; printRate: number } {
-  const before = held();
+  const before = heldBytes();
   const w = createWriter("aggregate", {
     out: nothing,
     err: nothing,
@@ -47,7 +40,7 @@ function store(withData: boolean): { perTrace: number; printRate: number } {
     ring.setUint32(off + 4, 0xffff8880 + (i >>> 10), true);
     feed(ring, off);
   }
-  const perTrace = (held() - before) / N;
+  const perTrace = (heldBytes() - before) / N;
   if (w.count !== N) throw new Error("not all stored");
   const t = performance.now();
   w.finish();
@@ -84,7 +77,7 @@ const rows: [string, string][] = [
 ];
 const w = Math.max(...rows.map((r) => r[0].length));
 console.log(
-  `${N.toLocaleString("en")} synthetic traces${hasGc ? "" : " (run with --expose-gc for exact memory)"}`,
+  `${N.toLocaleString("en")} synthetic traces${exactHeap ? "" : " (run with --expose-gc for exact memory)"}`,
 );
 console.log(`${"measure".padEnd(w)} | result`);
 console.log(`${"-".repeat(w)}-|-${"-".repeat(12)}`);
