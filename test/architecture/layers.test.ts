@@ -18,6 +18,7 @@ export const LAYERS: Record<string, number> = {
   record: 1, // the trace record's one definition
   btf: 2, // BTF parsing and queries
   symbols: 2, // kallsyms, tracefs, kprobe blacklist
+  identity: 2, // a packet's identity: its headers decoded from its bytes, namespace names
   filter: 2, // pcap-filter expressions: libpcap's classic BPF translated to an eBPF block
   link: 3, // attach syscalls, one file per attach type
   ringbuf: 3, // ring buffer reader, lost counter
