@@ -47,6 +47,9 @@ const MAX_EXTENSIONS = 16;
 /** ICMP errors whose message quotes the packet that caused them (RFC 792, RFC 4443). */
 const ICMP_ERRORS = new Set([3, 4, 5, 11, 12]);
 const ICMPV6_ERRORS = new Set([1, 2, 3, 4]);
+/** ICMP queries and replies that carry an identifier and a sequence number: echo, timestamp, information,
+ * address mask, extended echo. */
+const ICMP_QUERIES = new Set([ICMP_ECHO_REPLY, ICMP_ECHO, 13, 14, 15, 16, 17, 18, 42, 43]);
 
 class Decoder {
   readonly headers: Header[] = [];
@@ -288,9 +291,7 @@ class Decoder {
     const icmp: Icmp = { kind, type, code };
     if (payload !== undefined) icmp.length = payload;
     this.headers.push(icmp);
-    const echo = v6
-      ? type === ICMPV6_ECHO_REQUEST || type === ICMPV6_ECHO_REPLY
-      : type === ICMP_ECHO || type === ICMP_ECHO_REPLY;
+    const echo = v6 ? type === ICMPV6_ECHO_REQUEST || type === ICMPV6_ECHO_REPLY : ICMP_QUERIES.has(type);
     const neighbor = v6 && (type === ICMPV6_NEIGHBOR_SOLICIT || type === ICMPV6_NEIGHBOR_ADVERT);
     const error = v6 ? ICMPV6_ERRORS.has(type) : ICMP_ERRORS.has(type);
     if (!echo && !neighbor && !error) return;
@@ -323,7 +324,7 @@ class Decoder {
     const gre: Header = { kind: "gre", version, protocol: this.be16(at + 2) };
     this.headers.push(gre);
     let off = 4;
-    if (flags & 0x8000) off += 4; // checksum and reserved
+    if (flags & 0xc000) off += 4; // checksum and offset, there when either is (RFC 1701)
     if (flags & 0x2000) {
       if (!this.has(at, off + 4, "gre")) return;
       gre.key = this.be32(at + off);
@@ -331,7 +332,8 @@ class Decoder {
     }
     if (flags & 0x1000) off += 4; // sequence number
     if (version === 1 && flags & 0x0080) off += 4; // PPTP's acknowledgment number
-    if (version !== 0) return; // PPTP carries PPP, not decoded
+    // PPTP carries PPP; source routes (RFC 1701's R bit) put a list of unknown length before the packet.
+    if (version !== 0 || flags & 0x4000) return;
     if (!this.has(at, off, "gre")) return;
     if (!this.nested(depth + 1)) return;
     this.ethertype(gre.protocol, at + off, depth + 1);

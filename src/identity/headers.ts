@@ -102,7 +102,7 @@ export interface Icmp {
   kind: "icmp" | "icmp6";
   type: number;
   code: number;
-  /** Echo request and reply. */
+  /** Echo request and reply (and ICMP's other queries: timestamp, information, address mask). */
   id?: number;
   seq?: number;
   /** Fragmentation needed (ICMP) and packet too big (ICMPv6). */

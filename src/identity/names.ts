@@ -105,6 +105,8 @@ export const ICMP_TYPES: Readonly<Record<number, string>> = {
   12: "parameter problem",
   13: "timestamp request",
   14: "timestamp reply",
+  15: "information request",
+  16: "information reply",
   17: "address mask request",
   18: "address mask reply",
   42: "extended echo request",

@@ -179,7 +179,7 @@ test("ICMP errors are named and name the packet they quote", () => {
   );
   assert.match(
     line(ipv4(B, A, 1, icmp(13, 0, [0, 0, 0, 0])), LINK_NETWORK),
-    /ICMP timestamp request, length 8$/,
+    /ICMP timestamp request, id 0, seq 0, length 8$/,
   );
 });
 
