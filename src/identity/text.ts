@@ -7,6 +7,7 @@ import { TCP_ACK } from "./headers.js";
 import {
   ARP_REPLY,
   ARP_REQUEST,
+  ETH_8021AD,
   ETHERTYPES,
   ICMP_REDIRECT,
   ICMP_REDIRECT_CODES,
@@ -110,8 +111,10 @@ function from(hs: Header[], i: number): string {
   switch (h.kind) {
     case "ethernet":
       return hs[i + 1] ? from(hs, i + 1) : ethertypeText(h.type);
-    case "vlan":
-      return `vlan ${h.id}${h.pcp ? `, p ${h.pcp}` : ""}${h.tpid === 0x88a8 ? " (802.1ad)" : ""}, ${from(hs, i + 1) || ethertypeText(h.type)}`;
+    case "vlan": {
+      const tag = `vlan ${h.id}${h.pcp ? `, p ${h.pcp}` : ""}${h.tpid === ETH_8021AD ? " (802.1ad)" : ""}`;
+      return `${tag}, ${from(hs, i + 1) || ethertypeText(h.type)}`;
+    }
     case "arp": {
       if (h.op === ARP_REQUEST && h.targetIp) return `ARP, Request who-has ${h.targetIp} tell ${h.senderIp}`;
       if (h.op === ARP_REPLY && h.senderIp) return `ARP, Reply ${h.senderIp} is-at ${h.senderMac}`;
