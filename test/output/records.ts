@@ -1,4 +1,5 @@
 // Test helpers: records laid out as the eBPF program writes them, and a writer run into strings.
+import { explainDrop } from "../../src/explain/explanation.js";
 import {
   createWriter,
   type Dumper,
@@ -147,6 +148,10 @@ export const namer: VerdictNamer = {
       : `0x${a.toString(16)}`,
 };
 export const UDP_LIB_RCV = 0xffffffff81100000n;
+/** What a NO_SOCKET drop at __udp4_lib_rcv says after its verdict (explain/; pinned in test/explain). */
+export const UDP_WHY = explainDrop("NO_SOCKET", "__udp4_lib_rcv")!.text;
+export const UDP_CAUSE = `Cause: ${UDP_WHY}`;
+export const UDP_WHY_LINE = `  NO_SOCKET: ${UDP_WHY}`;
 
 export interface RunOptions {
   dumper?: Dumper;
