@@ -14,7 +14,7 @@ export const REASON_TEXT: Readonly<Record<string, string>> = {
     "the socket's receive buffer was full (the application reads too slowly for its SO_RCVBUF / net.core.rmem_*)",
   UNIX_DISCONNECT:
     "a Unix datagram or seqpacket socket's queue was emptied because it reconnected elsewhere or its peer closed",
-  UNIX_SKIP_OOB: "Unix socket out-of-band data skipped by a read without MSG_OOB",
+  UNIX_SKIP_OOB: "out-of-band data on a Unix socket, skipped by a read without MSG_OOB",
   PKT_TOO_SMALL: "the packet is shorter than its headers say it should be (truncated or malformed)",
   TCP_CSUM: "the TCP checksum is wrong (corrupted on the way, or a checksum offload problem)",
   UDP_CSUM: "the UDP checksum is wrong (corrupted on the way, or a checksum offload problem)",
@@ -37,7 +37,7 @@ export const REASON_TEXT: Readonly<Record<string, string>> = {
   TCP_MD5NOTFOUND: "a TCP MD5 signature was expected on this connection and the segment has none",
   TCP_MD5UNEXPECTED: "the segment has a TCP MD5 signature this socket does not expect",
   TCP_MD5FAILURE: "the TCP MD5 signature is wrong (a key mismatch between the peers)",
-  TCP_AONOTFOUND: "TCP-AO authentication is required and the segment has none",
+  TCP_AONOTFOUND: "the connection requires TCP-AO authentication and the segment has none",
   TCP_AOUNEXPECTED: "the segment has a TCP-AO option this socket does not expect",
   TCP_AOKEYNOTFOUND: "the segment's TCP-AO key is unknown to this socket",
   TCP_AOFAILURE: "the TCP-AO signature is wrong",
@@ -46,14 +46,14 @@ export const REASON_TEXT: Readonly<Record<string, string>> = {
   TCP_FLAGS: "the TCP flags are invalid for the connection's state",
   TCP_ABORT_ON_DATA:
     "data arrived for a TCP socket the application has closed: the connection is aborted with a reset",
-  TCP_ZEROWINDOW: "TCP data arrived while the receive window was zero (the receiver is not reading)",
-  TCP_OLD_DATA: "TCP data that was already received (a retransmission, possibly spurious)",
-  TCP_OVERWINDOW: "TCP data beyond the right edge of the receive window",
+  TCP_ZEROWINDOW: "the TCP data arrived while the receive window was zero (the receiver is not reading)",
+  TCP_OLD_DATA: "the TCP data was already received (a retransmission, possibly spurious)",
+  TCP_OVERWINDOW: "the TCP data lies beyond the right edge of the receive window",
   TCP_OFOMERGE: "out-of-order TCP data already held in the out-of-order queue",
   TCP_RFC7323_PAWS:
-    "TCP timestamp too old (PAWS, RFC 7323): taken for an old duplicate of a wrapped sequence",
-  TCP_RFC7323_PAWS_ACK: "TCP timestamp too old on a pure ACK (PAWS, RFC 7323)",
-  TCP_RFC7323_TW_PAWS: "TCP timestamp too old for a connection in TIME_WAIT (PAWS, RFC 7323)",
+    "the TCP timestamp is too old (PAWS, RFC 7323): taken for an old duplicate of a wrapped sequence",
+  TCP_RFC7323_PAWS_ACK: "the TCP timestamp of a pure ACK is too old (PAWS, RFC 7323)",
+  TCP_RFC7323_TW_PAWS: "the TCP timestamp is too old for a connection in TIME_WAIT (PAWS, RFC 7323)",
   TCP_RFC7323_TSECR: "the TCP timestamp echo (TSecr) does not match a timestamp this side sent",
   TCP_LISTEN_OVERFLOW:
     "the listening socket's accept queue is full (the application accepts too slowly for its listen() backlog / net.core.somaxconn)",
@@ -74,7 +74,7 @@ export const REASON_TEXT: Readonly<Record<string, string>> = {
     "out-of-order TCP data that is already in the receive queue, or beyond the memory the socket may use",
   IP_OUTNOROUTES: "no route to the destination when sending (check the routing table and policy rules)",
   BPF_CGROUP_EGRESS: "a cgroup BPF program (BPF_PROG_TYPE_CGROUP_SKB) refused the packet on its way out",
-  IPV6DISABLED: "IPv6 is disabled on the device (net.ipv6.conf.*.disable_ipv6)",
+  IPV6DISABLED: "the device has IPv6 disabled (net.ipv6.conf.*.disable_ipv6)",
   NEIGH_CREATEFAIL: "the neighbour (ARP or NDP) entry for the next hop could not be created",
   NEIGH_FAILED:
     "the next hop never answered ARP or neighbour discovery (its neighbour entry is FAILED): it is down, absent or on another link",
