@@ -23,6 +23,15 @@ export const RULES: readonly Rule[] = [
     text: "its TTL (IPv6: hop limit) ran out as this host forwarded it (it arrived with 1 or less) and the kernel sent an ICMP time exceeded back to the source; expected for traceroute probes, otherwise look for a routing loop or a sender's low TTL",
   },
   {
+    // ip_forward's MTU check (ip_exceeds_mtu, after icmp_send ICMP_FRAG_NEEDED with the MTU) and
+    // ip6_forward's (ICMPV6_PKT_TOOBIG): the reason says only "too big". Proven for IPv4.
+    reason: "PKT_TOO_BIG",
+    functions: ["ip_forward", "ip6_forward"],
+    cause: "MTU_EXCEEDED",
+    failure: true,
+    text: "too big for the MTU of the device it would leave by, and it may not be fragmented (IPv4 with DF set, or IPv6): the kernel sent an ICMP fragmentation needed (IPv6: packet too big) with that MTU back to the source; if the sender keeps sending big packets, something on the way back drops those ICMP messages (a path MTU black hole)",
+  },
+  {
     // ping_rcv finds no ICMP socket (SOCK_DGRAM, IPPROTO_ICMP) for the reply's id; a raw socket got its
     // own clone earlier (raw_local_deliver, before icmp_rcv). Proven with iputils ping as root.
     reason: "NO_SOCKET",

@@ -57,6 +57,15 @@ test("IP_INHDR in ip_forward or ip6_forward is an expired TTL; elsewhere a bad h
   assert.match(rcv.text, /IP header is invalid/);
 });
 
+test("PKT_TOO_BIG in ip_forward or ip6_forward: over the egress MTU, with the ICMP sent back; elsewhere the reason's sentence", () => {
+  for (const fn of ["ip_forward", "ip6_forward"]) {
+    const e = explainDrop("PKT_TOO_BIG", fn)!;
+    assert.deepEqual([e.cause, e.failure], ["MTU_EXCEEDED", true], fn);
+    assert.match(e.text, /MTU .* ICMP fragmentation needed/);
+  }
+  assert.equal(explainDrop("PKT_TOO_BIG", "ip6_fragment")!.text, REASON_TEXT.PKT_TOO_BIG);
+});
+
 test("NO_SOCKET: an echo reply in ping_rcv or icmp_rcv is not a failure; UDP and TCP say what was sent back", () => {
   for (const fn of ["ping_rcv", "icmp_rcv", "icmpv6_rcv"]) {
     const e = explainDrop("NO_SOCKET", fn)!;

@@ -1,11 +1,13 @@
 // Drops explained, on real traffic between namespaces (client, router, server: test/support/router.ts), in
-// one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), UDP to a closed port, and
+// one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), a packet with DF set over
+// the MTU of the router's server side (PKT_TOO_BIG), UDP to a closed port, and
 // two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
 // while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. The
 // trace file of the same run, read back with --drops, prints the failures only, explained the same.
 // Explanations are made in user space from the verdict tracepoints every backend adds: the tracepoint
 // run is enough (onePassSkipReason).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,10 +30,16 @@ describe("drops explained", { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), "ipft-explain-"));
   const file = join(dir, "trace.pcapng");
   const pingOut = join(dir, "ping-ttl.txt");
+  const pingMtu = join(dir, "ping-mtu.txt");
   let live: { status: number; stdout: string; stderr: string };
   let events: Event[] = [];
   before(() => {
     rt = makeRouter("ipftex");
+    // The router's link to the server carries 1280 bytes at most: a 1328-byte ping with DF set is too big.
+    const mtu = spawnSync("ip", ["-n", rt.ns.router, "link", "set", "veth-rs", "mtu", "1280"], {
+      encoding: "utf8",
+    });
+    assert.equal(mtu.status, 0, mtu.stderr);
     const client = (argv: (string | number)[]) => rt!.exec("client", argv).join(" ");
     live = ipft([
       "-b",
@@ -44,6 +52,7 @@ describe("drops explained", { skip }, () => {
       "--",
       ...shell(
         `${client(["ping", "-c", 1, "-W", 1, "-t", 1, ADDR.server.v4])} >${pingOut} 2>&1`,
+        `${client(["ping", "-c", 1, "-W", 1, "-M", "do", "-s", 1300, ADDR.server.v4])} >${pingMtu} 2>&1`,
         `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null`,
         client([process.execPath, PACKET_SOCKET, ADDR.server.v4, CLOSED]),
       ),
@@ -71,6 +80,14 @@ describe("drops explained", { skip }, () => {
     assert.match(d.explanation!.text, /TTL .* ran out .* ICMP time exceeded/);
     // The sender got the ICMP time exceeded the sentence promises.
     assert.match(readFileSync(pingOut, "utf8"), /Time to live exceeded/);
+  });
+
+  test("a packet over the next link's MTU with DF set: MTU_EXCEEDED, with the fragmentation needed sent back", () => {
+    const d = find("PKT_TOO_BIG", /^ip_forward\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["MTU_EXCEEDED", true]);
+    assert.match(d.explanation!.text, /ICMP fragmentation needed/);
+    assert.match(readFileSync(pingMtu, "utf8"), /Frag needed and DF set \(mtu = 1280\)/);
   });
 
   test("UDP to a closed port: a failure, with the port unreachable sent back", () => {
@@ -111,6 +128,7 @@ describe("drops explained", { skip }, () => {
     const dropped = live.stderr.split("\n").find((l) => l.startsWith(`${failures} dropped: `));
     assert.ok(dropped, live.stderr);
     assert.match(dropped, /TTL_EXPIRED \(IP_INHDR\) at ip_forward \(1\)/);
+    assert.match(dropped, /MTU_EXCEEDED \(PKT_TOO_BIG\) at ip_forward \(1\)/);
     assert.match(dropped, /NO_SOCKET at __udp4_lib_rcv/);
     assert.doesNotMatch(dropped, /ping_rcv|QUEUE_PURGE/);
     assert.match(live.stderr, /^\d+ benign drops? \(not failures\): .*ECHO_REPLY_NOT_CLAIMED \(NO_SOCKET\)/m);
