@@ -145,10 +145,10 @@ export class PacketLedger {
     if (v !== undefined) this.count(v);
   }
 
-  /** `5 packets: 2 dropped, 1 consumed, 1 delivered, 1 without a verdict` (benign drops apart, when
-   * any) and, when there were drops, a line with them by reason and place, most first, each cause's
-   * sentence under it; packets without a verdict say where they were last
-   * seen. A packet last seen at a delivery point (its data copied to user space) counts as delivered. */
+  /** `5 packets: 2 dropped, 1 consumed, 1 delivered, 1 without a verdict` (benign drops apart, when any)
+   * and, when there were drops, a line with them by cause and place, most first, each cause's sentence
+   * under it; packets without a verdict say where they were last seen. A packet last seen at a delivery
+   * point (its data copied to user space) counts as delivered. */
   summary(symbolizer: Symbolizer, kernel?: KernelPacketCounts): string[] {
     this.closeRun();
     const seen = kernel ? Math.max(kernel.seen, this.dropped + this.consumed) : this.seen;

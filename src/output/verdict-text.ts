@@ -2,8 +2,8 @@
 // skb_consume_udp+0x39 (delivered to a UDP socket)`, or, without a verdict tracepoint, `delivered (copied
 // to user space at skb_copy_datagram_iovec)`; a drop whose reason explain/ knows adds why after a colon.
 // Reason names and locations come from a VerdictNamer (the running kernel's BTF enum and kallsyms); this
-// file only formats, and remembers what it formatted:
-// verdicts repeat (the same reason at the same place), so each distinct one is named once.
+// file only formats, and remembers what it formatted: verdicts repeat (the same reason at the same place),
+// so each distinct one is named once.
 import { type Explanation, explainDrop, explanationJson, explanationText } from "../explain/explanation.js";
 import {
   FIELDS,
