@@ -5,6 +5,8 @@
 // prints them in hash order).
 // function_graph: the function column is `%-64.64s`, indented two spaces per call depth within the packet
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
+
+import { type Explanation, explanationText } from "../explain/explanation.js";
 import { continuesPacket, DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cloneText } from "./clone-text.js";
@@ -209,10 +211,13 @@ function cloneTexts(
  * where it was last seen. */
 function verdictLine(s: TraceStore, last: number, verdicts: VerdictText, names: NameCache): string {
   const v = s.verdict(last);
-  if (v) return `Verdict: ${verdicts.text(v)}`;
+  if (v) return `Verdict: ${verdicts.head(v)}${causeLine(verdicts.why(v))}`;
   const at = names.lookup(s.word(last, W_FUNC_LO), s.word(last, W_FUNC_HI));
   return isDeliveryPoint(at) ? `Verdict: ${deliveredVerdict(at)}` : `Verdict: none seen (last seen at ${at})`;
 }
+
+/** A drop's explanation, on its own line under the verdict. */
+const causeLine = (why: Explanation | undefined): string => (why ? `\nCause: ${explanationText(why)}` : "");
 
 /** The script's text for traces in print order, a block at a time (one crossing into Lua per block). */
 class DumpTexts {

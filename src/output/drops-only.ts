@@ -38,6 +38,9 @@ export class DropsOnly implements Writer {
   private readonly recentDrops = new RecentKeys(RECENT_DROPS);
   private readonly letGoKeys = new RecentKeys(RECENT_LET_GO);
 
+  /** Whether a drop is a failure (explain/): a benign one (not a failure) is left out like a consume. */
+  isFailure: ((dv: DataView, off: number) => boolean) | undefined;
+
   constructor(
     private readonly inner: Writer,
     maxBytes = MAX_HELD_BYTES,
@@ -86,7 +89,7 @@ export class DropsOnly implements Writer {
       e = -1;
     }
     if (verdict !== 0) {
-      if (verdict === VERDICT_DROP) {
+      if (verdict === VERDICT_DROP && (this.isFailure?.(dv, off) ?? true)) {
         if (e >= 0) this.held.forEach(e, (v, o) => this.inner.write(v, o, packet));
         if (this.letGoKeys.has(kLo, kHi)) this.cut++;
         this.inner.write(dv, off, packet);

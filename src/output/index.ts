@@ -103,6 +103,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
     );
   }
   const drops = o.dropsOnly ? new DropsOnly(w, o.dropsMemory) : undefined;
+  if (drops && verdicts) drops.isFailure = (dv, off) => verdicts.isFailedDrop(dv, off);
   const target = drops ?? w;
   let events = 0;
   return {

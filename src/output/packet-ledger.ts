@@ -5,6 +5,7 @@
 // past the bound the oldest is let go, counted as without a verdict where it was last seen. (On recent
 // kernels a packet delivered to a socket often ends on a path without a verdict tracepoint, so most
 // packets of a long trace may never close.)
+import { type Explanation, explanationText } from "../explain/explanation.js";
 import { continuesPacket, OFF_FLAGS, OFF_FUNC, VERDICT_DROP } from "../record/record.js";
 import { OpenPackets } from "./open-packets.js";
 import { packetKeyOffset } from "./packet-key.js";
@@ -24,8 +25,13 @@ export class PacketLedger {
   private readonly open: OpenPackets;
   /** Where the packets let go were last seen: function address halves and count, by the low half. */
   private readonly lastSeenLetGo = new Map<number, { hi: number; lo: number; n: number }[]>();
-  /** "REASON at place" -> count, in first-seen order. */
+  /** Drops that are not failures (explain/: a reply a raw socket got its own copy of, a queue purged). */
+  benign = 0;
+  /** "REASON at place" -> count, in first-seen order; benign drops apart. */
   private readonly drops = new Map<string, number>();
+  private readonly benignDrops = new Map<string, number>();
+  /** The explanation of each summary key (its cause and sentence). */
+  private readonly causes = new Map<string, Explanation>();
 
   constructor(
     private readonly text: VerdictText,
@@ -124,7 +130,11 @@ export class PacketLedger {
   private closeRun(): void {
     if (this.run === undefined || this.runCount === 0) return;
     const key = this.text.place(this.run);
-    this.drops.set(key, (this.drops.get(key) ?? 0) + this.runCount);
+    const why = this.text.why(this.run);
+    if (why) this.causes.set(key, why);
+    const into = why?.failure === false ? this.benignDrops : this.drops;
+    if (why?.failure === false) this.benign += this.runCount;
+    into.set(key, (into.get(key) ?? 0) + this.runCount);
     this.runCount = 0;
   }
 
@@ -135,9 +145,10 @@ export class PacketLedger {
     if (v !== undefined) this.count(v);
   }
 
-  /** `5 packets: 2 dropped, 1 consumed, 1 delivered, 1 without a verdict` and, when there were drops, a
-   * line with them by reason and place, most first; packets without a verdict say where they were last
-   * seen. A packet last seen at a delivery point (its data copied to user space) counts as delivered. */
+  /** `5 packets: 2 dropped, 1 consumed, 1 delivered, 1 without a verdict` (benign drops apart, when any)
+   * and, when there were drops, a line with them by cause and place, most first, each cause's sentence
+   * under it; packets without a verdict say where they were last seen. A packet last seen at a delivery
+   * point (its data copied to user space) counts as delivered. */
   summary(symbolizer: Symbolizer, kernel?: KernelPacketCounts): string[] {
     this.closeRun();
     const seen = kernel ? Math.max(kernel.seen, this.dropped + this.consumed) : this.seen;
@@ -168,18 +179,34 @@ export class PacketLedger {
       }
     const none = unfinished - delivered;
     const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+    const failed = this.dropped - this.benign;
+    const benign = this.benign > 0 ? `, ${plural(this.benign, "benign drop")}` : "";
     const lines = [
-      `${plural(seen, "packet")}: ${this.dropped} dropped, ${this.consumed} consumed, ${delivered} delivered, ${none} without a verdict`,
+      `${plural(seen, "packet")}: ${failed} dropped${benign}, ${this.consumed} consumed, ${delivered} delivered, ${none} without a verdict`,
     ];
-    if (this.drops.size > 0) {
-      const by = [...this.drops].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} (${n})`);
-      lines.push(`${this.dropped} dropped: ${by.join(", ")}`);
-    }
+    lines.push(...this.byCause(`${failed} dropped`, this.drops));
+    lines.push(...this.byCause(`${plural(this.benign, "benign drop")} (not failures)`, this.benignDrops));
     if (none > 0) {
       const by = [...last].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} (${n})`);
       // Packets the tracking table pushed out (or whose place it could not keep) were not followed on.
       if (unfinished > named) by.push(`not followed to the end (${unfinished - named})`);
       lines.push(`${none} without a verdict, last seen at: ${by.join(", ")}`);
+    }
+    return lines;
+  }
+
+  /** `N dropped: KEY (n), ...`, most first, then each cause's sentence once, indented. */
+  private byCause(head: string, drops: Map<string, number>): string[] {
+    if (drops.size === 0) return [];
+    const sorted = [...drops].sort((a, b) => b[1] - a[1]);
+    const lines = [`${head}: ${sorted.map(([k, n]) => `${k} (${n})`).join(", ")}`];
+    const said = new Set<string>();
+    for (const [k] of sorted) {
+      const why = this.causes.get(k);
+      if (!why) continue;
+      const line = `  ${why.cause}: ${explanationText(why)}`;
+      if (!said.has(line)) lines.push(line);
+      said.add(line);
     }
     return lines;
   }

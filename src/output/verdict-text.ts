@@ -1,8 +1,10 @@
 // How a packet's verdict reads: `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1`, `consumed at
 // skb_consume_udp+0x39 (delivered to a UDP socket)`, or, without a verdict tracepoint, `delivered (copied
-// to user space at skb_copy_datagram_iovec)`. Reason names and locations come from a VerdictNamer
-// (the running kernel's BTF enum and kallsyms); this file only formats, and remembers what it formatted:
-// verdicts repeat (the same reason at the same place), so each distinct one is named once.
+// to user space at skb_copy_datagram_iovec)`; a drop whose reason explain/ knows adds why after a colon.
+// Reason names and locations come from a VerdictNamer (the running kernel's BTF enum and kallsyms); this
+// file only formats, and remembers what it formatted: verdicts repeat (the same reason at the same place),
+// so each distinct one is named once.
+import { type Explanation, explainDrop, explanationJson, explanationText } from "../explain/explanation.js";
 import {
   FIELDS,
   OFF_LOCATION,
@@ -18,6 +20,8 @@ const K_VERDICT = JSON.stringify(FIELDS.verdict.json[0]);
 const K_REASON = JSON.stringify(FIELDS.reason.json[0]);
 const K_LOCATION = JSON.stringify(FIELDS.location.json[0]);
 const K_DELIVERED = JSON.stringify(FIELDS.verdict.json[1]);
+/** A drop's explanation in JSON (explain/explanation.ts: cause, failure, text, facts). */
+const K_EXPLANATION = JSON.stringify(FIELDS.reason.json[1]);
 
 /** Where a packet's data is copied to a reader in user space: the skb_copy_datagram_iovec tracepoint and
  * skb_copy_datagram_iter, the function that fires it (UDP, TCP, raw and packet sockets read through it).
@@ -69,6 +73,10 @@ interface Named {
   json: string;
   /** "REASON at function", the summary's key for drops. */
   place: string;
+  /** A drop's explanation (explain/), when its reason is known. */
+  why: Explanation | undefined;
+  /** The text without the explanation (aggregate writes it on a line of its own). */
+  head: string;
   next: Named | undefined;
 }
 
@@ -95,20 +103,26 @@ export class VerdictText {
     let text: string;
     let json: string;
     let place = "";
+    let why: Explanation | undefined;
+    let head: string;
     if (v.kind === VERDICT_DROP) {
       const reason = v.reason ? this.namer.reason(v.reason) : "";
-      text = `dropped${reason ? ` (${reason})` : ""}${at}`;
+      why = reason ? explainDrop(reason, loc ? fn : "") : undefined;
+      head = `dropped${reason ? ` (${reason})` : ""}${at}`;
+      text = why ? `${head}: ${explanationText(why)}` : head;
       json = `,${K_VERDICT}:"drop"${reason ? `,${K_REASON}:${JSON.stringify(reason)}` : ""}${l}`;
-      place = `${reason || "no reason given"} at ${fn}`;
+      if (why) json += `,${K_EXPLANATION}:${explanationJson(why)}`;
+      const cause = why && why.cause !== reason ? `${why.cause} (${reason})` : reason;
+      place = `${cause || "no reason given"} at ${fn}`;
     } else if (v.kind === VERDICT_CONSUME) {
       const meaning = CONSUMED_AT[fn];
-      text = `consumed${at}${meaning ? ` (${meaning})` : ""}`;
+      text = head = `consumed${at}${meaning ? ` (${meaning})` : ""}`;
       json = `,${K_VERDICT}:"consume"${l}`;
     } else {
-      text = `verdict ${v.kind}${at}`;
+      text = head = `verdict ${v.kind}${at}`;
       json = `,${K_VERDICT}:${v.kind}${l}`;
     }
-    return { kind: v.kind, reason: v.reason, locHi: v.locHi, text, json, place, next };
+    return { kind: v.kind, reason: v.reason, locHi: v.locHi, text, json, place, why, head, next };
   }
 
   /** `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1` or `consumed at X (meaning)`. */
@@ -124,5 +138,21 @@ export class VerdictText {
   /** A drop's reason and function, `NO_SOCKET at __udp4_lib_rcv`, for the summary. */
   place(v: VerdictFields): string {
     return this.named(v).place;
+  }
+
+  /** The text without the drop's explanation: `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1`. */
+  head(v: VerdictFields): string {
+    return this.named(v).head;
+  }
+
+  /** Why the packet was dropped (explain/), when its reason is known; undefined for other verdicts. */
+  why(v: VerdictFields): Explanation | undefined {
+    return this.named(v).why;
+  }
+
+  /** Whether a record's verdict is a drop that is a failure (not a benign one: explain/). */
+  isFailedDrop(dv: DataView, off: number): boolean {
+    const v = verdictOf(dv, off);
+    return v !== undefined && v.kind === VERDICT_DROP && this.named(v).why?.failure !== false;
   }
 }

@@ -61,7 +61,8 @@ export const FIELDS = {
    * from the record: it marks an event where the packet's data was copied to user space (a delivery
    * point, output/verdict-text.ts), printed only there, in the verdict's place. */
   verdict: { offset: 32, size: 4, json: ["verdict", "delivered"] },
-  reason: { offset: 36, size: 4, json: ["drop_reason"] },
+  /** "explanation" is not read from the record: why the drop happened (explain/), on the verdict event. */
+  reason: { offset: 36, size: 4, json: ["drop_reason", "explanation"] },
   /** Two meanings, never on one event: at a verdict, where the kernel freed the packet ("location");
    * on a clone event (FLAG_CLONE: the record is the clone's, at the return of skb_clone, skb_copy...),
    * the address of the tracked packet it was made from ("parent", printed only there). */

@@ -23,6 +23,7 @@ export const LAYERS: Record<string, number> = {
   link: 3, // attach syscalls, one file per attach type
   ringbuf: 3, // ring buffer reader, lost counter
   program: 3, // the main program, the module ABI check, the stack layout
+  explain: 2, // why a packet was dropped: a sentence per drop reason, causes told apart by place
   output: 3, // writers
   pcapng: 1, // pcapng blocks written and read (imports only core)
   features: 4, // what this kernel supports, found by trying

@@ -3,6 +3,7 @@
 // or by SIGKILL of a writer) is read up to that block; `-w -` streams to `tshark -r -`; and a file
 // rewritten by editcap (an independent writer) is read back by ipft's reader.
 // Needs this machine: the installed tshark, capinfos and editcap (skipped, saying so, without tshark).
+
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { explainDrop } from "../../src/explain/explanation.js";
 import { createWriter, numbered, PacketIds } from "../../src/output/index.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { replayInto, replayOf } from "../../src/output/pcapng-replay.js";
@@ -19,6 +21,8 @@ import { parsePcapng, readPcapngFile } from "../../src/pcapng/reader.js";
 import { MemorySink, openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
 import { type Ev, IP_RCV, recordOffsets, records, symbolizer, UDP_RCV } from "../output/records.js";
 import { etherIpv4Udp, ipv4Udp } from "../pcapng/packets.js";
+
+const UDP_WHY = explainDrop("NO_SOCKET", "__udp4_lib_rcv")!.text;
 
 const hasTshark = spawnSync("tshark", ["--version"]).status === 0;
 const skip = hasTshark
@@ -301,9 +305,9 @@ test("an ipft trace file (format 3): tshark filters on its comments, capinfos fi
   assert.equal(all.stderr, "");
   assert.deepEqual(all.lines, [
     "1 0xffff888800001000 1000 000 vmlinux ip_rcv\t1",
-    "1 0xffff888800001000 1001 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t1",
+    `1 0xffff888800001000 1001 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc: ${UDP_WHY}\t1`,
     "2 0xffff888800001100 1002 000 vmlinux ip_rcv\t2",
-    "2 0xffff888800001100 1003 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc\t2",
+    `2 0xffff888800001100 1003 000 vmlinux kfree_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc: ${UDP_WHY}\t2`,
   ]);
   const one = tshark(["-r", f, "-Y", "frame.packet_id == 2", "-T", "fields", "-e", "frame.number"]);
   assert.deepEqual(one.lines, ["3", "4"], "one packet's journey");

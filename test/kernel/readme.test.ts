@@ -40,7 +40,7 @@ for (const cmd of commands) {
       for (const shown of quick
         .split(cmd)[1]!
         .split("\n")
-        .filter((l) => /^#\s+(Verdict|\d+ (packet|dropped))/.test(l))) {
+        .filter((l) => /^#\s+(Verdict|Cause|\d+ (packet|dropped))/.test(l))) {
         const text = shown.replace(/^#\s+/, "").replace(/\s+\(on stderr.*$/, "");
         const pattern = new RegExp(
           `^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/0x[0-9a-f]+/g, "0x[0-9a-f]+")}$`,

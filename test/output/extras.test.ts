@@ -6,7 +6,7 @@ import { kernelFrames } from "../../src/output/extras-text.js";
 import { hexOf } from "../../src/output/index.js";
 import type { StackNamer } from "../../src/output/types.js";
 import { LINK_NETWORK, VERDICT_DROP } from "../../src/record/record.js";
-import { type Ev, IP_RCV, run, UDP_LIB_RCV, UDP_RCV } from "./records.js";
+import { type Ev, IP_RCV, run, UDP_CAUSE, UDP_LIB_RCV, UDP_RCV, UDP_WHY } from "./records.js";
 
 const FRAMES = new Map<bigint, string>([
   [0xffffffffc0100000n, "0xffffffffc0100000"], // ipft's program: kallsyms has no name for it
@@ -60,6 +60,7 @@ test("json: packet bytes in hex with their lengths and link, the stack as names;
     "verdict",
     "drop_reason",
     "location",
+    "explanation",
     "wire_len",
     "link",
     "cap_len",
@@ -75,7 +76,7 @@ test("stream: the stack under the event's line, one `    at` frame per line; rec
     [
       "1 0x1 10 000 vmlinux ip_rcv",
       "1 0x1 20 000 vmlinux udp_rcv",
-      "1 0x1 30 001 vmlinux udp_rcv dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
+      `1 0x1 30 001 vmlinux udp_rcv dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc: ${UDP_WHY}`,
       ...SHOWN.map((f) => `    at ${f}`),
       "2 0x2 40 000 vmlinux ip_rcv",
       "    at __udp4_lib_rcv+0x4bc",
@@ -95,9 +96,10 @@ test("aggregate: stacks are kept aside and print under their event; other events
   const { out } = run("aggregate", EVENTS, { verdicts: true, stacks });
   const lines = out.split("\n");
   const drop = lines.findIndex((l) => /^30 /.test(l));
-  assert.deepEqual(lines.slice(drop + 1, drop + 5), [
+  assert.deepEqual(lines.slice(drop + 1, drop + 6), [
     ...SHOWN.map((f) => `    at ${f}`),
     "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
+    UDP_CAUSE,
   ]);
   const second = lines.findIndex((l) => /^40 /.test(l));
   assert.deepEqual(lines.slice(second + 1, second + 3), [

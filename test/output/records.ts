@@ -1,4 +1,5 @@
 // Test helpers: records laid out as the eBPF program writes them, and a writer run into strings.
+import { explainDrop } from "../../src/explain/explanation.js";
 import {
   createWriter,
   type Dumper,
@@ -140,13 +141,20 @@ export const symbolizer: Symbolizer = { resolve: (a) => NAMES.get(a) };
 
 /** Drop reasons and locations as a kernel would name them (made up: reasons are the kernel's to number). */
 export const namer: VerdictNamer = {
-  reason: (v) => ({ 3: "NO_SOCKET", 9: "NETFILTER_DROP" })[v] ?? String(v),
+  reason: (v) => ({ 3: "NO_SOCKET", 9: "NETFILTER_DROP", 77: "QUEUE_PURGE" })[v] ?? String(v),
   location: (a) =>
-    a >= 0xffffffff81100000n
-      ? `__udp4_lib_rcv+0x${(a - 0xffffffff81100000n).toString(16)}`
-      : `0x${a.toString(16)}`,
+    a >= PING_RCV
+      ? `ping_rcv+0x${(a - PING_RCV).toString(16)}`
+      : a >= 0xffffffff81100000n
+        ? `__udp4_lib_rcv+0x${(a - 0xffffffff81100000n).toString(16)}`
+        : `0x${a.toString(16)}`,
 };
 export const UDP_LIB_RCV = 0xffffffff81100000n;
+export const PING_RCV = 0xffffffff81200000n;
+/** What a NO_SOCKET drop at __udp4_lib_rcv says after its verdict (explain/; pinned in test/explain). */
+export const UDP_WHY = explainDrop("NO_SOCKET", "__udp4_lib_rcv")!.text;
+export const UDP_CAUSE = `Cause: ${UDP_WHY}`;
+export const UDP_WHY_LINE = `  NO_SOCKET: ${UDP_WHY}`;
 
 export interface RunOptions {
   dumper?: Dumper;

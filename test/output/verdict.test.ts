@@ -2,6 +2,7 @@
 // address, the summary, and --drops.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { explainDrop } from "../../src/explain/explanation.js";
 import { DropsOnly } from "../../src/output/drops-only.js";
 import type { Writer } from "../../src/output/index.js";
 import { PacketIds } from "../../src/output/packet-ids.js";
@@ -19,8 +20,11 @@ import {
   run,
   symbolizer,
   TP,
+  UDP_CAUSE,
   UDP_LIB_RCV,
   UDP_RCV,
+  UDP_WHY,
+  UDP_WHY_LINE,
 } from "./records.js";
 
 const A = 0xffff888100001000n;
@@ -48,13 +52,19 @@ test("aggregate: a verdict ends its packet; a reused address starts another; eac
   const packets = out.split(/^===.*\n/m).slice(1);
   assert.equal(packets.length, 4);
   const last = packets.map((p) => p.trimEnd().split("\n").at(-1));
+  // A drop the explanations know has its cause under the verdict; NETFILTER_DROP at no known place too.
   assert.deepEqual(last, [
-    "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
-    "Verdict: dropped (NETFILTER_DROP)",
+    UDP_CAUSE,
+    `Cause: ${explainDrop("NETFILTER_DROP", "")!.text}`,
     "Verdict: none seen (last seen at udp_rcv)",
     "Verdict: consumed at 0xffffffff81000abc",
   ]);
-  assert.equal(packets[0]!.split("\n").length - 2, 3, "A's first packet: ip_rcv, udp_rcv, the drop");
+  assert.equal(
+    packets[0]!.trimEnd().split("\n").at(-2),
+    "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
+  );
+  assert.equal(packets[1]!.trimEnd().split("\n").at(-2), "Verdict: dropped (NETFILTER_DROP)");
+  assert.equal(packets[0]!.split("\n").length - 3, 3, "A's first packet: ip_rcv, udp_rcv, the drop");
   assert.equal(packets[3]!.split("\n").length - 2, 2, "A's second packet: ip_rcv, the consume");
 });
 
@@ -77,6 +87,8 @@ test("the summary: packets by verdict, drops by reason and place, where open pac
     assert.deepEqual(w.summary(), [
       "4 packets: 2 dropped, 1 consumed, 0 delivered, 1 without a verdict",
       "2 dropped: NO_SOCKET at __udp4_lib_rcv (1), NETFILTER_DROP at an unknown place (1)",
+      UDP_WHY_LINE,
+      `  NETFILTER_DROP: ${explainDrop("NETFILTER_DROP", "")!.text}`,
       "1 without a verdict, last seen at: udp_rcv (1)",
     ]);
   }
@@ -102,7 +114,7 @@ test("json: the verdict's keys only on the event that decided it", () => {
 test("stream: the verdict follows the function on its line", () => {
   const { out } = run("stream", EVENTS, { verdicts: true });
   const lines = out.trimEnd().split("\n");
-  assert.match(lines[3]!, / netif_receive_skb dropped \(NO_SOCKET\) at __udp4_lib_rcv\+0x4bc$/);
+  assert.ok(lines[3]!.endsWith(` netif_receive_skb dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc: ${UDP_WHY}`));
   assert.match(lines[7]!, / netif_receive_skb consumed at 0xffffffff81000abc$/);
   assert.doesNotMatch(lines[0]!, /dropped|consumed/);
 });
@@ -233,6 +245,7 @@ test("the ledger holds a bounded number of open packets: past it the oldest is l
   assert.deepEqual(ledger.summary(symbolizer), [
     "4 packets: 1 dropped, 0 consumed, 0 delivered, 3 without a verdict",
     "1 dropped: NO_SOCKET at __udp4_lib_rcv (1)",
+    UDP_WHY_LINE,
     "3 without a verdict, last seen at: ip_rcv (2), udp_rcv (1)",
   ]);
 });
@@ -252,8 +265,12 @@ test("the free path after a verdict is the ended packet's, in every format; the 
     const packets = out.split(/^===.*\n/m).slice(1);
     assert.equal(packets.length, 2, out);
     const first = packets[0]!.trimEnd().split("\n");
-    assert.equal(first.length, 5, `ip_rcv, the drop, the free path, the return, the verdict line\n${out}`);
-    assert.equal(first.at(-1), "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc");
+    assert.equal(
+      first.length,
+      6,
+      `ip_rcv, the drop, the free path, the return, the verdict, its cause\n${out}`,
+    );
+    assert.deepEqual(first.slice(-2), ["Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc", UDP_CAUSE]);
     for (const kind of ["aggregate", "stream", "json"] as const)
       assert.equal(
         run(kind, e, { verdicts: true }).w.summary()[0],
@@ -280,6 +297,8 @@ test("with tracking, the summary takes the kernel's packet count and last-seen p
     assert.deepEqual(w.summary(), [
       "5 packets: 2 dropped, 1 consumed, 0 delivered, 2 without a verdict",
       "2 dropped: NO_SOCKET at __udp4_lib_rcv (1), NETFILTER_DROP at an unknown place (1)",
+      UDP_WHY_LINE,
+      `  NETFILTER_DROP: ${explainDrop("NETFILTER_DROP", "")!.text}`,
       "2 without a verdict, last seen at: udp_rcv (1), not followed to the end (1)",
     ]);
   }
@@ -309,7 +328,7 @@ test("a packet last seen where its data was copied to user space was delivered, 
     [
       "Verdict: delivered (copied to user space at skb_copy_datagram_iovec)",
       "Verdict: delivered (copied to user space at skb_copy_datagram_iter)",
-      "Verdict: dropped (NO_SOCKET) at __udp4_lib_rcv+0x4bc",
+      UDP_CAUSE,
       "Verdict: none seen (last seen at udp_rcv)",
     ],
   );
@@ -340,6 +359,7 @@ test("a packet last seen where its data was copied to user space was delivered, 
   const summary = [
     "4 packets: 1 dropped, 0 consumed, 2 delivered, 1 without a verdict",
     "1 dropped: NO_SOCKET at __udp4_lib_rcv (1)",
+    UDP_WHY_LINE,
     "1 without a verdict, last seen at: udp_rcv (1)",
   ];
   for (const kind of ["aggregate", "stream", "json"] as const)

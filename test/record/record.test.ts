@@ -86,6 +86,7 @@ test("record layout: the offsets the eBPF program writes", () => {
     "verdict",
     "delivered",
     "drop_reason",
+    "explanation",
     "location",
     "parent",
     "wire_len",

@@ -1,0 +1,93 @@
+// Drops whose place tells more than their reason: the same reason code covers several causes, and the
+// function that freed the packet (the kfree_skb tracepoint's location) tells them apart. Each rule was
+// read from the kernel's code at that place (Linux 6.1 to 6.18) and is proven by test/kernel/explain.test.ts
+// where marked so.
+
+export interface Rule {
+  reason: string;
+  /** The functions that free the packet for this cause (a function name, without +0xoffset). */
+  functions: readonly string[];
+  cause: string;
+  failure: boolean;
+  text: string;
+}
+
+export const RULES: readonly Rule[] = [
+  {
+    // ip_forward's too_many_hops (and ip6_forward's hop limit check): counted as InHdrErrors, so the
+    // kernel reports IP_INHDR; the header is fine. Proven.
+    reason: "IP_INHDR",
+    functions: ["ip_forward", "ip6_forward"],
+    cause: "TTL_EXPIRED",
+    failure: true,
+    text: "its TTL (IPv6: hop limit) ran out as this host forwarded it (it arrived with 1 or less) and the kernel sent an ICMP time exceeded back to the source; expected for traceroute probes, otherwise look for a routing loop or a sender's low TTL",
+  },
+  {
+    // ip_forward's MTU check (ip_exceeds_mtu, after icmp_send ICMP_FRAG_NEEDED with the MTU) and
+    // ip6_forward's (ICMPV6_PKT_TOOBIG): the reason says only "too big". Proven for IPv4.
+    reason: "PKT_TOO_BIG",
+    functions: ["ip_forward", "ip6_forward"],
+    cause: "MTU_EXCEEDED",
+    failure: true,
+    text: "too big for the MTU of the device it would leave by, and it may not be fragmented (IPv4 with DF set, or IPv6): the kernel sent an ICMP fragmentation needed (IPv6: packet too big) with that MTU back to the source; if the sender keeps sending big packets, something on the way back drops those ICMP messages (a path MTU black hole)",
+  },
+  {
+    // ping_rcv finds no ICMP socket (SOCK_DGRAM, IPPROTO_ICMP) for the reply's id; a raw socket got its
+    // own clone earlier (raw_local_deliver, before icmp_rcv). Proven with iputils ping as root.
+    reason: "NO_SOCKET",
+    functions: ["ping_rcv", "icmp_rcv", "icmpv6_rcv"],
+    cause: "ECHO_REPLY_NOT_CLAIMED",
+    failure: false,
+    text: "an ICMP echo reply no ping socket (unprivileged ICMP socket) waited for: not a failure when the pinging program reads replies through a raw socket (iputils ping as root), which gets its own copy before this",
+  },
+  {
+    reason: "NO_SOCKET",
+    functions: ["__udp4_lib_rcv", "__udp6_lib_rcv"],
+    cause: "NO_SOCKET",
+    failure: true,
+    text: "no UDP socket is bound to the packet's destination address and port; the kernel answers with an ICMP port unreachable (rate-limited)",
+  },
+  {
+    reason: "NO_SOCKET",
+    functions: ["tcp_v4_rcv", "tcp_v6_rcv"],
+    cause: "NO_SOCKET",
+    failure: true,
+    text: "no TCP socket listens on the packet's destination address and port; the kernel answers with a reset (unless the segment was a reset)",
+  },
+  {
+    // Every purge of a queue in bulk (skb_queue_purge and its inline form): a closing socket's receive
+    // queue (raw, packet, ICMP sockets...), a device's or qdisc's queue at reset. Proven with a packet
+    // socket closed with data queued.
+    reason: "QUEUE_PURGE",
+    functions: [],
+    cause: "QUEUE_PURGE",
+    failure: false,
+    text: "freed with its whole queue as the queue was emptied (a socket closing with data its program never read, a device or qdisc reset): not a failure of the network",
+  },
+  {
+    // Before QUEUE_PURGE (6.1), and UDP's own queue at close, free with no reason at these places.
+    reason: "NOT_SPECIFIED",
+    functions: ["skb_queue_purge", "udp_destruct_common", "udp_destruct_sock", "inet_sock_destruct"],
+    cause: "QUEUE_PURGE",
+    failure: false,
+    text: "freed with its socket's queue as the socket closed, unread by its program: not a failure of the network",
+  },
+  {
+    reason: "SOCKET_CLOSE",
+    functions: [],
+    cause: "SOCKET_CLOSE",
+    failure: false,
+    text: "queued to a socket that was closed before its program read it: not a failure of the network",
+  },
+];
+
+/** The rule for a drop with `reason` in function `fn`: one naming the function first, then one for any. */
+export function ruleFor(reason: string, fn: string): Rule | undefined {
+  let any: Rule | undefined;
+  for (const r of RULES) {
+    if (r.reason !== reason) continue;
+    if (r.functions.length === 0) any ??= r;
+    else if (r.functions.includes(fn)) return r;
+  }
+  return any;
+}

@@ -1,0 +1,160 @@
+// Drops explained, on real traffic between namespaces (client, router, server: test/support/router.ts), in
+// one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), a packet with DF set over
+// the MTU of the router's server side (PKT_TOO_BIG), UDP to a closed port, and
+// two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
+// while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. The
+// trace file of the same run, read back with --drops, prints the failures only, explained the same.
+// Explanations are made in user space from the verdict tracepoints every backend adds: the tracepoint
+// run is enough (onePassSkipReason).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ADDR, makeRouter, type Router, routerSkipReason, shell } from "../support/router.js";
+import { hasTool, ipft, kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
+
+const skip =
+  kernelSkipReason() ??
+  onePassSkipReason() ??
+  routerSkipReason() ??
+  (hasTool("ping") ? undefined : "needs iputils ping");
+const CLOSED = 9741;
+const PACKET_SOCKET = `${ROOT}dist/test/support/packet-socket.js`;
+
+type Event = Record<string, unknown> & { explanation?: { cause: string; failure: boolean; text: string } };
+
+describe("drops explained", { skip }, () => {
+  let rt: Router | undefined;
+  const dir = mkdtempSync(join(tmpdir(), "ipft-explain-"));
+  const file = join(dir, "trace.pcapng");
+  const pingOut = join(dir, "ping-ttl.txt");
+  const pingMtu = join(dir, "ping-mtu.txt");
+  let live: { status: number; stdout: string; stderr: string };
+  let events: Event[] = [];
+  before(() => {
+    rt = makeRouter("ipftex");
+    // The router's link to the server carries 1280 bytes at most: a 1328-byte ping with DF set is too big.
+    const mtu = spawnSync("ip", ["-n", rt.ns.router, "link", "set", "veth-rs", "mtu", "1280"], {
+      encoding: "utf8",
+    });
+    assert.equal(mtu.status, 0, mtu.stderr);
+    const client = (argv: (string | number)[]) => rt!.exec("client", argv).join(" ");
+    live = ipft([
+      "-b",
+      "tracepoint",
+      "-o",
+      "json",
+      "-w",
+      file,
+      `host ${ADDR.client.v4}`,
+      "--",
+      ...shell(
+        `${client(["ping", "-c", 1, "-W", 1, "-t", 1, ADDR.server.v4])} >${pingOut} 2>&1`,
+        `${client(["ping", "-c", 1, "-W", 1, "-M", "do", "-s", 1300, ADDR.server.v4])} >${pingMtu} 2>&1`,
+        `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null`,
+        client([process.execPath, PACKET_SOCKET, ADDR.server.v4, CLOSED]),
+      ),
+    ]);
+    events = live.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Event);
+  });
+  after(() => {
+    rt?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const drops = () => events.filter((e) => e.verdict === "drop");
+  const find = (reason: string, fn: RegExp) =>
+    drops().find((e) => e.drop_reason === reason && fn.test(String(e.location)));
+
+  test("an expired TTL in forwarding says so (not a bad header), with the time exceeded sent back", () => {
+    assert.equal(live.status, 0, live.stderr);
+    const d = find("IP_INHDR", /^ip_forward\+/);
+    assert.ok(d, live.stdout);
+    assert.equal(d.explanation?.cause, "TTL_EXPIRED");
+    assert.equal(d.explanation?.failure, true);
+    assert.match(d.explanation!.text, /TTL .* ran out .* ICMP time exceeded/);
+    // The sender got the ICMP time exceeded the sentence promises.
+    assert.match(readFileSync(pingOut, "utf8"), /Time to live exceeded/);
+  });
+
+  test("a packet over the next link's MTU with DF set: MTU_EXCEEDED, with the fragmentation needed sent back", () => {
+    const d = find("PKT_TOO_BIG", /^ip_forward\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["MTU_EXCEEDED", true]);
+    assert.match(d.explanation!.text, /ICMP fragmentation needed/);
+    assert.match(readFileSync(pingMtu, "utf8"), /Frag needed and DF set \(mtu = 1280\)/);
+  });
+
+  test("UDP to a closed port: a failure, with the port unreachable sent back", () => {
+    const d = find("NO_SOCKET", /^__udp4_lib_rcv\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["NO_SOCKET", true]);
+    assert.match(d.explanation!.text, /ICMP port unreachable/);
+  });
+
+  test("ping's echo reply: ping_rcv frees the original (NO_SOCKET), a copy is read by ping: not a failure", () => {
+    const d = find("NO_SOCKET", /^(ping_rcv|icmp_rcv)\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["ECHO_REPLY_NOT_CLAIMED", false]);
+    // The copy the raw socket got was read by ping (its data copied to user space).
+    assert.ok(
+      events.some(
+        (e) =>
+          e.delivered === true &&
+          e.timestamp !== undefined &&
+          BigInt(String(e.timestamp)) > BigInt(String(d.timestamp)),
+      ),
+      "a copy delivered after the original's drop",
+    );
+  });
+
+  test("a packet socket closed with packets queued: its queue is purged, not a failure", () => {
+    // QUEUE_PURGE since 6.6; before, skb_queue_purge frees with no reason.
+    const d = find("QUEUE_PURGE", /./) ?? find("NOT_SPECIFIED", /^skb_queue_purge\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["QUEUE_PURGE", false]);
+  });
+
+  test("the summary counts benign drops apart and gives each cause's sentence", () => {
+    const failures = drops().filter((e) => e.explanation?.failure !== false).length;
+    const benign = drops().length - failures;
+    const head = new RegExp(`^\\d+ packets: ${failures} dropped, ${benign} benign drops?, `, "m");
+    assert.match(live.stderr, head);
+    const dropped = live.stderr.split("\n").find((l) => l.startsWith(`${failures} dropped: `));
+    assert.ok(dropped, live.stderr);
+    assert.match(dropped, /TTL_EXPIRED \(IP_INHDR\) at ip_forward \(1\)/);
+    assert.match(dropped, /MTU_EXCEEDED \(PKT_TOO_BIG\) at ip_forward \(1\)/);
+    assert.match(dropped, /NO_SOCKET at __udp4_lib_rcv/);
+    assert.doesNotMatch(dropped, /ping_rcv|QUEUE_PURGE/);
+    assert.match(live.stderr, /^\d+ benign drops? \(not failures\): .*ECHO_REPLY_NOT_CLAIMED \(NO_SOCKET\)/m);
+    assert.match(live.stderr, /^ {2}TTL_EXPIRED: its TTL/m);
+    assert.match(live.stderr, /^ {2}ECHO_REPLY_NOT_CLAIMED: an ICMP echo reply/m);
+  });
+
+  test("--read --drops of the trace file: the failures only, explained as live", () => {
+    const r = ipft(["--read", file, "--drops", "-o", "json"]);
+    assert.equal(r.status, 0, r.stderr);
+    const read = r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Event)
+      .filter((e) => e.verdict === "drop");
+    assert.ok(read.length > 0, r.stdout);
+    assert.ok(
+      read.every((e) => e.explanation?.failure === true),
+      r.stdout,
+    );
+    const want = drops()
+      .filter((e) => e.explanation?.failure)
+      .map((e) => JSON.stringify(e.explanation));
+    assert.deepEqual(
+      read.map((e) => JSON.stringify(e.explanation)),
+      want,
+    );
+  });
+});
