@@ -65,8 +65,6 @@ export interface PcapngFileConfig {
   userappl: string;
   /** The command line, kept in the file. */
   commandLine: string;
-  /** Bytes of each packet kept (0 or undefined: all). */
-  snaplen?: number | undefined;
 }
 
 export const DEFAULT_RING_SIZE = 8 << 20;
