@@ -47,7 +47,8 @@ import {
   OPT_COMMENT,
   OPT_CUSTOM_BIN,
 } from "../pcapng/format.js";
-import { type BlockSink, PcapngOutputError, PcapngWriter } from "../pcapng/writer.js";
+import { type BlockSink, PcapngOutputError } from "../pcapng/sinks.js";
+import { PcapngWriter } from "../pcapng/writer.js";
 import {
   copyData,
   DATA_SIZE,

@@ -3,7 +3,7 @@
 // string is built and encoded per event. The packet id's and skb's bytes are made once per run of events of one packet, each function's
 // and verdict's text encoded once, the timestamp's and CPU's digits written in place.
 
-import type { BlockBuilder } from "../pcapng/writer.js";
+import type { BlockBuilder } from "../pcapng/block-builder.js";
 import { OFF_CPU, OFF_FUNC, OFF_TSTAMP } from "../record/record.js";
 import { parentHex } from "./clone-text.js";
 import { PacketPrefix } from "./packet-prefix.js";

@@ -4,7 +4,7 @@
 
 import type { Dumper, StackNamer, Symbolizer, VerdictNamer } from "../output/index.js";
 import { PcapngOutput } from "../output/pcapng.js";
-import { openBlockSink } from "../pcapng/writer.js";
+import { openBlockSink } from "../pcapng/sinks.js";
 import type { SessionConfig } from "./config.js";
 import type { StopSignal } from "./stop-signal.js";
 

@@ -18,6 +18,7 @@ import { StreamLines } from "../../src/output/stream.js";
 import { StreamLineBytes } from "../../src/output/stream-bytes.js";
 import type { Symbolizer } from "../../src/output/types.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
+import { BlockBuilder } from "../../src/pcapng/block-builder.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import {
   IPFT_KIND_EVENT,
@@ -28,8 +29,10 @@ import {
   LINKTYPE_WIRESHARK_UPPER_PDU,
   OPT_CUSTOM_BIN,
 } from "../../src/pcapng/format.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
 import { parsePcapng } from "../../src/pcapng/reader.js";
-import { BlockBuilder, type BlockSink, MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { type BlockSink, MemorySink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import {
   BIG_TS,
@@ -396,7 +399,7 @@ test("a failed write: kept, reported once, later events are not written; the tee
 test("--read refuses files ipft did not write, and events it cannot read back, in one line", () => {
   const other = new MemorySink();
   const w = new PcapngWriter(other, { userappl: "tcpdump" });
-  w.packet({
+  writePacket(w, {
     interfaceId: w.interfaceFor({ name: "eth0", netns: 0, linktype: 1 }),
     timestampNs: 1n,
     data: new Uint8Array(20),
@@ -414,7 +417,7 @@ test("--read refuses files ipft did not write, and events it cannot read back, i
   });
   const short = new Uint8Array(4 + 100);
   short[0] = IPFT_KIND_EVENT;
-  e.packet({
+  writePacket(e, {
     interfaceId: e.interfaceFor({ name: "ipft", netns: 0, linktype: 252 }),
     timestampNs: 1n,
     data: new Uint8Array(4),
@@ -437,7 +440,7 @@ test('--read refuses a file of the first format (an "ipft:" JSON comment per eve
     userappl: "ipft 0.1.0",
     comments: ['ipft:{"format":1,"tracer":"function"}'],
   });
-  w.packet({
+  writePacket(w, {
     interfaceId: w.interfaceFor({ name: "ipft", netns: 0, linktype: 252 }),
     timestampNs: 1n,
     data: new Uint8Array(4),
