@@ -5,6 +5,7 @@
 // verdicts repeat (the same reason at the same place), so each distinct one is named once.
 import {
   FIELDS,
+  HIGH_WORD,
   OFF_LOCATION,
   OFF_REASON,
   OFF_VERDICT,
@@ -56,7 +57,7 @@ export function verdictOf(dv: DataView, off: number): VerdictFields | undefined 
     kind,
     reason: dv.getUint32(off + OFF_REASON, true),
     locLo: dv.getUint32(off + OFF_LOCATION, true),
-    locHi: dv.getUint32(off + OFF_LOCATION + 4, true),
+    locHi: dv.getUint32(off + OFF_LOCATION + HIGH_WORD, true),
   };
 }
 

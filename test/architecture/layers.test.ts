@@ -15,7 +15,7 @@ export const LAYERS: Record<string, number> = {
   util: 0, // small tools with no dependency (phase timing)
   sys: 1, // the only FFI: syscalls, libc, Lua
   asm: 1, // eBPF instructions as values
-  record: 1, // the trace record's one definition
+  record: 2, // the trace record's one definition: its head and its parts (parts/: they build on asm, pcapng, sys)
   btf: 2, // BTF parsing and queries
   symbols: 2, // kallsyms, tracefs, kprobe blacklist
   filter: 2, // pcap-filter expressions: libpcap's classic BPF translated to an eBPF block

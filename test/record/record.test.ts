@@ -8,16 +8,20 @@ import {
   u64Decimal,
   u64Hex,
 } from "../../src/output/u64-text.js";
+import { DEV_IFINDEX, DEV_NAME, DEV_NETNS, DEVICE_SIZE } from "../../src/record/parts/device.js";
+import {
+  EVENT_JSON_KEYS,
+  PACKET,
+  packetBytes,
+  partStart,
+  readDevice,
+  recordLength,
+  stackAddrs,
+} from "../../src/record/parts/index.js";
 import {
   copyData,
   copyRecord,
   DATA_SIZE,
-  DEV_IFINDEX,
-  DEV_NAME,
-  DEV_NETNS,
-  DEVICE_SIZE,
-  EVENT_JSON_KEYS,
-  extrasStart,
   FLAG_CLONE,
   FLAG_DEVICE,
   FLAG_RETURN,
@@ -37,17 +41,13 @@ import {
   OFF_TSTAMP,
   OFF_VERDICT,
   OFF_WIRE_LEN,
-  packetBytes,
   RECORD_SIZE,
   readCpu,
-  readDevice,
   readFlags,
   readFunc,
   readParent,
   readSkb,
   readTimestamp,
-  recordLength,
-  stackAddrs,
 } from "../../src/record/record.js";
 
 test("record layout: the offsets the eBPF program writes", () => {
@@ -154,7 +154,7 @@ test("the device part: after the record when FLAG_DEVICE says so, then the packe
   dv.setBigUint64(off + 128 + DEVICE_SIZE + 8, 0xffffffff81000001n, true);
   dv.setBigUint64(off + 128 + DEVICE_SIZE + 16, 0xffffffff81000002n, true);
   assert.equal(DEVICE_SIZE % 8, 0, "what follows stays 8-aligned");
-  assert.equal(extrasStart(dv, off), 128 + DEVICE_SIZE);
+  assert.equal(partStart(dv, off, PACKET), 128 + DEVICE_SIZE);
   assert.equal(recordLength(dv, off), 128 + DEVICE_SIZE + 8 + 16);
   assert.deepEqual([...packetBytes(dv, off)], [0x50, 0x51, 0x52, 0x53, 0x54]);
   assert.deepEqual(stackAddrs(dv, off), [0xffffffff81000001n, 0xffffffff81000002n]);
@@ -167,7 +167,7 @@ test("the device part: after the record when FLAG_DEVICE says so, then the packe
   // Without the flag the same bytes are packet bytes: no device.
   dv.setUint32(off + OFF_FLAGS, FLAG_RETURN, true);
   assert.equal(readDevice(dv, off), undefined);
-  assert.equal(extrasStart(dv, off), 128);
+  assert.equal(partStart(dv, off, PACKET), 128);
   assert.equal(recordLength(dv, off), 128 + 8 + 16);
 });
 
