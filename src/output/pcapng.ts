@@ -5,8 +5,9 @@
 //   IDB  one per (device, network namespace, link type), on first use: if_name the device's name, or "ipft"
 //        for events without a device (or records without the device part); if_description "netns INODE"
 //        (the namespace's inode, 0 when unknown); link type Exported PDU (252) for events without packet
-//        bytes, Ethernet (1), raw IP (101); if_tsresol 9. The device is the record's device part
-//        (record.ts: ifindex, namespace, name), so two devices of one name in two namespaces, or one name
+//        bytes, Ethernet (1), raw IP (101); if_tsresol 9; snaplen: the session's --snaplen (what the programs
+//        cut packets to). The device is the record's device part
+//        (record/parts/device.ts: ifindex, namespace, name), so two devices of one name in two namespaces, or one name
 //        reused by another ifindex, are two interfaces
 //   EPB  one per event, in the order they were read; timestamp: the record's (bpf_ktime_get_ns) plus the
 //        wall clock's offset measured when the file was opened. Data: the packet's bytes the record carries
@@ -21,8 +22,9 @@
 //                    (each key only when it has entries; an address the symbolizer could not name has none)
 //     custom 2989    PEN 32473, a u32 (LE) kind: 1 (EVENT), then the trace record as the kernel wrote it (record.ts,
 //                    little endian): its first 64 bytes (not the module's data: the script's text
-//                    follows when there is one), its device part when it has one (FLAG_DEVICE,
-//                    24 bytes), then its stack_depth return addresses (8 bytes each); the packet bytes are the block's data. When the run had a script or captures:
+//                    follows when there is one), then the parts it has that the file keeps here, in the
+//                    registry's order (record/parts/index.ts): its device part (FLAG_DEVICE, 24 bytes),
+//                    its stack_depth return addresses (8 bytes each); the packet bytes are the block's data. When the run had a script or captures:
 //                    then a u32 (LE) byte length and the dump text (UTF-8), then to the end the -o json
 //                    fragment (`,"key":value...`, UTF-8)
 //     epb_dropcount  events lost since the previous block, when there were

@@ -43,7 +43,7 @@ export interface SessionConfig extends PlanChoice, Selection {
   dropsOnly: boolean;
   /** --drops: bytes of held events at most (undefined: the default). */
   dropsMemory?: number | undefined;
-  /** Packet bytes per event (0: none) and where kernel stacks are taken (src/program/extras.ts). */
+  /** Packet bytes per event (0: none) and where kernel stacks are taken (src/record/parts/: packet, stack). */
   snaplen: number;
   stack: StackMode;
   /** Ring buffer bytes, a power of two. */
