@@ -3,7 +3,7 @@
 // per address.
 import { JSON_PARTS, PARTS, partStart, stackAddrs } from "../record/parts/index.js";
 import { stackLines } from "../record/parts/stack.js";
-import { readStackDepth } from "../record/record.js";
+import { hasParts, readStackDepth } from "../record/record.js";
 import type { StackNamer } from "./types.js";
 
 export { hexOf } from "../record/parts/packet.js";
@@ -26,10 +26,11 @@ export class ExtrasText {
 
   /** The parts' lines under the event's line ("" when it has none). */
   lines(dv: DataView, off: number): string {
+    if (!hasParts(dv, off)) return "";
     let s = "";
-    for (const p of TEXT_PARTS) {
-      if (p.size(dv, off) === 0) continue;
-      s += p.printText!(dv, off, partStart(dv, off, p), this.frame);
+    for (let i = 0; i < TEXT_PARTS.length; i++) {
+      const p = TEXT_PARTS[i]!;
+      if (p.size(dv, off) !== 0) s += p.printText!(dv, off, partStart(dv, off, p), this.frame);
     }
     return s;
   }
@@ -47,10 +48,11 @@ export class ExtrasText {
 
   /** `,"wire_len":N,...,"stack":[...],"ifname":"lo",...`: each part's keys, only when the event has it. */
   json(dv: DataView, off: number): string {
+    if (!hasParts(dv, off)) return "";
     let s = "";
-    for (const p of JSON_PARTS) {
-      if (p.size(dv, off) === 0) continue;
-      s += p.printJson(dv, off, partStart(dv, off, p), this.frame);
+    for (let i = 0; i < JSON_PARTS.length; i++) {
+      const p = JSON_PARTS[i]!;
+      if (p.size(dv, off) !== 0) s += p.printJson(dv, off, partStart(dv, off, p), this.frame);
     }
     return s;
   }

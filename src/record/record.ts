@@ -70,6 +70,8 @@ export const FLAG_CLONE = 2;
 export const FLAG_FREEING = 4;
 /** The record has its device part (parts/device.ts). Each part that a flag announces takes its bit here. */
 export const FLAG_DEVICE = 8;
+/** The flag bits that announce a part (the other parts are announced by their length in the head). */
+export const PART_FLAGS = FLAG_DEVICE;
 
 /** Whether the event may come after its packet's verdict and still be that packet's (a function's return,
  * the free path): such an event never starts a packet at an address whose packet has ended. */
@@ -142,6 +144,13 @@ export const readWireLen = (dv: DataView, off: number): number => dv.getUint32(o
 export const readCapLen = (dv: DataView, off: number): number => dv.getUint16(off + OFF_CAP_LEN, true);
 export const readLink = (dv: DataView, off: number): number => dv.getUint8(off + OFF_LINK);
 export const readStackDepth = (dv: DataView, off: number): number => dv.getUint8(off + OFF_STACK_DEPTH);
+
+/** Whether any part follows the record: a part's flag, or a part's length in the head (cap_len,
+ * stack_depth). Most events have none: the writers ask this before looking at each part. */
+export const hasParts = (dv: DataView, off: number): boolean =>
+  (dv.getUint32(off + OFF_FLAGS, true) & PART_FLAGS) !== 0 ||
+  dv.getUint16(off + OFF_CAP_LEN, true) !== 0 ||
+  dv.getUint8(off + OFF_STACK_DEPTH) !== 0;
 
 /** Copies the record's first 128 bytes at `off` to `dst[dstOff..dstOff+128)` (its parts are not copied:
  * parts/index.ts's recordLength() says how long the whole is). */

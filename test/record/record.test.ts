@@ -12,6 +12,7 @@ import { DEV_IFINDEX, DEV_NAME, DEV_NETNS, DEVICE_SIZE } from "../../src/record/
 import {
   EVENT_JSON_KEYS,
   PACKET,
+  PARTS,
   packetBytes,
   partStart,
   readDevice,
@@ -26,6 +27,7 @@ import {
   FLAG_DEVICE,
   FLAG_RETURN,
   HEAD_SIZE,
+  hasParts,
   isReturn,
   OFF_CAP_LEN,
   OFF_CPU,
@@ -49,6 +51,7 @@ import {
   readSkb,
   readTimestamp,
 } from "../../src/record/record.js";
+import { type Ev, recordOffsets, records } from "../output/records.js";
 
 test("record layout: the offsets the eBPF program writes", () => {
   assert.deepEqual(
@@ -268,5 +271,22 @@ test("decimal text beyond 2^53 is exact for many values (checked against bigint)
   }
   for (const v of [2n ** 53n, 2n ** 53n + 999999n, 10n ** 16n, 10n ** 19n, 2n ** 64n - 1000000n]) {
     assert.equal(decimalOfHalves(Number(v & 0xffffffffn), Number(v >> 32n)), v.toString());
+  }
+});
+
+test("hasParts() sees every registered part: the writers skip the parts of a record that says it has none", () => {
+  const samples: Ev[] = [
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0 },
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0, device: { ifindex: 1, netns: 2, name: "lo" } },
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0, packet: { bytes: [0x45], wireLen: 20, link: 1 } },
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0, stack: [7n] },
+  ];
+  const dv = records(samples);
+  const at = recordOffsets(samples);
+  assert.equal(hasParts(dv, at[0]!), false);
+  for (const part of PARTS) {
+    const having = at.filter((off) => part.size(dv, off) > 0);
+    assert.ok(having.length > 0, `give the ${part.name} part a sample record here`);
+    for (const off of having) assert.ok(hasParts(dv, off), `hasParts() misses the ${part.name} part`);
   }
 });

@@ -14,7 +14,7 @@
 import { asm, type Insn } from "../../asm/index.js";
 import { R0, R1, R2, R3, R6, R7, R8, R9, R10 } from "../../asm/opcodes.js";
 import { FLAG_DEVICE, OFF_FLAGS } from "../record.js";
-import { type EventPart, type FillContext, SCRATCH, SCRATCH_SPAN } from "./part.js";
+import { definePart, type EventPart, type FillContext, SCRATCH, SCRATCH_SPAN } from "./part.js";
 
 /** The part's length (a multiple of 8: what follows stays 8-aligned). */
 export const DEVICE_SIZE = 24;
@@ -66,7 +66,7 @@ export function deviceInterface(d: DeviceInfo, bytes: boolean): { name: string; 
     : { name: d.name, description: `netns ${d.netns} ifindex ${d.ifindex}${what}` };
 }
 
-export const DEVICE: EventPart = {
+export const DEVICE: EventPart = definePart({
   name: "device",
   json: JSON_KEYS,
   jsonLast: true,
@@ -79,7 +79,7 @@ export const DEVICE: EventPart = {
     return `,${K_IFNAME}:${JSON.stringify(d.name)},${K_IFINDEX}:${d.ifindex},${K_NETNS}:${d.netns}`;
   },
   file: "option",
-};
+});
 
 /** With R6 = ctx, R8 = the reservation, R7 = skb; uses R9 and the scratch area, leaves R9 = 0. Falls
  * through. The device's ifindex, name and namespace pointer sit within a few dozen bytes of each other in

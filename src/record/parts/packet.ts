@@ -26,7 +26,7 @@ import {
   readLink,
   readWireLen,
 } from "../record.js";
-import { type EventPart, type FillContext, SCRATCH, SCRATCH_SPAN } from "./part.js";
+import { definePart, type EventPart, type FillContext, SCRATCH, SCRATCH_SPAN } from "./part.js";
 
 /** offsetof(struct sk_buff, ...) of the fields the packet copy reads. */
 export interface PacketLayout {
@@ -55,7 +55,7 @@ export function hexOf(bytes: Uint8Array): string {
 export const packetAt = (dv: DataView, off: number, at: number): Uint8Array =>
   new Uint8Array(dv.buffer, dv.byteOffset + off + at, readCapLen(dv, off));
 
-export const PACKET: EventPart = {
+export const PACKET: EventPart = definePart({
   name: "packet",
   json: JSON_KEYS,
   size: (dv, off) => (readCapLen(dv, off) + 7) & ~7,
@@ -78,7 +78,7 @@ export const PACKET: EventPart = {
       dv.setUint8(off + OFF_LINK, linktype === LINKTYPE_RAW ? LINK_NETWORK : LINK_ETHERNET);
     } else dv.setUint32(off + OFF_WIRE_LEN, 0, true);
   },
-};
+});
 const EMPTY = new Uint8Array(0);
 
 interface Read {

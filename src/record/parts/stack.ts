@@ -12,7 +12,7 @@ import { asm, type Insn } from "../../asm/index.js";
 import { R0, R1, R3, R4, R6, R8 } from "../../asm/opcodes.js";
 import { Helper } from "../../sys/bpf-abi.js";
 import { MAX_STACK_DEPTH, OFF_STACK_DEPTH, readStackDepth, VERDICT_DROP } from "../record.js";
-import { type EventPart, type FillContext, type FrameNamer, partPointer } from "./part.js";
+import { definePart, type EventPart, type FillContext, type FrameNamer, partPointer } from "./part.js";
 
 /** Where stacks are taken: nowhere, at the drop tracepoint (kfree_skb), or at every event. */
 export const STACK_MODES = ["off", "drops", "all"] as const;
@@ -76,7 +76,7 @@ export function stackLines(addrs: readonly bigint[], frame: FrameNamer): string 
 const JSON_KEYS = ["stack"] as const;
 const K_STACK = JSON.stringify(JSON_KEYS[0]);
 
-export const STACK: EventPart = {
+export const STACK: EventPart = definePart({
   name: "stack",
   json: JSON_KEYS,
   size: (dv, off) => 8 * readStackDepth(dv, off),
@@ -92,7 +92,7 @@ export const STACK: EventPart = {
   printText: (dv, off, at, frame) =>
     readStackDepth(dv, off) === 0 ? "" : stackLines(stackAt(dv, off, at), frame),
   file: "option",
-};
+});
 
 /** bpf_get_stack into the part; stack_depth = the addresses it wrote. */
 function fill(ctx: FillContext, room: number): Insn[] {
