@@ -7,7 +7,7 @@
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
 
 import { type Explanation, explanationText } from "../explain/explanation.js";
-import { continuesPacket, DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
+import { continuesPacket, DATA_SIZE, FLAG_RETURN } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cloneText } from "./clone-text.js";
 import { cpu3, fitLeft, fitRight } from "./columns.js";
@@ -87,8 +87,7 @@ export class AggregateWriter implements Writer {
       this.dropped++;
       return;
     }
-    const stack = readStackDepth(dv, off) > 0 ? BigUint64Array.from(stackAddrs(dv, off)) : undefined;
-    this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), stack);
+    this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), this.extras.kept(dv, off));
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
@@ -159,7 +158,7 @@ export class AggregateWriter implements Writer {
         const t = dumps?.at(j);
         sink.push(t ? `${line} ${t}\n` : `${line}\n`);
         const stack = s.stack(i);
-        if (stack) sink.push(this.extras.linesOf([...stack]));
+        if (stack) sink.push(this.extras.keptLines(stack));
       }
       if (this.verdicts) {
         // The verdict's event, or the last one: only events that continue an ended packet follow it.

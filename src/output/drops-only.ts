@@ -6,13 +6,15 @@
 // packets; past a bound the oldest packet is let go, and the summary says how many were and whether any
 // of them was dropped after all. What continues a packet after its verdict (its free path, a function's
 // return) follows a drop straight through and is discarded after a consume.
+
+import { recordLength } from "../record/parts/index.js";
 import {
   continuesPacket,
+  HIGH_WORD,
   OFF_FLAGS,
   OFF_SKB,
   OFF_TRACK,
   OFF_VERDICT,
-  recordLength,
   VERDICT_DROP,
 } from "../record/record.js";
 import { HeldEvents, LET_GO_MEMORY, LET_GO_TABLE } from "./held-events.js";
@@ -74,12 +76,12 @@ export class DropsOnly implements Writer {
    * one its verdict comes with, so the held bytes need not keep it. */
   write(dv: DataView, off: number, packet: number): void {
     const sLo = dv.getInt32(off + OFF_SKB, true);
-    const sHi = dv.getInt32(off + OFF_SKB + 4, true);
+    const sHi = dv.getInt32(off + OFF_SKB + HIGH_WORD, true);
     const tLo = dv.getInt32(off + OFF_TRACK, true);
-    const tHi = dv.getInt32(off + OFF_TRACK + 4, true);
+    const tHi = dv.getInt32(off + OFF_TRACK + HIGH_WORD, true);
     const k = packetKeyOffset(dv, off);
     const kLo = dv.getInt32(k, true);
-    const kHi = dv.getInt32(k + 4, true);
+    const kHi = dv.getInt32(k + HIGH_WORD, true);
     const verdict = dv.getUint32(off + OFF_VERDICT, true);
     let e = this.held.find(sLo, sHi);
     if (e >= 0 && !this.held.sameTrack(e, tLo, tHi)) {

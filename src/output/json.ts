@@ -4,7 +4,7 @@
 // then the verdict's keys, or on a clone event "parent" (the address of the packet it was made from), or
 // at a delivery point "delivered":true.
 // The timestamp is written from the 64-bit value's own digits, never through a double.
-import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC, PACKET_ID_JSON } from "../record/record.js";
+import { FIELDS, isReturn, OFF_FUNC, PACKET_ID_JSON, readCpu } from "../record/record.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { cloneJson, parentHex } from "./clone-text.js";
 import { DumpBatch } from "./dump-batch.js";
@@ -50,8 +50,8 @@ export class JsonLines {
 
   /** `packet`: the event's packet id. */
   line(dv: DataView, off: number, packet: number): string {
-    const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    const ret = isReturn(dv, off);
+    let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${readCpu(dv, off)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += this.verdicts!.json(v);
     else {

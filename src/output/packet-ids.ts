@@ -8,7 +8,7 @@
 // so every writer and the file see the same id for the same event. Packets are held in bounded memory:
 // past MAX_NUMBERED the packet first seen longest ago is forgotten (a later event of it, rare by then,
 // would get a new id).
-import { continuesPacket, OFF_FLAGS, OFF_VERDICT } from "../record/record.js";
+import { continuesPacket, HIGH_WORD, OFF_FLAGS, OFF_VERDICT } from "../record/record.js";
 import { OpenPackets } from "./open-packets.js";
 import { packetKeyOffset } from "./packet-key.js";
 import type { Writer } from "./types.js";
@@ -44,7 +44,7 @@ export class PacketIds {
   of(dv: DataView, off: number): number {
     const k = packetKeyOffset(dv, off);
     const lo = dv.getInt32(k, true);
-    const hi = dv.getInt32(k + 4, true);
+    const hi = dv.getInt32(k + HIGH_WORD, true);
     // The table's free mark: no record has it (the programs skip a NULL skb), but an event with it is a
     // packet of its own.
     if ((lo | hi) === 0) return ++this.last;

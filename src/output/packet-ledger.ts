@@ -6,7 +6,7 @@
 // kernels a packet delivered to a socket often ends on a path without a verdict tracepoint, so most
 // packets of a long trace may never close.)
 import { type Explanation, explanationText } from "../explain/explanation.js";
-import { continuesPacket, OFF_FLAGS, OFF_FUNC, VERDICT_DROP } from "../record/record.js";
+import { continuesPacket, HIGH_WORD, OFF_FLAGS, OFF_FUNC, VERDICT_DROP } from "../record/record.js";
 import { OpenPackets } from "./open-packets.js";
 import { packetKeyOffset } from "./packet-key.js";
 import type { KernelPacketCounts, Sink, Symbolizer } from "./types.js";
@@ -47,9 +47,9 @@ export class PacketLedger {
   event(dv: DataView, off: number): VerdictFields | undefined {
     const k = packetKeyOffset(dv, off);
     const lo = dv.getInt32(k, true);
-    const hi = dv.getUint32(k + 4, true);
+    const hi = dv.getUint32(k + HIGH_WORD, true);
     const fnLo = dv.getUint32(off + OFF_FUNC, true);
-    const fnHi = dv.getUint32(off + OFF_FUNC + 4, true);
+    const fnHi = dv.getUint32(off + OFF_FUNC + HIGH_WORD, true);
     const slot = this.open.find(lo, hi);
     const v = verdictOf(dv, off);
     if (slot < 0) {

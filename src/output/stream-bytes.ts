@@ -3,8 +3,8 @@
 // string is built and encoded per event. The packet id's and skb's bytes are made once per run of events of one packet, each function's
 // and verdict's text encoded once, the timestamp's and CPU's digits written in place.
 
-import type { BlockBuilder } from "../pcapng/writer.js";
-import { OFF_CPU, OFF_FUNC, OFF_TSTAMP } from "../record/record.js";
+import type { BlockBuilder } from "../pcapng/block-builder.js";
+import { HIGH_WORD, OFF_CPU, OFF_FUNC, OFF_TSTAMP } from "../record/record.js";
 import { parentHex } from "./clone-text.js";
 import { PacketPrefix } from "./packet-prefix.js";
 import type { StreamLines } from "./stream.js";
@@ -101,7 +101,7 @@ export class StreamLineBytes {
     }
     const head = this.prefixBytes;
     const fLo = dv.getInt32(off + OFF_FUNC, true);
-    const fHi = dv.getUint32(off + OFF_FUNC + 4, true);
+    const fHi = dv.getUint32(off + OFF_FUNC + HIGH_WORD, true);
     let f = this.funcs.get(fLo);
     if (f === undefined || f.hi !== fHi) {
       f = { hi: fHi, bytes: this.bytes(this.lines.func(dv, off)) };
@@ -117,7 +117,12 @@ export class StreamLineBytes {
     let p = b.pos;
     m.set(head, p);
     p += head.length;
-    p = this.ts.write(m, p, dv.getUint32(off + OFF_TSTAMP, true), dv.getUint32(off + OFF_TSTAMP + 4, true));
+    p = this.ts.write(
+      m,
+      p,
+      dv.getUint32(off + OFF_TSTAMP, true),
+      dv.getUint32(off + OFF_TSTAMP + HIGH_WORD, true),
+    );
     m[p++] = SPACE;
     const cpu = dv.getUint32(off + OFF_CPU, true);
     if (cpu < 1000) {

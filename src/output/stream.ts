@@ -79,7 +79,7 @@ export class StreamWriter implements Writer {
   write(dv: DataView, off: number, packet: number): void {
     const line = this.lines.line(dv, off, packet);
     // The stack (--stack) goes under the line, after the script's text.
-    const stack = this.extras.stackLines(dv, off);
+    const stack = this.extras.lines(dv, off);
     if (this.batch) this.batch.add(line, dv, off, stack);
     else this.sink.push(`${line}\n${stack}`);
     this.count++;

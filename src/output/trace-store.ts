@@ -13,6 +13,7 @@ import {
   OFF_LOCATION,
   OFF_SKB,
   OFF_TSTAMP,
+  readHeadWord,
 } from "../record/record.js";
 import type { VerdictFields } from "./verdict-text.js";
 
@@ -65,7 +66,7 @@ export class TraceStore {
     }
     const h = this.heads[this.heads.length - 1]!;
     const p = i * WORDS;
-    for (let k = 0; k < HEAD_WORDS; k++) h[p + k] = dv.getUint32(off + 4 * k, true);
+    for (let k = 0; k < HEAD_WORDS; k++) h[p + k] = readHeadWord(dv, off, k);
     h[p + W_PACKET] = packet;
     if (verdict) {
       h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_VERDICT) >>> 0;

@@ -7,6 +7,7 @@
 import { type Explanation, explainDrop, explanationJson, explanationText } from "../explain/explanation.js";
 import {
   FIELDS,
+  HIGH_WORD,
   OFF_LOCATION,
   OFF_REASON,
   OFF_VERDICT,
@@ -60,7 +61,7 @@ export function verdictOf(dv: DataView, off: number): VerdictFields | undefined 
     kind,
     reason: dv.getUint32(off + OFF_REASON, true),
     locLo: dv.getUint32(off + OFF_LOCATION, true),
-    locHi: dv.getUint32(off + OFF_LOCATION + 4, true),
+    locHi: dv.getUint32(off + OFF_LOCATION + HIGH_WORD, true),
   };
 }
 

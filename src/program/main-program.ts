@@ -12,7 +12,7 @@ import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { type CloneSpec, emitCloneSelection } from "./clone.js";
-import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
+import { extrasOutput, type PartsRequest, partsAt } from "./extras.js";
 import { emitFunc, type FuncSource } from "./func-source.js";
 import { emitSelection, emitTrackRecord, type SelectSpec } from "./selection.js";
 import {
@@ -66,8 +66,8 @@ export interface MainProgramSpec {
   probeRead: number;
   /** The user's module (already checked by the ABI guard). */
   module: Insn[];
-  /** -w / --snaplen / --stack: the record is sent with its extras (src/program/extras.ts). */
-  extras?: ExtrasRequest;
+  /** -w / --snaplen / --stack: the record is sent with its parts (src/program/extras.ts). */
+  extras?: PartsRequest;
   /** Tests besides (or instead of) the mark, and tracking; without it, the mark test alone. */
   select?: SelectSpec;
   /** A clone function's return: the skb is the returned one, followed when its parent is tracked
@@ -145,12 +145,12 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   );
 
   const x = spec.extras;
-  const stackDepth = x ? stackDepthFor(x.stack, spec.verdict?.kind) : 0;
-  const withExtras = x !== undefined && (x.snaplen > 0 || stackDepth > 0 || x.device !== undefined);
+  const parts = partsAt(x, spec.verdict?.kind);
+  const withExtras = x !== undefined && parts.length > 0;
   const send: Insn[] = withExtras
     ? extrasOutput({
         req: x,
-        stackDepth,
+        parts,
         ringFd: spec.ringFd,
         probeRead: spec.probeRead,
         ...(spec.devArg !== undefined ? { devArg: spec.devArg } : {}),

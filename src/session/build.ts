@@ -11,7 +11,7 @@ import { helperAllowed } from "../features/helpers.js";
 import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { makePlan, type Plan } from "../plan/plan.js";
-import { type ExtrasRequest, skbLayout } from "../program/extras.js";
+import { type PartsRequest, skbLayout } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
 import type { TrackSpec } from "../program/selection.js";
 import { readKprobeBlacklist } from "../symbols/index.js";
@@ -156,12 +156,12 @@ export function programInputs(
 function extrasInputs(
   o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng">>,
   kernel: KernelView,
-): { extras?: ExtrasRequest } {
+): { extras?: PartsRequest } {
   const snaplen = o.snaplen ?? 0;
   const stack = o.stack ?? "off";
   const withDevice = o.pcapng !== undefined;
   if (snaplen === 0 && stack === "off" && !withDevice) return {};
-  const extras: ExtrasRequest = { snaplen, stack, skb: skbLayout(kernel.btf) };
+  const extras: PartsRequest = { snaplen, stack, skb: skbLayout(kernel.btf) };
   if (withDevice) extras.device = deviceLayout(kernel.btf);
   return { extras };
 }

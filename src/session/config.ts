@@ -43,7 +43,7 @@ export interface SessionConfig extends PlanChoice, Selection {
   dropsOnly: boolean;
   /** --drops: bytes of held events at most (undefined: the default). */
   dropsMemory?: number | undefined;
-  /** Packet bytes per event (0: none) and where kernel stacks are taken (src/program/extras.ts). */
+  /** Packet bytes per event (0: none) and where kernel stacks are taken (src/record/parts/: packet, stack). */
   snaplen: number;
   stack: StackMode;
   /** Ring buffer bytes, a power of two. */
@@ -65,8 +65,6 @@ export interface PcapngFileConfig {
   userappl: string;
   /** The command line, kept in the file. */
   commandLine: string;
-  /** Bytes of each packet kept (0 or undefined: all). */
-  snaplen?: number | undefined;
 }
 
 export const DEFAULT_RING_SIZE = 8 << 20;

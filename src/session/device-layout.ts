@@ -1,4 +1,4 @@
-// The offsets the record's device part (program/extras.ts) and the selection's device and namespace tests
+// The offsets the record's device part (record/parts/device.ts) and the selection's device and namespace tests
 // (program/selection.ts) read through, from this kernel's BTF: the device's index, name and namespace, and
 // a socket's namespace. A kernel without network namespaces has no namespace offsets.
 import type { Btf } from "../btf/btf.js";

@@ -33,7 +33,7 @@ export async function runSession(
   timer: PhaseTimer = new PhaseTimer(false),
 ): Promise<number> {
   // -w: opened before anything goes into the kernel, closed whole on every way out.
-  const file = config.pcapng ? new TraceFile(config.pcapng, config.tracer) : undefined;
+  const file = TraceFile.open(config);
   const kobj = new KernelObjects();
   const ready = new ReadyFile(config.readyFile);
   try {

@@ -9,7 +9,7 @@ import { replayInto, replayOf } from "../../src/output/pcapng-replay.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { EPB_PACKETID } from "../../src/pcapng/format.js";
 import { parsePcapng } from "../../src/pcapng/reader.js";
-import { MemorySink } from "../../src/pcapng/writer.js";
+import { MemorySink } from "../../src/pcapng/sinks.js";
 import { VERDICT_CONSUME } from "../../src/record/record.js";
 import { type Ev, IP_RCV, namer, recordOffsets, records, run, symbolizer, TP, UDP_RCV } from "./records.js";
 
