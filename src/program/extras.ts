@@ -18,9 +18,6 @@
 // the device as an argument (net_dev_xmit: plan/device-args.ts) that device is read instead of skb->dev.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
-import type { Btf } from "../btf/btf.js";
-import { findComposite } from "../btf/queries.js";
-import { UserError } from "../core/errors.js";
 import {
   DEV_IFINDEX,
   DEV_NAME,
@@ -38,67 +35,22 @@ import {
   VERDICT_DROP,
 } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
-import { placeReads, probeReadInto } from "./selection.js";
+import { placeReads, probeReadInto } from "./probe-read.js";
+import type { DeviceLayout, PacketLayout } from "./skb-layout.js";
 import { RECORD } from "./stack-layout.js";
 
 /** Where stacks are taken: nowhere, at the drop tracepoint (kfree_skb), or at every event. */
 export const STACK_MODES = ["off", "drops", "all"] as const;
 export type StackMode = (typeof STACK_MODES)[number];
 
-/** offsetof(struct sk_buff, ...) of the fields the packet copy reads. */
-export interface SkbLayout {
-  len: number;
-  head: number;
-  data: number;
-  tail: number;
-  macHeader: number;
-  networkHeader: number;
-}
-
-/** Offsets the device part is read through (program/selection.ts's SkbLayout extends it): struct
- * sk_buff's dev and sk, struct net_device's ifindex, name and nd_net.net, struct sock's skc_net.net,
- * struct net's ns.inum. The three namespace offsets are -1 on a kernel without namespaces (netns 0). */
-export interface DeviceLayout {
-  dev: number;
-  sk: number;
-  devIfindex: number;
-  devName: number;
-  devNet: number;
-  skNet: number;
-  netInum: number;
-}
-
 /** What the user asked for; the program decides per attach unit whether it takes a stack. */
 export interface ExtrasRequest {
   /** Packet bytes per event, at most (0: none). */
   snaplen: number;
   stack: StackMode;
-  skb: SkbLayout;
+  skb: PacketLayout;
   /** Each record gets the device part (FLAG_DEVICE). */
   device?: DeviceLayout;
-}
-
-/** The sk_buff fields' offsets from BTF, with their sizes checked: a kernel whose sk_buff keeps tail as a
- * pointer (32-bit kernels) or has other header offsets cannot be read this way. */
-export function skbLayout(btf: Btf): SkbLayout {
-  const sk = findComposite(btf, "struct sk_buff");
-  const field = (name: string, size: number): number => {
-    const m = btf.member(sk, name);
-    const got = m && m.bitSize === 0 ? btf.size(m.type) : -1;
-    if (!m || got !== size)
-      throw new UserError(
-        `--snaplen and --stack: this kernel's sk_buff.${name} is ${m ? `${got} bytes` : "missing"}, not the ${size} bytes ipft reads (packet bytes are not supported on this kernel)`,
-      );
-    return m.absBitOffset / 8;
-  };
-  return {
-    len: field("len", 4),
-    head: field("head", 8),
-    data: field("data", 8),
-    tail: field("tail", 4),
-    macHeader: field("mac_header", 2),
-    networkHeader: field("network_header", 2),
-  };
 }
 
 /** Packet bytes reserved per record: snaplen rounded up to 8 (the stack follows, 8-aligned). */
@@ -125,7 +77,7 @@ interface Read {
 
 /** The skb fields in one probe read when they sit within the scratch area's span (they do on today's
  * kernels: about 100 bytes apart), else one read each. */
-function groupReads(l: SkbLayout): Read[] {
+function groupReads(l: PacketLayout): Read[] {
   const fields = [
     { lo: l.len, size: 4 },
     { lo: l.head, size: 8 },

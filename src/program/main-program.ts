@@ -14,7 +14,8 @@ import { Helper } from "../sys/bpf-abi.js";
 import { type CloneSpec, emitCloneSelection } from "./clone.js";
 import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
 import { emitFunc, type FuncSource } from "./func-source.js";
-import { emitSelection, emitTrackRecord, type SelectSpec } from "./selection.js";
+import { countPerCpu } from "./map-call.js";
+import { emitSelection, type SelectSpec } from "./selection.js";
 import {
   REC_CPU,
   REC_FLAGS,
@@ -30,6 +31,7 @@ import {
   SCRATCH_KEY,
   USER_DATA,
 } from "./stack-layout.js";
+import { emitTrackRecord } from "./track-map.js";
 
 /** Where the skb pointer is: a slot of the u64 argument array (raw tracepoints, fentry), or a pt_regs
  * field (kprobe). */
@@ -122,7 +124,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
       pre.push(asm.ldxMem(asm.DW, R1, R6, v.reasonArg * 8), asm.stxMem(asm.W, R10, R1, REC_REASON));
   }
 
-  pre.push(...emitTrackRecord(select));
+  pre.push(...emitTrackRecord(select.track));
 
   // The module's entry state.
   if (spec.verdict && spec.skb.kind === "args")
@@ -169,17 +171,7 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   const post: Insn[] = [
     ...send,
     // The ring was full: count the lost trace (per-CPU slot, so no atomic needed).
-    withExtras
-      ? { ...asm.stMem(asm.W, R10, SCRATCH_KEY, 0), label: "lost" }
-      : asm.stMem(asm.W, R10, SCRATCH_KEY, 0),
-    asm.ldMapFd(R1, spec.lostFd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_KEY),
-    asm.call(Helper.map_lookup_elem),
-    asm.jmpImm(asm.JEQ, R0, 0, "out"),
-    asm.ldxMem(asm.DW, R1, R0, 0),
-    asm.alu64Imm(asm.ADD, R1, 1),
-    asm.stxMem(asm.DW, R0, R1, 0),
+    ...labelFirst(withExtras ? "lost" : undefined, countPerCpu(spec.lostFd, SCRATCH_KEY, 0, "out")),
     { ...asm.mov64Imm(R0, 0), label: "out" },
     asm.exit(),
   ];
@@ -187,6 +179,10 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
   const moduleStart = slotCount(pre);
   const moduleEnd = moduleStart + slotCount(spec.module);
   return { insns: [...pre, ...spec.module, ...post], moduleStart, moduleEnd };
+}
+
+function labelFirst(label: string | undefined, insns: Insn[]): Insn[] {
+  return label === undefined ? insns : [asm.label(label, insns[0]!), ...insns.slice(1)];
 }
 
 function slotCount(insns: Insn[]): number {

@@ -11,9 +11,9 @@ import { helperAllowed } from "../features/helpers.js";
 import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { makePlan, type Plan } from "../plan/plan.js";
-import { type ExtrasRequest, skbLayout } from "../program/extras.js";
+import type { ExtrasRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
-import type { TrackSpec } from "../program/selection.js";
+import type { TrackSpec } from "../program/track-map.js";
 import { readKprobeBlacklist } from "../symbols/index.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
@@ -24,6 +24,7 @@ import type { KernelView } from "./kernel-view.js";
 import type { ProgramInputs } from "./load.js";
 import type { ScriptHost } from "./script-host.js";
 import { selectInput } from "./select-input.js";
+import { packetLayout } from "./skb-layout.js";
 
 export interface Built {
   plan: Plan;
@@ -161,7 +162,11 @@ function extrasInputs(
   const stack = o.stack ?? "off";
   const withDevice = o.pcapng !== undefined;
   if (snaplen === 0 && stack === "off" && !withDevice) return {};
-  const extras: ExtrasRequest = { snaplen, stack, skb: skbLayout(kernel.btf) };
+  const extras: ExtrasRequest = {
+    snaplen,
+    stack,
+    skb: packetLayout(kernel.btf, "--snaplen, --stack and -w"),
+  };
   if (withDevice) extras.device = deviceLayout(kernel.btf);
   return { extras };
 }

@@ -2,7 +2,7 @@
 // nothing below the command line sees the command line's own options.
 import type { BackendName, OutputName, TracerName } from "../core/names.js";
 import type { StackMode } from "../program/extras.js";
-import type { PcapSelection } from "../program/selection.js";
+import type { PcapSelection } from "../program/selectors/pcap.js";
 
 /** Where the module and dump() come from: a Lua script, or --capture expressions (not both). */
 export interface ModuleSource {
