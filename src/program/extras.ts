@@ -130,15 +130,7 @@ export function extrasOutput(o: {
     let s = SCRATCH;
     for (const r of reads) {
       at.set(r, s);
-      p.push(
-        asm.mov64Reg(R1, R10),
-        asm.alu64Imm(asm.ADD, R1, s),
-        asm.mov64Imm(R2, r.size),
-        asm.mov64Reg(R3, R7),
-        asm.alu64Imm(asm.ADD, R3, r.lo),
-        asm.call(o.probeRead),
-        asm.jmpImm(asm.JNE, R0, 0, "extras_nopkt"),
-      );
+      p.push(...probeReadInto(s, r.size, R7, r.lo, o.probeRead, "extras_nopkt"));
       s += (r.size + 7) & ~7;
     }
     // Where field `off` of the sk_buff sits in the scratch copy.
@@ -226,13 +218,7 @@ function devicePart(l: DeviceLayout, probeRead: number, devArg: number | undefin
   const D = RECORD_SIZE;
   // R9 = *(u64 *)(src + off) through the scratch area; a failed read or NULL goes to `none`.
   const ptr = (src: number, off: number, none: string): Insn[] => [
-    asm.mov64Reg(R1, R10),
-    asm.alu64Imm(asm.ADD, R1, SCRATCH),
-    asm.mov64Imm(R2, 8),
-    asm.mov64Reg(R3, src),
-    asm.alu64Imm(asm.ADD, R3, off),
-    asm.call(probeRead),
-    asm.jmpImm(asm.JNE, R0, 0, none),
+    ...probeReadInto(SCRATCH, 8, src, off, probeRead, none),
     asm.ldxMem(asm.DW, R9, R10, SCRATCH),
     asm.jmpImm(asm.JEQ, R9, 0, none),
   ];
