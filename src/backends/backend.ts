@@ -3,9 +3,8 @@
 // backend can trace (skb position, argument count) is the plan's table.
 import type { BackendName } from "../core/names.js";
 import type { AttachPoint } from "../plan/attach-points.js";
-import type { VerdictSpec } from "../plan/verdict-points.js";
 import type { CloneSpec } from "../program/clone.js";
-import type { FuncSource, SkbSource } from "../program/main-program.js";
+import type { FuncSource, SkbSource, VerdictSource } from "../program/main-program.js";
 
 /** One program and the attach points it serves. */
 export interface AttachUnit {
@@ -21,7 +20,7 @@ export interface AttachUnit {
   attachBtfId?: number;
   attachBtfObjFd?: number;
   /** A tracepoint where packets end: the program also records the verdict. */
-  verdict?: VerdictSpec;
+  verdict?: VerdictSource;
   /** The u64 slot of the context that holds the device this point is about (a tracepoint's own
    * `struct net_device *` argument, plan/device-args.ts): read instead of skb->dev. */
   devArg?: number;

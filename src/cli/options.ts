@@ -11,13 +11,9 @@ import {
   TRACERS,
   type TracerName,
 } from "../core/names.js";
+import type { PcapFilter } from "../program/selectors/pcap.js";
 import { MAX_SNAPLEN } from "../record/record.js";
-import {
-  type CompiledSelectionFilter,
-  checkIfname,
-  compileSelectionFilter,
-  netnsInode,
-} from "./selectors.js";
+import { checkIfname, compileSelectionFilter, netnsInode } from "./selectors.js";
 
 /** Packet bytes kept per event when writing a pcapng file (-w) and --snaplen is not given. */
 export const WRITE_SNAPLEN = 256;
@@ -66,7 +62,7 @@ export interface Options {
   filterWords: string[];
   /** The pcap filter: -f and the words before --, ANDed; compiled once parsing is done. */
   filterExpr?: string;
-  filter?: CompiledSelectionFilter;
+  filter?: PcapFilter;
   /** --netns as given, and the namespace's inode number. */
   netns?: string;
   netnsInum?: number;

@@ -5,15 +5,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { UsageError } from "../core/errors.js";
 import { compilePcapFilter } from "../filter/index.js";
-import type { Selection } from "../session/config.js";
-
-export type CompiledSelectionFilter = NonNullable<Selection["filter"]>;
+import type { PcapFilter } from "../program/selectors/pcap.js";
 
 /** Compiles `expr` for Ethernet frames and for raw IP. libpcap's message for a bad expression (exit 2);
  * a filter only the Ethernet compile takes (vlan, ether, arp) has no raw program. `hint`: added to the
  * message, for trailing words that may have been meant as a command. */
-export function compileSelectionFilter(expr: string, hint?: string): CompiledSelectionFilter {
-  let ethernet: CompiledSelectionFilter["ethernet"];
+export function compileSelectionFilter(expr: string, hint?: string): PcapFilter {
+  let ethernet: PcapFilter["ethernet"];
   try {
     ethernet = compilePcapFilter(expr, { linktype: "ethernet" }).cbpf;
   } catch (e) {

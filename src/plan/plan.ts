@@ -4,8 +4,8 @@
 import { UserError } from "../core/errors.js";
 import type { BackendName, FunctionBackendName, TracerName } from "../core/names.js";
 import type { KernelFeatures } from "../features/probe.js";
+import type { VerdictSource } from "../program/main-program.js";
 import { type AttachPoint, isTracepointStub } from "./attach-points.js";
-import type { VerdictSpec } from "./verdict-points.js";
 
 export type { FunctionBackendName };
 
@@ -82,7 +82,7 @@ export interface PlanInput extends PointLimits {
   /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
   loadOnly?: boolean;
   /** Tracepoints where packets end (kfree_skb, consume_skb): traced whatever -r says. */
-  verdicts?: ReadonlyMap<AttachPoint, VerdictSpec>;
+  verdicts?: ReadonlyMap<AttachPoint, VerdictSource>;
 }
 
 export interface Plan {
@@ -90,7 +90,7 @@ export interface Plan {
   functions: AttachPoint[];
   tracepoints: AttachPoint[];
   /** The verdict tracepoints among `tracepoints`, with where their arguments are. */
-  verdicts: Map<AttachPoint, VerdictSpec>;
+  verdicts: Map<AttachPoint, VerdictSource>;
   /** Attach points removed by -r / --module-regex. */
   filtered: number;
   /** Attach points this kernel or backend cannot trace. */
@@ -159,7 +159,7 @@ export function makePlan(input: PlanInput): Plan {
   if (input.traceable === null && functionBackend) {
     notes.push("available_filter_functions is not readable: every BTF function counts as traceable");
   }
-  const verdicts = new Map<AttachPoint, VerdictSpec>();
+  const verdicts = new Map<AttachPoint, VerdictSource>();
   let selectedVerdicts = 0;
   const rules = pointRules(input);
   for (const p of input.points) {

@@ -37,8 +37,9 @@ import { emitTrackRecord } from "./track-map.js";
  * field (kprobe). */
 export type SkbSource = { kind: "args"; index: number } | { kind: "pt_regs"; offset: number };
 
-/** A tracepoint where packets end: the verdict to record, and which tracepoint arguments (u64 slots of
- * the raw tracepoint's context) hold the location and the drop reason. */
+/** A tracepoint where packets end (plan/verdict-points.ts): the verdict to record (VERDICT_DROP or
+ * VERDICT_CONSUME), and which of its arguments (u64 slots of the raw tracepoint's context) hold the
+ * location (a code address) and the enum skb_drop_reason, where it has them. */
 export interface VerdictSource {
   kind: number;
   locationArg?: number;

@@ -12,20 +12,26 @@
 import { asm, type Insn } from "../asm/index.js";
 import type { FuncSource } from "./func-source.js";
 import { SELECTORS } from "./selectors/index.js";
-import type { PcapSelection } from "./selectors/pcap.js";
+import type { PcapFilter } from "./selectors/pcap.js";
 import type { SkbLayout } from "./skb-layout.js";
 import { type TrackSpec, trackInsert, trackLookup } from "./track-map.js";
 
-/** What the program selects by: each selector's value (absent: not asked for), the offsets they read
- * through, and the tracking map. */
-export interface SelectSpec {
-  /** Test skb->mark (the MainProgramSpec's mark and mask); false when only other tests select. */
-  markTest: boolean;
-  filter?: PcapSelection;
+/** The selectors' values beyond the mark (absent: not asked for), defined once: the command line fills
+ * them (session/config.ts's Selection) and the program tests them. */
+export interface SelectorValues {
+  /** A pcap filter (docs/selection.md). */
+  filter?: PcapFilter;
   ifindex?: number;
   ifname?: string;
   /** The namespace's inode number, as `stat -L /proc/PID/ns/net` prints it. */
   netnsInum?: number;
+}
+
+/** What the program selects by: the selectors' values, the offsets they read through, and the tracking
+ * map. */
+export interface SelectSpec extends SelectorValues {
+  /** Test skb->mark (the MainProgramSpec's mark and mask); false when only other tests select. */
+  markTest: boolean;
   /** Offsets; needed by tracking and by the selectors whose needsLayout is set. */
   layout?: SkbLayout;
   track?: TrackSpec;

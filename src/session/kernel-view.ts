@@ -4,14 +4,15 @@ import { type Btf, loadKernelBtf } from "../btf/index.js";
 import { requireBpf } from "../features/probe.js";
 import { type AttachPoint, discoverAttachPointsCached } from "../plan/attach-points.js";
 import { deviceArgs } from "../plan/device-args.js";
-import { type VerdictSpec, verdictPoints } from "../plan/verdict-points.js";
+import { verdictPoints } from "../plan/verdict-points.js";
+import type { VerdictSource } from "../program/main-program.js";
 import { availableFilterFunctions, LazyKallsyms, type SymbolTable } from "../symbols/index.js";
 
 export interface KernelView {
   btf: Btf;
   points: AttachPoint[];
   /** The tracepoints where packets end, with where their arguments are. */
-  verdicts: Map<AttachPoint, VerdictSpec>;
+  verdicts: Map<AttachPoint, VerdictSource>;
   /** The tracepoints that pass the device as an argument (plan/device-args.ts), with its index. */
   deviceArgs: Map<AttachPoint, number>;
   markOffset: number;

@@ -12,11 +12,7 @@ export function selectInput(
   track: TrackSpec | undefined,
 ): { select?: SelectSpec } {
   const select: SelectSpec = { markTest: sel.markTest ?? true };
-  if (sel.filter)
-    select.filter = {
-      ethernet: sel.filter.ethernet,
-      ...(sel.filter.raw ? { raw: sel.filter.raw } : {}),
-    };
+  if (sel.filter) select.filter = sel.filter;
   if (sel.ifindex !== undefined) select.ifindex = sel.ifindex;
   if (sel.ifname !== undefined) select.ifname = sel.ifname;
   if (sel.netnsInum !== undefined) select.netnsInum = sel.netnsInum;

@@ -104,7 +104,9 @@ test("a verdict marks the packet's entry ended instead of taking it out; its fre
 });
 
 test("without -m there is no mark read; a filter alone copies the packet and runs both variants", () => {
-  const p = buildMainProgram(spec({ markTest: false, layout: LAYOUT, filter: { ethernet: UDP, raw: UDP } }));
+  const p = buildMainProgram(
+    spec({ markTest: false, layout: LAYOUT, filter: { expr: "udp", ethernet: UDP, raw: UDP } }),
+  );
   const marks = p.insns.filter((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.imm === 164);
   assert.equal(marks.length, 0);
   // The skb fields in one read, then one packet copy per variant.

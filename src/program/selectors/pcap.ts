@@ -9,8 +9,10 @@ import type { PacketLayout } from "../skb-layout.js";
 import { MODULE_STACK, SCRATCH_FILTER_M, SELECT_READS } from "../stack-layout.js";
 import type { Selector, SelectorInput } from "./selector.js";
 
-export interface PcapSelection {
-  /** Compiled for an Ethernet header, and for raw IP (absent: the filter needs a link-layer header). */
+/** A pcap filter as the user wrote it, compiled for an Ethernet header and for raw IP (raw absent: the
+ * filter needs a link-layer header). */
+export interface PcapFilter {
+  expr: string;
   ethernet: CbpfInsn[];
   raw?: CbpfInsn[];
 }
