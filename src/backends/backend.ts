@@ -5,6 +5,7 @@ import type { BackendName } from "../core/names.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import type { CloneSpec } from "../program/clone.js";
 import type { FuncSource, SkbSource, VerdictSource } from "../program/main-program.js";
+import type { CloneReturns } from "./clones.js";
 
 /** One program and the attach points it serves. */
 export interface AttachUnit {
@@ -46,16 +47,22 @@ export interface Backend {
   /** Attaches a loaded program to its unit's points; reports each point that failed. `progress` is
    * called after each point. Never throws for a single point's failure. */
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult;
+  /** How it follows clones and copies (backends/clones.ts); absent: it cannot (the tracepoint backend
+   * sees no return value). */
+  readonly clones?: CloneReturns;
+  /** Points it cannot name to the kernel, left out of the plan (ftrace: functions of a module without a
+   * BTF object). */
+  unreachable?(points: AttachPoint[]): AttachPoint[];
 }
 
-/** Attaches each point of `unit` on its own with `one` (an fd, or -errno). */
+/** Attaches each of `points` on its own with `one` (an fd, or -errno). */
 export function attachEach(
-  unit: AttachUnit,
+  points: AttachPoint[],
   progress: (ok: boolean) => void,
   one: (p: AttachPoint) => number,
 ): AttachResult {
   const res: AttachResult = { links: [], attached: [], failed: [] };
-  for (const p of unit.points) {
+  for (const p of points) {
     const fd = one(p);
     if (fd >= 0) {
       res.links.push(fd);

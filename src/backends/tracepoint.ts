@@ -33,6 +33,6 @@ export class TracepointBackend implements Backend {
   }
 
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult {
-    return attachEach(unit, progress, (p) => attachRawTracepoint(progFd, p.name));
+    return attachEach(unit.points, progress, (p) => attachRawTracepoint(progFd, p.name));
   }
 }

@@ -2,14 +2,11 @@
 // attach units its programs serve, the module checked against the ABI, and the inputs of every program.
 import { decode, type Insn } from "../asm/index.js";
 import type { AttachUnit, Backend } from "../backends/backend.js";
-import { FtraceBackend } from "../backends/ftrace.js";
-import { KprobeBackend } from "../backends/kprobe.js";
-import { KprobeMultiBackend } from "../backends/kprobe-multi.js";
+import { functionBackend } from "../backends/function-backends.js";
 import { TracepointBackend } from "../backends/tracepoint.js";
 import { moduleBtfFds } from "../btf/module-fd.js";
 import { helperAllowed } from "../features/helpers.js";
 import { type KernelFeatures, probeFeatures } from "../features/probe.js";
-import type { AttachPoint } from "../plan/attach-points.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import type { ExtrasRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
@@ -67,7 +64,8 @@ export function build(
   const backends: Built["backends"] = [];
   const withReturns = choice.tracer === "function_graph";
   if (plan.functionBackend) {
-    const b = functionBackend(plan, features, io, kobj);
+    const b = functionBackend(plan.functionBackend, { features, moduleBtfFd: moduleFds(plan, kobj) });
+    dropUnreachable(plan, b, io);
     backends.push({ backend: b, units: b.units(plan.functions, withReturns) });
   }
   if (plan.tracepoints.length > 0) {
@@ -84,30 +82,26 @@ export function build(
   };
 }
 
-function functionBackend(plan: Plan, features: KernelFeatures, io: SessionIo, kobj: KernelObjects): Backend {
-  switch (plan.functionBackend!) {
-    case "kprobe":
-      return new KprobeBackend(features.kprobePmu, features.kprobeFuncIp);
-    case "kprobe-multi":
-      return new KprobeMultiBackend();
-    case "ftrace": {
-      const fds = moduleBtfFds(new Set(plan.functions.map((p) => p.module).filter((m) => m !== "vmlinux")));
+/** The module BTF fds of the plan's functions, opened (and owned by `kobj`) when first asked for. */
+function moduleFds(plan: Plan, kobj: KernelObjects): (module: string) => number | undefined {
+  let fds: Map<string, number> | undefined;
+  return (module) => {
+    if (!fds) {
+      fds = moduleBtfFds(new Set(plan.functions.map((p) => p.module).filter((m) => m !== "vmlinux")));
       for (const fd of fds.values()) kobj.add(fd);
-      dropUnreachable(plan, (p) => p.module === "vmlinux" || fds.has(p.module), io);
-      return new FtraceBackend((m) => fds.get(m));
     }
-  }
+    return fds.get(module);
+  };
 }
 
-/** Module functions whose module's BTF object the kernel does not list cannot be named to fentry. */
-function dropUnreachable(plan: Plan, reachable: (p: AttachPoint) => boolean, io: SessionIo): void {
-  const keep = plan.functions.filter(reachable);
-  const gone = plan.functions.length - keep.length;
-  if (gone === 0) return;
-  plan.functions = keep;
-  plan.untraceable += gone;
+/** Functions the backend cannot name to the kernel are untraceable. */
+function dropUnreachable(plan: Plan, b: Backend, io: SessionIo): void {
+  const gone = new Set(b.unreachable?.(plan.functions) ?? []);
+  if (gone.size === 0) return;
+  plan.functions = plan.functions.filter((p) => !gone.has(p));
+  plan.untraceable += gone.size;
   io.verbose(
-    `${gone} functions of kernel modules without a BTF object in the kernel: untraceable with ftrace`,
+    `${gone.size} functions of kernel modules without a BTF object in the kernel: untraceable with ${b.name}`,
   );
 }
 
