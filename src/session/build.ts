@@ -11,13 +11,12 @@ import { makePlan, type Plan } from "../plan/plan.js";
 import type { ExtrasRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
 import type { TrackSpec } from "../program/track-map.js";
-import { readKprobeBlacklist } from "../symbols/index.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
 import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
-import type { KernelView } from "./kernel-view.js";
+import { type KernelView, pointLimits } from "./kernel-view.js";
 import type { ProgramInputs } from "./load.js";
 import type { ScriptHost } from "./script-host.js";
 import { selectInput } from "./select-input.js";
@@ -52,10 +51,8 @@ export function build(
     tracer: choice.tracer,
     ...(choice.regex ? { regex: choice.regex } : {}),
     ...(choice.moduleRegex ? { moduleRegex: choice.moduleRegex } : {}),
-    traceable: kernel.traceable,
-    kprobeBlacklist: () => readKprobeBlacklist(),
+    ...pointLimits(kernel),
     ...(choice.verdicts !== false ? { verdicts: kernel.verdicts } : {}),
-    ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
   if (plan.leftOut) io.err(plan.leftOut);

@@ -6,9 +6,7 @@ import type { AttachUnit } from "../backends/backend.js";
 import { CLONE_PARENT_REG, type CloneReturns } from "../backends/clones.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { type ClonePoints, clonePoints } from "../plan/clone-points.js";
-import { pointRules } from "../plan/plan.js";
 import { buildCloneEntryProgram, CLONE_SAVED_KEY_SIZE, CLONE_SAVED_VALUE_SIZE } from "../program/clone.js";
-import { readKprobeBlacklist } from "../symbols/index.js";
 import { createMap, loadProgram } from "../sys/bpf.js";
 import { MapType } from "../sys/bpf-abi.js";
 import { errnoName } from "../sys/errno.js";
@@ -50,12 +48,7 @@ export class CloneFollower {
       );
       return undefined;
     }
-    const rules = pointRules({
-      traceable: kernel.traceable,
-      kprobeBlacklist: () => readKprobeBlacklist(),
-      ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
-    });
-    const where = clonePoints(kernel.points, built.plan.functionBackend!, rules);
+    const where = clonePoints(kernel.points, built.plan.functionBackend!, built.plan.rules);
     for (const s of where.skipped) io.verbose(`${s.name} is skipped: ${s.why}; its clones are not followed`);
     if (where.points.length === 0) return undefined;
     const savedFd = !backend.clones.entry
