@@ -26,6 +26,10 @@ const commands = block
   .map((l) => l.replace(/\s+#.*$/, "").trim())
   .filter((l) => l.startsWith("ipft "));
 
+const BLUE_NET = "192.0.2";
+/** Commands whose standard output is a trace: the tracing ones and --read. */
+const TRACES = /^ipft (?!-l|--features|--test|--gen|--examples|--version|--help|--wireshark-plugin)/;
+
 const bin = mkdtempSync(join(tmpdir(), "ipft-bin-"));
 const work = mkdtempSync(join(tmpdir(), "ipft-readme-"));
 
@@ -49,10 +53,6 @@ test("the README's usage block has its commands", () => {
 });
 
 const ONE_SHOT = /^ipft (-l|--features|--test|--gen|--read|--examples|--version|--help|--wireshark-plugin)\b/;
-const BLUE_NET = "192.0.2";
-/** Commands whose standard output is a trace: the tracing ones and --read. */
-const TRACES = /^ipft (?!-l|--features|--test|--gen|--examples|--version|--help|--wireshark-plugin)/;
-
 /** The traffic `line` selects, made by the bundled sender. */
 function traffic(line: string): string {
   const send = `${process.execPath} ${SENDER}`;
