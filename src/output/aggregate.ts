@@ -51,7 +51,7 @@ export interface AggregateOptions {
 }
 
 export class AggregateWriter implements Writer {
-  dropped = 0;
+  overflow = 0;
   private readonly store: TraceStore;
   private readonly maxTraces: number;
   private readonly err: Sink;
@@ -84,7 +84,7 @@ export class AggregateWriter implements Writer {
 
   write(dv: DataView, off: number, packet: number): void {
     if (this.store.length >= this.maxTraces) {
-      this.dropped++;
+      this.overflow++;
       return;
     }
     this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), this.extras.kept(dv, off));
@@ -109,9 +109,9 @@ export class AggregateWriter implements Writer {
       this.drawProgress();
       this.err.write("\n");
     }
-    if (this.dropped > 0) {
+    if (this.overflow > 0) {
       this.err.write(
-        `ipft: stored the first ${this.maxTraces} traces only (--max-traces); ${this.dropped} more were dropped\n`,
+        `ipft: stored the first ${this.maxTraces} traces only (--max-traces); ${this.overflow} more were not stored\n`,
       );
     }
     if (this.store.length > 0) this.print();

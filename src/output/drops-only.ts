@@ -58,8 +58,8 @@ export class DropsOnly implements Writer {
     return this.inner.count;
   }
 
-  get dropped(): number {
-    return this.inner.dropped;
+  get overflow(): number {
+    return this.inner.overflow;
   }
 
   /** Packets let go before their verdict: at the byte bound, at the packet bound. */

@@ -125,8 +125,8 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
     get count() {
       return target.count;
     },
-    get dropped() {
-      return target.dropped;
+    get overflow() {
+      return target.overflow;
     },
     report: (err: Sink) => dumper?.report(err),
     summary: () => {

@@ -65,7 +65,7 @@ export class JsonLines {
 
 export class JsonWriter implements Writer {
   count = 0;
-  readonly dropped = 0;
+  readonly overflow = 0;
   private readonly sink: BufferedSink;
   private readonly lines: JsonLines;
   private readonly batch: DumpBatch | undefined;

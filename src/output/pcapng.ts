@@ -158,7 +158,7 @@ class AddrSet {
 
 export class PcapngOutput implements Writer {
   count = 0;
-  readonly dropped = 0;
+  readonly overflow = 0;
   /** The first write failure; later events are not written. */
   error: PcapngOutputError | undefined;
   private readonly w: PcapngWriter;

@@ -59,7 +59,7 @@ export const withDumpText = (line: string, text: string): string => (text ? `${l
 
 export class StreamWriter implements Writer {
   count = 0;
-  readonly dropped = 0;
+  readonly overflow = 0;
   private readonly sink: BufferedSink;
   private readonly lines: StreamLines;
   private readonly batch: DumpBatch | undefined;

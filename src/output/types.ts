@@ -51,8 +51,9 @@ export interface Writer {
   finish(): void;
   /** Traces written (stream, json) or stored (aggregate). */
   readonly count: number;
-  /** Traces not stored because of the maxTraces cap (aggregate only). */
-  readonly dropped: number;
+  /** Traces not stored because of the maxTraces cap (aggregate only): the overflow, not packets the kernel
+   * dropped. */
+  readonly overflow: number;
 }
 
 export const UNKNOWN: SymbolName = { name: "(unknown)", module: "(unknown)" };

@@ -7,43 +7,16 @@
 // trace, as the plain path does.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R8, R10 } from "../asm/opcodes.js";
-import type { Btf } from "../btf/btf.js";
-import { findComposite } from "../btf/queries.js";
-import { UserError } from "../core/errors.js";
 import { PARTS } from "../record/parts/index.js";
-import type { PacketLayout } from "../record/parts/packet.js";
 import type { EventPart, PartsRequest } from "../record/parts/part.js";
 import { RECORD_SIZE } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
-import { placeReads, probeReadInto } from "./selection.js";
+import { placeReads, probeReadInto } from "./probe-read.js";
 import { RECORD } from "./stack-layout.js";
 
 export type { DeviceLayout } from "../record/parts/device.js";
 export type { StackMode } from "../record/parts/stack.js";
 export type { PartsRequest };
-
-/** The packet part's sk_buff fields' offsets from BTF, with their sizes checked: a kernel whose sk_buff
- * keeps tail as a pointer (32-bit kernels) or has other header offsets cannot be read this way. */
-export function skbLayout(btf: Btf): PacketLayout {
-  const sk = findComposite(btf, "struct sk_buff");
-  const field = (name: string, size: number): number => {
-    const m = btf.member(sk, name);
-    const got = m && m.bitSize === 0 ? btf.size(m.type) : -1;
-    if (!m || got !== size)
-      throw new UserError(
-        `--snaplen and --stack: this kernel's sk_buff.${name} is ${m ? `${got} bytes` : "missing"}, not the ${size} bytes ipft reads (packet bytes are not supported on this kernel)`,
-      );
-    return m.absBitOffset / 8;
-  };
-  return {
-    len: field("len", 4),
-    head: field("head", 8),
-    data: field("data", 8),
-    tail: field("tail", 4),
-    macHeader: field("mac_header", 2),
-    networkHeader: field("network_header", 2),
-  };
-}
 
 /** The parts an attach unit's events carry, with the bytes reserved for each (none: the plain path). */
 export function partsAt(

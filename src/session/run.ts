@@ -1,27 +1,26 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { rmSync, writeFileSync } from "node:fs";
-import { createWriter, PacketIds, teeWriter } from "../output/index.js";
-import { LostCounter } from "../ringbuf/lost-counter.js";
-import { RingReader } from "../ringbuf/reader.js";
+import { PacketIds, teeWriter } from "../output/index.js";
 import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
 import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
-import { type Built, build, programInputs } from "./build.js";
+import type { Built } from "./build.js";
 import { runCommand } from "./child.js";
-import { CloneFollower } from "./clones.js";
 import type { Selection, SessionConfig } from "./config.js";
 import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
 import { TraceFile } from "./pcapng-file.js";
+import { prepareSession } from "./prepare.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
 import { StackNames } from "./stack-names.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
-import { reportTracking, TrackTable, trackingNote } from "./track-table.js";
+import { createTextWriter } from "./text-writer.js";
+import { reportTracking, trackingNote } from "./track-table.js";
 import { VerdictNames } from "./verdict-names.js";
 
 export async function runSession(
@@ -71,12 +70,10 @@ async function trace(
   file: TraceFile | undefined,
   ready: ReadyFile,
 ): Promise<number> {
-  const built = build(config, kernel, script, io, kobj);
+  const { built, inputs, track, clones, ...made } = prepareSession(config, kernel, script, io, kobj, "trace");
+  const ring = made.ring!;
+  const lost = made.lost!;
   timer.mark("plan");
-  const ring = kobj.own(new RingReader(config.ringSize));
-  const lost = kobj.own(new LostCounter());
-  const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
-  const clones = track ? CloneFollower.plan(built, kernel, io, kobj) : undefined;
   if (track) io.verbose(trackingNote(built, clones?.note));
   if (namesEventsLive(config, built) && kernel.kallsyms instanceof LazyKallsyms) {
     // Writers that name events as they arrive (stream, json, the file) would otherwise read kallsyms at the
@@ -85,7 +82,6 @@ async function trace(
     timer.mark("kallsyms");
   }
   const loadStart = performance.now();
-  const inputs = programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec);
   const loaded = loadAll(built, inputs, kobj, io, () => stop.stopped);
   clones?.load(inputs, io);
   if (stop.stopped) return finishEarly(io);
@@ -102,22 +98,12 @@ async function trace(
   const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
   const dumper = script?.hooks.dump ? script : undefined;
   const stacks = config.stack !== "off" ? new StackNames(kernel.kallsyms) : undefined;
-  const text = createWriter(config.output, {
-    out: file?.toStdout ? io.errSink : io.out,
-    symbolizer,
-    ...(dumper ? { dumper } : {}),
-    maxTraces: config.maxTraces,
-    graph: withReturns,
-    err: io.errSink,
-    progress: io.interactive,
-    ...(config.verdicts !== false ? { verdicts } : {}),
-    dropsOnly: config.dropsOnly,
-    ...(config.dropsMemory !== undefined ? { dropsMemory: config.dropsMemory } : {}),
-    ...(stacks ? { stacks } : {}),
-    ...(track
-      ? { kernelCounts: () => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen }) }
-      : {}),
-  });
+  const text = createTextWriter(
+    { ...config, graph: withReturns },
+    { symbolizer, dumper, verdicts: config.verdicts !== false ? verdicts : undefined, stacks },
+    { out: file?.toStdout ? io.errSink : io.out, err: io.errSink, progress: io.interactive },
+    track && (() => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen })),
+  );
   const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
   const writer = pcapng ? teeWriter(text, pcapng) : text;
 

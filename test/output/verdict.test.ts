@@ -135,7 +135,7 @@ function dropsOnly(maxBytes?: number, maxPackets?: number) {
   const written: number[] = [];
   const inner: Writer = {
     count: 0,
-    dropped: 0,
+    overflow: 0,
     write: (dv, off) => written.push(Number(dv.getBigUint64(off + 8, true))),
     finish: () => {},
   };
