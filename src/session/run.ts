@@ -1,7 +1,7 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { rmSync, writeFileSync } from "node:fs";
-import { createWriter, PacketIds, teeWriter } from "../output/index.js";
+import { createWriter, PacketTracker, teeWriter } from "../output/index.js";
 import { LostCounter } from "../ringbuf/lost-counter.js";
 import { RingReader } from "../ringbuf/reader.js";
 import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
@@ -102,6 +102,8 @@ async function trace(
   const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
   const dumper = script?.hooks.dump ? script : undefined;
   const stacks = config.stack !== "off" ? new StackNames(kernel.kallsyms) : undefined;
+  // The packet ids, numbered as the ring is read; the summary and --drops read them too.
+  const ids = new PacketTracker();
   const text = createWriter(config.output, {
     out: file?.toStdout ? io.errSink : io.out,
     symbolizer,
@@ -117,6 +119,7 @@ async function trace(
     ...(track
       ? { kernelCounts: () => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen }) }
       : {}),
+    numbering: ids,
   });
   const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
   const writer = pcapng ? teeWriter(text, pcapng) : text;
@@ -124,7 +127,6 @@ async function trace(
   io.status("Trace ready!");
   ready.create();
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
-  const ids = new PacketIds();
   await pumpUntilStopped(ring, writer, ids, stop, pcapng && (() => pcapng.drained(lost.read())));
 
   // Detach first so nothing more arrives, then read what is left.
