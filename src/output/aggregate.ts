@@ -1,5 +1,5 @@
 // -o aggregate (the default): traces are stored compactly while tracing, then printed per packet under a
-// `=== packet N, skb 0x...` line (its packet id, output/packet-ids.ts, and the skb's address at its first
+// `=== packet N, skb 0x...` line (its packet id, output/packet/tracker.ts, and the skb's address at its first
 // event), in ipftrace2's columns (`%-20zu %03u %24.24s %32.32s`: timestamp, CPU, module, function),
 // then a space and the script's dump() text. Packets print in order of their first event (ipftrace2
 // prints them in hash order).
@@ -8,13 +8,14 @@
 
 import { type Explanation, explanationText } from "../explain/explanation.js";
 import { continuesPacket, DATA_SIZE, FLAG_RETURN } from "../record/record.js";
-import { BufferedSink } from "./buffered-sink.js";
-import { cloneText } from "./clone-text.js";
-import { cpu3, fitLeft, fitRight } from "./columns.js";
-import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
-import { NameCache } from "./name-cache.js";
-import { packetOrder } from "./packet-order.js";
+import { packetOrder } from "./packet/order.js";
+import { BufferedSink } from "./text/buffered-sink.js";
+import { cloneText } from "./text/clone-text.js";
+import { cpu3, fitLeft, fitRight } from "./text/columns.js";
+import type { SafeDumper } from "./text/dump-text.js";
+import { NameCache } from "./text/name-cache.js";
+import { decimalOfHalves, hexOfHalves } from "./text/u64-text.js";
 import {
   TraceStore,
   W_CPU,
@@ -28,7 +29,6 @@ import {
   W_TS_LO,
 } from "./trace-store.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { decimalOfHalves, hexOfHalves } from "./u64-text.js";
 import { deliveredVerdict, isDeliveryPoint, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** Traces per crossing into the script's dump(). */

@@ -14,7 +14,7 @@ import { IPFT_KIND_EVENT, IPFT_KIND_NAMES, IPFT_PEN, META_PREFIX, OPT_CUSTOM_BIN
 import type { PcapngContents, ReadPacket } from "../pcapng/reader.js";
 import { PARTS } from "../record/parts/index.js";
 import { MAX_STACK_DEPTH, OFF_DATA, RECORD_SIZE, readStackDepth } from "../record/record.js";
-import { PacketIds } from "./packet-ids.js";
+import { PacketTracker } from "./packet/tracker.js";
 import { FILE_FORMAT, type FileInfo, type FileNames, READABLE_FORMATS } from "./pcapng.js";
 import type {
   Dumper,
@@ -227,7 +227,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
 export function replayInto(r: Replay, w: Writer): void {
   const dv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
   const ids = r.packetIds;
-  const numbering = ids ? undefined : new PacketIds();
+  const numbering = ids ? undefined : new PacketTracker();
   r.offsets.forEach((off, i) => {
     w.write(dv, off, ids ? ids[i]! : numbering!.of(dv, off));
   });

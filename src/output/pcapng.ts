@@ -28,7 +28,7 @@
 //                    then a u32 (LE) byte length and the dump text (UTF-8), then to the end the -o json
 //                    fragment (`,"key":value...`, UTF-8)
 //     epb_dropcount  events lost since the previous block, when there were
-//     epb_packetid   the packet id (1, 2, 3... in the order packets first appear: output/packet-ids.ts),
+//     epb_packetid   the packet id (1, 2, 3... in the order packets first appear: output/packet/tracker.ts),
 //                    the one json and stream print; --read takes it from here
 //   ISB  at the end, one per interface: its first and last event, its events, and on interface 0 the
 //        session's lost events (isb_ifdrop)
@@ -66,11 +66,11 @@ import {
   readStackDepth,
   readWireLen,
 } from "../record/record.js";
-import { SafeDumper } from "./dump-text.js";
 import { StreamLines } from "./stream.js";
 import { StreamLineBytes } from "./stream-bytes.js";
+import { SafeDumper } from "./text/dump-text.js";
+import { hexOfHalves } from "./text/u64-text.js";
 import type { Dumper, StackNamer, Symbolizer, VerdictNamer, Writer } from "./types.js";
-import { hexOfHalves } from "./u64-text.js";
 import { VerdictText } from "./verdict-text.js";
 
 /** The "ipft:" section comment's version: --read reads this one and READABLE_FORMATS. 1: each event as

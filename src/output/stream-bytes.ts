@@ -5,9 +5,9 @@
 
 import type { BlockBuilder } from "../pcapng/block-builder.js";
 import { HIGH_WORD, OFF_CPU, OFF_FUNC, OFF_TSTAMP } from "../record/record.js";
-import { parentHex } from "./clone-text.js";
-import { PacketPrefix } from "./packet-prefix.js";
 import type { StreamLines } from "./stream.js";
+import { parentHex } from "./text/clone-text.js";
+import { PacketPrefix } from "./text/packet-prefix.js";
 
 const SPACE = 0x20;
 const ZERO = 0x30;
@@ -39,7 +39,7 @@ function digits(m: Uint8Array, p: number, v: number): number {
 }
 
 /** The digits of u64 timestamps: `upper` then a fixed number of low digits; the upper digits change
- * rarely (every 0.1 s, or every ms past 2^53 ns), so their text is kept. As decimalOfHalves (u64-text.ts)
+ * rarely (every 0.1 s, or every ms past 2^53 ns), so their text is kept. As decimalOfHalves (text/u64-text.ts)
  * writes them. */
 export class U64Digits {
   private upper = -1;
@@ -75,7 +75,7 @@ export class StreamLineBytes {
   /** `MODULE FUNCTION` as bytes by the function address's low half (its high half beside it): one lookup
    * per event instead of the name's and then its bytes'. */
   private readonly funcs = new Map<number, { hi: number; bytes: Uint8Array }>();
-  /** `PACKET 0xSKB ` as bytes, for the last packet id and address (output/packet-prefix.ts). */
+  /** `PACKET 0xSKB ` as bytes, for the last packet id and address (output/text/packet-prefix.ts). */
   private readonly prefix = new PacketPrefix((p, skb) => `${p} ${skb} `);
   private prefixText = "";
   private prefixBytes = new Uint8Array(0);

@@ -1,5 +1,5 @@
 // Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) and
-// the packet id (output/packet-ids.ts) as nine little-endian 32-bit words, plus the 64 data bytes only when a script will dump them.
+// the packet id (output/packet/tracker.ts) as nine little-endian 32-bit words, plus the 64 data bytes only when a script will dump them.
 // Chunked typed arrays: no object per trace, and no large reallocation as the store grows. Verdicts and
 // stacks (--stack) are kept aside, by trace index: few traces have them.
 import {

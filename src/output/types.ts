@@ -44,7 +44,7 @@ export interface Sink {
 }
 
 export interface Writer {
-  /** One record at `offset` in `view`, of the packet numbered `packet` (output/packet-ids.ts); the
+  /** One record at `offset` in `view`, of the packet numbered `packet` (output/packet/tracker.ts); the
    * record may be overwritten once this returns. */
   write(view: DataView, offset: number, packet: number): void;
   /** Writes what is buffered (aggregate: prints everything). */

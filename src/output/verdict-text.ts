@@ -14,7 +14,7 @@ import {
   VERDICT_CONSUME,
   VERDICT_DROP,
 } from "../record/record.js";
-import { NameCache } from "./name-cache.js";
+import { NameCache } from "./text/name-cache.js";
 import type { Symbolizer, VerdictNamer } from "./types.js";
 
 const K_VERDICT = JSON.stringify(FIELDS.verdict.json[0]);

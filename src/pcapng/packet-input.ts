@@ -28,7 +28,7 @@ export interface PacketInput {
   meta?: Readonly<Record<string, unknown>>;
   /** epb_flags' direction bits. */
   direction?: Direction;
-  /** epb_packetid: one id for one packet seen at several points (ipft: its packet id, output/packet-ids.ts). */
+  /** epb_packetid: one id for one packet seen at several points (ipft: its packet id, output/packet/tracker.ts). */
   packetId?: bigint;
   /** epb_dropcount: events lost between the previous packet and this one. */
   dropCount?: bigint | number;

@@ -85,7 +85,7 @@ export const VERDICT_NONE = 0;
 export const VERDICT_DROP = 1;
 export const VERDICT_CONSUME = 2;
 
-/** Not a field of the record: the packet's number in the trace (1, 2, 3... output/packet-ids.ts numbers
+/** Not a field of the record: the packet's number in the trace (1, 2, 3... output/packet/tracker.ts numbers
  * them from the track id or the skb address), each event's first JSON key. */
 export const PACKET_ID_JSON = "packet_id";
 

@@ -1,7 +1,7 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { rmSync, writeFileSync } from "node:fs";
-import { PacketIds, teeWriter } from "../output/index.js";
+import { PacketTracker, teeWriter } from "../output/index.js";
 import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
 import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
@@ -98,11 +98,14 @@ async function trace(
   const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
   const dumper = script?.hooks.dump ? script : undefined;
   const stacks = config.stack !== "off" ? new StackNames(kernel.kallsyms) : undefined;
+  // The packet ids, numbered as the ring is read; the summary and --drops read them too.
+  const ids = new PacketTracker();
   const text = createTextWriter(
     { ...config, graph: withReturns },
     { symbolizer, dumper, verdicts: config.verdicts !== false ? verdicts : undefined, stacks },
     { out: file?.toStdout ? io.errSink : io.out, err: io.errSink, progress: io.interactive },
     track && (() => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen })),
+    ids,
   );
   const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
   const writer = pcapng ? teeWriter(text, pcapng) : text;
@@ -110,7 +113,6 @@ async function trace(
   io.status("Trace ready!");
   ready.create();
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
-  const ids = new PacketIds();
   await pumpUntilStopped(ring, writer, ids, stop, pcapng && (() => pcapng.drained(lost.read())));
 
   // Detach first so nothing more arrives, then read what is left.

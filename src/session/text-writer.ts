@@ -5,6 +5,7 @@ import {
   createWriter,
   type Dumper,
   type KernelPacketCounts,
+  type PacketTracker,
   type Sink,
   type StackNamer,
   type Symbolizer,
@@ -30,6 +31,8 @@ export function createTextWriter(
   names: TextNames,
   sinks: { out: Sink; err: Sink; progress: boolean },
   kernelCounts?: () => KernelPacketCounts,
+  /** The run's packet tracker, when the session numbers events as it reads the ring (else the writer has its own). */
+  numbering?: PacketTracker,
 ): CreatedWriter {
   return createWriter(s.output, {
     ...sinks,
@@ -42,5 +45,6 @@ export function createTextWriter(
     ...(s.dropsMemory !== undefined ? { dropsMemory: s.dropsMemory } : {}),
     ...(names.stacks ? { stacks: names.stacks } : {}),
     ...(kernelCounts ? { kernelCounts } : {}),
+    ...(numbering ? { numbering } : {}),
   });
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { explainDrop } from "../../src/explain/explanation.js";
-import { createWriter, numbered, PacketIds } from "../../src/output/index.js";
+import { createWriter, numbered, PacketTracker } from "../../src/output/index.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { replayInto, replayOf } from "../../src/output/pcapng-replay.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
@@ -287,7 +287,7 @@ test("an ipft trace file (format 3): tshark filters on its comments, capinfos fi
   const verdicts = { reason: () => "NO_SOCKET", location: () => "__udp4_lib_rcv+0x4bc" };
   out.start({ symbolizer, verdicts });
   const dv = new DataView(new ArrayBuffer(4 * 128));
-  const ids = new PacketIds();
+  const ids = new PacketTracker();
   for (let i = 0; i < 4; i++) {
     const o = i * 128;
     dv.setBigUint64(o, 0xffff888800001000n + BigInt(i >> 1) * 0x100n, true);

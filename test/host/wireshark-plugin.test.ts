@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { PacketIds } from "../../src/output/packet-ids.js";
+import { PacketTracker } from "../../src/output/packet/tracker.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { IPFT_KIND_EVENT, IPFT_KIND_NAMES, IPFT_PEN, LINKTYPE_RAW } from "../../src/pcapng/format.js";
@@ -103,7 +103,7 @@ function traceFile(name: string, evs: Ev[]): string {
     tracer: "function",
   }).start({ symbolizer, verdicts: namer, stacks: { frame: (a) => symbolizer.resolve(a)!.name } });
   const dv = records(evs);
-  const ids = new PacketIds();
+  const ids = new PacketTracker();
   for (const off of recordOffsets(evs)) out.write(dv, off, ids.of(dv, off));
   out.finish();
   const f = join(dir, name);

@@ -8,7 +8,7 @@ import {
   functionDumper,
   numbered,
   type OutputName,
-  PacketIds,
+  PacketTracker,
   teeWriter,
 } from "../../src/output/index.js";
 import { packetOf } from "../../src/output/packet-of.js";
@@ -115,7 +115,7 @@ function writeFile(evs: Ev[], o: RunOptions & { tracer?: string; lostAfter?: num
   out.start({ symbolizer, verdicts: namer, ...(o.dumper ? { dumper: o.dumper } : {}) });
   const dv = records(evs, 24);
   const at = recordOffsets(evs, 24);
-  const ids = new PacketIds();
+  const ids = new PacketTracker();
   evs.forEach((_, i) => {
     out.write(dv, at[i]!, ids.of(dv, at[i]!));
     if (o.lostAfter?.[i] !== undefined) out.drained(o.lostAfter[i]);

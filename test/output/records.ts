@@ -6,6 +6,7 @@ import {
   type KernelPacketCounts,
   numbered,
   type OutputName,
+  PacketTracker,
   type StackNamer,
   type Symbolizer,
   type VerdictNamer,
@@ -165,6 +166,8 @@ export interface RunOptions {
   dropsOnly?: boolean;
   stacks?: StackNamer;
   kernelCounts?: () => KernelPacketCounts;
+  /** The writer reads the numbering tracker (as a live run's does) instead of tracking on its own. */
+  shareTracker?: boolean;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -172,6 +175,7 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
   let out = "";
   let err = "";
   const writes: string[] = [];
+  const ids = new PacketTracker();
   const w = createWriter(kind, {
     out: {
       write: (s: string) => {
@@ -189,10 +193,11 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.dropsOnly ? { dropsOnly: true } : {}),
     ...(o.stacks ? { stacks: o.stacks } : {}),
     ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
+    ...(o.shareTracker ? { numbering: ids } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);
-  const feed = numbered(w);
+  const feed = numbered(w, ids);
   for (const off of recordOffsets(evs, pad)) feed(dv, off);
   w.finish();
   w.report({ write: (s: string) => (err += s) });

@@ -7,7 +7,7 @@ import {
   timestampDecimal,
   u64Decimal,
   u64Hex,
-} from "../../src/output/u64-text.js";
+} from "../../src/output/text/u64-text.js";
 import { DEV_IFINDEX, DEV_NAME, DEV_NETNS, DEVICE_SIZE } from "../../src/record/parts/device.js";
 import {
   EVENT_JSON_KEYS,

@@ -1,7 +1,7 @@
 // The text that starts an event's line in json and stream: its packet id and its skb's address. Consecutive
 // events are mostly one packet's, so the text is kept and made again only when either changes (no number
 // or hex formatting per event).
-import { HIGH_WORD, OFF_SKB } from "../record/record.js";
+import { HIGH_WORD, OFF_SKB } from "../../record/record.js";
 import { hexOfHalves } from "./u64-text.js";
 
 export class PacketPrefix {

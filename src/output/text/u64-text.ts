@@ -1,5 +1,5 @@
 // Exact text of the record's u64 fields (timestamps, addresses) without making a bigint per record.
-import { HIGH_WORD, OFF_SKB, OFF_TSTAMP } from "../record/record.js";
+import { HIGH_WORD, OFF_SKB, OFF_TSTAMP } from "../../record/record.js";
 
 /** The decimal digits of the u64 `hi * 2^32 + lo`, exact for every value, without making a bigint. */
 export function decimalOfHalves(lo: number, hi: number): string {
