@@ -11,6 +11,7 @@ import {
   TRACERS,
   type TracerName,
 } from "../core/names.js";
+import { parseHostNames } from "../merge/inputs.js";
 import type { PcapFilter } from "../program/selectors/pcap.js";
 import { MAX_SNAPLEN } from "../record/record.js";
 import { compileSelectionFilter, SELECTOR_OPTIONS } from "./selectors.js";
@@ -52,6 +53,10 @@ export interface Options {
   write?: string;
   /** --read: a pcapng file written with -w, printed instead of tracing. */
   read?: string;
+  /** --read A B C: every file, the first being `read` (several: merged, docs/multi-host.md). */
+  readFiles: string[];
+  /** --host-names: the machines' names for the files of --read. */
+  hostNames?: string[];
   help: boolean;
   version: boolean;
   examples: boolean;
@@ -190,6 +195,14 @@ const SPECS: Spec[] = [
     set: (o, v, f) => {
       if (v === "") throw new UsageError(`${f}: give the pcapng file written with -w`);
       o.read = v;
+    },
+  },
+  {
+    long: "host-names",
+    arg: "NAMES",
+    help: "with --read of several files: name their machines, NAME,NAME... in the files' order or FILE=NAME,... (docs/multi-host.md)",
+    set: (o, v, f) => {
+      o.hostNames = parseHostNames(v, f);
     },
   },
   {
@@ -388,6 +401,7 @@ export function defaults(): Options {
     command: [],
     filterOpts: [],
     filterWords: [],
+    readFiles: [],
     track: true,
   };
 }
@@ -438,6 +452,11 @@ export function parseArgs(argv: string[]): Options {
       if (value === undefined) throw new UsageError(`${flag} needs a value (${spec.arg})`);
     }
     spec.set(o, value ?? "", flag);
+  }
+  // --read A B C: the words after the first file are more files, not a filter.
+  if (o.read !== undefined) {
+    o.readFiles = [o.read, ...o.filterWords];
+    o.filterWords = [];
   }
   compileFilterOf(o);
   if (o.mark !== undefined && (o.mark & o.mask) >>> 0 === 0) {
