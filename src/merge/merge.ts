@@ -10,7 +10,18 @@ import { PacketTracker } from "../output/packet/tracker.js";
 import type { Replay } from "../output/pcapng-replay.js";
 import type { Dumper, DumpFormat, Writer } from "../output/types.js";
 import { packetBytes } from "../record/parts/index.js";
-import { OFF_DATA, OFF_TSTAMP, readCapLen, readLink, readTimestamp } from "../record/record.js";
+import {
+  OFF_DATA,
+  OFF_TRACK,
+  OFF_TSTAMP,
+  OFF_VERDICT,
+  readCapLen,
+  readLink,
+  readTimestamp,
+  readVerdict,
+  VERDICT_DROP,
+  VERDICT_NONE,
+} from "../record/record.js";
 import { JourneyMatcher } from "./journeys.js";
 import { signatureOf } from "./signature.js";
 
@@ -27,7 +38,10 @@ export interface MergeInput {
 export interface Merged {
   /** Packets whose match across files was ambiguous: kept apart. */
   ambiguous: number;
-  /** Journeys seen on more than one machine. */
+  /** Packets (journeys) in all, and those whose last machine dropped them. */
+  packets: number;
+  dropped: number;
+  /** Journeys seen on more than one machine (of those written). */
   crossing: number;
   /** How far apart two machines' times may be, in ns (0: one clock), or undefined when a file did not
    * record its clock offset. */
@@ -36,7 +50,9 @@ export interface Merged {
 }
 
 /** Every event of the inputs to the writer, in time order, numbered by journey. */
-export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts): Merged {
+/** `dropsOnly`: only the journeys whose last machine dropped the packet (--drops: decided here, where the
+ * whole journey is known, for the writers' --drops follows one skb address). */
+export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts, dropsOnly = false): Merged {
   const views = inputs.map(
     (i) => new DataView(i.replay.records.buffer, i.replay.records.byteOffset, i.replay.records.byteLength),
   );
@@ -71,6 +87,26 @@ export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts): Merg
       dv.setBigUint64(off + OFF_TSTAMP, BigInt.asUintN(64, readTimestamp(dv, off) + shift[f]!), true);
   });
 
+  // Where each journey ends: a verdict on an earlier machine (the sender's driver freeing the packet
+  // once sent) is that machine's copy ending, not the packet's.
+  const end = new Map<number, { ts: bigint; file: number }>();
+  inputs.forEach((inp, f) => {
+    const dv = views[f]!;
+    inp.replay.offsets.forEach((off, i) => {
+      const j = matcher.journey(f, local[f]![i]!);
+      const ts = readTimestamp(dv, off);
+      const e = end.get(j);
+      if (!e || ts >= e.ts) end.set(j, { ts, file: f });
+    });
+  });
+  const dropped = new Set<number>();
+  inputs.forEach((inp, f) => {
+    const dv = views[f]!;
+    inp.replay.offsets.forEach((off, i) => {
+      const j = matcher.journey(f, local[f]![i]!);
+      if (readVerdict(dv, off) === VERDICT_DROP && end.get(j)!.file === f) dropped.add(j);
+    });
+  });
   const { texts, frags } = out;
   const ids = new Map<number, number>();
   const lastHost = new Map<number, number>();
@@ -96,29 +132,41 @@ export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts): Merg
     const dv = views[f]!;
     const off = inp.replay.offsets[i]!;
     const journey = matcher.journey(f, local[f]![i]!);
+    const verdict = readVerdict(dv, off);
+    const passed = verdict !== VERDICT_NONE && end.get(journey)!.file !== f;
+    if (passed) dv.setUint32(off + OFF_VERDICT, VERDICT_NONE, true);
     let id = ids.get(journey);
     if (id === undefined) {
       id = ids.size + 1;
       ids.set(journey, id);
     }
+    // Numbered as without --drops, so one packet has one id whatever is shown.
+    if (dropsOnly && !dropped.has(journey)) continue;
     // The machine, marked where the journey changes machine.
     const before = lastHost.get(id);
     lastHost.set(id, f);
     const changed = before !== undefined && before !== f;
     if (changed) crossed.add(id);
-    const host = changed ? `${inp.host} (from ${inputs[before]!.host})` : inp.host;
+    const left = passed ? `, ${verdict === VERDICT_DROP ? "dropped" : "freed"} here, went on` : "";
+    const host = (changed ? `${inp.host} (from ${inputs[before]!.host})` : inp.host) + left;
     const own = inp.replay.dumper;
     const ownText = own ? textOf(own, dv, off, data, "text") : "";
     const ownFrag = own ? textOf(own, dv, off, data, "json") : "";
-    const from = changed ? `,"host_from":${JSON.stringify(inputs[before]!.host)}` : "";
+    const from =
+      (changed ? `,"host_from":${JSON.stringify(inputs[before]!.host)}` : "") +
+      (passed ? `,"host_verdict":${verdict === VERDICT_DROP ? '"dropped"' : '"consumed"'}` : "");
     dv.setUint32(off + OFF_DATA, texts.length, true);
     texts.push(ownText ? `host: ${host} ${ownText}` : `host: ${host}`);
     frags.push(`,"host":${JSON.stringify(inp.host)}${from}${ownFrag}`);
+    // The writers, the summary and --drops know a packet by its track id: one per journey.
+    dv.setBigUint64(off + OFF_TRACK, BigInt(id), true);
     w.write(dv, off, id);
     events++;
   }
   return {
     ambiguous: matcher.ambiguous,
+    packets: end.size,
+    dropped: dropped.size,
     crossing: crossed.size,
     alignmentNs: alignment(inputs, clockOf),
     events,

@@ -7,7 +7,7 @@ import { PacketTracker } from "../../src/output/index.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { MemorySink } from "../../src/pcapng/sinks.js";
-import { LINK_NETWORK, VERDICT_CONSUME } from "../../src/record/record.js";
+import { LINK_NETWORK, VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import { type Ev, namer, recordOffsets, records, symbolizer } from "../output/records.js";
 import { ipv4Udp } from "../pcapng/packets.js";
 
@@ -23,14 +23,15 @@ export function udp(src: string, dst: string, id: number, ttl: number, sport = 4
 }
 
 /** One event of a packet: an skb at a time, with its bytes. */
-export function ev(skb: bigint, ts: bigint, func: bigint, bytes: number[], end = false): Ev {
+export function ev(skb: bigint, ts: bigint, func: bigint, bytes: number[], end?: "consumed" | "dropped"): Ev {
   return {
     skb,
     ts,
     func,
     cpu: 0,
     packet: { bytes, wireLen: bytes.length, link: LINK_NETWORK },
-    ...(end ? { verdict: { kind: VERDICT_CONSUME, location: 0n } } : {}),
+    ...(end === "consumed" ? { verdict: { kind: VERDICT_CONSUME, location: 0n } } : {}),
+    ...(end === "dropped" ? { verdict: { kind: VERDICT_DROP, reason: 3, location: 0n } } : {}),
   };
 }
 

@@ -18,7 +18,8 @@ const W0 = OC + 5000n * SEC;
 const mono = (offset: bigint, wallNs: number) => W0 + BigInt(wallNs) - offset;
 
 // Client 10.0.1.2 sends datagrams (IP id 7 and 8) to 10.0.2.2; the router masquerades them as 10.0.2.1,
-// port 5000, TTL 63; the server consumes them. The router also saw two datagrams of IP id 9 with the same
+// port 5000, TTL 63; the server consumes the first and drops the second. The client and the router free
+// their copies once sent (a verdict that is not the packet's). The router also saw two datagrams of IP id 9 with the same
 // payload, which the client sent once: which one is the client's cannot be told.
 function machines(): Record<string, Machine> {
   const client: Machine = { host: "c1", bootId: "boot-c", offsetNs: OC, events: [] };
@@ -30,16 +31,19 @@ function machines(): Record<string, Machine> {
     const natted = udp("10.0.2.1", "10.0.2.2", id, 63, 5000);
     const skb = BigInt(k + 1);
     client.events.push(ev(0xc0n + skb, mono(OC, t + 1000), IP_RCV, out));
-    client.events.push(ev(0xc0n + skb, mono(OC, t + 1100), UDP_RCV, out, true));
+    client.events.push(ev(0xc0n + skb, mono(OC, t + 1100), UDP_RCV, out, "consumed"));
     router.events.push(ev(0xa0n + skb, mono(OR, t + 2000), IP_RCV, out));
-    router.events.push(ev(0xa0n + skb, mono(OR, t + 2100), UDP_RCV, natted, true));
+    router.events.push(ev(0xa0n + skb, mono(OR, t + 2100), UDP_RCV, natted, "consumed"));
     server.events.push(ev(0xb0n + skb, mono(OS, t + 3000), IP_RCV, natted));
-    server.events.push(ev(0xb0n + skb, mono(OS, t + 3100), UDP_RCV, natted, true));
+    // The second datagram finds no socket on the server.
+    server.events.push(
+      ev(0xb0n + skb, mono(OS, t + 3100), UDP_RCV, natted, id === 8 ? "dropped" : "consumed"),
+    );
   }
   const twin = udp("10.0.1.2", "10.0.2.2", 9, 64);
-  client.events.push(ev(0xc9n, mono(OC, 50_000), IP_RCV, twin, true));
-  router.events.push(ev(0xa8n, mono(OR, 51_000), IP_RCV, twin, true));
-  router.events.push(ev(0xa9n, mono(OR, 52_000), IP_RCV, twin, true));
+  client.events.push(ev(0xc9n, mono(OC, 50_000), IP_RCV, twin, "consumed"));
+  router.events.push(ev(0xa8n, mono(OR, 51_000), IP_RCV, twin, "consumed"));
+  router.events.push(ev(0xa9n, mono(OR, 52_000), IP_RCV, twin, "consumed"));
   return { client, router, server };
 }
 
@@ -47,6 +51,7 @@ interface Line {
   packet_id: number;
   host: string;
   host_from?: string;
+  host_verdict?: string;
   function: string;
   timestamp: number;
 }
@@ -80,12 +85,18 @@ test("three machines' files: one journey per packet through the NAT, on one time
   );
   assert.match(
     r.stderr,
-    /merged 3 files \(c1, r1, s1\): 2 packets crossed machines; times aligned by each machine's wall clock: to ±0\.6 µs/,
+    /merged 3 files \(c1, r1, s1\): 5 packets, 2 of them seen on several machines; times aligned by each machine's wall clock: to ±0\.6 µs/,
   );
+  assert.deepEqual(
+    first.map((l) => l.host_verdict ?? ""),
+    ["", "consumed", "", "consumed", "", ""],
+    "the senders' copies ending are not the packet's verdict",
+  );
+  assert.match(r.stderr, /^5 packets: 1 dropped, 4 consumed/m);
   assert.match(r.stderr, /3 packets matched more than one packet of another file/);
 });
 
-test("aggregate and stream show each event's machine; --host-names renames; --drops keeps none here", () => {
+test("aggregate and stream show each event's machine; --host-names renames; --drops keeps the dropped journey", () => {
   const files = writeFiles(machines());
   const agg = ipft(["--read", ...files, "--host-names", "client,router,server"]);
   assert.equal(agg.status, 0, agg.stderr);
@@ -96,7 +107,14 @@ test("aggregate and stream show each event's machine; --host-names renames; --dr
   assert.match(keyed.stdout, /host: gateway \(from c1\)/);
   const drops = ipft(["--read", ...files, "--drops", "-o", "json"]);
   assert.equal(drops.status, 0, drops.stderr);
-  assert.equal(drops.stdout, "");
+  const dropped = drops.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Line);
+  assert.deepEqual(
+    dropped.map((l) => `${l.packet_id} ${l.host}`),
+    ["2 c1", "2 c1", "2 r1", "2 r1", "2 s1", "2 s1"],
+  );
 });
 
 test("one boot's files share one clock: exact times; same host names told apart by file", () => {

@@ -20,8 +20,7 @@ export function runReadMerged(o: Options): number {
     {
       output: o.output,
       maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
-      dropsOnly: o.drops,
-      dropsMemory: o.dropsMemory,
+      dropsOnly: false, // decided by the merge, which sees whole journeys
       graph: first.tracer === "function_graph",
     },
     {
@@ -35,7 +34,7 @@ export function runReadMerged(o: Options): number {
     },
     { out: process.stdout, err, progress: false },
   );
-  const m = mergeInto(inputs, writer, hosts);
+  const m = mergeInto(inputs, writer, hosts, o.drops);
   writer.finish();
   writer.report(err);
   for (const l of writer.summary()) err.write(`${l}\n`);
@@ -46,8 +45,9 @@ export function runReadMerged(o: Options): number {
       : m.alignmentNs === 0n
         ? "one boot, one clock: times are exact"
         : `times aligned by each machine's wall clock: to ±${(Number(m.alignmentNs) / 1000).toFixed(1)} µs of the offsets' measurement, plus however far the machines' wall clocks disagree (NTP)`;
+  const drops = o.drops ? `, ${m.dropped} dropped (shown)` : "";
   err.write(
-    `ipft: merged ${inputs.length} files (${names}): ${m.crossing} packets crossed machines; ${align}\n`,
+    `ipft: merged ${inputs.length} files (${names}): ${m.packets} packets${drops}, ${m.crossing} of them seen on several machines; ${align}\n`,
   );
   if (m.ambiguous > 0)
     err.write(
