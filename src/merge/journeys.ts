@@ -1,7 +1,7 @@
 // Which packets of several trace files are one packet: those whose signatures (signature.ts) are equal,
-// when each file has at most one packet of that signature. A signature two packets of one file share
-// (a retransmission with the same bytes, IPv4 id 0 on both) says nothing of which is which: its matches are
-// not merged, and counted as ambiguous. Packets joined through different signatures that would put two
+// in the files that have one packet of that signature. A signature two packets of one file share (a clone
+// for a raw socket, a retransmission with the same bytes) says nothing of which of them is the other files'
+// packet: those are not merged, and counted as ambiguous. Packets joined through different signatures that would put two
 // packets of one file in one journey are kept apart too. Memory: one entry per (packet, signature).
 
 /** One file's packets: add each event's packet id and signature (in any order), then ask journeys. */
@@ -61,13 +61,13 @@ export class JourneyMatcher {
     const unsure = new Set<number>();
     for (const files of this.bySignature.values()) {
       if (files.size < 2) continue;
-      const sets = [...files.values()];
-      if (sets.some((s) => s.size > 1)) {
-        for (const s of sets) for (const n of s) unsure.add(n);
-        continue;
+      // The files with one packet of it are joined; a file with several (a clone, a resend) keeps them apart.
+      const sure: number[] = [];
+      for (const s of files.values()) {
+        if (s.size === 1) sure.push(s.values().next().value as number);
+        else for (const n of s) unsure.add(n);
       }
-      const [first, ...rest] = sets.map((s) => s.values().next().value as number);
-      for (const n of rest) this.parent[this.find(n)] = this.find(first!);
+      for (const n of sure.slice(1)) this.parent[this.find(n)] = this.find(sure[0]!);
     }
     this.bySignature.clear();
     // A journey with two packets of one file is not one packet: keep its packets apart.

@@ -52,7 +52,14 @@ export interface Merged {
 /** Every event of the inputs to the writer, in time order, numbered by journey. */
 /** `dropsOnly`: only the journeys whose last machine dropped the packet (--drops: decided here, where the
  * whole journey is known, for the writers' --drops follows one skb address). */
-export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts, dropsOnly = false): Merged {
+export function mergeInto(
+  inputs: MergeInput[],
+  w: Writer,
+  out: HostTexts,
+  dropsOnly = false,
+  /** Whether a drop is a failure (explain/): a benign one is left out of --drops like a consume. */
+  isFailedDrop: (dv: DataView, off: number) => boolean = () => true,
+): Merged {
   const views = inputs.map(
     (i) => new DataView(i.replay.records.buffer, i.replay.records.byteOffset, i.replay.records.byteLength),
   );
@@ -63,12 +70,24 @@ export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts, drops
     const t = new PacketTracker();
     return r.offsets.map((off) => t.of(views[f]!, off));
   });
+  // A file's packet as the matcher sees it: its events up to one whose bytes say it is another packet
+  // (another signature). Without tracking (--no-track) one skb address carries packet after packet, and
+  // a packet that left the machine has no verdict to end it.
   const matcher = new JourneyMatcher();
-  inputs.forEach((inp, f) => {
+  const segments = inputs.map((inp, f) => {
     const dv = views[f]!;
-    inp.replay.offsets.forEach((off, i) => {
+    const open = new Map<number, { seg: number; sig: string | undefined }>();
+    let next = 0;
+    return inp.replay.offsets.map((off, i) => {
       const sig = readCapLen(dv, off) > 0 ? signatureOf(packetBytes(dv, off), readLink(dv, off)) : undefined;
-      matcher.add(f, local[f]![i]!, sig);
+      const id = local[f]![i]!;
+      let cur = open.get(id);
+      if (!cur || (sig !== undefined && cur.sig !== undefined && sig !== cur.sig)) {
+        cur = { seg: next++, sig };
+        open.set(id, cur);
+      } else if (sig !== undefined) cur.sig = sig;
+      matcher.add(f, cur.seg, sig);
+      return cur.seg;
     });
   });
   matcher.solve();
@@ -93,7 +112,7 @@ export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts, drops
   inputs.forEach((inp, f) => {
     const dv = views[f]!;
     inp.replay.offsets.forEach((off, i) => {
-      const j = matcher.journey(f, local[f]![i]!);
+      const j = matcher.journey(f, segments[f]![i]!);
       const ts = readTimestamp(dv, off);
       const e = end.get(j);
       if (!e || ts >= e.ts) end.set(j, { ts, file: f });
@@ -103,8 +122,9 @@ export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts, drops
   inputs.forEach((inp, f) => {
     const dv = views[f]!;
     inp.replay.offsets.forEach((off, i) => {
-      const j = matcher.journey(f, local[f]![i]!);
-      if (readVerdict(dv, off) === VERDICT_DROP && end.get(j)!.file === f) dropped.add(j);
+      const j = matcher.journey(f, segments[f]![i]!);
+      if (readVerdict(dv, off) === VERDICT_DROP && end.get(j)!.file === f && isFailedDrop(dv, off))
+        dropped.add(j);
     });
   });
   const { texts, frags } = out;
@@ -131,7 +151,7 @@ export function mergeInto(inputs: MergeInput[], w: Writer, out: HostTexts, drops
     const inp = inputs[f]!;
     const dv = views[f]!;
     const off = inp.replay.offsets[i]!;
-    const journey = matcher.journey(f, local[f]![i]!);
+    const journey = matcher.journey(f, segments[f]![i]!);
     const verdict = readVerdict(dv, off);
     const passed = verdict !== VERDICT_NONE && end.get(journey)!.file !== f;
     if (passed) dv.setUint32(off + OFF_VERDICT, VERDICT_NONE, true);

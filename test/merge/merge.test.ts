@@ -93,7 +93,8 @@ test("three machines' files: one journey per packet through the NAT, on one time
     "the senders' copies ending are not the packet's verdict",
   );
   assert.match(r.stderr, /^5 packets: 1 dropped, 4 consumed/m);
-  assert.match(r.stderr, /3 packets matched more than one packet of another file/);
+  // The router's two are ambiguous; the client's one is then alone.
+  assert.match(r.stderr, /2 packets carry what another packet of their own file carries/);
 });
 
 test("aggregate and stream show each event's machine; --host-names renames; --drops keeps the dropped journey", () => {

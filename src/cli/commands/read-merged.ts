@@ -3,6 +3,7 @@
 import { loadInputs } from "../../merge/inputs.js";
 import { HostTexts, mergeInto } from "../../merge/merge.js";
 import type { Replay } from "../../output/pcapng-replay.js";
+import { VerdictText } from "../../output/verdict-text.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
 import { createTextWriter } from "../../session/text-writer.js";
 import type { Options } from "../options.js";
@@ -16,6 +17,10 @@ export function runReadMerged(o: Options): number {
   const hosts = new HostTexts();
   // One namer for all: each file's records carry its own kernel's addresses, named from any file that
   // names them (two kernels' equal addresses are named by the first file naming them).
+  const verdicts = {
+    reason: (v: number) => firstNamed(inputs, (r) => r.verdicts.reason(v), String(v)),
+    location: (a: bigint) => firstNamed(inputs, (r) => r.verdicts.location(a), `0x${a.toString(16)}`),
+  };
   const writer = createTextWriter(
     {
       output: o.output,
@@ -26,15 +31,13 @@ export function runReadMerged(o: Options): number {
     {
       symbolizer: { resolve: (a) => firstOf(inputs, (r) => r.symbolizer.resolve(a)) },
       dumper: hosts.dumper,
-      verdicts: {
-        reason: (v) => firstNamed(inputs, (r) => r.verdicts.reason(v), String(v)),
-        location: (a) => firstNamed(inputs, (r) => r.verdicts.location(a), `0x${a.toString(16)}`),
-      },
+      verdicts,
       stacks: { frame: (a) => firstNamed(inputs, (r) => r.stacks.frame(a), `0x${a.toString(16)}`) },
     },
     { out: process.stdout, err, progress: false },
   );
-  const m = mergeInto(inputs, writer, hosts, o.drops);
+  const failures = new VerdictText(verdicts);
+  const m = mergeInto(inputs, writer, hosts, o.drops, (dv, off) => failures.isFailedDrop(dv, off));
   writer.finish();
   writer.report(err);
   for (const l of writer.summary()) err.write(`${l}\n`);
@@ -51,7 +54,7 @@ export function runReadMerged(o: Options): number {
   );
   if (m.ambiguous > 0)
     err.write(
-      `ipft: ${m.ambiguous} packets matched more than one packet of another file (same IP id, protocol and payload): kept apart, not merged\n`,
+      `ipft: ${m.ambiguous} packets carry what another packet of their own file carries (same IP id, protocol and payload: a clone, a resend), so which of them another machine saw cannot be told: kept apart, not joined to a journey\n`,
     );
   if (lostEvents > 0n) err.write(`ipft: Lost ${lostEvents} traces (the ring buffer was full on a machine)\n`);
   for (const n of notes) err.write(`ipft: ${n}\n`);
