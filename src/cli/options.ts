@@ -191,7 +191,7 @@ const SPECS: Spec[] = [
   {
     long: "read",
     arg: "FILE",
-    help: "print a trace saved with -w (as -o aggregate, stream or json), without tracing",
+    help: "print a trace saved with -w (as -o aggregate, stream or json), without tracing; several files: one trace of several machines (docs/multi-host.md)",
     set: (o, v, f) => {
       if (v === "") throw new UsageError(`${f}: give the pcapng file written with -w`);
       o.read = v;
@@ -485,6 +485,7 @@ export function helpText(): string {
     "       ipft [options] FILTER... [-- COMMAND [ARGS...]]     (FILTER: a pcap filter, e.g. udp port 53)",
     "       ipft -l [-r REGEX] [--module-regex REGEX] [-b BACKEND]",
     "       ipft --read FILE.pcapng [-o FORMAT] [--drops]",
+    "       ipft --read A.pcapng B.pcapng... [--host-names NAME,...]   (several machines as one trace)",
     "       ipft --features",
     "       ipft --examples",
     "       ipft --wireshark-plugin",
