@@ -60,7 +60,10 @@ test("one ipft per namespace, three files, one journey per packet across them", 
   const files = SIDES.map((s) => join(dir, `${s}.pcapng`));
   const runs = await Promise.all(
     SIDES.map((s, i) =>
-      start(["--netns", router!.ns[s], "--no-track", "-w", files[i]!, `udp port ${PORT} or icmp`], join(dir, `${s}.ready`)),
+      start(
+        ["--netns", router!.ns[s], "--no-track", "-w", files[i]!, `udp port ${PORT} or icmp`],
+        join(dir, `${s}.ready`),
+      ),
     ),
   );
   // Two echo requests and two datagrams to a closed port (the server drops them: NO_SOCKET).
