@@ -87,7 +87,9 @@ if (process.argv[2] === "--merge") {
   const n = Number(process.argv[2] ?? 200_000);
   const dir = mkdtempSync(join(tmpdir(), "ipft-merge-bench-"));
   const files = ["client", "router", "server"].map((h) => join(dir, `${h}.pcapng`));
-  files.forEach((f, i) => writeMachine(f, ["client", "router", "server"][i]!, n, i > 0));
+  files.forEach((f, i) => {
+    writeMachine(f, ["client", "router", "server"][i]!, n, i > 0);
+  });
   const size = files.reduce((s, f) => s + statSync(f).size, 0) / 2 ** 20;
   const r = spawnSync(process.execPath, [process.argv[1]!, "--merge", ...files], { encoding: "utf8" });
   rmSync(dir, { recursive: true, force: true });
