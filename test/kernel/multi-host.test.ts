@@ -17,10 +17,12 @@ const PORT = 9741;
 const SIDES = ["client", "router", "server"] as const;
 
 let router: Router | undefined;
+let dir: string | undefined;
 const running = new Set<ChildProcess>();
 after(() => {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill("SIGINT");
   router?.remove();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** ipft in the background until SIGINT; resolves once its ready file exists. */
@@ -56,13 +58,13 @@ interface Line {
 test("one ipft per namespace, three files, one journey per packet across them", { skip }, async () => {
   router = makeRouter("ipftmh");
   router.nft("router", masquerade());
-  const dir = mkdtempSync(join(tmpdir(), "ipft-multi-"));
-  const files = SIDES.map((s) => join(dir, `${s}.pcapng`));
+  dir = mkdtempSync(join(tmpdir(), "ipft-multi-"));
+  const files = SIDES.map((s) => join(dir!, `${s}.pcapng`));
   const runs = await Promise.all(
     SIDES.map((s, i) =>
       start(
         ["--netns", router!.ns[s], "--no-track", "-w", files[i]!, `udp port ${PORT} or icmp`],
-        join(dir, `${s}.ready`),
+        join(dir!, `${s}.ready`),
       ),
     ),
   );
@@ -115,5 +117,4 @@ test("one ipft per namespace, three files, one journey per packet across them", 
     ["client>router>server", "client>router>server"],
     drops.stderr,
   );
-  if (!process.env.IPFT_KEEP) rmSync(dir, { recursive: true, force: true });
 });

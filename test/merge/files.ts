@@ -1,6 +1,6 @@
 // Synthetic trace files of several machines for the merge tests: IPv4 UDP packets with an IP id, a TTL
 // and addresses of their own, written by the pcapng writer as -w writes them.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PacketTracker } from "../../src/output/index.js";
@@ -60,9 +60,17 @@ export function traceFile(m: Machine): Uint8Array {
   return sink.bytes();
 }
 
-/** The files in a fresh directory, named NAME.pcapng: their paths. */
+const dirs: string[] = [];
+
+/** Removes the directories writeFiles made. */
+export function removeFiles(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** The files in a fresh directory, named NAME.pcapng: their paths (removeFiles() removes them). */
 export function writeFiles(files: Record<string, Machine>): string[] {
   const dir = mkdtempSync(join(tmpdir(), "ipft-merge-"));
+  dirs.push(dir);
   return Object.entries(files).map(([name, m]) => {
     const path = join(dir, `${name}.pcapng`);
     writeFileSync(path, traceFile(m));

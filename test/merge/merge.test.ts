@@ -2,11 +2,13 @@
 // (through a NAT), ambiguous matches kept apart, bad inputs in one line.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { signatureOf } from "../../src/merge/signature.js";
 import { LINK_NETWORK } from "../../src/record/record.js";
 import { ipft } from "../support/run.js";
-import { ev, IP_RCV, type Machine, UDP_RCV, udp, writeFiles } from "./files.js";
+import { ev, IP_RCV, type Machine, removeFiles, UDP_RCV, udp, writeFiles } from "./files.js";
+
+after(removeFiles);
 
 const SEC = 1_000_000_000n;
 // Three boots, three clocks: the router's monotonic clock is 1000 s behind the client's, the server's
