@@ -18,6 +18,7 @@ import {
   SCRATCH_LAST_SEEN_KEY,
   SCRATCH_LAST_SEEN_ONE,
   SCRATCH_TRACK_ENTRY,
+  SCRATCH_TRACK_FIRST,
   SCRATCH_TRACK_KEY,
   SCRATCH_TRACK_VALUE,
 } from "./stack-layout.js";
@@ -70,6 +71,8 @@ export function trackLookup(
     asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY),
     ...mapLookup(t.mapFd, SCRATCH_TRACK_KEY),
     asm.jmpImm(asm.JEQ, R0, 0, "sel_untracked"),
+    // Not the packet's first event (an insert after this writes 1).
+    asm.stMem(asm.DW, R10, SCRATCH_TRACK_FIRST, 0),
     asm.stxMem(asm.DW, R10, R0, SCRATCH_TRACK_ENTRY),
     // The entry, copied: the map's value may change under us, and calls follow.
     asm.ldxMem(asm.DW, R1, R0, 0),
@@ -149,7 +152,11 @@ export function trackInsert(
   isVerdict: boolean,
   func: FuncSource,
 ): Insn[] {
-  const p: Insn[] = [asm.call(Helper.ktime_get_ns), asm.mov64Reg(R8, R0)];
+  const p: Insn[] = [
+    asm.stMem(asm.DW, R10, SCRATCH_TRACK_FIRST, 1),
+    asm.call(Helper.ktime_get_ns),
+    asm.mov64Reg(R8, R0),
+  ];
   if (isVerdict) {
     p.push(
       asm.stxMem(asm.DW, R10, R8, TV_ID),
