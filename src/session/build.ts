@@ -10,8 +10,8 @@ import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
-import { SCRATCH_TRACK_FIRST } from "../program/stack-layout.js";
-import type { TrackSpec } from "../program/track-map.js";
+import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST } from "../program/stack-layout.js";
+import { TRACK_VALUE_DEV, type TrackSpec } from "../program/track-map.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
@@ -141,9 +141,13 @@ export function programInputs(
     probeRead: built.probeRead,
     module: built.module,
     ...extrasInputs(sel, kernel, track !== undefined),
-    ...selectInput(sel, kernel, track),
+    ...selectInput(sel, kernel, track && identityTrack(sel, kernel, track)),
   };
 }
+
+/** Tracking with the identity on keeps each packet's device in its entry (program/track-map.ts). */
+const identityTrack = (o: { identity?: boolean | undefined }, kernel: KernelView, t: TrackSpec): TrackSpec =>
+  o.identity === false ? t : { ...t, identityDev: deviceLayout(kernel.btf).dev };
 
 /** -w / --snaplen / --stack and the identity: what the programs append to the record (nothing, and no
  * cost, with --no-identity and none of the others). */
@@ -166,7 +170,15 @@ function extrasInputs(
   if (identity)
     extras.identity = {
       device: deviceLayout(kernel.btf),
-      ...(tracked ? { firstSlot: SCRATCH_TRACK_FIRST } : {}),
+      ...(tracked
+        ? {
+            track: {
+              firstSlot: SCRATCH_TRACK_FIRST,
+              entrySlot: SCRATCH_TRACK_ENTRY,
+              entryDev: TRACK_VALUE_DEV,
+            },
+          }
+        : {}),
     };
   return { extras };
 }

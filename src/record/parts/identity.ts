@@ -7,18 +7,22 @@
 //   +4 u32 wire_len (as the packet part's)  +8 the device (device.ts's layout)  +32 the bytes, zero-padded
 // Where: with tracking, at the event where the packet's tracking entry was made (the selection marks it in
 // a stack slot: one store on the insert path, one on the found path; nothing on an unselected packet's
-// event), so once per packet and once per clone; a clone's or an skb reused for a new packet gets its
-// own. Without tracking (--no-track) there is no first event to know of in the kernel: at every selected
+// event), so once per packet and once per clone; and again where its device changed: the entry keeps the
+// device (skb->dev, read at the insert) the part was last taken on, and a later event whose skb->dev (one
+// probe read) is another device (not none: a packet being freed has none) takes the part again and keeps
+// the new device. That is where a packet crosses into
+// another device or namespace, and where a header rewrite made before (NAT in the forward or output path,
+// a tunnel's encapsulation) is first seen: on the device the packet leaves by. Without tracking (--no-track) there is no first event to know of in the kernel: at every selected
 // event, and the writers show it where it first appears for the packet and where it changed after.
 // The room is reserved at every event of the attach points (a ring reservation has one size); events
 // without it have the flag clear. json prints nothing of its own here: the writers decode it
 // (output/identity-notes.ts). The trace file keeps the 160 bytes in ipft's event option.
 import { asm, type Insn } from "../../asm/index.js";
-import { R1, R8, R9, R10 } from "../../asm/opcodes.js";
+import { R0, R1, R2, R3, R7, R8, R9, R10 } from "../../asm/opcodes.js";
 import { FLAG_IDENTITY, LINK_NETWORK, OFF_FLAGS } from "../record.js";
 import { type DeviceInfo, deviceAt, fillDevice } from "./device.js";
 import { copyLinear } from "./packet.js";
-import { definePart, type EventPart, type FillContext } from "./part.js";
+import { definePart, type EventPart, type FillContext, SCRATCH } from "./part.js";
 
 /** Packet bytes the part keeps (from the link-layer or network header). */
 export const IDENTITY_BYTES = 128;
@@ -68,10 +72,31 @@ function fill(ctx: FillContext): Insn[] {
   if (ctx.varRoom > 0) throw new Error("the identity part must come before the parts of run-time size");
   const D = ctx.start;
   const p: Insn[] = [];
-  if (r.firstSlot !== undefined)
-    p.push(asm.ldxMem(asm.DW, R1, R10, r.firstSlot), asm.jmpImm(asm.JEQ, R1, 0, "extras_id_done"));
+  const t = r.track;
+  if (t) {
+    p.push(
+      asm.ldxMem(asm.DW, R1, R10, t.firstSlot),
+      asm.jmpImm(asm.JNE, R1, 0, "extras_id_take"),
+      // A packet seen before: again only where skb->dev is a device, and not the one its entry keeps.
+      // skb->dev, not the point's device argument: net_dev_xmit's is the device the packet just left
+      // (a veth has already moved it to its peer), which would count as a move back and forth.
+      asm.mov64Reg(R1, R10),
+      asm.alu64Imm(asm.ADD, R1, SCRATCH),
+      asm.mov64Imm(R2, 8),
+      asm.mov64Reg(R3, R7),
+      asm.alu64Imm(asm.ADD, R3, r.device.dev),
+      asm.call(ctx.probeRead),
+      asm.jmpImm(asm.JNE, R0, 0, "extras_id_done"),
+      asm.ldxMem(asm.DW, R2, R10, SCRATCH),
+      asm.jmpImm(asm.JEQ, R2, 0, "extras_id_done"),
+      asm.ldxMem(asm.DW, R1, R10, t.entrySlot),
+      asm.ldxMem(asm.DW, R3, R1, t.entryDev),
+      asm.jmpReg(asm.JEQ, R3, R2, "extras_id_done"),
+      asm.stxMem(asm.DW, R1, R2, t.entryDev),
+    );
+  }
   p.push(
-    asm.ldxMem(asm.W, R1, R8, OFF_FLAGS),
+    { ...asm.ldxMem(asm.W, R1, R8, OFF_FLAGS), label: "extras_id_take" },
     asm.alu32Imm(asm.OR, R1, FLAG_IDENTITY),
     asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
     asm.stMem(asm.DW, R8, D, 0),

@@ -33,9 +33,15 @@ export interface PartsRequest {
 export interface IdentityRequest {
   device: DeviceLayout;
   /** With tracking: the stack slot the selection sets to 1 where it made the packet's tracking entry
-   * (its first event) and to 0 where it found one; the part is taken where it is 1. Without: at every
-   * event. */
-  firstSlot?: number;
+   * (its first event) and to 0 where it found one; the part is taken where it is 1, or where the
+   * packet's device is not the one the entry keeps. Without: at every event. */
+  track?: {
+    firstSlot: number;
+    /** The stack slot holding the found entry's address (a map value). */
+    entrySlot: number;
+    /** Where the entry keeps the device (skb->dev) the part was last taken on. */
+    entryDev: number;
+  };
 }
 
 /** The program's probe-read helpers (program/selection.ts), handed down: a part sits below program/. */
