@@ -24,10 +24,10 @@ export const LAYERS: Record<string, number> = {
   ringbuf: 3, // ring buffer reader, lost counter
   program: 3, // the main program, the module ABI check, the stack layout
   explain: 2, // why a packet was dropped: a sentence per drop reason, causes told apart by place
-  output: 3, // writers
+  output: 4, // writers (they decode each packet's identity)
   pcapng: 1, // pcapng blocks written and read (imports only core)
   features: 4, // what this kernel supports, found by trying
-  capture: 4, // --capture: compile to a module, decode
+  capture: 5, // --capture: compile to a module, decode
   plan: 5, // attach-point discovery, what to trace with which backend
   script: 5, // the Lua runtime
   backends: 6, // attach units per backend
