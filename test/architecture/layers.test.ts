@@ -18,16 +18,16 @@ export const LAYERS: Record<string, number> = {
   record: 2, // the trace record's one definition: its head and its parts (parts/: they build on asm, pcapng, sys)
   btf: 2, // BTF parsing and queries
   symbols: 2, // kallsyms, tracefs, kprobe blacklist
-  identity: 3, // a packet's identity: its headers decoded from its bytes, namespace names
+  identity: 2.5, // a packet's identity: its headers decoded from its bytes (record's link types), namespace names; the writers print it
   filter: 2, // pcap-filter expressions: libpcap's classic BPF translated to an eBPF block
   link: 3, // attach syscalls, one file per attach type
   ringbuf: 3, // ring buffer reader, lost counter
   program: 3, // the main program, the module ABI check, the stack layout
   explain: 2, // why a packet was dropped: a sentence per drop reason, causes told apart by place
-  output: 4, // writers (they decode each packet's identity)
+  output: 3, // writers
   pcapng: 1, // pcapng blocks written and read (imports only core)
   features: 4, // what this kernel supports, found by trying
-  capture: 5, // --capture: compile to a module, decode
+  capture: 4, // --capture: compile to a module, decode
   plan: 5, // attach-point discovery, what to trace with which backend
   script: 5, // the Lua runtime
   backends: 6, // attach units per backend
