@@ -50,7 +50,8 @@ export class IdentityNotes {
    * one that says nothing new. */
   note(dv: DataView, off: number, packet: number): IdentityNote | undefined {
     if ((readFlags(dv, off) & FLAG_IDENTITY) === 0) return undefined;
-    const info: IdentityInfo = readIdentity(dv, off)!;
+    const info: IdentityInfo | undefined = readIdentity(dv, off);
+    if (!info) return undefined;
     const identity = decodePacket(info.bytes, info.link);
     const device = info.device;
     const before = this.last.get(packet);

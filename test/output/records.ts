@@ -96,6 +96,7 @@ export function records(evs: Ev[], pad = 0): DataView {
       const at = o + 128 + (e.device ? 24 : 0);
       dv.setUint16(at, e.identity.bytes.length, true);
       dv.setUint8(at + 2, e.identity.link ?? 0);
+      dv.setUint8(at + 3, 1);
       dv.setUint32(at + 4, e.identity.bytes.length, true);
       setDevice(dv, at + 8, e.identity.device);
       e.identity.bytes.forEach((b, k) => {

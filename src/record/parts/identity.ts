@@ -4,6 +4,7 @@
 // bytes). user space decodes the bytes (src/identity) and names the namespace. 160 bytes, when the
 // record's flags have FLAG_IDENTITY:
 //   +0 u16 cap_len (bytes copied; 0: none could be read)  +2 u8 link (LINK_ETHERNET or LINK_NETWORK)
+//   +3 u8 taken (0: the event has the part's room only, what follows sits after it; the rest is not read)
 //   +4 u32 wire_len (as the packet part's)  +8 the device (device.ts's layout)  +32 the bytes, zero-padded
 // Where: with tracking, at the event where the packet's tracking entry was made (the selection marks it in
 // a stack slot: one store on the insert path, one on the found path; nothing on an unselected packet's
@@ -14,8 +15,8 @@
 // another device or namespace, and where a header rewrite made before (NAT in the forward or output path,
 // a tunnel's encapsulation) is first seen: on the device the packet leaves by. Without tracking (--no-track) there is no first event to know of in the kernel: at every selected
 // event, and the writers show it where it first appears for the packet and where it changed after.
-// The room is reserved at every event of the attach points (a ring reservation has one size); events
-// without it have the flag clear. json prints nothing of its own here: the writers decode it
+// The room is reserved at every event of the attach points (a ring reservation has one size): the flag
+// says the room is there, the taken byte whether the part was read at this event. json prints nothing of its own here: the writers decode it
 // (output/identity-notes.ts). The trace file keeps the 160 bytes in ipft's event option.
 import { asm, type Insn } from "../../asm/index.js";
 import { R0, R1, R2, R3, R7, R8, R9, R10 } from "../../asm/opcodes.js";
@@ -29,6 +30,8 @@ export const IDENTITY_BYTES = 128;
 export const IDENTITY_SIZE = 32 + IDENTITY_BYTES;
 const ID_CAP = 0;
 const ID_LINK = 2;
+/** u8: 1 where the part was read at this event, 0 where only its room is there. */
+const ID_TAKEN = 3;
 const ID_WIRE = 4;
 const ID_DEVICE = 8;
 const ID_BYTES = 32;
@@ -42,9 +45,10 @@ export interface IdentityInfo {
   device: DeviceInfo;
 }
 
-/** The part at `at` (from the record's start `off`). */
-export function identityAt(dv: DataView, off: number, at: number): IdentityInfo {
+/** The part at `at` (from the record's start `off`), or undefined where it was not read at this event. */
+export function identityAt(dv: DataView, off: number, at: number): IdentityInfo | undefined {
   const p = off + at;
+  if (dv.getUint8(p + ID_TAKEN) === 0) return undefined;
   const cap = Math.min(dv.getUint16(p + ID_CAP, true), IDENTITY_BYTES);
   return {
     bytes: new Uint8Array(dv.buffer, dv.byteOffset + p + ID_BYTES, cap),
@@ -71,7 +75,14 @@ function fill(ctx: FillContext): Insn[] {
   const r = ctx.req.identity!;
   if (ctx.varRoom > 0) throw new Error("the identity part must come before the parts of run-time size");
   const D = ctx.start;
-  const p: Insn[] = [];
+  // The flag says the room is there (what follows sits after it either way); the taken byte whether the
+  // part was read at this event. A reservation is not zeroed: the header is, on both paths.
+  const p: Insn[] = [
+    asm.ldxMem(asm.W, R1, R8, OFF_FLAGS),
+    asm.alu32Imm(asm.OR, R1, FLAG_IDENTITY),
+    asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
+    asm.stMem(asm.DW, R8, D, 0),
+  ];
   const t = r.track;
   if (t) {
     p.push(
@@ -96,10 +107,7 @@ function fill(ctx: FillContext): Insn[] {
     );
   }
   p.push(
-    { ...asm.ldxMem(asm.W, R1, R8, OFF_FLAGS), label: "extras_id_take" },
-    asm.alu32Imm(asm.OR, R1, FLAG_IDENTITY),
-    asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
-    asm.stMem(asm.DW, R8, D, 0),
+    { ...asm.stMem(asm.B, R8, D + ID_TAKEN, 1), label: "extras_id_take" },
     ...fillDevice(ctx, r.device, D + ID_DEVICE, "extras_idd_", 0),
     ...copyLinear(ctx, {
       prefix: "extras_id_",
