@@ -131,9 +131,7 @@ async function main(): Promise<void> {
       ]);
     }
     const cell = (c: { ns: number; cnt: number } | undefined) => (c ? (c.ns / c.cnt).toFixed(0) : "-");
-    console.log(
-      `\nkernel ns per program run, ${SECONDS} s of marked UDP to a closed port, bpf_stats\n`,
-    );
+    console.log(`\nkernel ns per program run, ${SECONDS} s of marked UDP to a closed port, bpf_stats\n`);
     console.log(`${"attach point".padEnd(20)} ${runs.map(([n]) => n.padStart(14)).join(" ")}`);
     for (const n of POINTS)
       console.log(`${n.padEnd(20)} ${runs.map(([, c]) => cell(c.get(n)).padStart(14)).join(" ")}`);

@@ -130,7 +130,9 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
     // The stream line as the file's comment has it: without the packet's identity, which the file keeps as
     // its part (the writer adds its text; Wireshark decodes the bytes itself).
     assert.equal(frames.length, lines.length);
-    frames.forEach((c, i) => assert.ok(lines[i]!.startsWith(c[0]!), `${lines[i]}\n${c[0]}`));
+    frames.forEach((c, i) => {
+      assert.ok(lines[i]!.startsWith(c[0]!), `${lines[i]}\n${c[0]}`);
+    });
     for (const c of frames) assert.equal(c.length, 1, c.join(" | "));
     // Each block carries the record in ipft's custom option, and --read's json is the live json.
     const c = readPcapngFile(file("json"));
@@ -415,6 +417,8 @@ describe("how a -w file ends", { skip: skip ?? onePassSkipReason() }, () => {
     const streamLines = r.stderr.split("\n").filter((l) => /^\d+ 0x[0-9a-f]+ \d+ \d{3} /.test(l));
     assert.equal(frames.length, streamLines.length);
     // The comment is the stream line without the packet identity's text.
-    frames.forEach((f, i) => assert.ok(streamLines[i]!.startsWith(f), `${streamLines[i]}\n${f}`));
+    frames.forEach((f, i) => {
+      assert.ok(streamLines[i]!.startsWith(f), `${streamLines[i]}\n${f}`);
+    });
   });
 });
