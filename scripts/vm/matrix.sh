@@ -15,7 +15,7 @@
 # Files whose tests depend on the backend.
 VM_BACKEND_FILES="trace.test.js verdict.test.js selection.test.js clone.test.js register-abi.test.js
 script.test.js capture.test.js extras.test.js module-function.test.js readme.test.js pcapng-devices.test.js
-gen-program.test.js router.test.js"
+gen-program.test.js router.test.js identity.test.js"
 # Files where kernels differ.
 VM_KERNEL_FILES="verdict.test.js trace.test.js capture.test.js script.test.js register-abi.test.js
 selection.test.js extras.test.js module-function.test.js module-btf.test.js router.test.js explain.test.js"

@@ -21,6 +21,7 @@ export function sessionConfig(o: Options): SessionConfig {
     verdicts: o.verdicts,
     snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : 0),
     stack: o.stack,
+    identity: o.identity,
     ringSize: ringSizeOf(o),
     maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
     readyFile: o.readyFile,

@@ -76,6 +76,8 @@ export interface Options {
   ifindex?: number;
   track: boolean;
   trackMax?: number;
+  /** --no-identity sets false. */
+  identity: boolean;
 }
 
 export interface Spec {
@@ -92,6 +94,13 @@ export interface Spec {
 
 const SPECS: Spec[] = [
   ...SELECTOR_OPTIONS,
+  {
+    long: "no-identity",
+    help: "do not say what each packet is and where (its headers and device at its first event, and their changes)",
+    set: (o) => {
+      o.identity = false;
+    },
+  },
   {
     long: "no-track",
     help: "test every event on its own: do not keep following a selected packet to its verdict",
@@ -403,6 +412,7 @@ export function defaults(): Options {
     filterWords: [],
     readFiles: [],
     track: true,
+    identity: true,
   };
 }
 

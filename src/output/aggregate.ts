@@ -9,6 +9,7 @@
 import { type Explanation, explanationText } from "../explain/explanation.js";
 import { continuesPacket, DATA_SIZE, FLAG_RETURN } from "../record/record.js";
 import { ExtrasText } from "./extras-text.js";
+import { changeText, type IdentityNotes, identityLineText } from "./identity-notes.js";
 import { packetOrder } from "./packet/order.js";
 import { BufferedSink } from "./text/buffered-sink.js";
 import { cloneText } from "./text/clone-text.js";
@@ -48,6 +49,8 @@ export interface AggregateOptions {
   progress?: boolean;
   /** How often the progress line is redrawn. */
   progressMs?: number;
+  /** Each packet's identity on its `===` line, its changes on their events' lines (identity-notes.ts). */
+  identity?: IdentityNotes;
 }
 
 export class AggregateWriter implements Writer {
@@ -58,6 +61,9 @@ export class AggregateWriter implements Writer {
   private readonly progress: boolean;
   private timer: NodeJS.Timeout | undefined;
   private shown = -1;
+  /** The identity text of each packet's `===` line, by packet id; a change's text, by trace index. */
+  private readonly idLines = new Map<number, string>();
+  private readonly idChanges = new Map<number, string>();
 
   constructor(
     private readonly out: Sink,
@@ -87,12 +93,28 @@ export class AggregateWriter implements Writer {
       this.overflow++;
       return;
     }
+    this.keepIdentity(dv, off, packet);
     this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), this.extras.kept(dv, off));
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
       this.timer.unref();
     }
+  }
+
+  /** The identity's texts, made now: the record is gone by print(). */
+  private keepIdentity(dv: DataView, off: number, packet: number): void {
+    const n = this.opts.identity?.note(dv, off, packet);
+    if (!n) return;
+    if (n.first) {
+      if (!this.idLines.has(packet)) this.idLines.set(packet, identityLineText(n));
+    } else this.idChanges.set(this.store.length, changeText(n));
+  }
+
+  /** ` : <identity>` after the packet's `===` line's text, or "". */
+  private packetIdentity(packet: number): string {
+    const t = this.idLines.get(packet);
+    return t === undefined ? "" : ` : ${t}`;
   }
 
   private drawProgress(): void {
@@ -133,8 +155,9 @@ export class AggregateWriter implements Writer {
     sink.push(`${AGGREGATE_HEADER}\n`);
     for (let k = 0; k < packets; k++) {
       const first = order[starts[k]!]!;
+      const packet = s.word(first, W_PACKET);
       sink.push(
-        `=== packet ${s.word(first, W_PACKET)}, skb ${hexOfHalves(s.word(first, W_SKB_LO), s.word(first, W_SKB_HI))}\n`,
+        `=== packet ${packet}, skb ${hexOfHalves(s.word(first, W_SKB_LO), s.word(first, W_SKB_HI))}${this.packetIdentity(packet)}\n`,
       );
       let depth = 0;
       for (let j = starts[k]!; j < starts[k + 1]!; j++) {
@@ -155,6 +178,9 @@ export class AggregateWriter implements Writer {
         }
         const c = clones?.get(i);
         if (c) line += ` ${c}`;
+        // A change of the packet's identity, before the script's text (which ends the line, as before).
+        const moved = this.idChanges.get(i);
+        if (moved !== undefined) line += ` ${moved}`;
         const t = dumps?.at(j);
         sink.push(t ? `${line} ${t}\n` : `${line}\n`);
         const stack = s.stack(i);

@@ -3,6 +3,7 @@ import type { OutputName } from "../core/names.js";
 import { AggregateWriter } from "./aggregate.js";
 import { DropsOnly } from "./drops-only.js";
 import { ExtrasText } from "./extras-text.js";
+import { IdentityNotes } from "./identity-notes.js";
 import { JsonWriter } from "./json.js";
 import { PacketLedger } from "./packet/ledger.js";
 import type { PacketTracker } from "./packet/tracker.js";
@@ -70,6 +71,8 @@ export interface WriterOptions {
   /** The tracker that numbers the events just before each is written (numbered()): the summary and
    * --drops read what it says of each event instead of tracking the events again. */
   numbering?: PacketTracker;
+  /** false: no packet identity in the output (ipftrace2's layout); default true. */
+  identity?: boolean;
 }
 
 export interface CreatedWriter extends Writer {
@@ -88,9 +91,10 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
   const ledger = verdicts ? new PacketLedger(verdicts, undefined, o.numbering) : undefined;
   const counted = o.kernelCounts !== undefined;
   const extras = new ExtrasText(o.stacks);
+  const identity = o.identity === false ? undefined : new IdentityNotes();
   let w: Writer;
-  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts, extras);
-  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper, verdicts, extras);
+  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts, extras, identity);
+  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper, verdicts, extras, identity);
   else {
     w = new AggregateWriter(
       out,
@@ -101,6 +105,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
         ...(o.graph !== undefined ? { graph: o.graph } : {}),
         ...(o.err ? { err: o.err } : {}),
         ...(o.progress !== undefined ? { progress: o.progress } : {}),
+        ...(identity ? { identity } : {}),
       },
       verdicts,
       extras,

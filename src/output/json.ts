@@ -6,6 +6,7 @@
 // The timestamp is written from the 64-bit value's own digits, never through a double.
 import { FIELDS, isReturn, OFF_FUNC, PACKET_ID_JSON, readCpu } from "../record/record.js";
 import { ExtrasText } from "./extras-text.js";
+import { type IdentityNotes, noteJson } from "./identity-notes.js";
 import { BufferedSink } from "./text/buffered-sink.js";
 import { cloneJson, parentHex } from "./text/clone-text.js";
 import { DumpBatch } from "./text/dump-batch.js";
@@ -76,6 +77,7 @@ export class JsonWriter implements Writer {
     dumper?: SafeDumper,
     verdicts?: VerdictText,
     extras = new ExtrasText(undefined),
+    private readonly identity?: IdentityNotes,
   ) {
     this.sink = new BufferedSink(out, true);
     this.lines = new JsonLines(symbolizer, verdicts, extras);
@@ -83,10 +85,17 @@ export class JsonWriter implements Writer {
   }
 
   write(dv: DataView, off: number, packet: number): void {
-    const line = this.lines.line(dv, off, packet);
+    const line = this.withIdentity(this.lines.line(dv, off, packet), dv, off, packet);
     if (this.batch) this.batch.add(line, dv, off);
     else this.sink.push(`${line}}\n`);
     this.count++;
+  }
+
+  /** `"identity"` and `"packet_identity"` on the packet's first event, `"changed"` where it changed
+   * (identity-notes.ts). */
+  private withIdentity(line: string, dv: DataView, off: number, packet: number): string {
+    const n = this.identity?.note(dv, off, packet);
+    return n ? line + noteJson(n) : line;
   }
 
   finish(): void {

@@ -4,6 +4,7 @@
 // script's dump() text when there is one; a kernel stack (--stack) goes under the line.
 import { isReturn, OFF_CPU, OFF_FUNC } from "../record/record.js";
 import { ExtrasText } from "./extras-text.js";
+import { type IdentityNotes, noteText } from "./identity-notes.js";
 import { BufferedSink } from "./text/buffered-sink.js";
 import { cloneText, parentHex } from "./text/clone-text.js";
 import { cpu3 } from "./text/columns.js";
@@ -70,6 +71,7 @@ export class StreamWriter implements Writer {
     dumper?: SafeDumper,
     verdicts?: VerdictText,
     private readonly extras = new ExtrasText(undefined),
+    private readonly identity?: IdentityNotes,
   ) {
     this.sink = new BufferedSink(out, true);
     this.lines = new StreamLines(symbolizer, verdicts);
@@ -77,12 +79,18 @@ export class StreamWriter implements Writer {
   }
 
   write(dv: DataView, off: number, packet: number): void {
-    const line = this.lines.line(dv, off, packet);
+    const line = this.withIdentity(this.lines.line(dv, off, packet), dv, off, packet);
     // The stack (--stack) goes under the line, after the script's text.
     const stack = this.extras.lines(dv, off);
     if (this.batch) this.batch.add(line, dv, off, stack);
     else this.sink.push(`${line}\n${stack}`);
     this.count++;
+  }
+
+  /** The packet's identity on its first line, a change of it where it changed (identity-notes.ts). */
+  private withIdentity(line: string, dv: DataView, off: number, packet: number): string {
+    const n = this.identity?.note(dv, off, packet);
+    return n ? `${line} ${noteText(n)}` : line;
   }
 
   finish(): void {

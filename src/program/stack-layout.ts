@@ -47,6 +47,10 @@ export const SCRATCH_TRACK_VALUE = SCRATCH_FILTER_M;
 export const SCRATCH_TRACK_ENTRY = -480;
 export const SCRATCH_LAST_SEEN_KEY = -488;
 export const SCRATCH_LAST_SEEN_ONE = -496;
+/** 1 where the selection made the packet's tracking entry (its first event), 0 where it found one: the
+ * identity part's signal (record/parts/identity.ts). It shares the last-seen counter's 1's place: that one
+ * is written only on the way to an insert, which then writes this. */
+export const SCRATCH_TRACK_FIRST = -496;
 /** The clone programs' (program/clone.ts): the saved-parent map's key (pid_tgid), or the clone while its
  * parent is looked up, and the parent's address. */
 export const SCRATCH_CLONE_KEY = -504;

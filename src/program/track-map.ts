@@ -7,7 +7,7 @@
 // Registers: R6 = ctx and R7 = skb throughout; R8 = the track id once found or made; R9 and R0 hold the
 // fingerprint (program/track-fingerprint.ts) between its read and its check.
 import { asm, type Insn } from "../asm/index.js";
-import { R0, R1, R7, R8, R9, R10 } from "../asm/opcodes.js";
+import { R0, R1, R2, R3, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { emitFunc, type FuncSource } from "./func-source.js";
 import { BPF_NOEXIST, countPerCpu, mapDelete, mapLookup, mapUpdate } from "./map-call.js";
@@ -18,6 +18,7 @@ import {
   SCRATCH_LAST_SEEN_KEY,
   SCRATCH_LAST_SEEN_ONE,
   SCRATCH_TRACK_ENTRY,
+  SCRATCH_TRACK_FIRST,
   SCRATCH_TRACK_KEY,
   SCRATCH_TRACK_VALUE,
 } from "./stack-layout.js";
@@ -31,6 +32,9 @@ export interface TrackSpec {
   /** Hash: function address (u64) -> packets last seen there whose entry was found stale (they ended
    * where no verdict tracepoint saw them), u64. */
   lastSeenFd: number;
+  /** With the identity part: offsetof(struct sk_buff, dev). The entry keeps the device the packet's
+   * identity was last read on (from its insert on), which the identity part compares (parts/identity.ts). */
+  identityDev?: number;
 }
 
 export const TRACK_INSERTED = 0;
@@ -42,19 +46,23 @@ export const TRACK_COUNTERS = 3;
 
 /** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint): skb->head
  * (0 once the packet reached its verdict) and the packet's identity from its headers; then the function (or
- * tracepoint id) the packet was last seen at. */
-export const TRACK_VALUE_SIZE = 32;
+ * tracepoint id) the packet was last seen at; then the device (skb->dev) its identity part was last taken
+ * on (0: none, or identity off). */
+export const TRACK_VALUE_SIZE = 40;
 /** Where the value holds skb->head (0: ended). */
 export const TRACK_VALUE_HEAD = 8;
 /** Where the value holds the packet's identity (see trackFingerprint). */
 export const TRACK_VALUE_IDENT = 16;
 /** Where the value holds the last function. */
 export const TRACK_VALUE_FUNC = 24;
+/** Where the value holds the device of the last identity part. */
+export const TRACK_VALUE_DEV = 32;
 
 const TV_ID = SCRATCH_TRACK_VALUE;
 const TV_HEAD = SCRATCH_TRACK_VALUE + TRACK_VALUE_HEAD;
 const TV_IDENT = SCRATCH_TRACK_VALUE + TRACK_VALUE_IDENT;
 const TV_FUNC = SCRATCH_TRACK_VALUE + TRACK_VALUE_FUNC;
+const TV_DEV = SCRATCH_TRACK_VALUE + TRACK_VALUE_DEV;
 
 /** A tracked packet with the same fingerprint: R8 = its id, on to sel_done (at a verdict, its entry is
  * marked ended). A stale entry is taken out; so is an ended one, except where the packet continues. */
@@ -70,12 +78,16 @@ export function trackLookup(
     asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY),
     ...mapLookup(t.mapFd, SCRATCH_TRACK_KEY),
     asm.jmpImm(asm.JEQ, R0, 0, "sel_untracked"),
+    // Not the packet's first event (an insert after this writes 1).
+    asm.stMem(asm.DW, R10, SCRATCH_TRACK_FIRST, 0),
     asm.stxMem(asm.DW, R10, R0, SCRATCH_TRACK_ENTRY),
     // The entry, copied: the map's value may change under us, and calls follow.
     asm.ldxMem(asm.DW, R1, R0, 0),
     asm.stxMem(asm.DW, R10, R1, TV_ID),
     asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_IDENT),
     asm.stxMem(asm.DW, R10, R1, TV_IDENT),
+    asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_DEV),
+    asm.stxMem(asm.DW, R10, R1, TV_DEV),
     asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_HEAD),
     asm.stxMem(asm.DW, R10, R1, TV_HEAD),
     asm.jmpImm(asm.JNE, R1, 0, "sel_live"),
@@ -149,7 +161,12 @@ export function trackInsert(
   isVerdict: boolean,
   func: FuncSource,
 ): Insn[] {
-  const p: Insn[] = [asm.call(Helper.ktime_get_ns), asm.mov64Reg(R8, R0)];
+  const p: Insn[] = [
+    asm.stMem(asm.DW, R10, SCRATCH_TRACK_FIRST, 1),
+    asm.call(Helper.ktime_get_ns),
+    asm.mov64Reg(R8, R0),
+  ];
+  p.push(...insertDev(t, probeRead));
   if (isVerdict) {
     p.push(
       asm.stxMem(asm.DW, R10, R8, TV_ID),
@@ -175,7 +192,24 @@ export function trackInsert(
   return p;
 }
 
-/** The entry at the key becomes {TV_ID, ended}. */
+/** TV_DEV: the device the packet's first identity part is taken on (skb->dev), with identity on; else 0.
+ * Uses R1-R3 and R0. */
+function insertDev(t: TrackSpec, probeRead: number): Insn[] {
+  if (t.identityDev === undefined) return [asm.stMem(asm.DW, R10, TV_DEV, 0)];
+  return [
+    asm.mov64Reg(R1, R10),
+    asm.alu64Imm(asm.ADD, R1, TV_DEV),
+    asm.mov64Imm(R2, 8),
+    asm.mov64Reg(R3, R7),
+    asm.alu64Imm(asm.ADD, R3, t.identityDev),
+    asm.call(probeRead),
+    asm.jmpImm(asm.JEQ, R0, 0, "sel_dev_read"),
+    asm.stMem(asm.DW, R10, TV_DEV, 0),
+    asm.label("sel_dev_read", asm.mov64Reg(R0, R0)),
+  ];
+}
+
+/** The entry at the key becomes {TV_ID, ended} (keeping TV_DEV). */
 function markEnded(mapFd: number): Insn[] {
   return [
     asm.stMem(asm.DW, R10, TV_HEAD, 0),

@@ -6,7 +6,8 @@
 //   16 u64 function address or attach id 24 u32 cpu      28 u32 flags (bit 0: a function return,
 //                                                         bit 1: a clone event, bit 2: a point of the
 //                                                         skb's free path, plan/free-path.ts, bit 3:
-//                                                         the device part follows, FLAG_DEVICE)
+//                                                         the device part follows, FLAG_DEVICE, bit 4:
+//                                                         the identity part follows, FLAG_IDENTITY)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
 //                                                                or, on a clone event, the parent's address
@@ -71,8 +72,10 @@ export const FLAG_CLONE = 2;
 export const FLAG_FREEING = 4;
 /** The record has its device part (parts/device.ts). Each part that a flag announces takes its bit here. */
 export const FLAG_DEVICE = 8;
+/** The record has its identity part (parts/identity.ts). */
+export const FLAG_IDENTITY = 16;
 /** The flag bits that announce a part (the other parts are announced by their length in the head). */
-export const PART_FLAGS = FLAG_DEVICE;
+export const PART_FLAGS = FLAG_DEVICE | FLAG_IDENTITY;
 
 /** Whether the event may come after its packet's verdict and still be that packet's (a function's return,
  * the free path): such an event never starts a packet at an address whose packet has ended. */

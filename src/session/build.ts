@@ -10,7 +10,8 @@ import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
-import type { TrackSpec } from "../program/track-map.js";
+import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST } from "../program/stack-layout.js";
+import { TRACK_VALUE_DEV, type TrackSpec } from "../program/track-map.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
@@ -124,7 +125,7 @@ function checkedModule(
 }
 
 export function programInputs(
-  sel: Selection & Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng">>,
+  sel: Selection & Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity">>,
   kernel: KernelView,
   built: Built,
   ringFd: number,
@@ -139,25 +140,45 @@ export function programInputs(
     lostFd,
     probeRead: built.probeRead,
     module: built.module,
-    ...extrasInputs(sel, kernel),
-    ...selectInput(sel, kernel, track),
+    ...extrasInputs(sel, kernel, track !== undefined),
+    ...selectInput(sel, kernel, track && identityTrack(sel, kernel, track)),
   };
 }
 
-/** -w / --snaplen / --stack: what the programs append to the record (nothing, and no cost, by default). */
+/** Tracking with the identity on keeps each packet's device in its entry (program/track-map.ts). */
+const identityTrack = (o: { identity?: boolean | undefined }, kernel: KernelView, t: TrackSpec): TrackSpec =>
+  o.identity === false ? t : { ...t, identityDev: deviceLayout(kernel.btf).dev };
+
+/** -w / --snaplen / --stack and the identity: what the programs append to the record (nothing, and no
+ * cost, with --no-identity and none of the others). */
 function extrasInputs(
-  o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng">>,
+  o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity">>,
   kernel: KernelView,
+  tracked: boolean,
 ): { extras?: PartsRequest } {
   const snaplen = o.snaplen ?? 0;
   const stack = o.stack ?? "off";
   const withDevice = o.pcapng !== undefined;
-  if (snaplen === 0 && stack === "off" && !withDevice) return {};
+  const identity = o.identity !== false;
+  if (snaplen === 0 && stack === "off" && !withDevice && !identity) return {};
   const extras: PartsRequest = {
     snaplen,
     stack,
-    skb: packetLayout(kernel.btf, "--snaplen, --stack and -w"),
+    skb: packetLayout(kernel.btf, "--snaplen, --stack, -w and the packet identity"),
   };
   if (withDevice) extras.device = deviceLayout(kernel.btf);
+  if (identity)
+    extras.identity = {
+      device: deviceLayout(kernel.btf),
+      ...(tracked
+        ? {
+            track: {
+              firstSlot: SCRATCH_TRACK_FIRST,
+              entrySlot: SCRATCH_TRACK_ENTRY,
+              entryDev: TRACK_VALUE_DEV,
+            },
+          }
+        : {}),
+    };
   return { extras };
 }

@@ -42,6 +42,9 @@ export interface SessionConfig extends PlanChoice, Selection {
   /** Packet bytes per event (0: none) and where kernel stacks are taken (src/record/parts/: packet, stack). */
   snaplen: number;
   stack: StackMode;
+  /** Each packet's identity (its first bytes and device, record/parts/identity.ts) at its first event and
+   * printed by the writers; default true (--no-identity: false). */
+  identity?: boolean | undefined;
   /** Ring buffer bytes, a power of two. */
   ringSize: number;
   /** Aggregate output stores at most this many traces. */

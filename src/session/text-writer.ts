@@ -14,7 +14,10 @@ import {
 import type { SessionConfig } from "./config.js";
 
 /** graph: the run's tracer was function_graph (aggregate indents calls). */
-export type TextSettings = Pick<SessionConfig, "output" | "maxTraces" | "dropsOnly" | "dropsMemory"> & {
+export type TextSettings = Pick<
+  SessionConfig,
+  "output" | "maxTraces" | "dropsOnly" | "dropsMemory" | "identity"
+> & {
   graph: boolean;
 };
 
@@ -46,5 +49,6 @@ export function createTextWriter(
     ...(names.stacks ? { stacks: names.stacks } : {}),
     ...(kernelCounts ? { kernelCounts } : {}),
     ...(numbering ? { numbering } : {}),
+    ...(s.identity === false ? { identity: false } : {}),
   });
 }

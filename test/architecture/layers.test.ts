@@ -18,7 +18,7 @@ export const LAYERS: Record<string, number> = {
   record: 2, // the trace record's one definition: its head and its parts (parts/: they build on asm, pcapng, sys)
   btf: 2, // BTF parsing and queries
   symbols: 2, // kallsyms, tracefs, kprobe blacklist
-  identity: 3, // a packet's identity: its headers decoded from its bytes, namespace names
+  identity: 2.5, // a packet's identity: its headers decoded from its bytes (record's link types), namespace names; the writers print it
   filter: 2, // pcap-filter expressions: libpcap's classic BPF translated to an eBPF block
   link: 3, // attach syscalls, one file per attach type
   ringbuf: 3, // ring buffer reader, lost counter

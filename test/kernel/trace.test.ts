@@ -169,8 +169,10 @@ test("aggregate and stream show the same events as json", { skip: skip ?? hostOn
     .trim()
     .split("\n")
     .map((l) => {
-      // A verdict tracepoint's line ends with the verdict ("consumed", "dropped (REASON) at PLACE").
-      const m = /^\d+ 0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*)?$/.exec(l);
+      // A verdict tracepoint's line ends with the verdict ("consumed", "dropped (REASON) at PLACE"); a
+      // packet's first line with its identity (`IP ... | dev@namespace`).
+      const m =
+        /^\d+ 0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*| IP .* \| \S+@\S+)?$/.exec(l);
       assert.ok(m, `stream line: ${l}`);
       return m[1]!;
     });
@@ -186,7 +188,7 @@ test("aggregate and stream show the same events as json", { skip: skip ?? hostOn
     j,
   );
   assert.equal(
-    a.stdout.split("\n").filter((l) => /^=== packet \d+, skb 0x[0-9a-f]+$/.test(l)).length >= 1,
+    a.stdout.split("\n").filter((l) => /^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?$/.test(l)).length >= 1,
     true,
   );
 });

@@ -43,7 +43,7 @@ test("UDP to a closed port: dropped, NO_SOCKET, in the UDP receive path; aggrega
   for (const v of verdicts)
     assert.match(v, /^Verdict: dropped \(NO_SOCKET\) at __udp4_lib_rcv\+0x[0-9a-f]+$/);
   // Each packet's block ends with its verdict line, right after its kfree_skb event.
-  const blocks = agg.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+\n/m).slice(1);
+  const blocks = agg.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).slice(1);
   for (const b of blocks) assert.match(b, /kfree_skb\nVerdict: dropped/);
   assert.match(agg.stderr, /^3 packets: 3 dropped, 0 consumed, 0 delivered, 0 without a verdict$/m);
   assert.match(agg.stderr, /^3 dropped: NO_SOCKET at __udp4_lib_rcv \(3\)$/m);
@@ -103,7 +103,7 @@ test("--drops prints only the dropped packets, whole, in every format (ping's co
       `${output}: ${r.stderr}`,
     );
     if (output === "aggregate") {
-      const packets = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+\n/m).slice(1);
+      const packets = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).slice(1);
       assert.equal(packets.length, 2, r.stdout);
       for (const p of packets)
         assert.match(p, new RegExp(`${FIRST}[\\s\\S]*kfree_skb\nVerdict: dropped \\(NO_SOCKET\\)`));
@@ -228,7 +228,7 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
       const [seen, dropped, consumed, delivered, none] = m.slice(1).map(Number) as number[];
       assert.equal(dropped, 0, `${kind}: ${r.stderr}\n${r.stdout}`);
       assert.equal(seen, dropped! + consumed! + delivered! + none!);
-      const packets = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+\n/m).length - 1;
+      const packets = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).length - 1;
       assert.equal(packets, seen, `${kind}: the aggregate prints as many packets as the summary counts`);
       assert.doesNotMatch(r.stdout, /^Verdict: dropped/m);
       const verdictsDelivered = r.stdout.match(
@@ -270,7 +270,7 @@ test("function backends: the free path after a drop (skb_release_data, kfree_skb
     ...senderArgs(0x7a, ["--count", "2", "--closed", "--port", "9610"]),
   ]);
   assert.equal(r.status, 0, r.stderr);
-  const blocks = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+\n/m).slice(1);
+  const blocks = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).slice(1);
   assert.equal(blocks.length, 2, r.stdout);
   for (const b of blocks) {
     // The drop, then what frees the skb, then the packet's verdict line.

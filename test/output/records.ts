@@ -11,7 +11,14 @@ import {
   type Symbolizer,
   type VerdictNamer,
 } from "../../src/output/index.js";
-import { FLAG_CLONE, FLAG_DEVICE, FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
+import { IDENTITY_SIZE } from "../../src/record/parts/identity.js";
+import {
+  FLAG_CLONE,
+  FLAG_DEVICE,
+  FLAG_FREEING,
+  FLAG_IDENTITY,
+  FLAG_RETURN,
+} from "../../src/record/record.js";
 
 export interface Ev {
   skb: bigint;
@@ -35,14 +42,25 @@ export interface Ev {
   parent?: bigint;
   /** -w's device part (record.ts FLAG_DEVICE). */
   device?: { ifindex: number; netns: number; name: string };
+  /** The identity part (record.ts FLAG_IDENTITY): the packet's first bytes and its device. */
+  identity?: { bytes: number[]; link?: number; device: { ifindex: number; netns: number; name: string } };
 }
 
 /** The bytes a record takes: 128, its device part, its packet bytes padded to 8, 8 per return address. */
 export const evLength = (e: Ev): number =>
   devLength(e) + (((e.packet?.bytes.length ?? 0) + 7) & ~7) + 8 * (e.stack?.length ?? 0);
 
-/** Where a record's packet bytes start: after the device part when it has one. */
-const devLength = (e: Ev): number => (e.device ? 128 + 24 : 128);
+/** Where a record's packet bytes start: after the device and identity parts when it has them. */
+const devLength = (e: Ev): number => 128 + (e.device ? 24 : 0) + (e.identity ? IDENTITY_SIZE : 0);
+
+/** A device part's 24 bytes at `at`. */
+function setDevice(dv: DataView, at: number, d: { ifindex: number; netns: number; name: string }): void {
+  dv.setUint32(at, d.ifindex, true);
+  dv.setUint32(at + 4, d.netns, true);
+  Buffer.from(d.name, "latin1").forEach((b, k) => {
+    dv.setUint8(at + 8 + k, b);
+  });
+}
 
 /** Where each record starts in records(evs, pad). */
 export function recordOffsets(evs: Ev[], pad = 0): number[] {
@@ -70,9 +88,21 @@ export function records(evs: Ev[], pad = 0): DataView {
       (e.ret ? FLAG_RETURN : 0) |
         (e.parent !== undefined ? FLAG_CLONE : 0) |
         (e.freeing ? FLAG_FREEING : 0) |
-        (e.device ? FLAG_DEVICE : 0),
+        (e.device ? FLAG_DEVICE : 0) |
+        (e.identity ? FLAG_IDENTITY : 0),
       true,
     );
+    if (e.identity) {
+      const at = o + 128 + (e.device ? 24 : 0);
+      dv.setUint16(at, e.identity.bytes.length, true);
+      dv.setUint8(at + 2, e.identity.link ?? 0);
+      dv.setUint8(at + 3, 1);
+      dv.setUint32(at + 4, e.identity.bytes.length, true);
+      setDevice(dv, at + 8, e.identity.device);
+      e.identity.bytes.forEach((b, k) => {
+        dv.setUint8(at + 32 + k, b);
+      });
+    }
     if (e.device) {
       dv.setUint32(o + 128, e.device.ifindex, true);
       dv.setUint32(o + 132, e.device.netns, true);
@@ -168,6 +198,8 @@ export interface RunOptions {
   kernelCounts?: () => KernelPacketCounts;
   /** The writer reads the numbering tracker (as a live run's does) instead of tracking on its own. */
   shareTracker?: boolean;
+  /** false: the writer's identity option off. */
+  identity?: boolean;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -194,6 +226,7 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.stacks ? { stacks: o.stacks } : {}),
     ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
     ...(o.shareTracker ? { numbering: ids } : {}),
+    ...(o.identity === false ? { identity: false } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);

@@ -92,6 +92,9 @@ test("record layout: the offsets the eBPF program writes", () => {
     "explanation",
     "location",
     "parent",
+    "identity",
+    "packet_identity",
+    "changed",
     "wire_len",
     "link",
     "cap_len",
@@ -281,6 +284,13 @@ test("hasParts() sees every registered part: the writers skip the parts of a rec
     { skb: 1n, ts: 1n, func: 1n, cpu: 0, device: { ifindex: 1, netns: 2, name: "lo" } },
     { skb: 1n, ts: 1n, func: 1n, cpu: 0, packet: { bytes: [0x45], wireLen: 20, link: 1 } },
     { skb: 1n, ts: 1n, func: 1n, cpu: 0, stack: [7n] },
+    {
+      skb: 1n,
+      ts: 1n,
+      func: 1n,
+      cpu: 0,
+      identity: { bytes: [0x45], device: { ifindex: 1, netns: 2, name: "lo" } },
+    },
   ];
   const dv = records(samples);
   const at = recordOffsets(samples);

@@ -21,6 +21,7 @@ export function runRead(o: Options): number {
       dropsOnly: o.drops,
       dropsMemory: o.dropsMemory,
       graph: r.tracer === "function_graph",
+      identity: o.identity,
     },
     { symbolizer: r.symbolizer, dumper: r.dumper, verdicts: r.verdicts, stacks: r.stacks },
     { out: process.stdout, err, progress: false },

@@ -73,7 +73,7 @@ export const DEVICE: EventPart = definePart({
   size: (dv, off) => ((dv.getUint32(off + OFF_FLAGS, true) & FLAG_DEVICE) !== 0 ? DEVICE_SIZE : 0),
   room: (req) => (req.device ? DEVICE_SIZE : 0),
   runTimeSize: false,
-  fill: (ctx) => fill(ctx),
+  fill: (ctx) => fillDevice(ctx, ctx.req.device!, ctx.start, "extras_dev_", FLAG_DEVICE),
   printJson(dv, off, at) {
     const d = deviceAt(dv, off, at);
     return `,${K_IFNAME}:${JSON.stringify(d.name)},${K_IFINDEX}:${d.ifindex},${K_NETNS}:${d.netns}`;
@@ -81,14 +81,20 @@ export const DEVICE: EventPart = definePart({
   file: "option",
 });
 
-/** With R6 = ctx, R8 = the reservation, R7 = skb; uses R9 and the scratch area, leaves R9 = 0. Falls
- * through. The device's ifindex, name and namespace pointer sit within a few dozen bytes of each other in
+/** The device's 24 bytes at `D` in the reservation (labels start with `prefix`; `flag`, when not 0, is
+ * set in the record's flags: the identity part fills its own copy with 0). With R6 = ctx, R8 = the
+ * reservation, R7 = skb; uses R9 and the scratch area, leaves R9 = 0. Falls through. The device's ifindex, name and namespace pointer sit within a few dozen bytes of each other in
  * today's net_device: one probe read takes them all when they do (placeReads). */
-function fill(ctx: FillContext): Insn[] {
-  const l = ctx.req.device!;
+export function fillDevice(
+  ctx: FillContext,
+  l: DeviceLayout,
+  D: number,
+  prefix: string,
+  flag: number,
+): Insn[] {
   const { probeRead, devArg } = ctx;
   if (ctx.varRoom > 0) throw new Error("the device part must come before the parts of run-time size");
-  const D = ctx.start;
+  const L = (name: string) => `${prefix}${name}`;
   // R9 = *(u64 *)(src + off) through the scratch area; a failed read or NULL goes to `none`.
   const ptr = (src: number, off: number, none: string): Insn[] => [
     asm.mov64Reg(R1, R10),
@@ -120,17 +126,19 @@ function fill(ctx: FillContext): Insn[] {
     });
   }
   const slot = (off: number): number => plan.slot.get(off)!;
-  const p: Insn[] = [
-    asm.ldxMem(asm.W, R1, R8, OFF_FLAGS),
-    asm.alu32Imm(asm.OR, R1, FLAG_DEVICE),
-    asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
-  ];
+  const p: Insn[] =
+    flag === 0
+      ? []
+      : [
+          asm.ldxMem(asm.W, R1, R8, OFF_FLAGS),
+          asm.alu32Imm(asm.OR, R1, flag),
+          asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
+        ];
   for (let k = 0; k < DEVICE_SIZE; k += 8) p.push(asm.stMem(asm.DW, R8, D + k, 0));
-  const noDev = netns ? "extras_dev_sk" : "extras_dev_done";
+  const noDev = netns ? L("sk") : L("done");
   if (devArg !== undefined) p.push(asm.ldxMem(asm.DW, R9, R6, 8 * devArg), asm.jmpImm(asm.JEQ, R9, 0, noDev));
   else p.push(...ptr(R7, l.dev, noDev));
-  for (const r of plan.reads)
-    p.push(...ctx.probeReadInto(r.at, r.size, R9, r.skbOff, probeRead, "extras_dev_done"));
+  for (const r of plan.reads) p.push(...ctx.probeReadInto(r.at, r.size, R9, r.skbOff, probeRead, L("done")));
   p.push(asm.ldxMem(asm.W, R1, R10, slot(l.devIfindex)), asm.stxMem(asm.W, R8, R1, D + DEV_IFINDEX));
   if (nameWords)
     p.push(
@@ -151,12 +159,12 @@ function fill(ctx: FillContext): Insn[] {
   if (netns) {
     p.push(
       asm.ldxMem(asm.DW, R9, R10, slot(l.devNet)),
-      asm.jmpImm(asm.JEQ, R9, 0, "extras_dev_done"),
-      asm.ja("extras_dev_inum"),
-      asm.label("extras_dev_sk", asm.mov64Reg(R0, R0)),
-      ...ptr(R7, l.sk, "extras_dev_done"),
-      ...ptr(R9, l.skNet, "extras_dev_done"),
-      asm.label("extras_dev_inum", asm.mov64Reg(R1, R8)),
+      asm.jmpImm(asm.JEQ, R9, 0, L("done")),
+      asm.ja(L("inum")),
+      asm.label(L("sk"), asm.mov64Reg(R0, R0)),
+      ...ptr(R7, l.sk, L("done")),
+      ...ptr(R9, l.skNet, L("done")),
+      asm.label(L("inum"), asm.mov64Reg(R1, R8)),
       asm.alu64Imm(asm.ADD, R1, D + DEV_NETNS),
       asm.mov64Imm(R2, 4),
       asm.mov64Reg(R3, R9),
@@ -164,6 +172,6 @@ function fill(ctx: FillContext): Insn[] {
       asm.call(probeRead),
     );
   }
-  p.push(asm.label("extras_dev_done", asm.mov64Imm(R9, 0)));
+  p.push(asm.label(L("done"), asm.mov64Imm(R9, 0)));
   return p;
 }

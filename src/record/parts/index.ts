@@ -2,12 +2,14 @@
 // is one file of this folder and one line in PARTS; its flag bit, when it has one, is taken in record.ts.
 import { FIELDS, PACKET_ID_JSON, RECORD_SIZE } from "../record.js";
 import { DEVICE, type DeviceInfo, deviceAt } from "./device.js";
+import { IDENTITY, type IdentityInfo, identityAt } from "./identity.js";
 import { PACKET, packetAt } from "./packet.js";
 import type { EventPart } from "./part.js";
 import { STACK, stackAt } from "./stack.js";
 
 export const PARTS: readonly EventPart[] = [
   DEVICE, // -w: the device and namespace
+  IDENTITY, // the packet's first bytes and device, at its first event
   PACKET, // --snaplen: the packet's bytes
   STACK, // --stack: the kernel stack
 ];
@@ -55,5 +57,9 @@ export const stackAddrs = (dv: DataView, off: number): bigint[] =>
 export const readDevice = (dv: DataView, off: number): DeviceInfo | undefined =>
   DEVICE.size(dv, off) === 0 ? undefined : deviceAt(dv, off, partStart(dv, off, DEVICE));
 
-export type { DeviceInfo, EventPart };
-export { DEVICE, PACKET, STACK };
+/** The identity part of a record that has one, else undefined. */
+export const readIdentity = (dv: DataView, off: number): IdentityInfo | undefined =>
+  IDENTITY.size(dv, off) === 0 ? undefined : identityAt(dv, off, partStart(dv, off, IDENTITY));
+
+export type { DeviceInfo, EventPart, IdentityInfo };
+export { DEVICE, IDENTITY, PACKET, STACK };

@@ -104,9 +104,38 @@ function groupReads(l: PacketLayout): Read[] {
 
 /** Leaves R9 = the bytes copied (0 when none) and goes to `next` (or falls through after no bytes). */
 function fill(ctx: FillContext): Insn[] {
-  const { snaplen } = ctx.req;
   if (ctx.varRoom > 0) throw new Error("the packet part must come before the other parts of run-time size");
-  const start = ctx.start;
+  return copyLinear(ctx, {
+    prefix: "extras_",
+    dst: ctx.start,
+    max: ctx.req.snaplen,
+    capAt: OFF_CAP_LEN,
+    wireAt: OFF_WIRE_LEN,
+    linkAt: OFF_LINK,
+    ok: ctx.next,
+  });
+}
+
+/** Where copyLinear() puts the bytes and says how many (offsets in the reservation). */
+export interface LinearCopy {
+  /** Its labels start with it. */
+  prefix: string;
+  dst: number;
+  /** At most this many bytes. */
+  max: number;
+  /** u16 cap_len, u32 wire_len, u8 link (LINK_ETHERNET or LINK_NETWORK). */
+  capAt: number;
+  wireAt: number;
+  linkAt: number;
+  /** Where it goes once bytes were copied. */
+  ok: string;
+}
+
+/** Copies the linear part of the packet from its mac header (else network header), at most `max` bytes,
+ * to `dst`: leaves R9 = the bytes copied and goes to `ok`, or falls through with R9 = 0 and the three
+ * fields zero. With R7 = skb, R8 = the reservation; uses R0-R4 and the scratch area. */
+export function copyLinear(ctx: FillContext, o: LinearCopy): Insn[] {
+  const lb = (name: string) => `${o.prefix}${name}`;
   const reads = groupReads(ctx.req.skb);
   const at = new Map<Read, number>();
   const p: Insn[] = [];
@@ -120,7 +149,7 @@ function fill(ctx: FillContext): Insn[] {
       asm.mov64Reg(R3, R7),
       asm.alu64Imm(asm.ADD, R3, r.lo),
       asm.call(ctx.probeRead),
-      asm.jmpImm(asm.JNE, R0, 0, "extras_nopkt"),
+      asm.jmpImm(asm.JNE, R0, 0, lb("nopkt")),
     );
     s += (r.size + 7) & ~7;
   }
@@ -133,36 +162,36 @@ function fill(ctx: FillContext): Insn[] {
   p.push(
     // R9 = where the bytes start (an offset from head): the mac header, else the network header.
     asm.ldxMem(asm.H, R9, R10, slot(L.macHeader)),
-    asm.jmpImm(asm.JNE, R9, 0xffff, "extras_start"),
+    asm.jmpImm(asm.JNE, R9, 0xffff, lb("start")),
     asm.ldxMem(asm.H, R9, R10, slot(L.networkHeader)),
-    asm.jmpImm(asm.JEQ, R9, 0xffff, "extras_nopkt"),
-    asm.stMem(asm.B, R8, OFF_LINK, 1),
+    asm.jmpImm(asm.JEQ, R9, 0xffff, lb("nopkt")),
+    asm.stMem(asm.B, R8, o.linkAt, LINK_NETWORK),
     // R2 = bytes of the linear part from there: tail - start (none when the start is past the tail),
-    // at most snaplen. The bounds checks are what lets the verifier accept R2 as the read's length.
-    { ...asm.ldxMem(asm.W, R2, R10, slot(L.tail)), label: "extras_start" },
+    // at most max. The bounds checks are what lets the verifier accept R2 as the read's length.
+    { ...asm.ldxMem(asm.W, R2, R10, slot(L.tail)), label: lb("start") },
     asm.alu64Reg(asm.SUB, R2, R9),
-    asm.jmpImm(asm.JSLE, R2, 0, "extras_nopkt"),
-    asm.jmpImm(asm.JLE, R2, snaplen, "extras_cap"),
-    asm.mov64Imm(R2, snaplen),
+    asm.jmpImm(asm.JSLE, R2, 0, lb("nopkt")),
+    asm.jmpImm(asm.JLE, R2, o.max, lb("cap")),
+    asm.mov64Imm(R2, o.max),
     // wire_len = len + (data - (head + start)): the bytes before data (a pulled header) count too.
-    { ...asm.ldxMem(asm.DW, R1, R10, slot(L.data)), label: "extras_cap" },
+    { ...asm.ldxMem(asm.DW, R1, R10, slot(L.data)), label: lb("cap") },
     asm.ldxMem(asm.DW, R3, R10, slot(L.head)),
     asm.alu64Reg(asm.SUB, R1, R3),
     asm.alu64Reg(asm.SUB, R1, R9),
     asm.ldxMem(asm.W, R4, R10, slot(L.len)),
     asm.alu64Reg(asm.ADD, R1, R4),
-    asm.stxMem(asm.W, R8, R1, OFF_WIRE_LEN),
-    asm.stxMem(asm.H, R8, R2, OFF_CAP_LEN),
+    asm.stxMem(asm.W, R8, R1, o.wireAt),
+    asm.stxMem(asm.H, R8, R2, o.capAt),
     asm.alu64Reg(asm.ADD, R3, R9),
     asm.mov64Reg(R9, R2),
     asm.mov64Reg(R1, R8),
-    asm.alu64Imm(asm.ADD, R1, start),
+    asm.alu64Imm(asm.ADD, R1, o.dst),
     asm.call(ctx.probeRead),
-    asm.jmpImm(asm.JEQ, R0, 0, ctx.next),
+    asm.jmpImm(asm.JEQ, R0, 0, o.ok),
     // No packet bytes after all: the fields say so.
-    { ...asm.stMem(asm.H, R8, OFF_CAP_LEN, 0), label: "extras_nopkt" },
-    asm.stMem(asm.W, R8, OFF_WIRE_LEN, 0),
-    asm.stMem(asm.B, R8, OFF_LINK, 0),
+    { ...asm.stMem(asm.H, R8, o.capAt, 0), label: lb("nopkt") },
+    asm.stMem(asm.W, R8, o.wireAt, 0),
+    asm.stMem(asm.B, R8, o.linkAt, 0),
     asm.mov64Imm(R9, 0),
   );
   return p;

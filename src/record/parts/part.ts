@@ -25,6 +25,23 @@ export interface PartsRequest {
   skb: PacketLayout;
   /** Each record gets the device part. */
   device?: DeviceLayout;
+  /** The identity part (parts/identity.ts): the packet's first bytes and its device. */
+  identity?: IdentityRequest;
+}
+
+/** Where the identity part is taken. */
+export interface IdentityRequest {
+  device: DeviceLayout;
+  /** With tracking: the stack slot the selection sets to 1 where it made the packet's tracking entry
+   * (its first event) and to 0 where it found one; the part is taken where it is 1, or where the
+   * packet's device is not the one the entry keeps. Without: at every event. */
+  track?: {
+    firstSlot: number;
+    /** The stack slot holding the found entry's address (a map value). */
+    entrySlot: number;
+    /** Where the entry keeps the device (skb->dev) the part was last taken on. */
+    entryDev: number;
+  };
 }
 
 /** The program's probe-read helpers (program/selection.ts), handed down: a part sits below program/. */

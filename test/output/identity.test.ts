@@ -1,0 +1,125 @@
+// Each packet's identity in the writers (output/identity-notes.ts): the identity part's headers and device
+// on the packet's first line, a change of device, namespace or address where it first shows, nothing on
+// an event that says nothing new, and all of it off with `identity: false`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { IDENTITY, readIdentity } from "../../src/record/parts/index.js";
+import { LINK_NETWORK } from "../../src/record/record.js";
+import { type Ev, IP_RCV, records, run, UDP_RCV } from "./records.js";
+
+/** An IPv4 UDP datagram from src:5000 to 10.0.0.2:9 with 2 bytes of payload. */
+function udp(src: number[]): number[] {
+  return [
+    0x45,
+    0,
+    0,
+    30,
+    0,
+    1,
+    0x40,
+    0,
+    64,
+    17,
+    0,
+    0,
+    ...src,
+    10,
+    0,
+    0,
+    2,
+    0x13,
+    0x88,
+    0,
+    9,
+    0,
+    10,
+    0,
+    0,
+    0x68,
+    0x69,
+  ];
+}
+const NS_A = 1_000_001;
+const NS_B = 1_000_002;
+const first = {
+  bytes: udp([10, 0, 0, 1]),
+  link: LINK_NETWORK,
+  device: { ifindex: 3, netns: NS_A, name: "veth0" },
+};
+const EVS: Ev[] = [
+  { skb: 0x10n, ts: 1n, func: IP_RCV, cpu: 0, track: 5n, identity: first },
+  { skb: 0x10n, ts: 2n, func: IP_RCV, cpu: 0, track: 5n },
+  // The same identity again: nothing to say.
+  { skb: 0x10n, ts: 3n, func: IP_RCV, cpu: 0, track: 5n, identity: first },
+  // Another device in another namespace, the source rewritten.
+  {
+    skb: 0x10n,
+    ts: 4n,
+    func: UDP_RCV,
+    cpu: 0,
+    track: 5n,
+    identity: {
+      bytes: udp([10, 9, 9, 9]),
+      link: LINK_NETWORK,
+      device: { ifindex: 7, netns: NS_B, name: "eth1" },
+    },
+  },
+];
+const HEAD = `IP 10.0.0.1.5000 > 10.0.0.2.9: UDP, length 2 | veth0@netns:${NS_A}`;
+const CHANGE = `-> dev eth1@netns:${NS_B}; nat src 10.0.0.1 -> 10.9.9.9`;
+
+test("the identity part reads back what the record holds", () => {
+  const dv = records([EVS[0]!, EVS[1]!]);
+  const id = readIdentity(dv, 0)!;
+  assert.deepEqual([...id.bytes], first.bytes);
+  assert.equal(id.link, LINK_NETWORK);
+  assert.deepEqual(id.device, first.device);
+  assert.equal(readIdentity(dv, 128 + IDENTITY.size(dv, 0)), undefined);
+});
+
+test("aggregate: the identity on the === line, the change on the event where it shows", () => {
+  const { out } = run("aggregate", EVS);
+  const lines = out.split("\n");
+  assert.match(lines[1]!, new RegExp(`^=== packet 1, skb 0x10 : ${HEAD.replace(/[.|]/g, "\\$&")}$`));
+  assert.ok(!lines[2]!.includes("->") && !lines[3]!.includes("->") && !lines[4]!.includes("->"), out);
+  assert.ok(lines[5]!.endsWith(` ${CHANGE}`), out);
+});
+
+test("stream: the identity on the packet's first line, the change on its line", () => {
+  const { out } = run("stream", EVS);
+  const lines = out.trim().split("\n");
+  assert.ok(lines[0]!.endsWith(` ${HEAD}`), out);
+  assert.ok(!lines[1]!.includes("|") && !lines[2]!.includes("|"), out);
+  assert.ok(lines[3]!.endsWith(` ${CHANGE}`), out);
+});
+
+test("json: identity and packet_identity on the first event, changed where it changed", () => {
+  const { out } = run("json", EVS);
+  const objs = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(objs[0].identity, HEAD);
+  assert.equal(objs[0].packet_identity.ifname, "veth0");
+  assert.equal(objs[0].packet_identity.netns, NS_A);
+  assert.equal(objs[0].packet_identity.netns_name, `netns:${NS_A}`);
+  assert.deepEqual(
+    objs[0].packet_identity.headers.map((h: { kind: string }) => h.kind),
+    ["ipv4", "udp"],
+  );
+  assert.equal(objs[1].identity, undefined);
+  assert.equal(objs[2].changed, undefined);
+  assert.deepEqual(objs[3].changed.src, { from: "10.0.0.1", to: "10.9.9.9" });
+  assert.equal(objs[3].changed.ifname, "eth1");
+  assert.equal(objs[3].changed.text, CHANGE);
+});
+
+test("identity: false leaves every output as it was without the part", () => {
+  for (const kind of ["aggregate", "stream", "json"] as const) {
+    const plain = run(
+      kind,
+      EVS.map(({ identity: _, ...e }) => e),
+    ).out;
+    assert.equal(run(kind, EVS, { identity: false }).out, plain, kind);
+  }
+});
