@@ -8,6 +8,7 @@ import { JsonWriter } from "./json.js";
 import { PacketLedger } from "./packet-ledger.js";
 import { StreamWriter } from "./stream.js";
 import type {
+  DropDetails,
   Dumper,
   KernelPacketCounts,
   Sink,
@@ -27,6 +28,7 @@ export { type FileInfo, PcapngOutput, type PcapngOutputOptions } from "./pcapng.
 export { StreamWriter } from "./stream.js";
 export { teeWriter } from "./tee.js";
 export type {
+  DropDetails,
   Dumper,
   DumpFormat,
   DumpResult,
@@ -62,6 +64,8 @@ export interface WriterOptions {
   dropsOnly?: boolean;
   /** --drops: bytes of held events at most (default MAX_HELD_BYTES). */
   dropsMemory?: number;
+  /** Facts about single drops learned apart from their records (--nft-trace). */
+  dropDetails?: DropDetails;
   /** Names for the frames of --stack's stacks (hex without it). */
   stacks?: StackNamer;
   /** With tracking: the kernel's packet counts, read once for the summary (no per-event bookkeeping). */
@@ -80,7 +84,7 @@ export interface CreatedWriter extends Writer {
 export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter {
   const out = o.out ?? process.stdout;
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
-  const verdicts = o.verdicts ? new VerdictText(o.verdicts) : undefined;
+  const verdicts = o.verdicts ? new VerdictText(o.verdicts, o.dropDetails) : undefined;
   const ledger = verdicts ? new PacketLedger(verdicts) : undefined;
   const counted = o.kernelCounts !== undefined;
   const extras = new ExtrasText(o.stacks);

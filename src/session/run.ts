@@ -15,6 +15,7 @@ import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
+import { NftDrops } from "./nft-drops.js";
 import { TraceFile } from "./pcapng-file.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
@@ -98,6 +99,7 @@ async function trace(
   // Stopped while attaching: nothing was traced yet, so there is nothing to print.
   if (stop.stopped) return finishEarly(io);
 
+  const nft = NftDrops.start(config, kernel, io, kobj);
   const symbolizer = new Symbolizer(kernel.kallsyms, built.ids);
   const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
   const dumper = script?.hooks.dump ? script : undefined;
@@ -114,12 +116,13 @@ async function trace(
     dropsOnly: config.dropsOnly,
     ...(config.dropsMemory !== undefined ? { dropsMemory: config.dropsMemory } : {}),
     ...(stacks ? { stacks } : {}),
+    ...(nft.details ? { dropDetails: nft.details } : {}),
     ...(track
       ? { kernelCounts: () => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen }) }
       : {}),
   });
   const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
-  const writer = pcapng ? teeWriter(text, pcapng) : text;
+  const writer = nft.wrap(pcapng ? teeWriter(text, pcapng) : text);
 
   io.status("Trace ready!");
   ready.create();
@@ -142,6 +145,7 @@ async function trace(
     );
   }
   if (track) reportTracking(track, io);
+  nft.report();
   // A command that never ran made no traffic: its own error says it all.
   if (writer.events === 0 && lostCount === 0 && !child?.failed()) io.err(noPacketHint(config));
   if (pcapng?.error) throw pcapng.error;
