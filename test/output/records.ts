@@ -2,6 +2,7 @@
 import { explainDrop } from "../../src/explain/explanation.js";
 import {
   createWriter,
+  type DropDetails,
   type Dumper,
   type KernelPacketCounts,
   numbered,
@@ -165,6 +166,7 @@ export interface RunOptions {
   dropsOnly?: boolean;
   stacks?: StackNamer;
   kernelCounts?: () => KernelPacketCounts;
+  dropDetails?: DropDetails;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -189,6 +191,7 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.dropsOnly ? { dropsOnly: true } : {}),
     ...(o.stacks ? { stacks: o.stacks } : {}),
     ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
+    ...(o.dropDetails ? { dropDetails: o.dropDetails } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);
