@@ -121,7 +121,7 @@ async function trace(
       ? { kernelCounts: () => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen }) }
       : {}),
   });
-  const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
+  const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks, dropDetails: nft.details }, stop);
   const writer = nft.wrap(pcapng ? teeWriter(text, pcapng) : text);
 
   io.status("Trace ready!");
