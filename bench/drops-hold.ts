@@ -5,7 +5,7 @@
 // in 5,000 dropped. Through createWriter with --drops, next to the default aggregate output (the peer,
 // same records): events/s, memory held at the end, packets let go. No root needed.
 //   node --expose-gc dist/bench/drops-hold.js [packets]
-import { createWriter, PacketIds } from "../src/output/index.js";
+import { createWriter, PacketTracker } from "../src/output/index.js";
 import { heldBytes } from "./heap.js";
 
 const PACKETS = Number(process.argv[2] ?? 500_000);
@@ -42,6 +42,8 @@ function flood(): { dv: DataView; n: number } {
 
 function run(dropsOnly: boolean, dv: DataView, n: number) {
   const before = heldBytes();
+  // Packet ids are numbered as a live run's reader does, before the writer, which reads the same tracker.
+  const ids = new PacketTracker();
   const w = createWriter("aggregate", {
     out: nothing,
     err: nothing,
@@ -52,9 +54,8 @@ function run(dropsOnly: boolean, dv: DataView, n: number) {
     maxTraces: n,
     // With tracking the kernel counts packets: the ledger only counts verdicts (as in a live run).
     kernelCounts: () => ({ seen: PACKETS, lastSeen: new Map() }),
+    numbering: ids,
   });
-  // Packet ids are numbered as a live run's reader does, before the writer.
-  const ids = new PacketIds();
   const t = performance.now();
   for (let i = 0; i < n; i++) w.write(dv, i * 128, ids.of(dv, i * 128));
   const s = (performance.now() - t) / 1000;

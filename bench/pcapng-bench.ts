@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LINKTYPE_ETHERNET } from "../src/pcapng/format.js";
+import { writePacket } from "../src/pcapng/packet-input.js";
 import { readPcapngFile } from "../src/pcapng/reader.js";
-import { openBlockSink, PcapngWriter } from "../src/pcapng/writer.js";
+import { openBlockSink } from "../src/pcapng/sinks.js";
+import { PcapngWriter } from "../src/pcapng/writer.js";
 
 const N = Number(process.argv[2] ?? 500_000);
 const dir = mkdtempSync(join(tmpdir(), "ipft-pcapng-bench-"));
@@ -20,7 +22,7 @@ function write(path: string, bufferBytes: number, n: number): number {
   const id = w.interfaceFor({ name: "eth0", netns: 4026531840, linktype: LINKTYPE_ETHERNET });
   const t0 = 1_700_000_000_000_000_000n;
   for (let i = 0; i < n; i++) {
-    w.packet({
+    writePacket(w, {
       interfaceId: id,
       timestampNs: t0 + BigInt(i),
       data: packet,

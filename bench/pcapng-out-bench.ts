@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWriter, numbered, type OutputName, PcapngOutput, type Writer } from "../src/output/index.js";
 import { MonotonicClock } from "../src/pcapng/clock.js";
-import { openBlockSink } from "../src/pcapng/writer.js";
+import { openBlockSink } from "../src/pcapng/sinks.js";
 import { VERDICT_DROP } from "../src/record/record.js";
 
 const N = Number(process.argv[2] ?? 500_000);

@@ -3,9 +3,9 @@
 // backend can trace (skb position, argument count) is the plan's table.
 import type { BackendName } from "../core/names.js";
 import type { AttachPoint } from "../plan/attach-points.js";
-import type { VerdictSpec } from "../plan/verdict-points.js";
 import type { CloneSpec } from "../program/clone.js";
-import type { FuncSource, SkbSource } from "../program/main-program.js";
+import type { FuncSource, SkbSource, VerdictSource } from "../program/main-program.js";
+import type { CloneReturns } from "./clones.js";
 
 /** One program and the attach points it serves. */
 export interface AttachUnit {
@@ -21,7 +21,7 @@ export interface AttachUnit {
   attachBtfId?: number;
   attachBtfObjFd?: number;
   /** A tracepoint where packets end: the program also records the verdict. */
-  verdict?: VerdictSpec;
+  verdict?: VerdictSource;
   /** The u64 slot of the context that holds the device this point is about (a tracepoint's own
    * `struct net_device *` argument, plan/device-args.ts): read instead of skb->dev. */
   devArg?: number;
@@ -47,16 +47,22 @@ export interface Backend {
   /** Attaches a loaded program to its unit's points; reports each point that failed. `progress` is
    * called after each point. Never throws for a single point's failure. */
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult;
+  /** How it follows clones and copies (backends/clones.ts); absent: it cannot (the tracepoint backend
+   * sees no return value). */
+  readonly clones?: CloneReturns;
+  /** Points it cannot name to the kernel, left out of the plan (ftrace: functions of a module without a
+   * BTF object). */
+  unreachable?(points: AttachPoint[]): AttachPoint[];
 }
 
-/** Attaches each point of `unit` on its own with `one` (an fd, or -errno). */
+/** Attaches each of `points` on its own with `one` (an fd, or -errno). */
 export function attachEach(
-  unit: AttachUnit,
+  points: AttachPoint[],
   progress: (ok: boolean) => void,
   one: (p: AttachPoint) => number,
 ): AttachResult {
   const res: AttachResult = { links: [], attached: [], failed: [] };
-  for (const p of unit.points) {
+  for (const p of points) {
     const fd = one(p);
     if (fd >= 0) {
       res.links.push(fd);

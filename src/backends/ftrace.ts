@@ -7,6 +7,7 @@ import type { AttachPoint } from "../plan/attach-points.js";
 import { isFreePath } from "../plan/free-path.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import { type AttachResult, type AttachUnit, attachEach, type Backend } from "./backend.js";
+import { type CloneReturns, noProgress } from "./clones.js";
 
 export class FtraceBackend implements Backend {
   readonly name = "ftrace" as const;
@@ -14,6 +15,10 @@ export class FtraceBackend implements Backend {
   /** btfObjFd: the fd of a module's BTF object (undefined when the module has none: its functions are
    * left out with a reason, see `unreachable`). */
   constructor(private readonly btfObjFd: (module: string) => number | undefined) {}
+
+  unreachable(points: AttachPoint[]): AttachPoint[] {
+    return points.filter((p) => p.module !== "vmlinux" && this.btfObjFd(p.module) === undefined);
+  }
 
   units(points: AttachPoint[], withReturns: boolean): AttachUnit[] {
     const units: AttachUnit[] = [];
@@ -39,6 +44,26 @@ export class FtraceBackend implements Backend {
   }
 
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult {
-    return attachEach(unit, progress, () => attachTracing(progFd, unit.expectedAttachType!));
+    return attachEach(unit.points, progress, () => attachTracing(progFd, unit.expectedAttachType!));
   }
+
+  /** One fexit program per clone function: it sees the arguments (the parent) and the return value. */
+  readonly clones: CloneReturns = {
+    how: "fexit",
+    units: (points, _savedFd, idOf) =>
+      points.map((p) => ({
+        name: `fexit_clone_${p.name}`,
+        points: [p],
+        isReturn: false,
+        // fexit's context: the arguments, then the return value.
+        skb: { kind: "args", index: p.nargs },
+        func: { kind: "const", value: idOf(p) },
+        progType: ProgType.TRACING,
+        expectedAttachType: AttachType.TRACE_FEXIT,
+        attachBtfId: p.btfId,
+        clone: { parent: { kind: "args", index: 0 } },
+      })),
+    attachReturn: (progFd, unit) =>
+      attachEach(unit.points, noProgress, () => attachTracing(progFd, AttachType.TRACE_FEXIT)),
+  };
 }

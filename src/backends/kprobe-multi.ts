@@ -4,8 +4,9 @@ import { attachKprobeMulti } from "../link/kprobe-multi.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import type { AttachResult, AttachUnit, Backend } from "./backend.js";
+import { type CloneReturns, savedParent } from "./clones.js";
 import { groupBySkbPos, groupSuffix } from "./group.js";
-import { ARG_REGS } from "./pt-regs.js";
+import { ARG_REGS, AX } from "./pt-regs.js";
 
 export class KprobeMultiBackend implements Backend {
   readonly name = "kprobe-multi" as const;
@@ -24,17 +25,48 @@ export class KprobeMultiBackend implements Backend {
   }
 
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult {
-    const pts = unit.points;
-    const r = attachKprobeMulti(
-      progFd,
-      pts.map((p) => p.name),
-      unit.isReturn,
-      progress,
-    );
-    return {
-      links: r.links,
-      attached: r.attached.map((i) => pts[i]!),
-      failed: r.failed.map((f) => ({ point: pts[f.index]!, errno: f.errno })),
-    };
+    return attachAll(progFd, unit.points, unit.isReturn, progress);
   }
+
+  /** One kretprobe.multi program on every clone function (bpf_get_func_ip names it), and the entry
+   * program on them all with one kprobe.multi link. */
+  readonly clones: CloneReturns = {
+    how: "kretprobe.multi",
+    units: (points, savedFd) => [
+      {
+        name: "kretmulti_clone",
+        points,
+        isReturn: false,
+        skb: { kind: "pt_regs", offset: AX },
+        func: { kind: "get_func_ip" },
+        progType: ProgType.KPROBE,
+        expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
+        clone: savedParent(savedFd),
+      },
+    ],
+    attachReturn: (progFd, unit) => attachAll(progFd, unit.points, true),
+    entry: {
+      load: { type: ProgType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI },
+      attach: (progFd, points) => attachAll(progFd, points, false),
+    },
+  };
+}
+
+function attachAll(
+  progFd: number,
+  points: AttachPoint[],
+  atReturn: boolean,
+  progress?: (ok: boolean) => void,
+): AttachResult {
+  const r = attachKprobeMulti(
+    progFd,
+    points.map((p) => p.name),
+    atReturn,
+    progress,
+  );
+  return {
+    links: r.links,
+    attached: r.attached.map((i) => points[i]!),
+    failed: r.failed.map((f) => ({ point: points[f.index]!, errno: f.errno })),
+  };
 }

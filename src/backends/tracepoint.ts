@@ -2,7 +2,7 @@
 // constant naming it), attached by name.
 import { attachRawTracepoint } from "../link/raw-tracepoint.js";
 import type { AttachPoint } from "../plan/attach-points.js";
-import type { VerdictSpec } from "../plan/verdict-points.js";
+import type { VerdictSource } from "../program/main-program.js";
 import { ProgType } from "../sys/bpf-abi.js";
 import { type AttachResult, type AttachUnit, attachEach, type Backend } from "./backend.js";
 
@@ -11,7 +11,7 @@ export class TracepointBackend implements Backend {
 
   constructor(
     private readonly idOf: (p: AttachPoint) => bigint,
-    private readonly verdicts: ReadonlyMap<AttachPoint, VerdictSpec> = new Map(),
+    private readonly verdicts: ReadonlyMap<AttachPoint, VerdictSource> = new Map(),
     private readonly devArgs: ReadonlyMap<AttachPoint, number> = new Map(),
   ) {}
 
@@ -33,6 +33,6 @@ export class TracepointBackend implements Backend {
   }
 
   attach(progFd: number, unit: AttachUnit, progress: (ok: boolean) => void): AttachResult {
-    return attachEach(unit, progress, (p) => attachRawTracepoint(progFd, p.name));
+    return attachEach(unit.points, progress, (p) => attachRawTracepoint(progFd, p.name));
   }
 }

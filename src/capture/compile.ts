@@ -10,7 +10,7 @@ import { asm, encode, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R6, R10 } from "../asm/opcodes.js";
 import type { Btf } from "../btf/index.js";
 import { MODULE_STACK, USER_DATA_SIZE } from "../program/stack-layout.js";
-import { EVENT_JSON_KEYS } from "../record/record.js";
+import { EVENT_JSON_KEYS } from "../record/parts/index.js";
 import { aliasesOf, closestMember, resolvePath } from "./aliases.js";
 import { chooseDecoding, type Decoding, type FieldShape, TCP_FLAGS } from "./formats.js";
 import {

@@ -2,14 +2,14 @@
 import { possibleCpus } from "../ringbuf/lost-counter.js";
 import { DEFAULT_MAX_TRACES, DEFAULT_RING_SIZE, type SessionConfig } from "../session/config.js";
 import { NFT_TRACE_SNAPLEN, type Options, WRITE_SNAPLEN } from "./options.js";
-import { NETNS_DIR } from "./selectors.js";
+import { NETNS_DIR, selectionOf } from "./selectors.js";
 import { version } from "./version.js";
 
 export function sessionConfig(o: Options): SessionConfig {
   return {
     mark: o.mark ?? 1, // --test and --gen without -m: the mark only changes an immediate
     mask: o.mask,
-    ...selection(o),
+    ...selectionOf(o),
     regex: o.regex,
     moduleRegex: o.moduleRegex,
     backend: o.backend,
@@ -55,16 +55,4 @@ function ringSizeOf(o: Options): number {
     return 2 ** Math.ceil(Math.log2(want));
   }
   return DEFAULT_RING_SIZE;
-}
-
-/** The selectors beyond the mark; without -m, a filter, a device or a namespace selects alone. */
-function selection(o: Options): Partial<SessionConfig> {
-  const s: Partial<SessionConfig> = { markTest: o.mark !== undefined, track: o.track };
-  if (o.trackMax !== undefined) s.trackMax = o.trackMax;
-  if (o.filter) s.filter = o.filter;
-  if (o.netnsInum !== undefined) s.netnsInum = o.netnsInum;
-  if (o.netns !== undefined) s.netns = o.netns;
-  if (o.ifname !== undefined) s.ifname = o.ifname;
-  if (o.ifindex !== undefined) s.ifindex = o.ifindex;
-  return s;
 }

@@ -11,13 +11,10 @@ import {
   TRACERS,
   type TracerName,
 } from "../core/names.js";
+import type { PcapFilter } from "../program/selectors/pcap.js";
 import { MAX_SNAPLEN } from "../record/record.js";
-import {
-  type CompiledSelectionFilter,
-  checkIfname,
-  compileSelectionFilter,
-  netnsInode,
-} from "./selectors.js";
+import { compileSelectionFilter, SELECTOR_OPTIONS } from "./selectors.js";
+import { oneOf, parseCount, parseRegex, parseSize } from "./values.js";
 
 /** --nft-trace without --snaplen: bytes enough for the IP header a drop is matched with its trace event by. */
 export const NFT_TRACE_SNAPLEN = 64;
@@ -70,7 +67,7 @@ export interface Options {
   filterWords: string[];
   /** The pcap filter: -f and the words before --, ANDed; compiled once parsing is done. */
   filterExpr?: string;
-  filter?: CompiledSelectionFilter;
+  filter?: PcapFilter;
   /** --netns as given, and the namespace's inode number. */
   netns?: string;
   netnsInum?: number;
@@ -80,7 +77,7 @@ export interface Options {
   trackMax?: number;
 }
 
-interface Spec {
+export interface Spec {
   short?: string;
   long: string;
   arg?: string;
@@ -92,105 +89,8 @@ interface Spec {
   set: (o: Options, v: string, flag: string) => void;
 }
 
-function parseU32(flag: string, v: string, what: string): number {
-  const s = v.trim();
-  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(s)) {
-    throw new UsageError(`${flag}: "${v}" is not a number (use decimal or 0x hex)`);
-  }
-  const n = BigInt(s);
-  if (n > 0xffffffffn) throw new UsageError(`${flag}: ${v} does not fit in 32 bits (${what} is a u32)`);
-  return Number(n);
-}
-
-function parseCount(flag: string, v: string): number {
-  if (!/^[0-9]+$/.test(v) || Number(v) <= 0)
-    throw new UsageError(`${flag}: "${v}" is not a positive whole number`);
-  return Number(v);
-}
-
-/** Sizes like 4096, 64k, 8M, 1G. */
-function parseSize(flag: string, v: string): number {
-  const m = /^([0-9]+)([kKmMgG]?)i?[bB]?$/.exec(v);
-  if (!m) throw new UsageError(`${flag}: "${v}" is not a size (examples: 65536, 256k, 8M)`);
-  const mult = { "": 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
-  return Number(m[1]) * mult;
-}
-
-function parseRegex(flag: string, v: string): RegExp {
-  try {
-    return new RegExp(v);
-  } catch (e) {
-    throw new UsageError(
-      `${flag}: invalid regular expression "${v}": ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`,
-    );
-  }
-}
-
-function oneOf<T extends string>(flag: string, v: string, values: readonly T[]): T {
-  if (!(values as readonly string[]).includes(v)) {
-    throw new UsageError(`${flag}: unknown value "${v}" (choose one of: ${values.join(", ")})`);
-  }
-  return v as T;
-}
-
 const SPECS: Spec[] = [
-  {
-    short: "m",
-    long: "mark",
-    arg: "MARK",
-    help: "trace packets whose skb->mark matches MARK (decimal or 0x hex, not 0)",
-    set: (o, v, f) => {
-      o.mark = parseU32(f, v, "the mark");
-      if (o.mark === 0)
-        throw new UsageError(`${f}: 0 would match every unmarked packet; choose a non-zero mark`);
-    },
-  },
-  {
-    long: "mask",
-    arg: "MASK",
-    help: "compare only these bits: (skb->mark & MASK) == (MARK & MASK) (default 0xffffffff)",
-    set: (o, v, f) => {
-      o.mask = parseU32(f, v, "the mask");
-      if (o.mask === 0)
-        throw new UsageError(`${f}: a mask of 0 matches every packet; choose a non-zero mask`);
-    },
-  },
-  {
-    short: "f",
-    long: "filter",
-    arg: "EXPR",
-    help: "trace packets a pcap filter (tcpdump's language) matches, e.g. 'udp dst port 53'; words before -- are one too",
-    set: (o, v, f) => {
-      if (v.trim() === "") throw new UsageError(`${f}: give a filter, e.g. ${f} 'tcp port 80'`);
-      o.filterOpts.push(v);
-    },
-  },
-  {
-    long: "netns",
-    arg: "NS",
-    help: "trace packets of one network namespace: a name (ip netns), /proc/PID/ns/net, or an inode number",
-    set: (o, v, f) => {
-      o.netns = v;
-      o.netnsInum = netnsInode(f, v);
-    },
-  },
-  {
-    long: "ifname",
-    arg: "NAME",
-    help: "trace packets on the device NAME (skb->dev; with --netns for a device of another namespace)",
-    set: (o, v, f) => {
-      o.ifname = checkIfname(f, v);
-    },
-  },
-  {
-    long: "ifindex",
-    arg: "N",
-    help: "trace packets on the device with index N (skb->dev->ifindex)",
-    set: (o, v, f) => {
-      o.ifindex = parseCount(f, v);
-      if (o.ifindex > 0x7fffffff) throw new UsageError(`${f}: ${v} is not a device index`);
-    },
-  },
+  ...SELECTOR_OPTIONS,
   {
     long: "no-track",
     help: "test every event on its own: do not keep following a selected packet to its verdict",

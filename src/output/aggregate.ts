@@ -1,5 +1,5 @@
 // -o aggregate (the default): traces are stored compactly while tracing, then printed per packet under a
-// `=== packet N, skb 0x...` line (its packet id, output/packet-ids.ts, and the skb's address at its first
+// `=== packet N, skb 0x...` line (its packet id, output/packet/tracker.ts, and the skb's address at its first
 // event), in ipftrace2's columns (`%-20zu %03u %24.24s %32.32s`: timestamp, CPU, module, function),
 // then a space and the script's dump() text. Packets print in order of their first event (ipftrace2
 // prints them in hash order).
@@ -7,14 +7,15 @@
 // (a call prints `name() {` and then goes one deeper; a return goes one back and prints `}`).
 
 import { type Explanation, explanationText } from "../explain/explanation.js";
-import { continuesPacket, DATA_SIZE, FLAG_RETURN, readStackDepth, stackAddrs } from "../record/record.js";
-import { BufferedSink } from "./buffered-sink.js";
-import { cloneText } from "./clone-text.js";
-import { cpu3, fitLeft, fitRight } from "./columns.js";
-import type { SafeDumper } from "./dump-text.js";
+import { continuesPacket, DATA_SIZE, FLAG_RETURN } from "../record/record.js";
 import { ExtrasText } from "./extras-text.js";
-import { NameCache } from "./name-cache.js";
-import { packetOrder } from "./packet-order.js";
+import { packetOrder } from "./packet/order.js";
+import { BufferedSink } from "./text/buffered-sink.js";
+import { cloneText } from "./text/clone-text.js";
+import { cpu3, fitLeft, fitRight } from "./text/columns.js";
+import type { SafeDumper } from "./text/dump-text.js";
+import { NameCache } from "./text/name-cache.js";
+import { decimalOfHalves, hexOfHalves } from "./text/u64-text.js";
 import {
   TraceStore,
   W_CPU,
@@ -28,7 +29,6 @@ import {
   W_TS_LO,
 } from "./trace-store.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { decimalOfHalves, hexOfHalves } from "./u64-text.js";
 import { deliveredVerdict, isDeliveryPoint, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** Traces per crossing into the script's dump(). */
@@ -51,7 +51,7 @@ export interface AggregateOptions {
 }
 
 export class AggregateWriter implements Writer {
-  dropped = 0;
+  overflow = 0;
   private readonly store: TraceStore;
   private readonly maxTraces: number;
   private readonly err: Sink;
@@ -84,11 +84,10 @@ export class AggregateWriter implements Writer {
 
   write(dv: DataView, off: number, packet: number): void {
     if (this.store.length >= this.maxTraces) {
-      this.dropped++;
+      this.overflow++;
       return;
     }
-    const stack = readStackDepth(dv, off) > 0 ? BigUint64Array.from(stackAddrs(dv, off)) : undefined;
-    this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), stack);
+    this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), this.extras.kept(dv, off));
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
@@ -110,9 +109,9 @@ export class AggregateWriter implements Writer {
       this.drawProgress();
       this.err.write("\n");
     }
-    if (this.dropped > 0) {
+    if (this.overflow > 0) {
       this.err.write(
-        `ipft: stored the first ${this.maxTraces} traces only (--max-traces); ${this.dropped} more were dropped\n`,
+        `ipft: stored the first ${this.maxTraces} traces only (--max-traces); ${this.overflow} more were not stored\n`,
       );
     }
     if (this.store.length > 0) this.print();
@@ -159,7 +158,7 @@ export class AggregateWriter implements Writer {
         const t = dumps?.at(j);
         sink.push(t ? `${line} ${t}\n` : `${line}\n`);
         const stack = s.stack(i);
-        if (stack) sink.push(this.extras.linesOf([...stack]));
+        if (stack) sink.push(this.extras.keptLines(stack));
       }
       if (this.verdicts) {
         // The verdict's event, or the last one: only events that continue an ended packet follow it.

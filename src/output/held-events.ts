@@ -12,7 +12,7 @@
 // A record in the log: 16-byte header (u32 size with the header, rounded to 16; u32 distance to the
 // packet's next record, 0 for none; u32 the packet's entry; u32 0), then the trace record. A record never
 // wraps: what does not fit before the arena's end starts at its beginning, after a pad (entry PAD).
-import { OpenPackets } from "./open-packets.js";
+import { PacketTable } from "./packet/table.js";
 
 const HDR = 16;
 const PAD = 0xffffffff;
@@ -29,7 +29,7 @@ export class HeldEvents {
   peakBytes = 0;
 
   /** skb address -> entry (in the table's value word). */
-  private readonly table: OpenPackets;
+  private readonly table: PacketTable;
   // Per entry: the packet's track id halves, where its first and last records are (log positions), and
   // its skb address (to take it out of the table).
   private readonly trkLo: Uint32Array;
@@ -58,7 +58,7 @@ export class HeldEvents {
     readonly maxBytes: number,
     readonly maxPackets: number,
   ) {
-    this.table = new OpenPackets(maxPackets);
+    this.table = new PacketTable(maxPackets);
     this.trkLo = new Uint32Array(maxPackets);
     this.trkHi = new Uint32Array(maxPackets);
     this.skbLo = new Uint32Array(maxPackets);

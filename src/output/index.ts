@@ -2,11 +2,12 @@
 import type { OutputName } from "../core/names.js";
 import { AggregateWriter } from "./aggregate.js";
 import { DropsOnly } from "./drops-only.js";
-import { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
 import { JsonWriter } from "./json.js";
-import { PacketLedger } from "./packet-ledger.js";
+import { PacketLedger } from "./packet/ledger.js";
+import type { PacketTracker } from "./packet/tracker.js";
 import { StreamWriter } from "./stream.js";
+import { SafeDumper } from "./text/dump-text.js";
 import type {
   DropDetails,
   Dumper,
@@ -20,13 +21,13 @@ import type {
 import { VerdictText } from "./verdict-text.js";
 
 export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
-export { dumpJson, dumpText, functionDumper, SafeDumper } from "./dump-text.js";
 export { ExtrasText, hexOf } from "./extras-text.js";
 export { JsonWriter } from "./json.js";
-export { numbered, PacketIds } from "./packet-ids.js";
+export { numbered, PacketTracker } from "./packet/tracker.js";
 export { type FileInfo, PcapngOutput, type PcapngOutputOptions } from "./pcapng.js";
 export { StreamWriter } from "./stream.js";
 export { teeWriter } from "./tee.js";
+export { dumpJson, dumpText, functionDumper, SafeDumper } from "./text/dump-text.js";
 export type {
   DropDetails,
   Dumper,
@@ -70,6 +71,9 @@ export interface WriterOptions {
   stacks?: StackNamer;
   /** With tracking: the kernel's packet counts, read once for the summary (no per-event bookkeeping). */
   kernelCounts?: () => KernelPacketCounts;
+  /** The tracker that numbers the events just before each is written (numbered()): the summary and
+   * --drops read what it says of each event instead of tracking the events again. */
+  numbering?: PacketTracker;
 }
 
 export interface CreatedWriter extends Writer {
@@ -85,7 +89,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
   const out = o.out ?? process.stdout;
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
   const verdicts = o.verdicts ? new VerdictText(o.verdicts, o.dropDetails) : undefined;
-  const ledger = verdicts ? new PacketLedger(verdicts) : undefined;
+  const ledger = verdicts ? new PacketLedger(verdicts, undefined, o.numbering) : undefined;
   const counted = o.kernelCounts !== undefined;
   const extras = new ExtrasText(o.stacks);
   let w: Writer;
@@ -106,7 +110,7 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
       extras,
     );
   }
-  const drops = o.dropsOnly ? new DropsOnly(w, o.dropsMemory) : undefined;
+  const drops = o.dropsOnly ? new DropsOnly(w, o.dropsMemory, undefined, o.numbering) : undefined;
   if (drops && verdicts) drops.isFailure = (dv, off) => verdicts.isFailedDrop(dv, off);
   const target = drops ?? w;
   let events = 0;
@@ -129,8 +133,8 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
     get count() {
       return target.count;
     },
-    get dropped() {
-      return target.dropped;
+    get overflow() {
+      return target.overflow;
     },
     report: (err: Sink) => dumper?.report(err),
     summary: () => {

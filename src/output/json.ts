@@ -1,19 +1,19 @@
-// -o json: one object per line with ipftrace2's keys (but packet_id, a number: output/packet-ids.ts; the
+// -o json: one object per line with ipftrace2's keys (but packet_id, a number: output/packet/tracker.ts; the
 // skb's address is "skb"), then the script's keys:
 //   {"packet_id":N,"skb":"0x..","timestamp":N,"processor_id":N,"module":"..","function":"..","is_return":false}
 // then the verdict's keys, or on a clone event "parent" (the address of the packet it was made from), or
 // at a delivery point "delivered":true.
 // The timestamp is written from the 64-bit value's own digits, never through a double.
-import { FIELDS, FLAG_RETURN, OFF_CPU, OFF_FLAGS, OFF_FUNC, PACKET_ID_JSON } from "../record/record.js";
-import { BufferedSink } from "./buffered-sink.js";
-import { cloneJson, parentHex } from "./clone-text.js";
-import { DumpBatch } from "./dump-batch.js";
-import type { SafeDumper } from "./dump-text.js";
+import { FIELDS, isReturn, OFF_FUNC, PACKET_ID_JSON, readCpu } from "../record/record.js";
 import { ExtrasText } from "./extras-text.js";
-import { NameCache } from "./name-cache.js";
-import { PacketPrefix } from "./packet-prefix.js";
+import { BufferedSink } from "./text/buffered-sink.js";
+import { cloneJson, parentHex } from "./text/clone-text.js";
+import { DumpBatch } from "./text/dump-batch.js";
+import type { SafeDumper } from "./text/dump-text.js";
+import { NameCache } from "./text/name-cache.js";
+import { PacketPrefix } from "./text/packet-prefix.js";
+import { timestampDecimal } from "./text/u64-text.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { timestampDecimal } from "./u64-text.js";
 import { DELIVERED_JSON, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
 // Each key's text, made once from the record's definition.
@@ -50,8 +50,8 @@ export class JsonLines {
 
   /** `packet`: the event's packet id. */
   line(dv: DataView, off: number, packet: number): string {
-    const ret = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
-    let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${dv.getUint32(off + OFF_CPU, true)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    const ret = isReturn(dv, off);
+    let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${readCpu(dv, off)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += this.verdicts!.json(v);
     else {
@@ -65,7 +65,7 @@ export class JsonLines {
 
 export class JsonWriter implements Writer {
   count = 0;
-  readonly dropped = 0;
+  readonly overflow = 0;
   private readonly sink: BufferedSink;
   private readonly lines: JsonLines;
   private readonly batch: DumpBatch | undefined;

@@ -1,42 +1,20 @@
-// --read: a pcapng file written with -w turned back into trace records, with names from the file, so the
-// same writers print it as the live run did. Each EPB's EVENT option (output/pcapng.ts describes the
-// format) holds the record as the kernel wrote it; the NAMES options before it name its addresses. The
-// records' function, reason, location and stack fields are renumbered by name in the order the file names
-// them (so two traces merged into one file, from different kernels, keep their own names); the symbolizer,
-// verdict namer and stack namer built here give the names back. The script's text and json fragment, when
-// the run had them, are the event's own: the script is not needed to read the file.
+// --read: a pcapng file written with -w turned back into the trace records a live run had, so the same
+// writers print it as the live run did. Each EPB's EVENT option (output/pcapng.ts describes the format)
+// holds the record's head as the kernel wrote it, then the parts the file keeps there (record/parts/: each
+// says how it is kept; the packet's bytes are the block's data); the NAMES options before it name its
+// addresses. The records keep their values (the function's address, the drop reason, the location, the
+// stack's addresses): the symbolizer, verdict namer and stack namer built here name them from the file,
+// as the kernel's names did live. An address the file names twice (traces of two kernels merged into one
+// file) takes the last name. The script's text and json fragment, when the run had them, are the event's
+// own: the script is not needed to read the file. The file does not keep the module's 64 bytes; the
+// records carry their event's index in the first of them, which the dumper built here reads.
 
 import { UserError } from "../core/errors.js";
-import {
-  IPFT_KIND_EVENT,
-  IPFT_KIND_NAMES,
-  IPFT_PEN,
-  LINKTYPE_ETHERNET,
-  LINKTYPE_RAW,
-  META_PREFIX,
-  OPT_CUSTOM_BIN,
-} from "../pcapng/format.js";
+import { IPFT_KIND_EVENT, IPFT_KIND_NAMES, IPFT_PEN, META_PREFIX, OPT_CUSTOM_BIN } from "../pcapng/format.js";
 import type { PcapngContents, ReadPacket } from "../pcapng/reader.js";
-import {
-  DEVICE_SIZE,
-  FLAG_DEVICE,
-  LINK_ETHERNET,
-  LINK_NETWORK,
-  MAX_STACK_DEPTH,
-  OFF_CAP_LEN,
-  OFF_DATA,
-  OFF_FLAGS,
-  OFF_FUNC,
-  OFF_LINK,
-  OFF_LOCATION,
-  OFF_REASON,
-  OFF_STACK_DEPTH,
-  OFF_VERDICT,
-  OFF_WIRE_LEN,
-  RECORD_SIZE,
-  recordLength,
-} from "../record/record.js";
-import { PacketIds } from "./packet-ids.js";
+import { PARTS } from "../record/parts/index.js";
+import { MAX_STACK_DEPTH, OFF_DATA, RECORD_SIZE, readStackDepth } from "../record/record.js";
+import { PacketTracker } from "./packet/tracker.js";
 import { FILE_FORMAT, type FileInfo, type FileNames, READABLE_FORMATS } from "./pcapng.js";
 import type {
   Dumper,
@@ -70,21 +48,6 @@ export interface Replay {
   tracer: string;
   /** Packets without ipft's event option (from another capture merged into the file): skipped. */
   foreign: number;
-}
-
-/** Numbers for names, in first-seen order (0 is kept for "none"). */
-class Names<T> {
-  readonly list: (T | undefined)[] = [undefined];
-  private readonly ids = new Map<string, number>();
-  id(key: string, value: T | undefined): number {
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.list.length;
-      this.list.push(value);
-      this.ids.set(key, id);
-    }
-    return id;
-  }
 }
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
@@ -160,24 +123,8 @@ export function replayOf(c: PcapngContents, name: string): Replay {
         ? `${name} was written by a newer ipft (trace file format ${info.format}; this ipft reads formats ${READABLE_FORMATS.join(" and ")}): read it with that version`
         : `${name} was written by an older ipft (trace file format ${info.format}; this ipft reads formats ${READABLE_FORMATS.join(" and ")}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
     );
-  // Each record's length: 128, the block's packet bytes padded to 8, 8 per stack frame (record.ts).
-  const sizes = c.packets.map(
-    (p) => RECORD_SIZE + DEVICE_SIZE + ((bytesOf(p).length + 7) & ~7) + 8 * MAX_STACK_DEPTH,
-  );
-  const records = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
-  const dv = new DataView(records.buffer);
-  const offsets: number[] = [];
-  const packetIds: number[] | undefined = info.format === FILE_FORMAT ? [] : undefined;
+  const events: { p: ReadPacket; event: Uint8Array }[] = [];
   const table = new FileNameTable();
-  const funcs = new Names<SymbolName>();
-  const reasons = new Names<string>();
-  const locations = new Names<string>();
-  const frames = new Names<string>();
-  const texts: string[] = [];
-  const frags: string[] = [];
-  let withText = false;
-  let end = 0;
-  let count = 0;
   let foreign = 0;
   for (const p of c.packets) {
     let event: Uint8Array | undefined;
@@ -188,89 +135,71 @@ export function replayOf(c: PcapngContents, name: string): Replay {
         if (!table.learn(utf8(o.data.subarray(4)) ?? "")) throw badEvent(name, p);
       } else if (kind === IPFT_KIND_EVENT) event = o.data.subarray(4);
     }
-    if (!event) {
-      foreign++;
-      continue;
-    }
+    if (event) events.push({ p, event });
+    else foreign++;
+  }
+  // Room for each record: 128, the parts the option holds, the block's bytes padded to 8.
+  const room = events.reduce((n, e) => n + RECORD_SIZE + e.event.length + ((e.p.data.length + 7) & ~7), 0);
+  const records = new Uint8Array(room);
+  const dv = new DataView(records.buffer);
+  const offsets: number[] = [];
+  const packetIds: number[] | undefined = info.format === FILE_FORMAT ? [] : undefined;
+  const texts: string[] = [];
+  const frags: string[] = [];
+  let withText = false;
+  let end = 0;
+  for (const { p, event } of events) {
     if (event.length < OFF_DATA) throw badEvent(name, p);
-    const ev = new DataView(event.buffer, event.byteOffset, event.byteLength);
-    const depth = ev.getUint8(OFF_STACK_DEPTH);
-    // The record's first 64 bytes (not the module's), then the device part when the record has it, then
-    // the stack; in the record the device part follows the 128 bytes.
-    const dev = (ev.getUint32(OFF_FLAGS, true) & FLAG_DEVICE) !== 0 ? DEVICE_SIZE : 0;
-    const stackAt = OFF_DATA + dev;
-    const head = RECORD_SIZE + dev;
-    const stackEnd = stackAt + 8 * depth;
-    if (depth > MAX_STACK_DEPTH || event.length < stackEnd) throw badEvent(name, p);
     const off = end;
+    records.set(event.subarray(0, OFF_DATA), off);
+    if (readStackDepth(dv, off) > MAX_STACK_DEPTH) throw badEvent(name, p);
+    // The parts, in the record's order: from the option as they were, or from the block's data.
+    let at = RECORD_SIZE;
+    let pos = OFF_DATA;
+    for (const part of PARTS) {
+      if (part.file === "data") part.fromBlock!(dv, off, at, p.data, p.interface.linktype);
+      else {
+        const size = part.size(dv, off);
+        if (pos + size > event.length) throw badEvent(name, p);
+        records.set(event.subarray(pos, pos + size), off + at);
+        pos += size;
+      }
+      at += part.size(dv, off);
+    }
     offsets.push(off);
     if (packetIds) {
       if (p.packetId === undefined || p.packetId > BigInt(Number.MAX_SAFE_INTEGER)) throw badEvent(name, p);
       packetIds.push(Number(p.packetId));
     }
-    records.set(event.subarray(0, OFF_DATA), off);
-    if (dev > 0) records.set(event.subarray(OFF_DATA, stackAt), off + RECORD_SIZE);
-    // The packet's bytes are the block's: cap_len says how many the file kept, the link where they start.
-    const bytes = bytesOf(p);
-    dv.setUint16(off + OFF_CAP_LEN, bytes.length, true);
-    if (bytes.length > 0) {
-      records.set(bytes, off + head);
-      dv.setUint8(off + OFF_LINK, p.interface.linktype === LINKTYPE_RAW ? LINK_NETWORK : LINK_ETHERNET);
-    } else dv.setUint32(off + OFF_WIRE_LEN, 0, true);
-    // Names: the function by its address, the verdict's reason and location, the stack's frames.
-    const fn = dv.getBigUint64(off + OFF_FUNC, true);
-    const sym = table.functions.get(fn);
-    dv.setBigUint64(
-      off + OFF_FUNC,
-      BigInt(sym ? funcs.id(`${sym.module}\0${sym.name}`, sym) : funcs.id(`?${fn}`, undefined)),
-      true,
-    );
-    if (dv.getUint32(off + OFF_VERDICT, true) !== 0) {
-      const reason = dv.getUint32(off + OFF_REASON, true);
-      if (reason !== 0) {
-        const r = table.reasons.get(reason) ?? String(reason);
-        dv.setUint32(off + OFF_REASON, reasons.id(r, r), true);
-      }
-      const loc = dv.getBigUint64(off + OFF_LOCATION, true);
-      if (loc !== 0n) {
-        const l = table.locations.get(loc) ?? hex(loc);
-        dv.setBigUint64(off + OFF_LOCATION, BigInt(locations.id(l, l)), true);
-      }
-    }
-    const s = off + head + ((bytes.length + 7) & ~7);
-    for (let k = 0; k < depth; k++) {
-      const a = ev.getBigUint64(stackAt + 8 * k, true);
-      const f = table.frames.get(a) ?? hex(a);
-      dv.setBigUint64(s + 8 * k, BigInt(frames.id(f, f)), true);
-    }
-    end += recordLength(dv, off);
+    end = off + at;
     // The script's text and json fragment, when the run had a script or captures.
     let text = "";
     let frag = "";
-    if (event.length > stackEnd) {
-      if (event.length < stackEnd + 4) throw badEvent(name, p);
-      const len = ev.getUint32(stackEnd, true);
-      if (stackEnd + 4 + len > event.length) throw badEvent(name, p);
-      const t = utf8(event.subarray(stackEnd + 4, stackEnd + 4 + len));
-      const j = utf8(event.subarray(stackEnd + 4 + len));
+    if (event.length > pos) {
+      if (event.length < pos + 4) throw badEvent(name, p);
+      const len = new DataView(event.buffer, event.byteOffset + pos, 4).getUint32(0, true);
+      if (pos + 4 + len > event.length) throw badEvent(name, p);
+      const t = utf8(event.subarray(pos + 4, pos + 4 + len));
+      const j = utf8(event.subarray(pos + 4 + len));
       if (t === undefined || j === undefined || (j !== "" && !j.startsWith(","))) throw badEvent(name, p);
       text = t;
       frag = j;
       withText = true;
     }
+    // The event's index where its module's bytes were, for the dumper below.
+    dv.setUint32(off + OFF_DATA, texts.length, true);
     texts.push(text);
     frags.push(frag);
-    dv.setUint32(off + OFF_DATA, count, true);
-    count++;
   }
+  const count = offsets.length;
   if (count === 0 && foreign > 0)
     throw new NotAnIpftTrace(
       `${name} has no event written by ipft -w (none of its ${foreign} packets has ipft's event option); open it with Wireshark or tshark instead`,
     );
-  const symbolizer: Symbolizer = { resolve: (addr) => funcs.list[Number(addr)] };
+  const symbolizer: Symbolizer = { resolve: (addr) => table.functions.get(addr) };
   const verdicts: VerdictNamer = {
-    reason: (v) => reasons.list[v] ?? String(v),
-    location: (a) => locations.list[Number(a)] ?? hex(a),
+    reason: (v) => table.reasons.get(v) ?? String(v),
+    location: (a) => table.locations.get(a) ?? hex(a),
   };
   const indexOf = (data: Uint8Array) => new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
   const dumper: Dumper | undefined = withText
@@ -284,7 +213,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     offsets,
     packetIds,
     count,
-    stacks: { frame: (a) => frames.list[Number(a)] ?? hex(a) },
+    stacks: { frame: (a) => table.frames.get(a) ?? hex(a) },
     symbolizer,
     verdicts,
     dumper,
@@ -298,7 +227,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
 export function replayInto(r: Replay, w: Writer): void {
   const dv = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
   const ids = r.packetIds;
-  const numbering = ids ? undefined : new PacketIds();
+  const numbering = ids ? undefined : new PacketTracker();
   r.offsets.forEach((off, i) => {
     w.write(dv, off, ids ? ids[i]! : numbering!.of(dv, off));
   });
@@ -312,13 +241,6 @@ function utf8(b: Uint8Array): string | undefined {
     return undefined;
   }
 }
-
-/** A block's packet bytes as the record carries them: none for the interface of events without bytes. */
-function bytesOf(p: ReadPacket): Uint8Array {
-  const t = p.interface.linktype;
-  return t === LINKTYPE_ETHERNET || t === LINKTYPE_RAW ? p.data : EMPTY;
-}
-const EMPTY = new Uint8Array(0);
 
 function badEvent(name: string, p: ReadPacket): NotAnIpftTrace {
   return new NotAnIpftTrace(

@@ -5,8 +5,9 @@
 //   IDB  one per (device, network namespace, link type), on first use: if_name the device's name, or "ipft"
 //        for events without a device (or records without the device part); if_description "netns INODE"
 //        (the namespace's inode, 0 when unknown); link type Exported PDU (252) for events without packet
-//        bytes, Ethernet (1), raw IP (101); if_tsresol 9. The device is the record's device part
-//        (record.ts: ifindex, namespace, name), so two devices of one name in two namespaces, or one name
+//        bytes, Ethernet (1), raw IP (101); if_tsresol 9; snaplen: the session's --snaplen (what the programs
+//        cut packets to). The device is the record's device part
+//        (record/parts/device.ts: ifindex, namespace, name), so two devices of one name in two namespaces, or one name
 //        reused by another ifindex, are two interfaces
 //   EPB  one per event, in the order they were read; timestamp: the record's (bpf_ktime_get_ns) plus the
 //        wall clock's offset measured when the file was opened. Data: the packet's bytes the record carries
@@ -21,12 +22,13 @@
 //                    (each key only when it has entries; an address the symbolizer could not name has none)
 //     custom 2989    PEN 32473, a u32 (LE) kind: 1 (EVENT), then the trace record as the kernel wrote it (record.ts,
 //                    little endian): its first 64 bytes (not the module's data: the script's text
-//                    follows when there is one), its device part when it has one (FLAG_DEVICE,
-//                    24 bytes), then its stack_depth return addresses (8 bytes each); the packet bytes are the block's data. When the run had a script or captures:
+//                    follows when there is one), then the parts it has that the file keeps here, in the
+//                    registry's order (record/parts/index.ts): its device part (FLAG_DEVICE, 24 bytes),
+//                    its stack_depth return addresses (8 bytes each); the packet bytes are the block's data. When the run had a script or captures:
 //                    then a u32 (LE) byte length and the dump text (UTF-8), then to the end the -o json
 //                    fragment (`,"key":value...`, UTF-8)
 //     epb_dropcount  events lost since the previous block, when there were
-//     epb_packetid   the packet id (1, 2, 3... in the order packets first appear: output/packet-ids.ts),
+//     epb_packetid   the packet id (1, 2, 3... in the order packets first appear: output/packet/tracker.ts),
 //                    the one json and stream print; --read takes it from here
 //   ISB  at the end, one per interface: its first and last event, its events, and on interface 0 the
 //        session's lost events (isb_ifdrop)
@@ -47,32 +49,28 @@ import {
   OPT_COMMENT,
   OPT_CUSTOM_BIN,
 } from "../pcapng/format.js";
-import { type BlockSink, PcapngOutputError, PcapngWriter } from "../pcapng/writer.js";
+import { type BlockSink, PcapngOutputError } from "../pcapng/sinks.js";
+import { PcapngWriter } from "../pcapng/writer.js";
+import { deviceInterface } from "../record/parts/device.js";
+import { DEVICE, PACKET, PARTS, partStart, readDevice, recordLength, STACK } from "../record/parts/index.js";
+import { stackHalves } from "../record/parts/stack.js";
 import {
   copyData,
   DATA_SIZE,
-  DEV_IFINDEX,
-  DEV_NAME,
-  DEV_NAME_SIZE,
-  DEV_NETNS,
-  DEVICE_SIZE,
-  extrasStart,
-  FLAG_DEVICE,
+  HIGH_WORD,
   LINK_NETWORK,
-  OFF_CAP_LEN,
   OFF_DATA,
-  OFF_FLAGS,
-  OFF_LINK,
-  OFF_STACK_DEPTH,
   OFF_TSTAMP,
-  OFF_WIRE_LEN,
-  RECORD_SIZE,
+  readCapLen,
+  readLink,
+  readStackDepth,
+  readWireLen,
 } from "../record/record.js";
-import { SafeDumper } from "./dump-text.js";
 import { StreamLines } from "./stream.js";
 import { StreamLineBytes } from "./stream-bytes.js";
+import { SafeDumper } from "./text/dump-text.js";
+import { hexOfHalves } from "./text/u64-text.js";
 import type { DropDetails, Dumper, StackNamer, Symbolizer, VerdictNamer, Writer } from "./types.js";
-import { hexOfHalves } from "./u64-text.js";
 import { VerdictText } from "./verdict-text.js";
 
 /** The "ipft:" section comment's version: --read reads this one and READABLE_FORMATS. 1: each event as
@@ -127,6 +125,9 @@ export interface PcapngEventNames {
 const NO_NAMES: PcapngEventNames = { symbolizer: { resolve: () => undefined } };
 
 const NO_BYTES = new Uint8Array(4);
+/** The parts the file keeps in ipft's event option, in the registry's order (the packet bytes are the
+ * block's data). */
+const OPTION_PARTS = PARTS.filter((p) => p.file === "option");
 /** The link types of the three kinds of events: without packet bytes, from the mac header, raw IP. */
 const LINKTYPES = [LINKTYPE_WIRESHARK_UPPER_PDU, LINKTYPE_ETHERNET, LINKTYPE_RAW];
 /** Events whose dump text waits for one crossing into the script. */
@@ -159,7 +160,7 @@ class AddrSet {
 
 export class PcapngOutput implements Writer {
   count = 0;
-  readonly dropped = 0;
+  readonly overflow = 0;
   /** The first write failure; later events are not written. */
   error: PcapngOutputError | undefined;
   private readonly w: PcapngWriter;
@@ -321,17 +322,15 @@ export class PcapngOutput implements Writer {
     for (let i = 0; i < n; i++) this.emit(this.heldDv, at[i]!, ids[i]!, texts[i] ?? "", frags[i] ?? "");
   }
 
-  /** The record's whole length (its packet bytes and stack), within the memory it is in. */
+  /** The record's whole length (its parts too), within the memory it is in. */
   private lengthOf(dv: DataView, off: number): number {
-    const cap = this.capOf(dv, off);
-    const len = extrasStart(dv, off) + ((cap + 7) & ~7) + 8 * dv.getUint8(off + OFF_STACK_DEPTH);
-    return Math.min(len, dv.byteLength - off);
+    return Math.min(recordLength(dv, off), dv.byteLength - off);
   }
 
   /** cap_len, or 0 for a record shorter than it says (as packetOf: such bytes are not trusted). */
   private capOf(dv: DataView, off: number): number {
-    const cap = dv.getUint16(off + OFF_CAP_LEN, true);
-    return cap > 0 && off + extrasStart(dv, off) + cap > dv.byteLength ? 0 : cap;
+    const cap = readCapLen(dv, off);
+    return cap > 0 && off + partStart(dv, off, PACKET) + cap > dv.byteLength ? 0 : cap;
   }
 
   private bytesOf(dv: DataView): Uint8Array {
@@ -353,11 +352,9 @@ export class PcapngOutput implements Writer {
   ): void {
     if (this.error) return;
     const cap = this.capOf(dv, off);
-    const kind = cap === 0 ? 0 : dv.getUint8(off + OFF_LINK) === LINK_NETWORK ? 2 : 1;
-    const withDevice = (dv.getUint32(off + OFF_FLAGS, true) & FLAG_DEVICE) !== 0;
-    const start = withDevice ? RECORD_SIZE + DEVICE_SIZE : RECORD_SIZE;
+    const kind = cap === 0 ? 0 : readLink(dv, off) === LINK_NETWORK ? 2 : 1;
     let iface: number;
-    if (withDevice) iface = this.deviceIface(dv, off, kind);
+    if (DEVICE.size(dv, off) > 0) iface = this.deviceIface(dv, off, kind);
     else {
       iface = this.ifaces[kind]!;
       if (iface < 0) iface = this.ifaces[kind] = this.guard(() => this.declare(kind));
@@ -372,7 +369,7 @@ export class PcapngOutput implements Writer {
         lo -= TWO32;
         carry = 1;
       }
-      const hi = (dv.getUint32(off + OFF_TSTAMP + 4, true) + this.offHi + carry) >>> 0;
+      const hi = (dv.getUint32(off + OFF_TSTAMP + HIGH_WORD, true) + this.offHi + carry) >>> 0;
       const b =
         cap === 0
           ? this.w.beginPacket(iface, hi, lo, NO_BYTES, 0, 4, 4)
@@ -381,9 +378,9 @@ export class PcapngOutput implements Writer {
               hi,
               lo,
               src,
-              at + start,
+              at + partStart(dv, off, PACKET),
               cap,
-              Math.max(dv.getUint32(off + OFF_WIRE_LEN, true), cap),
+              Math.max(readWireLen(dv, off), cap),
             );
       // The stream line (its names asked for: `fresh` has what this event is the first to use).
       const c = b.optionHeader(OPT_COMMENT);
@@ -394,9 +391,7 @@ export class PcapngOutput implements Writer {
       }
       b.optionEnd(c);
       const names =
-        this.fresh !== undefined || dv.getUint8(off + OFF_STACK_DEPTH) > 0
-          ? this.newNames(dv, off)
-          : undefined;
+        this.fresh !== undefined || readStackDepth(dv, off) > 0 ? this.newNames(dv, off) : undefined;
       if (names !== undefined) {
         const o = b.optionHeader(OPT_CUSTOM_BIN);
         b.u32(IPFT_PEN);
@@ -408,18 +403,14 @@ export class PcapngOutput implements Writer {
       b.u32(IPFT_PEN);
       b.u32(IPFT_KIND_EVENT);
       // The record as the kernel wrote it, but for the module's 64 bytes (--read never needs them: a
-      // script's text travels with its event), then the device part when it has one.
-      if ((at & 3) === 0) {
-        b.copyWords(this.srcWords, at >> 2, OFF_DATA >> 2);
-        if (withDevice) b.copyWords(this.srcWords, (at + RECORD_SIZE) >> 2, DEVICE_SIZE >> 2);
-      } else {
-        b.copyFrom(src, at, at + OFF_DATA);
-        if (withDevice) b.copyFrom(src, at + RECORD_SIZE, at + RECORD_SIZE + DEVICE_SIZE);
-      }
-      const depth = dv.getUint8(off + OFF_STACK_DEPTH);
-      if (depth > 0) {
-        const s = at + start + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
-        b.copyFrom(src, s, s + 8 * depth);
+      // script's text travels with its event), then each part the file keeps in this option, as it is.
+      if ((at & 3) === 0) b.copyWords(this.srcWords, at >> 2, OFF_DATA >> 2);
+      else b.copyFrom(src, at, at + OFF_DATA);
+      for (const part of OPTION_PARTS) {
+        const size = part.size(dv, off);
+        if (size === 0) continue;
+        const s = at + partStart(dv, off, part);
+        b.copyFrom(src, s, s + size);
       }
       if (text !== undefined) {
         const len = b.pos;
@@ -456,17 +447,12 @@ export class PcapngOutput implements Writer {
   /** The NAMES option's JSON for what this event is the first to use (the names its line asked for, its
    * stack's new frames), or undefined. */
   private newNames(dv: DataView, off: number): string | undefined {
-    const depth = dv.getUint8(off + OFF_STACK_DEPTH);
     const stacks = this.names.stacks;
-    if (depth > 0 && stacks) {
-      const s = off + extrasStart(dv, off) + ((dv.getUint16(off + OFF_CAP_LEN, true) + 7) & ~7);
-      for (let i = 0; i < depth; i++) {
-        const aLo = dv.getUint32(s + 8 * i, true);
-        const aHi = dv.getUint32(s + 8 * i + 4, true);
+    if (readStackDepth(dv, off) > 0 && stacks)
+      stackHalves(dv, off, partStart(dv, off, STACK), (aLo, aHi) => {
         if (this.seenFrames.add(aLo, aHi))
           this.freshList("frames").push([hexOfHalves(aLo, aHi), stacks.frame(big(aLo, aHi))]);
-      }
-    }
+      });
     const n = this.fresh;
     this.fresh = undefined;
     return n && JSON.stringify(n);
@@ -474,29 +460,15 @@ export class PcapngOutput implements Writer {
 
   /** The interface of a record with the device part: one per (ifindex, namespace, name, link). */
   private deviceIface(dv: DataView, off: number, kind: number): number {
-    const d = off + RECORD_SIZE;
-    const ifindex = dv.getUint32(d + DEV_IFINDEX, true);
-    const netns = dv.getUint32(d + DEV_NETNS, true);
-    let key = `${kind}:${ifindex}:${netns}:`;
-    let name = "";
-    for (let i = 0; i < DEV_NAME_SIZE; i++) {
-      const c = dv.getUint8(d + DEV_NAME + i);
-      if (c === 0) break;
-      name += String.fromCharCode(c);
-    }
-    key += name;
+    const d = readDevice(dv, off)!;
+    const key = `${kind}:${d.ifindex}:${d.netns}:${d.name}`;
     const known = this.devIfaces.get(key);
     if (known !== undefined) return known;
+    const { name, description } = deviceInterface(d, kind !== 0);
     const id = this.guard(() =>
       this.w.interfaceFor(
-        { name: name === "" ? "ipft" : name, netns, linktype: LINKTYPES[kind]!, ifindex },
-        {
-          description:
-            name === ""
-              ? `netns ${netns} (no device)${kind === 0 ? ", ipft trace events without packet bytes" : ""}`
-              : `netns ${netns} ifindex ${ifindex}${kind === 0 ? ", ipft trace events without packet bytes" : ""}`,
-          snaplen: this.snaplen,
-        },
+        { name, netns: d.netns, linktype: LINKTYPES[kind]!, ifindex: d.ifindex },
+        { description, snaplen: this.snaplen },
       ),
     );
     if (!this.error) this.devIfaces.set(key, id);

@@ -3,11 +3,11 @@
 // string is built and encoded per event. The packet id's and skb's bytes are made once per run of events of one packet, each function's
 // and verdict's text encoded once, the timestamp's and CPU's digits written in place.
 
-import type { BlockBuilder } from "../pcapng/writer.js";
-import { OFF_CPU, OFF_FUNC, OFF_TSTAMP } from "../record/record.js";
-import { parentHex } from "./clone-text.js";
-import { PacketPrefix } from "./packet-prefix.js";
+import type { BlockBuilder } from "../pcapng/block-builder.js";
+import { HIGH_WORD, OFF_CPU, OFF_FUNC, OFF_TSTAMP } from "../record/record.js";
 import type { StreamLines } from "./stream.js";
+import { parentHex } from "./text/clone-text.js";
+import { PacketPrefix } from "./text/packet-prefix.js";
 
 const SPACE = 0x20;
 const ZERO = 0x30;
@@ -39,7 +39,7 @@ function digits(m: Uint8Array, p: number, v: number): number {
 }
 
 /** The digits of u64 timestamps: `upper` then a fixed number of low digits; the upper digits change
- * rarely (every 0.1 s, or every ms past 2^53 ns), so their text is kept. As decimalOfHalves (u64-text.ts)
+ * rarely (every 0.1 s, or every ms past 2^53 ns), so their text is kept. As decimalOfHalves (text/u64-text.ts)
  * writes them. */
 export class U64Digits {
   private upper = -1;
@@ -75,7 +75,7 @@ export class StreamLineBytes {
   /** `MODULE FUNCTION` as bytes by the function address's low half (its high half beside it): one lookup
    * per event instead of the name's and then its bytes'. */
   private readonly funcs = new Map<number, { hi: number; bytes: Uint8Array }>();
-  /** `PACKET 0xSKB ` as bytes, for the last packet id and address (output/packet-prefix.ts). */
+  /** `PACKET 0xSKB ` as bytes, for the last packet id and address (output/text/packet-prefix.ts). */
   private readonly prefix = new PacketPrefix((p, skb) => `${p} ${skb} `);
   private prefixText = "";
   private prefixBytes = new Uint8Array(0);
@@ -101,7 +101,7 @@ export class StreamLineBytes {
     }
     const head = this.prefixBytes;
     const fLo = dv.getInt32(off + OFF_FUNC, true);
-    const fHi = dv.getUint32(off + OFF_FUNC + 4, true);
+    const fHi = dv.getUint32(off + OFF_FUNC + HIGH_WORD, true);
     let f = this.funcs.get(fLo);
     if (f === undefined || f.hi !== fHi) {
       f = { hi: fHi, bytes: this.bytes(this.lines.func(dv, off)) };
@@ -117,7 +117,12 @@ export class StreamLineBytes {
     let p = b.pos;
     m.set(head, p);
     p += head.length;
-    p = this.ts.write(m, p, dv.getUint32(off + OFF_TSTAMP, true), dv.getUint32(off + OFF_TSTAMP + 4, true));
+    p = this.ts.write(
+      m,
+      p,
+      dv.getUint32(off + OFF_TSTAMP, true),
+      dv.getUint32(off + OFF_TSTAMP + HIGH_WORD, true),
+    );
     m[p++] = SPACE;
     const cpu = dv.getUint32(off + OFF_CPU, true);
     if (cpu < 1000) {

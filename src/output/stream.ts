@@ -1,18 +1,18 @@
 // -o stream: one line per event as it arrives: `<packet id> 0x<skb> <timestamp> <cpu %03u> <module>
-// <function>` (the packet id: output/packet-ids.ts), then the verdict (`dropped ...`, `consumed ...`), on
+// <function>` (the packet id: output/packet/tracker.ts), then the verdict (`dropped ...`, `consumed ...`), on
 // a clone event `clone of 0x<parent>` or at a delivery point `delivered ...`, then a space and the
 // script's dump() text when there is one; a kernel stack (--stack) goes under the line.
 import { isReturn, OFF_CPU, OFF_FUNC } from "../record/record.js";
-import { BufferedSink } from "./buffered-sink.js";
-import { cloneText, parentHex } from "./clone-text.js";
-import { cpu3 } from "./columns.js";
-import { DumpBatch } from "./dump-batch.js";
-import type { SafeDumper } from "./dump-text.js";
 import { ExtrasText } from "./extras-text.js";
-import { NameCache } from "./name-cache.js";
-import { PacketPrefix } from "./packet-prefix.js";
+import { BufferedSink } from "./text/buffered-sink.js";
+import { cloneText, parentHex } from "./text/clone-text.js";
+import { cpu3 } from "./text/columns.js";
+import { DumpBatch } from "./text/dump-batch.js";
+import type { SafeDumper } from "./text/dump-text.js";
+import { NameCache } from "./text/name-cache.js";
+import { PacketPrefix } from "./text/packet-prefix.js";
+import { timestampDecimal } from "./text/u64-text.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
-import { timestampDecimal } from "./u64-text.js";
 import { DELIVERED_TEXT, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
 /** One event's line without the dump text and newline (the pcapng writer's first comment too). */
@@ -59,7 +59,7 @@ export const withDumpText = (line: string, text: string): string => (text ? `${l
 
 export class StreamWriter implements Writer {
   count = 0;
-  readonly dropped = 0;
+  readonly overflow = 0;
   private readonly sink: BufferedSink;
   private readonly lines: StreamLines;
   private readonly batch: DumpBatch | undefined;
@@ -79,7 +79,7 @@ export class StreamWriter implements Writer {
   write(dv: DataView, off: number, packet: number): void {
     const line = this.lines.line(dv, off, packet);
     // The stack (--stack) goes under the line, after the script's text.
-    const stack = this.extras.stackLines(dv, off);
+    const stack = this.extras.lines(dv, off);
     if (this.batch) this.batch.add(line, dv, off, stack);
     else this.sink.push(`${line}\n${stack}`);
     this.count++;

@@ -19,8 +19,8 @@ export function teeWriter(main: CreatedWriter, file: Writer): CreatedWriter {
     get count() {
       return main.count;
     },
-    get dropped() {
-      return main.dropped;
+    get overflow() {
+      return main.overflow;
     },
     get events() {
       return main.events;

@@ -1,5 +1,5 @@
 // Traces kept for aggregate output: the record's first 32 bytes (skb, timestamp, function, cpu, flags) and
-// the packet id (output/packet-ids.ts) as nine little-endian 32-bit words, plus the 64 data bytes only when a script will dump them.
+// the packet id (output/packet/tracker.ts) as nine little-endian 32-bit words, plus the 64 data bytes only when a script will dump them.
 // Chunked typed arrays: no object per trace, and no large reallocation as the store grows. Verdicts and
 // stacks (--stack) are kept aside, by trace index: few traces have them.
 import {
@@ -13,6 +13,7 @@ import {
   OFF_LOCATION,
   OFF_SKB,
   OFF_TSTAMP,
+  readHeadWord,
 } from "../record/record.js";
 import type { VerdictFields } from "./verdict-text.js";
 
@@ -65,7 +66,7 @@ export class TraceStore {
     }
     const h = this.heads[this.heads.length - 1]!;
     const p = i * WORDS;
-    for (let k = 0; k < HEAD_WORDS; k++) h[p + k] = dv.getUint32(off + 4 * k, true);
+    for (let k = 0; k < HEAD_WORDS; k++) h[p + k] = readHeadWord(dv, off, k);
     h[p + W_PACKET] = packet;
     if (verdict) {
       h[p + W_FLAGS] = (h[p + W_FLAGS]! | STORED_VERDICT) >>> 0;

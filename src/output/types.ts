@@ -45,15 +45,16 @@ export interface Sink {
 }
 
 export interface Writer {
-  /** One record at `offset` in `view`, of the packet numbered `packet` (output/packet-ids.ts); the
+  /** One record at `offset` in `view`, of the packet numbered `packet` (output/packet/tracker.ts); the
    * record may be overwritten once this returns. */
   write(view: DataView, offset: number, packet: number): void;
   /** Writes what is buffered (aggregate: prints everything). */
   finish(): void;
   /** Traces written (stream, json) or stored (aggregate). */
   readonly count: number;
-  /** Traces not stored because of the maxTraces cap (aggregate only). */
-  readonly dropped: number;
+  /** Traces not stored because of the maxTraces cap (aggregate only): the overflow, not packets the kernel
+   * dropped. */
+  readonly overflow: number;
 }
 
 /** Facts about one drop learned apart from its record (--nft-trace: the nftables rule that dropped it), found

@@ -7,6 +7,7 @@
 import { type Explanation, explainDrop, explanationJson, explanationText } from "../explain/explanation.js";
 import {
   FIELDS,
+  HIGH_WORD,
   OFF_LOCATION,
   OFF_REASON,
   OFF_TSTAMP,
@@ -14,7 +15,7 @@ import {
   VERDICT_CONSUME,
   VERDICT_DROP,
 } from "../record/record.js";
-import { NameCache } from "./name-cache.js";
+import { NameCache } from "./text/name-cache.js";
 import type { DropDetails, Symbolizer, VerdictNamer } from "./types.js";
 
 const K_VERDICT = JSON.stringify(FIELDS.verdict.json[0]);
@@ -64,9 +65,9 @@ export function verdictOf(dv: DataView, off: number): VerdictFields | undefined 
     kind,
     reason: dv.getUint32(off + OFF_REASON, true),
     locLo: dv.getUint32(off + OFF_LOCATION, true),
-    locHi: dv.getUint32(off + OFF_LOCATION + 4, true),
+    locHi: dv.getUint32(off + OFF_LOCATION + HIGH_WORD, true),
     tsLo: dv.getUint32(off + OFF_TSTAMP, true),
-    tsHi: dv.getUint32(off + OFF_TSTAMP + 4, true),
+    tsHi: dv.getUint32(off + OFF_TSTAMP + HIGH_WORD, true),
   };
 }
 

@@ -4,7 +4,7 @@
 // skb_share_check are inline wrappers of these; skb_realloc_headroom and skb_expand_head call them.
 import type { FunctionBackendName } from "../core/names.js";
 import type { AttachPoint } from "./attach-points.js";
-import type { pointRules } from "./plan.js";
+import type { PointRules } from "./plan.js";
 
 export const CLONE_FUNCTIONS = ["skb_clone", "skb_copy", "__pskb_copy_fclone", "skb_copy_expand"] as const;
 
@@ -20,7 +20,7 @@ export interface ClonePoints {
 export function clonePoints(
   points: AttachPoint[],
   backend: FunctionBackendName,
-  rules: ReturnType<typeof pointRules>,
+  rules: PointRules,
 ): ClonePoints {
   const out: ClonePoints = { points: [], skipped: [] };
   for (const name of CLONE_FUNCTIONS) {

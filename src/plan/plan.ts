@@ -4,8 +4,8 @@
 import { UserError } from "../core/errors.js";
 import type { BackendName, FunctionBackendName, TracerName } from "../core/names.js";
 import type { KernelFeatures } from "../features/probe.js";
+import type { VerdictSource } from "../program/main-program.js";
 import { type AttachPoint, isTracepointStub } from "./attach-points.js";
-import type { VerdictSpec } from "./verdict-points.js";
 
 export type { FunctionBackendName };
 
@@ -42,7 +42,9 @@ export type Refusal = "stub" | "kind" | "args" | "not-traceable" | "blacklisted"
 /** The rules a trace applies to each attach point: why backend `b` cannot trace `p`, or undefined when it
  * can. Whether this kernel supports `b` at all is the feature probes' answer, asked separately. The kprobe
  * lists are read once, on first need. */
-export function pointRules(limits: PointLimits): (p: AttachPoint, b: BackendName) => Refusal | undefined {
+export type PointRules = (p: AttachPoint, b: BackendName) => Refusal | undefined;
+
+export function pointRules(limits: PointLimits): PointRules {
   let blacklist: Set<string> | null | undefined;
   let repeated: Set<string> | undefined;
   return (p, b) => {
@@ -66,7 +68,7 @@ export function pointRules(limits: PointLimits): (p: AttachPoint, b: BackendName
 export function backendsFor(
   p: AttachPoint,
   supported: (b: BackendName) => boolean,
-  rules: ReturnType<typeof pointRules>,
+  rules: PointRules,
 ): BackendName[] {
   const order: BackendName[] = p.kind === "tracepoint" ? ["tracepoint"] : FUNCTION_BACKEND_ORDER;
   return order.filter((b) => supported(b) && rules(p, b) === undefined);
@@ -82,7 +84,7 @@ export interface PlanInput extends PointLimits {
   /** --test and --gen: a backend whose programs load is enough; nothing will be attached. */
   loadOnly?: boolean;
   /** Tracepoints where packets end (kfree_skb, consume_skb): traced whatever -r says. */
-  verdicts?: ReadonlyMap<AttachPoint, VerdictSpec>;
+  verdicts?: ReadonlyMap<AttachPoint, VerdictSource>;
 }
 
 export interface Plan {
@@ -90,7 +92,7 @@ export interface Plan {
   functions: AttachPoint[];
   tracepoints: AttachPoint[];
   /** The verdict tracepoints among `tracepoints`, with where their arguments are. */
-  verdicts: Map<AttachPoint, VerdictSpec>;
+  verdicts: Map<AttachPoint, VerdictSource>;
   /** Attach points removed by -r / --module-regex. */
   filtered: number;
   /** Attach points this kernel or backend cannot trace. */
@@ -99,11 +101,45 @@ export interface Plan {
   /** When -r or --module-regex matched points that cannot be traced here: how many, why, and which
    * (one line the user always sees; the rule is told at leftOutNote). */
   leftOut?: string;
+  /** The rules the points were chosen by (the clone functions are too: plan/clone-points.ts). */
+  rules: PointRules;
 }
 
 export function makePlan(input: PlanInput): Plan {
-  const { features } = input;
   const notes: string[] = [];
+  const { functionBackend, useTracepoints } = chooseBackends(input, notes);
+  if (input.traceable === null && functionBackend) {
+    notes.push("available_filter_functions is not readable: every BTF function counts as traceable");
+  }
+  const rules = pointRules(input);
+  const s = sortPoints(input, rules, functionBackend, useTracepoints);
+  const { functions, tracepoints, verdicts, refused, filtered } = s;
+  notes.push(...refusalNotes(s));
+  const untraceable = refused.length;
+  // The verdict tracepoints are always there: count them only when the filters chose them.
+  const chosen = functions.length + tracepoints.length - verdicts.size + s.selectedVerdicts;
+  if (chosen === 0) throw nothingChosen(input, s, functionBackend);
+  const leftOut =
+    filters(input) && refused.length > 0 ? leftOutNote(refused, chosen, functionBackend, input) : undefined;
+  return {
+    ...(functionBackend ? { functionBackend } : {}),
+    functions,
+    tracepoints,
+    verdicts,
+    filtered,
+    untraceable,
+    notes,
+    ...(leftOut ? { leftOut } : {}),
+    rules,
+  };
+}
+
+/** The function backend (-b's, else the best this kernel supports) and whether tracepoints are traced. */
+function chooseBackends(
+  input: PlanInput,
+  notes: string[],
+): { functionBackend: FunctionBackendName | undefined; useTracepoints: boolean } {
+  const { features } = input;
   // --test and --gen with -b only need that backend's programs to load; without -b they show what a
   // trace would use, so the usual choice applies.
   const ok = (b: BackendName) => {
@@ -149,19 +185,40 @@ export function makePlan(input: PlanInput): Plan {
       );
     }
   }
+  return { functionBackend, useTracepoints };
+}
 
-  let filtered = 0;
-  let stubs = 0;
-  let stub: AttachPoint | undefined;
-  const refused: { p: AttachPoint; why: Refusal | "backend" }[] = [];
-  const functions: AttachPoint[] = [];
-  const tracepoints: AttachPoint[] = [];
-  if (input.traceable === null && functionBackend) {
-    notes.push("available_filter_functions is not readable: every BTF function counts as traceable");
-  }
-  const verdicts = new Map<AttachPoint, VerdictSpec>();
-  let selectedVerdicts = 0;
-  const rules = pointRules(input);
+interface Sorted {
+  functions: AttachPoint[];
+  tracepoints: AttachPoint[];
+  verdicts: Map<AttachPoint, VerdictSource>;
+  /** Verdict tracepoints the filters chose (the others are traced anyway). */
+  selectedVerdicts: number;
+  refused: Refused[];
+  /** Removed by -r / --module-regex. */
+  filtered: number;
+  /** Tracepoint stubs among the chosen points (never traced), and the first of them. */
+  stubs: number;
+  stub?: AttachPoint;
+}
+
+/** Each attach point: traced (a function or a tracepoint, the verdicts whatever the filters say), filtered
+ * out, a stub, or refused by the rules. */
+function sortPoints(
+  input: PlanInput,
+  rules: PointRules,
+  functionBackend: FunctionBackendName | undefined,
+  useTracepoints: boolean,
+): Sorted {
+  const s: Sorted = {
+    functions: [],
+    tracepoints: [],
+    verdicts: new Map(),
+    selectedVerdicts: 0,
+    refused: [],
+    filtered: 0,
+    stubs: 0,
+  };
   for (const p of input.points) {
     const selected = !(
       (input.regex && !input.regex.test(p.name)) ||
@@ -169,27 +226,33 @@ export function makePlan(input: PlanInput): Plan {
     );
     const verdict = useTracepoints ? input.verdicts?.get(p) : undefined;
     if (verdict) {
-      verdicts.set(p, verdict);
-      tracepoints.push(p);
-      if (selected) selectedVerdicts++;
+      s.verdicts.set(p, verdict);
+      s.tracepoints.push(p);
+      if (selected) s.selectedVerdicts++;
       continue;
     }
     if (!selected) {
-      filtered++;
+      s.filtered++;
       continue;
     }
     const b = p.kind === "tracepoint" ? (useTracepoints ? "tracepoint" : undefined) : functionBackend;
     const why = b ? rules(p, b) : isTracepointStub(p) ? "stub" : "backend";
     if (why === "stub") {
-      stubs++;
-      stub ??= p;
-    } else if (why) refused.push({ p, why });
-    else (p.kind === "tracepoint" ? tracepoints : functions).push(p);
+      s.stubs++;
+      s.stub ??= p;
+    } else if (why) s.refused.push({ p, why });
+    else (p.kind === "tracepoint" ? s.tracepoints : s.functions).push(p);
   }
-  const count = (w: Refusal | "backend") => refused.filter((r) => r.why === w).length;
-  if (stubs > 0)
+  return s;
+}
+
+/** For -v: the stubs skipped and the functions refused, by why. */
+function refusalNotes(s: Sorted): string[] {
+  const notes: string[] = [];
+  const count = (w: Refusal | "backend") => s.refused.filter((r) => r.why === w).length;
+  if (s.stubs > 0)
     notes.push(
-      `${stubs} tracepoint stubs (__bpf_trace_*, __traceiter_*, ...) skipped: the tracepoints are traced`,
+      `${s.stubs} tracepoint stubs (__bpf_trace_*, __traceiter_*, ...) skipped: the tracepoints are traced`,
     );
   if (count("blacklisted") > 0)
     notes.push(`${count("blacklisted")} functions are on the kernel's kprobe blacklist: untraceable`);
@@ -197,34 +260,26 @@ export function makePlan(input: PlanInput): Plan {
     notes.push(
       `${count("ambiguous")} functions share their name with another kernel function: kprobe cannot attach them by name (untraceable)`,
     );
-  const untraceable = refused.length;
-  // The verdict tracepoints are always there: count them only when the filters chose them.
-  const chosen = functions.length + tracepoints.length - verdicts.size + selectedVerdicts;
-  if (chosen === 0) {
-    if (filters(input) && refused.length > 0)
-      throw new UserError(nothingTraceable(refused, functionBackend, input));
-    if (filters(input) && stub)
-      throw new UserError(
-        `${stub.name} is generated to deliver a tracepoint, not on a packet's path, and is never traced: trace the tracepoint (see ipft -l -b tracepoint)`,
-      );
-    throw new UserError(
-      filtered > 0
-        ? `no attach point matches the filters (${filtered} filtered out, ${untraceable} untraceable); see ipft -l`
-        : `nothing can be traced here (${untraceable} attach points untraceable); see ipft --features`,
+  return notes;
+}
+
+/** Nothing to trace: why, as precisely as the filters allow. */
+function nothingChosen(
+  input: PlanInput,
+  s: Sorted,
+  functionBackend: FunctionBackendName | undefined,
+): UserError {
+  if (filters(input) && s.refused.length > 0)
+    return new UserError(nothingTraceable(s.refused, functionBackend, input));
+  if (filters(input) && s.stub)
+    return new UserError(
+      `${s.stub.name} is generated to deliver a tracepoint, not on a packet's path, and is never traced: trace the tracepoint (see ipft -l -b tracepoint)`,
     );
-  }
-  const leftOut =
-    filters(input) && refused.length > 0 ? leftOutNote(refused, chosen, functionBackend, input) : undefined;
-  return {
-    ...(functionBackend ? { functionBackend } : {}),
-    functions,
-    tracepoints,
-    verdicts,
-    filtered,
-    untraceable,
-    notes,
-    ...(leftOut ? { leftOut } : {}),
-  };
+  return new UserError(
+    s.filtered > 0
+      ? `no attach point matches the filters (${s.filtered} filtered out, ${s.refused.length} untraceable); see ipft -l`
+      : `nothing can be traced here (${s.refused.length} attach points untraceable); see ipft --features`,
+  );
 }
 
 // The rule for -r and --module-regex: attach every matching point that can be traced here; name what

@@ -10,15 +10,11 @@ import type { VerdictSource } from "../program/main-program.js";
 import { VERDICT_CONSUME, VERDICT_DROP } from "../record/record.js";
 import type { AttachPoint } from "./attach-points.js";
 
-/** kind: VERDICT_DROP or VERDICT_CONSUME; locationArg/reasonArg: the indices of the location (a code
- * address) and the enum skb_drop_reason among the tracepoint's arguments, where it has them. */
-export type VerdictSpec = VerdictSource;
-
 const VERDICTS: Record<string, number> = { kfree_skb: VERDICT_DROP, consume_skb: VERDICT_CONSUME };
 
 /** The verdict tracepoints among `points` (vmlinux's), with where their arguments are. */
-export function verdictPoints(btf: Btf, points: AttachPoint[]): Map<AttachPoint, VerdictSpec> {
-  const out = new Map<AttachPoint, VerdictSpec>();
+export function verdictPoints(btf: Btf, points: AttachPoint[]): Map<AttachPoint, VerdictSource> {
+  const out = new Map<AttachPoint, VerdictSource>();
   for (const p of points) {
     const kind = VERDICTS[p.name];
     if (kind === undefined || p.kind !== "tracepoint" || p.module !== "vmlinux") continue;

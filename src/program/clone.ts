@@ -28,8 +28,10 @@ import { R0, R1, R6, R7, R10 } from "../asm/opcodes.js";
 import { Helper } from "../sys/bpf-abi.js";
 import type { FuncSource } from "./func-source.js";
 import { mapDelete, mapLookup, mapUpdate } from "./map-call.js";
-import { type SelectSpec, type SkbLayout, type TrackSpec, trackInsert, trackLookup } from "./selection.js";
+import type { SelectSpec } from "./selection.js";
+import type { SkbLayout } from "./skb-layout.js";
 import { SCRATCH_CLONE_KEY, SCRATCH_CLONE_PARENT, SCRATCH_TRACK_KEY } from "./stack-layout.js";
+import { type TrackSpec, trackInsert, trackLookup } from "./track-map.js";
 
 /** Where a clone function's return program finds the parent. */
 export type CloneParent =

@@ -12,9 +12,10 @@ import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { type CloneSpec, emitCloneSelection } from "./clone.js";
-import { type ExtrasRequest, extrasOutput, stackDepthFor } from "./extras.js";
+import { extrasOutput, type PartsRequest, partsAt } from "./extras.js";
 import { emitFunc, type FuncSource } from "./func-source.js";
-import { emitSelection, emitTrackRecord, type SelectSpec } from "./selection.js";
+import { countPerCpu } from "./map-call.js";
+import { emitSelection, type SelectSpec } from "./selection.js";
 import {
   REC_CPU,
   REC_FLAGS,
@@ -30,13 +31,15 @@ import {
   SCRATCH_KEY,
   USER_DATA,
 } from "./stack-layout.js";
+import { emitTrackRecord } from "./track-map.js";
 
 /** Where the skb pointer is: a slot of the u64 argument array (raw tracepoints, fentry), or a pt_regs
  * field (kprobe). */
 export type SkbSource = { kind: "args"; index: number } | { kind: "pt_regs"; offset: number };
 
-/** A tracepoint where packets end: the verdict to record, and which tracepoint arguments (u64 slots of
- * the raw tracepoint's context) hold the location and the drop reason. */
+/** A tracepoint where packets end (plan/verdict-points.ts): the verdict to record (VERDICT_DROP or
+ * VERDICT_CONSUME), and which of its arguments (u64 slots of the raw tracepoint's context) hold the
+ * location (a code address) and the enum skb_drop_reason, where it has them. */
 export interface VerdictSource {
   kind: number;
   locationArg?: number;
@@ -66,8 +69,8 @@ export interface MainProgramSpec {
   probeRead: number;
   /** The user's module (already checked by the ABI guard). */
   module: Insn[];
-  /** -w / --snaplen / --stack: the record is sent with its extras (src/program/extras.ts). */
-  extras?: ExtrasRequest;
+  /** -w / --snaplen / --stack: the record is sent with its parts (src/program/extras.ts). */
+  extras?: PartsRequest;
   /** Tests besides (or instead of) the mark, and tracking; without it, the mark test alone. */
   select?: SelectSpec;
   /** A clone function's return: the skb is the returned one, followed when its parent is tracked
@@ -83,12 +86,65 @@ export interface MainProgram {
 }
 
 export function buildMainProgram(spec: MainProgramSpec): MainProgram {
+  const select = spec.select ?? { markTest: true };
+  const isVerdict = spec.verdict !== undefined && spec.skb.kind === "args";
+  const pre: Insn[] = [
+    ...selectPacket(spec, select, isVerdict),
+    ...recordHeader(spec, select, isVerdict),
+    ...moduleEntry(spec),
+  ];
+
+  const x = spec.extras;
+  const parts = partsAt(x, spec.verdict?.kind);
+  const withExtras = x !== undefined && parts.length > 0;
+  const send: Insn[] = withExtras
+    ? extrasOutput({
+        req: x,
+        parts,
+        ringFd: spec.ringFd,
+        probeRead: spec.probeRead,
+        ...(spec.devArg !== undefined ? { devArg: spec.devArg } : {}),
+        out: "out",
+        lost: "lost",
+      })
+    : [
+        asm.ldMapFd(R1, spec.ringFd),
+        asm.mov64Reg(R2, R10),
+        asm.alu64Imm(asm.ADD, R2, RECORD),
+        asm.mov64Imm(R3, RECORD_SIZE),
+        asm.mov64Imm(R4, 0),
+        asm.call(Helper.ringbuf_output),
+        asm.jmpImm(asm.JEQ, R0, 0, "out"),
+      ];
+  const post: Insn[] = [
+    ...send,
+    // The ring was full: count the lost trace (per-CPU slot, so no atomic needed).
+    ...labelFirst(withExtras ? "lost" : undefined, countPerCpu(spec.lostFd, SCRATCH_KEY, 0, "out")),
+    { ...asm.mov64Imm(R0, 0), label: "out" },
+    asm.exit(),
+  ];
+
+  const moduleStart = slotCount(pre);
+  const moduleEnd = moduleStart + slotCount(spec.module);
+  return { insns: [...pre, ...spec.module, ...post], moduleStart, moduleEnd };
+}
+
+function labelFirst(label: string | undefined, insns: Insn[]): Insn[] {
+  return label === undefined ? insns : [asm.label(label, insns[0]!), ...insns.slice(1)];
+}
+
+function slotCount(insns: Insn[]): number {
+  let n = 0;
+  for (const i of insns) n += i.imm64 !== undefined ? 2 : 1;
+  return n;
+}
+
+/** R6 = ctx, R7 = the skb; then the selection (or a clone's): a packet not traced jumps to `out`. */
+function selectPacket(spec: MainProgramSpec, select: SelectSpec, isVerdict: boolean): Insn[] {
   const pre: Insn[] = [];
   pre.push(asm.mov64Reg(R6, R1));
   if (spec.skb.kind === "args") pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.index * 8));
   else pre.push(asm.ldxMem(asm.DW, R7, R6, spec.skb.offset));
-  const select = spec.select ?? { markTest: true };
-  const isVerdict = spec.verdict !== undefined && spec.skb.kind === "args";
   if (spec.clone) {
     // A clone of a tracked packet (its own NULL check: the saved parent is taken out first).
     pre.push(...emitCloneSelection(spec.clone, select, spec.probeRead, spec.func, "out"));
@@ -101,7 +157,13 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
     const afterVerdict = spec.isReturn || spec.freeing === true;
     pre.push(...emitSelection(select, spec, spec.func, "out", isVerdict, afterVerdict, spec.devArg));
   }
+  return pre;
+}
 
+/** The record on the stack, zeroed, then its fields: skb, time, function, CPU, flags, the clone's parent,
+ * the verdict, the track id. */
+function recordHeader(spec: MainProgramSpec, select: SelectSpec, isVerdict: boolean): Insn[] {
+  const pre: Insn[] = [];
   // Zero the record (the user data must start zeroed and the verifier wants initialised stack).
   for (let off = RECORD; off < RECORD + RECORD_SIZE; off += 8) pre.push(asm.stMem(asm.DW, R10, off, 0));
   pre.push(asm.stxMem(asm.DW, R10, R7, REC_SKB));
@@ -122,9 +184,14 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
       pre.push(asm.ldxMem(asm.DW, R1, R6, v.reasonArg * 8), asm.stxMem(asm.W, R10, R1, REC_REASON));
   }
 
-  pre.push(...emitTrackRecord(select));
+  pre.push(...emitTrackRecord(select.track));
+  return pre;
+}
 
-  // The module's entry state.
+/** The module's entry state (the scripting manual's ABI): R1 = the user data, R2 = ctx, R3 = skb, R5 = the
+ * verdict and reason; the other registers zero. */
+function moduleEntry(spec: MainProgramSpec): Insn[] {
+  const pre: Insn[] = [];
   if (spec.verdict && spec.skb.kind === "args")
     pre.push(
       asm.ldxMem(asm.W, R5, R10, REC_REASON),
@@ -143,54 +210,5 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
     asm.mov64Imm(R9, 0),
     asm.mov64Imm(R0, 0),
   );
-
-  const x = spec.extras;
-  const stackDepth = x ? stackDepthFor(x.stack, spec.verdict?.kind) : 0;
-  const withExtras = x !== undefined && (x.snaplen > 0 || stackDepth > 0 || x.device !== undefined);
-  const send: Insn[] = withExtras
-    ? extrasOutput({
-        req: x,
-        stackDepth,
-        ringFd: spec.ringFd,
-        probeRead: spec.probeRead,
-        ...(spec.devArg !== undefined ? { devArg: spec.devArg } : {}),
-        out: "out",
-        lost: "lost",
-      })
-    : [
-        asm.ldMapFd(R1, spec.ringFd),
-        asm.mov64Reg(R2, R10),
-        asm.alu64Imm(asm.ADD, R2, RECORD),
-        asm.mov64Imm(R3, RECORD_SIZE),
-        asm.mov64Imm(R4, 0),
-        asm.call(Helper.ringbuf_output),
-        asm.jmpImm(asm.JEQ, R0, 0, "out"),
-      ];
-  const post: Insn[] = [
-    ...send,
-    // The ring was full: count the lost trace (per-CPU slot, so no atomic needed).
-    withExtras
-      ? { ...asm.stMem(asm.W, R10, SCRATCH_KEY, 0), label: "lost" }
-      : asm.stMem(asm.W, R10, SCRATCH_KEY, 0),
-    asm.ldMapFd(R1, spec.lostFd),
-    asm.mov64Reg(R2, R10),
-    asm.alu64Imm(asm.ADD, R2, SCRATCH_KEY),
-    asm.call(Helper.map_lookup_elem),
-    asm.jmpImm(asm.JEQ, R0, 0, "out"),
-    asm.ldxMem(asm.DW, R1, R0, 0),
-    asm.alu64Imm(asm.ADD, R1, 1),
-    asm.stxMem(asm.DW, R0, R1, 0),
-    { ...asm.mov64Imm(R0, 0), label: "out" },
-    asm.exit(),
-  ];
-
-  const moduleStart = slotCount(pre);
-  const moduleEnd = moduleStart + slotCount(spec.module);
-  return { insns: [...pre, ...spec.module, ...post], moduleStart, moduleEnd };
-}
-
-function slotCount(insns: Insn[]): number {
-  let n = 0;
-  for (const i of insns) n += i.imm64 !== undefined ? 2 : 1;
-  return n;
+  return pre;
 }

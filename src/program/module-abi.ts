@@ -10,7 +10,7 @@ import { disasm } from "../asm/disasm.js";
 import { type Insn, readSlot } from "../asm/insn.js";
 import * as op from "../asm/opcodes.js";
 import { UserError } from "../core/errors.js";
-import { MODULE_STACK, USER_DATA_SIZE } from "./stack-layout.js";
+import { checkFlow } from "./module-flow.js";
 
 export interface GuardViolation {
   index: number;
@@ -36,308 +36,137 @@ export interface GuardOptions {
   helperName?: (id: number) => string | undefined;
 }
 
-/** What the guard knows of a register's value. */
-type Val =
-  | { k: "data"; off: number } // R1 at entry, moved
-  | { k: "stack"; off: number } // R10-relative
-  | { k: "orig"; reg: number } // the caller's R6..R9
-  | { k: "const"; v: number }
-  | { k: "unknown"; at: number }; // `at`: the instruction that made it so (-1: entry)
-
-interface State {
-  regs: Val[];
-  /** The last instruction that wrote each register on some path (-1: none), to point at a clobber. */
-  wrote: number[];
-  /** 8-byte stack slots (by R10 offset) holding a caller's register. */
-  saved: Map<number, number>;
-}
-
-const UNKNOWN_AT_ENTRY: Val = { k: "unknown", at: -1 };
-
-// Helpers that write `size` (R2) bytes to the buffer in R1.
-const WRITES_R1_R2 = new Set([4, 16, 45, 112, 113, 114, 115]);
-
-function sameVal(a: Val, b: Val): boolean {
-  if (a.k !== b.k) return false;
-  switch (a.k) {
-    case "data":
-    case "stack":
-      return a.off === (b as typeof a).off;
-    case "orig":
-      return a.reg === (b as typeof a).reg;
-    case "const":
-      return a.v === (b as typeof a).v;
-    case "unknown":
-      return a.at === (b as typeof a).at;
-  }
-}
-
-function join(a: State, b: State): State {
-  const regs = a.regs.map((v, r) => {
-    const w = b.regs[r]!;
-    if (sameVal(v, w)) return v;
-    const at = Math.max(v.k === "unknown" ? v.at : -1, w.k === "unknown" ? w.at : -1);
-    return { k: "unknown", at } as Val;
-  });
-  const saved = new Map<number, number>();
-  for (const [off, reg] of a.saved) if (b.saved.get(off) === reg) saved.set(off, reg);
-  return { regs, wrote: a.wrote.map((w, r) => Math.max(w, b.wrote[r]!)), saved };
-}
-
-function sameState(a: State, b: State): boolean {
-  if (a.saved.size !== b.saved.size) return false;
-  for (const [k, v] of a.saved) if (b.saved.get(k) !== v) return false;
-  return a.regs.every((v, r) => sameVal(v, b.regs[r]!) && a.wrote[r] === b.wrote[r]);
-}
-
-const SIZE_BYTES: Record<number, number> = { [op.B]: 1, [op.H]: 2, [op.W]: 4, [op.DW]: 8 };
-
 export function checkModule(bytes: Uint8Array, opts: GuardOptions = {}): GuardViolation[] {
-  const out: GuardViolation[] = [];
-  const seen = new Set<string>();
-  if (bytes.length % 8 !== 0) {
-    return [
-      {
-        index: Math.floor(bytes.length / 8),
-        insn: "",
-        rule: "length",
-        message: `the module is ${bytes.length} bytes, not a whole number of 8-byte instructions`,
-      },
-    ];
-  }
-  const n = bytes.length / 8;
-  if (n > MAX_MODULE_INSNS) {
-    return [
-      {
-        index: MAX_MODULE_INSNS,
-        insn: "",
-        rule: "length",
-        message: `the module has ${n} instructions; the kernel takes at most ${MAX_MODULE_INSNS} in a module`,
-      },
-    ];
-  }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const insns: (Insn | undefined)[] = new Array(n); // undefined: second half of an LD_IMM64
-  const text: string[] = new Array(n).fill("");
-  const add = (index: number, rule: string, what: string) => {
+  const bad = badLength(bytes.length);
+  if (bad) return [bad];
+  const m = decodeModule(bytes, opts.helperName);
+  const found = new Violations(m.text);
+  for (const k of m.badImm64)
+    found.add(
+      k,
+      "ld_imm64",
+      "malformed 64-bit immediate load: its second half must have opcode 0, registers 0 and offset 0",
+    );
+  // Only the last instruction can be cut off: it comes after every malformed one.
+  for (const k of m.cutImm64)
+    found.add(k, "ld_imm64", "64-bit immediate load cut off: its second half is missing");
+  checkEach(m, opts, found);
+  if (found.list.length > 0 || m.n === 0) return found.list;
+  checkFlow(m.insns, m.n, found);
+  return found.list.sort((a, b) => a.index - b.index);
+}
+
+/** A module that is not whole instructions, or more than the kernel takes. */
+function badLength(bytes: number): GuardViolation | undefined {
+  if (bytes % 8 !== 0)
+    return {
+      index: Math.floor(bytes / 8),
+      insn: "",
+      rule: "length",
+      message: `the module is ${bytes} bytes, not a whole number of 8-byte instructions`,
+    };
+  const n = bytes / 8;
+  if (n > MAX_MODULE_INSNS)
+    return {
+      index: MAX_MODULE_INSNS,
+      insn: "",
+      rule: "length",
+      message: `the module has ${n} instructions; the kernel takes at most ${MAX_MODULE_INSNS} in a module`,
+    };
+  return undefined;
+}
+
+/** The violations found, one per instruction and rule, each told with the instruction's text. */
+class Violations {
+  readonly list: GuardViolation[] = [];
+  private readonly seen = new Set<string>();
+  constructor(private readonly text: string[]) {}
+  add(index: number, rule: string, what: string): void {
     const key = `${index}/${rule}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    const t = text[index] ?? "";
-    out.push({
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const t = this.text[index] ?? "";
+    this.list.push({
       index,
       insn: t,
       rule,
       message: `module instruction ${index}${t ? ` (\`${t}\`)` : ""}: ${what}`,
     });
-  };
+  }
+}
+
+interface Decoded {
+  n: number;
+  /** undefined: the second half of an LD_IMM64. */
+  insns: (Insn | undefined)[];
+  text: string[];
+  /** LD_IMM64s whose second half is missing, or malformed. */
+  cutImm64: number[];
+  badImm64: number[];
+}
+
+function decodeModule(bytes: Uint8Array, helperName: GuardOptions["helperName"]): Decoded {
+  const n = bytes.length / 8;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const m: Decoded = { n, insns: new Array(n), text: new Array(n).fill(""), cutImm64: [], badImm64: [] };
   for (let k = 0; k < n; k++) {
     const p = k * 8;
     const i = readSlot(dv, p);
-    const code = i.code;
-    if (code === op.LD_IMM64) {
-      if (k + 1 >= n) {
-        insns[k] = i;
-        text[k] = disasm({ ...i, imm64: BigInt(i.imm) }, opts.helperName);
-        add(k, "ld_imm64", "64-bit immediate load cut off: its second half is missing");
-        continue;
-      }
-      const c2 = dv.getUint8(p + 8);
-      const r2 = dv.getUint8(p + 9);
-      const o2 = dv.getInt16(p + 10, true);
-      i.imm64 = BigInt.asIntN(
-        64,
-        (BigInt(dv.getUint32(p + 12, true)) << 32n) | BigInt(dv.getUint32(p + 4, true)),
-      );
-      insns[k] = i;
-      text[k] = disasm(i, opts.helperName);
-      if (c2 !== 0 || r2 !== 0 || o2 !== 0) {
-        add(
-          k,
-          "ld_imm64",
-          "malformed 64-bit immediate load: its second half must have opcode 0, registers 0 and offset 0",
-        );
-      }
-      insns[k + 1] = undefined;
-      k++;
+    m.insns[k] = i;
+    if (i.code !== op.LD_IMM64) {
+      m.text[k] = disasm(i, helperName);
       continue;
     }
-    insns[k] = i;
-    text[k] = disasm(i, opts.helperName);
+    if (k + 1 >= n) {
+      m.text[k] = disasm({ ...i, imm64: BigInt(i.imm) }, helperName);
+      m.cutImm64.push(k);
+      continue;
+    }
+    i.imm64 = BigInt.asIntN(
+      64,
+      (BigInt(dv.getUint32(p + 12, true)) << 32n) | BigInt(dv.getUint32(p + 4, true)),
+    );
+    m.text[k] = disasm(i, helperName);
+    if (dv.getUint8(p + 8) !== 0 || dv.getUint8(p + 9) !== 0 || dv.getInt16(p + 10, true) !== 0)
+      m.badImm64.push(k);
+    m.insns[k + 1] = undefined;
+    k++;
   }
+  return m;
+}
 
-  // Rules that need no data flow.
+/** Rules that need no data flow: opcodes, registers, R10, exit, calls, jump targets. */
+function checkEach(m: Decoded, opts: GuardOptions, found: Violations): void {
+  const { n, insns, text } = m;
   const isSecondHalf = (k: number) => k > 0 && k < n && insns[k] === undefined;
   for (let k = 0; k < n; k++) {
     const i = insns[k];
     if (!i) continue;
+    const add = (rule: string, what: string) => found.add(k, rule, what);
     if (text[k]!.startsWith("(bad opcode")) {
-      add(k, "opcode", `unknown opcode 0x${i.code.toString(16).padStart(2, "0")}`);
+      add("opcode", `unknown opcode 0x${i.code.toString(16).padStart(2, "0")}`);
       continue;
     }
     const cls = op.classOf(i.code);
     const o = op.opOf(i.code);
-    if (i.dst > 10 || i.src > 10) add(k, "register", "register number above r10");
+    if (i.dst > 10 || i.src > 10) add("register", "register number above r10");
     const writesDst = cls === op.ALU || cls === op.ALU64 || cls === op.LDX || cls === op.LD;
-    if (writesDst && i.dst === op.R10)
-      add(k, "r10", "R10 is the read-only frame pointer and cannot be written");
+    if (writesDst && i.dst === op.R10) add("r10", "R10 is the read-only frame pointer and cannot be written");
     if (cls === op.JMP && o === op.EXIT) {
-      add(
-        k,
-        "exit",
-        "`exit` is not allowed: the module falls through to the end, where ipft sends the record",
-      );
+      add("exit", "`exit` is not allowed: the module falls through to the end, where ipft sends the record");
     } else if (cls === op.JMP && o === op.CALL) {
-      if (i.src !== 0)
-        add(k, "call", "only helper calls are allowed (no bpf-to-bpf or kernel function calls)");
-      else if (opts.allowedHelpers && !opts.allowedHelpers(i.imm)) {
+      if (i.src !== 0) add("call", "only helper calls are allowed (no bpf-to-bpf or kernel function calls)");
+      else if (opts.allowedHelpers && !opts.allowedHelpers(i.imm))
         add(
-          k,
           "helper",
           `helper ${opts.helperName?.(i.imm) ?? `#${i.imm}`} is not allowed for this program type`,
         );
-      }
     } else if ((cls === op.JMP || cls === op.JMP32) && o !== op.CALL && o !== op.EXIT) {
       const t = k + 1 + (cls === op.JMP32 && o === op.JA ? i.imm : i.off);
-      if (t < 0 || t > n)
-        add(k, "jump", `jump to ${t} leaves the module (valid targets: 0 .. ${n}, its end)`);
-      else if (isSecondHalf(t)) add(k, "jump", `jump to ${t} lands inside a 64-bit immediate load`);
+      if (t < 0 || t > n) add("jump", `jump to ${t} leaves the module (valid targets: 0 .. ${n}, its end)`);
+      else if (isSecondHalf(t)) add("jump", `jump to ${t} lands inside a 64-bit immediate load`);
     }
   }
-  if (out.length > 0 || n === 0) return out;
-
-  // Data flow: pointers into the stack and the data area, and where R6-R9's values are.
-  const entry: State = {
-    regs: Array.from({ length: 11 }, (_, r): Val => {
-      if (r === 1) return { k: "data", off: 0 };
-      if (r === 10) return { k: "stack", off: 0 };
-      if (r >= 6 && r <= 9) return { k: "orig", reg: r };
-      return UNKNOWN_AT_ENTRY;
-    }),
-    wrote: new Array(11).fill(-1),
-    saved: new Map(),
-  };
-  const states: (State | undefined)[] = new Array(n + 1);
-  states[0] = entry;
-  const work = [0];
-  const flow = (to: number, s: State) => {
-    const cur = states[to];
-    const next = cur ? join(cur, s) : s;
-    if (!cur || !sameState(cur, next)) {
-      states[to] = next;
-      if (to < n) work.push(to);
-    }
-  };
-  const checkAccess = (k: number, base: Val, off: number, size: number) => {
-    if (base.k === "stack") {
-      const lo = base.off + off;
-      if (lo < -MODULE_STACK || lo + size > 0) {
-        add(
-          k,
-          "stack",
-          `stack access at r10${lo < 0 ? lo : `+${lo}`} (${size} bytes) is outside the module's ${MODULE_STACK} bytes (r10-${MODULE_STACK} .. r10-1)`,
-        );
-      }
-    } else if (base.k === "data") {
-      const lo = base.off + off;
-      if (lo < 0 || lo + size > USER_DATA_SIZE) {
-        add(
-          k,
-          "data",
-          `access at data+${lo} (${size} bytes) is outside the ${USER_DATA_SIZE}-byte data area that R1 points to`,
-        );
-      }
-    }
-  };
-  while (work.length > 0) {
-    const k = work.pop()!;
-    const i = insns[k]!;
-    const s: State = {
-      regs: [...states[k]!.regs],
-      wrote: [...states[k]!.wrote],
-      saved: new Map(states[k]!.saved),
-    };
-    const before = [...s.regs];
-    const cls = op.classOf(i.code);
-    const o = op.opOf(i.code);
-    const size = SIZE_BYTES[op.sizeOf(i.code)] ?? 8;
-    const unknown = (): Val => ({ k: "unknown", at: k });
-    let next: number[] = [k + (i.imm64 !== undefined ? 2 : 1)];
-    if (cls === op.ALU64 || cls === op.ALU) {
-      const d = s.regs[i.dst]!;
-      if (cls === op.ALU64 && o === op.MOV) {
-        s.regs[i.dst] = op.srcOf(i.code) === op.X ? s.regs[i.src]! : { k: "const", v: i.imm };
-      } else if (
-        cls === op.ALU64 &&
-        (o === op.ADD || o === op.SUB) &&
-        op.srcOf(i.code) === op.K &&
-        (d.k === "data" || d.k === "stack")
-      ) {
-        s.regs[i.dst] = { k: d.k, off: d.off + (o === op.ADD ? i.imm : -i.imm) };
-      } else if (
-        cls === op.ALU64 &&
-        (o === op.ADD || o === op.SUB) &&
-        op.srcOf(i.code) === op.K &&
-        d.k === "const"
-      ) {
-        s.regs[i.dst] = { k: "const", v: d.v + (o === op.ADD ? i.imm : -i.imm) };
-      } else {
-        s.regs[i.dst] = unknown();
-      }
-    } else if (cls === op.LDX) {
-      const base = s.regs[i.src]!;
-      checkAccess(k, base, i.off, size);
-      const slot = base.k === "stack" ? base.off + i.off : undefined;
-      const reg = slot !== undefined && size === 8 ? s.saved.get(slot) : undefined;
-      s.regs[i.dst] = reg !== undefined ? { k: "orig", reg } : unknown();
-    } else if (cls === op.STX || cls === op.ST) {
-      const base = s.regs[i.dst]!;
-      checkAccess(k, base, i.off, size);
-      if (base.k === "stack") {
-        const lo = base.off + i.off;
-        for (const slot of [...s.saved.keys()]) if (slot < lo + size && slot + 8 > lo) s.saved.delete(slot);
-        const v = s.regs[i.src]!;
-        if (cls === op.STX && op.modeOf(i.code) === op.MEM && size === 8 && v.k === "orig")
-          s.saved.set(lo, v.reg);
-      }
-    } else if (cls === op.LD) {
-      // LD_IMM64 sets dst; the old packet loads (ABS/IND) set r0.
-      s.regs[i.code === op.LD_IMM64 ? i.dst : 0] = unknown();
-    } else if (cls === op.JMP || cls === op.JMP32) {
-      if (o === op.CALL) {
-        const r1 = s.regs[1]!;
-        const r2 = s.regs[2]!;
-        if (WRITES_R1_R2.has(i.imm) && (r1.k === "stack" || r1.k === "data")) {
-          if (r2.k === "const") checkAccess(k, r1, 0, r2.v);
-          const lo = r1.k === "stack" ? r1.off : 0;
-          const hi = r2.k === "const" ? lo + r2.v : 0;
-          if (r1.k === "stack")
-            for (const slot of [...s.saved.keys()]) if (slot + 8 > lo && slot < hi) s.saved.delete(slot);
-        }
-        for (let r = 0; r <= 5; r++) s.regs[r] = unknown();
-      } else if (o === op.JA) {
-        next = [k + 1 + (cls === op.JMP32 ? i.imm : i.off)];
-      } else {
-        next = [k + 1, k + 1 + i.off];
-      }
-    }
-    for (let r = 0; r <= 10; r++) if (s.regs[r] !== before[r]) s.wrote[r] = k;
-    for (const t of next) flow(t, s);
-  }
-  const end = states[n];
-  if (end) {
-    for (let r = 6; r <= 9; r++) {
-      const v = end.regs[r]!;
-      if (v.k === "orig" && v.reg === r) continue;
-      const at = end.wrote[r]! >= 0 ? end.wrote[r]! : n - 1;
-      add(
-        at,
-        "callee-saved",
-        `r${r} does not hold the caller's value when the module ends (save it on the module's stack and restore it)`,
-      );
-    }
-  }
-  return out.sort((a, b) => a.index - b.index);
 }
 
 export function assertModule(bytes: Uint8Array, opts: GuardOptions = {}): void {

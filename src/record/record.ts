@@ -14,30 +14,11 @@
 //   56 u64 track id (the first-seen timestamp of a tracked packet, 0 when not tracked)
 //   64..127 the 64 bytes the user's module filled in, for dump()
 //
-// Extras (the device, --snaplen, --stack) follow the 128 bytes, so a record is longer than 128 bytes when it
-// has them; recordLength() says how long. Without extras the fields of 48..55 are zero, FLAG_DEVICE is clear
-// and the record is 128 bytes.
-//   the device part (DEVICE_SIZE bytes), only when flags has FLAG_DEVICE (with -w: the pcapng file has an
-//   interface per device, namespace and link type):
-//     +0 u32 ifindex (skb->dev->ifindex, or at a tracepoint given the device as an argument, net_dev_xmit,
-//        that device's: plan/device-args.ts; 0: no device)
-//     +4 u32 netns: the inode of skb->dev's network namespace, else of skb->sk's when the skb has no
-//        device yet (a packet built locally), 0 when neither (or the kernel has no namespaces)
-//     +8 char[16] the device's name (skb->dev->name), NUL-padded; all zero without a device
-//   then (at extrasStart(): 128, or 128 + DEVICE_SIZE)
-//   .. +cap_len                 the packet's bytes as they were in memory at this event (linear part only)
-//   padding to a multiple of 8
-//   then stack_depth u64        return addresses, innermost first (bpf_get_stack: the tracing machinery's
-//                               own frames come first, then the function the event is in, then its callers)
-// wire_len: the packet's length counted from where the captured bytes start: skb->len plus the bytes
-//   between that start and skb->data (the link-layer header already pulled on receive); 0 when no bytes
-//   were captured. cap_len: how many of them follow (at most --snaplen, at most the linear part).
-// link: where the bytes start. LINK_ETHERNET (0): at the link-layer (mac) header, which on Ethernet
-//   devices and on lo is a 14-byte Ethernet header (pcapng LINKTYPE_ETHERNET); LINK_NETWORK (1): at the
-//   network header (an IPv4 or IPv6 header: LINKTYPE_RAW), where the mac header was not set yet (a packet
-//   built locally, before the device layer). Meaningful only when cap_len > 0.
-// A record's extras are read with packetBytes(), stackAddrs() and recordLength() below; nothing may
-// assume 128 bytes per record.
+// The event's parts (the device, --snaplen's packet bytes, --stack's return addresses) follow the 128
+// bytes when it has them: parts/ describes each, and parts/index.ts finds them (recordLength(),
+// partStart()); nothing may assume 128 bytes per record. Without parts the fields of 48..55 are zero and
+// FLAG_DEVICE is clear.
+// wire_len, cap_len and link are the packet part's (parts/packet.ts), stack_depth the stack part's.
 
 export const RECORD_SIZE = 128;
 
@@ -67,21 +48,18 @@ export const FIELDS = {
    * on a clone event (FLAG_CLONE: the record is the clone's, at the return of skb_clone, skb_copy...),
    * the address of the tracked packet it was made from ("parent", printed only there). */
   location: { offset: 40, size: 8, json: ["location", "parent"] },
-  /** --snaplen only (JSON keys printed only on events with packet bytes): the length from the captured
-   * bytes' start, where they start, how many follow the record ("packet": them in hex). */
-  wireLen: { offset: 48, size: 4, json: ["wire_len"] },
-  link: { offset: 54, size: 1, json: ["link"] },
-  capLen: { offset: 52, size: 2, json: ["cap_len", "packet"] },
-  /** --stack only (printed only on events with a stack): "stack" is the symbolized return addresses. */
-  stackDepth: { offset: 55, size: 1, json: ["stack"] },
+  /** The packet part's (parts/packet.ts, which prints them): the length from the captured bytes' start,
+   * where they start, how many follow the record. */
+  wireLen: { offset: 48, size: 4, json: [] },
+  link: { offset: 54, size: 1, json: [] },
+  capLen: { offset: 52, size: 2, json: [] },
+  /** The stack part's (parts/stack.ts): how many return addresses it has. */
+  stackDepth: { offset: 55, size: 1, json: [] },
   /** With tracking on: the packet's first-seen time (bpf_ktime_get_ns when it was first selected), the
    * same at every point it goes through, so a reused skb address never joins two packets; 0 otherwise. */
   track: { offset: 56, size: 8, json: [] },
   /** The user's module fills these; dump() or a capture decoder turns them into text. */
   data: { offset: 64, size: 64, json: [] },
-  /** Not in the 128 bytes: the device part (FLAG_DEVICE, -w only), printed only on records that have it:
-   * the device's name ("" without one), its ifindex, the namespace's inode. */
-  device: { offset: RECORD_SIZE, size: 24, json: ["ifname", "ifindex", "netns"] },
 } as const satisfies Record<string, RecordField>;
 
 export const FLAG_RETURN = 1;
@@ -91,16 +69,10 @@ export const FLAG_RETURN = 1;
 export const FLAG_CLONE = 2;
 /** An event in a function the kernel runs while freeing the skb (after its verdict, if it had one). */
 export const FLAG_FREEING = 4;
-/** The record has its device part (ifindex, namespace, name) right after the 128 bytes. */
+/** The record has its device part (parts/device.ts). Each part that a flag announces takes its bit here. */
 export const FLAG_DEVICE = 8;
-/** The device part's JSON keys. */
-export const DEVICE_JSON_KEYS = FIELDS.device.json;
-/** The device part's length (a multiple of 8: what follows stays 8-aligned). */
-export const DEVICE_SIZE = 24;
-export const DEV_IFINDEX = 0;
-export const DEV_NETNS = 4;
-export const DEV_NAME = 8;
-export const DEV_NAME_SIZE = 16;
+/** The flag bits that announce a part (the other parts are announced by their length in the head). */
+export const PART_FLAGS = FLAG_DEVICE;
 
 /** Whether the event may come after its packet's verdict and still be that packet's (a function's return,
  * the free path): such an event never starts a packet at an address whose packet has ended. */
@@ -113,15 +85,9 @@ export const VERDICT_NONE = 0;
 export const VERDICT_DROP = 1;
 export const VERDICT_CONSUME = 2;
 
-/** Not a field of the record: the packet's number in the trace (1, 2, 3... output/packet-ids.ts numbers
+/** Not a field of the record: the packet's number in the trace (1, 2, 3... output/packet/tracker.ts numbers
  * them from the track id or the skb address), each event's first JSON key. */
 export const PACKET_ID_JSON = "packet_id";
-
-/** Every key a JSON event has before the script's or capture's own keys, in output order. */
-export const EVENT_JSON_KEYS: readonly string[] = [
-  PACKET_ID_JSON,
-  ...Object.values(FIELDS).flatMap((f) => f.json),
-];
 
 // Plain numbers for the hot paths (a property lookup per record adds up at a million records a second).
 export const OFF_SKB = FIELDS.skb.offset;
@@ -141,6 +107,11 @@ export const OFF_DATA = FIELDS.data.offset;
 export const DATA_SIZE = FIELDS.data.size;
 /** The part every event has (the aggregate store keeps it for each trace): up to the verdict. */
 export const HEAD_SIZE = OFF_VERDICT;
+/** A u64 field's high 32 bits sit this far into it (the record is little endian): the hot paths read
+ * `off + OFF_X` and `off + OFF_X + HIGH_WORD` as two numbers rather than one bigint. */
+export const HIGH_WORD = 4;
+/** The record's k-th 32-bit word (the aggregate store copies the head word by word). */
+export const readHeadWord = (dv: DataView, off: number, k: number): number => dv.getUint32(off + 4 * k, true);
 
 export const readSkb = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_SKB, true);
 export const readTimestamp = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_TSTAMP, true);
@@ -153,11 +124,12 @@ export const readTrack = (dv: DataView, off: number): bigint => dv.getBigUint64(
 export const readLocation = (dv: DataView, off: number): bigint => dv.getBigUint64(off + OFF_LOCATION, true);
 export const isReturn = (dv: DataView, off: number): boolean =>
   (dv.getUint32(off + OFF_FLAGS, true) & FLAG_RETURN) !== 0;
+/** Whether the event is a clone event (FLAG_CLONE: its location field holds the parent's address). */
+export const isClone = (dv: DataView, off: number): boolean =>
+  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_CLONE) !== 0;
 /** A clone event's parent (the skb address it was cloned or copied from), or undefined on other events. */
 export const readParent = (dv: DataView, off: number): bigint | undefined =>
-  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_CLONE) !== 0
-    ? dv.getBigUint64(off + OFF_LOCATION, true)
-    : undefined;
+  isClone(dv, off) ? dv.getBigUint64(off + OFF_LOCATION, true) : undefined;
 
 /** The link field's values: where the packet bytes start. */
 export const LINK_ETHERNET = 0;
@@ -174,64 +146,15 @@ export const readCapLen = (dv: DataView, off: number): number => dv.getUint16(of
 export const readLink = (dv: DataView, off: number): number => dv.getUint8(off + OFF_LINK);
 export const readStackDepth = (dv: DataView, off: number): number => dv.getUint8(off + OFF_STACK_DEPTH);
 
-/** Whether the record has its device part. */
-export const hasDevice = (dv: DataView, off: number): boolean =>
-  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_DEVICE) !== 0;
+/** Whether any part follows the record: a part's flag, or a part's length in the head (cap_len,
+ * stack_depth). Most events have none: the writers ask this before looking at each part. */
+export const hasParts = (dv: DataView, off: number): boolean =>
+  (dv.getUint32(off + OFF_FLAGS, true) & PART_FLAGS) !== 0 ||
+  dv.getUint16(off + OFF_CAP_LEN, true) !== 0 ||
+  dv.getUint8(off + OFF_STACK_DEPTH) !== 0;
 
-/** Where the packet bytes start, from the record's start: after the device part when it has one. */
-export const extrasStart = (dv: DataView, off: number): number =>
-  (dv.getUint32(off + OFF_FLAGS, true) & FLAG_DEVICE) !== 0 ? RECORD_SIZE + DEVICE_SIZE : RECORD_SIZE;
-
-/** Where the return addresses start: after the packet bytes, padded to 8. */
-const stackOffset = (dv: DataView, off: number): number =>
-  extrasStart(dv, off) + ((readCapLen(dv, off) + 7) & ~7);
-
-/** The record's whole length: 128, its device part, its packet bytes padded to 8, 8 per return address. */
-export function recordLength(dv: DataView, off: number): number {
-  return stackOffset(dv, off) + 8 * readStackDepth(dv, off);
-}
-
-/** The packet bytes that follow the record (cap_len of them; empty without --snaplen). A view into `dv`'s
- * memory: copy it to keep it past the writer's write() (the ring's space is reused). */
-export function packetBytes(dv: DataView, off: number): Uint8Array {
-  return new Uint8Array(dv.buffer, dv.byteOffset + off + extrasStart(dv, off), readCapLen(dv, off));
-}
-
-/** The return addresses that follow the packet bytes, innermost first (empty without --stack). */
-export function stackAddrs(dv: DataView, off: number): bigint[] {
-  const n = readStackDepth(dv, off);
-  const at = off + stackOffset(dv, off);
-  const out = new Array<bigint>(n);
-  for (let i = 0; i < n; i++) out[i] = dv.getBigUint64(at + 8 * i, true);
-  return out;
-}
-
-/** The device part of a record that has one (FLAG_DEVICE), else undefined. `name` is "" without a
- * device. */
-export interface DeviceInfo {
-  ifindex: number;
-  netns: number;
-  name: string;
-}
-
-export function readDevice(dv: DataView, off: number): DeviceInfo | undefined {
-  if (!hasDevice(dv, off)) return undefined;
-  const at = off + RECORD_SIZE;
-  let name = "";
-  for (let i = 0; i < DEV_NAME_SIZE; i++) {
-    const c = dv.getUint8(at + DEV_NAME + i);
-    if (c === 0) break;
-    name += String.fromCharCode(c);
-  }
-  return {
-    ifindex: dv.getUint32(at + DEV_IFINDEX, true),
-    netns: dv.getUint32(at + DEV_NETNS, true),
-    name,
-  };
-}
-
-/** Copies the record's first 128 bytes at `off` to `dst[dstOff..dstOff+128)` (its extras are not copied:
- * recordLength() says how long the whole is). */
+/** Copies the record's first 128 bytes at `off` to `dst[dstOff..dstOff+128)` (its parts are not copied:
+ * parts/index.ts's recordLength() says how long the whole is). */
 export function copyRecord(src: DataView, off: number, dst: Uint8Array, dstOff: number): void {
   dst.set(new Uint8Array(src.buffer, src.byteOffset + off, RECORD_SIZE), dstOff);
 }

@@ -1,6 +1,5 @@
 export {
   type BtfQueries,
-  type DumpFormat,
   type DumpValue,
   Script,
   type ScriptEnv,

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import type { CompiledCapture } from "../capture/compile.js";
 import { luaCaptureChunk } from "../capture/lua-decoder.js";
 import { UserError } from "../core/errors.js";
+import type { DumpFormat } from "../output/types.js";
 import { LUA_TFUNCTION, LuaState, type LuaValue } from "../sys/lua.js";
 import { keyRanks } from "./key-order.js";
 import { PRELUDE } from "./prelude.js";
@@ -26,7 +27,6 @@ export interface ScriptEnv {
 export class ScriptError extends UserError {}
 
 export type DumpValue = string | Record<string, string | number | boolean>;
-export type DumpFormat = "text" | "json";
 
 type Hook = "init" | "emit" | "dump" | "fini";
 

@@ -2,28 +2,25 @@
 // attach units its programs serve, the module checked against the ABI, and the inputs of every program.
 import { decode, type Insn } from "../asm/index.js";
 import type { AttachUnit, Backend } from "../backends/backend.js";
-import { FtraceBackend } from "../backends/ftrace.js";
-import { KprobeBackend } from "../backends/kprobe.js";
-import { KprobeMultiBackend } from "../backends/kprobe-multi.js";
+import { functionBackend } from "../backends/function-backends.js";
 import { TracepointBackend } from "../backends/tracepoint.js";
 import { moduleBtfFds } from "../btf/module-fd.js";
 import { helperAllowed } from "../features/helpers.js";
 import { type KernelFeatures, probeFeatures } from "../features/probe.js";
-import type { AttachPoint } from "../plan/attach-points.js";
 import { makePlan, type Plan } from "../plan/plan.js";
-import { type ExtrasRequest, skbLayout } from "../program/extras.js";
+import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
-import type { TrackSpec } from "../program/selection.js";
-import { readKprobeBlacklist } from "../symbols/index.js";
+import type { TrackSpec } from "../program/track-map.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
 import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
-import type { KernelView } from "./kernel-view.js";
+import { type KernelView, pointLimits } from "./kernel-view.js";
 import type { ProgramInputs } from "./load.js";
 import type { ScriptHost } from "./script-host.js";
 import { selectInput } from "./select-input.js";
+import { packetLayout } from "./skb-layout.js";
 
 export interface Built {
   plan: Plan;
@@ -54,10 +51,8 @@ export function build(
     tracer: choice.tracer,
     ...(choice.regex ? { regex: choice.regex } : {}),
     ...(choice.moduleRegex ? { moduleRegex: choice.moduleRegex } : {}),
-    traceable: kernel.traceable,
-    kprobeBlacklist: () => readKprobeBlacklist(),
+    ...pointLimits(kernel),
     ...(choice.verdicts !== false ? { verdicts: kernel.verdicts } : {}),
-    ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
   });
   for (const n of plan.notes) io.verbose(n);
   if (plan.leftOut) io.err(plan.leftOut);
@@ -66,7 +61,8 @@ export function build(
   const backends: Built["backends"] = [];
   const withReturns = choice.tracer === "function_graph";
   if (plan.functionBackend) {
-    const b = functionBackend(plan, features, io, kobj);
+    const b = functionBackend(plan.functionBackend, { features, moduleBtfFd: moduleFds(plan, kobj) });
+    dropUnreachable(plan, b, io);
     backends.push({ backend: b, units: b.units(plan.functions, withReturns) });
   }
   if (plan.tracepoints.length > 0) {
@@ -83,30 +79,26 @@ export function build(
   };
 }
 
-function functionBackend(plan: Plan, features: KernelFeatures, io: SessionIo, kobj: KernelObjects): Backend {
-  switch (plan.functionBackend!) {
-    case "kprobe":
-      return new KprobeBackend(features.kprobePmu, features.kprobeFuncIp);
-    case "kprobe-multi":
-      return new KprobeMultiBackend();
-    case "ftrace": {
-      const fds = moduleBtfFds(new Set(plan.functions.map((p) => p.module).filter((m) => m !== "vmlinux")));
+/** The module BTF fds of the plan's functions, opened (and owned by `kobj`) when first asked for. */
+function moduleFds(plan: Plan, kobj: KernelObjects): (module: string) => number | undefined {
+  let fds: Map<string, number> | undefined;
+  return (module) => {
+    if (!fds) {
+      fds = moduleBtfFds(new Set(plan.functions.map((p) => p.module).filter((m) => m !== "vmlinux")));
       for (const fd of fds.values()) kobj.add(fd);
-      dropUnreachable(plan, (p) => p.module === "vmlinux" || fds.has(p.module), io);
-      return new FtraceBackend((m) => fds.get(m));
     }
-  }
+    return fds.get(module);
+  };
 }
 
-/** Module functions whose module's BTF object the kernel does not list cannot be named to fentry. */
-function dropUnreachable(plan: Plan, reachable: (p: AttachPoint) => boolean, io: SessionIo): void {
-  const keep = plan.functions.filter(reachable);
-  const gone = plan.functions.length - keep.length;
-  if (gone === 0) return;
-  plan.functions = keep;
-  plan.untraceable += gone;
+/** Functions the backend cannot name to the kernel are untraceable. */
+function dropUnreachable(plan: Plan, b: Backend, io: SessionIo): void {
+  const gone = new Set(b.unreachable?.(plan.functions) ?? []);
+  if (gone.size === 0) return;
+  plan.functions = plan.functions.filter((p) => !gone.has(p));
+  plan.untraceable += gone.size;
   io.verbose(
-    `${gone} functions of kernel modules without a BTF object in the kernel: untraceable with ftrace`,
+    `${gone.size} functions of kernel modules without a BTF object in the kernel: untraceable with ${b.name}`,
   );
 }
 
@@ -156,12 +148,16 @@ export function programInputs(
 function extrasInputs(
   o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng">>,
   kernel: KernelView,
-): { extras?: ExtrasRequest } {
+): { extras?: PartsRequest } {
   const snaplen = o.snaplen ?? 0;
   const stack = o.stack ?? "off";
   const withDevice = o.pcapng !== undefined;
   if (snaplen === 0 && stack === "off" && !withDevice) return {};
-  const extras: ExtrasRequest = { snaplen, stack, skb: skbLayout(kernel.btf) };
+  const extras: PartsRequest = {
+    snaplen,
+    stack,
+    skb: packetLayout(kernel.btf, "--snaplen, --stack and -w"),
+  };
   if (withDevice) extras.device = deviceLayout(kernel.btf);
   return { extras };
 }

@@ -3,15 +3,13 @@
 // (before anything attaches) and attached after the rest. Only with tracking on and a function backend.
 import { encode } from "../asm/index.js";
 import type { AttachUnit } from "../backends/backend.js";
-import { CloneProbes } from "../backends/clones.js";
+import { CLONE_PARENT_REG, type CloneReturns } from "../backends/clones.js";
+import type { AttachPoint } from "../plan/attach-points.js";
 import { type ClonePoints, clonePoints } from "../plan/clone-points.js";
-import { pointRules } from "../plan/plan.js";
 import { buildCloneEntryProgram, CLONE_SAVED_KEY_SIZE, CLONE_SAVED_VALUE_SIZE } from "../program/clone.js";
-import { readKprobeBlacklist } from "../symbols/index.js";
 import { createMap, loadProgram } from "../sys/bpf.js";
 import { MapType } from "../sys/bpf-abi.js";
 import { errnoName } from "../sys/errno.js";
-import { kprobePmu } from "../sys/perf.js";
 import type { Built } from "./build.js";
 import type { SessionIo } from "./io.js";
 import type { KernelObjects } from "./kernel-objects.js";
@@ -27,11 +25,13 @@ export class CloneFollower {
   private entryFd = -1;
 
   private constructor(
-    private readonly probes: CloneProbes,
+    private readonly backend: { name: string; clones: CloneReturns },
     private readonly where: ClonePoints,
     private readonly kobj: KernelObjects,
+    private readonly savedFd: number,
+    idOf: (p: AttachPoint) => bigint,
   ) {
-    this.units = probes.units(where.points);
+    this.units = backend.clones.units(where.points, savedFd, idOf);
   }
 
   /** The follower of this run, or undefined when its backends cannot follow clones; says why under -v. */
@@ -41,45 +41,34 @@ export class CloneFollower {
     io: SessionIo,
     kobj: KernelObjects,
   ): CloneFollower | undefined {
-    const backend = built.plan.functionBackend;
-    if (!backend) {
+    const backend = built.backends.map((b) => b.backend).find((b) => b.clones !== undefined);
+    if (!backend?.clones) {
       io.verbose(
         "clones and copies are not followed: the tracepoint backend cannot see a function's return value (the new skb of skb_clone, skb_copy...); a function backend (kprobe, kprobe-multi, ftrace) can",
       );
       return undefined;
     }
-    const rules = pointRules({
-      traceable: kernel.traceable,
-      kprobeBlacklist: () => readKprobeBlacklist(),
-      ...(kernel.kallsyms ? { repeatedNames: () => kernel.kallsyms!.repeatedNames() } : {}),
-    });
-    const where = clonePoints(kernel.points, backend, rules);
+    const where = clonePoints(kernel.points, built.plan.functionBackend!, built.plan.rules);
     for (const s of where.skipped) io.verbose(`${s.name} is skipped: ${s.why}; its clones are not followed`);
     if (where.points.length === 0) return undefined;
-    const pmu = kprobePmu();
-    const savedFd =
-      backend === "ftrace"
-        ? -1
-        : kobj.add(
-            createMap({
-              type: MapType.LRU_HASH,
-              keySize: CLONE_SAVED_KEY_SIZE,
-              valueSize: CLONE_SAVED_VALUE_SIZE,
-              maxEntries: SAVED_MAX,
-              name: "ipft_clone_par",
-            }),
-          );
-    const probes = new CloneProbes(backend, "reason" in pmu ? undefined : pmu, savedFd, (p) =>
-      built.ids.idOf(p),
-    );
-    return new CloneFollower(probes, where, kobj);
+    const savedFd = !backend.clones.entry
+      ? -1
+      : kobj.add(
+          createMap({
+            type: MapType.LRU_HASH,
+            keySize: CLONE_SAVED_KEY_SIZE,
+            valueSize: CLONE_SAVED_VALUE_SIZE,
+            maxEntries: SAVED_MAX,
+            name: "ipft_clone_par",
+          }),
+        );
+    const clones = backend.clones;
+    return new CloneFollower({ name: backend.name, clones }, where, kobj, savedFd, (p) => built.ids.idOf(p));
   }
 
   /** For the tracking note: where clones are followed. */
   get note(): string {
-    const how = { ftrace: "fexit", kprobe: "kretprobe", "kprobe-multi": "kretprobe.multi" }[
-      this.probes.backend
-    ];
+    const how = this.backend.clones.how;
     return `at the return of ${this.where.points.map((p) => p.name).join(", ")} (${how})`;
   }
 
@@ -93,14 +82,15 @@ export class CloneFollower {
       }
       this.loaded.push({ unit, fd: this.kobj.add(l.fd) });
     }
-    if (this.probes.needsEntry && this.loaded.length > 0) {
+    const entry = this.backend.clones.entry;
+    if (entry && this.loaded.length > 0) {
       const insns = buildCloneEntryProgram({
         select: inputs.select!,
         probeRead: inputs.probeRead,
-        savedFd: this.probes.savedFd,
-        parentOffset: CloneProbes.PARENT_REG,
+        savedFd: this.savedFd,
+        parentOffset: CLONE_PARENT_REG,
       });
-      const r = loadProgram({ ...this.probes.entryLoad, insns: encode(insns), name: "ipft_clone_entry" });
+      const r = loadProgram({ ...entry.load, insns: encode(insns), name: "ipft_clone_entry" });
       if (r.fd < 0) throw new VerifierError("the clone functions' entry", r.errno, r.log);
       this.entryFd = this.kobj.add(r.fd);
     }
@@ -111,16 +101,17 @@ export class CloneFollower {
   attach(io: SessionIo): void {
     const at = new Set<string>();
     for (const l of this.loaded) {
-      const r = this.probes.attachReturn(l.fd, l.unit);
+      const r = this.backend.clones.attachReturn(l.fd, l.unit);
       for (const fd of r.links) this.kobj.addLink(fd);
       for (const p of r.attached) at.add(p.name);
       for (const f of r.failed)
         io.verbose(
-          `attach ${f.point.name}'s return (${this.probes.backend}): ${errnoName(f.errno)}; its clones are not followed`,
+          `attach ${f.point.name}'s return (${this.backend.name}): ${errnoName(f.errno)}; its clones are not followed`,
         );
     }
-    if (this.entryFd >= 0 && at.size > 0) {
-      const r = this.probes.attachEntry(
+    const entry = this.backend.clones.entry;
+    if (entry && this.entryFd >= 0 && at.size > 0) {
+      const r = entry.attach(
         this.entryFd,
         this.where.points.filter((p) => at.has(p.name)),
       );
@@ -128,7 +119,7 @@ export class CloneFollower {
       for (const f of r.failed) {
         at.delete(f.point.name);
         io.verbose(
-          `attach ${f.point.name}'s entry (${this.probes.backend}): ${errnoName(f.errno)}; its clones are not followed`,
+          `attach ${f.point.name}'s entry (${this.backend.name}): ${errnoName(f.errno)}; its clones are not followed`,
         );
       }
     }

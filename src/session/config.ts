@@ -2,7 +2,7 @@
 // nothing below the command line sees the command line's own options.
 import type { BackendName, OutputName, TracerName } from "../core/names.js";
 import type { StackMode } from "../program/extras.js";
-import type { PcapSelection } from "../program/selection.js";
+import type { SelectorValues } from "../program/selection.js";
 
 /** Where the module and dump() come from: a Lua script, or --capture expressions (not both). */
 export interface ModuleSource {
@@ -10,18 +10,14 @@ export interface ModuleSource {
   capture?: string[] | undefined;
 }
 
-export interface Selection {
+/** What packets to trace: the mark, the other selectors' values, and tracking. */
+export interface Selection extends SelectorValues {
   mark: number;
   mask: number;
   /** false: the mark is not tested (a filter, the device or the namespace selects); default true. */
   markTest?: boolean;
-  /** A pcap filter, compiled for Ethernet and raw IP (docs/selection.md). */
-  filter?: PcapSelection & { expr: string };
-  /** The network namespace's inode number, and how the user named it (a name, a path or the number). */
-  netnsInum?: number;
+  /** How the user named the network namespace (a name, a path or the number). */
   netns?: string;
-  ifname?: string;
-  ifindex?: number;
   /** Follow a selected packet to its verdict (by skb address), in a table of trackMax packets. */
   track?: boolean;
   trackMax?: number;
@@ -43,7 +39,7 @@ export interface SessionConfig extends PlanChoice, Selection {
   dropsOnly: boolean;
   /** --drops: bytes of held events at most (undefined: the default). */
   dropsMemory?: number | undefined;
-  /** Packet bytes per event (0: none) and where kernel stacks are taken (src/program/extras.ts). */
+  /** Packet bytes per event (0: none) and where kernel stacks are taken (src/record/parts/: packet, stack). */
   snaplen: number;
   stack: StackMode;
   /** Ring buffer bytes, a power of two. */
@@ -68,8 +64,6 @@ export interface PcapngFileConfig {
   userappl: string;
   /** The command line, kept in the file. */
   commandLine: string;
-  /** Bytes of each packet kept (0 or undefined: all). */
-  snaplen?: number | undefined;
 }
 
 export const DEFAULT_RING_SIZE = 8 << 20;

@@ -1,8 +1,8 @@
-// The offsets the record's device part (program/extras.ts) and the selection's device and namespace tests
-// (program/selection.ts) read through, from this kernel's BTF: the device's index, name and namespace, and
+// The offsets the record's device part (record/parts/device.ts) and the selection's device and namespace tests
+// (program/selectors/device.ts) read through, from this kernel's BTF: the device's index, name and namespace, and
 // a socket's namespace. A kernel without network namespaces has no namespace offsets.
 import type { Btf } from "../btf/btf.js";
-import type { DeviceLayout } from "../program/extras.js";
+import type { DeviceLayout } from "../program/skb-layout.js";
 
 type NetnsOffsets = Pick<DeviceLayout, "devNet" | "skNet" | "netInum">;
 

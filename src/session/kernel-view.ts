@@ -4,14 +4,21 @@ import { type Btf, loadKernelBtf } from "../btf/index.js";
 import { requireBpf } from "../features/probe.js";
 import { type AttachPoint, discoverAttachPointsCached } from "../plan/attach-points.js";
 import { deviceArgs } from "../plan/device-args.js";
-import { type VerdictSpec, verdictPoints } from "../plan/verdict-points.js";
-import { availableFilterFunctions, LazyKallsyms, type SymbolTable } from "../symbols/index.js";
+import type { PointLimits } from "../plan/plan.js";
+import { verdictPoints } from "../plan/verdict-points.js";
+import type { VerdictSource } from "../program/main-program.js";
+import {
+  availableFilterFunctions,
+  LazyKallsyms,
+  readKprobeBlacklist,
+  type SymbolTable,
+} from "../symbols/index.js";
 
 export interface KernelView {
   btf: Btf;
   points: AttachPoint[];
   /** The tracepoints where packets end, with where their arguments are. */
-  verdicts: Map<AttachPoint, VerdictSpec>;
+  verdicts: Map<AttachPoint, VerdictSource>;
   /** The tracepoints that pass the device as an argument (plan/device-args.ts), with its index. */
   deviceArgs: Map<AttachPoint, number>;
   markOffset: number;
@@ -23,6 +30,17 @@ export interface KernelView {
   /** tracefs available_filter_functions, or null when it cannot be read (then traceableReason says why). */
   traceable: Set<string> | null;
   traceableReason?: string;
+}
+
+/** What decides, besides the backends this kernel supports, which attach points a backend can trace
+ * (plan/plan.ts's rules). `repeatedNames`: where the view has no kallsyms of its own. */
+export function pointLimits(kernel: KernelView, repeatedNames?: () => Set<string>): PointLimits {
+  const repeated = kernel.kallsyms ? () => kernel.kallsyms!.repeatedNames() : repeatedNames;
+  return {
+    traceable: kernel.traceable,
+    kprobeBlacklist: () => readKprobeBlacklist(),
+    ...(repeated ? { repeatedNames: repeated } : {}),
+  };
 }
 
 export function loadKernelView(o: {

@@ -4,14 +4,15 @@
 import { networkHeader } from "../nftrace/match.js";
 import { NftTracer } from "../nftrace/tracer.js";
 import type { CreatedWriter, DropDetails } from "../output/index.js";
+import { packetBytes } from "../record/parts/index.js";
 import {
+  HIGH_WORD,
   LINK_NETWORK,
-  OFF_CAP_LEN,
-  OFF_LINK,
-  OFF_REASON,
   OFF_TSTAMP,
-  OFF_VERDICT,
-  packetBytes,
+  readCapLen,
+  readLink,
+  readReason,
+  readVerdict,
   VERDICT_DROP,
 } from "../record/record.js";
 import type { SessionConfig } from "./config.js";
@@ -65,11 +66,7 @@ export class NftDrops {
   wrap(w: CreatedWriter): CreatedWriter {
     if (this.reason === undefined) return w;
     const write = (dv: DataView, off: number, packet: number) => {
-      if (
-        dv.getUint32(off + OFF_VERDICT, true) === VERDICT_DROP &&
-        dv.getUint32(off + OFF_REASON, true) === this.reason
-      )
-        this.onDrop(dv, off);
+      if (readVerdict(dv, off) === VERDICT_DROP && readReason(dv, off) === this.reason) this.onDrop(dv, off);
       w.write(dv, off, packet);
     };
     return {
@@ -78,8 +75,8 @@ export class NftDrops {
       get count() {
         return w.count;
       },
-      get dropped() {
-        return w.dropped;
+      get overflow() {
+        return w.overflow;
       },
       get events() {
         return w.events;
@@ -99,10 +96,11 @@ export class NftDrops {
       return;
     }
     const ip =
-      dv.getUint16(off + OFF_CAP_LEN, true) > 0
-        ? networkHeader(packetBytes(dv, off), dv.getUint8(off + OFF_LINK) === LINK_NETWORK)
+      readCapLen(dv, off) > 0
+        ? networkHeader(packetBytes(dv, off), readLink(dv, off) === LINK_NETWORK)
         : undefined;
-    this.tracer.onDrop(dv.getUint32(off + OFF_TSTAMP + 4, true), dv.getUint32(off + OFF_TSTAMP, true), ip);
+    const ts = off + OFF_TSTAMP;
+    this.tracer.onDrop(dv.getUint32(ts + HIGH_WORD, true), dv.getUint32(ts, true), ip);
   }
 
   /** What the trace could not see, for the end of the run. */

@@ -4,8 +4,8 @@
 
 import type { DropDetails, Dumper, StackNamer, Symbolizer, VerdictNamer } from "../output/index.js";
 import { PcapngOutput } from "../output/pcapng.js";
-import { openBlockSink } from "../pcapng/writer.js";
-import type { PcapngFileConfig } from "./config.js";
+import { openBlockSink } from "../pcapng/sinks.js";
+import type { SessionConfig } from "./config.js";
 import type { StopSignal } from "./stop-signal.js";
 
 export interface TraceFileInputs {
@@ -21,8 +21,14 @@ export class TraceFile {
   readonly toStdout: boolean;
   private readonly output: PcapngOutput;
 
+  /** -w's file for this session, opened (its section header written), or undefined without -w. The
+   * interfaces declare the session's snaplen: the bytes the programs cut each packet to. */
+  static open(config: Pick<SessionConfig, "pcapng" | "tracer" | "snaplen">): TraceFile | undefined {
+    return config.pcapng ? new TraceFile(config.pcapng, config.tracer, config.snaplen) : undefined;
+  }
+
   /** Opens the file and writes its section header (an unwritable output fails here). */
-  constructor(c: PcapngFileConfig, tracer: string) {
+  private constructor(c: NonNullable<SessionConfig["pcapng"]>, tracer: string, snaplen: number) {
     this.toStdout = c.path === "-";
     const sink = openBlockSink(c.path);
     try {
@@ -30,7 +36,7 @@ export class TraceFile {
         userappl: c.userappl,
         commandLine: c.commandLine,
         tracer,
-        ...(c.snaplen ? { snaplen: c.snaplen } : {}),
+        snaplen,
       });
     } catch (e) {
       try {

@@ -1,6 +1,6 @@
 // Reads the ring buffer into the writer until told to stop: batches while records keep coming, a short
 // sleep when the ring is empty, one last drain after the links are gone.
-import { numbered, type PacketIds, type Writer } from "../output/index.js";
+import { numbered, type PacketTracker, type Writer } from "../output/index.js";
 import type { RingReader } from "../ringbuf/reader.js";
 import type { StopSignal } from "./stop-signal.js";
 
@@ -12,7 +12,7 @@ const IDLE_MS = 2;
 export function pumpUntilStopped(
   ring: RingReader,
   writer: Writer,
-  ids: PacketIds,
+  ids: PacketTracker,
   stop: StopSignal,
   drained?: () => void,
 ): Promise<void> {
@@ -31,6 +31,6 @@ export function pumpUntilStopped(
 }
 
 /** What is left in the ring (call after detaching). */
-export function drainRest(ring: RingReader, writer: Writer, ids: PacketIds): void {
+export function drainRest(ring: RingReader, writer: Writer, ids: PacketTracker): void {
   ring.drain(numbered(writer, ids));
 }

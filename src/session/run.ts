@@ -1,15 +1,12 @@
 // One tracing run: build and load every program, attach, read the ring until told to stop, detach, print.
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { rmSync, writeFileSync } from "node:fs";
-import { createWriter, PacketIds, teeWriter } from "../output/index.js";
-import { LostCounter } from "../ringbuf/lost-counter.js";
-import { RingReader } from "../ringbuf/reader.js";
+import { PacketTracker, teeWriter } from "../output/index.js";
 import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
 import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
-import { type Built, build, programInputs } from "./build.js";
+import type { Built } from "./build.js";
 import { runCommand } from "./child.js";
-import { CloneFollower } from "./clones.js";
 import type { Selection, SessionConfig } from "./config.js";
 import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
@@ -17,12 +14,14 @@ import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
 import { NftDrops } from "./nft-drops.js";
 import { TraceFile } from "./pcapng-file.js";
+import { prepareSession } from "./prepare.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
 import type { ScriptHost } from "./script-host.js";
 import { StackNames } from "./stack-names.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
-import { reportTracking, TrackTable, trackingNote } from "./track-table.js";
+import { createTextWriter } from "./text-writer.js";
+import { reportTracking, trackingNote } from "./track-table.js";
 import { VerdictNames } from "./verdict-names.js";
 
 export async function runSession(
@@ -34,7 +33,7 @@ export async function runSession(
   timer: PhaseTimer = new PhaseTimer(false),
 ): Promise<number> {
   // -w: opened before anything goes into the kernel, closed whole on every way out.
-  const file = config.pcapng ? new TraceFile(config.pcapng, config.tracer) : undefined;
+  const file = TraceFile.open(config);
   const kobj = new KernelObjects();
   const ready = new ReadyFile(config.readyFile);
   try {
@@ -72,12 +71,10 @@ async function trace(
   file: TraceFile | undefined,
   ready: ReadyFile,
 ): Promise<number> {
-  const built = build(config, kernel, script, io, kobj);
+  const { built, inputs, track, clones, ...made } = prepareSession(config, kernel, script, io, kobj, "trace");
+  const ring = made.ring!;
+  const lost = made.lost!;
   timer.mark("plan");
-  const ring = kobj.own(new RingReader(config.ringSize));
-  const lost = kobj.own(new LostCounter());
-  const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
-  const clones = track ? CloneFollower.plan(built, kernel, io, kobj) : undefined;
   if (track) io.verbose(trackingNote(built, clones?.note));
   if (namesEventsLive(config, built) && kernel.kallsyms instanceof LazyKallsyms) {
     // Writers that name events as they arrive (stream, json, the file) would otherwise read kallsyms at the
@@ -86,7 +83,6 @@ async function trace(
     timer.mark("kallsyms");
   }
   const loadStart = performance.now();
-  const inputs = programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec);
   const loaded = loadAll(built, inputs, kobj, io, () => stop.stopped);
   clones?.load(inputs, io);
   if (stop.stopped) return finishEarly(io);
@@ -104,30 +100,27 @@ async function trace(
   const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
   const dumper = script?.hooks.dump ? script : undefined;
   const stacks = config.stack !== "off" ? new StackNames(kernel.kallsyms) : undefined;
-  const text = createWriter(config.output, {
-    out: file?.toStdout ? io.errSink : io.out,
-    symbolizer,
-    ...(dumper ? { dumper } : {}),
-    maxTraces: config.maxTraces,
-    graph: withReturns,
-    err: io.errSink,
-    progress: io.interactive,
-    ...(config.verdicts !== false ? { verdicts } : {}),
-    dropsOnly: config.dropsOnly,
-    ...(config.dropsMemory !== undefined ? { dropsMemory: config.dropsMemory } : {}),
-    ...(stacks ? { stacks } : {}),
-    ...(nft.details ? { dropDetails: nft.details } : {}),
-    ...(track
-      ? { kernelCounts: () => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen }) }
-      : {}),
-  });
+  // The packet ids, numbered as the ring is read; the summary and --drops read them too.
+  const ids = new PacketTracker();
+  const text = createTextWriter(
+    { ...config, graph: withReturns },
+    {
+      symbolizer,
+      dumper,
+      verdicts: config.verdicts !== false ? verdicts : undefined,
+      stacks,
+      dropDetails: nft.details,
+    },
+    { out: file?.toStdout ? io.errSink : io.out, err: io.errSink, progress: io.interactive },
+    track && (() => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen })),
+    ids,
+  );
   const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks, dropDetails: nft.details }, stop);
   const writer = nft.wrap(pcapng ? teeWriter(text, pcapng) : text);
 
   io.status("Trace ready!");
   ready.create();
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
-  const ids = new PacketIds();
   await pumpUntilStopped(ring, writer, ids, stop, pcapng && (() => pcapng.drained(lost.read())));
 
   // Detach first so nothing more arrives, then read what is left.

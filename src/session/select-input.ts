@@ -1,6 +1,7 @@
-// The selection part of every main program's inputs: the mark alone (as before) unless a filter, a device,
-// a namespace or tracking is asked for.
-import type { SelectSpec, TrackSpec } from "../program/selection.js";
+// The selection part of every main program's inputs: the mark alone (as before) unless another selector
+// or tracking is asked for.
+import { needsLayout, type SelectSpec } from "../program/selection.js";
+import type { TrackSpec } from "../program/track-map.js";
 import type { Selection } from "./config.js";
 import type { KernelView } from "./kernel-view.js";
 import { skbLayout } from "./skb-layout.js";
@@ -10,19 +11,13 @@ export function selectInput(
   kernel: KernelView,
   track: TrackSpec | undefined,
 ): { select?: SelectSpec } {
-  const markTest = sel.markTest ?? true;
-  const byDevice = sel.ifindex !== undefined || sel.ifname !== undefined || sel.netnsInum !== undefined;
-  if (markTest && !sel.filter && !byDevice && !track) return {};
-  const select: SelectSpec = { markTest };
-  if (sel.filter || byDevice || track) select.layout = skbLayout(kernel.btf, sel.netnsInum !== undefined);
-  if (sel.filter)
-    select.filter = {
-      ethernet: sel.filter.ethernet,
-      ...(sel.filter.raw ? { raw: sel.filter.raw } : {}),
-    };
+  const select: SelectSpec = { markTest: sel.markTest ?? true };
+  if (sel.filter) select.filter = sel.filter;
   if (sel.ifindex !== undefined) select.ifindex = sel.ifindex;
   if (sel.ifname !== undefined) select.ifname = sel.ifname;
   if (sel.netnsInum !== undefined) select.netnsInum = sel.netnsInum;
   if (track) select.track = track;
+  if (!needsLayout(select)) return select.markTest ? {} : { select };
+  select.layout = skbLayout(kernel.btf, sel.netnsInum !== undefined);
   return { select };
 }

@@ -1,16 +1,37 @@
-// The offsets the selection reads through (program/selection.ts), from this kernel's BTF: the packet's
-// place in the skb, its device's index, name and namespace, and a socket's namespace.
+// The offsets the programs read through (program/skb-layout.ts), from this kernel's BTF: the packet's
+// place in the skb, checked for the sizes the programs read (a kernel whose sk_buff keeps tail as a pointer,
+// a 32-bit kernel, or has other header offsets cannot be read this way), and the device's.
 import type { Btf } from "../btf/btf.js";
+import { findComposite } from "../btf/queries.js";
 import { UserError } from "../core/errors.js";
-import type { SkbLayout } from "../program/selection.js";
+import type { PacketLayout, SkbLayout } from "../program/skb-layout.js";
 import { deviceLayout, NO_NETNS, netnsOffsets } from "./device-layout.js";
 
-/** `netns`: the namespace offsets are needed (a kernel without network namespaces has none). */
+/** `who`: the options that need it, for the message when this kernel's sk_buff does not fit. */
+export function packetLayout(btf: Btf, who: string): PacketLayout {
+  const sk = findComposite(btf, "struct sk_buff");
+  const field = (name: string, size: number): number => {
+    const m = btf.member(sk, name);
+    const got = m && m.bitSize === 0 ? btf.size(m.type) : -1;
+    if (!m || got !== size)
+      throw new UserError(
+        `${who}: this kernel's sk_buff.${name} is ${m ? `${got} bytes` : "missing"}, not the ${size} bytes ipft reads (not supported on this kernel)`,
+      );
+    return m.absBitOffset / 8;
+  };
+  return {
+    len: field("len", 4),
+    head: field("head", 8),
+    data: field("data", 8),
+    tail: field("tail", 4),
+    macHeader: field("mac_header", 2),
+    networkHeader: field("network_header", 2),
+  };
+}
+
+/** The selection's offsets. `netns`: the namespace offsets are needed (a kernel without network
+ * namespaces has none). */
 export function skbLayout(btf: Btf, netns: boolean): SkbLayout {
-  const at = (t: string, m: string) => btf.offsetof(t, m);
-  // skb->tail is an offset from head (sk_buff_data_t is an unsigned int on 64-bit kernels).
-  if (btf.sizeof("sk_buff_data_t") !== 4)
-    throw new UserError("packet filters need a 64-bit kernel (skb->tail is not an offset here)");
   let ns = NO_NETNS;
   if (netns) {
     const n = netnsOffsets(btf);
@@ -19,12 +40,7 @@ export function skbLayout(btf: Btf, netns: boolean): SkbLayout {
     ns = n;
   }
   return {
-    len: at("sk_buff", "len"),
-    data: at("sk_buff", "data"),
-    head: at("sk_buff", "head"),
-    tail: at("sk_buff", "tail"),
-    macHeader: at("sk_buff", "mac_header"),
-    networkHeader: at("sk_buff", "network_header"),
+    ...packetLayout(btf, "packet filters, devices, namespaces and tracking"),
     ...deviceLayout(btf, ns),
   };
 }

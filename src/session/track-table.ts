@@ -1,4 +1,4 @@
-// The packets being tracked: an LRU hash from skb address to track id and fingerprint (program/selection.ts), which every main program shares,
+// The packets being tracked: an LRU hash from skb address to track id and fingerprint (program/track-map.ts), which every main program shares,
 // and per-CPU counters of the packets put in (selected), ended (at their verdict) and found stale. An LRU
 // map evicts silently when full, so what it evicted is what neither ended, went stale, nor is still live in
 // it at the end (ended entries stay until their address is reused or the map needs room).
@@ -12,7 +12,7 @@ import {
   TRACK_VALUE_HEAD,
   TRACK_VALUE_SIZE,
   type TrackSpec,
-} from "../program/selection.js";
+} from "../program/track-map.js";
 import { possibleCpus } from "../ringbuf/lost-counter.js";
 import { createMap, getNextKey, lookupElem } from "../sys/bpf.js";
 import { MapType } from "../sys/bpf-abi.js";

@@ -127,7 +127,8 @@ export const BtfInfo = {
   SIZE: 32,
 } as const;
 
-/** Helper ids that ipft's own programs call (linux/bpf.h enum bpf_func_id). */
+/** Helper ids that ipft's own programs call, and those the module ABI guard knows (linux/bpf.h enum
+ * bpf_func_id). */
 export const Helper = {
   map_lookup_elem: 1,
   map_update_elem: 2,
@@ -136,8 +137,13 @@ export const Helper = {
   ktime_get_ns: 5,
   get_smp_processor_id: 8,
   get_current_pid_tgid: 14,
+  get_current_comm: 16,
+  probe_read_str: 45,
   get_stack: 67,
+  probe_read_user: 112,
   probe_read_kernel: 113,
+  probe_read_user_str: 114,
+  probe_read_kernel_str: 115,
   ringbuf_output: 130,
   ringbuf_reserve: 131,
   ringbuf_submit: 132,

@@ -2,10 +2,11 @@
 // A small marked-traffic sender: UDP datagrams over loopback with SO_MARK set, optionally interleaved with
 // unmarked ones, so ipft has real marked packets to trace. Prints one line per datagram when asked.
 //   node dist/src/tools/send-marked.js --mark 0x2a --count 5 --size 100 [--unmarked 1] [--port 9999]
-//     [--rate N/s] [--duration S] [--closed] [--verbose]
+//     [--rate N/s] [--duration S] [--closed] [--tcp] [--verbose]
 //   --closed: no receiver, so the kernel drops each datagram (no socket on that port) and answers with ICMP
+//   --tcp: marked TCP connection attempts instead of datagrams (refused unless something listens there)
 import * as dgram from "node:dgram";
-import { MarkedUdpSocket } from "./socket.js";
+import { MarkedUdpSocket, markedTcpAttempt } from "./socket.js";
 
 interface Args {
   mark: number;
@@ -18,6 +19,7 @@ interface Args {
   duration: number;
   verbose: boolean;
   closed: boolean;
+  tcp: boolean;
 }
 
 function parse(argv: string[]): Args {
@@ -32,6 +34,7 @@ function parse(argv: string[]): Args {
     duration: 0,
     verbose: false,
     closed: false,
+    tcp: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -56,6 +59,7 @@ function parse(argv: string[]): Args {
     else if (k === "--duration") a.duration = num();
     else if (k === "--verbose") a.verbose = true;
     else if (k === "--closed") a.closed = true;
+    else if (k === "--tcp") a.tcp = true;
     else throw new Error(`unknown option ${k}`);
   }
   return a;
@@ -63,6 +67,11 @@ function parse(argv: string[]): Args {
 
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
+  if (a.tcp) {
+    for (let i = 0; i < a.count; i++) markedTcpAttempt(a.mark, a.addr, a.port);
+    process.stderr.write(`made ${a.count} marked TCP connection attempts\n`);
+    return;
+  }
   // A receiver, so the datagrams are delivered rather than answered with ICMP port unreachable.
   const rx = a.closed ? undefined : dgram.createSocket("udp4");
   if (rx)

@@ -15,10 +15,10 @@ export const LAYERS: Record<string, number> = {
   util: 0, // small tools with no dependency (phase timing)
   sys: 1, // the only FFI: syscalls, libc, Lua
   asm: 1, // eBPF instructions as values
-  record: 1, // the trace record's one definition
+  record: 2, // the trace record's one definition: its head and its parts (parts/: they build on asm, pcapng, sys)
   btf: 2, // BTF parsing and queries
   symbols: 2, // kallsyms, tracefs, kprobe blacklist
-  identity: 2, // a packet's identity: its headers decoded from its bytes, namespace names
+  identity: 3, // a packet's identity: its headers decoded from its bytes, namespace names
   filter: 2, // pcap-filter expressions: libpcap's classic BPF translated to an eBPF block
   link: 3, // attach syscalls, one file per attach type
   ringbuf: 3, // ring buffer reader, lost counter

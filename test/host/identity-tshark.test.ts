@@ -17,8 +17,10 @@ import { test } from "node:test";
 import type { Header, PacketIdentity } from "../../src/identity/headers.js";
 import { decodePacket, identityText } from "../../src/identity/index.js";
 import { LINKTYPE_ETHERNET } from "../../src/pcapng/format.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
 import { readPcapngFile } from "../../src/pcapng/reader.js";
-import { openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { openBlockSink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { LINK_ETHERNET } from "../../src/record/record.js";
 import { generate } from "../filter/packets.js";
 import {
@@ -183,7 +185,7 @@ test("the decoder reads what tshark reads, field by field, on generated and tunn
   const w = new PcapngWriter(openBlockSink(file), { userappl: "ipft identity test" });
   const iface = w.interfaceFor({ name: "eth0", netns: 1, linktype: LINKTYPE_ETHERNET });
   frames.forEach((data, i) => {
-    w.packet({ interfaceId: iface, timestampNs: BigInt(i) * 1000n, data });
+    writePacket(w, { interfaceId: iface, timestampNs: BigInt(i) * 1000n, data });
   });
   w.close({});
   const { diffs, cut } = compareWithTshark(file, frames);

@@ -12,13 +12,15 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { explainDrop } from "../../src/explain/explanation.js";
-import { createWriter, numbered, PacketIds } from "../../src/output/index.js";
+import { createWriter, numbered, PacketTracker } from "../../src/output/index.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { replayInto, replayOf } from "../../src/output/pcapng-replay.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
 import { parsePcapng, readPcapngFile } from "../../src/pcapng/reader.js";
-import { MemorySink, openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { MemorySink, openBlockSink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { type Ev, IP_RCV, recordOffsets, records, symbolizer, UDP_RCV } from "../output/records.js";
 import { etherIpv4Udp, ipv4Udp } from "../pcapng/packets.js";
 
@@ -51,7 +53,7 @@ function sample(path: string, opts: { bigEndian?: boolean } = {}) {
   const eth = w.interfaceFor({ name: "veth0", netns: 4026532000, linktype: LINKTYPE_ETHERNET });
   const raw = w.interfaceFor({ name: "lo", netns: 4026531840, linktype: LINKTYPE_RAW });
   const t = 1_700_000_000_000_000_000n;
-  w.packet({
+  writePacket(w, {
     interfaceId: eth,
     timestampNs: t,
     data: etherIpv4Udp("10.1.0.1", "10.1.0.2", 40000, 53, 12),
@@ -60,7 +62,7 @@ function sample(path: string, opts: { bigEndian?: boolean } = {}) {
     direction: "inbound",
     packetId: 0xffff888800001000n,
   });
-  w.packet({
+  writePacket(w, {
     interfaceId: raw,
     timestampNs: t + 1500n,
     data: ipv4Udp("127.0.0.1", "127.0.0.2", 40001, 9999, 8),
@@ -174,7 +176,7 @@ test("a file cut a few bytes into its last packet: tshark and ipft read the pack
   const w = new PcapngWriter(sink, { userappl: "ipft" });
   const id = w.interfaceFor({ name: "lo", netns: 1, linktype: LINKTYPE_RAW });
   for (let i = 0; i < 5; i++)
-    w.packet({
+    writePacket(w, {
       interfaceId: id,
       timestampNs: BigInt(i),
       data: ipv4Udp("127.0.0.1", "127.0.0.1", 1, 100 + i, 4),
@@ -285,7 +287,7 @@ test("an ipft trace file (format 3): tshark filters on its comments, capinfos fi
   const verdicts = { reason: () => "NO_SOCKET", location: () => "__udp4_lib_rcv+0x4bc" };
   out.start({ symbolizer, verdicts });
   const dv = new DataView(new ArrayBuffer(4 * 128));
-  const ids = new PacketIds();
+  const ids = new PacketTracker();
   for (let i = 0; i < 4; i++) {
     const o = i * 128;
     dv.setBigUint64(o, 0xffff888800001000n + BigInt(i >> 1) * 0x100n, true);

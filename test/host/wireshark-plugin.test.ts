@@ -9,11 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { PacketIds } from "../../src/output/packet-ids.js";
+import { PacketTracker } from "../../src/output/packet/tracker.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { IPFT_KIND_EVENT, IPFT_KIND_NAMES, IPFT_PEN, LINKTYPE_RAW } from "../../src/pcapng/format.js";
-import { MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
+import { MemorySink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import {
   type Ev,
@@ -101,7 +103,7 @@ function traceFile(name: string, evs: Ev[]): string {
     tracer: "function",
   }).start({ symbolizer, verdicts: namer, stacks: { frame: (a) => symbolizer.resolve(a)!.name } });
   const dv = records(evs);
-  const ids = new PacketIds();
+  const ids = new PacketTracker();
   for (const off of recordOffsets(evs)) out.write(dv, off, ids.of(dv, off));
   out.finish();
   const f = join(dir, name);
@@ -183,7 +185,7 @@ function handMade(name: string, meta: string, custom: { kind: number; data: Uint
   const sink = new MemorySink();
   const w = new PcapngWriter(sink, { userappl: "ipft test", comments: ["ipft -m 1 -w x", `ipft:${meta}`] });
   const iface = w.interfaceFor({ name: "ipft", netns: 0, linktype: LINKTYPE_RAW });
-  w.packet({
+  writePacket(w, {
     interfaceId: iface,
     timestampNs: 1_700_000_000_000_000_000n,
     data: new Uint8Array(0),
@@ -276,7 +278,7 @@ test("a capture that is not ipft's is left alone", { skip }, () => {
   const sink = new MemorySink();
   const w = new PcapngWriter(sink, { userappl: "other" });
   const iface = w.interfaceFor({ name: "eth0", netns: 0, linktype: LINKTYPE_RAW });
-  w.packet({
+  writePacket(w, {
     interfaceId: iface,
     timestampNs: 1n,
     data: new Uint8Array(etherIpv4Udp("1.1.1.1", "2.2.2.2", 1, 2, 4).subarray(14)),

@@ -135,6 +135,11 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
     // Each block carries the record in ipft's custom option, and --read's json is the live json.
     const c = readPcapngFile(file("json"));
     assert.ok(c.packets.every((p) => p.custom.some((o) => o.pen === IPFT_PEN && o.code === OPT_CUSTOM_BIN)));
+    // -w cuts packets to 256 bytes by default, and its interfaces say so.
+    assert.deepEqual(
+      c.interfaces.map((i) => i.snaplen),
+      c.interfaces.map(() => 256),
+    );
     const back = ipft(["--read", file("json"), "-o", "json"]);
     assert.equal(back.status, 0, back.stderr);
     const json = back.stdout

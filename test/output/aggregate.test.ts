@@ -221,8 +221,8 @@ test("aggregate: maxTraces stores the first N, counts the rest, and says so at t
   const evs = [5, 4, 3, 2, 1].map((i) => ({ skb: 1n, ts: BigInt(i), func: IP_RCV, cpu: 0 }));
   const { w, err, out } = run("aggregate", evs, { maxTraces: 3 });
   assert.equal(w.count, 3);
-  assert.equal(w.dropped, 2);
-  assert.equal(err, "ipft: stored the first 3 traces only (--max-traces); 2 more were dropped\n");
+  assert.equal(w.overflow, 2);
+  assert.equal(err, "ipft: stored the first 3 traces only (--max-traces); 2 more were not stored\n");
   assert.equal(
     out,
     [

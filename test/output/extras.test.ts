@@ -2,9 +2,9 @@
 // the record gives, never assuming 128 bytes per record.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { kernelFrames } from "../../src/output/extras-text.js";
 import { hexOf } from "../../src/output/index.js";
 import type { StackNamer } from "../../src/output/types.js";
+import { kernelFrames } from "../../src/record/parts/stack.js";
 import { LINK_NETWORK, VERDICT_DROP } from "../../src/record/record.js";
 import { type Ev, IP_RCV, run, UDP_CAUSE, UDP_LIB_RCV, UDP_RCV, UDP_WHY } from "./records.js";
 

@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createWriter } from "../../src/output/index.js";
-import { PacketIds } from "../../src/output/packet-ids.js";
+import { PacketTracker } from "../../src/output/packet/tracker.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
 import { replayInto, replayOf } from "../../src/output/pcapng-replay.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { EPB_PACKETID } from "../../src/pcapng/format.js";
 import { parsePcapng } from "../../src/pcapng/reader.js";
-import { MemorySink } from "../../src/pcapng/writer.js";
+import { MemorySink } from "../../src/pcapng/sinks.js";
 import { VERDICT_CONSUME } from "../../src/record/record.js";
 import { type Ev, IP_RCV, namer, recordOffsets, records, run, symbolizer, TP, UDP_RCV } from "./records.js";
 
@@ -104,7 +104,7 @@ test("the trace file's epb_packetid is the packet id, and --read prints the ids 
     tracer: "function",
   }).start({ symbolizer, verdicts: namer });
   const dv = records(UNTRACKED);
-  const ids = new PacketIds();
+  const ids = new PacketTracker();
   for (const off of recordOffsets(UNTRACKED)) out.write(dv, off, ids.of(dv, off));
   out.finish();
   const c = parsePcapng(sink.bytes());
@@ -143,7 +143,7 @@ test("the trace file's epb_packetid is the packet id, and --read prints the ids 
 });
 
 test("memory is bounded: past the bound, the packet first seen longest ago is forgotten", () => {
-  const ids = new PacketIds(4);
+  const ids = new PacketTracker(4);
   const evs: Ev[] = Array.from({ length: 10 }, (_, i) => ({
     skb: A + BigInt(i) * 256n,
     ts: BigInt(i),

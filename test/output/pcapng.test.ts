@@ -8,7 +8,7 @@ import {
   functionDumper,
   numbered,
   type OutputName,
-  PacketIds,
+  PacketTracker,
   teeWriter,
 } from "../../src/output/index.js";
 import { packetOf } from "../../src/output/packet-of.js";
@@ -18,6 +18,7 @@ import { StreamLines } from "../../src/output/stream.js";
 import { StreamLineBytes } from "../../src/output/stream-bytes.js";
 import type { Symbolizer } from "../../src/output/types.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
+import { BlockBuilder } from "../../src/pcapng/block-builder.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import {
   IPFT_KIND_EVENT,
@@ -28,9 +29,26 @@ import {
   LINKTYPE_WIRESHARK_UPPER_PDU,
   OPT_CUSTOM_BIN,
 } from "../../src/pcapng/format.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
 import { parsePcapng } from "../../src/pcapng/reader.js";
-import { BlockBuilder, type BlockSink, MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
-import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
+import { type BlockSink, MemorySink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
+import { packetBytes, readDevice, recordLength, stackAddrs } from "../../src/record/parts/index.js";
+import {
+  readCpu,
+  readFlags,
+  readFunc,
+  readLink,
+  readLocation,
+  readReason,
+  readSkb,
+  readTimestamp,
+  readTrack,
+  readVerdict,
+  readWireLen,
+  VERDICT_CONSUME,
+  VERDICT_DROP,
+} from "../../src/record/record.js";
 import {
   BIG_TS,
   COPY_TP,
@@ -96,9 +114,10 @@ function writeFile(evs: Ev[], o: RunOptions & { tracer?: string; lostAfter?: num
   });
   out.start({ symbolizer, verdicts: namer, ...(o.dumper ? { dumper: o.dumper } : {}) });
   const dv = records(evs, 24);
-  const ids = new PacketIds();
+  const at = recordOffsets(evs, 24);
+  const ids = new PacketTracker();
   evs.forEach((_, i) => {
-    out.write(dv, 24 + i * 128, ids.of(dv, 24 + i * 128));
+    out.write(dv, at[i]!, ids.of(dv, at[i]!));
     if (o.lostAfter?.[i] !== undefined) out.drained(o.lostAfter[i]);
   });
   out.finish();
@@ -173,6 +192,7 @@ test("each event's block: the stream line as its comment, the record in ipft's o
   assert.equal(c.packets.length, EVENTS.length);
   const stream = run("stream", EVENTS, { dumper, verdicts: true }).out.trimEnd().split("\n");
   const dv = records(EVENTS, 24);
+  const at = recordOffsets(EVENTS, 24);
   const seen = new Set<string>();
   c.packets.forEach((p, i) => {
     assert.deepEqual(p.comments, [stream[i]], "one comment: the stream line, dump text included");
@@ -190,7 +210,7 @@ test("each event's block: the stream line as its comment, the record in ipft's o
     // The record's first 64 bytes as written (not the module's data), then the dump text's length and
     // text, then its json keys.
     const rec = event[0]!.data.subarray(4);
-    assert.deepEqual([...rec.subarray(0, 64)], [...new Uint8Array(dv.buffer, 24 + i * 128, 64)]);
+    assert.deepEqual([...rec.subarray(0, 64)], [...new Uint8Array(dv.buffer, at[i]!, 64)]);
     const textLen = new DataView(rec.buffer, rec.byteOffset + 64).getUint32(0, true);
     const text = new TextDecoder().decode(rec.subarray(68, 68 + textLen));
     assert.ok(stream[i]!.endsWith(` ${text}`), text);
@@ -304,12 +324,13 @@ test("the comment's bytes are the stream line for any timestamp, CPU and name", 
   const bytes = new StreamLineBytes(lines);
   const b = new BlockBuilder(true);
   const dv = records(evs);
+  const at = recordOffsets(evs);
   evs.forEach((e, i) => {
     b.pos = 0;
-    bytes.write(dv, i * 128, [1, 9, 10, 123456789, 2 ** 53 - 1][i % 5]!, b);
+    bytes.write(dv, at[i]!, [1, 9, 10, 123456789, 2 ** 53 - 1][i % 5]!, b);
     assert.equal(
       Buffer.from(b.mem.subarray(0, b.pos)).toString("utf8"),
-      lines.line(dv, i * 128, [1, 9, 10, 123456789, 2 ** 53 - 1][i % 5]!),
+      lines.line(dv, at[i]!, [1, 9, 10, 123456789, 2 ** 53 - 1][i % 5]!),
       String(e.ts),
     );
   });
@@ -378,7 +399,9 @@ test("a failed write: kept, reported once, later events are not written; the tee
     file,
   );
   const dv = records(EVENTS);
-  for (let i = 0; i < EVENTS.length; i++) w.write(dv, i * 128, i + 1);
+  recordOffsets(EVENTS).forEach((at, i) => {
+    w.write(dv, at, i + 1);
+  });
   w.finish();
   assert.deepEqual(errors, ["pcapng output x: no space left on device (ENOSPC)"]);
   assert.ok(file.error instanceof PcapngOutputError);
@@ -396,7 +419,7 @@ test("a failed write: kept, reported once, later events are not written; the tee
 test("--read refuses files ipft did not write, and events it cannot read back, in one line", () => {
   const other = new MemorySink();
   const w = new PcapngWriter(other, { userappl: "tcpdump" });
-  w.packet({
+  writePacket(w, {
     interfaceId: w.interfaceFor({ name: "eth0", netns: 0, linktype: 1 }),
     timestampNs: 1n,
     data: new Uint8Array(20),
@@ -414,7 +437,7 @@ test("--read refuses files ipft did not write, and events it cannot read back, i
   });
   const short = new Uint8Array(4 + 100);
   short[0] = IPFT_KIND_EVENT;
-  e.packet({
+  writePacket(e, {
     interfaceId: e.interfaceFor({ name: "ipft", netns: 0, linktype: 252 }),
     timestampNs: 1n,
     data: new Uint8Array(4),
@@ -437,7 +460,7 @@ test('--read refuses a file of the first format (an "ipft:" JSON comment per eve
     userappl: "ipft 0.1.0",
     comments: ['ipft:{"format":1,"tracer":"function"}'],
   });
-  w.packet({
+  writePacket(w, {
     interfaceId: w.interfaceFor({ name: "ipft", netns: 0, linktype: 252 }),
     timestampNs: 1n,
     data: new Uint8Array(4),
@@ -550,4 +573,40 @@ test("--read of records with the device part: json has ifname, ifindex and netns
   // The packet bytes and the stack are read past the device part.
   assert.equal(lines[0].packet, Buffer.from(ETH).toString("hex"));
   assert.equal(lines[4].stack.length, 1);
+});
+
+test("--read gives back each event's values as the kernel wrote them: addresses, reason, location, parts", () => {
+  const evs: Ev[] = [
+    ...EVENTS,
+    ...DEVICE_EVENTS,
+    { skb: A, ts: 9n, func: TP, cpu: 1, stack: [0xffffffff81000020n, 0x1234n], track: 77n, parent: B },
+  ];
+  const r = replayOf(parsePcapng(writeFile(evs)), "t.pcapng");
+  const back = new DataView(r.records.buffer, r.records.byteOffset, r.records.byteLength);
+  const live = records(evs, 24);
+  const values = (dv: DataView, off: number) => [
+    readSkb(dv, off),
+    readTimestamp(dv, off),
+    readFunc(dv, off),
+    readCpu(dv, off),
+    readFlags(dv, off),
+    readVerdict(dv, off),
+    readReason(dv, off),
+    readLocation(dv, off),
+    readTrack(dv, off),
+    readWireLen(dv, off),
+    readLink(dv, off),
+    [...packetBytes(dv, off)],
+    stackAddrs(dv, off),
+    readDevice(dv, off),
+    recordLength(dv, off),
+  ];
+  assert.equal(r.offsets.length, evs.length);
+  recordOffsets(evs, 24).forEach((off, i) => {
+    assert.deepEqual(values(back, r.offsets[i]!), values(live, off), `event ${i}`);
+  });
+  // Names come from the file, through the same interfaces a live run names them by.
+  assert.deepEqual(r.symbolizer.resolve(IP_RCV), symbolizer.resolve(IP_RCV));
+  assert.equal(r.verdicts.reason(3), namer.reason(3));
+  assert.equal(r.verdicts.location(UDP_LIB_RCV + 0x4bcn), namer.location(UDP_LIB_RCV + 0x4bcn));
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RecentKeys } from "../../src/output/recent-keys.js";
+import { RecentKeys } from "../../src/output/packet/recent-keys.js";
 
 test("recent keys: bounded, the oldest forgotten first; a deleted key is gone", () => {
   const k = new RecentKeys(3);

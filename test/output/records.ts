@@ -7,6 +7,7 @@ import {
   type KernelPacketCounts,
   numbered,
   type OutputName,
+  PacketTracker,
   type StackNamer,
   type Symbolizer,
   type VerdictNamer,
@@ -167,6 +168,8 @@ export interface RunOptions {
   stacks?: StackNamer;
   kernelCounts?: () => KernelPacketCounts;
   dropDetails?: DropDetails;
+  /** The writer reads the numbering tracker (as a live run's does) instead of tracking on its own. */
+  shareTracker?: boolean;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -174,6 +177,7 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
   let out = "";
   let err = "";
   const writes: string[] = [];
+  const ids = new PacketTracker();
   const w = createWriter(kind, {
     out: {
       write: (s: string) => {
@@ -192,10 +196,11 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.stacks ? { stacks: o.stacks } : {}),
     ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
     ...(o.dropDetails ? { dropDetails: o.dropDetails } : {}),
+    ...(o.shareTracker ? { numbering: ids } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);
-  const feed = numbered(w);
+  const feed = numbered(w, ids);
   for (const off of recordOffsets(evs, pad)) feed(dv, off);
   w.finish();
   w.report({ write: (s: string) => (err += s) });

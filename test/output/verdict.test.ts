@@ -5,8 +5,8 @@ import { test } from "node:test";
 import { explainDrop } from "../../src/explain/explanation.js";
 import { DropsOnly } from "../../src/output/drops-only.js";
 import type { Writer } from "../../src/output/index.js";
-import { PacketIds } from "../../src/output/packet-ids.js";
-import { PacketLedger } from "../../src/output/packet-ledger.js";
+import { PacketLedger } from "../../src/output/packet/ledger.js";
+import { PacketTracker } from "../../src/output/packet/tracker.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
 import { VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import {
@@ -135,14 +135,14 @@ function dropsOnly(maxBytes?: number, maxPackets?: number) {
   const written: number[] = [];
   const inner: Writer = {
     count: 0,
-    dropped: 0,
+    overflow: 0,
     write: (dv, off) => written.push(Number(dv.getBigUint64(off + 8, true))),
     finish: () => {},
   };
   const d = new DropsOnly(inner, maxBytes, maxPackets);
   const feed = (evs: Ev[]) => {
     const dv = records(evs);
-    const ids = new PacketIds();
+    const ids = new PacketTracker();
     for (const o of recordOffsets(evs)) d.write(dv, o, ids.of(dv, o));
   };
   return { d, written, feed };
@@ -379,4 +379,38 @@ test("a packet last seen where its data was copied to user space was delivered, 
   assert.equal(drops.out.split(/^===.*\n/m).length - 1, 1, drops.out);
   assert.match(drops.out, /Verdict: dropped/);
   assert.deepEqual(drops.w.summary().slice(0, 1), summary.slice(0, 1));
+});
+
+test("--drops: what continues a packet follows its own verdict, after many packets too (without tracking)", () => {
+  const { written, feed } = dropsOnly();
+  const FREE = 0xffffffff81300000n;
+  // A dropped, its free path printed; then a packet at A whose first event is its consume: its free path
+  // is the consumed packet's, not printed.
+  feed([
+    { skb: A, ts: 1n, func: IP_RCV, cpu: 0 },
+    { skb: A, ts: 2n, func: TP, cpu: 0, verdict: DROP },
+    { skb: A, ts: 3n, func: FREE, cpu: 0, freeing: true },
+    { skb: A, ts: 4n, func: TP, cpu: 0, verdict: CONSUME },
+    { skb: A, ts: 5n, func: FREE, cpu: 0, freeing: true },
+  ]);
+  assert.deepEqual(written, [1, 2, 3]);
+  // A dropped again after a thousand other drops in between: its free path is still its own (a set of
+  // recent drops that forgot A early lost it).
+  written.length = 0;
+  const others: Ev[] = Array.from({ length: 1023 }, (_, i) => ({
+    skb: C + BigInt(i) * 256n,
+    ts: 100n + BigInt(i),
+    func: TP,
+    cpu: 0,
+    verdict: DROP,
+  }));
+  feed([
+    { skb: A, ts: 10n, func: IP_RCV, cpu: 0 },
+    ...others.slice(0, 1022),
+    { skb: A, ts: 2000n, func: TP, cpu: 0, verdict: DROP },
+    ...others.slice(1022),
+    { skb: A, ts: 2001n, func: FREE, cpu: 0, freeing: true },
+  ]);
+  assert.deepEqual(written.slice(-4), [10, 2000, 1122, 2001]);
+  assert.equal(written.length, 1023 + 3);
 });

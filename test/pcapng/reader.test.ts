@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UserError } from "../../src/core/errors.js";
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
 import { parseMeta, parsePcapng, timestampToNs } from "../../src/pcapng/reader.js";
-import { MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { MemorySink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { etherIpv4Udp, ipv4Udp } from "./packets.js";
 
 function build(bigEndian = false): Uint8Array {
@@ -17,7 +19,7 @@ function build(bigEndian = false): Uint8Array {
   );
   const eth = w.interfaceFor({ name: "eth0", netns: 4026531840, linktype: LINKTYPE_ETHERNET });
   const lo = w.interfaceFor({ name: "lo", netns: 4026531840, linktype: LINKTYPE_RAW }, { snaplen: 65535 });
-  w.packet({
+  writePacket(w, {
     interfaceId: eth,
     timestampNs: 1_700_000_000_123_456_789n,
     data: etherIpv4Udp("10.0.0.1", "10.0.0.2", 1000, 53, 5),
@@ -32,7 +34,7 @@ function build(bigEndian = false): Uint8Array {
       { pen: 32473, data: Uint8Array.of(1, 2, 3), noCopy: true },
     ],
   });
-  w.packet({
+  writePacket(w, {
     interfaceId: lo,
     timestampNs: 1_700_000_000_123_456_790n,
     data: ipv4Udp("127.0.0.1", "127.0.0.2", 1, 2, 0),

@@ -2,7 +2,9 @@
 // it has written COUNT (0: until killed), flushing every FLUSH packets.
 //   node write-loop.js PATH COUNT [FLUSH]
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
-import { openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
+import { openBlockSink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { etherIpv4Udp, ipv4Udp } from "./packets.js";
 
 const [path = "-", countArg = "0", flushArg = "16"] = process.argv.slice(2);
@@ -14,7 +16,7 @@ const raw = w.interfaceFor({ name: "lo", netns: 1, linktype: LINKTYPE_RAW });
 const t0 = BigInt(Date.now()) * 1_000_000n;
 for (let i = 0; count === 0 || i < count; i++) {
   const even = i % 2 === 0;
-  w.packet({
+  writePacket(w, {
     interfaceId: even ? eth : raw,
     timestampNs: t0 + BigInt(i) * 1000n,
     data: even

@@ -8,7 +8,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/core/errors.js";
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
-import { FdSink, MemorySink, openBlockSink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
+import { FdSink, MemorySink, openBlockSink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { ipv4Udp } from "./packets.js";
 
 interface Block {
@@ -71,7 +73,7 @@ function sample(sinkOpts: { bigEndian?: boolean } = {}) {
   );
   const raw = w.interfaceFor({ name: "lo", netns: 4026531840, linktype: LINKTYPE_RAW });
   const data = ipv4Udp("127.0.0.1", "127.0.0.1", 1, 2, 3); // 31 bytes: one byte of padding
-  w.packet({
+  writePacket(w, {
     interfaceId: raw,
     timestampNs: 0x1234_5678_9abc_def0n,
     data,
@@ -170,7 +172,12 @@ test("snaplen cuts the captured bytes and keeps the original length", () => {
   const sink = new MemorySink();
   const w = new PcapngWriter(sink, { userappl: "ipft" });
   const id = w.interfaceFor({ name: "lo", netns: 1, linktype: LINKTYPE_RAW }, { snaplen: 16 });
-  w.packet({ interfaceId: id, timestampNs: 1n, data: new Uint8Array(100).fill(7), originalLength: 1500 });
+  writePacket(w, {
+    interfaceId: id,
+    timestampNs: 1n,
+    data: new Uint8Array(100).fill(7),
+    originalLength: 1500,
+  });
   const epb = walk(sink.bytes())[2]!;
   const dv = new DataView(epb.body.buffer, epb.body.byteOffset);
   assert.equal(dv.getUint32(12, true), 16);
@@ -206,7 +213,12 @@ test("an option value over 65535 bytes is refused, not written with a wrapped le
   const id = w.interfaceFor({ name: "lo", netns: 1, linktype: LINKTYPE_RAW });
   assert.throws(
     () =>
-      w.packet({ interfaceId: id, timestampNs: 0n, data: new Uint8Array(0), comments: ["x".repeat(70000)] }),
+      writePacket(w, {
+        interfaceId: id,
+        timestampNs: 0n,
+        data: new Uint8Array(0),
+        comments: ["x".repeat(70000)],
+      }),
     /too long/,
   );
 });

@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encode, type Insn, op } from "../../src/asm/index.js";
-import { CloneProbes } from "../../src/backends/clones.js";
+import { FtraceBackend } from "../../src/backends/ftrace.js";
+import { KprobeBackend } from "../../src/backends/kprobe.js";
+import { KprobeMultiBackend } from "../../src/backends/kprobe-multi.js";
 import type { AttachPoint } from "../../src/plan/attach-points.js";
 import { CLONE_FUNCTIONS, clonePoints } from "../../src/plan/clone-points.js";
 import { buildCloneEntryProgram } from "../../src/program/clone.js";
@@ -132,7 +134,7 @@ test("the clone functions: those this kernel has as functions; the rest skipped 
 test("units per backend: fexit reads the return slot after the arguments; the kprobes read ax", () => {
   const pts = [point("skb_clone"), point("skb_copy_expand", { nargs: 4 })];
   const ids = (p: AttachPoint) => (p.name === "skb_clone" ? 1n : 2n);
-  const fexit = new CloneProbes("ftrace", undefined, -1, ids).units(pts);
+  const fexit = new FtraceBackend(() => undefined).clones.units(pts, -1, ids);
   assert.deepEqual(
     fexit.map((u) => u.skb),
     [
@@ -141,11 +143,11 @@ test("units per backend: fexit reads the return slot after the arguments; the kp
     ],
   );
   assert.ok(fexit.every((u) => u.clone?.parent.kind === "args" && !u.isReturn));
-  const kret = new CloneProbes("kprobe", undefined, SAVED, ids).units(pts);
+  const kret = new KprobeBackend(undefined, false).clones.units(pts, SAVED, ids);
   assert.equal(kret.length, 2);
   assert.deepEqual(kret[0]!.skb, { kind: "pt_regs", offset: 80 });
   assert.deepEqual(kret[0]!.clone, { parent: { kind: "saved", mapFd: SAVED } });
-  const multi = new CloneProbes("kprobe-multi", undefined, SAVED, ids).units(pts);
+  const multi = new KprobeMultiBackend().clones.units(pts, SAVED, ids);
   assert.equal(multi.length, 1);
   assert.equal(multi[0]!.points.length, 2);
   assert.deepEqual(multi[0]!.func, { kind: "get_func_ip" });

@@ -3,12 +3,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encode, type Insn, op } from "../../src/asm/index.js";
-import { type ExtrasRequest, extrasRecordSize, stackDepthFor } from "../../src/program/extras.js";
+import type { PartsRequest as ExtrasRequest } from "../../src/program/extras.js";
 import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
+import { DEV_IFINDEX, DEV_NAME, DEVICE_SIZE } from "../../src/record/parts/device.js";
+import { stackDepthFor } from "../../src/record/parts/stack.js";
 import {
-  DEV_IFINDEX,
-  DEV_NAME,
-  DEVICE_SIZE,
   FLAG_DEVICE,
   MAX_STACK_DEPTH,
   OFF_CAP_LEN,
@@ -32,6 +31,9 @@ const extras = (snaplen: number, stack: ExtrasRequest["stack"]): ExtrasRequest =
   stack,
   skb: SKB,
 });
+/** The bytes a record takes in the ring: 128, the device part, the bytes rounded up to 8, the stack. */
+const extrasRecordSize = (snaplen: number, depth: number, device = false): number =>
+  128 + (device ? DEVICE_SIZE : 0) + ((snaplen + 7) & ~7) + 8 * depth;
 const DROP = { kind: VERDICT_DROP, locationArg: 1, reasonArg: 2 };
 const calls = (insns: Insn[]) => insns.filter((i) => i.code === (op.JMP | op.CALL)).map((i) => i.imm);
 

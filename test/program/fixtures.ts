@@ -1,7 +1,7 @@
 // What the program tests build with: the sk_buff, net_device and sock offsets (those of a 6.x x86_64 kernel)
 // and a main program's spec. The programs are checked for their structure, not run.
 import type { MainProgramSpec } from "../../src/program/main-program.js";
-import type { SkbLayout } from "../../src/program/selection.js";
+import type { SkbLayout } from "../../src/program/skb-layout.js";
 
 export const LAYOUT: SkbLayout = {
   len: 112,

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Insn, op } from "../../src/asm/index.js";
 import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-program.js";
-import { nameWords, placeReads, type SelectSpec } from "../../src/program/selection.js";
+import { placeReads } from "../../src/program/probe-read.js";
+import type { SelectSpec } from "../../src/program/selection.js";
+import { nameWords } from "../../src/program/selectors/device.js";
 import { REC_FLAGS } from "../../src/program/stack-layout.js";
 import { FLAG_FREEING } from "../../src/record/record.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
@@ -102,7 +104,9 @@ test("a verdict marks the packet's entry ended instead of taking it out; its fre
 });
 
 test("without -m there is no mark read; a filter alone copies the packet and runs both variants", () => {
-  const p = buildMainProgram(spec({ markTest: false, layout: LAYOUT, filter: { ethernet: UDP, raw: UDP } }));
+  const p = buildMainProgram(
+    spec({ markTest: false, layout: LAYOUT, filter: { expr: "udp", ethernet: UDP, raw: UDP } }),
+  );
   const marks = p.insns.filter((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.imm === 164);
   assert.equal(marks.length, 0);
   // The skb fields in one read, then one packet copy per variant.

@@ -7,21 +7,27 @@ import {
   timestampDecimal,
   u64Decimal,
   u64Hex,
-} from "../../src/output/u64-text.js";
+} from "../../src/output/text/u64-text.js";
+import { DEV_IFINDEX, DEV_NAME, DEV_NETNS, DEVICE_SIZE } from "../../src/record/parts/device.js";
+import {
+  EVENT_JSON_KEYS,
+  PACKET,
+  PARTS,
+  packetBytes,
+  partStart,
+  readDevice,
+  recordLength,
+  stackAddrs,
+} from "../../src/record/parts/index.js";
 import {
   copyData,
   copyRecord,
   DATA_SIZE,
-  DEV_IFINDEX,
-  DEV_NAME,
-  DEV_NETNS,
-  DEVICE_SIZE,
-  EVENT_JSON_KEYS,
-  extrasStart,
   FLAG_CLONE,
   FLAG_DEVICE,
   FLAG_RETURN,
   HEAD_SIZE,
+  hasParts,
   isReturn,
   OFF_CAP_LEN,
   OFF_CPU,
@@ -37,18 +43,15 @@ import {
   OFF_TSTAMP,
   OFF_VERDICT,
   OFF_WIRE_LEN,
-  packetBytes,
   RECORD_SIZE,
   readCpu,
-  readDevice,
   readFlags,
   readFunc,
   readParent,
   readSkb,
   readTimestamp,
-  recordLength,
-  stackAddrs,
 } from "../../src/record/record.js";
+import { type Ev, recordOffsets, records } from "../output/records.js";
 
 test("record layout: the offsets the eBPF program writes", () => {
   assert.deepEqual(
@@ -155,7 +158,7 @@ test("the device part: after the record when FLAG_DEVICE says so, then the packe
   dv.setBigUint64(off + 128 + DEVICE_SIZE + 8, 0xffffffff81000001n, true);
   dv.setBigUint64(off + 128 + DEVICE_SIZE + 16, 0xffffffff81000002n, true);
   assert.equal(DEVICE_SIZE % 8, 0, "what follows stays 8-aligned");
-  assert.equal(extrasStart(dv, off), 128 + DEVICE_SIZE);
+  assert.equal(partStart(dv, off, PACKET), 128 + DEVICE_SIZE);
   assert.equal(recordLength(dv, off), 128 + DEVICE_SIZE + 8 + 16);
   assert.deepEqual([...packetBytes(dv, off)], [0x50, 0x51, 0x52, 0x53, 0x54]);
   assert.deepEqual(stackAddrs(dv, off), [0xffffffff81000001n, 0xffffffff81000002n]);
@@ -168,7 +171,7 @@ test("the device part: after the record when FLAG_DEVICE says so, then the packe
   // Without the flag the same bytes are packet bytes: no device.
   dv.setUint32(off + OFF_FLAGS, FLAG_RETURN, true);
   assert.equal(readDevice(dv, off), undefined);
-  assert.equal(extrasStart(dv, off), 128);
+  assert.equal(partStart(dv, off, PACKET), 128);
   assert.equal(recordLength(dv, off), 128 + 8 + 16);
 });
 
@@ -269,5 +272,22 @@ test("decimal text beyond 2^53 is exact for many values (checked against bigint)
   }
   for (const v of [2n ** 53n, 2n ** 53n + 999999n, 10n ** 16n, 10n ** 19n, 2n ** 64n - 1000000n]) {
     assert.equal(decimalOfHalves(Number(v & 0xffffffffn), Number(v >> 32n)), v.toString());
+  }
+});
+
+test("hasParts() sees every registered part: the writers skip the parts of a record that says it has none", () => {
+  const samples: Ev[] = [
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0 },
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0, device: { ifindex: 1, netns: 2, name: "lo" } },
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0, packet: { bytes: [0x45], wireLen: 20, link: 1 } },
+    { skb: 1n, ts: 1n, func: 1n, cpu: 0, stack: [7n] },
+  ];
+  const dv = records(samples);
+  const at = recordOffsets(samples);
+  assert.equal(hasParts(dv, at[0]!), false);
+  for (const part of PARTS) {
+    const having = at.filter((off) => part.size(dv, off) > 0);
+    assert.ok(having.length > 0, `give the ${part.name} part a sample record here`);
+    for (const off of having) assert.ok(hasParts(dv, off), `hasParts() misses the ${part.name} part`);
   }
 });

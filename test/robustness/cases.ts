@@ -3,7 +3,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemorySink, PcapngWriter } from "../../src/pcapng/writer.js";
+import { writePacket } from "../../src/pcapng/packet-input.js";
+import { MemorySink } from "../../src/pcapng/sinks.js";
+import { PcapngWriter } from "../../src/pcapng/writer.js";
 
 export interface Case {
   name: string;
@@ -65,7 +67,7 @@ function foreignPcapng(): Uint8Array {
   const sink = new MemorySink();
   const w = new PcapngWriter(sink, { userappl: "another capture tool" });
   const id = w.interfaceFor({ name: "eth0", netns: 0, linktype: 1 });
-  w.packet({ interfaceId: id, timestampNs: 1_700_000_000_000_000_000n, data: new Uint8Array(60) });
+  writePacket(w, { interfaceId: id, timestampNs: 1_700_000_000_000_000_000n, data: new Uint8Array(60) });
   w.close();
   return sink.bytes();
 }

@@ -4,11 +4,11 @@
 import { decode, disasmProgram } from "../../asm/index.js";
 import { UserError } from "../../core/errors.js";
 import { assertModule } from "../../program/module-abi.js";
-import { build, programInputs } from "../../session/build.js";
 import { stdIo } from "../../session/io.js";
 import { KernelObjects } from "../../session/kernel-objects.js";
 import { loadKernelView } from "../../session/kernel-view.js";
 import { listProgram, mainProgramFor } from "../../session/load.js";
+import { prepareSession } from "../../session/prepare.js";
 import { withScript } from "../../session/script-host.js";
 import { sessionConfig } from "../config.js";
 import type { Options } from "../options.js";
@@ -28,12 +28,11 @@ export function runGen(opts: Options): number {
     }
     const kobj = new KernelObjects();
     try {
-      const built = build(config, kernel, script, io, kobj, true);
+      const { built, inputs } = prepareSession(config, kernel, script, io, kobj, "print");
       const first = built.backends[0];
       const unit = first?.units[0];
       if (!first || !unit) throw new UserError("no program to show: nothing matches the filters");
-      const track = config.track ? { mapFd: 0, countFd: 0, lastSeenFd: 0 } : undefined;
-      const prog = mainProgramFor(unit, programInputs(config, kernel, built, 0, 0, track));
+      const prog = mainProgramFor(unit, inputs);
       io.out.write(
         `; ${first.backend.name} program ${unit.name}, module at ${prog.moduleStart}..${prog.moduleEnd - 1}\n`,
       );

@@ -7,8 +7,8 @@ import { type KernelFeatures, probeFeatures, requireBpf } from "../../features/p
 import { isTracepointStub } from "../../plan/attach-points.js";
 import { backendsFor, pointRules } from "../../plan/plan.js";
 import { stdIo } from "../../session/io.js";
-import { loadKernelView } from "../../session/kernel-view.js";
-import { Kallsyms, readKprobeBlacklist } from "../../symbols/index.js";
+import { loadKernelView, pointLimits } from "../../session/kernel-view.js";
+import { Kallsyms } from "../../symbols/index.js";
 import type { Options } from "../options.js";
 
 export function runList(opts: Options): number {
@@ -28,11 +28,9 @@ export function runList(opts: Options): number {
     io.errSink.write(
       `ipft: backend ${opts.backend} is not supported here: ${features.backends.get(opts.backend)?.reason}\n`,
     );
-  const rules = pointRules({
-    traceable: kernel.traceable,
-    kprobeBlacklist: () => readKprobeBlacklist(),
-    repeatedNames: () => Kallsyms.load(process.env.IPFT_KALLSYMS || undefined).repeatedNames(),
-  });
+  const rules = pointRules(
+    pointLimits(kernel, () => Kallsyms.load(process.env.IPFT_KALLSYMS || undefined).repeatedNames()),
+  );
   const stubs = kernel.points.filter(isTracepointStub).length;
   const rows = kernel.points
     .filter(

@@ -1,10 +1,10 @@
 // ipft --read FILE.pcapng [-o FORMAT] [--drops]: a trace saved with -w printed as the live run printed it
 // (the trace on stdout; the summary, lost events and notices on stderr), without root or BPF: the names
 // come from the file, the script's text too.
-import { createWriter } from "../../output/index.js";
 import { replayInto, replayOf } from "../../output/pcapng-replay.js";
 import { readPcapngFile } from "../../pcapng/reader.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
+import { createTextWriter } from "../../session/text-writer.js";
 import type { Options } from "../options.js";
 
 export function runRead(o: Options): number {
@@ -12,19 +12,17 @@ export function runRead(o: Options): number {
   const contents = readPcapngFile(path);
   const r = replayOf(contents, path);
   const err = process.stderr;
-  const writer = createWriter(o.output, {
-    out: process.stdout,
-    symbolizer: r.symbolizer,
-    ...(r.dumper ? { dumper: r.dumper } : {}),
-    maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
-    graph: r.tracer === "function_graph",
-    err,
-    progress: false,
-    verdicts: r.verdicts,
-    stacks: r.stacks,
-    dropsOnly: o.drops,
-    ...(o.dropsMemory !== undefined ? { dropsMemory: o.dropsMemory } : {}),
-  });
+  const writer = createTextWriter(
+    {
+      output: o.output,
+      maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
+      dropsOnly: o.drops,
+      dropsMemory: o.dropsMemory,
+      graph: r.tracer === "function_graph",
+    },
+    { symbolizer: r.symbolizer, dumper: r.dumper, verdicts: r.verdicts, stacks: r.stacks },
+    { out: process.stdout, err, progress: false },
+  );
   replayInto(r, writer);
   writer.finish();
   writer.report(err);

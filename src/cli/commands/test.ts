@@ -1,16 +1,13 @@
 // ipft --test: build every program a trace would load and hand it to the kernel verifier; attach nothing.
 // Exit 0 only if all of them load; on a rejection, the verifier's log says why. What it does not check
 // (attaching) is said too: -b kprobe loads on a kernel without kprobes, where a trace cannot attach it.
-import { LostCounter } from "../../ringbuf/lost-counter.js";
-import { RingReader } from "../../ringbuf/reader.js";
-import { type Built, build, programInputs } from "../../session/build.js";
-import { CloneFollower } from "../../session/clones.js";
+import type { Built } from "../../session/build.js";
 import { stdIo } from "../../session/io.js";
 import { KernelObjects } from "../../session/kernel-objects.js";
 import { loadKernelView } from "../../session/kernel-view.js";
 import { loadAll } from "../../session/load.js";
+import { prepareSession } from "../../session/prepare.js";
 import { withScript } from "../../session/script-host.js";
-import { TrackTable } from "../../session/track-table.js";
 import { sessionConfig } from "../config.js";
 import type { Options } from "../options.js";
 
@@ -21,13 +18,9 @@ export function runTest(opts: Options): number {
   return withScript(config.module, kernel, (script) => {
     const kobj = new KernelObjects();
     try {
-      const built = build(config, kernel, script, io, kobj, true);
-      const ring = kobj.own(new RingReader(4096));
-      const lost = kobj.own(new LostCounter());
-      const track = config.track ? kobj.own(new TrackTable(config.trackMax)) : undefined;
-      const inputs = programInputs(config, kernel, built, ring.fd, lost.fd, track?.spec);
+      const { built, inputs, ...made } = prepareSession(config, kernel, script, io, kobj, "verify");
       const l = loadAll(built, inputs, kobj, io);
-      const clones = track ? (CloneFollower.plan(built, kernel, io, kobj)?.load(inputs, io) ?? 0) : 0;
+      const clones = made.clones?.load(inputs, io) ?? 0;
       const cloneNote = clones ? `; ${clones} following clones` : "";
       const per = built.backends.map(({ backend, units }) => `${backend.name}: ${units.length}`);
       const moduleNote = built.module.length ? `, module of ${built.module.length} instructions` : "";

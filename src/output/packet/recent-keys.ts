@@ -1,17 +1,18 @@
-// A bounded set of packet keys (two 32-bit halves), the oldest forgotten first: the packets --drops
-// remembers after it stopped holding them (dropped ones, for what follows their verdict; ones let go, to
-// know their drop when it comes). No allocation per key: the open-packet table and a ring of keys.
-import { OpenPackets } from "./open-packets.js";
+// A bounded set of packet keys (two 32-bit halves), the oldest forgotten first: the packets --drops let go
+// before their verdict, to know their drop when it comes (by key, not by the tracker's place: the arena may
+// let go of a packet the tracker has forgotten, its place another's by then). No allocation per key: the
+// packet table and a ring of keys.
+import { PacketTable } from "./table.js";
 
 export class RecentKeys {
-  private readonly set: OpenPackets;
+  private readonly set: PacketTable;
   private readonly lo: Int32Array;
   private readonly hi: Int32Array;
   private next = 0;
   private filled = false;
 
   constructor(readonly capacity: number) {
-    this.set = new OpenPackets(capacity);
+    this.set = new PacketTable(capacity);
     this.lo = new Int32Array(capacity);
     this.hi = new Int32Array(capacity);
   }

@@ -1,7 +1,7 @@
 // Collects output and writes it in chunks of about 64 KiB: one write call per event would cost more than
 // formatting the event. A live sink (stream, json) also writes what it holds once the current batch of
 // records is done (a microtask), so events show up as they arrive even at a few per second.
-import type { Sink } from "./types.js";
+import type { Sink } from "../types.js";
 
 export const CHUNK = 64 * 1024;
 

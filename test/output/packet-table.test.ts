@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OpenPackets } from "../../src/output/open-packets.js";
+import { PacketTable } from "../../src/output/packet/table.js";
 
-test("the open-packet table agrees with a Map through random adds, updates and removals", () => {
+test("the packet table agrees with a Map through random adds, updates and removals", () => {
   // Small table, clustered keys (aligned addresses sharing high halves): long probe runs, many shifts.
-  const t = new OpenPackets(64);
+  const t = new PacketTable(64);
   const ref = new Map<string, [number, number]>();
   let seed = 12345;
   const rnd = (n: number) => {

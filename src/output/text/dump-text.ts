@@ -1,7 +1,7 @@
 // The script's dump() output for the writers. A dump() that throws costs only its own trace's extra text:
 // failures are counted and reported once at the end.
-import { DATA_SIZE } from "../record/record.js";
-import type { Dumper, DumpFormat, DumpResult, Sink } from "./types.js";
+import { DATA_SIZE } from "../../record/record.js";
+import type { Dumper, DumpFormat, DumpResult, Sink } from "../types.js";
 
 export class SafeDumper {
   failures = 0;

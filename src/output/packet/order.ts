@@ -1,7 +1,7 @@
-// The aggregate print order: traces grouped by packet id (output/packet-ids.ts: a track id, or an skb
+// The aggregate print order: traces grouped by packet id (packet/tracker.ts: a track id, or an skb
 // address from its first event to its verdict and what continues it), each group's traces by timestamp
 // (ties by arrival), packets in order of their first (earliest) event, ties by arrival.
-import { type TraceStore, W_PACKET, W_TS_HI, W_TS_LO } from "./trace-store.js";
+import { type TraceStore, W_PACKET, W_TS_HI, W_TS_LO } from "../trace-store.js";
 
 export interface PacketOrder {
   /** Trace indices, packet after packet. */

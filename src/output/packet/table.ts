@@ -1,7 +1,7 @@
-// Packets held by their key (the ledger's open packets, the packet ids' numbering): a hash table in one
-// typed array (linear probing, deletion by backward shift), keyed by the packet key's two 32-bit halves,
-// holding two 32-bit values per packet (the ledger: the function it was last seen at; packet-ids.ts: its
-// id and whether it ended). One 16-byte slot per packet (key and values side by side: one cache line per
+// Packets held by their key (the tracker's packets, recent-keys.ts's set, the --drops arena's packets by
+// skb address): a hash table in one typed array (linear probing, deletion by backward shift), keyed by the
+// packet key's two 32-bit halves, holding two 32-bit values per packet (tracker.ts: its id, its place and
+// whether it ended). One 16-byte slot per packet (key and values side by side: one cache line per
 // probe), no object per packet:
 // at a hundred thousand packets a second, a Map of small objects costs more in lookups and garbage
 // collection than printing the events does. The key (0, 0) marks a free slot: no packet has it (a packet's
@@ -12,7 +12,7 @@ const HI = 1;
 const A = 2;
 const B = 3;
 
-export class OpenPackets {
+export class PacketTable {
   private readonly t: Int32Array;
   /** Slots - 1 (a power of two), and the same counted in words. */
   private readonly mask: number;

@@ -1,28 +1,28 @@
-// Counts packets and how they ended, event by event, for the summary after tracing. A packet is an skb
-// address (or its track id: output/packet-key.ts) from its first event to its verdict; the next event at
-// that address starts a new packet (the kernel reuses freed skbs), except the events that continue the
-// ended one (its free path, a function's return: record.ts continuesPacket). Open packets are held in bounded memory:
-// past the bound the oldest is let go, counted as without a verdict where it was last seen. (On recent
-// kernels a packet delivered to a socket often ends on a path without a verdict tracepoint, so most
-// packets of a long trace may never close.)
-import { type Explanation, explanationText } from "../explain/explanation.js";
-import { continuesPacket, OFF_FLAGS, OFF_FUNC, VERDICT_DROP } from "../record/record.js";
-import { OpenPackets } from "./open-packets.js";
-import { packetKeyOffset } from "./packet-key.js";
-import type { KernelPacketCounts, Sink, Symbolizer } from "./types.js";
-import { UNKNOWN } from "./types.js";
-import { isDeliveryPoint, type VerdictFields, type VerdictText, verdictOf } from "./verdict-text.js";
-
-/** Open packets held at most; beyond, the oldest is let go (counted as without a verdict). */
-export const MAX_OPEN_PACKETS = 1 << 16;
+// Counts packets and how they ended, event by event, for the summary after tracing: packets as the tracker
+// (tracker.ts) tells them, counted at their first event (an event that would continue an ended packet
+// starts none: it is counted with the next event at its key that does), and where each one still open was
+// last seen. Open packets are held in bounded memory (the tracker's): past the bound the oldest is let go,
+// counted as without a verdict where it was last seen. (On recent kernels a packet delivered to a socket
+// often ends on a path without a verdict tracepoint, so most packets of a long trace may never close.)
+import { type Explanation, explanationText } from "../../explain/explanation.js";
+import { continuesPacket, HIGH_WORD, OFF_FLAGS, OFF_FUNC, VERDICT_DROP } from "../../record/record.js";
+import type { KernelPacketCounts, Sink, Symbolizer } from "../types.js";
+import { UNKNOWN } from "../types.js";
+import { isDeliveryPoint, type VerdictFields, type VerdictText, verdictOf } from "../verdict-text.js";
+import { MAX_TRACKED, PACKET_AFTER, PACKET_NEW, PacketTracker } from "./tracker.js";
 
 export class PacketLedger {
   seen = 0;
   dropped = 0;
   consumed = 0;
-  /** Packets let go before a verdict because too many were open at once (counted as without one). */
+  /** Packets let go before a verdict at the tracker's bound (counted as without one). */
   letGo = 0;
-  private readonly open: OpenPackets;
+  /** Made at the first event() (with tracking only verdicts are counted: no packet is tracked here). */
+  private tracker: PacketTracker | undefined;
+  /** Per place (tracker.ts): the function the packet was last seen at, and whether it was counted. */
+  private fnLo = new Uint32Array(0);
+  private fnHi = new Uint32Array(0);
+  private counted = new Uint8Array(0);
   /** Where the packets let go were last seen: function address halves and count, by the low half. */
   private readonly lastSeenLetGo = new Map<number, { hi: number; lo: number; n: number }[]>();
   /** Drops that are not failures (explain/: a reply a raw socket got its own copy of, a queue purged). */
@@ -35,74 +35,59 @@ export class PacketLedger {
 
   constructor(
     private readonly text: VerdictText,
-    private readonly maxOpen = MAX_OPEN_PACKETS,
-  ) {
-    this.open = new OpenPackets(maxOpen);
-    // Room for closed packets' keys too, so a full ring rarely lets go of a packet before the bound.
-    this.qLo = new Int32Array(2 * maxOpen);
-    this.qHi = new Uint32Array(2 * maxOpen);
+    /** Packets tracked at most (the tracker's bound). */
+    private readonly max = MAX_TRACKED,
+    /** The tracker that numbers each event just before it is counted here (numbered()), read instead of
+     * tracking the events again (its onForget is the ledger's then); without it, a tracker of its own. */
+    private readonly numbering?: PacketTracker,
+  ) {}
+
+  private track(): PacketTracker {
+    const t = this.numbering ?? new PacketTracker(this.max);
+    this.fnLo = new Uint32Array(t.places);
+    this.fnHi = new Uint32Array(t.places);
+    this.counted = new Uint8Array(t.places);
+    t.onForget = (place) => {
+      if (this.counted[place] !== 0) this.letGoAt(this.fnLo[place]!, this.fnHi[place]!);
+    };
+    this.tracker = t;
+    return t;
   }
 
   /** One event; returns its verdict when it has one. */
   event(dv: DataView, off: number): VerdictFields | undefined {
-    const k = packetKeyOffset(dv, off);
-    const lo = dv.getInt32(k, true);
-    const hi = dv.getUint32(k + 4, true);
-    const fnLo = dv.getUint32(off + OFF_FUNC, true);
-    const fnHi = dv.getUint32(off + OFF_FUNC + 4, true);
-    const slot = this.open.find(lo, hi);
+    const t = this.tracker ?? this.track();
+    if (this.numbering === undefined) t.of(dv, off);
+    const p = t.place;
     const v = verdictOf(dv, off);
-    if (slot < 0) {
-      // After its packet's verdict, its free path and returns: not a packet of their own.
+    if (t.state === PACKET_AFTER) return v; // its free path, a return: the ended packet's
+    if (t.state === PACKET_NEW) this.counted[p] = 0;
+    if (this.counted[p] === 0) {
       if (v === undefined && continuesPacket(dv.getUint32(off + OFF_FLAGS, true))) return undefined;
+      this.counted[p] = 1;
       this.seen++;
-      if (v === undefined) {
-        if (this.open.size >= this.maxOpen || this.qLen === this.qLo.length) this.letGoOldest();
-        this.open.add(lo, hi, fnLo, fnHi);
-        const tail = (this.qHead + this.qLen++) % this.qLo.length;
-        this.qLo[tail] = lo;
-        this.qHi[tail] = hi;
-      }
-    } else if (v === undefined) this.open.set(slot, fnLo, fnHi);
-    if (v !== undefined) {
-      this.count(v);
-      if (slot >= 0) this.open.remove(slot);
     }
+    if (v === undefined) {
+      this.fnLo[p] = dv.getUint32(off + OFF_FUNC, true);
+      this.fnHi[p] = dv.getUint32(off + OFF_FUNC + HIGH_WORD, true);
+    } else this.count(v);
     return v;
   }
 
-  /** Packets in the order they opened (a ring of keys; a key whose packet has closed since is skipped). */
-  private readonly qLo: Int32Array;
-  private readonly qHi: Uint32Array;
-  private qHead = 0;
-  private qLen = 0;
-
-  /** Lets go of the oldest packet still open. */
-  private letGoOldest(): void {
-    while (this.qLen > 0) {
-      const lo = this.qLo[this.qHead]!;
-      const hi = this.qHi[this.qHead]!;
-      this.qHead = (this.qHead + 1) % this.qLo.length;
-      this.qLen--;
-      const slot = this.open.find(lo, hi);
-      if (slot < 0) continue; // closed by its verdict already
-      const fLo = this.open.a(slot);
-      const fHi = this.open.b(slot);
-      this.open.remove(slot);
-      this.letGo++;
-      const list = this.lastSeenLetGo.get(fLo | 0);
-      if (list === undefined) {
-        this.lastSeenLetGo.set(fLo | 0, [{ hi: fHi, lo: fLo, n: 1 }]);
-        return;
-      }
-      for (const at of list)
-        if (at.hi === fHi) {
-          at.n++;
-          return;
-        }
-      list.push({ hi: fHi, lo: fLo, n: 1 });
+  /** Counts a packet let go before its verdict where it was last seen. */
+  private letGoAt(fLo: number, fHi: number): void {
+    this.letGo++;
+    const list = this.lastSeenLetGo.get(fLo | 0);
+    if (list === undefined) {
+      this.lastSeenLetGo.set(fLo | 0, [{ hi: fHi, lo: fLo, n: 1 }]);
       return;
     }
+    for (const at of list)
+      if (at.hi === fHi) {
+        at.n++;
+        return;
+      }
+    list.push({ hi: fHi, lo: fLo, n: 1 });
   }
 
   private count(v: VerdictFields): void {
@@ -166,7 +151,9 @@ export class PacketLedger {
         const k = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
         byAddr.set(k, (byAddr.get(k) ?? 0) + n);
       };
-      this.open.forEachValue((lo, hi) => add(hi, lo, 1));
+      this.tracker?.forEachOpen((p) => {
+        if (this.counted[p] !== 0) add(this.fnHi[p]!, this.fnLo[p]!, 1);
+      });
       for (const list of this.lastSeenLetGo.values()) for (const x of list) add(x.hi, x.lo, x.n);
     }
     const last = new Map<string, number>();

@@ -1,6 +1,6 @@
 // Text made once per function address (the same few hundred addresses repeat millions of times), looked
 // up by the address's two 32-bit halves so the hot path makes no bigint.
-import { type Symbolizer, type SymbolName, UNKNOWN } from "./types.js";
+import { type Symbolizer, type SymbolName, UNKNOWN } from "../types.js";
 
 interface Entry {
   hi: number;

@@ -1,5 +1,5 @@
 // Exact text of the record's u64 fields (timestamps, addresses) without making a bigint per record.
-import { OFF_SKB, OFF_TSTAMP } from "../record/record.js";
+import { HIGH_WORD, OFF_SKB, OFF_TSTAMP } from "../../record/record.js";
 
 /** The decimal digits of the u64 `hi * 2^32 + lo`, exact for every value, without making a bigint. */
 export function decimalOfHalves(lo: number, hi: number): string {
@@ -32,9 +32,9 @@ export function hexOfHalves(lo: number, hi: number): string {
 }
 
 export const u64Decimal = (dv: DataView, at: number): string =>
-  decimalOfHalves(dv.getUint32(at, true), dv.getUint32(at + 4, true));
+  decimalOfHalves(dv.getUint32(at, true), dv.getUint32(at + HIGH_WORD, true));
 export const u64Hex = (dv: DataView, at: number): string =>
-  hexOfHalves(dv.getUint32(at, true), dv.getUint32(at + 4, true));
+  hexOfHalves(dv.getUint32(at, true), dv.getUint32(at + HIGH_WORD, true));
 
 export const skbHex = (dv: DataView, off: number): string => u64Hex(dv, off + OFF_SKB);
 export const timestampDecimal = (dv: DataView, off: number): string => u64Decimal(dv, off + OFF_TSTAMP);

@@ -1,10 +1,10 @@
 // Live writers (stream, json) with a dump(): lines wait, with their 64 data bytes, until the current batch of
 // records is done (a microtask) or 4096 are pending, then dump() runs for all of them in one call (one
 // crossing into Lua instead of one per event) and the lines go out in their order.
-import { copyData, DATA_SIZE } from "../record/record.js";
+import { copyData, DATA_SIZE } from "../../record/record.js";
+import type { DumpFormat } from "../types.js";
 import type { BufferedSink } from "./buffered-sink.js";
 import type { SafeDumper } from "./dump-text.js";
-import type { DumpFormat } from "./types.js";
 
 const MAX = 4096;
 

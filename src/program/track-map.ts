@@ -1,0 +1,212 @@
+// The tracking map in the kernel: a packet selected once is found again at every later point by its skb
+// address, with its track id. At a verdict tracepoint (kfree_skb, consume_skb) its entry is marked ended
+// (its head word set to 0): the points that run after a verdict (a function's return, the skb's free path)
+// continue the packet under its id; any other point that finds an ended entry takes it out, the address
+// being a new packet's by then. The user side of the map is session/track-table.ts.
+//
+// Registers: R6 = ctx and R7 = skb throughout; R8 = the track id once found or made; R9 and R0 hold the
+// fingerprint (program/track-fingerprint.ts) between its read and its check.
+import { asm, type Insn } from "../asm/index.js";
+import { R0, R1, R7, R8, R9, R10 } from "../asm/opcodes.js";
+import { Helper } from "../sys/bpf-abi.js";
+import { emitFunc, type FuncSource } from "./func-source.js";
+import { BPF_NOEXIST, countPerCpu, mapDelete, mapLookup, mapUpdate } from "./map-call.js";
+import type { PacketLayout } from "./skb-layout.js";
+import {
+  REC_TRACK,
+  SCRATCH_KEY,
+  SCRATCH_LAST_SEEN_KEY,
+  SCRATCH_LAST_SEEN_ONE,
+  SCRATCH_TRACK_ENTRY,
+  SCRATCH_TRACK_KEY,
+  SCRATCH_TRACK_VALUE,
+} from "./stack-layout.js";
+import { trackFingerprint } from "./track-fingerprint.js";
+
+export interface TrackSpec {
+  /** The LRU hash: skb address (u64) -> track id and fingerprint (TRACK_VALUE_SIZE bytes). */
+  mapFd: number;
+  /** Per-CPU array of u64 counters: [TRACK_INSERTED], [TRACK_ENDED], [TRACK_STALE]. */
+  countFd: number;
+  /** Hash: function address (u64) -> packets last seen there whose entry was found stale (they ended
+   * where no verdict tracepoint saw them), u64. */
+  lastSeenFd: number;
+}
+
+export const TRACK_INSERTED = 0;
+/** Entries that reached their packet's verdict (marked ended). */
+export const TRACK_ENDED = 1;
+/** Entries found to belong to an earlier packet at the same address, and taken out. */
+export const TRACK_STALE = 2;
+export const TRACK_COUNTERS = 3;
+
+/** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint): skb->head
+ * (0 once the packet reached its verdict) and the packet's identity from its headers; then the function (or
+ * tracepoint id) the packet was last seen at. */
+export const TRACK_VALUE_SIZE = 32;
+/** Where the value holds skb->head (0: ended). */
+export const TRACK_VALUE_HEAD = 8;
+/** Where the value holds the packet's identity (see trackFingerprint). */
+export const TRACK_VALUE_IDENT = 16;
+/** Where the value holds the last function. */
+export const TRACK_VALUE_FUNC = 24;
+
+const TV_ID = SCRATCH_TRACK_VALUE;
+const TV_HEAD = SCRATCH_TRACK_VALUE + TRACK_VALUE_HEAD;
+const TV_IDENT = SCRATCH_TRACK_VALUE + TRACK_VALUE_IDENT;
+const TV_FUNC = SCRATCH_TRACK_VALUE + TRACK_VALUE_FUNC;
+
+/** A tracked packet with the same fingerprint: R8 = its id, on to sel_done (at a verdict, its entry is
+ * marked ended). A stale entry is taken out; so is an ended one, except where the packet continues. */
+export function trackLookup(
+  t: TrackSpec,
+  l: PacketLayout,
+  probeRead: number,
+  isVerdict: boolean,
+  afterVerdict: boolean,
+  func?: FuncSource,
+): Insn[] {
+  const p: Insn[] = [
+    asm.stxMem(asm.DW, R10, R7, SCRATCH_TRACK_KEY),
+    ...mapLookup(t.mapFd, SCRATCH_TRACK_KEY),
+    asm.jmpImm(asm.JEQ, R0, 0, "sel_untracked"),
+    asm.stxMem(asm.DW, R10, R0, SCRATCH_TRACK_ENTRY),
+    // The entry, copied: the map's value may change under us, and calls follow.
+    asm.ldxMem(asm.DW, R1, R0, 0),
+    asm.stxMem(asm.DW, R10, R1, TV_ID),
+    asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_IDENT),
+    asm.stxMem(asm.DW, R10, R1, TV_IDENT),
+    asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_HEAD),
+    asm.stxMem(asm.DW, R10, R1, TV_HEAD),
+    asm.jmpImm(asm.JNE, R1, 0, "sel_live"),
+  ];
+  // An ended packet: its free path (or a return) continues it; elsewhere the address is a new packet's.
+  if (afterVerdict) p.push(asm.ldxMem(asm.DW, R8, R10, TV_ID), asm.ja("sel_done"));
+  else p.push(...trackDelete(t.mapFd), asm.ja("sel_untracked"));
+  p.push(
+    asm.label("sel_live", asm.mov64Reg(R0, R0)),
+    ...trackFingerprint(l, probeRead, "sel_untracked", "sel_fpl_"),
+    ...sameFingerprint("sel_stale"),
+    asm.ldxMem(asm.DW, R8, R10, TV_ID),
+  );
+  if (isVerdict) p.push(...markEnded(t.mapFd), ...count(t.countFd, TRACK_ENDED, "sel_done"));
+  else if (func) {
+    // Where the packet was seen last: in the entry itself (one store; no update call).
+    p.push(
+      ...emitFunc(func, R0),
+      asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
+      asm.stxMem(asm.DW, R1, R0, TRACK_VALUE_FUNC),
+    );
+  }
+  p.push(
+    asm.ja("sel_done"),
+    // An earlier packet's entry, freed where no verdict was seen: counted where it was last seen.
+    asm.label("sel_stale", asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY)),
+    asm.ldxMem(asm.DW, R1, R1, TRACK_VALUE_FUNC),
+    asm.stxMem(asm.DW, R10, R1, SCRATCH_LAST_SEEN_KEY),
+    ...countLastSeen(t.lastSeenFd),
+    ...trackDelete(t.mapFd),
+    asm.jmpImm(asm.JNE, R0, 0, "sel_untracked"),
+    ...count(t.countFd, TRACK_STALE, "sel_untracked"),
+  );
+  return p;
+}
+
+/** With the entry copied at TV_* and this point's fingerprint in R9 (head) and R0 (identity): on when it
+ * is the entry's packet, else to `stale`. Two identities, when both are known, must be equal. Then the
+ * same head is the same packet; a new head is its data reallocated, when the identity tells packets apart
+ * (its high half): the entry follows the new head. Without an identity on either side, the head decides
+ * (and an entry made before its packet had an IP header takes the identity it has now). */
+function sameFingerprint(stale: string): Insn[] {
+  return [
+    asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
+    asm.jmpImm(asm.JEQ, R1, 0, "sel_fp_head"),
+    asm.jmpImm(asm.JEQ, R0, 0, "sel_fp_head"),
+    asm.jmpReg(asm.JNE, R1, R0, stale),
+    asm.ldxMem(asm.DW, R1, R10, TV_HEAD),
+    asm.jmpReg(asm.JEQ, R1, R9, "sel_fp_same"),
+    asm.alu64Imm(asm.RSH, R0, 32),
+    asm.jmpImm(asm.JEQ, R0, 0, stale),
+    asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
+    asm.stxMem(asm.DW, R1, R9, TRACK_VALUE_HEAD),
+    asm.ja("sel_fp_same"),
+    asm.label("sel_fp_head", asm.ldxMem(asm.DW, R1, R10, TV_HEAD)),
+    asm.jmpReg(asm.JNE, R1, R9, stale),
+    asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
+    asm.jmpImm(asm.JNE, R1, 0, "sel_fp_same"),
+    asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
+    asm.stxMem(asm.DW, R1, R0, TRACK_VALUE_IDENT),
+    asm.label("sel_fp_same", asm.mov64Reg(R0, R0)),
+  ];
+}
+
+/** A newly selected packet: its track id is now; it enters the map, as ended at a verdict (so that its
+ * free path, which follows, continues it). */
+export function trackInsert(
+  t: TrackSpec,
+  l: PacketLayout,
+  probeRead: number,
+  isVerdict: boolean,
+  func: FuncSource,
+): Insn[] {
+  const p: Insn[] = [asm.call(Helper.ktime_get_ns), asm.mov64Reg(R8, R0)];
+  if (isVerdict) {
+    p.push(
+      asm.stxMem(asm.DW, R10, R8, TV_ID),
+      ...markEnded(t.mapFd),
+      asm.jmpImm(asm.JNE, R0, 0, "sel_done"),
+      ...count(t.countFd, TRACK_INSERTED, "sel_done"),
+      ...count(t.countFd, TRACK_ENDED, "sel_done"),
+    );
+  } else {
+    p.push(
+      ...trackFingerprint(l, probeRead, "sel_done", "sel_fpi_"),
+      asm.stxMem(asm.DW, R10, R8, TV_ID),
+      asm.stxMem(asm.DW, R10, R9, TV_HEAD),
+      asm.stxMem(asm.DW, R10, R0, TV_IDENT),
+      ...emitFunc(func, R0),
+      asm.stxMem(asm.DW, R10, R0, TV_FUNC),
+      ...trackUpdate(t.mapFd),
+      asm.jmpImm(asm.JNE, R0, 0, "sel_done"),
+      ...count(t.countFd, TRACK_INSERTED, "sel_done"),
+    );
+  }
+  p.push(asm.label("sel_done", asm.mov64Reg(R0, R0)));
+  return p;
+}
+
+/** The entry at the key becomes {TV_ID, ended}. */
+function markEnded(mapFd: number): Insn[] {
+  return [
+    asm.stMem(asm.DW, R10, TV_HEAD, 0),
+    asm.stMem(asm.DW, R10, TV_IDENT, 0),
+    asm.stMem(asm.DW, R10, TV_FUNC, 0),
+    ...trackUpdate(mapFd),
+  ];
+}
+
+const trackUpdate = (fd: number) => mapUpdate(fd, SCRATCH_TRACK_KEY, SCRATCH_TRACK_VALUE);
+const trackDelete = (fd: number) => mapDelete(fd, SCRATCH_TRACK_KEY);
+
+/** lastSeen[SCRATCH_LAST_SEEN_KEY] += 1 (a new key starts at 1; a full map loses the count). */
+function countLastSeen(fd: number): Insn[] {
+  return [
+    ...mapLookup(fd, SCRATCH_LAST_SEEN_KEY),
+    asm.jmpImm(asm.JEQ, R0, 0, "sel_ls_new"),
+    asm.mov64Imm(R1, 1),
+    asm.atomicAdd(asm.DW, R0, R1, 0),
+    asm.ja("sel_ls_done"),
+    asm.label("sel_ls_new", asm.stMem(asm.DW, R10, SCRATCH_LAST_SEEN_ONE, 1)),
+    // Another CPU's first count may win the race: this one is then lost.
+    ...mapUpdate(fd, SCRATCH_LAST_SEEN_KEY, SCRATCH_LAST_SEEN_ONE, BPF_NOEXIST),
+    asm.label("sel_ls_done", asm.mov64Reg(R0, R0)),
+  ];
+}
+
+/** After the record is zeroed: its track id. Keeps R6-R9. */
+export function emitTrackRecord(t: TrackSpec | undefined): Insn[] {
+  return t ? [asm.stxMem(asm.DW, R10, R8, REC_TRACK)] : [];
+}
+
+/** counters[idx] += 1 on this CPU. */
+const count = (fd: number, idx: number, done: string): Insn[] => countPerCpu(fd, SCRATCH_KEY, idx, done);
