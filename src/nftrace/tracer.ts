@@ -52,7 +52,7 @@ export function explainTraced(
   const family = FAMILY_NAMES[e.family] ?? String(e.family);
   const iptables = isIptablesTable(family, e.table);
   const facts: Fact[] = [
-    { name: "table", value: `${family} ${e.table}${iptables ? " (iptables-nft)" : ""}` },
+    { name: "table", value: `${family} ${e.table}${iptables ? " (iptables-nft's, by its name)" : ""}` },
     { name: "chain", value: e.chain },
     { name: "hook", value: chain?.hook ?? "unknown (nft could not list the chain)" },
   ];

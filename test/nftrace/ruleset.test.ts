@@ -61,7 +61,7 @@ test("a rule's drop: table, chain, hook, handle, rule text; iptables-nft's table
   });
   const ipt = explainTraced({ ...rule, family: 2, table: "filter", chain: "INPUT" }, undefined);
   assert.equal(ipt.why.text, "an iptables rule (iptables-nft) dropped it");
-  assert.equal(ipt.why.facts[0]!.value, "ip filter (iptables-nft)");
+  assert.equal(ipt.why.facts[0]!.value, "ip filter (iptables-nft's, by its name)");
   assert.match(ipt.why.facts.find((f) => f.name === "rule")!.value, /^unknown/);
   assert.ok(isIptablesTable("ip6", "mangle") && !isIptablesTable("inet", "filter"));
 });
