@@ -17,6 +17,8 @@ import {
 import { ChainLookup, runNft } from "./ruleset.js";
 import { type TracedPackets, tableName, traceRuleset, traceTablePids } from "./table.js";
 
+const READ_EVERY_MS = 100;
+
 export interface NftTraceOptions extends TracedPackets {
   /** The network namespace to trace in (a path: /run/netns/NAME, /proc/PID/ns/net); undefined: ipft's. */
   netnsPath?: string;
@@ -100,8 +102,13 @@ export function unmatched(why: string): DropDetail {
 export class NftTracer {
   private readonly matcher = new DropMatcher();
   private readonly details = new Map<string, DropDetail>();
+  /** One explanation per rule or policy, shared by its drops. */
+  private readonly byRule = new Map<string, DropDetail>();
   private readonly chains: ChainLookup;
   private added = false;
+  /** Reads the socket between drops too, so that the events of packets that were not dropped do not fill
+   * its buffer while no drop comes. */
+  private readonly timer: NodeJS.Timeout;
 
   private constructor(
     private readonly listener: NetlinkListener,
@@ -110,6 +117,11 @@ export class NftTracer {
     private readonly selectedOnly: boolean,
   ) {
     this.chains = new ChainLookup(nft);
+    this.timer = setInterval(() => this.read(), READ_EVERY_MS).unref();
+  }
+
+  private read(): void {
+    for (const d of this.listener.drain()) for (const e of parseTraceMessages(d)) this.matcher.add(e);
   }
 
   /** Removes tables of ipfts no longer running, listens, adds this run's table. `say` reports each. */
@@ -135,13 +147,18 @@ export class NftTracer {
   /** A NETFILTER_DROP at timestamp (tsHi, tsLo) of the packet whose network header is `ip` (undefined: the
    * record has no packet bytes): matched now, with the events read so far. */
   onDrop(tsHi: number, tsLo: number, ip: Uint8Array | undefined): void {
-    for (const d of this.listener.drain()) for (const e of parseTraceMessages(d)) this.matcher.add(e);
+    this.read();
     const e = this.matcher.take(ip, this.selectedOnly);
-    let detail: DropDetail;
+    let detail: DropDetail | undefined;
     if (e) {
       const family = FAMILY_NAMES[e.family] ?? String(e.family);
       const handle = e.handle === undefined ? undefined : String(e.handle);
-      detail = explainTraced(e, this.chains.get(family, e.table, e.chain, handle));
+      const key = `${family} ${e.table} ${e.chain} ${e.type} ${handle}`;
+      detail = this.byRule.get(key);
+      if (!detail) {
+        detail = explainTraced(e, this.chains.get(family, e.table, e.chain, handle));
+        this.byRule.set(key, detail);
+      }
     } else
       detail = unmatched(
         ip
@@ -161,6 +178,7 @@ export class NftTracer {
   }
 
   close(): void {
+    clearInterval(this.timer);
     if (this.added) {
       this.added = false;
       try {

@@ -9,6 +9,7 @@ const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
 const SOL_NETLINK = 270;
 const NETLINK_ADD_MEMBERSHIP = 1;
 const CLONE_NEWNET = 0x40000000;
@@ -71,7 +72,9 @@ export class NetlinkListener {
       if (r < 0) throw new SysError("bind(netlink)", -r);
       r = setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, u32(group));
       if (r < 0) throw new SysError(`setsockopt(NETLINK_ADD_MEMBERSHIP ${group})`, -r);
-      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, u32(rcvbuf)); // best effort: rmem_max caps it
+      // Past net.core.rmem_max with CAP_NET_ADMIN; else as much as rmem_max allows.
+      if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, u32(rcvbuf)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, u32(rcvbuf));
     } catch (e) {
       l.close();
       throw e;
