@@ -36,6 +36,8 @@ function validate(o: Options): void {
     validateRead(o);
     return;
   }
+  if (o.hostNames !== undefined)
+    throw new UsageError("--host-names names the machines of --read's files: it goes with --read");
   if (o.command.length > 0 && (o.list || o.features || o.test || o.gen)) {
     throw new UsageError("-- COMMAND only goes with tracing (not with -l, --features, --test or --gen)");
   }

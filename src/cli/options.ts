@@ -11,6 +11,7 @@ import {
   TRACERS,
   type TracerName,
 } from "../core/names.js";
+import { parseHostNames } from "../merge/inputs.js";
 import type { PcapFilter } from "../program/selectors/pcap.js";
 import { MAX_SNAPLEN } from "../record/record.js";
 import { compileSelectionFilter, SELECTOR_OPTIONS } from "./selectors.js";
@@ -56,6 +57,10 @@ export interface Options {
   write?: string;
   /** --read: a pcapng file written with -w, printed instead of tracing. */
   read?: string;
+  /** --read A B C: every file, the first being `read` (several: merged, docs/multi-host.md). */
+  readFiles: string[];
+  /** --host-names: the machines' names for the files of --read. */
+  hostNames?: string[];
   help: boolean;
   version: boolean;
   examples: boolean;
@@ -190,10 +195,18 @@ const SPECS: Spec[] = [
   {
     long: "read",
     arg: "FILE",
-    help: "print a trace saved with -w (as -o aggregate, stream or json), without tracing",
+    help: "print a trace saved with -w (as -o aggregate, stream or json), without tracing; several files: one trace of several machines (docs/multi-host.md)",
     set: (o, v, f) => {
       if (v === "") throw new UsageError(`${f}: give the pcapng file written with -w`);
       o.read = v;
+    },
+  },
+  {
+    long: "host-names",
+    arg: "NAMES",
+    help: "with --read of several files: name their machines, NAME,NAME... in the files' order or FILE=NAME,... (docs/multi-host.md)",
+    set: (o, v, f) => {
+      o.hostNames = parseHostNames(v, f);
     },
   },
   {
@@ -399,6 +412,7 @@ export function defaults(): Options {
     command: [],
     filterOpts: [],
     filterWords: [],
+    readFiles: [],
     track: true,
   };
 }
@@ -450,6 +464,11 @@ export function parseArgs(argv: string[]): Options {
     }
     spec.set(o, value ?? "", flag);
   }
+  // --read A B C: the words after the first file are more files, not a filter.
+  if (o.read !== undefined) {
+    o.readFiles = [o.read, ...o.filterWords];
+    o.filterWords = [];
+  }
   compileFilterOf(o);
   if (o.nftTrace && o.verdicts === false)
     throw new UsageError("--nft-trace explains drops, and --no-verdicts leaves them out: use one of them");
@@ -483,6 +502,7 @@ export function helpText(): string {
     "       ipft [options] FILTER... [-- COMMAND [ARGS...]]     (FILTER: a pcap filter, e.g. udp port 53)",
     "       ipft -l [-r REGEX] [--module-regex REGEX] [-b BACKEND]",
     "       ipft --read FILE.pcapng [-o FORMAT] [--drops]",
+    "       ipft --read A.pcapng B.pcapng... [--host-names NAME,...]   (several machines as one trace)",
     "       ipft --features",
     "       ipft --examples",
     "       ipft --wireshark-plugin",

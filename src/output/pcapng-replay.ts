@@ -61,7 +61,7 @@ export function fileInfo(c: PcapngContents): FileInfo | undefined {
       try {
         const v = JSON.parse(comment.slice(META_PREFIX.length)) as Partial<FileInfo>;
         if (typeof v.format === "number" && typeof v.tracer === "string")
-          return { format: v.format, tracer: v.tracer };
+          return { ...v, format: v.format, tracer: v.tracer };
       } catch {
         // not ours
       }

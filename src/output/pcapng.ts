@@ -49,6 +49,7 @@ import {
   OPT_COMMENT,
   OPT_CUSTOM_BIN,
 } from "../pcapng/format.js";
+import { type Machine, thisMachine } from "../pcapng/machine.js";
 import { type BlockSink, PcapngOutputError } from "../pcapng/sinks.js";
 import { PcapngWriter } from "../pcapng/writer.js";
 import { deviceInterface } from "../record/parts/device.js";
@@ -84,6 +85,13 @@ export const READABLE_FORMATS: readonly number[] = [2, 3];
 export interface FileInfo {
   format: number;
   tracer: string;
+  /** The machine that traced (multi-host.md): its host name and /proc/sys/kernel/random/boot_id. */
+  host?: string;
+  boot_id?: string;
+  /** realtime - monotonic (ns, decimal text) as measured when the file was opened, and its uncertainty:
+   * what the EPBs' timestamps added to the records' own, for placing several machines on one time line. */
+  clock_offset_ns?: string;
+  clock_uncertainty_ns?: string;
 }
 
 /** The NAMES option's object. */
@@ -105,6 +113,8 @@ export interface PcapngOutputOptions {
   tracer: string;
   /** Bytes of a packet kept (0: all). */
   snaplen?: number;
+  /** The machine the file says it was traced on; default this one. */
+  machine?: Machine;
 }
 
 /** How events are named, known once the programs are built. */
@@ -202,11 +212,20 @@ export class PcapngOutput implements Writer {
     private readonly sink: BlockSink,
     o: PcapngOutputOptions,
   ) {
-    const offset = BigInt.asUintN(64, (o.clock ?? MonotonicClock.measure()).offset.offsetNs);
+    const clock = (o.clock ?? MonotonicClock.measure()).offset;
+    const offset = BigInt.asUintN(64, clock.offsetNs);
     this.offLo = Number(offset & 0xffffffffn);
     this.offHi = Number(offset >> 32n);
     this.snaplen = o.snaplen ?? 0;
-    const info: FileInfo = { format: FILE_FORMAT, tracer: o.tracer };
+    const m = o.machine ?? thisMachine();
+    const info: FileInfo = {
+      format: FILE_FORMAT,
+      tracer: o.tracer,
+      host: m.host,
+      boot_id: m.bootId,
+      clock_offset_ns: clock.offsetNs.toString(),
+      clock_uncertainty_ns: clock.uncertaintyNs.toString(),
+    };
     const comments = o.commandLine ? [o.commandLine] : [];
     comments.push(META_PREFIX + JSON.stringify(info));
     // Blocks go to the sink 64 KiB at a time, and at each drain's flush.

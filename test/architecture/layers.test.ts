@@ -29,6 +29,7 @@ export const LAYERS: Record<string, number> = {
   pcapng: 1, // pcapng blocks written and read (imports only core)
   features: 4, // what this kernel supports, found by trying
   capture: 4, // --capture: compile to a module, decode
+  merge: 4, // --read of several files: one time line, packets matched across machines
   plan: 5, // attach-point discovery, what to trace with which backend
   script: 5, // the Lua runtime
   backends: 6, // attach units per backend

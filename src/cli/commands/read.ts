@@ -6,8 +6,10 @@ import { readPcapngFile } from "../../pcapng/reader.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
 import { createTextWriter } from "../../session/text-writer.js";
 import type { Options } from "../options.js";
+import { runReadMerged } from "./read-merged.js";
 
 export function runRead(o: Options): number {
+  if (o.readFiles.length > 1) return runReadMerged(o);
   const path = o.read!;
   const contents = readPcapngFile(path);
   const r = replayOf(contents, path);

@@ -1,0 +1,79 @@
+// ipft --read A.pcapng B.pcapng ...: traces of several machines as one (docs/multi-host.md): their events
+// on one time line, each with its machine, a packet seen on several machines as one journey.
+import { loadInputs } from "../../merge/inputs.js";
+import { HostTexts, mergeInto } from "../../merge/merge.js";
+import type { Replay } from "../../output/pcapng-replay.js";
+import { VerdictText } from "../../output/verdict-text.js";
+import { DEFAULT_MAX_TRACES } from "../../session/config.js";
+import { createTextWriter } from "../../session/text-writer.js";
+import type { Options } from "../options.js";
+
+type Inputs = { replay: Replay }[];
+
+export function runReadMerged(o: Options): number {
+  const { inputs, lostEvents, notes } = loadInputs(o.readFiles, o.hostNames);
+  const first = inputs[0]!.replay;
+  const err = process.stderr;
+  const hosts = new HostTexts();
+  // One namer for all: each file's records carry its own kernel's addresses, named from any file that
+  // names them (two kernels' equal addresses are named by the first file naming them).
+  const verdicts = {
+    reason: (v: number) => firstNamed(inputs, (r) => r.verdicts.reason(v), String(v)),
+    location: (a: bigint) => firstNamed(inputs, (r) => r.verdicts.location(a), `0x${a.toString(16)}`),
+  };
+  const writer = createTextWriter(
+    {
+      output: o.output,
+      maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
+      dropsOnly: false, // decided by the merge, which sees whole journeys
+      graph: first.tracer === "function_graph",
+    },
+    {
+      symbolizer: { resolve: (a) => firstOf(inputs, (r) => r.symbolizer.resolve(a)) },
+      dumper: hosts.dumper,
+      verdicts,
+      stacks: { frame: (a) => firstNamed(inputs, (r) => r.stacks.frame(a), `0x${a.toString(16)}`) },
+    },
+    { out: process.stdout, err, progress: false },
+  );
+  const failures = new VerdictText(verdicts);
+  const m = mergeInto(inputs, writer, hosts, o.drops, (dv, off) => failures.isFailedDrop(dv, off));
+  writer.finish();
+  writer.report(err);
+  for (const l of writer.summary()) err.write(`${l}\n`);
+  const names = inputs.map((i) => i.host).join(", ");
+  const align =
+    m.alignmentNs === undefined
+      ? "a file does not record its clock offset (written by an older ipft): times are each machine's own"
+      : m.alignmentNs === 0n
+        ? "one boot, one clock: times are exact"
+        : `times aligned by each machine's wall clock: to ±${(Number(m.alignmentNs) / 1000).toFixed(1)} µs of the offsets' measurement, plus however far the machines' wall clocks disagree (NTP)`;
+  const drops = o.drops ? `, ${m.dropped} dropped (shown)` : "";
+  err.write(
+    `ipft: merged ${inputs.length} files (${names}): ${m.packets} packets${drops}, ${m.crossing} of them seen on several machines; ${align}\n`,
+  );
+  if (m.ambiguous > 0)
+    err.write(
+      `ipft: ${m.ambiguous} packets carry what another packet of their own file carries (same IP id, protocol and payload: a clone, a resend), so which of them another machine saw cannot be told: kept apart, not joined to a journey\n`,
+    );
+  if (lostEvents > 0n) err.write(`ipft: Lost ${lostEvents} traces (the ring buffer was full on a machine)\n`);
+  for (const n of notes) err.write(`ipft: ${n}\n`);
+  return 0;
+}
+
+function firstOf<T>(inputs: Inputs, f: (r: Replay) => T | undefined): T | undefined {
+  for (const i of inputs) {
+    const v = f(i.replay);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** The first name that is not the fallback (a file that does not name it gives the fallback). */
+function firstNamed(inputs: Inputs, f: (r: Replay) => string, fallback: string): string {
+  for (const i of inputs) {
+    const v = f(i.replay);
+    if (v !== fallback) return v;
+  }
+  return fallback;
+}
