@@ -18,7 +18,8 @@ script.test.js capture.test.js extras.test.js module-function.test.js readme.tes
 gen-program.test.js router.test.js identity.test.js"
 # Files where kernels differ.
 VM_KERNEL_FILES="verdict.test.js trace.test.js capture.test.js script.test.js register-abi.test.js
-selection.test.js extras.test.js module-function.test.js module-btf.test.js router.test.js explain.test.js"
+selection.test.js extras.test.js module-function.test.js module-btf.test.js router.test.js explain.test.js
+nft-trace.test.js"
 
 # vm_tests MATRIX KERNEL BACKEND: the files (names under dist/test/kernel/ that exist), one line; empty: all.
 vm_tests() {

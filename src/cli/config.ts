@@ -1,8 +1,8 @@
 // The command line's options as the session's plain configuration.
 import { possibleCpus } from "../ringbuf/lost-counter.js";
 import { DEFAULT_MAX_TRACES, DEFAULT_RING_SIZE, type SessionConfig } from "../session/config.js";
-import { type Options, WRITE_SNAPLEN } from "./options.js";
-import { selectionOf } from "./selectors.js";
+import { NFT_TRACE_SNAPLEN, type Options, WRITE_SNAPLEN } from "./options.js";
+import { NETNS_DIR, selectionOf } from "./selectors.js";
 import { version } from "./version.js";
 
 export function sessionConfig(o: Options): SessionConfig {
@@ -19,7 +19,7 @@ export function sessionConfig(o: Options): SessionConfig {
     dropsOnly: o.drops,
     dropsMemory: o.dropsMemory,
     verdicts: o.verdicts,
-    snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : 0),
+    snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : o.nftTrace ? NFT_TRACE_SNAPLEN : 0),
     stack: o.stack,
     identity: o.identity,
     ringSize: ringSizeOf(o),
@@ -28,7 +28,15 @@ export function sessionConfig(o: Options): SessionConfig {
     command: o.command,
     verbose: o.verbose,
     pcapng: o.write === undefined ? undefined : pcapngFile(o.write),
+    nftTrace: o.nftTrace ? nftTraceOf(o) : undefined,
   };
+}
+
+/** --nft-trace: the namespace the table goes in (--netns as a path), ipft's own without --netns. */
+function nftTraceOf(o: Options): SessionConfig["nftTrace"] {
+  if (o.netns === undefined) return {};
+  const ns = o.netns.trim();
+  return { netnsPath: ns.includes("/") ? ns : `${NETNS_DIR}/${ns}` };
 }
 
 function pcapngFile(path: string): SessionConfig["pcapng"] {

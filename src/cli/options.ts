@@ -17,6 +17,8 @@ import { MAX_SNAPLEN } from "../record/record.js";
 import { compileSelectionFilter, SELECTOR_OPTIONS } from "./selectors.js";
 import { oneOf, parseCount, parseRegex, parseSize } from "./values.js";
 
+/** --nft-trace without --snaplen: bytes enough for the IP header a drop is matched with its trace event by. */
+export const NFT_TRACE_SNAPLEN = 64;
 /** Packet bytes kept per event when writing a pcapng file (-w) and --snaplen is not given. */
 export const WRITE_SNAPLEN = 256;
 
@@ -30,6 +32,8 @@ export interface Options {
   capture: string[];
   output: OutputName;
   drops: boolean;
+  /** --nft-trace: name the nftables rule that dropped a packet, through nftables' own tracing. */
+  nftTrace?: boolean;
   /** --drops-memory: bytes of held events at most. */
   dropsMemory?: number;
   /** --no-verdicts sets false. */
@@ -226,6 +230,13 @@ const SPECS: Spec[] = [
     help: "print only packets that were dropped, each with its whole journey and drop reason",
     set: (o) => {
       o.drops = true;
+    },
+  },
+  {
+    long: "nft-trace",
+    help: "name the nftables rule or chain policy that dropped a packet: adds table inet ipft_trace_PID (nftables tracing of the selected packets; removed at exit); --snaplen defaults to 64",
+    set: (o) => {
+      o.nftTrace = true;
     },
   },
   {
@@ -469,6 +480,12 @@ export function parseArgs(argv: string[]): Options {
     o.filterWords = [];
   }
   compileFilterOf(o);
+  if (o.nftTrace && o.verdicts === false)
+    throw new UsageError("--nft-trace explains drops, and --no-verdicts leaves them out: use one of them");
+  if (o.nftTrace && o.netns !== undefined && /^[0-9]+$/.test(o.netns.trim()))
+    throw new UsageError(
+      `--nft-trace adds its table inside the namespace: give --netns as a name or a path, not the inode number ${o.netns}`,
+    );
   if (o.mark !== undefined && (o.mark & o.mask) >>> 0 === 0) {
     const hex = (n: number) => `0x${n.toString(16)}`;
     throw new UsageError(

@@ -30,7 +30,7 @@ export function compileSelectionFilter(expr: string, hint?: string): PcapFilter 
   }
 }
 
-const NETNS_DIR = "/var/run/netns";
+export const NETNS_DIR = "/var/run/netns";
 
 /** --netns: an inode number, a path (/var/run/netns/NAME, /proc/PID/ns/net) or a name under /var/run/netns.
  * The inode of the namespace file (stat follows /proc's link) is the namespace's ns.inum. */

@@ -10,6 +10,7 @@ import type { PacketTracker } from "./packet/tracker.js";
 import { StreamWriter } from "./stream.js";
 import { SafeDumper } from "./text/dump-text.js";
 import type {
+  DropDetails,
   Dumper,
   KernelPacketCounts,
   Sink,
@@ -29,6 +30,7 @@ export { StreamWriter } from "./stream.js";
 export { teeWriter } from "./tee.js";
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./text/dump-text.js";
 export type {
+  DropDetails,
   Dumper,
   DumpFormat,
   DumpResult,
@@ -64,6 +66,8 @@ export interface WriterOptions {
   dropsOnly?: boolean;
   /** --drops: bytes of held events at most (default MAX_HELD_BYTES). */
   dropsMemory?: number;
+  /** Facts about single drops learned apart from their records (--nft-trace). */
+  dropDetails?: DropDetails;
   /** Names for the frames of --stack's stacks (hex without it). */
   stacks?: StackNamer;
   /** With tracking: the kernel's packet counts, read once for the summary (no per-event bookkeeping). */
@@ -87,7 +91,7 @@ export interface CreatedWriter extends Writer {
 export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter {
   const out = o.out ?? process.stdout;
   const dumper = o.dumper ? new SafeDumper(o.dumper) : undefined;
-  const verdicts = o.verdicts ? new VerdictText(o.verdicts) : undefined;
+  const verdicts = o.verdicts ? new VerdictText(o.verdicts, o.dropDetails) : undefined;
   const ledger = verdicts ? new PacketLedger(verdicts, undefined, o.numbering) : undefined;
   const counted = o.kernelCounts !== undefined;
   const extras = new ExtrasText(o.stacks);

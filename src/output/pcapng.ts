@@ -71,7 +71,7 @@ import { StreamLines } from "./stream.js";
 import { StreamLineBytes } from "./stream-bytes.js";
 import { SafeDumper } from "./text/dump-text.js";
 import { hexOfHalves } from "./text/u64-text.js";
-import type { Dumper, StackNamer, Symbolizer, VerdictNamer, Writer } from "./types.js";
+import type { DropDetails, Dumper, StackNamer, Symbolizer, VerdictNamer, Writer } from "./types.js";
 import { VerdictText } from "./verdict-text.js";
 
 /** The "ipft:" section comment's version: --read reads this one and READABLE_FORMATS. 1: each event as
@@ -127,6 +127,8 @@ export interface PcapngEventNames {
   onError?: (e: PcapngOutputError) => void;
   /** Names for --stack's frames. */
   stacks?: StackNamer | undefined;
+  /** A drop's own facts (--nft-trace), in its event's comment too. */
+  dropDetails?: DropDetails | undefined;
 }
 
 /** A names source for a file closed before tracing started (it has no event to name). */
@@ -260,7 +262,7 @@ export class PcapngOutput implements Writer {
       },
     };
     this.line = new StreamLineBytes(
-      new StreamLines(symbolizer, verdicts ? new VerdictText(verdicts) : undefined),
+      new StreamLines(symbolizer, verdicts ? new VerdictText(verdicts, n.dropDetails) : undefined),
     );
     this.names = n;
     this.dumper = n.dumper ? new SafeDumper(n.dumper) : undefined;

@@ -1,3 +1,4 @@
+import type { Explanation } from "../explain/explanation.js";
 // What the writers need from the rest of ipft: names for function addresses, the script's dump(), a sink.
 export interface SymbolName {
   name: string;
@@ -54,6 +55,12 @@ export interface Writer {
   /** Traces not stored because of the maxTraces cap (aggregate only): the overflow, not packets the kernel
    * dropped. */
   readonly overflow: number;
+}
+
+/** Facts about one drop learned apart from its record (--nft-trace: the nftables rule that dropped it), found
+ * by the drop event's timestamp (its two 32-bit halves): the drop's closer explanation and summary key. */
+export interface DropDetails {
+  get(tsHi: number, tsLo: number): { why: Explanation; place: string } | undefined;
 }
 
 export const UNKNOWN: SymbolName = { name: "(unknown)", module: "(unknown)" };

@@ -10,12 +10,13 @@ import {
   HIGH_WORD,
   OFF_LOCATION,
   OFF_REASON,
+  OFF_TSTAMP,
   OFF_VERDICT,
   VERDICT_CONSUME,
   VERDICT_DROP,
 } from "../record/record.js";
 import { NameCache } from "./text/name-cache.js";
-import type { Symbolizer, VerdictNamer } from "./types.js";
+import type { DropDetails, Symbolizer, VerdictNamer } from "./types.js";
 
 const K_VERDICT = JSON.stringify(FIELDS.verdict.json[0]);
 const K_REASON = JSON.stringify(FIELDS.reason.json[0]);
@@ -52,6 +53,9 @@ export interface VerdictFields {
   reason: number;
   locLo: number;
   locHi: number;
+  /** The event's timestamp (its halves): what DropDetails finds a drop's own facts by. */
+  tsLo: number;
+  tsHi: number;
 }
 
 export function verdictOf(dv: DataView, off: number): VerdictFields | undefined {
@@ -62,6 +66,8 @@ export function verdictOf(dv: DataView, off: number): VerdictFields | undefined 
     reason: dv.getUint32(off + OFF_REASON, true),
     locLo: dv.getUint32(off + OFF_LOCATION, true),
     locHi: dv.getUint32(off + OFF_LOCATION + HIGH_WORD, true),
+    tsLo: dv.getUint32(off + OFF_TSTAMP, true),
+    tsHi: dv.getUint32(off + OFF_TSTAMP + HIGH_WORD, true),
   };
 }
 
@@ -78,13 +84,37 @@ interface Named {
   why: Explanation | undefined;
   /** The text without the explanation (aggregate writes it on a line of its own). */
   head: string;
+  /** The JSON without the explanation. */
+  jsonHead: string;
   next: Named | undefined;
 }
 
 export class VerdictText {
   private readonly byLoc = new Map<number, Named>();
 
-  constructor(private readonly namer: VerdictNamer) {}
+  constructor(
+    private readonly namer: VerdictNamer,
+    /** Facts about single drops learned apart from the record (--nft-trace). */
+    private readonly details?: DropDetails,
+  ) {}
+
+  /** This event's texts: its drop's own explanation when DropDetails has one, else its verdict's. */
+  private at(v: VerdictFields): Named {
+    const n = this.named(v);
+    if (this.details === undefined || v.kind !== VERDICT_DROP) return n;
+    const d = this.details.get(v.tsHi, v.tsLo);
+    if (d === undefined) return n;
+    const text = `${n.head}: ${explanationText(d.why)}`;
+    const json = `${n.jsonHead},${K_EXPLANATION}:${explanationJson(d.why)}`;
+    return { ...n, text, json, why: d.why, place: d.place };
+  }
+
+  /** Whether this drop has facts of its own (its summary key is its own). */
+  detailed(v: VerdictFields): boolean {
+    return (
+      this.details !== undefined && v.kind === VERDICT_DROP && this.details.get(v.tsHi, v.tsLo) !== undefined
+    );
+  }
 
   private named(v: VerdictFields): Named {
     const first = this.byLoc.get(v.locLo | 0);
@@ -106,54 +136,56 @@ export class VerdictText {
     let place = "";
     let why: Explanation | undefined;
     let head: string;
+    let jsonHead: string;
     if (v.kind === VERDICT_DROP) {
       const reason = v.reason ? this.namer.reason(v.reason) : "";
       why = reason ? explainDrop(reason, loc ? fn : "") : undefined;
       head = `dropped${reason ? ` (${reason})` : ""}${at}`;
       text = why ? `${head}: ${explanationText(why)}` : head;
       json = `,${K_VERDICT}:"drop"${reason ? `,${K_REASON}:${JSON.stringify(reason)}` : ""}${l}`;
+      jsonHead = json;
       if (why) json += `,${K_EXPLANATION}:${explanationJson(why)}`;
       const cause = why && why.cause !== reason ? `${why.cause} (${reason})` : reason;
       place = `${cause || "no reason given"} at ${fn}`;
     } else if (v.kind === VERDICT_CONSUME) {
       const meaning = CONSUMED_AT[fn];
       text = head = `consumed${at}${meaning ? ` (${meaning})` : ""}`;
-      json = `,${K_VERDICT}:"consume"${l}`;
+      json = jsonHead = `,${K_VERDICT}:"consume"${l}`;
     } else {
       text = head = `verdict ${v.kind}${at}`;
-      json = `,${K_VERDICT}:${v.kind}${l}`;
+      json = jsonHead = `,${K_VERDICT}:${v.kind}${l}`;
     }
-    return { kind: v.kind, reason: v.reason, locHi: v.locHi, text, json, place, why, head, next };
+    return { kind: v.kind, reason: v.reason, locHi: v.locHi, text, json, place, why, head, jsonHead, next };
   }
 
   /** `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1` or `consumed at X (meaning)`. */
   text(v: VerdictFields): string {
-    return this.named(v).text;
+    return this.at(v).text;
   }
 
   /** `,"verdict":"drop","drop_reason":"NO_SOCKET","location":"..."` */
   json(v: VerdictFields): string {
-    return this.named(v).json;
+    return this.at(v).json;
   }
 
   /** A drop's reason and function, `NO_SOCKET at __udp4_lib_rcv`, for the summary. */
   place(v: VerdictFields): string {
-    return this.named(v).place;
+    return this.at(v).place;
   }
 
   /** The text without the drop's explanation: `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1`. */
   head(v: VerdictFields): string {
-    return this.named(v).head;
+    return this.at(v).head;
   }
 
   /** Why the packet was dropped (explain/), when its reason is known; undefined for other verdicts. */
   why(v: VerdictFields): Explanation | undefined {
-    return this.named(v).why;
+    return this.at(v).why;
   }
 
   /** Whether a record's verdict is a drop that is a failure (not a benign one: explain/). */
   isFailedDrop(dv: DataView, off: number): boolean {
     const v = verdictOf(dv, off);
-    return v !== undefined && v.kind === VERDICT_DROP && this.named(v).why?.failure !== false;
+    return v !== undefined && v.kind === VERDICT_DROP && this.at(v).why?.failure !== false;
   }
 }

@@ -55,6 +55,9 @@ export interface SessionConfig extends PlanChoice, Selection {
   verbose: boolean;
   /** -w: the pcapng file too. */
   pcapng?: PcapngFileConfig | undefined;
+  /** --nft-trace: the nftables rule that dropped a packet, through a trace table in this namespace (a path;
+   * undefined: ipft's own). */
+  nftTrace?: { netnsPath?: string } | undefined;
 }
 
 export interface PcapngFileConfig {

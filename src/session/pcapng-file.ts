@@ -2,7 +2,7 @@
 // costs nothing), its writer starts with the trace, and it is always closed whole: with its statistics
 // blocks on a normal end or a signal, as a section without events when the run stopped before tracing.
 
-import type { Dumper, StackNamer, Symbolizer, VerdictNamer } from "../output/index.js";
+import type { DropDetails, Dumper, StackNamer, Symbolizer, VerdictNamer } from "../output/index.js";
 import { PcapngOutput } from "../output/pcapng.js";
 import { openBlockSink } from "../pcapng/sinks.js";
 import type { SessionConfig } from "./config.js";
@@ -13,6 +13,7 @@ export interface TraceFileInputs {
   verdicts: VerdictNamer;
   dumper?: Dumper | undefined;
   stacks?: StackNamer | undefined;
+  dropDetails?: DropDetails | undefined;
 }
 
 export class TraceFile {

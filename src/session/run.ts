@@ -12,6 +12,7 @@ import type { SessionIo } from "./io.js";
 import { KernelObjects } from "./kernel-objects.js";
 import type { KernelView } from "./kernel-view.js";
 import { loadAll } from "./load.js";
+import { NftDrops } from "./nft-drops.js";
 import { TraceFile } from "./pcapng-file.js";
 import { prepareSession } from "./prepare.js";
 import { drainRest, pumpUntilStopped } from "./pump.js";
@@ -94,6 +95,7 @@ async function trace(
   // Stopped while attaching: nothing was traced yet, so there is nothing to print.
   if (stop.stopped) return finishEarly(io);
 
+  const nft = NftDrops.start(config, kernel, io, kobj);
   const symbolizer = new Symbolizer(kernel.kallsyms, built.ids);
   const verdicts = new VerdictNames(kernel.btf, kernel.kallsyms);
   const dumper = script?.hooks.dump ? script : undefined;
@@ -102,13 +104,19 @@ async function trace(
   const ids = new PacketTracker();
   const text = createTextWriter(
     { ...config, graph: withReturns },
-    { symbolizer, dumper, verdicts: config.verdicts !== false ? verdicts : undefined, stacks },
+    {
+      symbolizer,
+      dumper,
+      verdicts: config.verdicts !== false ? verdicts : undefined,
+      stacks,
+      dropDetails: nft.details,
+    },
     { out: file?.toStdout ? io.errSink : io.out, err: io.errSink, progress: io.interactive },
     track && (() => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen })),
     ids,
   );
-  const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks }, stop);
-  const writer = pcapng ? teeWriter(text, pcapng) : text;
+  const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks, dropDetails: nft.details }, stop);
+  const writer = nft.wrap(pcapng ? teeWriter(text, pcapng) : text);
 
   io.status("Trace ready!");
   ready.create();
@@ -130,6 +138,7 @@ async function trace(
     );
   }
   if (track) reportTracking(track, io);
+  nft.report();
   // A command that never ran made no traffic: its own error says it all.
   if (writer.events === 0 && lostCount === 0 && !child?.failed()) io.err(noPacketHint(config));
   if (pcapng?.error) throw pcapng.error;

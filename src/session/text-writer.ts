@@ -3,6 +3,7 @@
 import {
   type CreatedWriter,
   createWriter,
+  type DropDetails,
   type Dumper,
   type KernelPacketCounts,
   type PacketTracker,
@@ -27,6 +28,8 @@ export interface TextNames {
   /** Absent: packets are not followed to their verdict (--no-verdicts). */
   verdicts?: VerdictNamer | undefined;
   stacks?: StackNamer | undefined;
+  /** A drop's own facts (--nft-trace). */
+  dropDetails?: DropDetails | undefined;
 }
 
 export function createTextWriter(
@@ -47,6 +50,7 @@ export function createTextWriter(
     dropsOnly: s.dropsOnly,
     ...(s.dropsMemory !== undefined ? { dropsMemory: s.dropsMemory } : {}),
     ...(names.stacks ? { stacks: names.stacks } : {}),
+    ...(names.dropDetails ? { dropDetails: names.dropDetails } : {}),
     ...(kernelCounts ? { kernelCounts } : {}),
     ...(numbering ? { numbering } : {}),
     ...(s.identity === false ? { identity: false } : {}),

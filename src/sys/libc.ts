@@ -119,3 +119,31 @@ export function setrlimit(resource: number, cur: bigint, max: bigint): number {
   const r = setrlimitFn(resource, new BigUint64Array([cur, max])) as number;
   return r < 0 ? -koffi.errno() : 0;
 }
+
+// Sockets and namespaces, for the netlink listener (sys/netlink.ts).
+const socketFn = libc.func("int socket(int domain, int type, int protocol)");
+const bindFn = libc.func("int bind(int fd, const void *addr, uint32_t len)");
+const setsockoptFn = libc.func("int setsockopt(int fd, int level, int name, const void *val, uint32_t len)");
+const recvFn = libc.func("long recv(int fd, void *buf, size_t len, int flags)");
+const openFn = libc.func("int open(const char *path, int flags)");
+const setnsFn = libc.func("int setns(int fd, int nstype)");
+
+/** Each returns the result, or -errno. */
+export const socket = (domain: number, type: number, protocol: number): number => {
+  const r = socketFn(domain, type, protocol) as number;
+  return r < 0 ? -koffi.errno() : r;
+};
+export const bind = (fd: number, addr: Uint8Array): number =>
+  (bindFn(fd, addr, addr.length) as number) < 0 ? -koffi.errno() : 0;
+export const setsockopt = (fd: number, level: number, name: number, val: Uint8Array): number =>
+  (setsockoptFn(fd, level, name, val, val.length) as number) < 0 ? -koffi.errno() : 0;
+export const recv = (fd: number, buf: Uint8Array, flags: number): number => {
+  const r = Number(recvFn(fd, buf, buf.length, flags));
+  return r < 0 ? -koffi.errno() : r;
+};
+export const openPath = (path: string, flags: number): number => {
+  const r = openFn(path, flags) as number;
+  return r < 0 ? -koffi.errno() : r;
+};
+export const setns = (fd: number, nstype: number): number =>
+  (setnsFn(fd, nstype) as number) < 0 ? -koffi.errno() : 0;

@@ -25,6 +25,7 @@ export const LAYERS: Record<string, number> = {
   program: 3, // the main program, the module ABI check, the stack layout
   explain: 2, // why a packet was dropped: a sentence per drop reason, causes told apart by place
   output: 3, // writers
+  nftrace: 3, // --nft-trace: nftables' trace events on netlink, matched with drops, the trace table
   pcapng: 1, // pcapng blocks written and read (imports only core)
   features: 4, // what this kernel supports, found by trying
   capture: 4, // --capture: compile to a module, decode

@@ -196,3 +196,27 @@ test("-w and --read take a file; -w - is standard output; an empty name is refus
   assert.match(helpText(), /--write FILE/);
   assert.match(helpText(), /--read FILE/);
 });
+
+test("--nft-trace: its namespace as a path, 64 packet bytes unless --snaplen says, refused where it cannot work", () => {
+  const c = sessionConfig(parseArgs(["-m", "1", "--nft-trace"]));
+  assert.deepEqual(c.nftTrace, {});
+  assert.equal(c.snaplen, 64);
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "--nft-trace", "--snaplen", "0"])).snaplen, 0);
+  assert.equal(sessionConfig(parseArgs(["-m", "1"])).nftTrace, undefined);
+  assert.equal(sessionConfig(parseArgs(["-m", "1"])).snaplen, 0);
+  assert.deepEqual(
+    sessionConfig(parseArgs(["-m", "1", "--nft-trace", "--netns", "/proc/self/ns/net"])).nftTrace,
+    {
+      netnsPath: "/proc/self/ns/net",
+    },
+  );
+  bad(
+    ["-m", "1", "--nft-trace", "--no-verdicts"],
+    /--nft-trace explains drops, and --no-verdicts leaves them out/,
+  );
+  const inum = statSync("/proc/self/ns/net").ino;
+  bad(
+    ["-m", "1", "--nft-trace", "--netns", String(inum)],
+    /give --netns as a name or a path, not the inode number/,
+  );
+});

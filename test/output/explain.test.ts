@@ -91,3 +91,47 @@ test("--drops: a benign drop is left out like a consume; the summary still count
     assert.deepEqual(w.summary(), SUMMARY, kind);
   }
 });
+
+test("a drop's own facts (--nft-trace's rule): each writer, and the summary by rule", () => {
+  const ruleWhy = {
+    cause: "NFT_RULE",
+    failure: true,
+    text: "an nftables rule dropped it",
+    facts: [
+      { name: "table", value: "inet filter" },
+      { name: "handle", value: "7" },
+    ],
+  };
+  // Two netfilter drops (reason 9); only the one at ts 110 has facts.
+  const evs: Ev[] = [
+    { skb: A, ts: 110n, func: TP, cpu: 0, verdict: { kind: VERDICT_DROP, reason: 9, location: 0n } },
+    { skb: B, ts: 130n, func: TP, cpu: 0, verdict: { kind: VERDICT_DROP, reason: 9, location: 0n } },
+  ];
+  const dropDetails = {
+    get: (hi: number, lo: number) =>
+      hi === 0 && lo === 110 ? { why: ruleWhy, place: "nft rule inet filter forward handle 7" } : undefined,
+  };
+  const agg = run("aggregate", evs, { verdicts: true, dropDetails });
+  assert.match(agg.out, /^Cause: an nftables rule dropped it \(table inet filter, handle 7\)$/m);
+  assert.match(agg.out, /^Cause: a netfilter rule or chain policy dropped it/m);
+  const summary = agg.w.summary();
+  assert.equal(
+    summary[1],
+    "2 dropped: nft rule inet filter forward handle 7 (1), NETFILTER_DROP at an unknown place (1)",
+  );
+  assert.ok(
+    summary.includes("  NFT_RULE: an nftables rule dropped it (table inet filter, handle 7)"),
+    summary.join("\n"),
+  );
+  const json = run("json", evs, { verdicts: true, dropDetails })
+    .out.trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(json[0]!.explanation, { ...ruleWhy, facts: { table: "inet filter", handle: "7" } });
+  assert.equal((json[1]!.explanation as { cause: string }).cause, "NETFILTER_DROP");
+  const stream = run("stream", evs, { verdicts: true, dropDetails }).out;
+  assert.match(
+    stream,
+    /dropped \(NETFILTER_DROP\): an nftables rule dropped it \(table inet filter, handle 7\)$/m,
+  );
+});

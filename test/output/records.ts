@@ -2,6 +2,7 @@
 import { explainDrop } from "../../src/explain/explanation.js";
 import {
   createWriter,
+  type DropDetails,
   type Dumper,
   type KernelPacketCounts,
   numbered,
@@ -196,6 +197,7 @@ export interface RunOptions {
   dropsOnly?: boolean;
   stacks?: StackNamer;
   kernelCounts?: () => KernelPacketCounts;
+  dropDetails?: DropDetails;
   /** The writer reads the numbering tracker (as a live run's does) instead of tracking on its own. */
   shareTracker?: boolean;
   /** false: the writer's identity option off. */
@@ -225,6 +227,7 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.dropsOnly ? { dropsOnly: true } : {}),
     ...(o.stacks ? { stacks: o.stacks } : {}),
     ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
+    ...(o.dropDetails ? { dropDetails: o.dropDetails } : {}),
     ...(o.shareTracker ? { numbering: ids } : {}),
     ...(o.identity === false ? { identity: false } : {}),
   });

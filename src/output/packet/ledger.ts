@@ -99,6 +99,8 @@ export class PacketLedger {
     // Drops come in runs of the same reason and place: count them as numbers, name them at the end.
     if (
       this.run === undefined ||
+      this.text.detailed(v) ||
+      this.text.detailed(this.run) ||
       v.reason !== this.run.reason ||
       v.locLo !== this.run.locLo ||
       v.locHi !== this.run.locHi
