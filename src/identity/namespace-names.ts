@@ -16,9 +16,9 @@ export interface Container {
 
 export interface NamespaceName {
   inode: number;
-  /** "ns1" (ip netns), "nginx[1234]" or "docker:3f2a1b4c5d6e/nginx[1234]" (a process), "netns:4026532000". */
+  /** "ns1" (ip netns), "root" (the initial namespace, kernel threads'), "nginx[1234]" or "docker:3f2a1b4c5d6e/nginx[1234]" (a process), "netns:4026532000". */
   text: string;
-  source: "ip-netns" | "process" | "inode";
+  source: "ip-netns" | "root" | "process" | "inode";
   pid?: number;
   command?: string;
   container?: Container;
@@ -86,7 +86,9 @@ export class NamespaceNames {
   lookup(inode: number): NamespaceName {
     let n = this.names.get(inode);
     if (!n) {
-      n = this.ipNetns(inode) ?? this.process(inode) ?? { inode, text: `netns:${inode}`, source: "inode" };
+      n = this.ipNetns(inode) ??
+        this.root(inode) ??
+        this.process(inode) ?? { inode, text: `netns:${inode}`, source: "inode" };
       this.names.set(inode, n);
     }
     return n;
@@ -99,6 +101,15 @@ export class NamespaceNames {
         return { inode, text: name, source: "ip-netns" };
     }
     return undefined;
+  }
+
+  /** The initial namespace is kthreadd's (pid 2: kernel threads never leave it). Named for what it is rather
+   * than for its lowest pid, which a sandboxed init can hide (then kthreadd itself would name it). */
+  private root(inode: number): NamespaceName | undefined {
+    const comm = tryRead(() => readFileSync(join(this.proc, "2", "comm"), "utf8").trim());
+    return comm === "kthreadd" && this.holderIn(2) === inode
+      ? { inode, text: "root", source: "root" }
+      : undefined;
   }
 
   private scan(): void {

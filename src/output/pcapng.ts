@@ -428,8 +428,9 @@ export class PcapngOutput implements Writer {
       for (const part of OPTION_PARTS) {
         const size = part.size(dv, off);
         if (size === 0) continue;
-        const s = at + partStart(dv, off, part);
-        b.copyFrom(src, s, s + size);
+        const start = partStart(dv, off, part);
+        b.copyFrom(src, at + start, at + start + size);
+        if (part.filled) b.zeroTail(size - Math.min(size, part.filled(dv, off, start)));
       }
       if (text !== undefined) {
         const len = b.pos;

@@ -104,6 +104,11 @@ export class BlockBuilder {
   }
 
   /** `src[start..end)` as is. */
+  /** Zeroes the last `n` bytes written. */
+  zeroTail(n: number): void {
+    if (n > 0) this.mem.fill(0, this.pos - n, this.pos);
+  }
+
   copyFrom(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     this.ensure(n);

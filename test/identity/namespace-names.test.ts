@@ -86,6 +86,17 @@ test("else the lowest pid holding it (by number, not by text), its command and c
   assert.equal(names.text(400), "pod:1234abcd-5678-90ab-cdef-1234567890ab/pause[600]");
 });
 
+test("the initial namespace, kthreadd's, is 'root' whichever pid is lowest in it", (t) => {
+  const f = fakeRoot();
+  t.after(() => rmSync(f.root, { recursive: true }));
+  f.processes.add(2, 100, "kthreadd");
+  f.processes.add(1, 100, "systemd", "0::/init.scope\n");
+  f.processes.add(3, 200, "kthreadd"); // not pid 2 (a pid namespace's own numbering): an ordinary process
+  const names = new NamespaceNames({ proc: f.proc, netns: f.netns });
+  assert.deepEqual(names.lookup(100), { inode: 100, text: "root", source: "root" });
+  assert.equal(names.text(200), "kthreadd[3]");
+});
+
 test("else the inode; 0 (no namespace) is '-'; missing roots are no error", (t) => {
   const f = fakeRoot();
   t.after(() => rmSync(f.root, { recursive: true }));

@@ -33,8 +33,11 @@ import { writePacket } from "../../src/pcapng/packet-input.js";
 import { parsePcapng } from "../../src/pcapng/reader.js";
 import { type BlockSink, MemorySink } from "../../src/pcapng/sinks.js";
 import { PcapngWriter } from "../../src/pcapng/writer.js";
+import { IDENTITY_SIZE } from "../../src/record/parts/identity.js";
 import { packetBytes, readDevice, recordLength, stackAddrs } from "../../src/record/parts/index.js";
 import {
+  OFF_DATA,
+  RECORD_SIZE,
   readCpu,
   readFlags,
   readFunc,
@@ -615,4 +618,50 @@ test("--read gives back each event's values as the kernel wrote them: addresses,
   assert.deepEqual(r.symbolizer.resolve(IP_RCV), symbolizer.resolve(IP_RCV));
   assert.equal(r.verdicts.reason(3), namer.reason(3));
   assert.equal(r.verdicts.location(UDP_LIB_RCV + 0x4bcn), namer.location(UDP_LIB_RCV + 0x4bcn));
+});
+
+test("-w keeps of an identity part only what the event filled: zeros where the ring held older bytes", () => {
+  const identity = { bytes: [0x45, 0, 0, 20, 1, 2, 3, 4], device: { ifindex: 3, netns: 7, name: "veth0" } };
+  const evs: Ev[] = [
+    { skb: A, ts: 10n, func: 0xffffffff81000100n, cpu: 0, identity },
+    { skb: A, ts: 11n, func: 0xffffffff81000100n, cpu: 0, identity },
+  ];
+  const dv = records(evs, 24);
+  const at = recordOffsets(evs, 24);
+  // The second event has the part's room only (taken byte 0) over what an earlier record left there.
+  const second = at[1]! + RECORD_SIZE;
+  dv.setUint8(second + 3, 0);
+  for (let k = 8; k < IDENTITY_SIZE; k++) dv.setUint8(second + k, 0xee);
+  // The first's bytes past the 8 it took: older bytes too.
+  for (let k = 32 + 8; k < IDENTITY_SIZE; k++) dv.setUint8(at[0]! + RECORD_SIZE + k, 0xee);
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, {
+    clock,
+    userappl: "ipft test",
+    commandLine: "ipft -w x",
+    tracer: "function",
+  });
+  out.start({ symbolizer, verdicts: namer });
+  const ids = new PacketTracker();
+  for (let i = 0; i < evs.length; i++) out.write(dv, at[i]!, ids.of(dv, at[i]!));
+  out.finish();
+  const parts = parsePcapng(sink.bytes()).packets.map((p) => {
+    const ev = p.custom.find(
+      (o) =>
+        o.pen === IPFT_PEN &&
+        new DataView(o.data.buffer, o.data.byteOffset).getUint32(0, true) === IPFT_KIND_EVENT,
+    )!;
+    // After the kind word, the record's first 64 bytes, then the option parts (the identity's only).
+    return ev.data.subarray(4 + OFF_DATA, 4 + OFF_DATA + IDENTITY_SIZE);
+  });
+  assert.deepEqual([...parts[0]!.subarray(32, 40)], identity.bytes);
+  assert.ok(
+    parts[0]!.subarray(40).every((b) => b === 0),
+    "the bytes past those taken are zero",
+  );
+  assert.equal(parts[1]![3], 0);
+  assert.ok(
+    parts[1]!.subarray(8).every((b) => b === 0),
+    "a part not taken is its header and zeros",
+  );
 });

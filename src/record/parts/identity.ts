@@ -68,6 +68,12 @@ export const IDENTITY: EventPart = definePart({
   fill,
   printJson: () => "",
   file: "option",
+  // Not read at this event: the header only; read: the header, the device and the bytes taken.
+  filled: (dv, off, at) => {
+    const p = off + at;
+    if (dv.getUint8(p + ID_TAKEN) === 0) return ID_DEVICE;
+    return ID_BYTES + Math.min(dv.getUint16(p + ID_CAP, true), IDENTITY_BYTES);
+  },
 });
 
 /** Falls through (R9 = 0) to what follows, with or without the part filled. */

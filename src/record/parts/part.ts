@@ -95,6 +95,9 @@ export interface EventPart {
   /** How the trace file (-w) keeps it: "option", its bytes as they are, in ipft's event option after the
    * record's head; "data", the block's packet data (fromBlock() puts them back for --read). */
   readonly file: "option" | "data";
+  /** An "option" part whose room is reserved at events that do not fill it all: how many of its leading
+   * bytes this event filled (the file gets zeros for the rest, not what the ring held there before). */
+  filled?(dv: DataView, off: number, at: number): number;
   /** --read: the part from a block's packet data and link type, written at `at` (a "data" part). */
   fromBlock?(dv: DataView, off: number, at: number, data: Uint8Array, linktype: number): void;
 }
@@ -113,6 +116,7 @@ export function definePart(p: EventPart): EventPart {
     printJson: p.printJson,
     printText: p.printText,
     file: p.file,
+    filled: p.filled,
     fromBlock: p.fromBlock,
   };
 }
