@@ -16,6 +16,8 @@ export function sessionConfig(o: Options): SessionConfig {
     tracer: o.tracer,
     module: { script: o.script, capture: o.capture },
     output: o.output,
+    time: o.time ?? "boot",
+    layout: o.layout,
     dropsOnly: o.drops,
     dropsMemory: o.dropsMemory,
     verdicts: o.verdicts,

@@ -4,11 +4,13 @@ import {
   createWriter,
   type Dumper,
   type KernelPacketCounts,
+  type Layout,
   numbered,
   type OutputName,
   PacketTracker,
   type StackNamer,
   type Symbolizer,
+  type TimeColumn,
   type VerdictNamer,
 } from "../../src/output/index.js";
 import { FLAG_CLONE, FLAG_DEVICE, FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
@@ -168,6 +170,9 @@ export interface RunOptions {
   kernelCounts?: () => KernelPacketCounts;
   /** The writer reads the numbering tracker (as a live run's does) instead of tracking on its own. */
   shareTracker?: boolean;
+  /** Default ipftrace2: the columns these tests are about, without the times ipft adds (time.test.ts). */
+  layout?: Layout;
+  time?: TimeColumn;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -194,6 +199,8 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.stacks ? { stacks: o.stacks } : {}),
     ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
     ...(o.shareTracker ? { numbering: ids } : {}),
+    layout: o.layout ?? "ipftrace2",
+    ...(o.time ? { time: o.time } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);

@@ -15,6 +15,8 @@ export function runRead(o: Options): number {
   const writer = createTextWriter(
     {
       output: o.output,
+      time: o.time ?? "boot",
+      layout: o.layout,
       maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
       dropsOnly: o.drops,
       dropsMemory: o.dropsMemory,
@@ -22,6 +24,9 @@ export function runRead(o: Options): number {
     },
     { symbolizer: r.symbolizer, dumper: r.dumper, verdicts: r.verdicts, stacks: r.stacks },
     { out: process.stdout, err, progress: false },
+    undefined,
+    undefined,
+    { startNs: r.clock.firstNs, offsetNs: r.clock.offsetNs },
   );
   replayInto(r, writer);
   writer.finish();
