@@ -165,6 +165,8 @@ export class PcapngOutput implements Writer {
   /** realtime - monotonic as the two 32-bit halves of a u64 (two's complement). */
   private readonly offLo: number;
   private readonly offHi: number;
+  /** Wall clock minus the records' clock, as the file's timestamps use it. */
+  readonly clockOffsetNs: bigint;
   private line!: StreamLineBytes;
   private names!: PcapngEventNames;
   private dumper: SafeDumper | undefined;
@@ -201,6 +203,7 @@ export class PcapngOutput implements Writer {
     o: PcapngOutputOptions,
   ) {
     const offset = BigInt.asUintN(64, (o.clock ?? MonotonicClock.measure()).offset.offsetNs);
+    this.clockOffsetNs = BigInt.asIntN(64, offset);
     this.offLo = Number(offset & 0xffffffffn);
     this.offHi = Number(offset >> 32n);
     this.snaplen = o.snaplen ?? 0;

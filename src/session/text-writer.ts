@@ -59,8 +59,9 @@ export function createTextWriter(
   });
 }
 
-/** Tracing starts now; the wall clock's offset is measured when first needed (--time wall, json). */
-const liveClock = (): TimeBase => ({
+/** Tracing starts now; the wall clock's offset is `offsetNs` (-w's file's), else measured when first
+ * needed (--time wall, json). */
+export const liveClock = (offsetNs?: bigint): TimeBase => ({
   startNs: process.hrtime.bigint(),
-  offsetNs: () => MonotonicClock.measure().offset.offsetNs,
+  offsetNs: offsetNs ?? (() => MonotonicClock.measure().offset.offsetNs),
 });

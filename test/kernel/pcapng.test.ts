@@ -120,7 +120,7 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
     }
     // Another output than the one traced: the json file read as aggregate equals the aggregate run's shape.
     const agg = ipft(["--read", file("json")]);
-    assert.match(agg.stdout, /^Timestamp +CPU/);
+    assert.match(agg.stdout, /^Timestamp +Elapsed +CPU/);
     assert.equal(agg.stdout.match(/^Verdict: dropped \(NO_SOCKET\)/gm)?.length, 3, agg.stdout);
   });
 
@@ -412,7 +412,11 @@ describe("how a -w file ends", { skip: skip ?? onePassSkipReason() }, () => {
     assert.equal(r.status, 0, r.stderr);
     const frames = r.stdout.trimEnd().split("\n");
     assert.ok(frames.length >= 2 * PER_PACKET, r.stdout);
-    const streamLines = r.stderr.split("\n").filter((l) => /^\d+ 0x[0-9a-f]+ \d+ \d{3} /.test(l));
+    // The file's comments are the stream lines without the time since the packet's first event.
+    const streamLines = r.stderr
+      .split("\n")
+      .filter((l) => /^\d+ 0x[0-9a-f]+ \d+ [+-]\S+ \d{3} /.test(l))
+      .map((l) => l.replace(/^(\d+ 0x[0-9a-f]+ \d+) [+-]\S+ /, "$1 "));
     assert.deepEqual(frames, streamLines);
   });
 });
