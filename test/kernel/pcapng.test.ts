@@ -127,8 +127,8 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
   test("tshark reads every event; its one comment is the stream line, in order; the record is ipft's option", () => {
     const frames = comments(file("stream"));
     // The comment is the stream line in ipftrace2's layout: without the time since the packet's first event.
-    const lines = live.stream!.stdout
-      .trimEnd()
+    const lines = live
+      .stream!.stdout.trimEnd()
       .split("\n")
       .map((l) => l.replace(/^(\d+ 0x[0-9a-f]+ \d+) [+-]\S+ /, "$1 "));
     assert.deepEqual(
