@@ -22,10 +22,14 @@ const BUCKETS = SUB + (48 - SUB_BITS) * SUB;
 /** The histogram bucket of `ns` (>= 0). */
 export function bucketOf(ns: number): number {
   if (ns < SUB) return ns;
-  let e = Math.floor(Math.log2(ns));
-  // log2 of a value next to a power of two can round the wrong way
-  if (2 ** e > ns) e--;
-  else if (2 ** (e + 1) <= ns) e++;
+  let e: number;
+  if (ns < 0x100000000) e = 31 - Math.clz32(ns);
+  else {
+    e = Math.floor(Math.log2(ns));
+    // log2 of a value next to a power of two can round the wrong way
+    if (2 ** e > ns) e--;
+    else if (2 ** (e + 1) <= ns) e++;
+  }
   const sub = Math.floor(ns / 2 ** (e - SUB_BITS)) - SUB;
   return Math.min(BUCKETS - 1, SUB + (e - SUB_BITS) * SUB + sub);
 }
