@@ -32,6 +32,10 @@ function validate(o: Options): void {
     );
   if (o.dropsMemory !== undefined && !o.drops)
     throw new UsageError("--drops-memory bounds what --drops holds: it goes with --drops");
+  if (o.layout === "ipftrace2" && o.time !== undefined && o.time !== "boot")
+    throw new UsageError(
+      `--layout ipftrace2 prints nanoseconds since boot, as ipftrace2 does: leave out --time ${o.time}, or use the default layout`,
+    );
   if (o.read !== undefined) {
     validateRead(o);
     return;

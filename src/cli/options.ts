@@ -12,6 +12,8 @@ import {
   type TracerName,
 } from "../core/names.js";
 import { parseHostNames } from "../merge/inputs.js";
+import { LAYOUTS, type Layout } from "../output/layout.js";
+import { TIME_MODES, type TimeMode } from "../output/time/time-column.js";
 import type { PcapFilter } from "../program/selectors/pcap.js";
 import { MAX_SNAPLEN } from "../record/record.js";
 import { compileSelectionFilter, SELECTOR_OPTIONS } from "./selectors.js";
@@ -31,6 +33,10 @@ export interface Options {
   /** --capture texts, in order. */
   capture: string[];
   output: OutputName;
+  /** --time: the first column (undefined: not given, which means boot). */
+  time?: TimeMode;
+  /** --layout. */
+  layout: Layout;
   drops: boolean;
   /** --nft-trace: name the nftables rule that dropped a packet, through nftables' own tracing. */
   nftTrace?: boolean;
@@ -189,6 +195,22 @@ const SPECS: Spec[] = [
     help: "aggregate (default: per packet, at the end), stream (per event, as it comes) or json",
     set: (o, v, f) => {
       o.output = oneOf(f, v, OUTPUTS);
+    },
+  },
+  {
+    long: "time",
+    arg: "MODE",
+    help: "the first column: boot (nanoseconds since boot, ipftrace2's; the default), relative (seconds since tracing started) or wall (ISO 8601 UTC, microseconds)",
+    set: (o, v, f) => {
+      o.time = oneOf(f, v, TIME_MODES);
+    },
+  },
+  {
+    long: "layout",
+    arg: "NAME",
+    help: "ipft (the default) or ipftrace2: exactly the columns ipft printed before it added times since each packet's first event, json's wall_time and the summary's slowest steps (for scripts that parse them)",
+    set: (o, v, f) => {
+      o.layout = oneOf(f, v, LAYOUTS);
     },
   },
   {
@@ -405,6 +427,7 @@ export function defaults(): Options {
     mask: 0xffffffff,
     capture: [],
     output: "aggregate",
+    layout: "ipft",
     drops: false,
     verdicts: true,
     stack: "off",

@@ -22,6 +22,6 @@ export function validateRead(o: Options): void {
   const used = tracing.filter(([on]) => on).map(([, flag]) => flag);
   if (used.length > 0)
     throw new UsageError(
-      `--read prints a saved trace: ${used.join(", ")} ${used.length > 1 ? "are" : "is"} for tracing (--read takes -o, --drops, --drops-memory, --max-traces and --host-names)`,
+      `--read prints a saved trace: ${used.join(", ")} ${used.length > 1 ? "are" : "is"} for tracing (--read takes -o, --time, --layout, --drops, --drops-memory, --max-traces and --host-names)`,
     );
 }

@@ -17,6 +17,8 @@ import { cpu3, fitLeft, fitRight } from "./text/columns.js";
 import type { SafeDumper } from "./text/dump-text.js";
 import { NameCache } from "./text/name-cache.js";
 import { decimalOfHalves, hexOfHalves } from "./text/u64-text.js";
+import { elapsedColumn, packetTotalText, timeHeader } from "./time/aggregate-time.js";
+import type { TimeColumn } from "./time/time-column.js";
 import {
   TraceStore,
   W_CPU,
@@ -51,6 +53,11 @@ export interface AggregateOptions {
   progressMs?: number;
   /** Each packet's identity on its `===` line, its changes on their events' lines (identity-notes.ts). */
   identity?: IdentityNotes;
+  /** The first column (--time); default nanoseconds since boot. */
+  time?: TimeColumn;
+  /** Each event's time since its packet's first event after the first column, and the packet's total on
+   * its `===` line. */
+  elapsed?: boolean;
 }
 
 export class AggregateWriter implements Writer {
@@ -152,19 +159,24 @@ export class AggregateWriter implements Writer {
     const clones = cloneTexts(s, order, starts, packets);
 
     const sink = new BufferedSink(this.out);
-    sink.push(`${AGGREGATE_HEADER}\n`);
+    const elapsed = this.opts.elapsed === true;
+    const time = this.opts.time;
+    const tw = time?.width ?? 20;
+    sink.push(`${elapsed || tw !== 20 ? timeHeader(tw, elapsed) : AGGREGATE_HEADER}\n`);
     for (let k = 0; k < packets; k++) {
       const first = order[starts[k]!]!;
       const packet = s.word(first, W_PACKET);
-      sink.push(
-        `=== packet ${packet}, skb ${hexOfHalves(s.word(first, W_SKB_LO), s.word(first, W_SKB_HI))}${this.packetIdentity(packet)}\n`,
-      );
+      const head = `=== packet ${packet}, skb ${hexOfHalves(s.word(first, W_SKB_LO), s.word(first, W_SKB_HI))}`;
+      const total = elapsed ? packetTotalText(s, first, order[starts[k + 1]! - 1]!) : "";
+      sink.push(`${head}${total}${this.packetIdentity(packet)}\n`);
       let depth = 0;
       for (let j = starts[k]!; j < starts[k + 1]!; j++) {
         const i = order[j]!;
         const fLo = s.word(i, W_FUNC_LO);
         const fHi = s.word(i, W_FUNC_HI);
-        let line = `${decimalOfHalves(s.word(i, W_TS_LO), s.word(i, W_TS_HI)).padEnd(20)} ${cpu3(s.word(i, W_CPU))} ${columns.lookup(fLo, fHi)}`;
+        const ts = time ? time.ofHalves(s.word(i, W_TS_LO), s.word(i, W_TS_HI)) : decimalOf(s, i);
+        const since = elapsed ? elapsedColumn(s, first, i) : "";
+        let line = `${ts.padEnd(tw)}${since} ${cpu3(s.word(i, W_CPU))} ${columns.lookup(fLo, fHi)}`;
         if (names) {
           let fn: string;
           if (s.word(i, W_FLAGS) & FLAG_RETURN) {
@@ -197,6 +209,9 @@ export class AggregateWriter implements Writer {
     sink.flush();
   }
 }
+
+const decimalOf = (s: TraceStore, i: number): string =>
+  decimalOfHalves(s.word(i, W_TS_LO), s.word(i, W_TS_HI));
 
 /** Each clone event's text, by trace index: `clone of 0x<parent>, packet <id>`, naming the parent's group
  * by its packet id (its `===` line's). The parent is the packet at that address when

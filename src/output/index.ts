@@ -5,10 +5,14 @@ import { DropsOnly } from "./drops-only.js";
 import { ExtrasText } from "./extras-text.js";
 import { IdentityNotes } from "./identity-notes.js";
 import { JsonWriter } from "./json.js";
+import { type Layout, layoutColumns } from "./layout.js";
 import { PacketLedger } from "./packet/ledger.js";
+import { StepTimes } from "./packet/steps.js";
 import type { PacketTracker } from "./packet/tracker.js";
 import { StreamWriter } from "./stream.js";
 import { SafeDumper } from "./text/dump-text.js";
+import { SinceFirst } from "./time/since-first.js";
+import type { TimeColumn } from "./time/time-column.js";
 import type {
   DropDetails,
   Dumper,
@@ -24,11 +28,13 @@ import { VerdictText } from "./verdict-text.js";
 export { AGGREGATE_HEADER, type AggregateOptions, AggregateWriter } from "./aggregate.js";
 export { ExtrasText, hexOf } from "./extras-text.js";
 export { JsonWriter } from "./json.js";
+export { LAYOUTS, type Layout } from "./layout.js";
 export { numbered, PacketTracker } from "./packet/tracker.js";
 export { type FileInfo, PcapngOutput, type PcapngOutputOptions } from "./pcapng.js";
 export { StreamWriter } from "./stream.js";
 export { teeWriter } from "./tee.js";
 export { dumpJson, dumpText, functionDumper, SafeDumper } from "./text/dump-text.js";
+export { TIME_MODES, type TimeBase, TimeColumn, type TimeMode } from "./time/time-column.js";
 export type {
   DropDetails,
   Dumper,
@@ -77,6 +83,17 @@ export interface WriterOptions {
   numbering?: PacketTracker;
   /** false: no packet identity in the output (ipftrace2's layout); default true. */
   identity?: boolean;
+  /** --layout: the defaults of the options below (layout.ts). */
+  layout?: Layout;
+  /** --time: the first column (aggregate, stream) and json's "wall_time"; default nanoseconds since boot
+   * and no wall_time. */
+  time?: TimeColumn;
+  /** Each event's time since its packet's first event (aggregate, stream). */
+  elapsed?: boolean;
+  /** json: "wall_time" (needs `time`). */
+  wallTime?: boolean;
+  /** The summary names the slowest steps between attach points. */
+  steps?: boolean;
 }
 
 export interface CreatedWriter extends Writer {
@@ -95,10 +112,31 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
   const ledger = verdicts ? new PacketLedger(verdicts, undefined, o.numbering) : undefined;
   const counted = o.kernelCounts !== undefined;
   const extras = new ExtrasText(o.stacks);
-  const identity = o.identity === false ? undefined : new IdentityNotes();
+  const cols = layoutColumns(o.layout);
+  const elapsed = o.elapsed ?? cols.elapsed;
+  const steps = (o.steps ?? cols.steps) ? new StepTimes() : undefined;
+  const identity = (o.identity ?? cols.identity) ? new IdentityNotes() : undefined;
   let w: Writer;
-  if (kind === "stream") w = new StreamWriter(out, o.symbolizer, dumper, verdicts, extras, identity);
-  else if (kind === "json") w = new JsonWriter(out, o.symbolizer, dumper, verdicts, extras, identity);
+  if (kind === "stream")
+    w = new StreamWriter(
+      out,
+      o.symbolizer,
+      dumper,
+      verdicts,
+      extras,
+      { column: o.time, since: elapsed ? new SinceFirst() : undefined },
+      identity,
+    );
+  else if (kind === "json")
+    w = new JsonWriter(
+      out,
+      o.symbolizer,
+      dumper,
+      verdicts,
+      extras,
+      (o.wallTime ?? cols.wallTime) ? o.time : undefined,
+      identity,
+    );
   else {
     w = new AggregateWriter(
       out,
@@ -110,6 +148,8 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
         ...(o.err ? { err: o.err } : {}),
         ...(o.progress !== undefined ? { progress: o.progress } : {}),
         ...(identity ? { identity } : {}),
+        ...(o.time ? { time: o.time } : {}),
+        elapsed,
       },
       verdicts,
       extras,
@@ -125,12 +165,19 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
           events++;
           if (counted) ledger.verdictOnly(dv, off);
           else ledger.event(dv, off);
+          steps?.event(dv, off, packet);
           target.write(dv, off, packet);
         }
-      : (dv: DataView, off: number, packet: number) => {
-          events++;
-          target.write(dv, off, packet);
-        },
+      : steps
+        ? (dv: DataView, off: number, packet: number) => {
+            events++;
+            steps.event(dv, off, packet);
+            target.write(dv, off, packet);
+          }
+        : (dv: DataView, off: number, packet: number) => {
+            events++;
+            target.write(dv, off, packet);
+          },
     get events() {
       return events;
     },
@@ -143,7 +190,10 @@ export function createWriter(kind: OutputName, o: WriterOptions): CreatedWriter 
     },
     report: (err: Sink) => dumper?.report(err),
     summary: () => {
-      const lines = ledger?.summary(o.symbolizer, o.kernelCounts?.()) ?? [];
+      const lines = [
+        ...(ledger?.summary(o.symbolizer, o.kernelCounts?.()) ?? []),
+        ...(steps?.summary(o.symbolizer) ?? []),
+      ];
       const n = drops?.notice();
       return n ? [...lines, n] : lines;
     },

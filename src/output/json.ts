@@ -14,6 +14,8 @@ import type { SafeDumper } from "./text/dump-text.js";
 import { NameCache } from "./text/name-cache.js";
 import { PacketPrefix } from "./text/packet-prefix.js";
 import { timestampDecimal } from "./text/u64-text.js";
+import { wallTimeJson } from "./time/json-time.js";
+import type { TimeColumn } from "./time/time-column.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { DELIVERED_JSON, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
@@ -41,6 +43,8 @@ export class JsonLines {
     private readonly verdicts?: VerdictText,
     /** Without it, no extras keys (the pcapng comment: its block holds the packet's bytes). */
     private readonly extras?: ExtrasText,
+    /** Adds "wall_time" (json-time.ts); without it, none (the pcapng comment, ipftrace2's layout). */
+    private readonly wall?: TimeColumn,
   ) {
     if (verdicts) this.delivery = deliveryTexts(symbolizer, DELIVERED_JSON);
     this.names = new NameCache(
@@ -53,6 +57,7 @@ export class JsonLines {
   line(dv: DataView, off: number, packet: number): string {
     const ret = isReturn(dv, off);
     let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${readCpu(dv, off)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
+    if (this.wall) line += wallTimeJson(this.wall, dv, off);
     const v = this.verdicts && verdictOf(dv, off);
     if (v) line += this.verdicts!.json(v);
     else {
@@ -77,10 +82,11 @@ export class JsonWriter implements Writer {
     dumper?: SafeDumper,
     verdicts?: VerdictText,
     extras = new ExtrasText(undefined),
+    wall?: TimeColumn,
     private readonly identity?: IdentityNotes,
   ) {
     this.sink = new BufferedSink(out, true);
-    this.lines = new JsonLines(symbolizer, verdicts, extras);
+    this.lines = new JsonLines(symbolizer, verdicts, extras, wall);
     if (dumper) this.batch = new DumpBatch(dumper, "json", this.sink, (p, t) => `${p}${t}}\n`);
   }
 

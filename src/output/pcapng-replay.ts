@@ -13,7 +13,7 @@ import { UserError } from "../core/errors.js";
 import { IPFT_KIND_EVENT, IPFT_KIND_NAMES, IPFT_PEN, META_PREFIX, OPT_CUSTOM_BIN } from "../pcapng/format.js";
 import type { PcapngContents, ReadPacket } from "../pcapng/reader.js";
 import { PARTS } from "../record/parts/index.js";
-import { MAX_STACK_DEPTH, OFF_DATA, RECORD_SIZE, readStackDepth } from "../record/record.js";
+import { MAX_STACK_DEPTH, OFF_DATA, RECORD_SIZE, readStackDepth, readTimestamp } from "../record/record.js";
 import { PacketTracker } from "./packet/tracker.js";
 import { FILE_FORMAT, type FileInfo, type FileNames, READABLE_FORMATS } from "./pcapng.js";
 import type {
@@ -48,6 +48,9 @@ export interface Replay {
   tracer: string;
   /** Packets without ipft's event option (from another capture merged into the file): skipped. */
   foreign: number;
+  /** The run's clock: its earliest event's timestamp, and wall clock minus the records' clock as the file
+   * recorded it (each packet's pcapng time is its record's plus the offset measured at the start). */
+  clock: { firstNs: bigint; offsetNs: bigint };
 }
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
@@ -197,6 +200,13 @@ export function replayOf(c: PcapngContents, name: string): Replay {
       `${name} has no event written by ipft -w (none of its ${foreign} packets has ipft's event option); open it with Wireshark or tshark instead`,
     );
   const symbolizer: Symbolizer = { resolve: (addr) => table.functions.get(addr) };
+  let firstNs = count > 0 ? readTimestamp(dv, offsets[0]!) : 0n;
+  const clock = { firstNs, offsetNs: count > 0 ? events[0]!.p.timestampNs - firstNs : 0n };
+  for (const off of offsets) {
+    const t = readTimestamp(dv, off);
+    if (t < firstNs) firstNs = t;
+  }
+  clock.firstNs = firstNs;
   const verdicts: VerdictNamer = {
     reason: (v) => table.reasons.get(v) ?? String(v),
     location: (a) => table.locations.get(a) ?? hex(a),
@@ -219,6 +229,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     dumper,
     tracer: info.tracer,
     foreign,
+    clock,
   };
 }
 

@@ -177,6 +177,8 @@ export class PcapngOutput implements Writer {
   /** realtime - monotonic as the two 32-bit halves of a u64 (two's complement). */
   private readonly offLo: number;
   private readonly offHi: number;
+  /** Wall clock minus the records' clock, as the file's timestamps use it. */
+  readonly clockOffsetNs: bigint;
   private line!: StreamLineBytes;
   private names!: PcapngEventNames;
   private dumper: SafeDumper | undefined;
@@ -214,6 +216,7 @@ export class PcapngOutput implements Writer {
   ) {
     const clock = (o.clock ?? MonotonicClock.measure()).offset;
     const offset = BigInt.asUintN(64, clock.offsetNs);
+    this.clockOffsetNs = BigInt.asIntN(64, offset);
     this.offLo = Number(offset & 0xffffffffn);
     this.offHi = Number(offset >> 32n);
     this.snaplen = o.snaplen ?? 0;

@@ -13,6 +13,8 @@ import type { SafeDumper } from "./text/dump-text.js";
 import { NameCache } from "./text/name-cache.js";
 import { PacketPrefix } from "./text/packet-prefix.js";
 import { timestampDecimal } from "./text/u64-text.js";
+import type { SinceFirst } from "./time/since-first.js";
+import type { TimeColumn } from "./time/time-column.js";
 import type { Sink, Symbolizer, Writer } from "./types.js";
 import { DELIVERED_TEXT, deliveryTexts, type VerdictText, verdictOf } from "./verdict-text.js";
 
@@ -26,6 +28,8 @@ export class StreamLines {
   constructor(
     symbolizer: Symbolizer,
     private readonly verdicts?: VerdictText,
+    /** The stream output's time columns (the pcapng comment has neither). */
+    private readonly time: StreamTime = {},
   ) {
     this.names = new NameCache(symbolizer, (s) => `${s.module} ${s.name}`);
     if (verdicts) this.delivery = deliveryTexts(symbolizer, DELIVERED_TEXT);
@@ -47,12 +51,26 @@ export class StreamLines {
     return this.delivery && !isReturn(dv, off) ? this.delivery.get(dv, off + OFF_FUNC) : "";
   }
 
+  /** The first column, and the time since the packet's first event when asked for. */
+  private timeText(dv: DataView, off: number, packet: number): string {
+    const t = this.time.column ? this.time.column.text(dv, off) : timestampDecimal(dv, off);
+    return this.time.since ? `${t} ${this.time.since.text(dv, off, packet)}` : t;
+  }
+
   /** `packet`: the event's packet id. The pcapng file writes the same parts as bytes (stream-bytes.ts). */
   line(dv: DataView, off: number, packet: number): string {
-    const line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
+    const line = `${this.prefix.get(dv, off, packet)}${this.timeText(dv, off, packet)} ${cpu3(dv.getUint32(off + OFF_CPU, true))} ${this.func(dv, off)}`;
     const v = this.verdict(dv, off);
     return v ? `${line} ${v}` : line;
   }
+}
+
+/** The stream output's time columns. */
+export interface StreamTime {
+  /** The first column (--time); default nanoseconds since boot. */
+  column?: TimeColumn | undefined;
+  /** The time since the packet's first event after it (`+12.345us`). */
+  since?: SinceFirst | undefined;
 }
 
 /** A line and the script's dump text as the stream output joins them. */
@@ -71,10 +89,11 @@ export class StreamWriter implements Writer {
     dumper?: SafeDumper,
     verdicts?: VerdictText,
     private readonly extras = new ExtrasText(undefined),
+    time: StreamTime = {},
     private readonly identity?: IdentityNotes,
   ) {
     this.sink = new BufferedSink(out, true);
-    this.lines = new StreamLines(symbolizer, verdicts);
+    this.lines = new StreamLines(symbolizer, verdicts, time);
     if (dumper) this.batch = new DumpBatch(dumper, "text", this.sink, (p, t) => `${withDumpText(p, t)}\n`);
   }
 

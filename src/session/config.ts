@@ -1,6 +1,8 @@
 // What a tracing run (and --test, --gen) needs to know, as plain values: the command line builds it, and
 // nothing below the command line sees the command line's own options.
 import type { BackendName, OutputName, TracerName } from "../core/names.js";
+import type { Layout } from "../output/layout.js";
+import type { TimeMode } from "../output/time/time-column.js";
 import type { StackMode } from "../program/extras.js";
 import type { SelectorValues } from "../program/selection.js";
 
@@ -35,6 +37,10 @@ export interface PlanChoice {
 export interface SessionConfig extends PlanChoice, Selection {
   module: ModuleSource;
   output: OutputName;
+  /** --time: the first column of aggregate and stream. */
+  time: TimeMode;
+  /** --layout: ipft's additions, or ipftrace2's columns only. */
+  layout: Layout;
   /** Write only the packets that were dropped. */
   dropsOnly: boolean;
   /** --drops: bytes of held events at most (undefined: the default). */

@@ -53,6 +53,11 @@ export class TraceFile {
     return this.output.start({ ...i, onError: () => stop.trigger("the pcapng output failed") });
   }
 
+  /** Wall clock minus the records' clock, as the file records it (the text output's wall times use it too). */
+  get clockOffsetNs(): bigint {
+    return this.output.clockOffsetNs;
+  }
+
   /** Finishes the file if the trace did not (an error, a stop before tracing) and closes it. */
   close(): void {
     this.output.finish();

@@ -20,7 +20,7 @@ import type { ScriptHost } from "./script-host.js";
 import { StackNames } from "./stack-names.js";
 import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
-import { createTextWriter } from "./text-writer.js";
+import { createTextWriter, liveClock } from "./text-writer.js";
 import { reportTracking, trackingNote } from "./track-table.js";
 import { VerdictNames } from "./verdict-names.js";
 
@@ -114,6 +114,7 @@ async function trace(
     { out: file?.toStdout ? io.errSink : io.out, err: io.errSink, progress: io.interactive },
     track && (() => ({ seen: track.counts().tracked, lastSeen: track.counts().lastSeen })),
     ids,
+    liveClock(file?.clockOffsetNs),
   );
   const pcapng = file?.start({ symbolizer, verdicts, dumper, stacks, dropDetails: nft.details }, stop);
   const writer = nft.wrap(pcapng ? teeWriter(text, pcapng) : text);

@@ -10,14 +10,17 @@ import {
   type Sink,
   type StackNamer,
   type Symbolizer,
+  type TimeBase,
+  TimeColumn,
   type VerdictNamer,
 } from "../output/index.js";
+import { MonotonicClock } from "../pcapng/clock.js";
 import type { SessionConfig } from "./config.js";
 
 /** graph: the run's tracer was function_graph (aggregate indents calls). */
 export type TextSettings = Pick<
   SessionConfig,
-  "output" | "maxTraces" | "dropsOnly" | "dropsMemory" | "identity"
+  "output" | "maxTraces" | "dropsOnly" | "dropsMemory" | "identity" | "time" | "layout"
 > & {
   graph: boolean;
 };
@@ -39,8 +42,12 @@ export function createTextWriter(
   kernelCounts?: () => KernelPacketCounts,
   /** The run's packet tracker, when the session numbers events as it reads the ring (else the writer has its own). */
   numbering?: PacketTracker,
+  /** The clock of --read's file; default the running system's, tracing starting now. */
+  clock: TimeBase = liveClock(),
 ): CreatedWriter {
   return createWriter(s.output, {
+    time: new TimeColumn(s.time, clock),
+    layout: s.layout,
     ...sinks,
     symbolizer: names.symbolizer,
     ...(names.dumper ? { dumper: names.dumper } : {}),
@@ -56,3 +63,10 @@ export function createTextWriter(
     ...(s.identity === false ? { identity: false } : {}),
   });
 }
+
+/** Tracing starts now; the wall clock's offset is `offsetNs` (-w's file's), else measured when first
+ * needed (--time wall, json). */
+export const liveClock = (offsetNs?: bigint): TimeBase => ({
+  startNs: process.hrtime.bigint(),
+  offsetNs: offsetNs ?? (() => MonotonicClock.measure().offset.offsetNs),
+});

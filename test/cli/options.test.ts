@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { sessionConfig } from "../../src/cli/config.js";
 import { helpText, parseArgs } from "../../src/cli/options.js";
 import { UsageError } from "../../src/core/errors.js";
+import { ROOT } from "../support/run.js";
 
 const bad = (argv: string[], re: RegExp) =>
   assert.throws(
@@ -218,5 +221,27 @@ test("--nft-trace: its namespace as a path, 64 packet bytes unless --snaplen say
   bad(
     ["-m", "1", "--nft-trace", "--netns", String(inum)],
     /give --netns as a name or a path, not the inode number/,
+  );
+});
+
+test("--time and --layout: their values, one clear line for a bad one, exit 2 for a conflict", () => {
+  assert.equal(parseArgs(["-m", "1"]).time, undefined);
+  assert.equal(sessionConfig(parseArgs(["-m", "1"])).time, "boot");
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "--time", "wall"])).time, "wall");
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "--layout", "ipftrace2"])).layout, "ipftrace2");
+  assert.equal(sessionConfig(parseArgs(["-m", "1"])).layout, "ipft");
+  bad(["--time", "utc"], /--time: unknown value "utc" \(choose one of: boot, relative, wall\)/);
+  bad(["--layout", "pwru"], /--layout: unknown value "pwru" \(choose one of: ipft, ipftrace2\)/);
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, "bin", "ipft.js"), "--layout", "ipftrace2", "--time", "wall"],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.equal(r.status, 2);
+  assert.equal(
+    r.stderr,
+    "ipft: --layout ipftrace2 prints nanoseconds since boot, as ipftrace2 does: leave out --time wall, or use the default layout\n",
   );
 });

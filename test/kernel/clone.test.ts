@@ -69,7 +69,7 @@ test("the aggregate output: the clone's events form its own packet, which names 
   const r = ipft([...SELECT, "--", ...TRAFFIC]);
   assert.equal(r.status, 0, r.stderr);
   // Each packet's `=== packet N, skb 0x...` line, then its events.
-  const parts = r.stdout.split(/^=== packet (\d+), skb 0x[0-9a-f]+(?: : .*)?\n/m).slice(1);
+  const parts = r.stdout.split(/^=== packet (\d+), skb 0x[0-9a-f]+(?:, took \S+)?(?: : .*)?\n/m).slice(1);
   const ids = new Set(parts.filter((_, i) => i % 2 === 0));
   const groups = parts.filter((_, i) => i % 2 === 1).map((g) => g.split("\n").filter((l) => /^\d/.test(l)));
   let shown = "";

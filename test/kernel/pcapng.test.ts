@@ -120,15 +120,18 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
     }
     // Another output than the one traced: the json file read as aggregate equals the aggregate run's shape.
     const agg = ipft(["--read", file("json")]);
-    assert.match(agg.stdout, /^Timestamp +CPU/);
+    assert.match(agg.stdout, /^Timestamp +Elapsed +CPU/);
     assert.equal(agg.stdout.match(/^Verdict: dropped \(NO_SOCKET\)/gm)?.length, 3, agg.stdout);
   });
 
   test("tshark reads every event; its one comment is the stream line, in order; the record is ipft's option", () => {
     const frames = comments(file("stream"));
-    const lines = live.stream!.stdout.trimEnd().split("\n");
-    // The stream line as the file's comment has it: without the packet's identity, which the file keeps as
-    // its part (the writer adds its text; Wireshark decodes the bytes itself).
+    // The stream line as the file's comment has it: without the time since the packet's first event
+    // (ipftrace2's layout) and without the packet's identity, which the file keeps as its part.
+    const lines = live
+      .stream!.stdout.trimEnd()
+      .split("\n")
+      .map((l) => l.replace(/^(\d+ 0x[0-9a-f]+ \d+) [+-]\S+ /, "$1 "));
     assert.equal(frames.length, lines.length);
     frames.forEach((c, i) => {
       assert.ok(lines[i]!.startsWith(c[0]!), `${lines[i]}\n${c[0]}`);
@@ -414,9 +417,13 @@ describe("how a -w file ends", { skip: skip ?? onePassSkipReason() }, () => {
     assert.equal(r.status, 0, r.stderr);
     const frames = r.stdout.trimEnd().split("\n");
     assert.ok(frames.length >= 2 * PER_PACKET, r.stdout);
-    const streamLines = r.stderr.split("\n").filter((l) => /^\d+ 0x[0-9a-f]+ \d+ \d{3} /.test(l));
+    // The file's comments are the stream lines without the time since the packet's first event and
+    // without the packet identity's text.
+    const streamLines = r.stderr
+      .split("\n")
+      .filter((l) => /^\d+ 0x[0-9a-f]+ \d+ [+-]\S+ \d{3} /.test(l))
+      .map((l) => l.replace(/^(\d+ 0x[0-9a-f]+ \d+) [+-]\S+ /, "$1 "));
     assert.equal(frames.length, streamLines.length);
-    // The comment is the stream line without the packet identity's text.
     frames.forEach((f, i) => {
       assert.ok(streamLines[i]!.startsWith(f), `${streamLines[i]}\n${f}`);
     });

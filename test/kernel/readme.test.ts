@@ -33,8 +33,8 @@ for (const cmd of commands) {
   test(`README: ${cmd}`, { skip }, () => {
     const r = spawnSync("sh", ["-c", cmd], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^Timestamp +CPU +Module +Function$/m);
-    assert.match(r.stdout, /^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?$/m);
+    assert.match(r.stdout, /^Timestamp +Elapsed +CPU +Module +Function$/m);
+    assert.match(r.stdout, /^=== packet \d+, skb 0x[0-9a-f]+, took \S+(?: : .*)?$/m);
     if (cmd.includes("--closed")) {
       // The lines the README shows after the command.
       for (const shown of quick

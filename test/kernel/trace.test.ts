@@ -172,23 +172,26 @@ test("aggregate and stream show the same events as json", { skip: skip ?? hostOn
       // A verdict tracepoint's line ends with the verdict ("consumed", "dropped (REASON) at PLACE"); a
       // packet's first line with its identity (`IP ... | dev@namespace`).
       const m =
-        /^\d+ 0x[0-9a-f]+ \d+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*| IP .* \| \S+@\S+)?$/.exec(l);
+        /^\d+ 0x[0-9a-f]+ \d+ \+\S+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*| IP .* \| \S+@\S+)?$/.exec(
+          l,
+        );
       assert.ok(m, `stream line: ${l}`);
       return m[1]!;
     });
   assert.deepEqual(streamFns.filter(path).sort(), j);
   const a = ipft(args("aggregate"));
   assert.equal(a.status, 0, a.stderr);
-  const rows = a.stdout.split("\n").filter((l) => /^\d+\s+\d{3}\s/.test(l));
+  const rows = a.stdout.split("\n").filter((l) => /^\d+\s+\+\S+\s+\d{3}\s/.test(l));
   assert.deepEqual(
     rows
-      .map((l) => l.trim().split(/\s+/)[3]!)
+      .map((l) => l.trim().split(/\s+/)[4]!)
       .filter(path)
       .sort(),
     j,
   );
   assert.equal(
-    a.stdout.split("\n").filter((l) => /^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?$/.test(l)).length >= 1,
+    a.stdout.split("\n").filter((l) => /^=== packet \d+, skb 0x[0-9a-f]+(?:, took \S+)?(?: : .*)?$/.test(l))
+      .length >= 1,
     true,
   );
 });

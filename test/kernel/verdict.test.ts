@@ -34,7 +34,7 @@ function json(stdout: string): Event[] {
 
 test("UDP to a closed port: dropped, NO_SOCKET, in the UDP receive path; aggregate, json and the summary agree", {
   skip,
-}, () => {
+}, (t) => {
   const cmd = senderArgs(0x71, ["--count", "3", "--closed", "--port", "9601"]);
   const agg = ipft([...SELECT, "-m", "0x71", "--", ...cmd]);
   assert.equal(agg.status, 0, agg.stderr);
@@ -43,13 +43,42 @@ test("UDP to a closed port: dropped, NO_SOCKET, in the UDP receive path; aggrega
   for (const v of verdicts)
     assert.match(v, /^Verdict: dropped \(NO_SOCKET\) at __udp4_lib_rcv\+0x[0-9a-f]+$/);
   // Each packet's block ends with its verdict line, right after its kfree_skb event.
-  const blocks = agg.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).slice(1);
+  const blocks = agg.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?:, took \S+)?(?: : .*)?\n/m).slice(1);
   for (const b of blocks) assert.match(b, /kfree_skb\nVerdict: dropped/);
   assert.match(agg.stderr, /^3 packets: 3 dropped, 0 consumed, 0 delivered, 0 without a verdict$/m);
   assert.match(agg.stderr, /^3 dropped: NO_SOCKET at __udp4_lib_rcv \(3\)$/m);
+  // Times (the same runs): each event's time since its packet's first event, the packet's total, and the
+  // summary's slowest steps, each a pair of functions that follow each other in a packet printed above.
+  for (const b of blocks) {
+    const rows = b.split("\n").filter((l) => /^\d+ /.test(l));
+    assert.match(rows[0]!, /^\d+ +\+0ns +\d{3} /, b);
+    for (const r of rows) assert.match(r, /^\d+ +\+\d+(\.\d{3}(us|ms|s)|ns) +\d{3} /);
+  }
+  assert.equal(
+    agg.stdout.match(/^=== packet \d+, skb 0x[0-9a-f]+, took \d+(\.\d{3})?(ns|us|ms|s)$/gm)?.length,
+    3,
+  );
+  const steps = agg.stderr.split("slowest steps between consecutive attach points:\n")[1];
+  assert.ok(steps, agg.stderr);
+  const step =
+    /^ {2}(\S+) -> (\S+): median \d+(\.\d{3})?(ns|us|ms|s), max \d+(\.\d{3})?(ns|us|ms|s) over (\d+) passes?$/;
+  const slowest = steps.split("\n").filter((l) => l.startsWith("  "));
+  assert.ok(slowest.length >= 1 && slowest.length <= 3, steps);
+  for (const l of slowest) {
+    const m = step.exec(l);
+    assert.ok(m, l);
+    assert.match(agg.stdout, new RegExp(` ${m[1]}\n\\d+ .* ${m[2]}\n`), `${l}: a step of a packet printed`);
+  }
+  t.diagnostic(`slowest steps on real traffic:\n${slowest.join("\n")}`);
 
   const j = ipft([...SELECT, "-m", "0x71", "-o", "json", "--", ...cmd]);
   assert.equal(j.status, 0, j.stderr);
+  // json keeps the boot-time integer and adds the wall clock, as now in UTC.
+  for (const e of json(j.stdout)) {
+    assert.equal(typeof e.timestamp, "number");
+    assert.match(String(e.wall_time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    assert.ok(Math.abs(Date.parse(String(e.wall_time)) - Date.now()) < 300_000, String(e.wall_time));
+  }
   const drops = json(j.stdout).filter((e) => e.verdict !== undefined);
   assert.equal(drops.length, 3);
   for (const d of drops) {
@@ -58,8 +87,13 @@ test("UDP to a closed port: dropped, NO_SOCKET, in the UDP receive path; aggrega
     assert.equal(d.drop_reason, "NO_SOCKET");
     assert.match(String(d.location), /^__udp4_lib_rcv\+0x[0-9a-f]+$/);
   }
-  const s = ipft([...SELECT, "-m", "0x71", "-o", "stream", "--", ...cmd]);
+  const s = ipft([...SELECT, "-m", "0x71", "-o", "stream", "--time", "relative", "--", ...cmd]);
   assert.equal(s.status, 0, s.stderr);
+  // --time relative: seconds since tracing started, a few at most for this run.
+  for (const l of s.stdout.trimEnd().split("\n")) {
+    const secs = Number(/^\d+ 0x[0-9a-f]+ (\d+\.\d{9}) \+\S+ \d{3} /.exec(l)?.[1]);
+    assert.ok(secs >= 0 && secs < 60, l);
+  }
   assert.equal(
     s.stdout.match(/ kfree_skb dropped \(NO_SOCKET\) at __udp4_lib_rcv\+0x[0-9a-f]+: no UDP socket .*$/gm)
       ?.length,
@@ -103,7 +137,7 @@ test("--drops prints only the dropped packets, whole, in every format (ping's co
       `${output}: ${r.stderr}`,
     );
     if (output === "aggregate") {
-      const packets = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).slice(1);
+      const packets = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?:, took \S+)?(?: : .*)?\n/m).slice(1);
       assert.equal(packets.length, 2, r.stdout);
       for (const p of packets)
         assert.match(p, new RegExp(`${FIRST}[\\s\\S]*kfree_skb\nVerdict: dropped \\(NO_SOCKET\\)`));
@@ -228,7 +262,8 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
       const [seen, dropped, consumed, delivered, none] = m.slice(1).map(Number) as number[];
       assert.equal(dropped, 0, `${kind}: ${r.stderr}\n${r.stdout}`);
       assert.equal(seen, dropped! + consumed! + delivered! + none!);
-      const packets = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).length - 1;
+      const packets =
+        r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?:, took \S+)?(?: : .*)?\n/m).length - 1;
       assert.equal(packets, seen, `${kind}: the aggregate prints as many packets as the summary counts`);
       assert.doesNotMatch(r.stdout, /^Verdict: dropped/m);
       const verdictsDelivered = r.stdout.match(
@@ -270,7 +305,7 @@ test("function backends: the free path after a drop (skb_release_data, kfree_skb
     ...senderArgs(0x7a, ["--count", "2", "--closed", "--port", "9610"]),
   ]);
   assert.equal(r.status, 0, r.stderr);
-  const blocks = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?: : .*)?\n/m).slice(1);
+  const blocks = r.stdout.split(/^=== packet \d+, skb 0x[0-9a-f]+(?:, took \S+)?(?: : .*)?\n/m).slice(1);
   assert.equal(blocks.length, 2, r.stdout);
   for (const b of blocks) {
     // The drop, then what frees the skb, then the packet's verdict line.

@@ -118,6 +118,7 @@ test("the trace file's epb_packetid is the packet id, and --read prints the ids 
     const r = replayOf(parsePcapng(bytes), "t.pcapng");
     let s = "";
     const w = createWriter("json", {
+      layout: "ipftrace2",
       out: { write: (x: string) => (s += x) },
       symbolizer: r.symbolizer,
       verdicts: r.verdicts,

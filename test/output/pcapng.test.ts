@@ -133,6 +133,7 @@ function readBack(bytes: Uint8Array, kind: OutputName, dropsOnly = false) {
   let out = "";
   let err = "";
   const w = createWriter(kind, {
+    layout: "ipftrace2",
     out: { write: (s: string) => (out += s) },
     err: { write: (s: string) => (err += s) },
     symbolizer: r.symbolizer,
@@ -288,6 +289,7 @@ test("--read of packet bytes, stacks, track ids: json (bytes in hex, named frame
   for (const kind of ["json", "stream", "aggregate"] as const) {
     let back = "";
     const w = createWriter(kind, {
+      layout: "ipftrace2",
       out: { write: (s: string) => (back += s) },
       symbolizer: r.symbolizer,
       verdicts: r.verdicts,
@@ -404,7 +406,7 @@ test("a failed write: kept, reported once, later events are not written; the tee
   });
   let text = "";
   const w = teeWriter(
-    createWriter("stream", { out: { write: (s: string) => (text += s) }, symbolizer }),
+    createWriter("stream", { out: { write: (s: string) => (text += s) }, symbolizer, layout: "ipftrace2" }),
     file,
   );
   const dv = records(EVENTS);
@@ -552,6 +554,7 @@ test("--read of records with the device part: json has ifname, ifindex and netns
   for (const kind of ["json", "stream"] as const) {
     let back = "";
     const w = createWriter(kind, {
+      layout: "ipftrace2",
       out: { write: (s: string) => (back += s) },
       symbolizer: r.symbolizer,
       verdicts: r.verdicts,

@@ -5,11 +5,13 @@ import {
   type DropDetails,
   type Dumper,
   type KernelPacketCounts,
+  type Layout,
   numbered,
   type OutputName,
   PacketTracker,
   type StackNamer,
   type Symbolizer,
+  type TimeColumn,
   type VerdictNamer,
 } from "../../src/output/index.js";
 import { IDENTITY_SIZE } from "../../src/record/parts/identity.js";
@@ -202,6 +204,9 @@ export interface RunOptions {
   shareTracker?: boolean;
   /** false: the writer's identity option off. */
   identity?: boolean;
+  /** Default ipftrace2: the columns these tests are about, without the times ipft adds (time.test.ts). */
+  layout?: Layout;
+  time?: TimeColumn;
 }
 
 /** Feeds every record to a fresh writer, then finish() and the dump() failure report. */
@@ -229,7 +234,9 @@ export function run(kind: OutputName, evs: Ev[], o: RunOptions = {}) {
     ...(o.kernelCounts ? { kernelCounts: o.kernelCounts } : {}),
     ...(o.dropDetails ? { dropDetails: o.dropDetails } : {}),
     ...(o.shareTracker ? { numbering: ids } : {}),
-    ...(o.identity === false ? { identity: false } : {}),
+    identity: o.identity ?? true,
+    layout: o.layout ?? "ipftrace2",
+    ...(o.time ? { time: o.time } : {}),
   });
   const pad = 40;
   const dv = records(evs, pad);

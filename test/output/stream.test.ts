@@ -83,7 +83,11 @@ test("stream: a preformatting dumper is used as is, and failures cost only their
 
 test("stream: output is batched, and written once the current batch of records is done", async () => {
   const writes: string[] = [];
-  const w = createWriter("stream", { out: { write: (s: string) => writes.push(s) }, symbolizer });
+  const w = createWriter("stream", {
+    out: { write: (s: string) => writes.push(s) },
+    symbolizer,
+    layout: "ipftrace2",
+  });
   const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
   for (let i = 0; i < 100; i++) w.write(dv, 0, 1);
   assert.equal(writes.length, 0, "no write per event");
@@ -97,7 +101,11 @@ test("stream: output is batched, and written once the current batch of records i
 
 test("stream: a large batch goes out in chunks of about 64 KiB", () => {
   const writes: string[] = [];
-  const w = createWriter("stream", { out: { write: (s: string) => writes.push(s) }, symbolizer });
+  const w = createWriter("stream", {
+    out: { write: (s: string) => writes.push(s) },
+    symbolizer,
+    layout: "ipftrace2",
+  });
   const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
   const line = "1 0x1 1 000 vmlinux ip_rcv\n";
   const n = 20_000; // 500 KB
@@ -134,7 +142,12 @@ test("stream and json: a batching dumper runs once per batch of records (at most
     });
     // Live: a few records are written once their batch is done, without finish().
     const writes: string[] = [];
-    const w = createWriter(kind, { out: { write: (s: string) => writes.push(s) }, symbolizer, dumper });
+    const w = createWriter(kind, {
+      out: { write: (s: string) => writes.push(s) },
+      symbolizer,
+      dumper,
+      layout: "ipftrace2",
+    });
     const dv = records([{ skb: 1n, ts: 1n, func: IP_RCV, cpu: 0 }]);
     w.write(dv, 0, 1);
     w.write(dv, 0, 1);

@@ -97,7 +97,7 @@ test("SIGINT while printing does not cut the output short", { skip }, async () =
     r
       .out()
       .split("\n")
-      .filter((l) => /^\d+\s+\d{3}\s/.test(l)).length,
+      .filter((l) => /^\d+\s+\+\S+\s+\d{3}\s/.test(l)).length,
     6000,
   );
 });
@@ -197,7 +197,7 @@ test("output closed early (ipft | head): a clean stop, no stack trace, nothing l
     ],
     { encoding: "utf8" },
   );
-  assert.match(r.stdout, /^\d+ 0x[0-9a-f]+ \d+ \d{3} vmlinux \S+\nstatus=0\n$/);
+  assert.match(r.stdout, /^\d+ 0x[0-9a-f]+ \d+ \+0ns \d{3} vmlinux \S+\nstatus=0\n$/);
   assert.ok(!/\n\s+at .*(file:|node:)|EPIPE/.test(r.stderr), r.stderr);
   assert.deepEqual(settledObjects(before), before);
 });

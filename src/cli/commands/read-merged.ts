@@ -24,9 +24,12 @@ export function runReadMerged(o: Options): number {
   const writer = createTextWriter(
     {
       output: o.output,
+      time: o.time ?? "boot",
+      layout: o.layout,
       maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
       dropsOnly: false, // decided by the merge, which sees whole journeys
       graph: first.tracer === "function_graph",
+      identity: o.layout === "ipftrace2" ? false : o.identity,
     },
     {
       symbolizer: { resolve: (a) => firstOf(inputs, (r) => r.symbolizer.resolve(a)) },
@@ -35,6 +38,10 @@ export function runReadMerged(o: Options): number {
       stacks: { frame: (a) => firstNamed(inputs, (r) => r.stacks.frame(a), `0x${a.toString(16)}`) },
     },
     { out: process.stdout, err, progress: false },
+    undefined,
+    undefined,
+    // The merged time line is the first file's clock (the others are shifted onto it).
+    { startNs: first.clock.firstNs, offsetNs: first.clock.offsetNs },
   );
   const failures = new VerdictText(verdicts);
   const m = mergeInto(inputs, writer, hosts, o.drops, (dv, off) => failures.isFailedDrop(dv, off));

@@ -17,14 +17,19 @@ export function runRead(o: Options): number {
   const writer = createTextWriter(
     {
       output: o.output,
+      time: o.time ?? "boot",
+      layout: o.layout,
       maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
       dropsOnly: o.drops,
       dropsMemory: o.dropsMemory,
       graph: r.tracer === "function_graph",
-      identity: o.identity,
+      identity: o.layout === "ipftrace2" ? false : o.identity,
     },
     { symbolizer: r.symbolizer, dumper: r.dumper, verdicts: r.verdicts, stacks: r.stacks },
     { out: process.stdout, err, progress: false },
+    undefined,
+    undefined,
+    { startNs: r.clock.firstNs, offsetNs: r.clock.offsetNs },
   );
   replayInto(r, writer);
   writer.finish();
