@@ -71,8 +71,10 @@ export const FLAG_CLONE = 2;
 export const FLAG_FREEING = 4;
 /** The record has its device part (parts/device.ts). Each part that a flag announces takes its bit here. */
 export const FLAG_DEVICE = 8;
+/** The record has its drop-facts part (parts/drop-facts.ts): a drop's device and network header. */
+export const FLAG_DROP_FACTS = 16;
 /** The flag bits that announce a part (the other parts are announced by their length in the head). */
-export const PART_FLAGS = FLAG_DEVICE;
+export const PART_FLAGS = FLAG_DEVICE | FLAG_DROP_FACTS;
 
 /** Whether the event may come after its packet's verdict and still be that packet's (a function's return,
  * the free path): such an event never starts a packet at an address whose packet has ended. */

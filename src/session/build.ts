@@ -11,6 +11,7 @@ import { makePlan, type Plan } from "../plan/plan.js";
 import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
 import type { TrackSpec } from "../program/track-map.js";
+import type { DropFactsLayout } from "../record/parts/drop-facts.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
@@ -144,7 +145,9 @@ export function programInputs(
   };
 }
 
-/** -w / --snaplen / --stack: what the programs append to the record (nothing, and no cost, by default). */
+/** -w / --snaplen / --stack: what the programs append to the record (nothing, and no cost, by default);
+ * drop events always get the drop-facts part (its room is 0 at every other event) where BTF has its
+ * offsets: without them, drops are explained without their facts. */
 function extrasInputs(
   o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng">>,
   kernel: KernelView,
@@ -152,12 +155,26 @@ function extrasInputs(
   const snaplen = o.snaplen ?? 0;
   const stack = o.stack ?? "off";
   const withDevice = o.pcapng !== undefined;
-  if (snaplen === 0 && stack === "off" && !withDevice) return {};
+  const dropFacts = dropFactsLayout(kernel);
+  if (snaplen === 0 && stack === "off" && !withDevice && !dropFacts) return {};
   const extras: PartsRequest = {
     snaplen,
     stack,
     skb: packetLayout(kernel.btf, "--snaplen, --stack and -w"),
   };
   if (withDevice) extras.device = deviceLayout(kernel.btf);
+  if (dropFacts) extras.dropFacts = dropFacts;
   return { extras };
+}
+
+function dropFactsLayout(kernel: KernelView): DropFactsLayout | undefined {
+  try {
+    return {
+      device: deviceLayout(kernel.btf),
+      devMtu: kernel.btf.offsetof("net_device", "mtu"),
+      skb: packetLayout(kernel.btf, "drop facts"),
+    };
+  } catch {
+    return undefined;
+  }
 }

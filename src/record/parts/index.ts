@@ -2,12 +2,14 @@
 // is one file of this folder and one line in PARTS; its flag bit, when it has one, is taken in record.ts.
 import { FIELDS, PACKET_ID_JSON, RECORD_SIZE } from "../record.js";
 import { DEVICE, type DeviceInfo, deviceAt } from "./device.js";
+import { DROP_FACTS, type DropFactsInfo, dropFactsAt } from "./drop-facts.js";
 import { PACKET, packetAt } from "./packet.js";
 import type { EventPart } from "./part.js";
 import { STACK, stackAt } from "./stack.js";
 
 export const PARTS: readonly EventPart[] = [
   DEVICE, // -w: the device and namespace
+  DROP_FACTS, // drops: the device and network header at the drop (explain/facts.ts)
   PACKET, // --snaplen: the packet's bytes
   STACK, // --stack: the kernel stack
 ];
@@ -55,5 +57,9 @@ export const stackAddrs = (dv: DataView, off: number): bigint[] =>
 export const readDevice = (dv: DataView, off: number): DeviceInfo | undefined =>
   DEVICE.size(dv, off) === 0 ? undefined : deviceAt(dv, off, partStart(dv, off, DEVICE));
 
-export type { DeviceInfo, EventPart };
-export { DEVICE, PACKET, STACK };
+/** The drop-facts part of a record that has one (a drop's), else undefined. */
+export const readDropFacts = (dv: DataView, off: number): DropFactsInfo | undefined =>
+  DROP_FACTS.size(dv, off) === 0 ? undefined : dropFactsAt(dv, off, partStart(dv, off, DROP_FACTS));
+
+export type { DeviceInfo, DropFactsInfo, EventPart };
+export { DEVICE, DROP_FACTS, PACKET, STACK };

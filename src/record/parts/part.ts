@@ -14,6 +14,7 @@ import type { Insn } from "../../asm/index.js";
 import { asm } from "../../asm/index.js";
 import { R2, R8, R9 } from "../../asm/opcodes.js";
 import type { DeviceLayout } from "./device.js";
+import type { DropFactsLayout } from "./drop-facts.js";
 import type { PacketLayout } from "./packet.js";
 import type { StackMode } from "./stack.js";
 
@@ -25,6 +26,8 @@ export interface PartsRequest {
   skb: PacketLayout;
   /** Each record gets the device part. */
   device?: DeviceLayout;
+  /** Drop events get the drop-facts part. */
+  dropFacts?: DropFactsLayout;
 }
 
 /** The program's probe-read helpers (program/selection.ts), handed down: a part sits below program/. */
