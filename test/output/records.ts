@@ -11,7 +11,13 @@ import {
   type Symbolizer,
   type VerdictNamer,
 } from "../../src/output/index.js";
-import { FLAG_CLONE, FLAG_DEVICE, FLAG_FREEING, FLAG_RETURN } from "../../src/record/record.js";
+import {
+  FLAG_CLONE,
+  FLAG_DEVICE,
+  FLAG_DROP_FACTS,
+  FLAG_FREEING,
+  FLAG_RETURN,
+} from "../../src/record/record.js";
 
 export interface Ev {
   skb: bigint;
@@ -35,14 +41,16 @@ export interface Ev {
   parent?: bigint;
   /** -w's device part (record.ts FLAG_DEVICE). */
   device?: { ifindex: number; netns: number; name: string };
+  /** A drop's drop-facts part (record.ts FLAG_DROP_FACTS): its device and network header bytes. */
+  dropFacts?: { ifindex: number; netns: number; name: string; mtu: number; network: number[] };
 }
 
 /** The bytes a record takes: 128, its device part, its packet bytes padded to 8, 8 per return address. */
 export const evLength = (e: Ev): number =>
   devLength(e) + (((e.packet?.bytes.length ?? 0) + 7) & ~7) + 8 * (e.stack?.length ?? 0);
 
-/** Where a record's packet bytes start: after the device part when it has one. */
-const devLength = (e: Ev): number => (e.device ? 128 + 24 : 128);
+/** Where a record's packet bytes start: after the device and drop-facts parts when it has them. */
+const devLength = (e: Ev): number => 128 + (e.device ? 24 : 0) + (e.dropFacts ? 96 : 0);
 
 /** Where each record starts in records(evs, pad). */
 export function recordOffsets(evs: Ev[], pad = 0): number[] {
@@ -70,7 +78,8 @@ export function records(evs: Ev[], pad = 0): DataView {
       (e.ret ? FLAG_RETURN : 0) |
         (e.parent !== undefined ? FLAG_CLONE : 0) |
         (e.freeing ? FLAG_FREEING : 0) |
-        (e.device ? FLAG_DEVICE : 0),
+        (e.device ? FLAG_DEVICE : 0) |
+        (e.dropFacts ? FLAG_DROP_FACTS : 0),
       true,
     );
     if (e.device) {
@@ -78,6 +87,19 @@ export function records(evs: Ev[], pad = 0): DataView {
       dv.setUint32(o + 132, e.device.netns, true);
       Buffer.from(e.device.name, "latin1").forEach((b, k) => {
         dv.setUint8(o + 136 + k, b);
+      });
+    }
+    if (e.dropFacts) {
+      const f = o + 128 + (e.device ? 24 : 0);
+      dv.setUint32(f, e.dropFacts.ifindex, true);
+      dv.setUint32(f + 4, e.dropFacts.netns, true);
+      Buffer.from(e.dropFacts.name, "latin1").forEach((b, k) => {
+        dv.setUint8(f + 8 + k, b);
+      });
+      dv.setUint32(f + 24, e.dropFacts.mtu, true);
+      dv.setUint16(f + 28, e.dropFacts.network.length, true);
+      e.dropFacts.network.forEach((b, k) => {
+        dv.setUint8(f + 32 + k, b);
       });
     }
     if (e.parent !== undefined) dv.setBigUint64(o + 40, e.parent, true);

@@ -281,6 +281,13 @@ test("hasParts() sees every registered part: the writers skip the parts of a rec
     { skb: 1n, ts: 1n, func: 1n, cpu: 0, device: { ifindex: 1, netns: 2, name: "lo" } },
     { skb: 1n, ts: 1n, func: 1n, cpu: 0, packet: { bytes: [0x45], wireLen: 20, link: 1 } },
     { skb: 1n, ts: 1n, func: 1n, cpu: 0, stack: [7n] },
+    {
+      skb: 1n,
+      ts: 1n,
+      func: 1n,
+      cpu: 0,
+      dropFacts: { ifindex: 2, netns: 3, name: "eth0", mtu: 1500, network: [0x45] },
+    },
   ];
   const dv = records(samples);
   const at = recordOffsets(samples);
