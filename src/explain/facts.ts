@@ -51,7 +51,7 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
   const read = (key: string, show: (v: string) => string): string => {
     if (!sys) return LIVE_ONLY;
     const r = sys.sysctl(p.netns, key);
-    return "missing" in r ? `not read (${r.missing})` : `${show(r.value)} (${AFTER})`;
+    return "missing" in r ? `not read (${r.missing})` : show(r.value);
   };
   switch (why.cause) {
     case "NO_SOCKET": {
@@ -148,12 +148,14 @@ function rpFilter(p: DropFactsInfo, sys: SystemLookups | undefined): string {
   const mode = String(Math.max(Number(dev.value), Number(all.value)));
   return `${RP_MODES[mode] ?? mode} (net.ipv4.conf.${p.name}.rp_filter=${dev.value}, all=${all.value}, ${AFTER})`;
 }
+
+/** The device's IPv4 forwarding (what ip_error checks: IN_DEV_FORWARD). */
 const forwarding =
   (dev: string) =>
   (v: string): string =>
     v === "0"
-      ? `off on ${dev} (net.ipv4.conf.${dev}.forwarding=0, as net.ipv4.ip_forward=0 sets)`
-      : `on on ${dev}`;
+      ? `off (net.ipv4.conf.${dev}.forwarding=0, as net.ipv4.ip_forward=0 sets; ${AFTER})`
+      : `on (net.ipv4.conf.${dev}.forwarding=${v}; ${AFTER})`;
 
 /** Whether drops of this cause have facts (the others' events skip the work). */
 export const HAS_FACTS: ReadonlySet<string> = new Set([

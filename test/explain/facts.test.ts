@@ -105,7 +105,7 @@ test("no route with forwarding off, TTL and MTU: the values read at the drop and
   assert.equal(noRoute.cause, "NO_ROUTE");
   assert.match(
     facts(noRoute, part(ipv4({ proto: 1 }))).forwarding!,
-    /^off on eth0 .*\(read after the drop\)$/,
+    /^off \(net\.ipv4\.conf\.eth0\.forwarding=0, .*; read after the drop\)$/,
   );
   const ttl = explainDrop("IP_INHDR", "ip_forward")!;
   assert.deepEqual(facts(ttl, part(ipv4({ proto: 1, ttl: 1 }))), {

@@ -179,7 +179,7 @@ describe("drops explained", { skip }, () => {
       device: "veth-rc",
       namespace: rt!.ns.router,
       forwarding:
-        "off on veth-rc (net.ipv4.conf.veth-rc.forwarding=0, as net.ipv4.ip_forward=0 sets) (read after the drop)",
+        "off (net.ipv4.conf.veth-rc.forwarding=0, as net.ipv4.ip_forward=0 sets; read after the drop)",
     });
   });
 
