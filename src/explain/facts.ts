@@ -1,7 +1,8 @@
 // The facts of one drop, for the causes whose facts ipft knows: from the drop-facts part the kernel took at
 // the drop (the device, its MTU and namespace, the packet's network header: record/parts/drop-facts.ts),
 // and from what stays in the system, read once per namespace after the fact (system-facts.ts). A fact that
-// could not be read says so and why; a value read after the drop says so.
+// could not be read says so and why; a value read after the drop says so. A trace file keeps what the live
+// run read (recorded-lookups.ts), so --read gives the same facts.
 import { decodePacket } from "../identity/decode.js";
 import { type Header, type Ipv4, type Ipv6, TCP_RST } from "../identity/headers.js";
 import type { DropFactsInfo } from "../record/parts/drop-facts.js";

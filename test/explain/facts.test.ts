@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Explanation, explainDrop } from "../../src/explain/explanation.js";
 import { dropFacts } from "../../src/explain/facts.js";
+import { recordingLookups, replayedLookups } from "../../src/explain/recorded-lookups.js";
 import type { SystemLookups } from "../../src/explain/system-facts.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
 import type { DropFactsInfo } from "../../src/record/parts/drop-facts.js";
@@ -168,4 +169,15 @@ test("the verdict's text and json carry the facts of the record's drop-facts par
   const second = 128 + 96;
   assert.doesNotMatch(vt.text(v, dv, second), /protocol UDP/);
   assert.equal(JSON.parse(`{${vt.json(v, dv, second).slice(1)}}`).explanation.facts, undefined);
+});
+
+test("a trace file's kept answers give back what the live run read; one it lacks is not read", () => {
+  const kept = new Map<string, string>();
+  const live = recordingLookups(sys, (k, j) => kept.set(k, j));
+  const mtu = explainDrop("PKT_TOO_BIG", "ip_forward")!;
+  const p = part(ipv4({ proto: 1, len: 1500, df: true }));
+  const asLive = dropFacts(mtu, p, live);
+  assert.deepEqual(dropFacts(mtu, p, replayedLookups(kept)), asLive);
+  assert.deepEqual(replayedLookups(new Map()).route(1, "10.0.0.2"), { missing: "not in the trace file" });
+  assert.equal(replayedLookups(new Map()).namespace(7), "netns:7");
 });
