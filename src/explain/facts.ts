@@ -37,7 +37,8 @@ const fact = (name: string, value: string): Fact => ({ name, value });
 const addrPort = (ip: Ip, port: number): string =>
   ip.kind === "ipv6" ? `[${ip.dst}]:${port}` : `${ip.dst}:${port}`;
 const NOT_READ = "not read (the packet's network header was not in the event)";
-const LIVE_ONLY = "not read (only a live trace reads it: this is a trace file read back)";
+/** Without look-ups (a namer that reads nothing in the system). */
+const LIVE_ONLY = "not read (no look-up in the system here)";
 
 /** The facts of drop `why` (its cause) from the part `p`, looking up what stays with `sys`. */
 export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups | undefined): Fact[] {

@@ -124,10 +124,10 @@ test("no route with forwarding off, TTL and MTU: the values read at the drop and
     egress: "eth1 mtu 1400 (read after the drop)",
     reply: "ICMP fragmentation needed to 10.0.0.1",
   });
-  // A trace file read back: nothing read in this system, the namespace by its inode.
+  // No look-ups: nothing read in the system, the namespace by its inode.
   const read = facts(mtu, part(ipv4({ proto: 1, len: 1500, df: true })), false);
   assert.equal(read.namespace, "netns:4026532000");
-  assert.match(read.egress!, /^not read \(only a live trace reads it/);
+  assert.match(read.egress!, /^not read \(no look-up in the system here\)$/);
 });
 
 test("the verdict's text and json carry the facts of the record's drop-facts part", () => {

@@ -1,5 +1,6 @@
 // An event part: what an event carries after its 128-byte record when the user asked for it (the device
-// with -w, the packet's bytes with --snaplen, the kernel stack with --stack). Each part is one file of this
+// with -w, the packet's bytes with --snaplen, the kernel stack with --stack), or always at some events (a
+// drop's facts at drop events). Each part is one file of this
 // folder, one value of the EventPart kind below: how it sits in the record, the eBPF that fills it, how it
 // prints and how the trace file keeps it. The registry (index.ts) lists them in the order they follow the
 // record; adding a part is one file and one line there (docs/architecture.md shows the device's).
