@@ -41,6 +41,24 @@ export const RULES: readonly Rule[] = [
     text: "an ICMP echo reply no ping socket (unprivileged ICMP socket) waited for: not a failure when the pinging program reads replies through a raw socket (iputils ping as root), which gets its own copy before this",
   },
   {
+    // ip_error: a received packet's route lookup failed (ip_route_input_slow). Forwarding off on the
+    // device it came in on (IN_DEV_FORWARD) gives IP_INADDRERRORS and no ICMP; no route gives the same
+    // reason (EHOSTUNREACH) or IP_INNOROUTES (ENETUNREACH) and an ICMP unreachable. The facts tell which
+    // (explain/facts.ts reads the device's forwarding). Proven with forwarding off.
+    reason: "IP_INADDRERRORS",
+    functions: ["ip_error"],
+    cause: "NO_ROUTE",
+    failure: true,
+    text: "this host received a packet for another host and could not route it: either forwarding is off on the device it came in on (then no ICMP is sent back), or no route leads to its destination (an ICMP destination unreachable is sent back)",
+  },
+  {
+    reason: "IP_INNOROUTES",
+    functions: ["ip_error"],
+    cause: "NO_ROUTE",
+    failure: true,
+    text: "this host received a packet for another host and no route leads to its destination (network unreachable); an ICMP destination unreachable is sent back when forwarding is on",
+  },
+  {
     reason: "NO_SOCKET",
     functions: ["__udp4_lib_rcv", "__udp6_lib_rcv"],
     cause: "NO_SOCKET",

@@ -63,6 +63,8 @@ export interface AggregateOptions {
 export class AggregateWriter implements Writer {
   overflow = 0;
   private readonly store: TraceStore;
+  /** Drops' explanations with their facts, by trace index (the others' are their verdict's). */
+  private readonly explained = new Map<number, Explanation>();
   private readonly maxTraces: number;
   private readonly err: Sink;
   private readonly progress: boolean;
@@ -101,7 +103,11 @@ export class AggregateWriter implements Writer {
       return;
     }
     this.keepIdentity(dv, off, packet);
-    this.store.push(dv, off, packet, this.verdicts && verdictOf(dv, off), this.extras.kept(dv, off));
+    const v = this.verdicts && verdictOf(dv, off);
+    // A drop's facts are taken now: what they read after the fact in the system is closest to the drop.
+    const why = v && this.verdicts!.whyAt(v, dv, off);
+    if (why) this.explained.set(this.store.length, why);
+    this.store.push(dv, off, packet, v, this.extras.kept(dv, off));
     // Redrawn from a timer, so storing a trace costs no clock reading.
     if (this.progress && this.timer === undefined) {
       this.timer = setInterval(() => this.drawProgress(), this.opts.progressMs ?? 100);
@@ -203,7 +209,7 @@ export class AggregateWriter implements Writer {
         let v = starts[k + 1]! - 1;
         while (v > starts[k]! && !s.hasVerdict(order[v]!) && continuesPacket(s.word(order[v]!, W_FLAGS))) v--;
         if (!s.hasVerdict(order[v]!)) v = starts[k + 1]! - 1;
-        sink.push(`${verdictLine(s, order[v]!, this.verdicts, lastSeen!)}\n`);
+        sink.push(`${verdictLine(s, order[v]!, this.verdicts, lastSeen!, this.explained)}\n`);
       }
     }
     sink.flush();
@@ -249,9 +255,15 @@ function cloneTexts(
 
 /** The line that ends a packet: how it ended (delivered, when its last event copied it to user space), or
  * where it was last seen. */
-function verdictLine(s: TraceStore, last: number, verdicts: VerdictText, names: NameCache): string {
+function verdictLine(
+  s: TraceStore,
+  last: number,
+  verdicts: VerdictText,
+  names: NameCache,
+  explained: ReadonlyMap<number, Explanation>,
+): string {
   const v = s.verdict(last);
-  if (v) return `Verdict: ${verdicts.head(v)}${causeLine(verdicts.why(v))}`;
+  if (v) return `Verdict: ${verdicts.head(v)}${causeLine(explained.get(last) ?? verdicts.why(v))}`;
   const at = names.lookup(s.word(last, W_FUNC_LO), s.word(last, W_FUNC_HI));
   return isDeliveryPoint(at) ? `Verdict: ${deliveredVerdict(at)}` : `Verdict: none seen (last seen at ${at})`;
 }

@@ -59,7 +59,7 @@ export class JsonLines {
     let line = `${this.prefix.get(dv, off, packet)}${timestampDecimal(dv, off)},${K_CPU}:${readCpu(dv, off)},${this.names.get(dv, off + OFF_FUNC)},${K_RETURN}:${ret}`;
     if (this.wall) line += wallTimeJson(this.wall, dv, off);
     const v = this.verdicts && verdictOf(dv, off);
-    if (v) line += this.verdicts!.json(v);
+    if (v) line += this.verdicts!.json(v, dv, off);
     else {
       const parent = parentHex(dv, off);
       if (parent) line += cloneJson(parent);

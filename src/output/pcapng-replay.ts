@@ -10,6 +10,7 @@
 // records carry their event's index in the first of them, which the dumper built here reads.
 
 import { UserError } from "../core/errors.js";
+import { replayedLookups } from "../explain/recorded-lookups.js";
 import { IPFT_KIND_EVENT, IPFT_KIND_NAMES, IPFT_PEN, META_PREFIX, OPT_CUSTOM_BIN } from "../pcapng/format.js";
 import type { PcapngContents, ReadPacket } from "../pcapng/reader.js";
 import { PARTS } from "../record/parts/index.js";
@@ -79,6 +80,8 @@ class FileNameTable {
   readonly reasons = new Map<number, string>();
   readonly locations = new Map<bigint, string>();
   readonly frames = new Map<bigint, string>();
+  /** What the live run read in the system for drops' facts (explain/recorded-lookups.ts). */
+  readonly lookups = new Map<string, string>();
 
   /** Takes one NAMES option's JSON; false when it is not what ipft writes. */
   learn(json: string): boolean {
@@ -108,6 +111,10 @@ class FileNameTable {
         if (!Array.isArray(e) || !e.every(isStr)) return false;
         into.set(BigInt(e[0]), e[1]);
       }
+    }
+    for (const e of v.lookups ?? []) {
+      if (!Array.isArray(e) || !e.every(isStr)) return false;
+      this.lookups.set(e[0], e[1]);
     }
     return true;
   }
@@ -210,6 +217,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
   const verdicts: VerdictNamer = {
     reason: (v) => table.reasons.get(v) ?? String(v),
     location: (a) => table.locations.get(a) ?? hex(a),
+    lookups: replayedLookups(table.lookups),
   };
   const indexOf = (data: Uint8Array) => new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
   const dumper: Dumper | undefined = withText

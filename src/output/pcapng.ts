@@ -35,6 +35,7 @@
 // --read (pcapng-replay.ts) rebuilds each record from the EVENT option and the names, and prints it
 // through the very writers of a live run. Blocks are built in one reused buffer and the file is flushed
 // after each drain of the ring buffer.
+import { recordingLookups } from "../explain/recorded-lookups.js";
 import { MonotonicClock } from "../pcapng/clock.js";
 import {
   EPB_DROPCOUNT,
@@ -100,6 +101,8 @@ export interface FileNames {
   reasons?: [number, string][];
   locations?: [string, string][];
   frames?: [string, string][];
+  /** What the live run read in the system for drops' facts: [question, answer as JSON]. */
+  lookups?: [string, string][];
 }
 
 /** The file's own settings, known before tracing starts. */
@@ -263,6 +266,9 @@ export class PcapngOutput implements Writer {
         }
         return name;
       },
+      ...(v.lookups
+        ? { lookups: recordingLookups(v.lookups, (key, json) => this.freshList("lookups").push([key, json])) }
+        : {}),
     };
     this.line = new StreamLineBytes(
       new StreamLines(symbolizer, verdicts ? new VerdictText(verdicts, n.dropDetails) : undefined),

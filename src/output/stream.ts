@@ -44,7 +44,7 @@ export class StreamLines {
    * parent (`clone of 0x...`), at a delivery point `delivered (copied to user space)`; else "". */
   verdict(dv: DataView, off: number): string {
     const v = this.verdicts && verdictOf(dv, off);
-    if (v) return this.verdicts!.text(v);
+    if (v) return this.verdicts!.text(v, dv, off);
     const parent = parentHex(dv, off);
     if (parent) return cloneText(parent);
     // A function_graph return: the call's entry said it already.

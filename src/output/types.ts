@@ -1,5 +1,7 @@
 import type { Explanation } from "../explain/explanation.js";
 // What the writers need from the rest of ipft: names for function addresses, the script's dump(), a sink.
+import type { SystemLookups } from "../explain/system-facts.js";
+
 export interface SymbolName {
   name: string;
   module: string;
@@ -18,6 +20,9 @@ export interface VerdictNamer {
   reason(value: number): string;
   /** A code address as `function+0xoffset`, or hex when unknown. */
   location(addr: bigint): string;
+  /** A live trace's look-ups of what stays in the system (sysctls, routes) for drops' facts; none when
+   * a trace file is read back (they would be this machine's now, not the trace's). */
+  readonly lookups?: SystemLookups;
 }
 
 /** Names a kernel code address for a stack frame: `function+0xoffset` (` [module]` outside vmlinux), or

@@ -5,6 +5,8 @@
 // file only formats, and remembers what it formatted: verdicts repeat (the same reason at the same place),
 // so each distinct one is named once.
 import { type Explanation, explainDrop, explanationJson, explanationText } from "../explain/explanation.js";
+import { dropFacts, HAS_FACTS } from "../explain/facts.js";
+import { readDropFacts } from "../record/parts/index.js";
 import {
   FIELDS,
   HIGH_WORD,
@@ -158,14 +160,32 @@ export class VerdictText {
     return { kind: v.kind, reason: v.reason, locHi: v.locHi, text, json, place, why, head, jsonHead, next };
   }
 
-  /** `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1` or `consumed at X (meaning)`. */
-  text(v: VerdictFields): string {
-    return this.at(v).text;
+  /** `dropped (NO_SOCKET) at __udp4_lib_rcv+0x5e1` or `consumed at X (meaning)`; with the record at
+   * `off`, a drop's explanation has the facts its drop-facts part gives (explain/facts.ts). */
+  text(v: VerdictFields, dv?: DataView, off?: number): string {
+    const n = this.at(v);
+    const why = dv && this.withFacts(n, dv, off!);
+    return why ? `${n.head}: ${explanationText(why)}` : n.text;
   }
 
-  /** `,"verdict":"drop","drop_reason":"NO_SOCKET","location":"..."` */
-  json(v: VerdictFields): string {
-    return this.at(v).json;
+  /** `,"verdict":"drop","drop_reason":"NO_SOCKET","location":"..."` (and the explanation, as text()). */
+  json(v: VerdictFields, dv?: DataView, off?: number): string {
+    const n = this.at(v);
+    const why = dv && this.withFacts(n, dv, off!);
+    return why ? `${n.jsonHead},${K_EXPLANATION}:${explanationJson(why)}` : n.json;
+  }
+
+  /** The explanation of the record's drop with its facts, when its cause has facts and the record its
+   * drop-facts part; else undefined (the verdict's own explanation stands). */
+  whyAt(v: VerdictFields, dv: DataView, off: number): Explanation | undefined {
+    return this.withFacts(this.at(v), dv, off);
+  }
+
+  private withFacts(n: Named, dv: DataView, off: number): Explanation | undefined {
+    if (n.why === undefined || !HAS_FACTS.has(n.why.cause)) return undefined;
+    const part = readDropFacts(dv, off);
+    if (!part) return undefined;
+    return { ...n.why, facts: dropFacts(n.why, part, this.namer.lookups) };
   }
 
   /** A drop's reason and function, `NO_SOCKET at __udp4_lib_rcv`, for the summary. */

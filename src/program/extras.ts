@@ -1,5 +1,5 @@
-// The event's parts (record/parts/: the device with -w, --snaplen's packet bytes, --stack's return
-// addresses) as the main program sends them after the 128-byte record.
+// The event's parts (record/parts/: the device with -w, a drop's facts at every drop event, --snaplen's
+// packet bytes, --stack's return addresses) as the main program sends them after the 128-byte record.
 // Without parts the program sends the record with bpf_ringbuf_output from the stack, as always. With them
 // it reserves the record and every part's room at once (a constant: the verifier wants one), copies the
 // record from the stack into the reservation, runs each part's fill code in the registry's order (each

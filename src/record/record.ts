@@ -7,7 +7,8 @@
 //                                                         bit 1: a clone event, bit 2: a point of the
 //                                                         skb's free path, plan/free-path.ts, bit 3:
 //                                                         the device part follows, FLAG_DEVICE, bit 4:
-//                                                         the identity part follows, FLAG_IDENTITY)
+//                                                         the identity part follows, FLAG_IDENTITY,
+//                                                         bit 5: the drop-facts part, FLAG_DROP_FACTS)
 //   32 u32 verdict (0 none, 1 dropped, 2 consumed: set at the kfree_skb and consume_skb tracepoints)
 //   36 u32 drop reason (the kernel's enum skb_drop_reason)   40 u64 location (where the kernel freed it)
 //                                                                or, on a clone event, the parent's address
@@ -74,8 +75,10 @@ export const FLAG_FREEING = 4;
 export const FLAG_DEVICE = 8;
 /** The record has its identity part (parts/identity.ts). */
 export const FLAG_IDENTITY = 16;
+/** The record has its drop-facts part (parts/drop-facts.ts): a drop's device and network header. */
+export const FLAG_DROP_FACTS = 32;
 /** The flag bits that announce a part (the other parts are announced by their length in the head). */
-export const PART_FLAGS = FLAG_DEVICE | FLAG_IDENTITY;
+export const PART_FLAGS = FLAG_DEVICE | FLAG_IDENTITY | FLAG_DROP_FACTS;
 
 /** Whether the event may come after its packet's verdict and still be that packet's (a function's return,
  * the free path): such an event never starts a packet at an address whose packet has ended. */

@@ -12,6 +12,7 @@ import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
 import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST } from "../program/stack-layout.js";
 import { TRACK_VALUE_DEV, type TrackSpec } from "../program/track-map.js";
+import type { DropFactsLayout } from "../record/parts/drop-facts.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
@@ -150,7 +151,8 @@ const identityTrack = (o: { identity?: boolean | undefined }, kernel: KernelView
   o.identity === false ? t : { ...t, identityDev: deviceLayout(kernel.btf).dev };
 
 /** -w / --snaplen / --stack and the identity: what the programs append to the record (nothing, and no
- * cost, with --no-identity and none of the others). */
+ * cost, with --no-identity and none of the others); drop events always get the drop-facts part (its room
+ * is 0 at every other event) where BTF has its offsets: without them, drops are explained without facts. */
 function extrasInputs(
   o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity">>,
   kernel: KernelView,
@@ -160,7 +162,8 @@ function extrasInputs(
   const stack = o.stack ?? "off";
   const withDevice = o.pcapng !== undefined;
   const identity = o.identity !== false;
-  if (snaplen === 0 && stack === "off" && !withDevice && !identity) return {};
+  const dropFacts = dropFactsLayout(kernel);
+  if (snaplen === 0 && stack === "off" && !withDevice && !identity && !dropFacts) return {};
   const extras: PartsRequest = {
     snaplen,
     stack,
@@ -180,5 +183,18 @@ function extrasInputs(
           }
         : {}),
     };
+  if (dropFacts) extras.dropFacts = dropFacts;
   return { extras };
+}
+
+function dropFactsLayout(kernel: KernelView): DropFactsLayout | undefined {
+  try {
+    return {
+      device: deviceLayout(kernel.btf),
+      devMtu: kernel.btf.offsetof("net_device", "mtu"),
+      skb: packetLayout(kernel.btf, "drop facts"),
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -4,6 +4,8 @@
 // locations through kallsyms as function+offset.
 import type { Btf } from "../btf/btf.js";
 import { BTF_KIND } from "../btf/kinds.js";
+import { NamespaceLookups } from "../explain/system-facts.js";
+import { NamespaceNames } from "../identity/namespace-names.js";
 import type { VerdictNamer } from "../output/index.js";
 import type { SymbolTable } from "../symbols/index.js";
 
@@ -13,6 +15,8 @@ export class VerdictNames implements VerdictNamer {
   private readonly reasons = new Map<number, string>();
   private subsystems?: Map<number, string>;
   private readonly locations = new Map<bigint, string>();
+  /** Drops' facts that stay in the system, read in their namespace once each (explain/system-facts.ts). */
+  readonly lookups = new NamespaceLookups(new NamespaceNames());
 
   constructor(
     private readonly btf: Btf,

@@ -23,19 +23,19 @@ export const LAYERS: Record<string, number> = {
   link: 3, // attach syscalls, one file per attach type
   ringbuf: 3, // ring buffer reader, lost counter
   program: 3, // the main program, the module ABI check, the stack layout
-  explain: 2, // why a packet was dropped: a sentence per drop reason, causes told apart by place
-  output: 3, // writers
-  nftrace: 3, // --nft-trace: nftables' trace events on netlink, matched with drops, the trace table
+  explain: 4, // why a packet was dropped: a sentence per drop reason, causes told apart by place, the facts
+  output: 5, // writers
+  nftrace: 5, // --nft-trace: nftables' trace events on netlink, matched with drops, the trace table
   pcapng: 1, // pcapng blocks written and read (imports only core)
-  features: 4, // what this kernel supports, found by trying
-  capture: 4, // --capture: compile to a module, decode
-  merge: 4, // --read of several files: one time line, packets matched across machines
-  plan: 5, // attach-point discovery, what to trace with which backend
-  script: 5, // the Lua runtime
-  backends: 6, // attach units per backend
-  session: 7, // a run: build, load, attach, read, write
-  cli: 8, // the command line
-  tools: 8, // the bundled marked-traffic sender (not part of the library)
+  features: 6, // what this kernel supports, found by trying
+  capture: 6, // --capture: compile to a module, decode
+  merge: 6, // --read of several files: one time line, packets matched across machines
+  plan: 7, // attach-point discovery, what to trace with which backend
+  script: 7, // the Lua runtime
+  backends: 8, // attach units per backend
+  session: 9, // a run: build, load, attach, read, write
+  cli: 10, // the command line
+  tools: 10, // the bundled marked-traffic sender (not part of the library)
 };
 
 function sources(dir: string): string[] {
@@ -87,7 +87,7 @@ test("imports point only to lower layers (no cycle between folders)", () => {
 test("an upward or same-layer import is reported", () => {
   const at = (p: string) => join(SRC, p);
   assert.deepEqual(upward([[at("btf/btf.ts"), at("session/run.ts")]]), [
-    "btf/btf.ts -> session/run.ts (btf 2 -> session 7)",
+    "btf/btf.ts -> session/run.ts (btf 2 -> session 9)",
   ]);
   assert.equal(upward([[at("link/kprobe.ts"), at("program/main-program.ts")]]).length, 1, "same layer");
   assert.deepEqual(upward([[at("session/run.ts"), at("btf/btf.ts")]]), []);

@@ -1,9 +1,11 @@
 // Drops explained, on real traffic between namespaces (client, router, server: test/support/router.ts), in
 // one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), a packet with DF set over
-// the MTU of the router's server side (PKT_TOO_BIG), UDP to a closed port, and
-// two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
-// while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. The
-// trace file of the same run, read back with --drops, prints the failures only, explained the same.
+// the MTU of the router's server side (PKT_TOO_BIG), UDP and TCP to a closed port, a spoofed source the
+// router's strict reverse-path filter rejects, a packet for the server once the router's forwarding is off,
+// and two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
+// while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. Each
+// failure's facts (explain/facts.ts) are checked against the situation built. The trace file of the same
+// run, read back with --drops, prints the failures only, explained the same, with the same facts.
 // Explanations are made in user space from the verdict tracepoints every backend adds: the tracepoint
 // run is enough (onePassSkipReason).
 import assert from "node:assert/strict";
@@ -12,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ADDR, makeRouter, type Router, routerSkipReason, shell } from "../support/router.js";
+import { ADDR, connectAttempt, makeRouter, type Router, routerSkipReason, shell } from "../support/router.js";
 import { hasTool, ipft, kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
 
 const skip =
@@ -21,9 +23,14 @@ const skip =
   routerSkipReason() ??
   (hasTool("ping") ? undefined : "needs iputils ping");
 const CLOSED = 9741;
+const CLOSED_TCP = 9742;
+/** The client's spoofed source: an address of the server's side, which the router routes back there. */
+const SPOOFED = "10.203.2.99";
 const PACKET_SOCKET = `${ROOT}dist/test/support/packet-socket.js`;
 
-type Event = Record<string, unknown> & { explanation?: { cause: string; failure: boolean; text: string } };
+type Event = Record<string, unknown> & {
+  explanation?: { cause: string; failure: boolean; text: string; facts?: Record<string, string> };
+};
 
 describe("drops explained", { skip }, () => {
   let rt: Router | undefined;
@@ -31,15 +38,28 @@ describe("drops explained", { skip }, () => {
   const file = join(dir, "trace.pcapng");
   const pingOut = join(dir, "ping-ttl.txt");
   const pingMtu = join(dir, "ping-mtu.txt");
+  const udpOut = join(dir, "udp.txt");
+  const tcpOut = join(dir, "tcp.txt");
   let live: { status: number; stdout: string; stderr: string };
   let events: Event[] = [];
   before(() => {
     rt = makeRouter("ipftex");
     // The router's link to the server carries 1280 bytes at most: a 1328-byte ping with DF set is too big.
-    const mtu = spawnSync("ip", ["-n", rt.ns.router, "link", "set", "veth-rs", "mtu", "1280"], {
-      encoding: "utf8",
-    });
-    assert.equal(mtu.status, 0, mtu.stderr);
+    // Strict reverse-path filtering on the router's client side; the client gets an address of the server's
+    // side to spoof.
+    const setup = spawnSync(
+      "sh",
+      [
+        "-ec",
+        [
+          `ip -n ${rt.ns.router} link set veth-rs mtu 1280`,
+          `ip netns exec ${rt.ns.router} sh -c 'echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/veth-rc/rp_filter'`,
+          `ip -n ${rt.ns.client} addr add ${SPOOFED}/32 dev veth-c`,
+        ].join("\n"),
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(setup.status, 0, setup.stderr);
     const client = (argv: (string | number)[]) => rt!.exec("client", argv).join(" ");
     live = ipft([
       "-b",
@@ -48,13 +68,18 @@ describe("drops explained", { skip }, () => {
       "json",
       "-w",
       file,
-      `host ${ADDR.client.v4}`,
+      "net 10.203.0.0/16",
       "--",
       ...shell(
         `${client(["ping", "-c", 1, "-W", 1, "-t", 1, ADDR.server.v4])} >${pingOut} 2>&1`,
         `${client(["ping", "-c", 1, "-W", 1, "-M", "do", "-s", 1300, ADDR.server.v4])} >${pingMtu} 2>&1`,
         `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null`,
-        client([process.execPath, PACKET_SOCKET, ADDR.server.v4, CLOSED]),
+        `${client([process.execPath, PACKET_SOCKET, ADDR.server.v4, CLOSED])} 2>${udpOut}`,
+        `${connectAttempt(rt, ADDR.server.v4, CLOSED_TCP, 1000)} 2>${tcpOut}`,
+        `${client(["ping", "-c", 1, "-W", 1, "-I", SPOOFED, ADDR.server.v4])} >/dev/null 2>&1`,
+        `${rt.exec("router", ["sh", "-c", "'echo 0 > /proc/sys/net/ipv4/ip_forward'"]).join(" ")}`,
+        // No answer: ipft's status is the command's, which is this last ping's, then.
+        `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null 2>&1 || true`,
       ),
     ]);
     events = live.stdout
@@ -80,6 +105,12 @@ describe("drops explained", { skip }, () => {
     assert.match(d.explanation!.text, /TTL .* ran out .* ICMP time exceeded/);
     // The sender got the ICMP time exceeded the sentence promises.
     assert.match(readFileSync(pingOut, "utf8"), /Time to live exceeded/);
+    assert.deepEqual(d.explanation?.facts, {
+      ttl: "1",
+      device: "veth-rc",
+      namespace: rt!.ns.router,
+      reply: `ICMP time exceeded to ${ADDR.client.v4}`,
+    });
   });
 
   test("a packet over the next link's MTU with DF set: MTU_EXCEEDED, with the fragmentation needed sent back", () => {
@@ -88,6 +119,14 @@ describe("drops explained", { skip }, () => {
     assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["MTU_EXCEEDED", true]);
     assert.match(d.explanation!.text, /ICMP fragmentation needed/);
     assert.match(readFileSync(pingMtu, "utf8"), /Frag needed and DF set \(mtu = 1280\)/);
+    assert.deepEqual(d.explanation?.facts, {
+      length: "1328",
+      df: "set",
+      ingress: "veth-rc mtu 1500",
+      namespace: rt!.ns.router,
+      egress: "veth-rs mtu 1280 (read after the drop)",
+      reply: `ICMP fragmentation needed to ${ADDR.client.v4}`,
+    });
   });
 
   test("UDP to a closed port: a failure, with the port unreachable sent back", () => {
@@ -95,6 +134,52 @@ describe("drops explained", { skip }, () => {
     assert.ok(d, live.stdout);
     assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["NO_SOCKET", true]);
     assert.match(d.explanation!.text, /ICMP port unreachable/);
+    assert.deepEqual(d.explanation?.facts, {
+      protocol: "UDP",
+      destination: `${ADDR.server.v4}:${CLOSED}`,
+      device: "veth-s",
+      namespace: rt!.ns.server,
+      reply: `ICMP port unreachable to ${ADDR.client.v4} (unless rate-limited)`,
+    });
+    // The sender's connected socket got the port unreachable.
+    assert.match(readFileSync(udpOut, "utf8"), /ECONNREFUSED/);
+  });
+
+  test("TCP to a closed port: the port and namespace named, the reset sent back", () => {
+    const d = find("NO_SOCKET", /^tcp_v4_rcv\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual(d.explanation?.facts, {
+      protocol: "TCP",
+      destination: `${ADDR.server.v4}:${CLOSED_TCP}`,
+      device: "veth-s",
+      namespace: rt!.ns.server,
+      reply: `TCP reset to ${ADDR.client.v4}`,
+    });
+    assert.match(readFileSync(tcpOut, "utf8"), /ECONNREFUSED/);
+  });
+
+  test("a spoofed source under strict rp_filter: the device, its mode and the source", () => {
+    const d = find("IP_RPFILTER", /./);
+    assert.ok(d, live.stdout);
+    assert.deepEqual(d.explanation?.facts, {
+      source: SPOOFED,
+      device: "veth-rc",
+      namespace: rt!.ns.router,
+      rp_filter: "strict (net.ipv4.conf.veth-rc.rp_filter=1, all=0, read after the drop)",
+    });
+  });
+
+  test("forwarding off on the router: NO_ROUTE (the kernel says IP_INADDRERRORS), forwarding named off", () => {
+    const d = find("IP_INADDRERRORS", /^ip_error\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["NO_ROUTE", true]);
+    assert.deepEqual(d.explanation?.facts, {
+      destination: ADDR.server.v4,
+      device: "veth-rc",
+      namespace: rt!.ns.router,
+      forwarding:
+        "off (net.ipv4.conf.veth-rc.forwarding=0, as net.ipv4.ip_forward=0 sets; read after the drop)",
+    });
   });
 
   test("ping's echo reply: ping_rcv frees the original (NO_SOCKET), a copy is read by ping: not a failure", () => {
@@ -149,12 +234,24 @@ describe("drops explained", { skip }, () => {
       read.every((e) => e.explanation?.failure === true),
       r.stdout,
     );
+    // The same explanations with the same facts: those read in the kernel are in each event, those read in
+    // the system after the drop were kept in the file as the live run read them.
     const want = drops()
       .filter((e) => e.explanation?.failure)
       .map((e) => JSON.stringify(e.explanation));
     assert.deepEqual(
       read.map((e) => JSON.stringify(e.explanation)),
       want,
+    );
+    // The aggregate output writes a drop's facts after its cause's sentence.
+    const agg = ipft(["--read", file, "--drops"]);
+    assert.equal(agg.status, 0, agg.stderr);
+    assert.match(
+      agg.stdout,
+      new RegExp(
+        `^Cause: no TCP socket .*\\(protocol TCP, destination ${ADDR.server.v4}:${CLOSED_TCP}, device veth-s, namespace ${rt!.ns.server}, reply TCP reset to ${ADDR.client.v4}\\)$`,
+        "m",
+      ),
     );
   });
 });

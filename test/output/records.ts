@@ -18,6 +18,7 @@ import { IDENTITY_SIZE } from "../../src/record/parts/identity.js";
 import {
   FLAG_CLONE,
   FLAG_DEVICE,
+  FLAG_DROP_FACTS,
   FLAG_FREEING,
   FLAG_IDENTITY,
   FLAG_RETURN,
@@ -47,14 +48,17 @@ export interface Ev {
   device?: { ifindex: number; netns: number; name: string };
   /** The identity part (record.ts FLAG_IDENTITY): the packet's first bytes and its device. */
   identity?: { bytes: number[]; link?: number; device: { ifindex: number; netns: number; name: string } };
+  /** A drop's drop-facts part (record.ts FLAG_DROP_FACTS): its device and network header bytes. */
+  dropFacts?: { ifindex: number; netns: number; name: string; mtu: number; network: number[] };
 }
 
 /** The bytes a record takes: 128, its device part, its packet bytes padded to 8, 8 per return address. */
 export const evLength = (e: Ev): number =>
   devLength(e) + (((e.packet?.bytes.length ?? 0) + 7) & ~7) + 8 * (e.stack?.length ?? 0);
 
-/** Where a record's packet bytes start: after the device and identity parts when it has them. */
-const devLength = (e: Ev): number => 128 + (e.device ? 24 : 0) + (e.identity ? IDENTITY_SIZE : 0);
+/** Where a record's packet bytes start: after the device, identity and drop-facts parts when it has them. */
+const devLength = (e: Ev): number =>
+  128 + (e.device ? 24 : 0) + (e.identity ? IDENTITY_SIZE : 0) + (e.dropFacts ? 96 : 0);
 
 /** A device part's 24 bytes at `at`. */
 function setDevice(dv: DataView, at: number, d: { ifindex: number; netns: number; name: string }): void {
@@ -92,7 +96,8 @@ export function records(evs: Ev[], pad = 0): DataView {
         (e.parent !== undefined ? FLAG_CLONE : 0) |
         (e.freeing ? FLAG_FREEING : 0) |
         (e.device ? FLAG_DEVICE : 0) |
-        (e.identity ? FLAG_IDENTITY : 0),
+        (e.identity ? FLAG_IDENTITY : 0) |
+        (e.dropFacts ? FLAG_DROP_FACTS : 0),
       true,
     );
     if (e.identity) {
@@ -111,6 +116,19 @@ export function records(evs: Ev[], pad = 0): DataView {
       dv.setUint32(o + 132, e.device.netns, true);
       Buffer.from(e.device.name, "latin1").forEach((b, k) => {
         dv.setUint8(o + 136 + k, b);
+      });
+    }
+    if (e.dropFacts) {
+      const f = o + 128 + (e.device ? 24 : 0) + (e.identity ? IDENTITY_SIZE : 0);
+      dv.setUint32(f, e.dropFacts.ifindex, true);
+      dv.setUint32(f + 4, e.dropFacts.netns, true);
+      Buffer.from(e.dropFacts.name, "latin1").forEach((b, k) => {
+        dv.setUint8(f + 8 + k, b);
+      });
+      dv.setUint32(f + 24, e.dropFacts.mtu, true);
+      dv.setUint16(f + 28, e.dropFacts.network.length, true);
+      e.dropFacts.network.forEach((b, k) => {
+        dv.setUint8(f + 32 + k, b);
       });
     }
     if (e.parent !== undefined) dv.setBigUint64(o + 40, e.parent, true);

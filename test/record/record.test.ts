@@ -291,6 +291,13 @@ test("hasParts() sees every registered part: the writers skip the parts of a rec
       cpu: 0,
       identity: { bytes: [0x45], device: { ifindex: 1, netns: 2, name: "lo" } },
     },
+    {
+      skb: 1n,
+      ts: 1n,
+      func: 1n,
+      cpu: 0,
+      dropFacts: { ifindex: 2, netns: 3, name: "eth0", mtu: 1500, network: [0x45] },
+    },
   ];
   const dv = records(samples);
   const at = recordOffsets(samples);

@@ -1,7 +1,8 @@
 // A packet socket closed with packets queued, for the kernel test of benign drops (test/kernel/explain.test.ts).
 // Run as a program: `node packet-socket.js HOST PORT` opens an AF_PACKET socket (it gets a copy of every
-// packet of this namespace), sends one UDP datagram to HOST:PORT, waits for what comes back, and closes the
-// socket without reading: the kernel frees the queued copies with the socket's queue.
+// packet of this namespace), sends one UDP datagram to HOST:PORT from a connected UDP socket, waits for what
+// comes back, and closes the socket without reading: the kernel frees the queued copies with the socket's
+// queue. An ICMP port unreachable coming back is printed (`packet-socket: ECONNREFUSED` on stderr).
 import { createSocket } from "node:dgram";
 import koffi from "koffi";
 
@@ -19,10 +20,13 @@ if (fd < 0) {
   process.exit(1);
 }
 const udp = createSocket("udp4");
-udp.on("error", () => {}); // the port unreachable, reported to the socket
-udp.send(Buffer.from("queued"), Number(portText), host!, () => {
-  setTimeout(() => {
-    close(fd);
-    udp.close();
-  }, 300);
-});
+// The port unreachable, reported to the connected socket.
+udp.on("error", (e: NodeJS.ErrnoException) => process.stderr.write(`packet-socket: ${e.code}\n`));
+udp.connect(Number(portText), host!, () =>
+  udp.send(Buffer.from("queued"), () => {
+    setTimeout(() => {
+      close(fd);
+      udp.close();
+    }, 300);
+  }),
+);

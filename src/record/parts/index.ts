@@ -2,6 +2,7 @@
 // is one file of this folder and one line in PARTS; its flag bit, when it has one, is taken in record.ts.
 import { FIELDS, PACKET_ID_JSON, RECORD_SIZE } from "../record.js";
 import { DEVICE, type DeviceInfo, deviceAt } from "./device.js";
+import { DROP_FACTS, type DropFactsInfo, dropFactsAt } from "./drop-facts.js";
 import { IDENTITY, type IdentityInfo, identityAt } from "./identity.js";
 import { PACKET, packetAt } from "./packet.js";
 import type { EventPart } from "./part.js";
@@ -10,6 +11,7 @@ import { STACK, stackAt } from "./stack.js";
 export const PARTS: readonly EventPart[] = [
   DEVICE, // -w: the device and namespace
   IDENTITY, // the packet's first bytes and device, at its first event
+  DROP_FACTS, // drops: the device and network header at the drop (explain/facts.ts)
   PACKET, // --snaplen: the packet's bytes
   STACK, // --stack: the kernel stack
 ];
@@ -61,5 +63,9 @@ export const readDevice = (dv: DataView, off: number): DeviceInfo | undefined =>
 export const readIdentity = (dv: DataView, off: number): IdentityInfo | undefined =>
   IDENTITY.size(dv, off) === 0 ? undefined : identityAt(dv, off, partStart(dv, off, IDENTITY));
 
-export type { DeviceInfo, EventPart, IdentityInfo };
-export { DEVICE, IDENTITY, PACKET, STACK };
+/** The drop-facts part of a record that has one (a drop's), else undefined. */
+export const readDropFacts = (dv: DataView, off: number): DropFactsInfo | undefined =>
+  DROP_FACTS.size(dv, off) === 0 ? undefined : dropFactsAt(dv, off, partStart(dv, off, DROP_FACTS));
+
+export type { DeviceInfo, DropFactsInfo, EventPart, IdentityInfo };
+export { DEVICE, DROP_FACTS, IDENTITY, PACKET, STACK };

@@ -1,5 +1,6 @@
 // An event part: what an event carries after its 128-byte record when the user asked for it (the device
-// with -w, the packet's bytes with --snaplen, the kernel stack with --stack). Each part is one file of this
+// with -w, the packet's bytes with --snaplen, the kernel stack with --stack), or always at some events (a
+// drop's facts at drop events). Each part is one file of this
 // folder, one value of the EventPart kind below: how it sits in the record, the eBPF that fills it, how it
 // prints and how the trace file keeps it. The registry (index.ts) lists them in the order they follow the
 // record; adding a part is one file and one line there (docs/architecture.md shows the device's).
@@ -14,6 +15,7 @@ import type { Insn } from "../../asm/index.js";
 import { asm } from "../../asm/index.js";
 import { R2, R8, R9 } from "../../asm/opcodes.js";
 import type { DeviceLayout } from "./device.js";
+import type { DropFactsLayout } from "./drop-facts.js";
 import type { PacketLayout } from "./packet.js";
 import type { StackMode } from "./stack.js";
 
@@ -25,6 +27,8 @@ export interface PartsRequest {
   skb: PacketLayout;
   /** Each record gets the device part. */
   device?: DeviceLayout;
+  /** Drop events get the drop-facts part. */
+  dropFacts?: DropFactsLayout;
   /** The identity part (parts/identity.ts): the packet's first bytes and its device. */
   identity?: IdentityRequest;
 }

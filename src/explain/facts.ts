@@ -1,0 +1,170 @@
+// The facts of one drop, for the causes whose facts ipft knows: from the drop-facts part the kernel took at
+// the drop (the device, its MTU and namespace, the packet's network header: record/parts/drop-facts.ts),
+// and from what stays in the system, read once per namespace after the fact (system-facts.ts). A fact that
+// could not be read says so and why; a value read after the drop says so. A trace file keeps what the live
+// run read (recorded-lookups.ts), so --read gives the same facts.
+import { decodePacket } from "../identity/decode.js";
+import { type Header, type Ipv4, type Ipv6, TCP_RST } from "../identity/headers.js";
+import type { DropFactsInfo } from "../record/parts/drop-facts.js";
+import { LINK_NETWORK } from "../record/record.js";
+import type { Explanation, Fact } from "./explanation.js";
+import type { SystemLookups } from "./system-facts.js";
+
+/** The mark of a value read in user space after the drop (it may have changed since). */
+export const AFTER = "read after the drop";
+
+type Ip = Ipv4 | Ipv6;
+
+/** What the part's bytes say of the packet. */
+interface Packet {
+  ip: Ip | undefined;
+  l4: Header | undefined;
+  /** IPv4's don't-fragment bit (undefined: not IPv4, or not read). */
+  df: boolean | undefined;
+}
+
+function packetOf(p: DropFactsInfo): Packet {
+  if (p.network.length === 0) return { ip: undefined, l4: undefined, df: undefined };
+  const id = decodePacket(p.network, LINK_NETWORK);
+  const ip = id.headers.find((h): h is Ip => h.kind === "ipv4" || h.kind === "ipv6");
+  const i = ip ? id.headers.indexOf(ip) : -1;
+  const l4 = i >= 0 ? id.headers[i + 1] : undefined;
+  const df = ip?.kind === "ipv4" && p.network.length > 6 ? (p.network[6]! & 0x40) !== 0 : undefined;
+  return { ip, l4, df };
+}
+
+const fact = (name: string, value: string): Fact => ({ name, value });
+const addrPort = (ip: Ip, port: number): string =>
+  ip.kind === "ipv6" ? `[${ip.dst}]:${port}` : `${ip.dst}:${port}`;
+const NOT_READ = "not read (the packet's network header was not in the event)";
+/** Without look-ups (a namer that reads nothing in the system). */
+const LIVE_ONLY = "not read (no look-up in the system here)";
+
+/** The facts of drop `why` (its cause) from the part `p`, looking up what stays with `sys`. */
+export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups | undefined): Fact[] {
+  const pkt = packetOf(p);
+  const out: Fact[] = [];
+  const where = (): void => {
+    if (p.name) out.push(fact("device", p.name));
+    out.push(
+      fact("namespace", p.netns === 0 ? "unknown" : sys ? sys.namespace(p.netns) : `netns:${p.netns}`),
+    );
+  };
+  const read = (key: string, show: (v: string) => string): string => {
+    if (!sys) return LIVE_ONLY;
+    const r = sys.sysctl(p.netns, key);
+    return "missing" in r ? `not read (${r.missing})` : show(r.value);
+  };
+  switch (why.cause) {
+    case "NO_SOCKET": {
+      const l4 = pkt.l4;
+      if (pkt.ip && l4 && (l4.kind === "udp" || l4.kind === "tcp")) {
+        out.push(fact("protocol", l4.kind.toUpperCase()), fact("destination", addrPort(pkt.ip, l4.dport)));
+        where();
+        if (l4.kind !== "tcp")
+          out.push(fact("reply", `ICMP port unreachable to ${pkt.ip.src} (unless rate-limited)`));
+        else if (l4.flags === undefined)
+          out.push(fact("reply", "a TCP reset unless the segment was one (its flags not read)"));
+        else
+          out.push(
+            fact(
+              "reply",
+              (l4.flags & TCP_RST) !== 0 ? "none (the segment was a reset)" : `TCP reset to ${pkt.ip.src}`,
+            ),
+          );
+      } else {
+        out.push(fact("destination", NOT_READ));
+        where();
+      }
+      break;
+    }
+    case "IP_RPFILTER": {
+      out.push(fact("source", pkt.ip ? pkt.ip.src : NOT_READ));
+      where();
+      out.push(fact("rp_filter", p.name ? rpFilter(p, sys) : "not read (no device in the event)"));
+      break;
+    }
+    case "NO_ROUTE": {
+      out.push(fact("destination", pkt.ip ? pkt.ip.dst : NOT_READ));
+      where();
+      if (p.name && pkt.ip?.kind !== "ipv6")
+        out.push(fact("forwarding", read(`net/ipv4/conf/${p.name}/forwarding`, forwarding(p.name))));
+      break;
+    }
+    case "IP_OUTNOROUTES": {
+      out.push(fact("destination", pkt.ip ? pkt.ip.dst : NOT_READ));
+      out.push(
+        fact("namespace", p.netns === 0 ? "unknown" : sys ? sys.namespace(p.netns) : `netns:${p.netns}`),
+      );
+      break;
+    }
+    case "TTL_EXPIRED": {
+      const ip = pkt.ip;
+      out.push(
+        fact(
+          ip?.kind === "ipv6" ? "hop_limit" : "ttl",
+          ip ? String(ip.kind === "ipv6" ? ip.hopLimit : ip.ttl) : NOT_READ,
+        ),
+      );
+      where();
+      if (ip) out.push(fact("reply", `ICMP${ip.kind === "ipv6" ? "v6" : ""} time exceeded to ${ip.src}`));
+      break;
+    }
+    case "MTU_EXCEEDED": {
+      const ip = pkt.ip;
+      out.push(fact("length", ip ? String(ip.length) : NOT_READ));
+      if (pkt.df !== undefined) out.push(fact("df", pkt.df ? "set" : "clear"));
+      if (p.name) out.push(fact("ingress", `${p.name} mtu ${p.mtu}`));
+      out.push(
+        fact("namespace", p.netns === 0 ? "unknown" : sys ? sys.namespace(p.netns) : `netns:${p.netns}`),
+      );
+      if (!ip) break;
+      if (!sys) out.push(fact("egress", LIVE_ONLY));
+      else {
+        const r = sys.route(p.netns, ip.dst);
+        out.push(
+          fact("egress", "missing" in r ? `not read (${r.missing})` : `${r.dev} mtu ${r.mtu} (${AFTER})`),
+        );
+      }
+      out.push(
+        fact(
+          "reply",
+          `ICMP${ip.kind === "ipv6" ? "v6 packet too big" : " fragmentation needed"} to ${ip.src}`,
+        ),
+      );
+      break;
+    }
+  }
+  return out;
+}
+
+const RP_MODES: Record<string, string> = { "0": "off", "1": "strict", "2": "loose" };
+
+/** The device's reverse-path mode in force: the higher of its own and `all`'s (ip-sysctl.rst). */
+function rpFilter(p: DropFactsInfo, sys: SystemLookups | undefined): string {
+  if (!sys) return LIVE_ONLY;
+  const dev = sys.sysctl(p.netns, `net/ipv4/conf/${p.name}/rp_filter`);
+  const all = sys.sysctl(p.netns, "net/ipv4/conf/all/rp_filter");
+  if ("missing" in dev) return `not read (${dev.missing})`;
+  if ("missing" in all) return `not read (${all.missing})`;
+  const mode = String(Math.max(Number(dev.value), Number(all.value)));
+  return `${RP_MODES[mode] ?? mode} (net.ipv4.conf.${p.name}.rp_filter=${dev.value}, all=${all.value}, ${AFTER})`;
+}
+
+/** The device's IPv4 forwarding (what ip_error checks: IN_DEV_FORWARD). */
+const forwarding =
+  (dev: string) =>
+  (v: string): string =>
+    v === "0"
+      ? `off (net.ipv4.conf.${dev}.forwarding=0, as net.ipv4.ip_forward=0 sets; ${AFTER})`
+      : `on (net.ipv4.conf.${dev}.forwarding=${v}; ${AFTER})`;
+
+/** Whether drops of this cause have facts (the others' events skip the work). */
+export const HAS_FACTS: ReadonlySet<string> = new Set([
+  "NO_SOCKET",
+  "IP_RPFILTER",
+  "NO_ROUTE",
+  "IP_OUTNOROUTES",
+  "TTL_EXPIRED",
+  "MTU_EXCEEDED",
+]);

@@ -1,0 +1,46 @@
+// What a live trace read in the system for drops' facts, kept in the trace file (-w) and given back by
+// --read, so a file read back explains its drops as the live run did: each answer is kept once, under a
+// key naming the question (`namespace N`, `sysctl N KEY`, `route N DST`), as JSON.
+import type { Read, SystemLookups } from "./system-facts.js";
+
+type Route = ReturnType<SystemLookups["route"]>;
+
+/** `inner`'s answers, each handed to `keep(key, json)` the first time it is asked. */
+export function recordingLookups(
+  inner: SystemLookups,
+  keep: (key: string, json: string) => void,
+): SystemLookups {
+  const seen = new Set<string>();
+  const once = <T>(key: string, value: T): T => {
+    if (!seen.has(key)) {
+      seen.add(key);
+      keep(key, JSON.stringify(value));
+    }
+    return value;
+  };
+  return {
+    namespace: (n) => once(`namespace ${n}`, inner.namespace(n)),
+    sysctl: (n, key) => once(`sysctl ${n} ${key}`, inner.sysctl(n, key)),
+    route: (n, dst) => once(`route ${n} ${dst}`, inner.route(n, dst)),
+  };
+}
+
+const NOT_KEPT = { missing: "not in the trace file" };
+
+/** The answers a trace file kept (key -> JSON); a question it has none for is answered as not read. */
+export function replayedLookups(kept: ReadonlyMap<string, string>): SystemLookups {
+  const get = <T>(key: string, none: T): T => {
+    const j = kept.get(key);
+    if (j === undefined) return none;
+    try {
+      return JSON.parse(j) as T;
+    } catch {
+      return none;
+    }
+  };
+  return {
+    namespace: (n) => get<string>(`namespace ${n}`, `netns:${n}`),
+    sysctl: (n, key) => get<Read>(`sysctl ${n} ${key}`, NOT_KEPT),
+    route: (n, dst) => get<Route>(`route ${n} ${dst}`, NOT_KEPT),
+  };
+}

@@ -1,0 +1,98 @@
+// Facts that stay (sysctls, routes, device MTUs), read in user space inside a drop's network namespace, once
+// per (namespace, key) and kept: never on the kernel's event path, and marked by explain/facts.ts as read
+// after the drop. A namespace is entered through its `ip netns` bind mount or a process in it
+// (identity/namespace-names.ts finds both) with nsenter, and only when that path is still the namespace
+// the drop was in (its inode). A read that fails gives undefined with why, never a guess.
+import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { NamespaceNames } from "../identity/namespace-names.js";
+
+export type Read = { value: string } | { missing: string };
+
+/** What explain/facts.ts asks of the system (tests give their own). */
+export interface SystemLookups {
+  /** The namespace's name (ip netns, a process, or netns:INODE). */
+  namespace(netns: number): string;
+  /** /proc/sys/<key> inside the namespace, trimmed (`net/ipv4/conf/veth0/rp_filter`). */
+  sysctl(netns: number, key: string): Read;
+  /** The device a packet to `dst` would leave by, and its MTU (`ip route get`, `ip link`). */
+  route(netns: number, dst: string): { dev: string; mtu: number } | { missing: string };
+}
+
+const SELF_NET = "/proc/self/ns/net";
+
+export class NamespaceLookups implements SystemLookups {
+  private readonly kept = new Map<string, unknown>();
+
+  constructor(
+    private readonly names: NamespaceNames,
+    private readonly proc = "/proc",
+    private readonly netnsDir = "/run/netns",
+  ) {}
+
+  namespace(netns: number): string {
+    return this.names.text(netns);
+  }
+
+  sysctl(netns: number, key: string): Read {
+    if (!/^[\w.\-/]+$/.test(key) || key.includes("..")) return { missing: `not a sysctl: ${key}` };
+    return this.once(`${netns} sysctl ${key}`, () => {
+      const r = this.run(netns, ["cat", join("/proc/sys", key)]);
+      return "missing" in r ? r : { value: r.value.trim() };
+    });
+  }
+
+  route(netns: number, dst: string): { dev: string; mtu: number } | { missing: string } {
+    return this.once(`${netns} route ${dst}`, () => {
+      const r = this.run(netns, ["ip", "-o", "route", "get", dst]);
+      if ("missing" in r) return r;
+      const dev = /\bdev (\S+)/.exec(r.value)?.[1];
+      if (!dev) return { missing: `no device in \`ip route get ${dst}\`` };
+      // A route's own mtu (or a learned path MTU) bounds the device's.
+      const routeMtu = /\bmtu (\d+)/.exec(r.value)?.[1];
+      const link = this.run(netns, ["ip", "-o", "link", "show", "dev", dev]);
+      if ("missing" in link) return link;
+      const devMtu = /\bmtu (\d+)/.exec(link.value)?.[1];
+      if (!devMtu) return { missing: `no mtu in \`ip link show dev ${dev}\`` };
+      const mtu = routeMtu ? Math.min(Number(routeMtu), Number(devMtu)) : Number(devMtu);
+      return { dev, mtu };
+    });
+  }
+
+  private once<T>(key: string, f: () => T): T {
+    if (!this.kept.has(key)) this.kept.set(key, f());
+    return this.kept.get(key) as T;
+  }
+
+  /** `argv` run in namespace `netns`: its output, or why not. */
+  private run(netns: number, argv: string[]): Read {
+    if (netns === 0) return { missing: "the namespace is unknown" };
+    const path = this.pathOf(netns);
+    if (!path) return { missing: `namespace ${this.names.text(netns)} is gone` };
+    const cmd = path === SELF_NET ? argv : ["nsenter", `--net=${path}`, ...argv];
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 2000 });
+    if (r.status !== 0)
+      return {
+        missing: `${argv.join(" ")} failed: ${(r.stderr || r.error?.message || "").trim() || `status ${r.status}`}`,
+      };
+    return { value: r.stdout };
+  }
+
+  /** A path to the namespace with inode `netns` that is still that namespace (inodes are checked). */
+  private pathOf(netns: number): string | undefined {
+    const ino = (p: string): number | undefined => {
+      try {
+        return statSync(p).ino;
+      } catch {
+        return undefined;
+      }
+    };
+    if (ino(SELF_NET) === netns) return SELF_NET;
+    const n = this.names.lookup(netns);
+    const candidates: string[] = [];
+    if (n.source === "ip-netns") candidates.push(join(this.netnsDir, n.text));
+    if (n.pid !== undefined) candidates.push(join(this.proc, String(n.pid), "ns", "net"));
+    return candidates.find((p) => ino(p) === netns);
+  }
+}

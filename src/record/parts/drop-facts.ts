@@ -1,0 +1,157 @@
+// The drop-facts part: what a drop's explanation needs that can change before user space could read it,
+// taken at the drop itself (the kfree_skb verdict event only, never at other events). 96 bytes, when the
+// record's flags have FLAG_DROP_FACTS:
+//   +0  u32 ifindex of skb->dev (0: no device)
+//   +4  u32 netns: the inode of skb->dev's network namespace (0: unknown)
+//   +8  char[16] the device's name, NUL-padded
+//   +24 u32 the device's MTU
+//   +28 u16 the network header's bytes copied below (0: none: no network header, or a failed read)
+//   +32 u8[64] the packet from its network header (IPv4/IPv6 header, then ports, TTL...), linear bytes only
+// In the kernel: the flag set, the part zeroed, then each field read on its own (a failed read leaves it
+// zero); the header bytes are min(64, tail - network_header). The explanation's facts (explain/facts.ts)
+// decode them; json and text print nothing of the part itself, the trace file keeps its bytes in ipft's
+// event option (--read explains from them as live).
+import { asm, type Insn } from "../../asm/index.js";
+import { R0, R1, R2, R3, R7, R8, R9, R10 } from "../../asm/opcodes.js";
+import { FLAG_DROP_FACTS, OFF_FLAGS, VERDICT_DROP } from "../record.js";
+import type { DeviceLayout } from "./device.js";
+import type { PacketLayout } from "./packet.js";
+import { definePart, type EventPart, type FillContext, SCRATCH } from "./part.js";
+
+export const DROP_FACTS_SIZE = 96;
+const F_IFINDEX = 0;
+const F_NETNS = 4;
+const F_NAME = 8;
+const F_NAME_SIZE = 16;
+const F_MTU = 24;
+const F_NET_LEN = 28;
+const F_NET = 32;
+/** Network header bytes kept: an IPv4 header with options (up to 60) or an IPv6 header, and what
+ * follows the plain ones (ports, TCP flags, ICMP type). */
+export const DROP_NET_BYTES = 64;
+
+/** The offsets the part reads through: the device's (device.ts, and net_device's mtu) and the skb's
+ * head, network_header and tail (packet.ts). */
+export interface DropFactsLayout {
+  device: DeviceLayout;
+  devMtu: number;
+  skb: PacketLayout;
+}
+
+/** The part's values. */
+export interface DropFactsInfo {
+  ifindex: number;
+  netns: number;
+  /** "" without a device. */
+  name: string;
+  mtu: number;
+  /** The packet from its network header (a copy), empty when it could not be read. */
+  network: Uint8Array;
+}
+
+/** The part at `at` (from the record's start `off`). */
+export function dropFactsAt(dv: DataView, off: number, at: number): DropFactsInfo {
+  const p = off + at;
+  let name = "";
+  for (let i = 0; i < F_NAME_SIZE; i++) {
+    const c = dv.getUint8(p + F_NAME + i);
+    if (c === 0) break;
+    name += String.fromCharCode(c);
+  }
+  const len = Math.min(dv.getUint16(p + F_NET_LEN, true), DROP_NET_BYTES);
+  return {
+    ifindex: dv.getUint32(p + F_IFINDEX, true),
+    netns: dv.getUint32(p + F_NETNS, true),
+    name,
+    mtu: dv.getUint32(p + F_MTU, true),
+    network: new Uint8Array(dv.buffer, dv.byteOffset + p + F_NET, len).slice(),
+  };
+}
+
+export const DROP_FACTS: EventPart = definePart({
+  name: "drop_facts",
+  json: [],
+  size: (dv, off) => ((dv.getUint32(off + OFF_FLAGS, true) & FLAG_DROP_FACTS) !== 0 ? DROP_FACTS_SIZE : 0),
+  room: (req, verdictKind) => (req.dropFacts && verdictKind === VERDICT_DROP ? DROP_FACTS_SIZE : 0),
+  runTimeSize: false,
+  fill: (ctx) => fill(ctx),
+  printJson: () => "",
+  file: "option",
+});
+
+/** With R7 = skb, R8 = the reservation; uses R9 and the scratch area, leaves R9 = 0. Falls through. */
+function fill(ctx: FillContext): Insn[] {
+  const l = ctx.req.dropFacts!;
+  const d = l.device;
+  const { probeRead } = ctx;
+  if (ctx.varRoom > 0) throw new Error("the drop-facts part must come before the parts of run-time size");
+  const D = ctx.start;
+  // probe_read(dst, size, src + off); a failure goes to `fail` when given.
+  const read = (dst: Insn[], size: number, src: number, off: number, fail?: string): Insn[] => [
+    ...dst,
+    asm.mov64Imm(R2, size),
+    asm.mov64Reg(R3, src),
+    asm.alu64Imm(asm.ADD, R3, off),
+    asm.call(probeRead),
+    ...(fail ? [asm.jmpImm(asm.JNE, R0, 0, fail)] : []),
+  ];
+  const intoPart = (at: number): Insn[] => [asm.mov64Reg(R1, R8), asm.alu64Imm(asm.ADD, R1, D + at)];
+  const intoScratch = (at: number): Insn[] => [
+    asm.mov64Reg(R1, R10),
+    asm.alu64Imm(asm.ADD, R1, SCRATCH + at),
+  ];
+  const p: Insn[] = [
+    asm.ldxMem(asm.W, R1, R8, OFF_FLAGS),
+    asm.alu32Imm(asm.OR, R1, FLAG_DROP_FACTS),
+    asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
+  ];
+  for (let k = 0; k < DROP_FACTS_SIZE; k += 8) p.push(asm.stMem(asm.DW, R8, D + k, 0));
+  // The device: R9 = skb->dev.
+  p.push(
+    ...read(intoScratch(0), 8, R7, d.dev, "drop_facts_net"),
+    asm.ldxMem(asm.DW, R9, R10, SCRATCH),
+    asm.jmpImm(asm.JEQ, R9, 0, "drop_facts_net"),
+    ...read(intoPart(F_IFINDEX), 4, R9, d.devIfindex),
+    ...read(intoPart(F_NAME), F_NAME_SIZE, R9, d.devName),
+    ...read(intoPart(F_MTU), 4, R9, l.devMtu),
+  );
+  if (d.devNet >= 0 && d.netInum >= 0)
+    p.push(
+      ...read(intoScratch(0), 8, R9, d.devNet, "drop_facts_net"),
+      asm.ldxMem(asm.DW, R3, R10, SCRATCH),
+      asm.jmpImm(asm.JEQ, R3, 0, "drop_facts_net"),
+      ...intoPart(F_NETNS),
+      asm.mov64Imm(R2, 4),
+      asm.alu64Imm(asm.ADD, R3, d.netInum),
+      asm.call(probeRead),
+    );
+  // The network header's bytes: head + network_header, min(64, tail - network_header) of them.
+  const s = l.skb;
+  p.push(
+    { ...intoScratch(0)[0]!, label: "drop_facts_net" },
+    intoScratch(0)[1]!,
+    asm.mov64Imm(R2, 8),
+    asm.mov64Reg(R3, R7),
+    asm.alu64Imm(asm.ADD, R3, s.head),
+    asm.call(probeRead),
+    asm.jmpImm(asm.JNE, R0, 0, "drop_facts_done"),
+    ...read(intoScratch(8), 2, R7, s.networkHeader, "drop_facts_done"),
+    ...read(intoScratch(16), 4, R7, s.tail, "drop_facts_done"),
+    asm.ldxMem(asm.H, R9, R10, SCRATCH + 8),
+    asm.jmpImm(asm.JEQ, R9, 0xffff, "drop_facts_done"),
+    asm.ldxMem(asm.W, R2, R10, SCRATCH + 16),
+    asm.alu64Reg(asm.SUB, R2, R9),
+    asm.jmpImm(asm.JSLE, R2, 0, "drop_facts_done"),
+    asm.jmpImm(asm.JLE, R2, DROP_NET_BYTES, "drop_facts_len"),
+    asm.mov64Imm(R2, DROP_NET_BYTES),
+    { ...asm.stxMem(asm.H, R8, R2, D + F_NET_LEN), label: "drop_facts_len" },
+    asm.ldxMem(asm.DW, R3, R10, SCRATCH),
+    asm.alu64Reg(asm.ADD, R3, R9),
+    ...intoPart(F_NET),
+    asm.call(probeRead),
+    asm.jmpImm(asm.JEQ, R0, 0, "drop_facts_done"),
+    asm.stMem(asm.H, R8, D + F_NET_LEN, 0),
+    asm.label("drop_facts_done", asm.mov64Imm(R9, 0)),
+  );
+  return p;
+}
