@@ -197,7 +197,7 @@ test("output closed early (ipft | head): a clean stop, no stack trace, nothing l
     ],
     { encoding: "utf8" },
   );
-  assert.match(r.stdout, /^\d+ 0x[0-9a-f]+ \d+ \+0ns \d{3} vmlinux \S+\nstatus=0\n$/);
+  assert.match(r.stdout, /^\d+ 0x[0-9a-f]+ \d+ \+0ns \d{3} vmlinux \S+(?: IP .*)?\nstatus=0\n$/);
   assert.ok(!/\n\s+at .*(file:|node:)|EPIPE/.test(r.stderr), r.stderr);
   assert.deepEqual(settledObjects(before), before);
 });
