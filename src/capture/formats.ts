@@ -1,6 +1,7 @@
 // How a captured field is shown: the format the user asked for (or the type's natural one), checked against
 // the field's type, and the decoding of its bytes into a value (numbers stay numbers for JSON).
 import { BTF_KIND, type Btf } from "../btf/index.js";
+import { ipv6Text } from "../identity/addresses.js";
 import { CaptureError, type Format } from "./parse.js";
 import { describeTy, isBigEndian, isChar, type Ty, tyOf } from "./types.js";
 
@@ -265,26 +266,6 @@ export function formatBytes(fmt: BytesFormat, b: Uint8Array): string {
   }
 }
 
-/** RFC 5952 text: lowercase, the longest run (2+) of zero groups as `::`, the first such run on a tie. */
-export function ip6Text(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i]! << 8) | b[i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const part = (a: number[]) => a.map((x) => x.toString(16)).join(":");
-  if (best < 0) return part(g);
-  return `${part(g.slice(0, best))}::${part(g.slice(best + bestLen))}`;
-}
+/** RFC 5952 text: lowercase, the longest run (2+) of zero groups as `::`, the first such run on a tie; a
+ * mapped IPv4 address in hex groups too, as the Lua decoder prints it (lua-decoder.ts). */
+export const ip6Text = (b: Uint8Array): string => ipv6Text(b, 0, false);

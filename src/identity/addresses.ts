@@ -13,10 +13,11 @@ export function ipv4Text(b: Uint8Array, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
-export function ipv6Text(b: Uint8Array, at: number): string {
+/** `mapped`: an IPv4-mapped address as ::ffff:a.b.c.d (tcpdump's); false: as hex groups like any other. */
+export function ipv6Text(b: Uint8Array, at: number, mapped = true): string {
   const g: number[] = [];
   for (let i = 0; i < 8; i++) g.push((b[at + 2 * i]! << 8) | b[at + 2 * i + 1]!);
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff)
+  if (mapped && g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff)
     return `::ffff:${ipv4Text(b, at + 12)}`;
   // The longest run of zero groups, the first of equal ones; a single zero group stays "0".
   let best = -1;
