@@ -1,7 +1,8 @@
 // What the writers say of a packet's identity (record/parts/identity.ts): at the event where its identity
 // first comes, what it is (the decoded headers, tcpdump-worded: src/identity) and where (device@namespace);
 // at a later event whose identity differs, what changed: a new device or namespace, a rewritten address or
-// port (NAT), a tunnel or VLAN entered or left. The writers call these hooks from their own small places
+// port (NAT), a tunnel or VLAN entered or left, a new mark (skb->mark: set by a rule, or cleared crossing a
+// veth into another namespace; seen where the part is taken again, so on a new device). The writers call these hooks from their own small places
 // (aggregate: the `===` line and the event's line, stream: the line, json: keys), and `identity: false`
 // turns them all off (ipftrace2's layout). Namespace names are looked up once per namespace.
 import {
@@ -29,14 +30,19 @@ export interface IdentityNote {
   where: string;
   /** The namespace's name (NamespaceNames). */
   namespace: string;
+  /** skb->mark. */
+  mark: number;
   /** A change: the device or namespace is new. */
   moved: boolean;
+  /** A change: the mark before it, where the mark is new. */
+  markWas?: number;
   changes: IdentityChange[];
 }
 
 interface Last {
   identity: PacketIdentity;
   device: DeviceInfo;
+  mark: number;
 }
 
 export class IdentityNotes {
@@ -53,18 +59,29 @@ export class IdentityNotes {
     const info: IdentityInfo | undefined = readIdentity(dv, off);
     if (!info) return undefined;
     const identity = decodePacket(info.bytes, info.link);
-    const device = info.device;
+    const { device, mark } = info;
     const before = this.last.get(packet);
     if (before) this.last.delete(packet);
     else if (this.last.size >= MAX_PACKETS) this.last.delete(this.last.keys().next().value!);
-    this.last.set(packet, { identity, device });
+    this.last.set(packet, { identity, device, mark });
     const where = this.where(device);
     const namespace = this.nsName(device.netns);
-    if (!before) return { first: true, identity, device, where, namespace, moved: false, changes: [] };
+    if (!before) return { first: true, identity, device, where, namespace, mark, moved: false, changes: [] };
     const moved = before.device.ifindex !== device.ifindex || before.device.netns !== device.netns;
     const changes = identityChanges(before.identity, identity);
-    if (!moved && changes.length === 0) return undefined;
-    return { first: false, identity, device, where, namespace, moved, changes };
+    const markNew = before.mark !== mark;
+    if (!moved && !markNew && changes.length === 0) return undefined;
+    return {
+      first: false,
+      identity,
+      device,
+      where,
+      namespace,
+      mark,
+      moved,
+      changes,
+      ...(markNew ? { markWas: before.mark } : {}),
+    };
   }
 
   private nsName(inode: number): string {
@@ -87,15 +104,19 @@ export class IdentityNotes {
   }
 }
 
-/** The text after a packet's `===` line or on its first stream line: `IP 10.0.0.1.5000 > 10.0.0.2.9: UDP,
- * length 8 | veth0@clientns`. */
-export const identityLineText = (n: IdentityNote): string => `${identityText(n.identity)} | ${n.where}`;
+const hex = (mark: number): string => `0x${mark.toString(16)}`;
 
-/** A change's text at the end of the event's line: `-> dev eth1@router`, `nat src 10.0.0.1 -> 10.0.0.2`,
- * `vlan none -> 10`, joined by `; `. */
+/** The text after a packet's `===` line or on its first stream line: `IP 10.0.0.1.5000 > 10.0.0.2.9: UDP,
+ * length 8 | veth0@clientns`, and ` mark 0x2a` after it where the mark is not 0. */
+export const identityLineText = (n: IdentityNote): string =>
+  `${identityText(n.identity)} | ${n.where}${n.mark !== 0 ? ` mark ${hex(n.mark)}` : ""}`;
+
+/** A change's text at the end of the event's line: `-> dev eth1@router`, `mark 0x2a -> 0x0`,
+ * `nat src 10.0.0.1 -> 10.0.0.2`, `vlan none -> 10`, joined by `; `. */
 export function changeText(n: IdentityNote): string {
   const out: string[] = [];
   if (n.moved) out.push(`-> dev ${n.where}`);
+  if (n.markWas !== undefined) out.push(`mark ${hex(n.markWas)} -> ${hex(n.mark)}`);
   const nat = n.changes.filter((c) => c.what !== "vlan" && c.what !== "tunnel");
   const carried = n.changes.filter((c) => c.what === "vlan" || c.what === "tunnel");
   if (carried.length > 0) out.push(changesText(carried));
@@ -106,15 +127,17 @@ export function changeText(n: IdentityNote): string {
 /** The note's text on the event's line (stream): the identity on the first, the change after. */
 export const noteText = (n: IdentityNote): string => (n.first ? identityLineText(n) : changeText(n));
 
-/** `,"identity":"...","packet_identity":{...}` on the first event; `,"changed":{...}` on a change. */
+/** `,"identity":"...","packet_identity":{...}` on the first event; `,"changed":{...}` on a change (a new
+ * mark as `"mark":{"from":0,"to":42}`). */
 export function noteJson(n: IdentityNote): string {
   const dev = `"ifname":${JSON.stringify(n.device.name)},"ifindex":${n.device.ifindex},"netns":${n.device.netns},"netns_name":${JSON.stringify(n.namespace)}`;
   if (n.first) {
     const stop = n.identity.stop ? `,"stop":${JSON.stringify(n.identity.stop)}` : "";
-    return `,"identity":${JSON.stringify(identityLineText(n))},"packet_identity":{"headers":${JSON.stringify(n.identity.headers)}${stop},${dev}}`;
+    return `,"identity":${JSON.stringify(identityLineText(n))},"packet_identity":{"headers":${JSON.stringify(n.identity.headers)}${stop},${dev},"mark":${n.mark}}`;
   }
   const parts: string[] = [];
   if (n.moved) parts.push(dev);
+  if (n.markWas !== undefined) parts.push(`"mark":{"from":${n.markWas},"to":${n.mark}}`);
   for (const c of n.changes)
     parts.push(`${JSON.stringify(c.what)}:{"from":${JSON.stringify(c.from)},"to":${JSON.stringify(c.to)}}`);
   parts.push(`"text":${JSON.stringify(changeText(n))}`);

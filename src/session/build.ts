@@ -173,6 +173,7 @@ function extrasInputs(
   if (identity)
     extras.identity = {
       device: deviceLayout(kernel.btf),
+      mark: kernel.markOffset,
       ...(tracked
         ? {
             track: {

@@ -170,9 +170,9 @@ test("aggregate and stream show the same events as json", { skip: skip ?? hostOn
     .split("\n")
     .map((l) => {
       // A verdict tracepoint's line ends with the verdict ("consumed", "dropped (REASON) at PLACE"); a
-      // packet's first line with its identity (`IP ... | dev@namespace`).
+      // packet's first line with its identity (`IP ... | dev@namespace`, then its mark: MARK).
       const m =
-        /^\d+ 0x[0-9a-f]+ \d+ \+\S+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*| IP .* \| \S+@\S+)?$/.exec(
+        /^\d+ 0x[0-9a-f]+ \d+ \+\S+ \d{3} vmlinux (\S+)(?: (?:consumed|dropped)\b.*| IP .* \| \S+@\S+ mark 0x2a)?$/.exec(
           l,
         );
       assert.ok(m, `stream line: ${l}`);

@@ -123,3 +123,59 @@ test("identity: false leaves every output as it was without the part", () => {
     assert.equal(run(kind, EVS, { identity: false }).out, plain, kind);
   }
 });
+
+// A marked packet: its mark after its device, then cleared crossing a veth into another namespace (a new
+// device and mark), then set again on the same device (the mark alone is new).
+const MARKED: Ev[] = [
+  { skb: 0x20n, ts: 1n, func: IP_RCV, cpu: 0, track: 6n, identity: { ...first, mark: 0x2a } },
+  {
+    skb: 0x20n,
+    ts: 2n,
+    func: IP_RCV,
+    cpu: 0,
+    track: 6n,
+    identity: { ...first, device: { ifindex: 7, netns: NS_B, name: "eth1" }, mark: 0 },
+  },
+  {
+    skb: 0x20n,
+    ts: 3n,
+    func: UDP_RCV,
+    cpu: 0,
+    track: 6n,
+    identity: { ...first, device: { ifindex: 7, netns: NS_B, name: "eth1" }, mark: 7 },
+  },
+];
+const MARKED_HEAD = `IP 10.0.0.1.5000 > 10.0.0.2.9: UDP, length 2 | veth0@netns:${NS_A} mark 0x2a`;
+const CLEARED = `-> dev eth1@netns:${NS_B}; mark 0x2a -> 0x0`;
+const SET = "mark 0x0 -> 0x7";
+
+test("the mark: after the device where it is not 0, a new one shown as a change, in every format", () => {
+  assert.equal(readIdentity(records(MARKED), 0)!.mark, 0x2a);
+  const agg = run("aggregate", MARKED).out.split("\n");
+  assert.ok(agg[1]!.endsWith(` : ${MARKED_HEAD}`), agg.join("\n"));
+  assert.ok(agg[3]!.endsWith(` ${CLEARED}`), agg.join("\n"));
+  assert.ok(agg[4]!.endsWith(` ${SET}`), agg.join("\n"));
+  const stream = run("stream", MARKED).out.trim().split("\n");
+  assert.ok(stream[0]!.endsWith(` ${MARKED_HEAD}`), stream.join("\n"));
+  assert.ok(stream[1]!.endsWith(` ${CLEARED}`), stream.join("\n"));
+  assert.ok(stream[2]!.endsWith(` ${SET}`), stream.join("\n"));
+  const objs = run("json", MARKED)
+    .out.trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(objs[0].identity, MARKED_HEAD);
+  assert.equal(objs[0].packet_identity.mark, 0x2a);
+  assert.deepEqual(objs[1].changed.mark, { from: 0x2a, to: 0 });
+  assert.equal(objs[1].changed.text, CLEARED);
+  assert.deepEqual(objs[2].changed, { mark: { from: 0, to: 7 }, text: SET });
+});
+
+test("a mark of 0 says nothing: no mark on the identity line", () => {
+  assert.equal(
+    run("json", EVS)
+      .out.split("\n")
+      .map((l) => l && JSON.parse(l))[0].packet_identity.mark,
+    0,
+  );
+  assert.ok(!run("aggregate", EVS).out.includes("mark"));
+});

@@ -636,7 +636,7 @@ test("-w keeps of an identity part only what the event filled: zeros where the r
   dv.setUint8(second + 3, 0);
   for (let k = 8; k < IDENTITY_SIZE; k++) dv.setUint8(second + k, 0xee);
   // The first's bytes past the 8 it took: older bytes too.
-  for (let k = 32 + 8; k < IDENTITY_SIZE; k++) dv.setUint8(at[0]! + RECORD_SIZE + k, 0xee);
+  for (let k = 40 + 8; k < IDENTITY_SIZE; k++) dv.setUint8(at[0]! + RECORD_SIZE + k, 0xee);
   const sink = new MemorySink();
   const out = new PcapngOutput(sink, {
     clock,
@@ -657,9 +657,9 @@ test("-w keeps of an identity part only what the event filled: zeros where the r
     // After the kind word, the record's first 64 bytes, then the option parts (the identity's only).
     return ev.data.subarray(4 + OFF_DATA, 4 + OFF_DATA + IDENTITY_SIZE);
   });
-  assert.deepEqual([...parts[0]!.subarray(32, 40)], identity.bytes);
+  assert.deepEqual([...parts[0]!.subarray(40, 48)], identity.bytes);
   assert.ok(
-    parts[0]!.subarray(40).every((b) => b === 0),
+    parts[0]!.subarray(48).every((b) => b === 0),
     "the bytes past those taken are zero",
   );
   assert.equal(parts[1]![3], 0);

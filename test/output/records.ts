@@ -47,7 +47,12 @@ export interface Ev {
   /** -w's device part (record.ts FLAG_DEVICE). */
   device?: { ifindex: number; netns: number; name: string };
   /** The identity part (record.ts FLAG_IDENTITY): the packet's first bytes and its device. */
-  identity?: { bytes: number[]; link?: number; device: { ifindex: number; netns: number; name: string } };
+  identity?: {
+    bytes: number[];
+    link?: number;
+    device: { ifindex: number; netns: number; name: string };
+    mark?: number;
+  };
   /** A drop's drop-facts part (record.ts FLAG_DROP_FACTS): its device and network header bytes. */
   dropFacts?: { ifindex: number; netns: number; name: string; mtu: number; network: number[] };
 }
@@ -107,8 +112,9 @@ export function records(evs: Ev[], pad = 0): DataView {
       dv.setUint8(at + 3, 1);
       dv.setUint32(at + 4, e.identity.bytes.length, true);
       setDevice(dv, at + 8, e.identity.device);
+      dv.setUint32(at + 32, e.identity.mark ?? 0, true);
       e.identity.bytes.forEach((b, k) => {
-        dv.setUint8(at + 32 + k, b);
+        dv.setUint8(at + 40 + k, b);
       });
     }
     if (e.device) {

@@ -1,11 +1,12 @@
 // The identity part: what the packet is and where, at its first event: the first IDENTITY_BYTES bytes of
 // its linear part from the link-layer header (else the network header: a packet built locally), enough
 // for an outer IPv4/IPv6 + UDP + VXLAN + inner Ethernet + IP + TCP, and its device (the device part's 24
-// bytes). user space decodes the bytes (src/identity) and names the namespace. 160 bytes, when the
-// record's flags have FLAG_IDENTITY:
+// bytes) and skb->mark (one 4-byte read more). user space decodes the bytes (src/identity) and names the
+// namespace. 168 bytes, when the record's flags have FLAG_IDENTITY:
 //   +0 u16 cap_len (bytes copied; 0: none could be read)  +2 u8 link (LINK_ETHERNET or LINK_NETWORK)
 //   +3 u8 taken (0: the event has the part's room only, what follows sits after it; the rest is not read)
-//   +4 u32 wire_len (as the packet part's)  +8 the device (device.ts's layout)  +32 the bytes, zero-padded
+//   +4 u32 wire_len (as the packet part's)  +8 the device (device.ts's layout)  +32 u32 skb->mark (0 where
+//   the read failed)  +36 u32 zero  +40 the bytes, zero-padded
 // Where: with tracking, at the event where the packet's tracking entry was made (the selection marks it in
 // a stack slot: one store on the insert path, one on the found path; nothing on an unselected packet's
 // event), so once per packet and once per clone; and again where its device changed: the entry keeps the
@@ -27,14 +28,15 @@ import { definePart, type EventPart, type FillContext, SCRATCH } from "./part.js
 
 /** Packet bytes the part keeps (from the link-layer or network header). */
 export const IDENTITY_BYTES = 128;
-export const IDENTITY_SIZE = 32 + IDENTITY_BYTES;
+export const IDENTITY_SIZE = 40 + IDENTITY_BYTES;
 const ID_CAP = 0;
 const ID_LINK = 2;
 /** u8: 1 where the part was read at this event, 0 where only its room is there. */
 const ID_TAKEN = 3;
 const ID_WIRE = 4;
 const ID_DEVICE = 8;
-const ID_BYTES = 32;
+const ID_MARK = 32;
+const ID_BYTES = 40;
 
 /** The identity part's values: bytes is a view into the record's memory (copy it to keep it). */
 export interface IdentityInfo {
@@ -43,6 +45,8 @@ export interface IdentityInfo {
   link: number;
   wireLen: number;
   device: DeviceInfo;
+  /** skb->mark. */
+  mark: number;
 }
 
 /** The part at `at` (from the record's start `off`), or undefined where it was not read at this event. */
@@ -55,6 +59,7 @@ export function identityAt(dv: DataView, off: number, at: number): IdentityInfo 
     link: dv.getUint8(p + ID_LINK) === LINK_NETWORK ? LINK_NETWORK : 0,
     wireLen: dv.getUint32(p + ID_WIRE, true),
     device: deviceAt(dv, off, at + ID_DEVICE),
+    mark: dv.getUint32(p + ID_MARK, true),
   };
 }
 
@@ -115,6 +120,14 @@ function fill(ctx: FillContext): Insn[] {
   p.push(
     { ...asm.stMem(asm.B, R8, D + ID_TAKEN, 1), label: "extras_id_take" },
     ...fillDevice(ctx, r.device, D + ID_DEVICE, "extras_idd_", 0),
+    // skb->mark straight into the part (probe_read zeroes it where the read fails); +36 stays zero.
+    asm.stMem(asm.DW, R8, D + ID_MARK, 0),
+    asm.mov64Reg(R1, R8),
+    asm.alu64Imm(asm.ADD, R1, D + ID_MARK),
+    asm.mov64Imm(R2, 4),
+    asm.mov64Reg(R3, R7),
+    asm.alu64Imm(asm.ADD, R3, r.mark),
+    asm.call(ctx.probeRead),
     ...copyLinear(ctx, {
       prefix: "extras_id_",
       dst: D + ID_BYTES,

@@ -36,6 +36,8 @@ export interface PartsRequest {
 /** Where the identity part is taken. */
 export interface IdentityRequest {
   device: DeviceLayout;
+  /** offsetof(struct sk_buff, mark). */
+  mark: number;
   /** With tracking: the stack slot the selection sets to 1 where it made the packet's tracking entry
    * (its first event) and to 0 where it found one; the part is taken where it is 1, or where the
    * packet's device is not the one the entry keeps. Without: at every event. */
