@@ -134,8 +134,23 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
       );
       break;
     }
+    case "QDISC_DROP":
+    case "QDISC_OVERLIMIT":
+    case "QDISC_CONGESTED": {
+      where();
+      out.push(fact("qdisc", p.name ? qdisc(p, sys) : "not read (no device in the event)"));
+      break;
+    }
   }
   return out;
+}
+
+/** The device's root qdisc, its kind and limit, as `tc` shows it after the drop. */
+function qdisc(p: DropFactsInfo, sys: SystemLookups | undefined): string {
+  if (!sys) return LIVE_ONLY;
+  const q = sys.qdisc(p.netns, p.name);
+  if ("missing" in q) return `not read (${q.missing})`;
+  return `${q.kind}${q.limit === undefined ? "" : ` limit ${q.limit}`} (root; ${AFTER})`;
 }
 
 const RP_MODES: Record<string, string> = { "0": "off", "1": "strict", "2": "loose" };
@@ -167,4 +182,7 @@ export const HAS_FACTS: ReadonlySet<string> = new Set([
   "IP_OUTNOROUTES",
   "TTL_EXPIRED",
   "MTU_EXCEEDED",
+  "QDISC_DROP",
+  "QDISC_OVERLIMIT",
+  "QDISC_CONGESTED",
 ]);

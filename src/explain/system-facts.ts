@@ -18,6 +18,32 @@ export interface SystemLookups {
   sysctl(netns: number, key: string): Read;
   /** The device a packet to `dst` would leave by, and its MTU (`ip route get`, `ip link`). */
   route(netns: number, dst: string): { dev: string; mtu: number } | { missing: string };
+  /** The device's root queueing discipline (`tc -j qdisc show dev DEV`). */
+  qdisc(netns: number, dev: string): Qdisc | { missing: string };
+}
+
+/** A queueing discipline: its kind and, when it has one, its limit as tc prints it (packets or bytes). */
+export interface Qdisc {
+  kind: string;
+  limit?: string;
+}
+
+/** The root qdisc in `tc -j qdisc show` output, or why none. */
+export function rootQdisc(json: string): Qdisc | { missing: string } {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    return { missing: "tc -j qdisc show printed no JSON" };
+  }
+  const root = Array.isArray(list)
+    ? (list as Record<string, unknown>[]).find((q) => q?.root === true)
+    : undefined;
+  // A device that is down has only the noop qdisc, which tc does not show, and drops all it is given.
+  if (!root || typeof root.kind !== "string")
+    return { missing: "tc shows no root qdisc: the device may be down (its noop qdisc drops everything)" };
+  const limit = (root.options as Record<string, unknown> | undefined)?.limit;
+  return limit === undefined ? { kind: root.kind } : { kind: root.kind, limit: String(limit) };
 }
 
 const SELF_NET = "/proc/self/ns/net";
@@ -57,6 +83,14 @@ export class NamespaceLookups implements SystemLookups {
       if (!devMtu) return { missing: `no mtu in \`ip link show dev ${dev}\`` };
       const mtu = routeMtu ? Math.min(Number(routeMtu), Number(devMtu)) : Number(devMtu);
       return { dev, mtu };
+    });
+  }
+
+  qdisc(netns: number, dev: string): Qdisc | { missing: string } {
+    if (!/^[\w.\-@]+$/.test(dev)) return { missing: `not a device name: ${dev}` };
+    return this.once(`${netns} qdisc ${dev}`, () => {
+      const r = this.run(netns, ["tc", "-j", "qdisc", "show", "dev", dev]);
+      return "missing" in r ? r : rootQdisc(r.value);
     });
   }
 

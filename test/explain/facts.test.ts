@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { type Explanation, explainDrop } from "../../src/explain/explanation.js";
 import { dropFacts } from "../../src/explain/facts.js";
 import { recordingLookups, replayedLookups } from "../../src/explain/recorded-lookups.js";
-import type { SystemLookups } from "../../src/explain/system-facts.js";
+import { rootQdisc, type SystemLookups } from "../../src/explain/system-facts.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
 import type { DropFactsInfo } from "../../src/record/parts/drop-facts.js";
 import { VERDICT_DROP } from "../../src/record/record.js";
@@ -65,6 +65,7 @@ const sys: SystemLookups = {
           ? { value: "0" }
           : { missing: "no such file" },
   route: (_n, dst) => (dst === "10.0.0.2" ? { dev: "eth1", mtu: 1400 } : { missing: "unreachable" }),
+  qdisc: (_n, dev) => (dev === "eth0" ? { kind: "pfifo", limit: "0" } : { missing: "tc failed" }),
 };
 
 const facts = (why: Explanation, p: DropFactsInfo, live = true) =>
@@ -130,6 +131,33 @@ test("no route with forwarding off, TTL and MTU: the values read at the drop and
   assert.match(read.egress!, /^not read \(no look-up in the system here\)$/);
 });
 
+test("a qdisc drop: the device and its root qdisc's kind and limit, read after the drop", () => {
+  const q = explainDrop("QDISC_DROP", "__dev_queue_xmit")!;
+  assert.deepEqual(facts(q, part(ipv4({ proto: 1 }))), {
+    device: "eth0",
+    namespace: "blue",
+    qdisc: "pfifo limit 0 (root; read after the drop)",
+  });
+  assert.equal(facts(q, part(ipv4({ proto: 1 }), "eth9")).qdisc, "not read (tc failed)");
+  assert.equal(facts(q, part(ipv4({ proto: 1 })), false).qdisc, "not read (no look-up in the system here)");
+});
+
+test("tc's JSON: the root qdisc's kind and limit, none without a limit, why when there is no root", () => {
+  assert.deepEqual(
+    rootQdisc(
+      '[{"kind":"pfifo","handle":"8001:","root":true,"refcnt":3,"options":{"limit":0}},{"kind":"ingress","handle":"ffff:","parent":"ffff:fff1"}]',
+    ),
+    { kind: "pfifo", limit: "0" },
+  );
+  assert.deepEqual(rootQdisc('[{"kind":"noqueue","handle":"0:","root":true,"refcnt":2,"options":{}}]'), {
+    kind: "noqueue",
+  });
+  assert.deepEqual(rootQdisc("[]"), {
+    missing: "tc shows no root qdisc: the device may be down (its noop qdisc drops everything)",
+  });
+  assert.deepEqual(rootQdisc("oops"), { missing: "tc -j qdisc show printed no JSON" });
+});
+
 test("the verdict's text and json carry the facts of the record's drop-facts part", () => {
   const UDP_LIB_RCV = 0xffffffff81100000n;
   const namer = {
@@ -180,6 +208,9 @@ test("a trace file's kept answers give back what the live run read; one it lacks
   const p = part(ipv4({ proto: 1, len: 1500, df: true }));
   const asLive = dropFacts(mtu, p, live);
   assert.deepEqual(dropFacts(mtu, p, replayedLookups(kept)), asLive);
+  const q = explainDrop("QDISC_DROP", "__dev_queue_xmit")!;
+  const qLive = dropFacts(q, p, live);
+  assert.deepEqual(dropFacts(q, p, replayedLookups(kept)), qLive);
   assert.deepEqual(replayedLookups(new Map()).route(1, "10.0.0.2"), { missing: "not in the trace file" });
   assert.equal(replayedLookups(new Map()).namespace(7), "netns:7");
 });

@@ -1,7 +1,8 @@
 // Drops explained, on real traffic between namespaces (client, router, server: test/support/router.ts), in
 // one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), a packet with DF set over
 // the MTU of the router's server side (PKT_TOO_BIG), UDP and TCP to a closed port, a spoofed source the
-// router's strict reverse-path filter rejects, a packet for the server once the router's forwarding is off,
+// router's strict reverse-path filter rejects, a packet the router routes to a link whose pfifo holds none
+// (QDISC_DROP), a packet for the server once the router's forwarding is off,
 // and two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
 // while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. Each
 // failure's facts (explain/facts.ts) are checked against the situation built. The trace file of the same
@@ -27,6 +28,8 @@ const CLOSED_TCP = 9742;
 /** The client's spoofed source: an address of the server's side, which the router routes back there. */
 const SPOOFED = "10.203.2.99";
 const PACKET_SOCKET = `${ROOT}dist/test/support/packet-socket.js`;
+/** Behind the router's veth-rq, whose pfifo holds nothing: every packet routed there is a qdisc drop. */
+const QDISC_DST = "10.203.9.2";
 
 type Event = Record<string, unknown> & {
   explanation?: { cause: string; failure: boolean; text: string; facts?: Record<string, string> };
@@ -55,6 +58,13 @@ describe("drops explained", { skip }, () => {
           `ip -n ${rt.ns.router} link set veth-rs mtu 1280`,
           `ip netns exec ${rt.ns.router} sh -c 'echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/veth-rc/rp_filter'`,
           `ip -n ${rt.ns.client} addr add ${SPOOFED}/32 dev veth-c`,
+          // A link of the router's own (veth-rq to veth-rqp) with its neighbour known, no queue.
+          `ip -n ${rt.ns.router} link add veth-rq type veth peer name veth-rqp`,
+          `ip -n ${rt.ns.router} addr add 10.203.9.1/24 dev veth-rq`,
+          `ip -n ${rt.ns.router} link set veth-rq up`,
+          `ip -n ${rt.ns.router} link set veth-rqp up`,
+          `ip -n ${rt.ns.router} neigh replace ${QDISC_DST} lladdr 02:00:00:00:09:02 dev veth-rq nud permanent`,
+          `tc -n ${rt.ns.router} qdisc replace dev veth-rq root pfifo limit 0`,
         ].join("\n"),
       ],
       { encoding: "utf8" },
@@ -77,6 +87,7 @@ describe("drops explained", { skip }, () => {
         `${client([process.execPath, PACKET_SOCKET, ADDR.server.v4, CLOSED])} 2>${udpOut}`,
         `${connectAttempt(rt, ADDR.server.v4, CLOSED_TCP, 1000)} 2>${tcpOut}`,
         `${client(["ping", "-c", 1, "-W", 1, "-I", SPOOFED, ADDR.server.v4])} >/dev/null 2>&1`,
+        `${client(["ping", "-c", 1, "-W", 1, QDISC_DST])} >/dev/null 2>&1 || true`,
         `${rt.exec("router", ["sh", "-c", "'echo 0 > /proc/sys/net/ipv4/ip_forward'"]).join(" ")}`,
         // No answer: ipft's status is the command's, which is this last ping's, then.
         `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null 2>&1 || true`,
@@ -179,6 +190,17 @@ describe("drops explained", { skip }, () => {
       namespace: rt!.ns.router,
       forwarding:
         "off (net.ipv4.conf.veth-rc.forwarding=0, as net.ipv4.ip_forward=0 sets; read after the drop)",
+    });
+  });
+
+  test("a full queue: QDISC_DROP, with the device and its qdisc's kind and limit", () => {
+    const d = find("QDISC_DROP", /./);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["QDISC_DROP", true]);
+    assert.deepEqual(d.explanation?.facts, {
+      device: "veth-rq",
+      namespace: rt!.ns.router,
+      qdisc: "pfifo limit 0 (root; read after the drop)",
     });
   });
 
