@@ -141,8 +141,30 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
       out.push(fact("qdisc", p.name ? qdisc(p, sys) : "not read (no device in the event)"));
       break;
     }
+    case "TC_INGRESS":
+    case "TC_EGRESS": {
+      const hook = why.cause === "TC_INGRESS" ? "ingress" : "egress";
+      where();
+      out.push(fact("direction", hook));
+      out.push(fact("programs", p.name ? tcPrograms(p, hook, sys) : "not read (no device in the event)"));
+      break;
+    }
   }
   return out;
+}
+
+/** The device's tc filters on `hook` after the drop: each bpf program's name and id, other filters' kinds. */
+function tcPrograms(p: DropFactsInfo, hook: "ingress" | "egress", sys: SystemLookups | undefined): string {
+  if (!sys) return LIVE_ONLY;
+  const fs = sys.filters(p.netns, p.name, hook);
+  if ("missing" in fs) return `not read (${fs.missing})`;
+  if (fs.length === 0) return `none on ${hook} now (tcx programs are not shown by tc; ${AFTER})`;
+  const each = fs.map((f) =>
+    f.prog
+      ? `${f.prog.name || "unnamed"} id ${f.prog.id} (${f.kind}${f.directAction ? " direct-action" : ""})`
+      : `a ${f.kind} filter`,
+  );
+  return `${each.join(", ")} (${AFTER})`;
 }
 
 /** The device's root qdisc, its kind and limit, as `tc` shows it after the drop. */
@@ -185,4 +207,6 @@ export const HAS_FACTS: ReadonlySet<string> = new Set([
   "QDISC_DROP",
   "QDISC_OVERLIMIT",
   "QDISC_CONGESTED",
+  "TC_INGRESS",
+  "TC_EGRESS",
 ]);

@@ -1,10 +1,12 @@
 // What a live trace read in the system for drops' facts, kept in the trace file (-w) and given back by
 // --read, so a file read back explains its drops as the live run did: each answer is kept once, under a
-// key naming the question (`namespace N`, `sysctl N KEY`, `route N DST`, `qdisc N DEV`), as JSON.
+// key naming the question (`namespace N`, `sysctl N KEY`, `route N DST`, `qdisc N DEV`,
+// `filters N DEV HOOK`), as JSON.
 import type { Read, SystemLookups } from "./system-facts.js";
 
 type Route = ReturnType<SystemLookups["route"]>;
 type QdiscRead = ReturnType<SystemLookups["qdisc"]>;
+type FiltersRead = ReturnType<SystemLookups["filters"]>;
 
 /** `inner`'s answers, each handed to `keep(key, json)` the first time it is asked. */
 export function recordingLookups(
@@ -24,6 +26,7 @@ export function recordingLookups(
     sysctl: (n, key) => once(`sysctl ${n} ${key}`, inner.sysctl(n, key)),
     route: (n, dst) => once(`route ${n} ${dst}`, inner.route(n, dst)),
     qdisc: (n, dev) => once(`qdisc ${n} ${dev}`, inner.qdisc(n, dev)),
+    filters: (n, dev, hook) => once(`filters ${n} ${dev} ${hook}`, inner.filters(n, dev, hook)),
   };
 }
 
@@ -45,5 +48,6 @@ export function replayedLookups(kept: ReadonlyMap<string, string>): SystemLookup
     sysctl: (n, key) => get<Read>(`sysctl ${n} ${key}`, NOT_KEPT),
     route: (n, dst) => get<Route>(`route ${n} ${dst}`, NOT_KEPT),
     qdisc: (n, dev) => get<QdiscRead>(`qdisc ${n} ${dev}`, NOT_KEPT),
+    filters: (n, dev, hook) => get<FiltersRead>(`filters ${n} ${dev} ${hook}`, NOT_KEPT),
   };
 }

@@ -20,6 +20,37 @@ export interface SystemLookups {
   route(netns: number, dst: string): { dev: string; mtu: number } | { missing: string };
   /** The device's root queueing discipline (`tc -j qdisc show dev DEV`). */
   qdisc(netns: number, dev: string): Qdisc | { missing: string };
+  /** The tc filters on the device's ingress or egress hook (`tc -j filter show dev DEV ingress`). */
+  filters(netns: number, dev: string, hook: "ingress" | "egress"): TcFilter[] | { missing: string };
+}
+
+/** A tc filter: its kind (bpf, flower...) and, for a bpf filter, its program's id and name. */
+export interface TcFilter {
+  kind: string;
+  prog?: { id: number; name: string };
+  directAction?: boolean;
+}
+
+/** The filters in `tc -j filter show` output (tc prints each chain and priority's head without options). */
+export function tcFilters(json: string): TcFilter[] | { missing: string } {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    return { missing: "tc -j filter show printed no JSON" };
+  }
+  if (!Array.isArray(list)) return { missing: "tc -j filter show printed no list" };
+  const out: TcFilter[] = [];
+  for (const f of list as Record<string, unknown>[]) {
+    const o = f?.options as Record<string, unknown> | undefined;
+    if (!o || typeof f.kind !== "string") continue;
+    const prog = o.prog as { id?: unknown; name?: unknown } | undefined;
+    const t: TcFilter = { kind: f.kind };
+    if (typeof prog?.id === "number") t.prog = { id: prog.id, name: String(prog.name ?? "") };
+    if (o["direct-action"] === true) t.directAction = true;
+    out.push(t);
+  }
+  return out;
 }
 
 /** A queueing discipline: its kind and, when it has one, its limit as tc prints it (packets or bytes). */
@@ -91,6 +122,14 @@ export class NamespaceLookups implements SystemLookups {
     return this.once(`${netns} qdisc ${dev}`, () => {
       const r = this.run(netns, ["tc", "-j", "qdisc", "show", "dev", dev]);
       return "missing" in r ? r : rootQdisc(r.value);
+    });
+  }
+
+  filters(netns: number, dev: string, hook: "ingress" | "egress"): TcFilter[] | { missing: string } {
+    if (!/^[\w.\-@]+$/.test(dev)) return { missing: `not a device name: ${dev}` };
+    return this.once(`${netns} filters ${dev} ${hook}`, () => {
+      const r = this.run(netns, ["tc", "-j", "filter", "show", "dev", dev, hook]);
+      return "missing" in r ? r : tcFilters(r.value);
     });
   }
 

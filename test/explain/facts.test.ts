@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { type Explanation, explainDrop } from "../../src/explain/explanation.js";
 import { dropFacts } from "../../src/explain/facts.js";
 import { recordingLookups, replayedLookups } from "../../src/explain/recorded-lookups.js";
-import { rootQdisc, type SystemLookups } from "../../src/explain/system-facts.js";
+import { rootQdisc, type SystemLookups, tcFilters } from "../../src/explain/system-facts.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
 import type { DropFactsInfo } from "../../src/record/parts/drop-facts.js";
 import { VERDICT_DROP } from "../../src/record/record.js";
@@ -66,6 +66,12 @@ const sys: SystemLookups = {
           : { missing: "no such file" },
   route: (_n, dst) => (dst === "10.0.0.2" ? { dev: "eth1", mtu: 1400 } : { missing: "unreachable" }),
   qdisc: (_n, dev) => (dev === "eth0" ? { kind: "pfifo", limit: "0" } : { missing: "tc failed" }),
+  filters: (_n, dev, hook) =>
+    dev !== "eth0"
+      ? { missing: "tc failed" }
+      : hook === "egress"
+        ? []
+        : [{ kind: "bpf", prog: { id: 7, name: "shot" }, directAction: true }, { kind: "flower" }],
 };
 
 const facts = (why: Explanation, p: DropFactsInfo, live = true) =>
@@ -158,6 +164,32 @@ test("tc's JSON: the root qdisc's kind and limit, none without a limit, why when
   assert.deepEqual(rootQdisc("oops"), { missing: "tc -j qdisc show printed no JSON" });
 });
 
+test("a tc drop: the device, the direction and the programs on that hook, read after the drop", () => {
+  const tc = explainDrop("TC_INGRESS", "__netif_receive_skb_core.constprop.0")!;
+  assert.deepEqual(facts(tc, part(ipv4({ proto: 1 }))), {
+    device: "eth0",
+    namespace: "blue",
+    direction: "ingress",
+    programs: "shot id 7 (bpf direct-action), a flower filter (read after the drop)",
+  });
+  const eg = explainDrop("TC_EGRESS", "__dev_queue_xmit")!;
+  assert.equal(
+    facts(eg, part(ipv4({ proto: 1 }))).programs,
+    "none on egress now (tcx programs are not shown by tc; read after the drop)",
+  );
+  assert.equal(facts(eg, part(ipv4({ proto: 1 }), "eth9")).programs, "not read (tc failed)");
+});
+
+test("tc's filter JSON: each filter with options, a bpf filter's program", () => {
+  const json =
+    '[{"protocol":"all","pref":49152,"kind":"bpf","chain":0},{"protocol":"all","pref":49152,"kind":"bpf","chain":0,"options":{"handle":"0x1","bpf_name":"shot:[*fsobj]","direct-action":true,"not_in_hw":true,"prog":{"id":104118,"name":"ipft_shot","tag":"614b434cd8324ecc","jited":1}}}]';
+  assert.deepEqual(tcFilters(json), [
+    { kind: "bpf", prog: { id: 104118, name: "ipft_shot" }, directAction: true },
+  ]);
+  assert.deepEqual(tcFilters("[]"), []);
+  assert.deepEqual(tcFilters("{"), { missing: "tc -j filter show printed no JSON" });
+});
+
 test("the verdict's text and json carry the facts of the record's drop-facts part", () => {
   const UDP_LIB_RCV = 0xffffffff81100000n;
   const namer = {
@@ -211,6 +243,9 @@ test("a trace file's kept answers give back what the live run read; one it lacks
   const q = explainDrop("QDISC_DROP", "__dev_queue_xmit")!;
   const qLive = dropFacts(q, p, live);
   assert.deepEqual(dropFacts(q, p, replayedLookups(kept)), qLive);
+  const tc = explainDrop("TC_INGRESS", "")!;
+  const tcLive = dropFacts(tc, p, live);
+  assert.deepEqual(dropFacts(tc, p, replayedLookups(kept)), tcLive);
   assert.deepEqual(replayedLookups(new Map()).route(1, "10.0.0.2"), { missing: "not in the trace file" });
   assert.equal(replayedLookups(new Map()).namespace(7), "netns:7");
 });

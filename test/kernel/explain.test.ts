@@ -2,7 +2,8 @@
 // one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), a packet with DF set over
 // the MTU of the router's server side (PKT_TOO_BIG), UDP and TCP to a closed port, a spoofed source the
 // router's strict reverse-path filter rejects, a packet the router routes to a link whose pfifo holds none
-// (QDISC_DROP), a packet for the server once the router's forwarding is off,
+// (QDISC_DROP), a packet to an address whose ARP requests a tc program drops (TC_INGRESS), a packet for the
+// server once the router's forwarding is off,
 // and two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
 // while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. Each
 // failure's facts (explain/facts.ts) are checked against the situation built. The trace file of the same
@@ -30,6 +31,10 @@ const SPOOFED = "10.203.2.99";
 const PACKET_SOCKET = `${ROOT}dist/test/support/packet-socket.js`;
 /** Behind the router's veth-rq, whose pfifo holds nothing: every packet routed there is a qdisc drop. */
 const QDISC_DST = "10.203.9.2";
+/** Behind the router's veth-rt, whose peer veth-rtp drops all it receives (a tc program): ARP for this
+ * address is never answered. */
+const SILENT_DST = "10.203.7.2";
+const TC_SHOT = `${ROOT}dist/test/support/tc-shot.js`;
 
 type Event = Record<string, unknown> & {
   explanation?: { cause: string; failure: boolean; text: string; facts?: Record<string, string> };
@@ -45,6 +50,8 @@ describe("drops explained", { skip }, () => {
   const tcpOut = join(dir, "tcp.txt");
   let live: { status: number; stdout: string; stderr: string };
   let events: Event[] = [];
+  let tcSkip: string | undefined;
+  let shotId = 0;
   before(() => {
     rt = makeRouter("ipftex");
     // The router's link to the server carries 1280 bytes at most: a 1328-byte ping with DF set is too big.
@@ -70,6 +77,38 @@ describe("drops explained", { skip }, () => {
       { encoding: "utf8" },
     );
     assert.equal(setup.status, 0, setup.stderr);
+    // The tc program is pinned on a bpf file system mounted for this step only (its own mount namespace):
+    // the filter keeps the program once the pin is gone.
+    const bpffs = join(dir, "bpf");
+    const shot = spawnSync(
+      "unshare",
+      [
+        "-m",
+        "sh",
+        "-ec",
+        [
+          `ip -n ${rt.ns.router} link add veth-rt type veth peer name veth-rtp`,
+          `ip -n ${rt.ns.router} addr add 10.203.7.1/24 dev veth-rt`,
+          `ip -n ${rt.ns.router} link set veth-rt up`,
+          `ip -n ${rt.ns.router} link set veth-rtp up`,
+          `mkdir ${bpffs}`,
+          `mount -t bpf bpf ${bpffs}`,
+          `${process.execPath} ${TC_SHOT} ${bpffs}/shot`,
+          `tc -n ${rt.ns.router} qdisc add dev veth-rtp clsact`,
+          `tc -n ${rt.ns.router} filter add dev veth-rtp ingress bpf object-pinned ${bpffs}/shot direct-action`,
+        ].join("\n"),
+      ],
+      { encoding: "utf8" },
+    );
+    if (shot.status !== 0) tcSkip = `no tc program could be attached: ${shot.stderr.trim()}`;
+    else {
+      const id = /"prog":\{"id":(\d+)/.exec(
+        spawnSync("tc", ["-n", rt.ns.router, "-j", "filter", "show", "dev", "veth-rtp", "ingress"], {
+          encoding: "utf8",
+        }).stdout,
+      );
+      shotId = Number(id?.[1]);
+    }
     const client = (argv: (string | number)[]) => rt!.exec("client", argv).join(" ");
     live = ipft([
       "-b",
@@ -88,6 +127,7 @@ describe("drops explained", { skip }, () => {
         `${connectAttempt(rt, ADDR.server.v4, CLOSED_TCP, 1000)} 2>${tcpOut}`,
         `${client(["ping", "-c", 1, "-W", 1, "-I", SPOOFED, ADDR.server.v4])} >/dev/null 2>&1`,
         `${client(["ping", "-c", 1, "-W", 1, QDISC_DST])} >/dev/null 2>&1 || true`,
+        `${client(["ping", "-c", 1, "-W", 1, SILENT_DST])} >/dev/null 2>&1 || true`,
         `${rt.exec("router", ["sh", "-c", "'echo 0 > /proc/sys/net/ipv4/ip_forward'"]).join(" ")}`,
         // No answer: ipft's status is the command's, which is this last ping's, then.
         `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null 2>&1 || true`,
@@ -201,6 +241,19 @@ describe("drops explained", { skip }, () => {
       device: "veth-rq",
       namespace: rt!.ns.router,
       qdisc: "pfifo limit 0 (root; read after the drop)",
+    });
+  });
+
+  test("a tc program returning TC_ACT_SHOT: TC_INGRESS, with the device, the direction and the program", (t) => {
+    if (tcSkip) return t.skip(tcSkip);
+    // The router's ARP request for SILENT_DST, dropped as it arrives at veth-rtp.
+    const d = find("TC_INGRESS", /./);
+    assert.ok(d, live.stdout);
+    assert.deepEqual(d.explanation?.facts, {
+      device: "veth-rtp",
+      namespace: rt!.ns.router,
+      direction: "ingress",
+      programs: `ipft_shot id ${shotId} (bpf direct-action) (read after the drop)`,
     });
   });
 
