@@ -8,7 +8,7 @@ import { type Header, type Ipv4, type Ipv6, TCP_RST } from "../identity/headers.
 import type { DropFactsInfo } from "../record/parts/drop-facts.js";
 import { LINK_NETWORK } from "../record/record.js";
 import type { Explanation, Fact } from "./explanation.js";
-import type { SystemLookups } from "./system-facts.js";
+import type { Neighbour, SystemLookups } from "./system-facts.js";
 
 /** The mark of a value read in user space after the drop (it may have changed since). */
 export const AFTER = "read after the drop";
@@ -149,9 +149,45 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
       out.push(fact("programs", p.name ? tcPrograms(p, hook, sys) : "not read (no device in the event)"));
       break;
     }
+    case "NEIGH_FAILED":
+    case "NEIGH_QUEUEFULL": {
+      const ip = pkt.ip;
+      out.push(fact("destination", ip ? ip.dst : NOT_READ));
+      where();
+      if (!ip) break;
+      if (!sys) out.push(fact("neighbour", LIVE_ONLY));
+      else {
+        const n = sys.neighbour(p.netns, ip.dst);
+        out.push(fact("neighbour", "missing" in n ? `not read (${n.missing})` : neighbourText(n)));
+        if (p.name) {
+          const fam = ip.kind === "ipv6" ? "ipv6" : "ipv4";
+          out.push(fact("probes", read(`net/${fam}/neigh/${p.name}/mcast_solicit`, probes(fam, p.name))));
+        }
+      }
+      // arp_error_report / ndisc_error_report: the packets waiting on the entry are answered so.
+      if (why.cause === "NEIGH_FAILED")
+        out.push(
+          fact(
+            "reply",
+            `ICMP${ip.kind === "ipv6" ? "v6 address unreachable" : " host unreachable"} to ${ip.src}`,
+          ),
+        );
+      break;
+    }
   }
   return out;
 }
+
+function neighbourText(n: Neighbour): string {
+  const state = n.state.length === 0 ? "no entry" : n.state.join(" ");
+  return `${n.address} dev ${n.dev} ${state} (${AFTER})`;
+}
+
+/** How many multicast (broadcast) solicitations resolve an entry before it fails (its app_solicit aside). */
+const probes =
+  (fam: string, dev: string) =>
+  (v: string): string =>
+    `up to ${v} ${fam === "ipv6" ? "neighbour solicitations" : "ARP requests"} (net.${fam}.neigh.${dev}.mcast_solicit=${v}, ${AFTER})`;
 
 /** The device's tc filters on `hook` after the drop: each bpf program's name and id, other filters' kinds. */
 function tcPrograms(p: DropFactsInfo, hook: "ingress" | "egress", sys: SystemLookups | undefined): string {
@@ -209,4 +245,6 @@ export const HAS_FACTS: ReadonlySet<string> = new Set([
   "QDISC_CONGESTED",
   "TC_INGRESS",
   "TC_EGRESS",
+  "NEIGH_FAILED",
+  "NEIGH_QUEUEFULL",
 ]);

@@ -22,6 +22,15 @@ export interface SystemLookups {
   qdisc(netns: number, dev: string): Qdisc | { missing: string };
   /** The tc filters on the device's ingress or egress hook (`tc -j filter show dev DEV ingress`). */
   filters(netns: number, dev: string, hook: "ingress" | "egress"): TcFilter[] | { missing: string };
+  /** The next hop toward `dst` (the route's gateway, else `dst`), its device, and its neighbour entry's
+   * state (`ip route get`, `ip -j neigh show`; [] when there is no entry). */
+  neighbour(netns: number, dst: string): Neighbour | { missing: string };
+}
+
+export interface Neighbour {
+  address: string;
+  dev: string;
+  state: string[];
 }
 
 /** A tc filter: its kind (bpf, flower...) and, for a bpf filter, its program's id and name. */
@@ -130,6 +139,26 @@ export class NamespaceLookups implements SystemLookups {
     return this.once(`${netns} filters ${dev} ${hook}`, () => {
       const r = this.run(netns, ["tc", "-j", "filter", "show", "dev", dev, hook]);
       return "missing" in r ? r : tcFilters(r.value);
+    });
+  }
+
+  neighbour(netns: number, dst: string): Neighbour | { missing: string } {
+    if (!/^[\da-fA-F.:]+$/.test(dst)) return { missing: `not an address: ${dst}` };
+    return this.once(`${netns} neighbour ${dst}`, () => {
+      const r = this.run(netns, ["ip", "-o", "route", "get", dst]);
+      if ("missing" in r) return r;
+      const dev = /\bdev (\S+)/.exec(r.value)?.[1];
+      if (!dev) return { missing: `no device in \`ip route get ${dst}\`` };
+      const address = /\bvia (?:inet6? )?(\S+)/.exec(r.value)?.[1] ?? dst;
+      const n = this.run(netns, ["ip", "-j", "neigh", "show", "to", address, "dev", dev]);
+      if ("missing" in n) return n;
+      try {
+        const list = JSON.parse(n.value) as { state?: unknown }[];
+        const state = Array.isArray(list[0]?.state) ? (list[0].state as unknown[]).map(String) : [];
+        return { address, dev, state };
+      } catch {
+        return { missing: "ip -j neigh show printed no JSON" };
+      }
     });
   }
 

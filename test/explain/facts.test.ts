@@ -63,7 +63,9 @@ const sys: SystemLookups = {
         ? { value: "2" }
         : key.endsWith("forwarding")
           ? { value: "0" }
-          : { missing: "no such file" },
+          : key.endsWith("eth0/mcast_solicit")
+            ? { value: "3" }
+            : { missing: "no such file" },
   route: (_n, dst) => (dst === "10.0.0.2" ? { dev: "eth1", mtu: 1400 } : { missing: "unreachable" }),
   qdisc: (_n, dev) => (dev === "eth0" ? { kind: "pfifo", limit: "0" } : { missing: "tc failed" }),
   filters: (_n, dev, hook) =>
@@ -72,6 +74,8 @@ const sys: SystemLookups = {
       : hook === "egress"
         ? []
         : [{ kind: "bpf", prog: { id: 7, name: "shot" }, directAction: true }, { kind: "flower" }],
+  neighbour: (_n, dst) =>
+    dst === "10.0.0.2" ? { address: "10.0.0.2", dev: "eth0", state: ["FAILED"] } : { missing: "unreachable" },
 };
 
 const facts = (why: Explanation, p: DropFactsInfo, live = true) =>
@@ -190,6 +194,27 @@ test("tc's filter JSON: each filter with options, a bpf filter's program", () =>
   assert.deepEqual(tcFilters("{"), { missing: "tc -j filter show printed no JSON" });
 });
 
+test("a neighbour that never answered: the next hop, its entry's state, the probes, the reply", () => {
+  const n = explainDrop("NEIGH_FAILED", "neigh_invalidate")!;
+  assert.deepEqual(facts(n, part(ipv4({ proto: 1 }))), {
+    destination: "10.0.0.2",
+    device: "eth0",
+    namespace: "blue",
+    neighbour: "10.0.0.2 dev eth0 FAILED (read after the drop)",
+    probes: "up to 3 ARP requests (net.ipv4.neigh.eth0.mcast_solicit=3, read after the drop)",
+    reply: "ICMP host unreachable to 10.0.0.1",
+  });
+  // A full queue of packets waiting for the answer: no ICMP for those.
+  const q = explainDrop("NEIGH_QUEUEFULL", "__neigh_event_send")!;
+  assert.equal(facts(q, part(ipv4({ proto: 1 }))).reply, undefined);
+  assert.equal(facts(n, part(ipv4({ proto: 1 }), "eth9")).probes, "not read (no such file)");
+  assert.deepEqual(facts(n, part([])), {
+    destination: "not read (the packet's network header was not in the event)",
+    device: "eth0",
+    namespace: "blue",
+  });
+});
+
 test("the verdict's text and json carry the facts of the record's drop-facts part", () => {
   const UDP_LIB_RCV = 0xffffffff81100000n;
   const namer = {
@@ -246,6 +271,9 @@ test("a trace file's kept answers give back what the live run read; one it lacks
   const tc = explainDrop("TC_INGRESS", "")!;
   const tcLive = dropFacts(tc, p, live);
   assert.deepEqual(dropFacts(tc, p, replayedLookups(kept)), tcLive);
+  const neigh = explainDrop("NEIGH_FAILED", "neigh_invalidate")!;
+  const nLive = dropFacts(neigh, p, live);
+  assert.deepEqual(dropFacts(neigh, p, replayedLookups(kept)), nLive);
   assert.deepEqual(replayedLookups(new Map()).route(1, "10.0.0.2"), { missing: "not in the trace file" });
   assert.equal(replayedLookups(new Map()).namespace(7), "netns:7");
 });

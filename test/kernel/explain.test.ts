@@ -2,7 +2,8 @@
 // one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), a packet with DF set over
 // the MTU of the router's server side (PKT_TOO_BIG), UDP and TCP to a closed port, a spoofed source the
 // router's strict reverse-path filter rejects, a packet the router routes to a link whose pfifo holds none
-// (QDISC_DROP), a packet to an address whose ARP requests a tc program drops (TC_INGRESS), a packet for the
+// (QDISC_DROP), a packet to an address whose ARP requests a tc program drops (TC_INGRESS) and which so
+// never gets a neighbour (NEIGH_FAILED), a packet for the
 // server once the router's forwarding is off,
 // and two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
 // while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. Each
@@ -48,6 +49,7 @@ describe("drops explained", { skip }, () => {
   const pingMtu = join(dir, "ping-mtu.txt");
   const udpOut = join(dir, "udp.txt");
   const tcpOut = join(dir, "tcp.txt");
+  const silentOut = join(dir, "ping-silent.txt");
   let live: { status: number; stdout: string; stderr: string };
   let events: Event[] = [];
   let tcSkip: string | undefined;
@@ -91,6 +93,8 @@ describe("drops explained", { skip }, () => {
           `ip -n ${rt.ns.router} addr add 10.203.7.1/24 dev veth-rt`,
           `ip -n ${rt.ns.router} link set veth-rt up`,
           `ip -n ${rt.ns.router} link set veth-rtp up`,
+          // Three ARP requests 100 ms apart: the entry fails while the ping still waits.
+          `ip netns exec ${rt.ns.router} sh -c 'echo 100 > /proc/sys/net/ipv4/neigh/veth-rt/retrans_time_ms'`,
           `mkdir ${bpffs}`,
           `mount -t bpf bpf ${bpffs}`,
           `${process.execPath} ${TC_SHOT} ${bpffs}/shot`,
@@ -127,7 +131,7 @@ describe("drops explained", { skip }, () => {
         `${connectAttempt(rt, ADDR.server.v4, CLOSED_TCP, 1000)} 2>${tcpOut}`,
         `${client(["ping", "-c", 1, "-W", 1, "-I", SPOOFED, ADDR.server.v4])} >/dev/null 2>&1`,
         `${client(["ping", "-c", 1, "-W", 1, QDISC_DST])} >/dev/null 2>&1 || true`,
-        `${client(["ping", "-c", 1, "-W", 1, SILENT_DST])} >/dev/null 2>&1 || true`,
+        `${client(["ping", "-c", 1, "-W", 1, SILENT_DST])} >${silentOut} 2>&1 || true`,
         `${rt.exec("router", ["sh", "-c", "'echo 0 > /proc/sys/net/ipv4/ip_forward'"]).join(" ")}`,
         // No answer: ipft's status is the command's, which is this last ping's, then.
         `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null 2>&1 || true`,
@@ -255,6 +259,21 @@ describe("drops explained", { skip }, () => {
       direction: "ingress",
       programs: `ipft_shot id ${shotId} (bpf direct-action) (read after the drop)`,
     });
+  });
+
+  test("a neighbour that never answered: NEIGH_FAILED, with the next hop, its state and the reply", (t) => {
+    if (tcSkip) return t.skip(tcSkip);
+    const d = find("NEIGH_FAILED", /./);
+    assert.ok(d, live.stdout);
+    assert.deepEqual(d.explanation?.facts, {
+      destination: SILENT_DST,
+      device: "veth-rt",
+      namespace: rt!.ns.router,
+      neighbour: `${SILENT_DST} dev veth-rt FAILED (read after the drop)`,
+      probes: "up to 3 ARP requests (net.ipv4.neigh.veth-rt.mcast_solicit=3, read after the drop)",
+      reply: `ICMP host unreachable to ${ADDR.client.v4}`,
+    });
+    assert.match(readFileSync(silentOut, "utf8"), /Destination Host Unreachable/);
   });
 
   test("ping's echo reply: ping_rcv frees the original (NO_SOCKET), a copy is read by ping: not a failure", () => {
