@@ -8,7 +8,7 @@ import { type Header, type Ipv4, type Ipv6, TCP_RST } from "../identity/headers.
 import type { DropFactsInfo } from "../record/parts/drop-facts.js";
 import { LINK_NETWORK } from "../record/record.js";
 import type { Explanation, Fact } from "./explanation.js";
-import type { SystemLookups } from "./system-facts.js";
+import type { Neighbour, SystemLookups } from "./system-facts.js";
 
 /** The mark of a value read in user space after the drop (it may have changed since). */
 export const AFTER = "read after the drop";
@@ -134,8 +134,81 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
       );
       break;
     }
+    case "QDISC_DROP":
+    case "QDISC_OVERLIMIT":
+    case "QDISC_CONGESTED": {
+      where();
+      out.push(fact("qdisc", p.name ? qdisc(p, sys) : "not read (no device in the event)"));
+      break;
+    }
+    case "TC_INGRESS":
+    case "TC_EGRESS": {
+      const hook = why.cause === "TC_INGRESS" ? "ingress" : "egress";
+      where();
+      out.push(fact("direction", hook));
+      out.push(fact("programs", p.name ? tcPrograms(p, hook, sys) : "not read (no device in the event)"));
+      break;
+    }
+    case "NEIGH_FAILED":
+    case "NEIGH_QUEUEFULL": {
+      const ip = pkt.ip;
+      out.push(fact("destination", ip ? ip.dst : NOT_READ));
+      where();
+      if (!ip) break;
+      if (!sys) out.push(fact("neighbour", LIVE_ONLY));
+      else {
+        const n = sys.neighbour(p.netns, ip.dst);
+        out.push(fact("neighbour", "missing" in n ? `not read (${n.missing})` : neighbourText(n)));
+        if (p.name) {
+          const fam = ip.kind === "ipv6" ? "ipv6" : "ipv4";
+          out.push(fact("probes", read(`net/${fam}/neigh/${p.name}/mcast_solicit`, probes(fam, p.name))));
+        }
+      }
+      // arp_error_report / ndisc_error_report: the packets waiting on the entry are answered so.
+      if (why.cause === "NEIGH_FAILED")
+        out.push(
+          fact(
+            "reply",
+            `ICMP${ip.kind === "ipv6" ? "v6 address unreachable" : " host unreachable"} to ${ip.src}`,
+          ),
+        );
+      break;
+    }
   }
   return out;
+}
+
+function neighbourText(n: Neighbour): string {
+  const state = n.state.length === 0 ? "no entry" : n.state.join(" ");
+  return `${n.address} dev ${n.dev} ${state} (${AFTER})`;
+}
+
+/** How many multicast (broadcast) solicitations resolve an entry before it fails (its app_solicit aside). */
+const probes =
+  (fam: string, dev: string) =>
+  (v: string): string =>
+    `up to ${v} ${fam === "ipv6" ? "neighbour solicitations" : "ARP requests"} (net.${fam}.neigh.${dev}.mcast_solicit=${v}, ${AFTER})`;
+
+/** The device's tc filters on `hook` after the drop: each bpf program's name and id, other filters' kinds. */
+function tcPrograms(p: DropFactsInfo, hook: "ingress" | "egress", sys: SystemLookups | undefined): string {
+  if (!sys) return LIVE_ONLY;
+  const fs = sys.filters(p.netns, p.name, hook);
+  if ("missing" in fs) return `not read (${fs.missing})`;
+  if (fs.length === 0) return `none on ${hook} now (tcx programs are not shown by tc; ${AFTER})`;
+  const each = fs.map((f) =>
+    f.prog
+      ? `${f.prog.name || "unnamed"} id ${f.prog.id} (${f.kind}${f.directAction ? " direct-action" : ""})`
+      : `a ${f.kind} filter`,
+  );
+  return `${each.join(", ")} (${AFTER})`;
+}
+
+/** The device's root qdisc, its kind and limit, as `tc` shows it after the drop. */
+function qdisc(p: DropFactsInfo, sys: SystemLookups | undefined): string {
+  if (!sys) return LIVE_ONLY;
+  const q = sys.qdisc(p.netns, p.name);
+  if ("missing" in q) return `not read (${q.missing})`;
+  return `${q.kind}${q.limit === undefined ? "" : ` limit ${q.limit}`} (root; ${AFTER})`;
 }
 
 const RP_MODES: Record<string, string> = { "0": "off", "1": "strict", "2": "loose" };
@@ -167,4 +240,11 @@ export const HAS_FACTS: ReadonlySet<string> = new Set([
   "IP_OUTNOROUTES",
   "TTL_EXPIRED",
   "MTU_EXCEEDED",
+  "QDISC_DROP",
+  "QDISC_OVERLIMIT",
+  "QDISC_CONGESTED",
+  "TC_INGRESS",
+  "TC_EGRESS",
+  "NEIGH_FAILED",
+  "NEIGH_QUEUEFULL",
 ]);

@@ -1,9 +1,13 @@
 // What a live trace read in the system for drops' facts, kept in the trace file (-w) and given back by
 // --read, so a file read back explains its drops as the live run did: each answer is kept once, under a
-// key naming the question (`namespace N`, `sysctl N KEY`, `route N DST`), as JSON.
+// key naming the question (`namespace N`, `sysctl N KEY`, `route N DST`, `qdisc N DEV`,
+// `filters N DEV HOOK`, `neighbour N DST`), as JSON.
 import type { Read, SystemLookups } from "./system-facts.js";
 
 type Route = ReturnType<SystemLookups["route"]>;
+type QdiscRead = ReturnType<SystemLookups["qdisc"]>;
+type FiltersRead = ReturnType<SystemLookups["filters"]>;
+type NeighbourRead = ReturnType<SystemLookups["neighbour"]>;
 
 /** `inner`'s answers, each handed to `keep(key, json)` the first time it is asked. */
 export function recordingLookups(
@@ -22,6 +26,9 @@ export function recordingLookups(
     namespace: (n) => once(`namespace ${n}`, inner.namespace(n)),
     sysctl: (n, key) => once(`sysctl ${n} ${key}`, inner.sysctl(n, key)),
     route: (n, dst) => once(`route ${n} ${dst}`, inner.route(n, dst)),
+    qdisc: (n, dev) => once(`qdisc ${n} ${dev}`, inner.qdisc(n, dev)),
+    filters: (n, dev, hook) => once(`filters ${n} ${dev} ${hook}`, inner.filters(n, dev, hook)),
+    neighbour: (n, dst) => once(`neighbour ${n} ${dst}`, inner.neighbour(n, dst)),
   };
 }
 
@@ -42,5 +49,8 @@ export function replayedLookups(kept: ReadonlyMap<string, string>): SystemLookup
     namespace: (n) => get<string>(`namespace ${n}`, `netns:${n}`),
     sysctl: (n, key) => get<Read>(`sysctl ${n} ${key}`, NOT_KEPT),
     route: (n, dst) => get<Route>(`route ${n} ${dst}`, NOT_KEPT),
+    qdisc: (n, dev) => get<QdiscRead>(`qdisc ${n} ${dev}`, NOT_KEPT),
+    filters: (n, dev, hook) => get<FiltersRead>(`filters ${n} ${dev} ${hook}`, NOT_KEPT),
+    neighbour: (n, dst) => get<NeighbourRead>(`neighbour ${n} ${dst}`, NOT_KEPT),
   };
 }

@@ -18,6 +18,72 @@ export interface SystemLookups {
   sysctl(netns: number, key: string): Read;
   /** The device a packet to `dst` would leave by, and its MTU (`ip route get`, `ip link`). */
   route(netns: number, dst: string): { dev: string; mtu: number } | { missing: string };
+  /** The device's root queueing discipline (`tc -j qdisc show dev DEV`). */
+  qdisc(netns: number, dev: string): Qdisc | { missing: string };
+  /** The tc filters on the device's ingress or egress hook (`tc -j filter show dev DEV ingress`). */
+  filters(netns: number, dev: string, hook: "ingress" | "egress"): TcFilter[] | { missing: string };
+  /** The next hop toward `dst` (the route's gateway, else `dst`), its device, and its neighbour entry's
+   * state (`ip route get`, `ip -j neigh show`; [] when there is no entry). */
+  neighbour(netns: number, dst: string): Neighbour | { missing: string };
+}
+
+export interface Neighbour {
+  address: string;
+  dev: string;
+  state: string[];
+}
+
+/** A tc filter: its kind (bpf, flower...) and, for a bpf filter, its program's id and name. */
+export interface TcFilter {
+  kind: string;
+  prog?: { id: number; name: string };
+  directAction?: boolean;
+}
+
+/** The filters in `tc -j filter show` output (tc prints each chain and priority's head without options). */
+export function tcFilters(json: string): TcFilter[] | { missing: string } {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    return { missing: "tc -j filter show printed no JSON" };
+  }
+  if (!Array.isArray(list)) return { missing: "tc -j filter show printed no list" };
+  const out: TcFilter[] = [];
+  for (const f of list as Record<string, unknown>[]) {
+    const o = f?.options as Record<string, unknown> | undefined;
+    if (!o || typeof f.kind !== "string") continue;
+    const prog = o.prog as { id?: unknown; name?: unknown } | undefined;
+    const t: TcFilter = { kind: f.kind };
+    if (typeof prog?.id === "number") t.prog = { id: prog.id, name: String(prog.name ?? "") };
+    if (o["direct-action"] === true) t.directAction = true;
+    out.push(t);
+  }
+  return out;
+}
+
+/** A queueing discipline: its kind and, when it has one, its limit as tc prints it (packets or bytes). */
+export interface Qdisc {
+  kind: string;
+  limit?: string;
+}
+
+/** The root qdisc in `tc -j qdisc show` output, or why none. */
+export function rootQdisc(json: string): Qdisc | { missing: string } {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    return { missing: "tc -j qdisc show printed no JSON" };
+  }
+  const root = Array.isArray(list)
+    ? (list as Record<string, unknown>[]).find((q) => q?.root === true)
+    : undefined;
+  // A device that is down has only the noop qdisc, which tc does not show, and drops all it is given.
+  if (!root || typeof root.kind !== "string")
+    return { missing: "tc shows no root qdisc: the device may be down (its noop qdisc drops everything)" };
+  const limit = (root.options as Record<string, unknown> | undefined)?.limit;
+  return limit === undefined ? { kind: root.kind } : { kind: root.kind, limit: String(limit) };
 }
 
 const SELF_NET = "/proc/self/ns/net";
@@ -57,6 +123,42 @@ export class NamespaceLookups implements SystemLookups {
       if (!devMtu) return { missing: `no mtu in \`ip link show dev ${dev}\`` };
       const mtu = routeMtu ? Math.min(Number(routeMtu), Number(devMtu)) : Number(devMtu);
       return { dev, mtu };
+    });
+  }
+
+  qdisc(netns: number, dev: string): Qdisc | { missing: string } {
+    if (!/^[\w.\-@]+$/.test(dev)) return { missing: `not a device name: ${dev}` };
+    return this.once(`${netns} qdisc ${dev}`, () => {
+      const r = this.run(netns, ["tc", "-j", "qdisc", "show", "dev", dev]);
+      return "missing" in r ? r : rootQdisc(r.value);
+    });
+  }
+
+  filters(netns: number, dev: string, hook: "ingress" | "egress"): TcFilter[] | { missing: string } {
+    if (!/^[\w.\-@]+$/.test(dev)) return { missing: `not a device name: ${dev}` };
+    return this.once(`${netns} filters ${dev} ${hook}`, () => {
+      const r = this.run(netns, ["tc", "-j", "filter", "show", "dev", dev, hook]);
+      return "missing" in r ? r : tcFilters(r.value);
+    });
+  }
+
+  neighbour(netns: number, dst: string): Neighbour | { missing: string } {
+    if (!/^[\da-fA-F.:]+$/.test(dst)) return { missing: `not an address: ${dst}` };
+    return this.once(`${netns} neighbour ${dst}`, () => {
+      const r = this.run(netns, ["ip", "-o", "route", "get", dst]);
+      if ("missing" in r) return r;
+      const dev = /\bdev (\S+)/.exec(r.value)?.[1];
+      if (!dev) return { missing: `no device in \`ip route get ${dst}\`` };
+      const address = /\bvia (?:inet6? )?(\S+)/.exec(r.value)?.[1] ?? dst;
+      const n = this.run(netns, ["ip", "-j", "neigh", "show", "to", address, "dev", dev]);
+      if ("missing" in n) return n;
+      try {
+        const list = JSON.parse(n.value) as { state?: unknown }[];
+        const state = Array.isArray(list[0]?.state) ? (list[0].state as unknown[]).map(String) : [];
+        return { address, dev, state };
+      } catch {
+        return { missing: "ip -j neigh show printed no JSON" };
+      }
     });
   }
 

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { type Explanation, explainDrop } from "../../src/explain/explanation.js";
 import { dropFacts } from "../../src/explain/facts.js";
 import { recordingLookups, replayedLookups } from "../../src/explain/recorded-lookups.js";
-import type { SystemLookups } from "../../src/explain/system-facts.js";
+import { rootQdisc, type SystemLookups, tcFilters } from "../../src/explain/system-facts.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
 import type { DropFactsInfo } from "../../src/record/parts/drop-facts.js";
 import { VERDICT_DROP } from "../../src/record/record.js";
@@ -63,8 +63,19 @@ const sys: SystemLookups = {
         ? { value: "2" }
         : key.endsWith("forwarding")
           ? { value: "0" }
-          : { missing: "no such file" },
+          : key.endsWith("eth0/mcast_solicit")
+            ? { value: "3" }
+            : { missing: "no such file" },
   route: (_n, dst) => (dst === "10.0.0.2" ? { dev: "eth1", mtu: 1400 } : { missing: "unreachable" }),
+  qdisc: (_n, dev) => (dev === "eth0" ? { kind: "pfifo", limit: "0" } : { missing: "tc failed" }),
+  filters: (_n, dev, hook) =>
+    dev !== "eth0"
+      ? { missing: "tc failed" }
+      : hook === "egress"
+        ? []
+        : [{ kind: "bpf", prog: { id: 7, name: "shot" }, directAction: true }, { kind: "flower" }],
+  neighbour: (_n, dst) =>
+    dst === "10.0.0.2" ? { address: "10.0.0.2", dev: "eth0", state: ["FAILED"] } : { missing: "unreachable" },
 };
 
 const facts = (why: Explanation, p: DropFactsInfo, live = true) =>
@@ -130,6 +141,80 @@ test("no route with forwarding off, TTL and MTU: the values read at the drop and
   assert.match(read.egress!, /^not read \(no look-up in the system here\)$/);
 });
 
+test("a qdisc drop: the device and its root qdisc's kind and limit, read after the drop", () => {
+  const q = explainDrop("QDISC_DROP", "__dev_queue_xmit")!;
+  assert.deepEqual(facts(q, part(ipv4({ proto: 1 }))), {
+    device: "eth0",
+    namespace: "blue",
+    qdisc: "pfifo limit 0 (root; read after the drop)",
+  });
+  assert.equal(facts(q, part(ipv4({ proto: 1 }), "eth9")).qdisc, "not read (tc failed)");
+  assert.equal(facts(q, part(ipv4({ proto: 1 })), false).qdisc, "not read (no look-up in the system here)");
+});
+
+test("tc's JSON: the root qdisc's kind and limit, none without a limit, why when there is no root", () => {
+  assert.deepEqual(
+    rootQdisc(
+      '[{"kind":"pfifo","handle":"8001:","root":true,"refcnt":3,"options":{"limit":0}},{"kind":"ingress","handle":"ffff:","parent":"ffff:fff1"}]',
+    ),
+    { kind: "pfifo", limit: "0" },
+  );
+  assert.deepEqual(rootQdisc('[{"kind":"noqueue","handle":"0:","root":true,"refcnt":2,"options":{}}]'), {
+    kind: "noqueue",
+  });
+  assert.deepEqual(rootQdisc("[]"), {
+    missing: "tc shows no root qdisc: the device may be down (its noop qdisc drops everything)",
+  });
+  assert.deepEqual(rootQdisc("oops"), { missing: "tc -j qdisc show printed no JSON" });
+});
+
+test("a tc drop: the device, the direction and the programs on that hook, read after the drop", () => {
+  const tc = explainDrop("TC_INGRESS", "__netif_receive_skb_core.constprop.0")!;
+  assert.deepEqual(facts(tc, part(ipv4({ proto: 1 }))), {
+    device: "eth0",
+    namespace: "blue",
+    direction: "ingress",
+    programs: "shot id 7 (bpf direct-action), a flower filter (read after the drop)",
+  });
+  const eg = explainDrop("TC_EGRESS", "__dev_queue_xmit")!;
+  assert.equal(
+    facts(eg, part(ipv4({ proto: 1 }))).programs,
+    "none on egress now (tcx programs are not shown by tc; read after the drop)",
+  );
+  assert.equal(facts(eg, part(ipv4({ proto: 1 }), "eth9")).programs, "not read (tc failed)");
+});
+
+test("tc's filter JSON: each filter with options, a bpf filter's program", () => {
+  const json =
+    '[{"protocol":"all","pref":49152,"kind":"bpf","chain":0},{"protocol":"all","pref":49152,"kind":"bpf","chain":0,"options":{"handle":"0x1","bpf_name":"shot:[*fsobj]","direct-action":true,"not_in_hw":true,"prog":{"id":104118,"name":"ipft_shot","tag":"614b434cd8324ecc","jited":1}}}]';
+  assert.deepEqual(tcFilters(json), [
+    { kind: "bpf", prog: { id: 104118, name: "ipft_shot" }, directAction: true },
+  ]);
+  assert.deepEqual(tcFilters("[]"), []);
+  assert.deepEqual(tcFilters("{"), { missing: "tc -j filter show printed no JSON" });
+});
+
+test("a neighbour that never answered: the next hop, its entry's state, the probes, the reply", () => {
+  const n = explainDrop("NEIGH_FAILED", "neigh_invalidate")!;
+  assert.deepEqual(facts(n, part(ipv4({ proto: 1 }))), {
+    destination: "10.0.0.2",
+    device: "eth0",
+    namespace: "blue",
+    neighbour: "10.0.0.2 dev eth0 FAILED (read after the drop)",
+    probes: "up to 3 ARP requests (net.ipv4.neigh.eth0.mcast_solicit=3, read after the drop)",
+    reply: "ICMP host unreachable to 10.0.0.1",
+  });
+  // A full queue of packets waiting for the answer: no ICMP for those.
+  const q = explainDrop("NEIGH_QUEUEFULL", "__neigh_event_send")!;
+  assert.equal(facts(q, part(ipv4({ proto: 1 }))).reply, undefined);
+  assert.equal(facts(n, part(ipv4({ proto: 1 }), "eth9")).probes, "not read (no such file)");
+  assert.deepEqual(facts(n, part([])), {
+    destination: "not read (the packet's network header was not in the event)",
+    device: "eth0",
+    namespace: "blue",
+  });
+});
+
 test("the verdict's text and json carry the facts of the record's drop-facts part", () => {
   const UDP_LIB_RCV = 0xffffffff81100000n;
   const namer = {
@@ -180,6 +265,15 @@ test("a trace file's kept answers give back what the live run read; one it lacks
   const p = part(ipv4({ proto: 1, len: 1500, df: true }));
   const asLive = dropFacts(mtu, p, live);
   assert.deepEqual(dropFacts(mtu, p, replayedLookups(kept)), asLive);
+  const q = explainDrop("QDISC_DROP", "__dev_queue_xmit")!;
+  const qLive = dropFacts(q, p, live);
+  assert.deepEqual(dropFacts(q, p, replayedLookups(kept)), qLive);
+  const tc = explainDrop("TC_INGRESS", "")!;
+  const tcLive = dropFacts(tc, p, live);
+  assert.deepEqual(dropFacts(tc, p, replayedLookups(kept)), tcLive);
+  const neigh = explainDrop("NEIGH_FAILED", "neigh_invalidate")!;
+  const nLive = dropFacts(neigh, p, live);
+  assert.deepEqual(dropFacts(neigh, p, replayedLookups(kept)), nLive);
   assert.deepEqual(replayedLookups(new Map()).route(1, "10.0.0.2"), { missing: "not in the trace file" });
   assert.equal(replayedLookups(new Map()).namespace(7), "netns:7");
 });

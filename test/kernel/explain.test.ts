@@ -1,7 +1,10 @@
 // Drops explained, on real traffic between namespaces (client, router, server: test/support/router.ts), in
 // one trace: an expired TTL in the router's forwarding (the kernel says IP_INHDR), a packet with DF set over
 // the MTU of the router's server side (PKT_TOO_BIG), UDP and TCP to a closed port, a spoofed source the
-// router's strict reverse-path filter rejects, a packet for the server once the router's forwarding is off,
+// router's strict reverse-path filter rejects, a packet the router routes to a link whose pfifo holds none
+// (QDISC_DROP), a packet to an address whose ARP requests a tc program drops (TC_INGRESS) and which so
+// never gets a neighbour (NEIGH_FAILED), a packet for the
+// server once the router's forwarding is off,
 // and two drops that are not failures: the echo reply iputils ping (root: a raw socket) reads as its own copy
 // while ping_rcv frees the original with NO_SOCKET, and a packet socket's queue freed as it closes. Each
 // failure's facts (explain/facts.ts) are checked against the situation built. The trace file of the same
@@ -27,6 +30,12 @@ const CLOSED_TCP = 9742;
 /** The client's spoofed source: an address of the server's side, which the router routes back there. */
 const SPOOFED = "10.203.2.99";
 const PACKET_SOCKET = `${ROOT}dist/test/support/packet-socket.js`;
+/** Behind the router's veth-rq, whose pfifo holds nothing: every packet routed there is a qdisc drop. */
+const QDISC_DST = "10.203.9.2";
+/** Behind the router's veth-rt, whose peer veth-rtp drops all it receives (a tc program): ARP for this
+ * address is never answered. */
+const SILENT_DST = "10.203.7.2";
+const TC_SHOT = `${ROOT}dist/test/support/tc-shot.js`;
 
 type Event = Record<string, unknown> & {
   explanation?: { cause: string; failure: boolean; text: string; facts?: Record<string, string> };
@@ -40,8 +49,11 @@ describe("drops explained", { skip }, () => {
   const pingMtu = join(dir, "ping-mtu.txt");
   const udpOut = join(dir, "udp.txt");
   const tcpOut = join(dir, "tcp.txt");
+  const silentOut = join(dir, "ping-silent.txt");
   let live: { status: number; stdout: string; stderr: string };
   let events: Event[] = [];
+  let tcSkip: string | undefined;
+  let shotId = 0;
   before(() => {
     rt = makeRouter("ipftex");
     // The router's link to the server carries 1280 bytes at most: a 1328-byte ping with DF set is too big.
@@ -55,11 +67,52 @@ describe("drops explained", { skip }, () => {
           `ip -n ${rt.ns.router} link set veth-rs mtu 1280`,
           `ip netns exec ${rt.ns.router} sh -c 'echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 1 > /proc/sys/net/ipv4/conf/veth-rc/rp_filter'`,
           `ip -n ${rt.ns.client} addr add ${SPOOFED}/32 dev veth-c`,
+          // A link of the router's own (veth-rq to veth-rqp) with its neighbour known, no queue.
+          `ip -n ${rt.ns.router} link add veth-rq type veth peer name veth-rqp`,
+          `ip -n ${rt.ns.router} addr add 10.203.9.1/24 dev veth-rq`,
+          `ip -n ${rt.ns.router} link set veth-rq up`,
+          `ip -n ${rt.ns.router} link set veth-rqp up`,
+          `ip -n ${rt.ns.router} neigh replace ${QDISC_DST} lladdr 02:00:00:00:09:02 dev veth-rq nud permanent`,
+          `tc -n ${rt.ns.router} qdisc replace dev veth-rq root pfifo limit 0`,
         ].join("\n"),
       ],
       { encoding: "utf8" },
     );
     assert.equal(setup.status, 0, setup.stderr);
+    // The tc program is pinned on a bpf file system mounted for this step only (its own mount namespace):
+    // the filter keeps the program once the pin is gone.
+    const bpffs = join(dir, "bpf");
+    const shot = spawnSync(
+      "unshare",
+      [
+        "-m",
+        "sh",
+        "-ec",
+        [
+          `ip -n ${rt.ns.router} link add veth-rt type veth peer name veth-rtp`,
+          `ip -n ${rt.ns.router} addr add 10.203.7.1/24 dev veth-rt`,
+          `ip -n ${rt.ns.router} link set veth-rt up`,
+          `ip -n ${rt.ns.router} link set veth-rtp up`,
+          // Three ARP requests 100 ms apart: the entry fails while the ping still waits.
+          `ip netns exec ${rt.ns.router} sh -c 'echo 100 > /proc/sys/net/ipv4/neigh/veth-rt/retrans_time_ms'`,
+          `mkdir ${bpffs}`,
+          `mount -t bpf bpf ${bpffs}`,
+          `${process.execPath} ${TC_SHOT} ${bpffs}/shot`,
+          `tc -n ${rt.ns.router} qdisc add dev veth-rtp clsact`,
+          `tc -n ${rt.ns.router} filter add dev veth-rtp ingress bpf object-pinned ${bpffs}/shot direct-action`,
+        ].join("\n"),
+      ],
+      { encoding: "utf8" },
+    );
+    if (shot.status !== 0) tcSkip = `no tc program could be attached: ${shot.stderr.trim()}`;
+    else {
+      const id = /"prog":\{"id":(\d+)/.exec(
+        spawnSync("tc", ["-n", rt.ns.router, "-j", "filter", "show", "dev", "veth-rtp", "ingress"], {
+          encoding: "utf8",
+        }).stdout,
+      );
+      shotId = Number(id?.[1]);
+    }
     const client = (argv: (string | number)[]) => rt!.exec("client", argv).join(" ");
     live = ipft([
       "-b",
@@ -77,6 +130,8 @@ describe("drops explained", { skip }, () => {
         `${client([process.execPath, PACKET_SOCKET, ADDR.server.v4, CLOSED])} 2>${udpOut}`,
         `${connectAttempt(rt, ADDR.server.v4, CLOSED_TCP, 1000)} 2>${tcpOut}`,
         `${client(["ping", "-c", 1, "-W", 1, "-I", SPOOFED, ADDR.server.v4])} >/dev/null 2>&1`,
+        `${client(["ping", "-c", 1, "-W", 1, QDISC_DST])} >/dev/null 2>&1 || true`,
+        `${client(["ping", "-c", 1, "-W", 1, SILENT_DST])} >${silentOut} 2>&1 || true`,
         `${rt.exec("router", ["sh", "-c", "'echo 0 > /proc/sys/net/ipv4/ip_forward'"]).join(" ")}`,
         // No answer: ipft's status is the command's, which is this last ping's, then.
         `${client(["ping", "-c", 1, "-W", 1, ADDR.server.v4])} >/dev/null 2>&1 || true`,
@@ -180,6 +235,45 @@ describe("drops explained", { skip }, () => {
       forwarding:
         "off (net.ipv4.conf.veth-rc.forwarding=0, as net.ipv4.ip_forward=0 sets; read after the drop)",
     });
+  });
+
+  test("a full queue: QDISC_DROP, with the device and its qdisc's kind and limit", () => {
+    const d = find("QDISC_DROP", /./);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["QDISC_DROP", true]);
+    assert.deepEqual(d.explanation?.facts, {
+      device: "veth-rq",
+      namespace: rt!.ns.router,
+      qdisc: "pfifo limit 0 (root; read after the drop)",
+    });
+  });
+
+  test("a tc program returning TC_ACT_SHOT: TC_INGRESS, with the device, the direction and the program", (t) => {
+    if (tcSkip) return t.skip(tcSkip);
+    // The router's ARP request for SILENT_DST, dropped as it arrives at veth-rtp.
+    const d = find("TC_INGRESS", /./);
+    assert.ok(d, live.stdout);
+    assert.deepEqual(d.explanation?.facts, {
+      device: "veth-rtp",
+      namespace: rt!.ns.router,
+      direction: "ingress",
+      programs: `ipft_shot id ${shotId} (bpf direct-action) (read after the drop)`,
+    });
+  });
+
+  test("a neighbour that never answered: NEIGH_FAILED, with the next hop, its state and the reply", (t) => {
+    if (tcSkip) return t.skip(tcSkip);
+    const d = find("NEIGH_FAILED", /./);
+    assert.ok(d, live.stdout);
+    assert.deepEqual(d.explanation?.facts, {
+      destination: SILENT_DST,
+      device: "veth-rt",
+      namespace: rt!.ns.router,
+      neighbour: `${SILENT_DST} dev veth-rt FAILED (read after the drop)`,
+      probes: "up to 3 ARP requests (net.ipv4.neigh.veth-rt.mcast_solicit=3, read after the drop)",
+      reply: `ICMP host unreachable to ${ADDR.client.v4}`,
+    });
+    assert.match(readFileSync(silentOut, "utf8"), /Destination Host Unreachable/);
   });
 
   test("ping's echo reply: ping_rcv frees the original (NO_SOCKET), a copy is read by ping: not a failure", () => {
