@@ -15,7 +15,7 @@ import {
   type PacketIdentity,
 } from "../identity/index.js";
 import { type DeviceInfo, type IdentityInfo, readIdentity } from "../record/parts/index.js";
-import { FLAG_IDENTITY, readFlags } from "../record/record.js";
+import { FLAG_IDENTITY, FLAG_RETURN, readFlags } from "../record/record.js";
 
 /** Packets whose last identity is remembered at most (the oldest is forgotten first). */
 const MAX_PACKETS = 1 << 16;
@@ -55,12 +55,16 @@ export class IdentityNotes {
   /** The event's note (call once per event, in its packet's order), or undefined: no identity part, or
    * one that says nothing new. */
   note(dv: DataView, off: number, packet: number): IdentityNote | undefined {
-    if ((readFlags(dv, off) & FLAG_IDENTITY) === 0) return undefined;
+    const flags = readFlags(dv, off);
+    // A function's return says nothing new of the packet (older trace files may have the part there).
+    if ((flags & FLAG_IDENTITY) === 0 || (flags & FLAG_RETURN) !== 0) return undefined;
     const info: IdentityInfo | undefined = readIdentity(dv, off);
     if (!info) return undefined;
-    const identity = decodePacket(info.bytes, info.link);
     const { device, mark } = info;
     const before = this.last.get(packet);
+    // A packet that had a device and has none now was not moved: its skb is being let go of.
+    if (before && device.ifindex === 0 && device.netns === 0) return undefined;
+    const identity = decodePacket(info.bytes, info.link);
     if (before) this.last.delete(packet);
     else if (this.last.size >= MAX_PACKETS) this.last.delete(this.last.keys().next().value!);
     this.last.set(packet, { identity, device, mark });

@@ -179,3 +179,17 @@ test("a mark of 0 says nothing: no mark on the identity line", () => {
   );
   assert.ok(!run("aggregate", EVS).out.includes("mark"));
 });
+
+test("a function's return and a device-less identity after a device are no change", () => {
+  const gone = { bytes: first.bytes, link: LINK_NETWORK, device: { ifindex: 0, netns: 0, name: "" } };
+  const evs: Ev[] = [
+    { skb: 0x10n, ts: 1n, func: IP_RCV, cpu: 0, track: 5n, identity: first },
+    // function_graph's return of udp_rcv: the skb has no device any more.
+    { skb: 0x10n, ts: 2n, func: UDP_RCV, cpu: 0, track: 5n, ret: true, identity: EVS[3]!.identity! },
+    { skb: 0x10n, ts: 3n, func: UDP_RCV, cpu: 0, track: 5n, identity: gone },
+  ];
+  const out = run("stream", evs).out.trimEnd().split("\n");
+  assert.equal(out.length, 3);
+  assert.ok(out[0]!.endsWith(HEAD), out[0]);
+  assert.ok(!out[1]!.includes("->") && !out[2]!.includes("->"), out.join("\n"));
+});

@@ -21,7 +21,7 @@
 // (output/identity-notes.ts). The trace file keeps the 160 bytes in ipft's event option.
 import { asm, type Insn } from "../../asm/index.js";
 import { R0, R1, R2, R3, R7, R8, R9, R10 } from "../../asm/opcodes.js";
-import { FLAG_IDENTITY, LINK_NETWORK, OFF_FLAGS } from "../record.js";
+import { FLAG_IDENTITY, FLAG_RETURN, LINK_NETWORK, OFF_FLAGS } from "../record.js";
 import { type DeviceInfo, deviceAt, fillDevice } from "./device.js";
 import { copyLinear } from "./packet.js";
 import { definePart, type EventPart, type FillContext, SCRATCH } from "./part.js";
@@ -93,6 +93,9 @@ function fill(ctx: FillContext): Insn[] {
     asm.alu32Imm(asm.OR, R1, FLAG_IDENTITY),
     asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
     asm.stMem(asm.DW, R8, D, 0),
+    // Not at a function's return: the skb may be freed or handed on by then (udp_rcv's return has no
+    // device), and the entry's state is the call's.
+    asm.jmpImm(asm.JSET, R1, FLAG_RETURN, "extras_id_done"),
   ];
   const t = r.track;
   if (t) {
