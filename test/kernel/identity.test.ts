@@ -33,7 +33,8 @@ const VNI = 42;
 const INNER = { client: "10.203.9.1", router: "10.203.9.2" };
 const UDP_PORT = 9741;
 const TCP_PORT = 9742;
-const READY = join(tmpdir(), "ipftid-ready");
+// A file of this process's own (two VM guests may share /tmp: a fixed name would collide).
+const READY = join(tmpdir(), `ipftid-ready-${process.pid}`);
 
 const re = (s: string) => s.replace(/[.|[\]()]/g, "\\$&");
 

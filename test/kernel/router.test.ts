@@ -33,7 +33,8 @@ const DROPPED = 9721;
 const CLOSED = 9722;
 const OPEN = 9723;
 /** The connections' scratch files (see tcpConnection). */
-const READY = [0, 1].map((i) => join(tmpdir(), `ipftrt-ready-${i}`));
+// Files of this process's own (two VM guests may share /tmp: fixed names would collide).
+const READY = [0, 1].map((i) => join(tmpdir(), `ipftrt-ready-${process.pid}-${i}`));
 const TO_SERVER = ["veth-c", "veth-rc", "veth-rs", "veth-s"];
 
 interface Packet {
