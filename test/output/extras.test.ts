@@ -138,6 +138,11 @@ test("without a namer, frames print in hex; a stack of machinery frames only is 
     ]),
     ["sk_skb_reason_drop+0x90"],
   );
+  // A JIT'd program kallsyms does not list reads as the [bpf] symbol before it.
+  assert.deepEqual(
+    kernelFrames(["bpf_dispatcher_xdp+0x1c6e [bpf]", "bpf_trace_run4+0xfc", "sk_skb_reason_drop+0x90"]),
+    ["sk_skb_reason_drop+0x90"],
+  );
   assert.deepEqual(kernelFrames(["bpf_trace_run2+0x1", "kfree_skb+0x3", "bpf_prog_x+0x1"]), [
     "kfree_skb+0x3",
     "bpf_prog_x+0x1",

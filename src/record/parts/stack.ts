@@ -48,14 +48,17 @@ export function stackHalves(
 /** The frames bpf_get_stack returns first are the tracing machinery's: ipft's program itself (a JIT
  * address kallsyms may not name), then the code that ran it (bpf_trace_run4 for a tracepoint, the kprobe,
  * fprobe or trampoline entry for the others). They are left out up to the first frame of the kernel's own
- * code: the function the event is in, which then reads first. */
+ * code: the function the event is in, which then reads first. A frame kallsyms places in BPF's own
+ * address space (` [bpf]`: JIT'd programs, dispatchers, trampolines) is always the machinery's, whatever
+ * the nearest name there is (a program kallsyms does not list reads as the symbol before it,
+ * bpf_dispatcher_xdp+0x1c6e [bpf]). */
 const MACHINERY =
   /^(0x[0-9a-f]+$|bpf_prog_|bpf_trace_run|__bpf_trace_|__traceiter_|bpf_trampoline_|__bpf_prog_enter|kprobe_|kprobe_ftrace_handler|fprobe_|ftrace_|arch_ftrace_|rethook_|arch_rethook_|optimized_callback|opt_pre_handler|aggr_pre_handler|pre_handler_kretprobe|trace_call_bpf|kprobe_perf_func|kprobe_dispatcher|kprobe_multi_link_|ftrace_trampoline|ftrace_regs_caller|asm_exc_int3|exc_int3|do_int3)/;
 
 /** Frames from the first one that is not the tracing machinery's (all of them if every one is). */
 export function kernelFrames(names: string[]): string[] {
   let i = 0;
-  while (i < names.length && MACHINERY.test(names[i]!)) i++;
+  while (i < names.length && (MACHINERY.test(names[i]!) || names[i]!.endsWith(" [bpf]"))) i++;
   return i < names.length ? names.slice(i) : names;
 }
 
