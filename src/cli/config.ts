@@ -1,7 +1,7 @@
 // The command line's options as the session's plain configuration.
 import { possibleCpus } from "../ringbuf/lost-counter.js";
 import { DEFAULT_MAX_TRACES, DEFAULT_RING_SIZE, type SessionConfig } from "../session/config.js";
-import { NFT_TRACE_SNAPLEN, type Options, WRITE_SNAPLEN } from "./options.js";
+import { type Options, WRITE_SNAPLEN } from "./options.js";
 import { NETNS_DIR, selectionOf } from "./selectors.js";
 import { version } from "./version.js";
 
@@ -21,7 +21,7 @@ export function sessionConfig(o: Options): SessionConfig {
     dropsOnly: o.drops,
     dropsMemory: o.dropsMemory,
     verdicts: o.verdicts,
-    snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : o.nftTrace ? NFT_TRACE_SNAPLEN : 0),
+    snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : 0),
     stack: o.stack,
     identity: o.layout === "ipftrace2" ? false : o.identity,
     ringSize: ringSizeOf(o),
@@ -34,11 +34,13 @@ export function sessionConfig(o: Options): SessionConfig {
   };
 }
 
-/** --nft-trace: the namespace the table goes in (--netns as a path), ipft's own without --netns. */
+/** --nft-trace: the namespace the table goes in (--nft-trace=NETNS, else --netns, as a path), ipft's own
+ * without either. */
 function nftTraceOf(o: Options): SessionConfig["nftTrace"] {
-  if (o.netns === undefined) return {};
-  const ns = o.netns.trim();
-  return { netnsPath: ns.includes("/") ? ns : `${NETNS_DIR}/${ns}` };
+  const given = o.nftTraceNetns ?? o.netns;
+  if (given === undefined) return {};
+  const ns = given.trim();
+  return { netnsPath: ns.includes("/") ? ns : `${NETNS_DIR}/${ns}`, netnsName: ns };
 }
 
 function pcapngFile(path: string): SessionConfig["pcapng"] {

@@ -1,4 +1,5 @@
 // The command line: one table describes every option, drives parsing and produces --help.
+import { existsSync } from "node:fs";
 import { CaptureError, parseSpec } from "../capture/parse.js";
 import { UsageError } from "../core/errors.js";
 import {
@@ -16,11 +17,9 @@ import { LAYOUTS, type Layout } from "../output/layout.js";
 import { TIME_MODES, type TimeMode } from "../output/time/time-column.js";
 import type { PcapFilter } from "../program/selectors/pcap.js";
 import { MAX_SNAPLEN } from "../record/record.js";
-import { compileSelectionFilter, SELECTOR_OPTIONS } from "./selectors.js";
+import { compileSelectionFilter, NETNS_DIR, SELECTOR_OPTIONS } from "./selectors.js";
 import { oneOf, parseCount, parseRegex, parseSize } from "./values.js";
 
-/** --nft-trace without --snaplen: bytes enough for the IP header a drop is matched with its trace event by. */
-export const NFT_TRACE_SNAPLEN = 64;
 /** Packet bytes kept per event when writing a pcapng file (-w) and --snaplen is not given. */
 export const WRITE_SNAPLEN = 256;
 
@@ -40,6 +39,8 @@ export interface Options {
   drops: boolean;
   /** --nft-trace: name the nftables rule that dropped a packet, through nftables' own tracing. */
   nftTrace?: boolean;
+  /** --nft-trace=NETNS: the namespace whose nftables it traces (else --netns's, else ipft's). */
+  nftTraceNetns?: string;
   /** --drops-memory: bytes of held events at most. */
   dropsMemory?: number;
   /** --no-verdicts sets false. */
@@ -98,6 +99,8 @@ export interface Spec {
    * that is one of these values exactly (any other word is the filter's, as in --stack icmp). These are also
    * the values --help shows. */
   optional?: readonly string[];
+  /** With `optional: []`: the name --help shows for a value given only as --flag=V. */
+  optionalArg?: string;
   help: string;
   set: (o: Options, v: string, flag: string) => void;
 }
@@ -256,9 +259,22 @@ const SPECS: Spec[] = [
   },
   {
     long: "nft-trace",
-    help: "name the nftables rule or chain policy that dropped a packet: adds table inet ipft_trace_PID (nftables tracing of the selected packets; removed at exit); --snaplen defaults to 64",
-    set: (o) => {
+    optional: [],
+    optionalArg: "NETNS",
+    help: "name the nftables rule or chain policy that dropped a packet: adds table inet ipft_trace_PID (nftables tracing of the selected packets; removed at exit) in namespace NETNS (a name or a path), else --netns's, else ipft's",
+    set: (o, v, f) => {
       o.nftTrace = true;
+      if (v === "") return;
+      if (/^[0-9]+$/.test(v.trim()))
+        throw new UsageError(
+          `${f} adds its table inside the namespace: give it as a name or a path, not the inode number ${v}`,
+        );
+      const path = v.includes("/") ? v : `${NETNS_DIR}/${v}`;
+      if (!existsSync(path))
+        throw new UsageError(
+          `${f}: no such namespace ${v} (give a name from ip netns list, or a path like /proc/PID/ns/net)`,
+        );
+      o.nftTraceNetns = v;
     },
   },
   {
@@ -505,7 +521,7 @@ export function parseArgs(argv: string[]): Options {
   compileFilterOf(o);
   if (o.nftTrace && o.verdicts === false)
     throw new UsageError("--nft-trace explains drops, and --no-verdicts leaves them out: use one of them");
-  if (o.nftTrace && o.netns !== undefined && /^[0-9]+$/.test(o.netns.trim()))
+  if (o.nftTrace && o.nftTraceNetns === undefined && o.netns !== undefined && /^[0-9]+$/.test(o.netns.trim()))
     throw new UsageError(
       `--nft-trace adds its table inside the namespace: give --netns as a name or a path, not the inode number ${o.netns}`,
     );
@@ -547,7 +563,13 @@ export function helpText(): string {
     "Options:",
   ];
   for (const s of SPECS) {
-    const arg = s.arg ? ` ${s.arg}` : s.optional ? ` [${s.optional.join("|")}]` : "";
+    const arg = s.arg
+      ? ` ${s.arg}`
+      : s.optionalArg
+        ? `[=${s.optionalArg}]`
+        : s.optional
+          ? ` [${s.optional.join("|")}]`
+          : "";
     const names = `${s.short ? `-${s.short}, ` : "    "}--${s.long}${arg}`;
     lines.push(`  ${names.padEnd(30)} ${s.help}`);
   }

@@ -3,6 +3,7 @@
 // socket in the traced namespace (message.ts), and when ipft sees a NETFILTER_DROP it reads what the socket
 // holds (the event that dropped the packet was sent before the drop) and matches them (match.ts). The rule's
 // text comes from `nft -a list chain`, once per chain. Everything it adds is removed by close().
+import { statSync } from "node:fs";
 import type { Explanation, Fact } from "../explain/explanation.js";
 import { REASON_TEXT } from "../explain/reasons.js";
 import { NETLINK_NETFILTER, NetlinkListener } from "../sys/netlink.js";
@@ -38,6 +39,14 @@ const isAlive = (pid: number): boolean => {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+const tryInode = (path: string): number | undefined => {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
   }
 };
 
@@ -86,6 +95,24 @@ export function explainTraced(
   };
 }
 
+/** Why no trace event matched a drop in namespace `netns` (0: not known) when ipft traces `traced`'s
+ * nftables: another namespace's nftables dropped it (tracing is per namespace), or the packet was not
+ * traced, or there were no bytes to match by. */
+export function unmatchedWhy(
+  netns: number,
+  traced: number | undefined,
+  withBytes: boolean,
+  nameOf: (inode: number) => string,
+): string {
+  if (netns !== 0 && traced !== undefined && netns !== traced) {
+    const there = nameOf(netns);
+    return `the drop was in namespace ${there} and --nft-trace traces namespace ${nameOf(traced)}'s nftables: use --nft-trace=${there}`;
+  }
+  return withBytes
+    ? "the packet was not traced: it did not go through the trace table's hooks, or its events were lost"
+    : "the event has no packet bytes to match by: add --snaplen 64";
+}
+
 /** A NETFILTER_DROP no trace event was found for: what the reason says, and that the rule is not known. */
 export function unmatched(why: string): DropDetail {
   return {
@@ -93,7 +120,7 @@ export function unmatched(why: string): DropDetail {
       cause: "NETFILTER_DROP",
       failure: true,
       text: REASON_TEXT.NETFILTER_DROP!,
-      facts: [{ name: "nft trace", value: `no trace event matched this drop (${why})` }],
+      facts: [{ name: "nft trace", value: `found no event of this drop (${why})` }],
     },
     place: "NETFILTER_DROP (no nft trace event matched)",
   };
@@ -115,6 +142,8 @@ export class NftTracer {
     private readonly nft: readonly string[],
     readonly table: string,
     private readonly selectedOnly: boolean,
+    /** The traced namespace's inode (undefined: it could not be read). */
+    private readonly netns: number | undefined,
   ) {
     this.chains = new ChainLookup(nft);
     this.timer = setInterval(() => this.read(), READ_EVERY_MS).unref();
@@ -133,7 +162,8 @@ export class NftTracer {
       say(`removed nft table inet ${tableName(pid)} (left by an ipft that is no longer running)`);
     }
     const listener = NetlinkListener.open(NETLINK_NETFILTER, NFNLGRP_NFTRACE, o.netnsPath);
-    const t = new NftTracer(listener, nft, tableName(process.pid), o.selectedOnly);
+    const netns = tryInode(o.netnsPath ?? "/proc/self/ns/net");
+    const t = new NftTracer(listener, nft, tableName(process.pid), o.selectedOnly, netns);
     try {
       runNft(nft, ["-f", "-"], traceRuleset(process.pid, o));
       t.added = true;
@@ -145,8 +175,15 @@ export class NftTracer {
   }
 
   /** A NETFILTER_DROP at timestamp (tsHi, tsLo) of the packet whose network header is `ip` (undefined: the
-   * record has no packet bytes): matched now, with the events read so far. */
-  onDrop(tsHi: number, tsLo: number, ip: Uint8Array | undefined): void {
+   * record has no packet bytes), in namespace `netns` (its inode; 0: not known): matched now, with the
+   * events read so far. `nameOf` names a namespace, for a drop outside the traced one. */
+  onDrop(
+    tsHi: number,
+    tsLo: number,
+    ip: Uint8Array | undefined,
+    netns = 0,
+    nameOf: (inode: number) => string = String,
+  ): void {
     this.read();
     const e = this.matcher.take(ip, this.selectedOnly);
     let detail: DropDetail | undefined;
@@ -159,12 +196,7 @@ export class NftTracer {
         detail = explainTraced(e, this.chains.get(family, e.table, e.chain, handle));
         this.byRule.set(key, detail);
       }
-    } else
-      detail = unmatched(
-        ip
-          ? "the packet was not traced: it did not go through the trace table's hooks, or its events were lost"
-          : "the event has no packet bytes to match by: add --snaplen 64",
-      );
+    } else detail = unmatched(unmatchedWhy(netns, this.netns, ip !== undefined, nameOf));
     this.details.set(`${tsHi}:${tsLo}`, detail);
   }
 

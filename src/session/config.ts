@@ -63,7 +63,8 @@ export interface SessionConfig extends PlanChoice, Selection {
   pcapng?: PcapngFileConfig | undefined;
   /** --nft-trace: the nftables rule that dropped a packet, through a trace table in this namespace (a path;
    * undefined: ipft's own). */
-  nftTrace?: { netnsPath?: string } | undefined;
+  /** --nft-trace: the namespace its table goes in (a path; undefined: ipft's) and how the user named it. */
+  nftTrace?: { netnsPath?: string; netnsName?: string } | undefined;
 }
 
 export interface PcapngFileConfig {

@@ -1,10 +1,11 @@
 // Drops by netfilter (NETFILTER_DROP): with --nft-trace, each is matched with the nftables trace event that
 // dropped it (nftrace/) before the writers see it, so they print the rule; without it, one hint names the flag.
 
+import { NamespaceNames } from "../identity/namespace-names.js";
 import { networkHeader } from "../nftrace/match.js";
 import { NftTracer } from "../nftrace/tracer.js";
 import type { CreatedWriter, DropDetails } from "../output/index.js";
-import { packetBytes } from "../record/parts/index.js";
+import { packetBytes, readDropFacts } from "../record/parts/index.js";
 import {
   HIGH_WORD,
   LINK_NETWORK,
@@ -22,6 +23,7 @@ import type { KernelView } from "./kernel-view.js";
 
 export class NftDrops {
   private hinted = false;
+  private readonly names = new NamespaceNames();
 
   private constructor(
     private readonly reason: number | undefined,
@@ -51,7 +53,7 @@ export class NftDrops {
         (l) => io.err(l),
       ),
     );
-    const where = config.nftTrace.netnsPath ? ` in ${config.netns}` : "";
+    const where = config.nftTrace.netnsName ? ` in ${config.nftTrace.netnsName}` : "";
     const what = config.markTest !== false ? "packets with the selected mark" : "every packet";
     io.err(`added nft table inet ${tracer.table}${where}: traces ${what} (removed at exit)`);
     return new NftDrops(reason, tracer, io);
@@ -95,12 +97,18 @@ export class NftDrops {
       this.hinted = true;
       return;
     }
+    // The drop's own facts keep its network header too: they match when the event has no packet bytes.
+    const facts = readDropFacts(dv, off);
     const ip =
       readCapLen(dv, off) > 0
         ? networkHeader(packetBytes(dv, off), readLink(dv, off) === LINK_NETWORK)
-        : undefined;
+        : facts && facts.network.length > 0
+          ? facts.network
+          : undefined;
     const ts = off + OFF_TSTAMP;
-    this.tracer.onDrop(dv.getUint32(ts + HIGH_WORD, true), dv.getUint32(ts, true), ip);
+    this.tracer.onDrop(dv.getUint32(ts + HIGH_WORD, true), dv.getUint32(ts, true), ip, facts?.netns, (i) =>
+      this.names.text(i),
+    );
   }
 
   /** What the trace could not see, for the end of the run. */

@@ -200,19 +200,29 @@ test("-w and --read take a file; -w - is standard output; an empty name is refus
   assert.match(helpText(), /--read FILE/);
 });
 
-test("--nft-trace: its namespace as a path, 64 packet bytes unless --snaplen says, refused where it cannot work", () => {
+test("--nft-trace: its namespace as a path, no packet bytes added (a drop's own facts keep its IP header), refused where it cannot work", () => {
   const c = sessionConfig(parseArgs(["-m", "1", "--nft-trace"]));
   assert.deepEqual(c.nftTrace, {});
-  assert.equal(c.snaplen, 64);
-  assert.equal(sessionConfig(parseArgs(["-m", "1", "--nft-trace", "--snaplen", "0"])).snaplen, 0);
+  assert.equal(c.snaplen, 0);
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "--nft-trace", "--snaplen", "64"])).snaplen, 64);
   assert.equal(sessionConfig(parseArgs(["-m", "1"])).nftTrace, undefined);
   assert.equal(sessionConfig(parseArgs(["-m", "1"])).snaplen, 0);
   assert.deepEqual(
     sessionConfig(parseArgs(["-m", "1", "--nft-trace", "--netns", "/proc/self/ns/net"])).nftTrace,
-    {
-      netnsPath: "/proc/self/ns/net",
-    },
+    { netnsPath: "/proc/self/ns/net", netnsName: "/proc/self/ns/net" },
   );
+  // Its own namespace, apart from the selection's: a router's rules while the packet is followed from
+  // the client; a word after a bare --nft-trace is the filter's, not a namespace.
+  const own = sessionConfig(
+    parseArgs(["-m", "1", "--nft-trace=/proc/self/ns/net", "--netns", "/proc/self/ns/net"]),
+  );
+  assert.deepEqual(own.nftTrace, { netnsPath: "/proc/self/ns/net", netnsName: "/proc/self/ns/net" });
+  bad(["-m", "1", "--nft-trace=ipft-no-such-ns"], /^--nft-trace: no such namespace ipft-no-such-ns /);
+  const filtered = parseArgs(["--nft-trace", "udp", "port", "53"]);
+  assert.equal(filtered.nftTraceNetns, undefined);
+  assert.equal(filtered.filterWords.join(" "), "udp port 53");
+  bad(["-m", "1", "--nft-trace=4026531840"], /give it as a name or a path, not the inode number 4026531840/);
+  assert.match(helpText(), /--nft-trace\[=NETNS\]/);
   bad(
     ["-m", "1", "--nft-trace", "--no-verdicts"],
     /--nft-trace explains drops, and --no-verdicts leaves them out/,

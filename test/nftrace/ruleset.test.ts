@@ -74,5 +74,5 @@ test("a policy's drop, and a drop no event matched (said, not guessed)", () => {
   assert.deepEqual(d.why.facts.at(-1), { name: "policy", value: "drop" });
   const u = unmatched("why");
   assert.equal(u.why.cause, "NETFILTER_DROP");
-  assert.deepEqual(u.why.facts, [{ name: "nft trace", value: "no trace event matched this drop (why)" }]);
+  assert.deepEqual(u.why.facts, [{ name: "nft trace", value: "found no event of this drop (why)" }]);
 });
