@@ -17,7 +17,9 @@ import { PARTS } from "../record/parts/index.js";
 import { MAX_STACK_DEPTH, OFF_DATA, RECORD_SIZE, readStackDepth, readTimestamp } from "../record/record.js";
 import { PacketTracker } from "./packet/tracker.js";
 import { FILE_FORMAT, type FileInfo, type FileNames, READABLE_FORMATS } from "./pcapng.js";
+import { replayedDropDetails } from "./recorded-drop-details.js";
 import type {
+  DropDetails,
   Dumper,
   DumpFormat,
   StackNamer,
@@ -43,6 +45,8 @@ export interface Replay {
   stacks: StackNamer;
   symbolizer: Symbolizer;
   verdicts: VerdictNamer;
+  /** Drops' details the live run learned outside their records (--nft-trace's rule). */
+  dropDetails: DropDetails;
   /** The script's or captures' text and JSON keys per event, when the file has them. */
   dumper: Dumper | undefined;
   /** The run's tracer ("function" or "function_graph"). */
@@ -234,6 +238,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     stacks: { frame: (a) => table.frames.get(a) ?? hex(a) },
     symbolizer,
     verdicts,
+    dropDetails: replayedDropDetails(table.lookups),
     dumper,
     tracer: info.tracer,
     foreign,

@@ -68,6 +68,7 @@ import {
   readStackDepth,
   readWireLen,
 } from "../record/record.js";
+import { recordingDropDetails } from "./recorded-drop-details.js";
 import { StreamLines } from "./stream.js";
 import { StreamLineBytes } from "./stream-bytes.js";
 import { SafeDumper } from "./text/dump-text.js";
@@ -271,7 +272,18 @@ export class PcapngOutput implements Writer {
         : {}),
     };
     this.line = new StreamLineBytes(
-      new StreamLines(symbolizer, verdicts ? new VerdictText(verdicts, n.dropDetails) : undefined),
+      new StreamLines(
+        symbolizer,
+        verdicts
+          ? new VerdictText(
+              verdicts,
+              n.dropDetails &&
+                recordingDropDetails(n.dropDetails, (key, json) =>
+                  this.freshList("lookups").push([key, json]),
+                ),
+            )
+          : undefined,
+      ),
     );
     this.names = n;
     this.dumper = n.dumper ? new SafeDumper(n.dumper) : undefined;

@@ -668,3 +668,51 @@ test("-w keeps of an identity part only what the event filled: zeros where the r
     "a part not taken is its header and zeros",
   );
 });
+
+test("--read explains a drop with what the live run learned outside its record (--nft-trace's rule)", () => {
+  const detail = {
+    why: {
+      cause: "NFT_RULE",
+      failure: true,
+      text: "an nftables rule dropped it",
+      facts: [{ name: "handle", value: "7" }],
+    },
+    place: "nft rule inet filter forward handle 7",
+  };
+  // The live run's details: the first drop (timestamp 120) only.
+  const details = { get: (hi: number, lo: number) => (hi === 0 && lo === 120 ? detail : undefined) };
+  const sink = new MemorySink();
+  const out = new PcapngOutput(sink, { clock, userappl: "ipft test", tracer: "function" });
+  out.start({ symbolizer, verdicts: namer, dropDetails: details });
+  const dv = records(EVENTS, 24);
+  const at = recordOffsets(EVENTS, 24);
+  const ids = new PacketTracker();
+  EVENTS.forEach((_, i) => out.write(dv, at[i]!, ids.of(dv, at[i]!)));
+  out.finish();
+  const r = replayOf(parsePcapng(sink.bytes(), "t.pcapng"), "t.pcapng");
+  assert.deepEqual(r.dropDetails.get(0, 120), detail);
+  assert.equal(r.dropDetails.get(0, 121), undefined);
+  let json = "";
+  const w = createWriter("json", {
+    out: { write: (s: string) => (json += s) },
+    err: { write: () => {} },
+    symbolizer: r.symbolizer,
+    verdicts: r.verdicts,
+    dropDetails: r.dropDetails,
+    progress: false,
+  });
+  replayInto(r, w);
+  w.finish();
+  const drops = json
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { verdict?: string; explanation?: { cause: string } })
+    .filter((e) => e.verdict === "drop");
+  assert.equal(drops.length, 2);
+  assert.equal(drops[0]!.explanation?.cause, "NFT_RULE");
+  assert.notEqual(drops[1]!.explanation?.cause, "NFT_RULE", "the other drop keeps its reason's explanation");
+  assert.ok(
+    w.summary().some((l) => l.includes("nft rule inet filter forward handle 7 (1)")),
+    w.summary().join("\n"),
+  );
+});
