@@ -2,7 +2,7 @@
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { rmSync, writeFileSync } from "node:fs";
 import { PacketTracker, teeWriter } from "../output/index.js";
-import { FAILED_NAMED, unseenFileFields, unseenLine } from "../output/unseen.js";
+import { unseenFileFields, unseenLine } from "../output/unseen.js";
 import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
 import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
@@ -23,7 +23,7 @@ import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
 import { createTextWriter, liveClock } from "./text-writer.js";
 import { reportTracking, trackingNote } from "./track-table.js";
-import { kprobeMisses, recursionMisses, skippedRuns } from "./unseen-counts.js";
+import { countUnseen, kprobeMisses } from "./unseen-counts.js";
 import { VerdictNames } from "./verdict-names.js";
 
 export async function runSession(
@@ -132,18 +132,14 @@ async function trace(
   kobj.closeLinks();
   drainRest(ring, writer, ids);
   const lostCount = lost.read();
-  const skipped = skippedRuns(recursionMisses(loaded.loaded.map((l) => l.fd)), probeMisses);
-  io.verbose(
-    `runs the kernel skipped: ${skipped.count === undefined ? "not counted by this kernel" : skipped.from.join(", ")}`,
-  );
-  const unseen = {
+  const { unseen, note } = countUnseen({
     lost: lostCount,
-    skipped: skipped.count,
-    failed: failures.length,
-    failedFirst: failures.slice(0, FAILED_NAMED),
-    letGo: track?.counts().evicted,
-    trackMax: track?.maxEntries,
-  };
+    probeMisses,
+    progFds: [...loaded.loaded.map((l) => l.fd), ...(clones?.progFds() ?? [])],
+    failures,
+    track,
+  });
+  io.verbose(note);
   io.status("Trace done!");
   pcapng?.noteLost(lostCount);
   pcapng?.noteUnseen(unseenFileFields(unseen));

@@ -2,7 +2,9 @@
 // program's recursion_misses (5.12+ for fentry/fexit; later kernels count more program types, kprobes from
 // 6.7) and each kprobe link's missed count (6.7+: a probe hit while another probe ran on that CPU).
 import { release } from "node:os";
+import { FAILED_NAMED, type Unseen } from "../output/unseen.js";
 import { kprobeLinkMissed, progRecursionMisses } from "../sys/bpf.js";
+import type { TrackTable } from "./track-table.js";
 
 /** Whether `rel` (a kernel release, `6.12.0-1-amd64`) is at least major.minor. */
 export function releaseAtLeast(rel: string, major: number, minor: number): boolean {
@@ -51,4 +53,27 @@ export function recursionMisses(progFds: readonly number[]): Skipped {
 export function skippedRuns(a: Skipped, b: Skipped): Skipped {
   const count = a.count === undefined && b.count === undefined ? undefined : (a.count ?? 0) + (b.count ?? 0);
   return { count, from: [...a.from, ...b.from] };
+}
+
+/** After detaching: everything the trace missed (output/unseen.ts), and the -v line on the skipped runs.
+ * `probeMisses`: kprobeMisses(), read before the links closed; `failures`: `name: ERRNO` per attach point. */
+export function countUnseen(o: {
+  lost: number;
+  probeMisses: Skipped;
+  progFds: readonly number[];
+  failures: readonly string[];
+  track: TrackTable | undefined;
+}): { unseen: Unseen; note: string } {
+  const skipped = skippedRuns(recursionMisses(o.progFds), o.probeMisses);
+  return {
+    unseen: {
+      lost: o.lost,
+      skipped: skipped.count,
+      failed: o.failures.length,
+      failedFirst: o.failures.slice(0, FAILED_NAMED),
+      letGo: o.track?.counts().evicted,
+      trackMax: o.track?.maxEntries,
+    },
+    note: `runs the kernel skipped: ${skipped.count === undefined ? "not counted by this kernel" : skipped.from.join(", ")}`,
+  };
 }
