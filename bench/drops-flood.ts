@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { lostFromStderr } from "../src/output/unseen.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const args = process.argv.slice(2);
@@ -187,7 +188,7 @@ function tracers(): (Tracer | undefined)[] {
     tool,
     cmd: [process.execPath, bin, "-b", "tracepoint", "-m", String(MARK), "--ready-file", readyFile, ...extra],
     ready: () => existsSync(readyFile),
-    lost: (err) => Number(/Lost (\d+) traces/.exec(err)?.[1] ?? 0),
+    lost: (err) => lostFromStderr(err),
     letGo: (err) =>
       /let go of (\d+)/.exec(err)?.[1] ??
       /(\d+) packets were let go/.exec(err)?.[1] ??

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { lostFromStderr } from "../src/output/unseen.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const IPFT = join(ROOT, "bin/ipft.js");
@@ -97,7 +98,7 @@ async function measureIpft(label: string, extra: string[]): Promise<Result> {
   rmSync(ready, { force: true });
   const sum = (xs: Prog[], k: "run_time_ns" | "run_cnt") => xs.reduce((n, p) => n + (p[k] ?? 0), 0);
   const drop = ps.filter((p) => p.name === "ipft_kfree_skb");
-  const lost = /Lost (\d+) traces/.exec(err)?.[1];
+  const lost = lostFromStderr(err);
   return {
     label,
     runs: sum(ps, "run_cnt"),
@@ -105,7 +106,7 @@ async function measureIpft(label: string, extra: string[]): Promise<Result> {
     events,
     dropRuns: sum(drop, "run_cnt"),
     dropNs: sum(drop, "run_time_ns"),
-    note: lost ? `${lost} lost` : "",
+    note: lost > 0 ? `${lost} lost` : "",
   };
 }
 

@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { lostFromStderr } from "../src/output/unseen.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MARK = 0x2a;
@@ -148,7 +149,7 @@ async function scenario(): Promise<void> {
           readyFile,
         ],
         () => existsSync(readyFile),
-        (lines, err) => ({ traces: Number(lines), lost: Number(/Lost (\d+) traces/.exec(err)?.[1] ?? 0) }),
+        (lines, err) => ({ traces: Number(lines), lost: lostFromStderr(err) }),
       ),
     );
   const bt = spawnSync("bpftrace", ["--version"], { encoding: "utf8" });

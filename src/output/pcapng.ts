@@ -31,7 +31,9 @@
 //     epb_packetid   the packet id (1, 2, 3... in the order packets first appear: output/packet/tracker.ts),
 //                    the one json and stream print; --read takes it from here
 //   ISB  at the end, one per interface: its first and last event, its events, and on interface 0 the
-//        session's lost events (isb_ifdrop)
+//        session's lost events (isb_ifdrop) and, when the trace missed more than that, an opt_comment
+//        `ipft:{"unseen":{...}}` (output/unseen.ts: runs the kernel skipped, attach points that failed,
+//        packets the tracking table let go; only the non-zero ones)
 // --read (pcapng-replay.ts) rebuilds each record from the EVENT option and the names, and prints it
 // through the very writers of a live run. Blocks are built in one reused buffer and the file is flushed
 // after each drain of the ring buffer.
@@ -193,6 +195,8 @@ export class PcapngOutput implements Writer {
   /** Interface ids by link, ifindex and namespace, then the name's bytes (a device renamed is another). */
   private readonly devIfaces = new Map<string, number>();
   private lostTotal = 0;
+  /** The statistics block's comments (what the trace missed beside lost events). */
+  private statsComments: string[] = [];
   private dropsBefore = 0;
   /** Names asked for since the last event was written: the line's writers ask once per function (their
    * name caches) and once per verdict, so what they ask is what this event is the first to use. */
@@ -333,6 +337,11 @@ export class PcapngOutput implements Writer {
     }
   }
 
+  /** What else the trace missed (output/unseen.ts's file fields), kept in the statistics block. */
+  noteUnseen(fields: Record<string, unknown> | undefined): void {
+    this.statsComments = fields ? [META_PREFIX + JSON.stringify(fields)] : [];
+  }
+
   /** Writes what waits, the statistics blocks, and closes the file (standard output stays open). */
   finish(): void {
     this.writeHeld();
@@ -344,7 +353,7 @@ export class PcapngOutput implements Writer {
       }
       return;
     }
-    this.guard(() => this.w.close({ lostEvents: this.lostTotal }));
+    this.guard(() => this.w.close({ lostEvents: this.lostTotal, comments: this.statsComments }));
   }
 
   private writeHeld(): void {

@@ -17,11 +17,13 @@ export async function attachAll(
   io: SessionIo,
   stop: StopSignal,
   loadMs: number,
-): Promise<void> {
+): Promise<string[]> {
   const { plan } = built;
   const total = plan.functions.length * (withReturns ? 2 : 1) + plan.tracepoints.length - loaded.refused;
   let ok = 0;
   let failed = 0;
+  /** `name: ERRNO` of each point that failed, for the end's "Not seen" line. */
+  const failures: string[] = [];
   const progress = new ProgressLine(io);
   const draw = (force = false) =>
     progress.update(
@@ -41,8 +43,10 @@ export async function attachAll(
       draw();
     });
     for (const fd of res.links) kobj.addLink(fd);
-    for (const f of res.failed)
+    for (const f of res.failed) {
       io.verbose(`attach ${f.point.name} (${l.backend.name}): ${errnoName(f.errno)}`);
+      failures.push(`${f.point.name}: ${errnoName(f.errno)}`);
+    }
     // Let signals in during long attaches.
     sinceYield += l.unit.points.length;
     if (sinceYield >= 64) {
@@ -59,4 +63,5 @@ export async function attachAll(
   );
   if (!stop.stopped && ok === 0)
     throw new UserError(`no attach point could be attached (${failed} failed; run with -v to see why)`);
+  return failures;
 }

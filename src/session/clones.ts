@@ -97,6 +97,11 @@ export class CloneFollower {
     return this.loaded.length + (this.entryFd >= 0 ? 1 : 0);
   }
 
+  /** Its programs (their runs the kernel skipped are counted with the others'). */
+  progFds(): number[] {
+    return [...this.loaded.map((l) => l.fd), ...(this.entryFd >= 0 ? [this.entryFd] : [])];
+  }
+
   /** Attaches the return programs, then the entry program on the functions whose return attached. */
   attach(io: SessionIo): void {
     const at = new Set<string>();

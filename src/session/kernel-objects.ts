@@ -22,6 +22,11 @@ export class KernelObjects {
     return fd;
   }
 
+  /** The links held now (to read their counts before they close). */
+  linkFds(): readonly number[] {
+    return this.links;
+  }
+
   /** Stops tracing: no program runs once its links are gone. */
   closeLinks(): void {
     while (this.links.length > 0) close(this.links.pop()!);

@@ -2,6 +2,7 @@
 // Everything put into the kernel is closed on every way out (return, error, signal).
 import { rmSync, writeFileSync } from "node:fs";
 import { PacketTracker, teeWriter } from "../output/index.js";
+import { unseenFileFields, unseenLine } from "../output/unseen.js";
 import { LazyKallsyms } from "../symbols/lazy-kallsyms.js";
 import { PhaseTimer } from "../util/phase-timer.js";
 import { attachAll } from "./attach.js";
@@ -22,6 +23,7 @@ import type { StopSignal } from "./stop-signal.js";
 import { Symbolizer } from "./symbolizer.js";
 import { createTextWriter, liveClock } from "./text-writer.js";
 import { reportTracking, trackingNote } from "./track-table.js";
+import { countUnseen, kprobeMisses } from "./unseen-counts.js";
 import { VerdictNames } from "./verdict-names.js";
 
 export async function runSession(
@@ -88,7 +90,7 @@ async function trace(
   if (stop.stopped) return finishEarly(io);
   timer.mark("load");
   const withReturns = config.tracer === "function_graph";
-  await attachAll(built, loaded, withReturns, kobj, io, stop, performance.now() - loadStart);
+  const failures = await attachAll(built, loaded, withReturns, kobj, io, stop, performance.now() - loadStart);
   if (!stop.stopped) clones?.attach(io);
   timer.mark("attach");
   io.verbose(timer.summary());
@@ -124,20 +126,28 @@ async function trace(
   const child = config.command.length > 0 ? runCommand(config.command, io, stop) : undefined;
   await pumpUntilStopped(ring, writer, ids, stop, pcapng && (() => pcapng.drained(lost.read())));
 
+  // A kprobe link's missed count goes with the link: read just before detaching.
+  const probeMisses = kprobeMisses(kobj.linkFds());
   // Detach first so nothing more arrives, then read what is left.
   kobj.closeLinks();
   drainRest(ring, writer, ids);
   const lostCount = lost.read();
+  const { unseen, note } = countUnseen({
+    lost: lostCount,
+    probeMisses,
+    progFds: [...loaded.loaded.map((l) => l.fd), ...(clones?.progFds() ?? [])],
+    failures,
+    track,
+  });
+  io.verbose(note);
   io.status("Trace done!");
   pcapng?.noteLost(lostCount);
+  pcapng?.noteUnseen(unseenFileFields(unseen));
   writer.finish();
   writer.report(io.errSink);
   for (const l of writer.summary()) io.status(l);
-  if (lostCount > 0) {
-    io.err(
-      `Lost ${lostCount} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)`,
-    );
-  }
+  const notSeen = unseenLine(unseen);
+  if (notSeen) io.status(notSeen);
   if (track) reportTracking(track, io);
   nft.report();
   // A command that never ran made no traffic: its own error says it all.

@@ -172,14 +172,10 @@ export function trackingNote(built: Built, clones?: string): string {
   );
 }
 
-/** After tracing: how many packets were followed (-v), and a notice when the table was too small. */
+/** After tracing: how many packets were followed (-v); those the table let go are in the "Not seen" line. */
 export function reportTracking(t: TrackTable, io: SessionIo): void {
   const c = t.counts();
   io.verbose(
     `tracked ${c.tracked} packets: ${c.ended} to their verdict, ${c.live} still in the table when tracing stopped, ${c.stale} ended unseen (their entry found stale), ${c.evicted} pushed out of the table`,
   );
-  if (c.evicted > 0)
-    io.err(
-      `The tracking table was full (--track-max ${t.maxEntries}): ${c.evicted} packets were pushed out before a verdict was seen (most ended where no tracepoint sees it; one still in flight stopped being followed); a larger --track-max keeps more`,
-    );
 }

@@ -113,6 +113,27 @@ export const LinkCreate = {
 /** BPF_OBJ_GET_INFO_BY_FD */
 export const InfoByFd = { bpf_fd: 0, info_len: 4, info: 8 } as const;
 
+/** struct bpf_prog_info, the part read here: recursion_misses (runs the kernel skipped because the
+ * program was already running on that CPU) arrived in 5.12, so a kernel whose info is shorter lacks it. */
+export const ProgInfo = { recursion_misses: 208, SIZE: 232 } as const;
+
+/** struct bpf_link_info, the part read here. `missed` (kprobe recursion the kernel counted) arrived in
+ * 6.7 for both kprobe_multi and perf-event kprobe links; the union is as large before, so only the kernel's
+ * version tells whether the slot is filled. */
+export const LinkInfo = {
+  type: 0,
+  km_missed: 32,
+  perf_type: 16,
+  perf_kprobe_missed: 48,
+  SIZE: 64,
+} as const;
+
+/** enum bpf_link_type, the ones whose info has `missed`. */
+export const LinkType = { PERF_EVENT: 7, KPROBE_MULTI: 8 } as const;
+
+/** enum bpf_perf_event_type: kprobes and kretprobes. */
+export const PerfEventType = { KPROBE: 3, KRETPROBE: 4 } as const;
+
 /** BPF_BTF_GET_NEXT_ID (start_id, next_id) and BPF_BTF_GET_FD_BY_ID (btf_id shares start_id's place). */
 export const GetId = { start_id: 0, btf_id: 0, next_id: 4, open_flags: 8 } as const;
 

@@ -7,8 +7,12 @@ import {
   GetId,
   InfoByFd,
   LinkCreate,
+  LinkInfo,
+  LinkType,
   MapCreate,
   MapElem,
+  PerfEventType,
+  ProgInfo,
   ProgLoad,
   RawTpOpen,
   TestRun,
@@ -228,6 +232,40 @@ export function btfObjectName(fd: number): { name: string; kernel: boolean } {
     name: name.toString("latin1", 0, end < 0 ? name.length : end),
     kernel: info.readUInt32LE(BtfInfo.kernel_btf) !== 0,
   };
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD into `info`: the length the kernel filled (its struct may be shorter), or -errno. */
+function objInfo(fd: number, info: Buffer): number {
+  const a = attr();
+  a.writeUInt32LE(fd, InfoByFd.bpf_fd);
+  a.writeUInt32LE(info.length, InfoByFd.info_len);
+  a.writeBigUInt64LE(addressOf(info), InfoByFd.info);
+  const r = bpfTry(BpfCmd.OBJ_GET_INFO_BY_FD, a);
+  keepAlive(info);
+  return r < 0 ? r : a.readUInt32LE(InfoByFd.info_len);
+}
+
+/** A program's runs the kernel skipped because it was already running on that CPU (recursion_misses);
+ * undefined when the kernel does not report it (before 5.12) or the fd is not a program. */
+export function progRecursionMisses(progFd: number): number | undefined {
+  const info = Buffer.alloc(ProgInfo.SIZE);
+  const len = objInfo(progFd, info);
+  if (len < ProgInfo.recursion_misses + 8) return undefined;
+  return Number(info.readBigUInt64LE(ProgInfo.recursion_misses));
+}
+
+/** A kprobe link's missed count (a probe hit while another ran on that CPU): kprobe_multi links and
+ * perf-event kprobe links, from the slot 6.7 fills. undefined for other links, or an fd that is not a
+ * link (a perf event attached by ioctl). The caller knows whether the kernel fills the slot. */
+export function kprobeLinkMissed(linkFd: number): number | undefined {
+  const info = Buffer.alloc(LinkInfo.SIZE);
+  if (objInfo(linkFd, info) < 0) return undefined;
+  const type = info.readUInt32LE(LinkInfo.type);
+  if (type === LinkType.KPROBE_MULTI) return Number(info.readBigUInt64LE(LinkInfo.km_missed));
+  if (type !== LinkType.PERF_EVENT) return undefined;
+  const perf = info.readUInt32LE(LinkInfo.perf_type);
+  if (perf !== PerfEventType.KPROBE && perf !== PerfEventType.KRETPROBE) return undefined;
+  return Number(info.readBigUInt64LE(LinkInfo.perf_kprobe_missed));
 }
 
 export interface TestRunResult {

@@ -2,7 +2,9 @@
 // before net_dev_xmit.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { release } from "node:os";
 import { test } from "node:test";
+import { releaseAtLeast } from "../../src/session/unseen-counts.js";
 import {
   hostOnlySkipReason,
   ipft,
@@ -48,6 +50,7 @@ test("json: every marked packet and no unmarked one, each on the loopback path i
   const before = stableObjects();
   const r = ipft([
     ...SELECT,
+    "-v",
     "-m",
     `0x${MARK.toString(16)}`,
     "-o",
@@ -58,6 +61,12 @@ test("json: every marked packet and no unmarked one, each on the loopback path i
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /Trace ready!/);
   assert.match(r.stderr, /Trace done!/);
+  // After detaching, the kernel's counts of runs it skipped are read where it keeps them: each program's
+  // recursion misses (5.12+), each kprobe link's misses (6.7+). Nothing was missed: no "Not seen" line.
+  assert.match(r.stderr, /^ipft: runs the kernel skipped: \d+ recursion misses over \d+ programs/m);
+  if (BACKEND.startsWith("kprobe") && releaseAtLeast(release(), 6, 7))
+    assert.match(r.stderr, /, \d+ kprobe misses over \d+ links$/m);
+  assert.doesNotMatch(r.stderr, /^Not seen/m);
   const ev = parseJson(r.stdout);
   const count = (f: string) => ev.filter((e) => e.function === f).length;
   // 5 marked datagrams, 10 unmarked ones in between: only the marked are seen, once each per tracepoint.

@@ -2,7 +2,8 @@
 // (the trace on stdout; the summary, lost events and notices on stderr), without root or BPF: the names
 // come from the file, the script's text too.
 import { replayInto, replayOf } from "../../output/pcapng-replay.js";
-import { readPcapngFile } from "../../pcapng/reader.js";
+import { unseenFromFile, unseenLine } from "../../output/unseen.js";
+import { parseMeta, readPcapngFile } from "../../pcapng/reader.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
 import { createTextWriter } from "../../session/text-writer.js";
 import type { Options } from "../options.js";
@@ -41,11 +42,10 @@ export function runRead(o: Options): number {
   writer.finish();
   writer.report(err);
   for (const l of writer.summary()) err.write(`${l}\n`);
-  const lost = contents.lostEvents;
-  if (lost > 0n)
-    err.write(
-      `ipft: Lost ${lost} traces (the ring buffer was full; try a larger --ring-size or fewer attach points)\n`,
-    );
+  // The statistics of interface 0 hold what the trace missed (isb_ifdrop and the "ipft:" comment).
+  const stats = contents.statistics.find((s) => s.interface.id === 0) ?? contents.statistics[0];
+  const notSeen = unseenLine(unseenFromFile(Number(contents.lostEvents), parseMeta(stats?.comments ?? [])));
+  if (notSeen) err.write(`${notSeen}\n`);
   if (r.foreign > 0)
     err.write(`ipft: skipped ${r.foreign} packets without an "ipft:" comment (not events ipft wrote)\n`);
   if (contents.truncated) {
