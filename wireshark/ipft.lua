@@ -35,7 +35,7 @@ f.reason = ProtoField.string("ipft.drop_reason", "Drop reason")
 f.reason_code = ProtoField.uint32("ipft.drop_reason_code", "Drop reason code")
 f.location = ProtoField.string("ipft.location", "Location")
 f.location_addr = ProtoField.uint64("ipft.location_addr", "Location address", base.HEX)
--- Declared for filters and columns; filled only when a record carries an explanation (none does yet).
+-- A drop's explanation: the text after its place in the event's comment (the stream line), as ipft wrote it.
 f.explanation = ProtoField.string("ipft.explanation", "Explanation")
 f.skb = ProtoField.uint64("ipft.skb", "skb address", base.HEX)
 f.packet_id = ProtoField.uint64("ipft.packet_id", "Packet id (epb_packetid)", base.DEC)
@@ -44,6 +44,7 @@ f.parent = ProtoField.uint64("ipft.parent", "Parent skb (clone)", base.HEX)
 f.device = ProtoField.string("ipft.device", "Device")
 f.ifindex = ProtoField.uint32("ipft.ifindex", "Interface index")
 f.netns = ProtoField.uint32("ipft.netns", "Network namespace inode")
+f.netns_name = ProtoField.string("ipft.netns_name", "Network namespace")
 f.since_first = ProtoField.relative_time("ipft.since_first", "Time since the packet's first event")
 f.first_frame = ProtoField.framenum("ipft.first_frame", "The packet's first event")
 f.identity = ProtoField.string("ipft.identity", "Packet identity")
@@ -53,6 +54,13 @@ f.flags = ProtoField.uint32("ipft.flags", "Flags", base.HEX)
 f.is_return = ProtoField.bool("ipft.is_return", "Function return")
 f.stack = ProtoField.string("ipft.stack", "Stack frame")
 f.text = ProtoField.string("ipft.text", "Script text")
+
+-- The namespace's name is in the event's interface description (netns INODE "NAME" ...), written once per
+-- interface; a Wireshark without the field leaves it out.
+local ok_ifdesc, ifdesc_field = pcall(Field.new, "frame.interface_description")
+if not ok_ifdesc then ifdesc_field = nil end
+local ok_comment, comment_field = pcall(Field.new, "frame.comment")
+if not ok_comment then comment_field = nil end
 
 local ei_format = ProtoExpert.new("ipft.format", "ipft trace file format", expert.group.PROTOCOL, expert.severity.NOTE)
 local ei_damaged = ProtoExpert.new("ipft.damaged", "ipft option damaged", expert.group.MALFORMED, expert.severity.WARN)
@@ -488,12 +496,18 @@ local function add_event(tree, pinfo, e, entry)
   if e.location then
     t:add(f.location, tvb(40, 8), e.location)
     t:add_le(f.location_addr, tvb(40, 8))
+    local c = comment_field and comment_field()
+    local why = c and tostring(c.value):match(" at [^ ]+: (.+)$")
+    if why and e.reason then t:add(f.explanation, why) end
   end
   if e.dev > 0 then
     local name = tvb(RECORD_HEAD + 8, 16):stringz()
     t:add(f.device, tvb(RECORD_HEAD + 8, 16), name)
     t:add_le(f.ifindex, tvb(RECORD_HEAD, 4))
     t:add_le(f.netns, tvb(RECORD_HEAD + 4, 4))
+    local desc = ifdesc_field and ifdesc_field()
+    local ns = desc and tostring(desc.value):match('^netns %d+ "(.-)"')
+    if ns then t:add(f.netns_name, ns) end
   end
   local j = e.journey
   local since = (u32(ev, 13, true) - j.hi) * TWO32 + (u32(ev, 9, true) - j.lo)

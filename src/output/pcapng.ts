@@ -121,6 +121,8 @@ export interface PcapngOutputOptions {
   snaplen?: number;
   /** The machine the file says it was traced on; default this one. */
   machine?: Machine;
+  /** Names network namespaces in the interfaces' descriptions (once per interface); none: inodes only. */
+  namespaces?: { text(inode: number): string };
 }
 
 /** How events are named, known once the programs are built. */
@@ -218,6 +220,8 @@ export class PcapngOutput implements Writer {
   private readonly data = new Uint8Array(DUMP_BLOCK * DATA_SIZE);
 
   /** Writes the section header at once: an output that takes no write fails here, before tracing. */
+  private readonly namespaces: PcapngOutputOptions["namespaces"];
+
   constructor(
     private readonly sink: BlockSink,
     o: PcapngOutputOptions,
@@ -228,6 +232,7 @@ export class PcapngOutput implements Writer {
     this.offLo = Number(offset & 0xffffffffn);
     this.offHi = Number(offset >> 32n);
     this.snaplen = o.snaplen ?? 0;
+    this.namespaces = o.namespaces;
     const m = o.machine ?? thisMachine();
     const info: FileInfo = {
       format: FILE_FORMAT,
@@ -514,7 +519,8 @@ export class PcapngOutput implements Writer {
     const key = `${kind}:${d.ifindex}:${d.netns}:${d.name}`;
     const known = this.devIfaces.get(key);
     if (known !== undefined) return known;
-    const { name, description } = deviceInterface(d, kind !== 0);
+    const ns = d.netns !== 0 ? this.namespaces?.text(d.netns) : undefined;
+    const { name, description } = deviceInterface(d, kind !== 0, ns);
     const id = this.guard(() =>
       this.w.interfaceFor(
         { name, netns: d.netns, linktype: LINKTYPES[kind]!, ifindex: d.ifindex },

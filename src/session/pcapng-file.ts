@@ -2,6 +2,7 @@
 // costs nothing), its writer starts with the trace, and it is always closed whole: with its statistics
 // blocks on a normal end or a signal, as a section without events when the run stopped before tracing.
 
+import { NamespaceNames } from "../identity/namespace-names.js";
 import type { DropDetails, Dumper, StackNamer, Symbolizer, VerdictNamer } from "../output/index.js";
 import { PcapngOutput } from "../output/pcapng.js";
 import { openBlockSink } from "../pcapng/sinks.js";
@@ -37,6 +38,7 @@ export class TraceFile {
         commandLine: c.commandLine,
         tracer,
         snaplen,
+        namespaces: new NamespaceNames(),
       });
     } catch (e) {
       try {

@@ -94,6 +94,9 @@ const EVENTS: Ev[] = [
   },
 ];
 
+const NO_SOCKET_TEXT =
+  "no UDP socket is bound to the packet's destination address and port; the kernel answers with an ICMP port unreachable (rate-limited)";
+
 function traceFile(name: string, evs: Ev[]): string {
   const sink = new MemorySink();
   const out = new PcapngOutput(sink, {
@@ -101,6 +104,7 @@ function traceFile(name: string, evs: Ev[]): string {
     userappl: "ipft test",
     commandLine: "ipft -m 1 -w x",
     tracer: "function",
+    namespaces: { text: (inode) => (inode === 4026532001 ? "router" : "root") },
   }).start({ symbolizer, verdicts: namer, stacks: { frame: (a) => symbolizer.resolve(a)!.name } });
   const dv = records(evs);
   const ids = new PacketTracker();
@@ -123,6 +127,9 @@ test("-Y 'ipft.drop_reason == \"NO_SOCKET\"' selects exactly the dropped events"
   );
   noLuaError(r);
   assert.deepEqual(r.lines, ["4|netif_receive_skb|1|__udp4_lib_rcv+0x4bc"]);
+  // The drop's explanation, as the file's comment for the event has it; none on the consumed event.
+  const why = fields(f, ["frame.number", "ipft.explanation"], ["-Y", "ipft.verdict"]);
+  assert.deepEqual(why.lines, [`4|${NO_SOCKET_TEXT}`, "5|"]);
   const consumed = fields(f, ["frame.number"], ["-Y", "ipft.verdict == 2"]);
   assert.deepEqual(consumed.lines, ["5"]);
   // Without the plugin the field does not exist: the filter is the plugin's.
@@ -130,7 +137,7 @@ test("-Y 'ipft.drop_reason == \"NO_SOCKET\"' selects exactly the dropped events"
   assert.notEqual(bare.status, 0);
 });
 
-test("-T fields lists each event's function, module, device, packet, time since its first event", {
+test("-T fields lists each event's function, module, device, namespace, packet, time since its first event", {
   skip,
 }, () => {
   const f = traceFile("fields.pcapng", EVENTS);
@@ -140,6 +147,7 @@ test("-T fields lists each event's function, module, device, packet, time since 
     "ipft.device",
     "ipft.ifindex",
     "ipft.netns",
+    "ipft.netns_name",
     "ipft.skb",
     "ipft.packet_id",
     "ipft.track_id",
@@ -151,11 +159,11 @@ test("-T fields lists each event's function, module, device, packet, time since 
   noLuaError(r);
   const id = "UDP 10.0.0.1:4000 > 10.0.0.2:5001";
   assert.deepEqual(r.lines, [
-    `ip_rcv|vmlinux|veth1|9|4026532001|0xffff888800001000|1|1000||0.000000000|${id}|`,
-    `udp_rcv|vmlinux|lo|1|4026531840|0xffff888800001000|1|1000||0.000001500|${id}|`,
-    "ip_rcv|vmlinux|lo|1|4026531840|0xffff888800002000|2|3000|0xffff888800001000|0.000000000||",
-    `netif_receive_skb|vmlinux||||0xffff888800001000|1|1000||0.000003000|${id}|`,
-    "netif_receive_skb|vmlinux||||0xffff888800002000|2|3000||0.000003000||",
+    `ip_rcv|vmlinux|veth1|9|4026532001|router|0xffff888800001000|1|1000||0.000000000|${id}|`,
+    `udp_rcv|vmlinux|lo|1|4026531840|root|0xffff888800001000|1|1000||0.000001500|${id}|`,
+    "ip_rcv|vmlinux|lo|1|4026531840|root|0xffff888800002000|2|3000|0xffff888800001000|0.000000000||",
+    `netif_receive_skb|vmlinux|||||0xffff888800001000|1|1000||0.000003000|${id}|${NO_SOCKET_TEXT}`,
+    "netif_receive_skb|vmlinux|||||0xffff888800002000|2|3000||0.000003000||",
   ]);
   // The stack's frames, named from the file; an event without bytes named in the Info column.
   const stack = fields(f, ["ipft.stack", "_ws.col.Info"], ["-Y", "ipft.verdict == 1"]);

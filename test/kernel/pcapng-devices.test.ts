@@ -95,7 +95,8 @@ describe("loopback UDP traced with -w: the device is lo", { skip }, () => {
     assert.ok(frames.length >= 3, live.stdout);
     const lo = frames.filter((f) => f.name === "lo");
     assert.ok(lo.length > 0, JSON.stringify(frames));
-    for (const f of lo) assert.match(f.description, new RegExp(`^netns ${inode} ifindex 1\\b`));
+    // The namespace named after its inode: ipft runs in the initial one, "root".
+    for (const f of lo) assert.match(f.description, new RegExp(`^netns ${inode} "root" ifindex 1\\b`));
   });
 
   test("json has ifname, ifindex and netns on every event, and --read prints the same", () => {
@@ -153,8 +154,8 @@ describe("UDP across a veth pair between two namespaces, traced with -w", {
     const names = new Set(frames.map((f) => f.name));
     assert.ok(names.has(p.devA) && names.has(p.devB), [...names].join(" "));
     for (const f of frames) {
-      if (f.name === p.devA) assert.match(f.description, new RegExp(`^netns ${inoA} `));
-      if (f.name === p.devB) assert.match(f.description, new RegExp(`^netns ${inoB} `));
+      if (f.name === p.devA) assert.match(f.description, new RegExp(`^netns ${inoA} "${p.nsA}" `));
+      if (f.name === p.devB) assert.match(f.description, new RegExp(`^netns ${inoB} "${p.nsB}" `));
     }
     const evs = jsonDevices(live.stdout);
     assert.ok(evs.some((e) => e.ifname === p.devA && e.netns === inoA));

@@ -513,9 +513,14 @@ const DEVICE_EVENTS: Ev[] = [
   { skb: B, ts: 8n, func: UDP_RCV, cpu: 1, device: VETH_A, packet: { bytes: ETH, wireLen: 60 } },
 ];
 
-function deviceFile(): Uint8Array {
+function deviceFile(namespaces?: { text(inode: number): string }): Uint8Array {
   const sink = new MemorySink();
-  const out = new PcapngOutput(sink, { clock, userappl: "t", tracer: "function" });
+  const out = new PcapngOutput(sink, {
+    clock,
+    userappl: "t",
+    tracer: "function",
+    ...(namespaces ? { namespaces } : {}),
+  });
   out.start({ symbolizer, verdicts: namer });
   const dv = records(DEVICE_EVENTS, 8);
   const feed = numbered(out);
@@ -547,6 +552,15 @@ test("the device part: one interface per (device, namespace, link type), named a
     c.packets.map((p) => p.interface.id),
     [0, 0, 1, 2, 3, 4, 5, 1],
   );
+  // With the namespaces named (live: as ip netns, a process or "root" name them), quoted after the inode.
+  const named = parsePcapng(deviceFile({ text: (i) => (i === 4026531840 ? "root" : 'my "ns"') }));
+  assert.deepEqual(named.interfaces.map((i) => i.description).slice(0, 5), [
+    'netns 4026531840 "root" ifindex 1',
+    'netns 4026531840 "root" ifindex 5',
+    'netns 4026532999 "my \\"ns\\"" ifindex 2',
+    'netns 4026532999 "my \\"ns\\"" ifindex 2, ipft trace events without packet bytes',
+    'netns 4026532999 "my \\"ns\\"" (no device)',
+  ]);
 });
 
 test("--read of records with the device part: json has ifname, ifindex and netns, as printed live", () => {

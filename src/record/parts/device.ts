@@ -58,12 +58,18 @@ export function deviceAt(dv: DataView, off: number, at: number): DeviceInfo {
   return { ifindex: dv.getUint32(p + DEV_IFINDEX, true), netns: dv.getUint32(p + DEV_NETNS, true), name };
 }
 
-/** The trace file's interface for events on this device (`bytes`: whether they carry packet bytes). */
-export function deviceInterface(d: DeviceInfo, bytes: boolean): { name: string; description: string } {
+/** The trace file's interface for events on this device (`bytes`: whether they carry packet bytes), its
+ * namespace named when `netnsName` is given (quoted: `netns 4026532304 "router" ifindex 2`). */
+export function deviceInterface(
+  d: DeviceInfo,
+  bytes: boolean,
+  netnsName?: string,
+): { name: string; description: string } {
   const what = bytes ? "" : ", ipft trace events without packet bytes";
+  const ns = `netns ${d.netns}${netnsName ? ` ${JSON.stringify(netnsName)}` : ""}`;
   return d.name === ""
-    ? { name: "ipft", description: `netns ${d.netns} (no device)${what}` }
-    : { name: d.name, description: `netns ${d.netns} ifindex ${d.ifindex}${what}` };
+    ? { name: "ipft", description: `${ns} (no device)${what}` }
+    : { name: d.name, description: `${ns} ifindex ${d.ifindex}${what}` };
 }
 
 export const DEVICE: EventPart = definePart({
