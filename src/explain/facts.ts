@@ -157,7 +157,7 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
         out.push(fact("protocol", l4.kind.toUpperCase()), fact("destination", addrPort(pkt.ip, l4.dport)));
       else out.push(fact("destination", NOT_READ));
       where();
-      out.push(...socketFacts(p, sys));
+      out.push(...socketFacts(p, pkt, sys));
       break;
     }
     case "XDP": {
@@ -196,14 +196,11 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
 }
 
 /** The socket the packet was for, as kfree_skb gave it at the drop (its rx_sk), and its owners. */
-function socketFacts(p: DropFactsInfo, sys: SystemLookups | undefined): Fact[] {
+function socketFacts(p: DropFactsInfo, pkt: Packet, sys: SystemLookups | undefined): Fact[] {
   const k = p.sock;
   if (!k) {
-    const why =
-      p.sockState === SOCK_NOT_GIVEN
-        ? "kfree_skb gives no socket on this kernel (its rx_sk came with Linux 6.11)"
-        : "kfree_skb gave none";
-    return [fact("socket", `not read (${why})`)];
+    if (p.sockState === SOCK_NOT_GIVEN) return udpSocketAfter(p, pkt, sys);
+    return [fact("socket", "not read (kfree_skb gave none)")];
   }
   const out = [
     fact("socket", sockAddress(k)),
@@ -220,6 +217,25 @@ function socketFacts(p: DropFactsInfo, sys: SystemLookups | undefined): Fact[] {
 }
 
 const AF_INET6 = 10;
+const NOT_GIVEN = "kfree_skb gives no socket on this kernel (its rx_sk came with Linux 6.11)";
+
+/** Without the socket in the event (before 6.11): a UDP socket found by the packet's destination in the
+ * namespace's /proc/net/udp after the drop, what it held then, and its owners; its buffer is not known. */
+function udpSocketAfter(p: DropFactsInfo, pkt: Packet, sys: SystemLookups | undefined): Fact[] {
+  const l4 = pkt.l4;
+  const none = [fact("socket", `not read (${NOT_GIVEN})`)];
+  if (!pkt.ip || l4?.kind !== "udp") return none;
+  if (!sys) return [fact("socket", `not read (${NOT_GIVEN}; no look-up in the system here)`)];
+  const u = sys.udpSocket(p.netns, pkt.ip.dst, l4.dport);
+  if ("missing" in u) return [fact("socket", `not read (${NOT_GIVEN}; ${u.missing})`)];
+  const o = sys.owners(u.inode);
+  return [
+    fact("socket", `${u.local} (found by the destination in /proc/net/udp, ${AFTER})`),
+    fact("rcvbuf", `not read (${NOT_GIVEN})`),
+    fact("queued", `${u.queued} bytes, ${u.drops} drops so far (${AFTER})`),
+    fact("owner", "missing" in o ? `not read (${o.missing})` : ownersText(o, u.inode)),
+  ];
+}
 
 function sockAddress(k: DropSock): string {
   return k.family === AF_INET6

@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { ipv4Text, ipv6Text } from "../identity/addresses.js";
 import type { NamespaceNames } from "../identity/namespace-names.js";
 
 export type Read = { value: string } | { missing: string };
@@ -28,8 +29,49 @@ export interface SystemLookups {
   neighbour(netns: number, dst: string): Neighbour | { missing: string };
   /** The processes holding the socket with inode `inode` open (/proc/PID/fd: socket:[INODE]). */
   owners(inode: number): Owner[] | { missing: string };
+  /** The UDP socket bound to `addr`:`port` (or to any address at that port), from /proc/net/udp(6) inside
+   * the namespace: for kernels whose kfree_skb gives no socket. */
+  udpSocket(netns: number, addr: string, port: number): UdpSocket | { missing: string };
   /** The XDP program attached to the device (`ip -j -d link show dev DEV`; none: undefined). */
   xdp(netns: number, dev: string): XdpProgram | { none: true } | { missing: string };
+}
+
+/** A UDP socket as /proc/net/udp lists it: its local address, inode, bytes queued and drops so far. */
+export interface UdpSocket {
+  local: string;
+  inode: number;
+  queued: number;
+  drops: number;
+}
+
+/** The socket of /proc/net/udp(6) text `text` bound to `addr`:`port`, else one bound to any address there. */
+export function udpSocketIn(text: string, addr: string, port: number): UdpSocket | undefined {
+  let any: UdpSocket | undefined;
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    const [hexAddr, hexPort] = f[1]!.split(":");
+    if (Number.parseInt(hexPort ?? "", 16) !== port) continue;
+    const local = procAddress(hexAddr ?? "");
+    const s = {
+      local: local.includes(":") ? `[${local}]:${port}` : `${local}:${port}`,
+      inode: Number(f[9]),
+      queued: Number.parseInt(f[4]!.split(":")[1] ?? "", 16),
+      drops: Number(f[12]),
+    };
+    if (local === addr) return s;
+    if (local === "0.0.0.0" || local === "::") any ??= s;
+  }
+  return any;
+}
+
+/** An address as /proc/net/udp writes it: 32-bit words in host order (little-endian), as hex. */
+function procAddress(hex: string): string {
+  const b = new Uint8Array(hex.length / 2);
+  for (let w = 0; w < hex.length / 8; w++)
+    for (let i = 0; i < 4; i++)
+      b[w * 4 + i] = Number.parseInt(hex.slice(w * 8 + (3 - i) * 2, w * 8 + (4 - i) * 2), 16);
+  return b.length === 4 ? ipv4Text(b, 0) : ipv6Text(b, 0);
 }
 
 /** A process holding a socket open. */
@@ -244,6 +286,16 @@ export class NamespaceLookups implements SystemLookups {
   owners(inode: number): Owner[] | { missing: string } {
     if (!Number.isInteger(inode) || inode <= 0) return { missing: "no socket inode" };
     return this.once(`owners ${inode}`, () => socketOwners(this.proc, inode));
+  }
+
+  udpSocket(netns: number, addr: string, port: number): UdpSocket | { missing: string } {
+    if (!/^[\da-fA-F.:]+$/.test(addr)) return { missing: `not an address: ${addr}` };
+    return this.once(`${netns} udp ${addr} ${port}`, () => {
+      const file = addr.includes(":") ? "/proc/net/udp6" : "/proc/net/udp";
+      const r = this.run(netns, ["cat", file]);
+      if ("missing" in r) return r;
+      return udpSocketIn(r.value, addr, port) ?? { missing: `no socket at ${addr}:${port} in ${file} now` };
+    });
   }
 
   xdp(netns: number, dev: string): XdpProgram | { none: true } | { missing: string } {

@@ -14,6 +14,7 @@ import {
   type SystemLookups,
   socketOwners,
   tcFilters,
+  udpSocketIn,
   xdpOf,
 } from "../../src/explain/system-facts.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
@@ -92,6 +93,10 @@ const sys: SystemLookups = {
   neighbour: (_n, dst) =>
     dst === "10.0.0.2" ? { address: "10.0.0.2", dev: "eth0", state: ["FAILED"] } : { missing: "unreachable" },
   owners: (inode) => (inode === 4242 ? [{ pid: 77, comm: "sink" }] : []),
+  udpSocket: (_n, addr, port) =>
+    port === 9743
+      ? { local: `${addr}:${port}`, inode: 4242, queued: 1280, drops: 19 }
+      : { missing: "no socket" },
   xdp: (_n, dev) =>
     dev === "eth0"
       ? { id: 9, name: "xdp_drop", mode: "generic" }
@@ -309,15 +314,23 @@ test("a full receive buffer: the socket, its buffer and what it held at the drop
   assert.equal(f6.queued, "2560 bytes, 512 in its backlog");
   assert.equal(f6.owner, "no process holds socket:[1] open now (read after the drop)");
   assert.equal(facts(why, p, false).owner, "not read (no look-up in the system here)");
-  // A kernel whose kfree_skb gives no socket (before 6.11): what is known, and that the socket was not.
-  const old = facts(why, { ...part(ipv4({ proto: 17, dport: 9743 })), sockState: SOCK_NOT_GIVEN });
-  assert.deepEqual(old, {
+  // A kernel whose kfree_skb gives no socket (before 6.11): the UDP socket found by the destination after
+  // the drop, what it held then; its buffer not read.
+  const old = { ...part(ipv4({ proto: 17, dport: 9743 })), sockState: SOCK_NOT_GIVEN };
+  const NOT_GIVEN = "kfree_skb gives no socket on this kernel (its rx_sk came with Linux 6.11)";
+  assert.deepEqual(facts(why, old), {
     protocol: "UDP",
     destination: "10.0.0.2:9743",
     device: "eth0",
     namespace: "blue",
-    socket: "not read (kfree_skb gives no socket on this kernel (its rx_sk came with Linux 6.11))",
+    socket: "10.0.0.2:9743 (found by the destination in /proc/net/udp, read after the drop)",
+    rcvbuf: `not read (${NOT_GIVEN})`,
+    queued: "1280 bytes, 19 drops so far (read after the drop)",
+    owner: "pid 77 (sink) (read after the drop)",
   });
+  const gone = { ...part(ipv4({ proto: 17, dport: 53 })), sockState: SOCK_NOT_GIVEN };
+  assert.equal(facts(why, gone).socket, `not read (${NOT_GIVEN}; no socket)`);
+  assert.equal(facts(why, old, false).socket, `not read (${NOT_GIVEN}; no look-up in the system here)`);
   assert.equal(facts(why, part(ipv4({ proto: 17, dport: 9743 }))).socket, "not read (kfree_skb gave none)");
 });
 
@@ -331,6 +344,30 @@ test("an XDP drop: the device, the direction and its XDP program, read after the
   });
   assert.equal(facts(x, part(ipv4({ proto: 1 }), "eth1")).program, "none attached now (read after the drop)");
   assert.equal(facts(x, part(ipv4({ proto: 1 }), "eth9")).program, "not read (ip failed)");
+});
+
+test("/proc/net/udp: the socket at the address and port, else one bound to any address there", () => {
+  const head =
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n";
+  const line = (addr: string, port: number, inode: number, rx: number, drops: number) =>
+    `  1: ${addr}:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 07 00000000:${rx.toString(16).padStart(8, "0")} 00:00000000 00000000     0        0 ${inode} 2 0000000000000000 ${drops}\n`;
+  const text = head + line("00000000", 53, 11, 0, 0) + line("0202CB0A", 9743, 12, 0x500, 19);
+  assert.deepEqual(udpSocketIn(text, "10.203.2.2", 9743), {
+    local: "10.203.2.2:9743",
+    inode: 12,
+    queued: 1280,
+    drops: 19,
+  });
+  assert.deepEqual(udpSocketIn(text, "10.0.0.9", 53), {
+    local: "0.0.0.0:53",
+    inode: 11,
+    queued: 0,
+    drops: 0,
+  });
+  assert.equal(udpSocketIn(text, "10.0.0.9", 54), undefined);
+  // IPv6: four words, each in host order.
+  const v6 = head + line("000080FE00000000FF000002000003FE", 5353, 13, 0, 1);
+  assert.equal(udpSocketIn(v6, "fe80::200:ff:fe03:0", 5353)?.local, "[fe80::200:ff:fe03:0]:5353");
 });
 
 test("ip's link JSON: the XDP program in one mode, in several (the generic one), none", () => {
@@ -445,6 +482,11 @@ test("a trace file's kept answers give back what the live run read; one it lacks
   const sLive = dropFacts(rcv, sp, live);
   assert.match(JSON.stringify(sLive), /pid 77/);
   assert.deepEqual(dropFacts(rcv, sp, replayedLookups(kept)), sLive);
+  // Before 6.11: the socket found in /proc/net/udp after the drop, kept the same way.
+  const oldPart = { ...part(ipv4({ proto: 17, dport: 9743 })), sockState: SOCK_NOT_GIVEN };
+  const oLive = dropFacts(rcv, oldPart, live);
+  assert.match(JSON.stringify(oLive), /proc\/net\/udp/);
+  assert.deepEqual(dropFacts(rcv, oldPart, replayedLookups(kept)), oLive);
   assert.deepEqual(replayedLookups(new Map()).route(1, "10.0.0.2"), { missing: "not in the trace file" });
   assert.equal(replayedLookups(new Map()).namespace(7), "netns:7");
 });
