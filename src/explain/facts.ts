@@ -3,12 +3,14 @@
 // and from what stays in the system, read once per namespace after the fact (system-facts.ts). A fact that
 // could not be read says so and why; a value read after the drop says so. A trace file keeps what the live
 // run read (recorded-lookups.ts), so --read gives the same facts.
+
+import { ipv4Text, ipv6Text } from "../identity/addresses.js";
 import { decodePacket } from "../identity/decode.js";
 import { type Header, type Ipv4, type Ipv6, TCP_RST } from "../identity/headers.js";
-import type { DropFactsInfo } from "../record/parts/drop-facts.js";
+import { type DropFactsInfo, type DropSock, SOCK_NOT_GIVEN } from "../record/parts/drop-facts.js";
 import { LINK_NETWORK } from "../record/record.js";
 import type { Explanation, Fact } from "./explanation.js";
-import type { Neighbour, SystemLookups } from "./system-facts.js";
+import type { Neighbour, Owner, SystemLookups } from "./system-facts.js";
 
 /** The mark of a value read in user space after the drop (it may have changed since). */
 export const AFTER = "read after the drop";
@@ -149,6 +151,21 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
       out.push(fact("programs", p.name ? tcPrograms(p, hook, sys) : "not read (no device in the event)"));
       break;
     }
+    case "SOCKET_RCVBUFF": {
+      const l4 = pkt.l4;
+      if (pkt.ip && l4 && (l4.kind === "udp" || l4.kind === "tcp"))
+        out.push(fact("protocol", l4.kind.toUpperCase()), fact("destination", addrPort(pkt.ip, l4.dport)));
+      else out.push(fact("destination", NOT_READ));
+      where();
+      out.push(...socketFacts(p, pkt, sys));
+      break;
+    }
+    case "XDP": {
+      where();
+      out.push(fact("direction", "ingress (XDP)"));
+      out.push(fact("program", p.name ? xdpProgram(p, sys) : "not read (no device in the event)"));
+      break;
+    }
     case "NEIGH_FAILED":
     case "NEIGH_QUEUEFULL": {
       const ip = pkt.ip;
@@ -176,6 +193,68 @@ export function dropFacts(why: Explanation, p: DropFactsInfo, sys: SystemLookups
     }
   }
   return out;
+}
+
+/** The socket the packet was for, as kfree_skb gave it at the drop (its rx_sk), and its owners. */
+function socketFacts(p: DropFactsInfo, pkt: Packet, sys: SystemLookups | undefined): Fact[] {
+  const k = p.sock;
+  if (!k) {
+    if (p.sockState === SOCK_NOT_GIVEN) return udpSocketAfter(p, pkt, sys);
+    return [fact("socket", "not read (kfree_skb gave none)")];
+  }
+  const out = [
+    fact("socket", sockAddress(k)),
+    fact("rcvbuf", `${k.rcvbuf} bytes`),
+    fact("queued", `${k.queued} bytes${k.backlog > 0 ? `, ${k.backlog} in its backlog` : ""}`),
+  ];
+  if (k.inode === 0) out.push(fact("owner", "not read (the socket's inode was not in the event)"));
+  else if (!sys) out.push(fact("owner", LIVE_ONLY));
+  else {
+    const o = sys.owners(k.inode);
+    out.push(fact("owner", "missing" in o ? `not read (${o.missing})` : ownersText(o, k.inode)));
+  }
+  return out;
+}
+
+const AF_INET6 = 10;
+const NOT_GIVEN = "kfree_skb gives no socket on this kernel (its rx_sk came with Linux 6.11)";
+
+/** Without the socket in the event (before 6.11): a UDP socket found by the packet's destination in the
+ * namespace's /proc/net/udp after the drop, what it held then, and its owners; its buffer is not known. */
+function udpSocketAfter(p: DropFactsInfo, pkt: Packet, sys: SystemLookups | undefined): Fact[] {
+  const l4 = pkt.l4;
+  const none = [fact("socket", `not read (${NOT_GIVEN})`)];
+  if (!pkt.ip || l4?.kind !== "udp") return none;
+  if (!sys) return [fact("socket", `not read (${NOT_GIVEN}; no look-up in the system here)`)];
+  const u = sys.udpSocket(p.netns, pkt.ip.dst, l4.dport);
+  if ("missing" in u) return [fact("socket", `not read (${NOT_GIVEN}; ${u.missing})`)];
+  const o = sys.owners(u.inode);
+  return [
+    fact("socket", `${u.local} (found by the destination in /proc/net/udp, ${AFTER})`),
+    fact("rcvbuf", `not read (${NOT_GIVEN})`),
+    fact("queued", `${u.queued} bytes, ${u.drops} drops so far (${AFTER})`),
+    fact("owner", "missing" in o ? `not read (${o.missing})` : ownersText(o, u.inode)),
+  ];
+}
+
+function sockAddress(k: DropSock): string {
+  return k.family === AF_INET6
+    ? `[${ipv6Text(k.address, 0)}]:${k.port}`
+    : `${ipv4Text(k.address, 0)}:${k.port}`;
+}
+
+function ownersText(o: Owner[], inode: number): string {
+  if (o.length === 0) return `no process holds socket:[${inode}] open now (${AFTER})`;
+  return `${o.map((w) => `pid ${w.pid} (${w.comm})`).join(", ")} (${AFTER})`;
+}
+
+/** The device's XDP program after the drop: its name, id and mode. */
+function xdpProgram(p: DropFactsInfo, sys: SystemLookups | undefined): string {
+  if (!sys) return LIVE_ONLY;
+  const x = sys.xdp(p.netns, p.name);
+  if ("missing" in x) return `not read (${x.missing})`;
+  if ("none" in x) return `none attached now (${AFTER})`;
+  return `${x.name || "unnamed"} id ${x.id} (${x.mode}; ${AFTER})`;
 }
 
 function neighbourText(n: Neighbour): string {
@@ -247,4 +326,6 @@ export const HAS_FACTS: ReadonlySet<string> = new Set([
   "TC_EGRESS",
   "NEIGH_FAILED",
   "NEIGH_QUEUEFULL",
+  "SOCKET_RCVBUFF",
+  "XDP",
 ]);

@@ -1,13 +1,16 @@
 // What a live trace read in the system for drops' facts, kept in the trace file (-w) and given back by
 // --read, so a file read back explains its drops as the live run did: each answer is kept once, under a
 // key naming the question (`namespace N`, `sysctl N KEY`, `route N DST`, `qdisc N DEV`,
-// `filters N DEV HOOK`, `neighbour N DST`), as JSON.
+// `filters N DEV HOOK`, `neighbour N DST`, `owners INODE`, `udp N ADDR PORT`, `xdp N DEV`), as JSON.
 import type { Read, SystemLookups } from "./system-facts.js";
 
 type Route = ReturnType<SystemLookups["route"]>;
 type QdiscRead = ReturnType<SystemLookups["qdisc"]>;
 type FiltersRead = ReturnType<SystemLookups["filters"]>;
 type NeighbourRead = ReturnType<SystemLookups["neighbour"]>;
+type OwnersRead = ReturnType<SystemLookups["owners"]>;
+type XdpRead = ReturnType<SystemLookups["xdp"]>;
+type UdpRead = ReturnType<SystemLookups["udpSocket"]>;
 
 /** `inner`'s answers, each handed to `keep(key, json)` the first time it is asked. */
 export function recordingLookups(
@@ -29,6 +32,9 @@ export function recordingLookups(
     qdisc: (n, dev) => once(`qdisc ${n} ${dev}`, inner.qdisc(n, dev)),
     filters: (n, dev, hook) => once(`filters ${n} ${dev} ${hook}`, inner.filters(n, dev, hook)),
     neighbour: (n, dst) => once(`neighbour ${n} ${dst}`, inner.neighbour(n, dst)),
+    owners: (ino) => once(`owners ${ino}`, inner.owners(ino)),
+    udpSocket: (n, addr, port) => once(`udp ${n} ${addr} ${port}`, inner.udpSocket(n, addr, port)),
+    xdp: (n, dev) => once(`xdp ${n} ${dev}`, inner.xdp(n, dev)),
   };
 }
 
@@ -52,5 +58,8 @@ export function replayedLookups(kept: ReadonlyMap<string, string>): SystemLookup
     qdisc: (n, dev) => get<QdiscRead>(`qdisc ${n} ${dev}`, NOT_KEPT),
     filters: (n, dev, hook) => get<FiltersRead>(`filters ${n} ${dev} ${hook}`, NOT_KEPT),
     neighbour: (n, dst) => get<NeighbourRead>(`neighbour ${n} ${dst}`, NOT_KEPT),
+    owners: (ino) => get<OwnersRead>(`owners ${ino}`, NOT_KEPT),
+    udpSocket: (n, addr, port) => get<UdpRead>(`udp ${n} ${addr} ${port}`, NOT_KEPT),
+    xdp: (n, dev) => get<XdpRead>(`xdp ${n} ${dev}`, NOT_KEPT),
   };
 }

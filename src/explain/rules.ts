@@ -91,6 +91,16 @@ export const RULES: readonly Rule[] = [
     text: "freed with its socket's queue as the socket closed, unread by its program: not a failure of the network",
   },
   {
+    // netif_receive_generic_xdp frees what an XDP program in generic (skb) mode drops (XDP_DROP, XDP_ABORTED,
+    // an unknown action) with plain kfree_skb, 6.1 to 6.18; only a failed redirect or XDP_TX there frees
+    // with reason XDP (do_xdp_generic). Proven with XDP_DROP on a veth in generic mode.
+    reason: "NOT_SPECIFIED",
+    functions: ["netif_receive_generic_xdp", "do_xdp_generic"],
+    cause: "XDP",
+    failure: true,
+    text: "an XDP program on the receiving device (generic, skb mode) dropped it: it returned XDP_DROP or XDP_ABORTED, for which the kernel gives no reason",
+  },
+  {
     reason: "SOCKET_CLOSE",
     functions: [],
     cause: "SOCKET_CLOSE",

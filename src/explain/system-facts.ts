@@ -2,10 +2,12 @@
 // per (namespace, key) and kept: never on the kernel's event path, and marked by explain/facts.ts as read
 // after the drop. A namespace is entered through its `ip netns` bind mount or a process in it
 // (identity/namespace-names.ts finds both) with nsenter, and only when that path is still the namespace
-// the drop was in (its inode). A read that fails gives undefined with why, never a guess.
+// the drop was in (its inode). A read that fails gives undefined with why, never a guess. A socket's
+// owners are found by its inode in every process's open files (/proc/PID/fd), in no namespace.
 import { spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { ipv4Text, ipv6Text } from "../identity/addresses.js";
 import type { NamespaceNames } from "../identity/namespace-names.js";
 
 export type Read = { value: string } | { missing: string };
@@ -25,7 +27,126 @@ export interface SystemLookups {
   /** The next hop toward `dst` (the route's gateway, else `dst`), its device, and its neighbour entry's
    * state (`ip route get`, `ip -j neigh show`; [] when there is no entry). */
   neighbour(netns: number, dst: string): Neighbour | { missing: string };
+  /** The processes holding the socket with inode `inode` open (/proc/PID/fd: socket:[INODE]). */
+  owners(inode: number): Owner[] | { missing: string };
+  /** The UDP socket bound to `addr`:`port` (or to any address at that port), from /proc/net/udp(6) inside
+   * the namespace: for kernels whose kfree_skb gives no socket. */
+  udpSocket(netns: number, addr: string, port: number): UdpSocket | { missing: string };
+  /** The XDP program attached to the device (`ip -j -d link show dev DEV`; none: undefined). */
+  xdp(netns: number, dev: string): XdpProgram | { none: true } | { missing: string };
 }
+
+/** A UDP socket as /proc/net/udp lists it: its local address, inode, bytes queued and drops so far. */
+export interface UdpSocket {
+  local: string;
+  inode: number;
+  queued: number;
+  drops: number;
+}
+
+/** The socket of /proc/net/udp(6) text `text` bound to `addr`:`port`, else one bound to any address there. */
+export function udpSocketIn(text: string, addr: string, port: number): UdpSocket | undefined {
+  let any: UdpSocket | undefined;
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    const [hexAddr, hexPort] = f[1]!.split(":");
+    if (Number.parseInt(hexPort ?? "", 16) !== port) continue;
+    const local = procAddress(hexAddr ?? "");
+    const s = {
+      local: local.includes(":") ? `[${local}]:${port}` : `${local}:${port}`,
+      inode: Number(f[9]),
+      queued: Number.parseInt(f[4]!.split(":")[1] ?? "", 16),
+      drops: Number(f[12]),
+    };
+    if (local === addr) return s;
+    if (local === "0.0.0.0" || local === "::") any ??= s;
+  }
+  return any;
+}
+
+/** An address as /proc/net/udp writes it: 32-bit words in host order (little-endian), as hex. */
+function procAddress(hex: string): string {
+  const b = new Uint8Array(hex.length / 2);
+  for (let w = 0; w < hex.length / 8; w++)
+    for (let i = 0; i < 4; i++)
+      b[w * 4 + i] = Number.parseInt(hex.slice(w * 8 + (3 - i) * 2, w * 8 + (4 - i) * 2), 16);
+  return b.length === 4 ? ipv4Text(b, 0) : ipv6Text(b, 0);
+}
+
+/** A process holding a socket open. */
+export interface Owner {
+  pid: number;
+  comm: string;
+}
+
+/** An XDP program attached to a device, and how (generic: skb mode, driver, offloaded). */
+export interface XdpProgram {
+  id: number;
+  name: string;
+  mode: string;
+}
+
+const XDP_MODES: Record<number, string> = { 1: "driver", 2: "generic", 3: "offloaded" };
+
+/** The XDP program in `ip -j -d link show` output: one attached in a single mode, or each of several. */
+export function xdpOf(json: string): XdpProgram | { none: true } | { missing: string } {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    return { missing: "ip -j link show printed no JSON" };
+  }
+  const link = Array.isArray(list) ? (list[0] as Record<string, unknown> | undefined) : undefined;
+  if (!link) return { missing: "ip -j link show printed no device" };
+  const x = link.xdp as
+    | { mode?: number; prog?: { id?: number; name?: string }; attached?: unknown[] }
+    | undefined;
+  if (!x) return { none: true };
+  const one = (mode: number | undefined, prog: { id?: number; name?: string } | undefined) =>
+    typeof prog?.id === "number"
+      ? { id: prog.id, name: String(prog.name ?? ""), mode: XDP_MODES[mode ?? 0] ?? `mode ${mode}` }
+      : undefined;
+  // Several modes at once (XDP_ATTACHED_MULTI): the generic one is the one that frees skbs.
+  const attached = (x.attached ?? []) as { mode?: number; prog?: { id?: number; name?: string } }[];
+  const p =
+    one(x.mode, x.prog) ??
+    one(2, attached.find((a) => a.mode === 2)?.prog) ??
+    one(attached[0]?.mode, attached[0]?.prog);
+  return p ?? { none: true };
+}
+
+/** The processes with socket:[INODE] among their open files, under `proc`. */
+export function socketOwners(proc: string, inode: number): Owner[] {
+  const want = `socket:[${inode}]`;
+  const out: Owner[] = [];
+  for (const pid of readdirSafe(proc)) {
+    if (!/^\d+$/.test(pid)) continue;
+    const fds = join(proc, pid, "fd");
+    if (!readdirSafe(fds).some((fd) => readlinkSafe(join(fds, fd)) === want)) continue;
+    let comm = "";
+    try {
+      comm = readFileSync(join(proc, pid, "comm"), "utf8").trim();
+    } catch {}
+    out.push({ pid: Number(pid), comm });
+  }
+  return out;
+}
+
+const readdirSafe = (p: string): string[] => {
+  try {
+    return readdirSync(p);
+  } catch {
+    return [];
+  }
+};
+const readlinkSafe = (p: string): string | undefined => {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+};
 
 export interface Neighbour {
   address: string;
@@ -159,6 +280,29 @@ export class NamespaceLookups implements SystemLookups {
       } catch {
         return { missing: "ip -j neigh show printed no JSON" };
       }
+    });
+  }
+
+  owners(inode: number): Owner[] | { missing: string } {
+    if (!Number.isInteger(inode) || inode <= 0) return { missing: "no socket inode" };
+    return this.once(`owners ${inode}`, () => socketOwners(this.proc, inode));
+  }
+
+  udpSocket(netns: number, addr: string, port: number): UdpSocket | { missing: string } {
+    if (!/^[\da-fA-F.:]+$/.test(addr)) return { missing: `not an address: ${addr}` };
+    return this.once(`${netns} udp ${addr} ${port}`, () => {
+      const file = addr.includes(":") ? "/proc/net/udp6" : "/proc/net/udp";
+      const r = this.run(netns, ["cat", file]);
+      if ("missing" in r) return r;
+      return udpSocketIn(r.value, addr, port) ?? { missing: `no socket at ${addr}:${port} in ${file} now` };
+    });
+  }
+
+  xdp(netns: number, dev: string): XdpProgram | { none: true } | { missing: string } {
+    if (!/^[\w.\-@]+$/.test(dev)) return { missing: `not a device name: ${dev}` };
+    return this.once(`${netns} xdp ${dev}`, () => {
+      const r = this.run(netns, ["ip", "-j", "-d", "link", "show", "dev", dev]);
+      return "missing" in r ? r : xdpOf(r.value);
     });
   }
 

@@ -42,6 +42,8 @@ export function extrasOutput(o: {
   probeRead: number;
   /** The context's slot holding the point's own device argument (instead of skb->dev). */
   devArg?: number;
+  /** The context's slot holding the socket a dropped packet was for (kfree_skb's rx_sk). */
+  sockArg?: number;
   out: string;
   lost: string;
 }): Insn[] {
@@ -65,6 +67,7 @@ export function extrasOutput(o: {
         req: o.req,
         probeRead: o.probeRead,
         devArg: o.devArg,
+        sockArg: o.sockArg,
         start,
         varRoom,
         next: next ? label(next.part.name) : "extras_submit",

@@ -44,6 +44,8 @@ export interface VerdictSource {
   kind: number;
   locationArg?: number;
   reasonArg?: number;
+  /** The socket a received packet was for (kfree_skb's rx_sk, since 6.11). */
+  sockArg?: number;
 }
 
 export type { FuncSource };
@@ -104,6 +106,9 @@ export function buildMainProgram(spec: MainProgramSpec): MainProgram {
         ringFd: spec.ringFd,
         probeRead: spec.probeRead,
         ...(spec.devArg !== undefined ? { devArg: spec.devArg } : {}),
+        ...(spec.verdict?.sockArg !== undefined && spec.skb.kind === "args"
+          ? { sockArg: spec.verdict.sockArg }
+          : {}),
         out: "out",
         lost: "lost",
       })

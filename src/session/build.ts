@@ -12,7 +12,7 @@ import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
 import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST } from "../program/stack-layout.js";
 import { TRACK_VALUE_DEV, type TrackSpec } from "../program/track-map.js";
-import type { DropFactsLayout } from "../record/parts/drop-facts.js";
+import type { DropFactsLayout, SockLayout } from "../record/parts/drop-facts.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
@@ -194,8 +194,37 @@ function dropFactsLayout(kernel: KernelView): DropFactsLayout | undefined {
       device: deviceLayout(kernel.btf),
       devMtu: kernel.btf.offsetof("net_device", "mtu"),
       skb: packetLayout(kernel.btf, "drop facts"),
+      ...sockLayout(kernel),
     };
   } catch {
     return undefined;
+  }
+}
+
+/** The socket's offsets where BTF has them all (without, drops are explained without their socket). */
+function sockLayout(kernel: KernelView): { sock?: SockLayout } {
+  const at = (t: string, m: string) => kernel.btf.offsetof(t, m);
+  try {
+    const backlog = at("sock", "sk_backlog.rmem_alloc");
+    // One 8-byte read takes both.
+    if (at("sock", "sk_backlog.len") !== backlog + 4) return {};
+    let v6 = -1;
+    try {
+      v6 = at("sock", "__sk_common.skc_v6_rcv_saddr");
+    } catch {}
+    return {
+      sock: {
+        family: at("sock", "__sk_common.skc_family"),
+        num: at("sock", "__sk_common.skc_num"),
+        rcvSaddr: at("sock", "__sk_common.skc_rcv_saddr"),
+        v6RcvSaddr: v6,
+        rcvbuf: at("sock", "sk_rcvbuf"),
+        backlog,
+        socket: at("sock", "sk_socket"),
+        socketIno: at("socket_alloc", "vfs_inode") - at("socket_alloc", "socket") + at("inode", "i_ino"),
+      },
+    };
+  } catch {
+    return {};
   }
 }

@@ -98,6 +98,11 @@ test("a queue purged as its socket closes is not a failure: QUEUE_PURGE anywhere
   }
   const elsewhere = explainDrop("NOT_SPECIFIED", "ip_rcv_finish")!;
   assert.deepEqual([elsewhere.cause, elsewhere.failure], ["NOT_SPECIFIED", true]);
+  // Generic XDP's XDP_DROP: no reason given, the place tells.
+  for (const fn of ["netif_receive_generic_xdp", "do_xdp_generic"]) {
+    const x = explainDrop("NOT_SPECIFIED", fn)!;
+    assert.deepEqual([x.cause, x.failure], ["XDP", true], fn);
+  }
   const closed = explainDrop("SOCKET_CLOSE", "tcp_close")!;
   assert.deepEqual([closed.cause, closed.failure], ["SOCKET_CLOSE", false]);
 });

@@ -2,13 +2,28 @@
 // (a fake here): each cause's facts, what is said when a fact could not be read, and how the writers'
 // verdict text carries them.
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { type Explanation, explainDrop } from "../../src/explain/explanation.js";
 import { dropFacts } from "../../src/explain/facts.js";
 import { recordingLookups, replayedLookups } from "../../src/explain/recorded-lookups.js";
-import { rootQdisc, type SystemLookups, tcFilters } from "../../src/explain/system-facts.js";
+import {
+  rootQdisc,
+  type SystemLookups,
+  socketOwners,
+  tcFilters,
+  udpSocketIn,
+  xdpOf,
+} from "../../src/explain/system-facts.js";
 import { VerdictText } from "../../src/output/verdict-text.js";
-import type { DropFactsInfo } from "../../src/record/parts/drop-facts.js";
+import {
+  DROP_FACTS_SIZE,
+  type DropFactsInfo,
+  SOCK_NONE,
+  SOCK_NOT_GIVEN,
+} from "../../src/record/parts/drop-facts.js";
 import { VERDICT_DROP } from "../../src/record/record.js";
 import { records } from "../output/records.js";
 
@@ -52,6 +67,7 @@ const part = (network: number[], name = "eth0"): DropFactsInfo => ({
   name,
   mtu: 1500,
   network: Uint8Array.from(network),
+  sockState: SOCK_NONE,
 });
 
 const sys: SystemLookups = {
@@ -76,6 +92,17 @@ const sys: SystemLookups = {
         : [{ kind: "bpf", prog: { id: 7, name: "shot" }, directAction: true }, { kind: "flower" }],
   neighbour: (_n, dst) =>
     dst === "10.0.0.2" ? { address: "10.0.0.2", dev: "eth0", state: ["FAILED"] } : { missing: "unreachable" },
+  owners: (inode) => (inode === 4242 ? [{ pid: 77, comm: "sink" }] : []),
+  udpSocket: (_n, addr, port) =>
+    port === 9743
+      ? { local: `${addr}:${port}`, inode: 4242, queued: 1280, drops: 19 }
+      : { missing: "no socket" },
+  xdp: (_n, dev) =>
+    dev === "eth0"
+      ? { id: 9, name: "xdp_drop", mode: "generic" }
+      : dev === "eth1"
+        ? { none: true }
+        : { missing: "ip failed" },
 };
 
 const facts = (why: Explanation, p: DropFactsInfo, live = true) =>
@@ -253,9 +280,170 @@ test("the verdict's text and json carry the facts of the record's drop-facts par
   const json = JSON.parse(`{${vt.json(v, dv, 0).slice(1)}}`);
   assert.equal(json.explanation.facts.destination, "10.0.0.2:7");
   // A drop without the part: the explanation alone.
-  const second = 128 + 96;
+  const second = 128 + DROP_FACTS_SIZE;
   assert.doesNotMatch(vt.text(v, dv, second), /protocol UDP/);
   assert.equal(JSON.parse(`{${vt.json(v, dv, second).slice(1)}}`).explanation.facts, undefined);
+});
+
+test("a full receive buffer: the socket, its buffer and what it held at the drop, its owner after", () => {
+  const why = explainDrop("SOCKET_RCVBUFF", "__udp_queue_rcv_skb")!;
+  const sock = {
+    family: 2,
+    port: 9743,
+    address: Uint8Array.of(10, 0, 0, 2),
+    rcvbuf: 2304,
+    queued: 2560,
+    backlog: 0,
+    inode: 4242,
+  };
+  const p = { ...part(ipv4({ proto: 17, dport: 9743 })), sockState: 2, sock };
+  assert.deepEqual(facts(why, p), {
+    protocol: "UDP",
+    destination: "10.0.0.2:9743",
+    device: "eth0",
+    namespace: "blue",
+    socket: "10.0.0.2:9743",
+    rcvbuf: "2304 bytes",
+    queued: "2560 bytes",
+    owner: "pid 77 (sink) (read after the drop)",
+  });
+  // Gone by then; a backlog; an IPv6 socket bound to any address.
+  const v6 = { ...sock, family: 10, address: new Uint8Array(16), backlog: 512, inode: 1 };
+  const f6 = facts(why, { ...p, sock: v6 });
+  assert.equal(f6.socket, "[::]:9743");
+  assert.equal(f6.queued, "2560 bytes, 512 in its backlog");
+  assert.equal(f6.owner, "no process holds socket:[1] open now (read after the drop)");
+  assert.equal(facts(why, p, false).owner, "not read (no look-up in the system here)");
+  // A kernel whose kfree_skb gives no socket (before 6.11): the UDP socket found by the destination after
+  // the drop, what it held then; its buffer not read.
+  const old = { ...part(ipv4({ proto: 17, dport: 9743 })), sockState: SOCK_NOT_GIVEN };
+  const NOT_GIVEN = "kfree_skb gives no socket on this kernel (its rx_sk came with Linux 6.11)";
+  assert.deepEqual(facts(why, old), {
+    protocol: "UDP",
+    destination: "10.0.0.2:9743",
+    device: "eth0",
+    namespace: "blue",
+    socket: "10.0.0.2:9743 (found by the destination in /proc/net/udp, read after the drop)",
+    rcvbuf: `not read (${NOT_GIVEN})`,
+    queued: "1280 bytes, 19 drops so far (read after the drop)",
+    owner: "pid 77 (sink) (read after the drop)",
+  });
+  const gone = { ...part(ipv4({ proto: 17, dport: 53 })), sockState: SOCK_NOT_GIVEN };
+  assert.equal(facts(why, gone).socket, `not read (${NOT_GIVEN}; no socket)`);
+  assert.equal(facts(why, old, false).socket, `not read (${NOT_GIVEN}; no look-up in the system here)`);
+  assert.equal(facts(why, part(ipv4({ proto: 17, dport: 9743 }))).socket, "not read (kfree_skb gave none)");
+});
+
+test("an XDP drop: the device, the direction and its XDP program, read after the drop", () => {
+  const x = explainDrop("XDP", "do_xdp_generic")!;
+  assert.deepEqual(facts(x, part(ipv4({ proto: 1 }))), {
+    device: "eth0",
+    namespace: "blue",
+    direction: "ingress (XDP)",
+    program: "xdp_drop id 9 (generic; read after the drop)",
+  });
+  assert.equal(facts(x, part(ipv4({ proto: 1 }), "eth1")).program, "none attached now (read after the drop)");
+  assert.equal(facts(x, part(ipv4({ proto: 1 }), "eth9")).program, "not read (ip failed)");
+});
+
+test("/proc/net/udp: the socket at the address and port, else one bound to any address there", () => {
+  const head =
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n";
+  const line = (addr: string, port: number, inode: number, rx: number, drops: number) =>
+    `  1: ${addr}:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 07 00000000:${rx.toString(16).padStart(8, "0")} 00:00000000 00000000     0        0 ${inode} 2 0000000000000000 ${drops}\n`;
+  const text = head + line("00000000", 53, 11, 0, 0) + line("0202CB0A", 9743, 12, 0x500, 19);
+  assert.deepEqual(udpSocketIn(text, "10.203.2.2", 9743), {
+    local: "10.203.2.2:9743",
+    inode: 12,
+    queued: 1280,
+    drops: 19,
+  });
+  assert.deepEqual(udpSocketIn(text, "10.0.0.9", 53), {
+    local: "0.0.0.0:53",
+    inode: 11,
+    queued: 0,
+    drops: 0,
+  });
+  assert.equal(udpSocketIn(text, "10.0.0.9", 54), undefined);
+  // IPv6: four words, each in host order.
+  const v6 = head + line("000080FE00000000FF000002000003FE", 5353, 13, 0, 1);
+  assert.equal(udpSocketIn(v6, "fe80::200:ff:fe03:0", 5353)?.local, "[fe80::200:ff:fe03:0]:5353");
+});
+
+test("ip's link JSON: the XDP program in one mode, in several (the generic one), none", () => {
+  const one =
+    '[{"ifindex":5,"ifname":"veth-x","xdp":{"mode":2,"prog":{"id":61,"name":"ipft_xdp_drop","tag":"3b185187f1855c4c","jited":1}}}]';
+  assert.deepEqual(xdpOf(one), { id: 61, name: "ipft_xdp_drop", mode: "generic" });
+  const multi =
+    '[{"ifname":"x","xdp":{"mode":4,"attached":[{"mode":1,"prog":{"id":3,"name":"a"}},{"mode":2,"prog":{"id":4,"name":"b"}}]}}]';
+  assert.deepEqual(xdpOf(multi), { id: 4, name: "b", mode: "generic" });
+  assert.deepEqual(xdpOf('[{"ifname":"x"}]'), { none: true });
+  assert.deepEqual(xdpOf("{"), { missing: "ip -j link show printed no JSON" });
+});
+
+test("a socket's owners: the processes with socket:[INODE] among their open files", () => {
+  const proc = mkdtempSync(join(tmpdir(), "ipft-proc-"));
+  try {
+    for (const [pid, comm, link] of [
+      ["12", "sink", "socket:[4242]"],
+      ["13", "other", "socket:[4243]"],
+    ] as const) {
+      mkdirSync(join(proc, pid, "fd"), { recursive: true });
+      writeFileSync(join(proc, pid, "comm"), `${comm}\n`);
+      symlinkSync(link, join(proc, pid, "fd", "3"));
+    }
+    mkdirSync(join(proc, "self"));
+    assert.deepEqual(socketOwners(proc, 4242), [{ pid: 12, comm: "sink" }]);
+    assert.deepEqual(socketOwners(proc, 1), []);
+  } finally {
+    rmSync(proc, { recursive: true, force: true });
+  }
+});
+
+test("the verdict's facts of a full receive buffer come from the record's socket bytes", () => {
+  const UDP_RCV = 0xffffffff81200000n;
+  const vt = new VerdictText({
+    reason: () => "SOCKET_RCVBUFF",
+    location: () => "__udp_queue_rcv_skb+0x1",
+    lookups: sys,
+  });
+  const dropFacts = {
+    ifindex: 2,
+    netns: 4026532000,
+    name: "eth0",
+    mtu: 1500,
+    network: ipv4({ proto: 17, dport: 53 }),
+    sock: { port: 53, address: [10, 0, 0, 2], rcvbuf: 4608, queued: 4864, inode: 4242 },
+  };
+  const dv = records([
+    {
+      skb: 1n,
+      ts: 1n,
+      func: 1n,
+      cpu: 0,
+      verdict: { kind: VERDICT_DROP, reason: 6, location: UDP_RCV },
+      dropFacts,
+    },
+  ]);
+  const v = {
+    kind: VERDICT_DROP,
+    reason: 6,
+    locLo: Number(UDP_RCV & 0xffffffffn),
+    tsLo: 0,
+    tsHi: 0,
+    locHi: Number(UDP_RCV >> 32n),
+  };
+  const json = JSON.parse(`{${vt.json(v, dv, 0).slice(1)}}`);
+  assert.deepEqual(json.explanation.facts, {
+    protocol: "UDP",
+    destination: "10.0.0.2:53",
+    device: "eth0",
+    namespace: "blue",
+    socket: "10.0.0.2:53",
+    rcvbuf: "4608 bytes",
+    queued: "4864 bytes",
+    owner: "pid 77 (sink) (read after the drop)",
+  });
 });
 
 test("a trace file's kept answers give back what the live run read; one it lacks is not read", () => {
@@ -274,6 +462,31 @@ test("a trace file's kept answers give back what the live run read; one it lacks
   const neigh = explainDrop("NEIGH_FAILED", "neigh_invalidate")!;
   const nLive = dropFacts(neigh, p, live);
   assert.deepEqual(dropFacts(neigh, p, replayedLookups(kept)), nLive);
+  const xdp = explainDrop("XDP", "")!;
+  const xLive = dropFacts(xdp, p, live);
+  assert.deepEqual(dropFacts(xdp, p, replayedLookups(kept)), xLive);
+  const rcv = explainDrop("SOCKET_RCVBUFF", "")!;
+  const sp = {
+    ...part(ipv4({ proto: 17 })),
+    sockState: 2,
+    sock: {
+      family: 2,
+      port: 53,
+      address: Uint8Array.of(10, 0, 0, 2),
+      rcvbuf: 1,
+      queued: 2,
+      backlog: 0,
+      inode: 4242,
+    },
+  };
+  const sLive = dropFacts(rcv, sp, live);
+  assert.match(JSON.stringify(sLive), /pid 77/);
+  assert.deepEqual(dropFacts(rcv, sp, replayedLookups(kept)), sLive);
+  // Before 6.11: the socket found in /proc/net/udp after the drop, kept the same way.
+  const oldPart = { ...part(ipv4({ proto: 17, dport: 9743 })), sockState: SOCK_NOT_GIVEN };
+  const oLive = dropFacts(rcv, oldPart, live);
+  assert.match(JSON.stringify(oLive), /proc\/net\/udp/);
+  assert.deepEqual(dropFacts(rcv, oldPart, replayedLookups(kept)), oLive);
   assert.deepEqual(replayedLookups(new Map()).route(1, "10.0.0.2"), { missing: "not in the trace file" });
   assert.equal(replayedLookups(new Map()).namespace(7), "netns:7");
 });

@@ -14,6 +14,7 @@ import {
   type TimeColumn,
   type VerdictNamer,
 } from "../../src/output/index.js";
+import { DROP_FACTS_SIZE, SOCK_NONE, SOCK_READ } from "../../src/record/parts/drop-facts.js";
 import { IDENTITY_SIZE } from "../../src/record/parts/identity.js";
 import {
   FLAG_CLONE,
@@ -54,7 +55,15 @@ export interface Ev {
     mark?: number;
   };
   /** A drop's drop-facts part (record.ts FLAG_DROP_FACTS): its device and network header bytes. */
-  dropFacts?: { ifindex: number; netns: number; name: string; mtu: number; network: number[] };
+  dropFacts?: {
+    ifindex: number;
+    netns: number;
+    name: string;
+    mtu: number;
+    network: number[];
+    /** The socket kfree_skb gave (drop-facts.ts SOCK_READ), at +96. */
+    sock?: { port: number; address: number[]; rcvbuf: number; queued: number; inode: number };
+  };
 }
 
 /** The bytes a record takes: 128, its device part, its packet bytes padded to 8, 8 per return address. */
@@ -63,7 +72,7 @@ export const evLength = (e: Ev): number =>
 
 /** Where a record's packet bytes start: after the device, identity and drop-facts parts when it has them. */
 const devLength = (e: Ev): number =>
-  128 + (e.device ? 24 : 0) + (e.identity ? IDENTITY_SIZE : 0) + (e.dropFacts ? 96 : 0);
+  128 + (e.device ? 24 : 0) + (e.identity ? IDENTITY_SIZE : 0) + (e.dropFacts ? DROP_FACTS_SIZE : 0);
 
 /** A device part's 24 bytes at `at`. */
 function setDevice(dv: DataView, at: number, d: { ifindex: number; netns: number; name: string }): void {
@@ -136,6 +145,18 @@ export function records(evs: Ev[], pad = 0): DataView {
       e.dropFacts.network.forEach((b, k) => {
         dv.setUint8(f + 32 + k, b);
       });
+      const k = e.dropFacts.sock;
+      dv.setUint8(f + 96, k ? SOCK_READ : SOCK_NONE);
+      if (k) {
+        dv.setUint16(f + 98, k.address.length === 16 ? 10 : 2, true);
+        dv.setUint16(f + 100, k.port, true);
+        dv.setInt32(f + 104, k.rcvbuf, true);
+        dv.setInt32(f + 108, k.queued, true);
+        dv.setUint32(f + 116, k.inode, true);
+        k.address.forEach((b, j) => {
+          dv.setUint8(f + 120 + j, b);
+        });
+      }
     }
     if (e.parent !== undefined) dv.setBigUint64(o + 40, e.parent, true);
     if (e.verdict) {

@@ -171,3 +171,34 @@ test("the device part (-w): FLAG_DEVICE set, 24 bytes zeroed then read, the pack
   ).insns;
   assert.equal(calls(noNs).filter((h) => h === 113).length, 1 + 2);
 });
+
+test("the drop-facts part reads kfree_skb's socket (rx_sk) only where the tracepoint has it", () => {
+  const sock = {
+    family: 16,
+    num: 14,
+    rcvSaddr: 4,
+    v6RcvSaddr: 56,
+    rcvbuf: 276,
+    backlog: 196,
+    socket: 280,
+    socketIno: 192,
+  };
+  const dropFacts = { device: DEV, devMtu: 232, skb: SKB, sock };
+  const x: ExtrasRequest = { ...extras(0, "off"), dropFacts };
+  const readsCtx = (p: Insn[], off: number) =>
+    p.some((i) => i.code === (op.LDX | op.MEM | op.DW) && i.src === 6 && i.off === off);
+  const withSock = buildMainProgram(mainSpec({ verdict: { ...DROP, sockArg: 3 }, extras: x }));
+  assert.ok(readsCtx(withSock.insns, 24), "rx_sk is the context's fourth slot");
+  checkListedJumps(listProgram(withSock), (why) => assert.fail(why));
+  // A kernel before 6.11 (no rx_sk), or BTF without the socket's offsets: no read of it.
+  const old = buildMainProgram(mainSpec({ verdict: DROP, extras: x })).insns;
+  assert.ok(!readsCtx(old, 24));
+  const noLayout = buildMainProgram(
+    mainSpec({
+      verdict: { ...DROP, sockArg: 3 },
+      extras: { ...x, dropFacts: { ...dropFacts, sock: undefined } },
+    }),
+  ).insns;
+  assert.ok(!readsCtx(noLayout, 24));
+  assert.ok(withSock.insns.length > old.length);
+});

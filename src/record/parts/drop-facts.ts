@@ -1,5 +1,5 @@
 // The drop-facts part: what a drop's explanation needs that can change before user space could read it,
-// taken at the drop itself (the kfree_skb verdict event only, never at other events). 96 bytes, when the
+// taken at the drop itself (the kfree_skb verdict event only, never at other events). 136 bytes, when the
 // record's flags have FLAG_DROP_FACTS:
 //   +0  u32 ifindex of skb->dev (0: no device)
 //   +4  u32 netns: the inode of skb->dev's network namespace (0: unknown)
@@ -7,18 +7,24 @@
 //   +24 u32 the device's MTU
 //   +28 u16 the network header's bytes copied below (0: none: no network header, or a failed read)
 //   +32 u8[64] the packet from its network header (IPv4/IPv6 header, then ports, TTL...), linear bytes only
+// and the socket the packet was for (kfree_skb's rx_sk, since 6.11; a full receive buffer's facts):
+//   +96 u8  SOCK_NOT_GIVEN (this kernel's kfree_skb has no rx_sk), SOCK_NONE (it gave none), SOCK_READ
+//   +98 u16 its family (AF_INET, AF_INET6), +100 u16 its local port (skc_num)
+//   +104 u32 sk_rcvbuf, +108 u32 sk_rmem_alloc (bytes queued), +112 u32 sk_backlog.len
+//   +116 u32 its inode (what /proc/PID/fd shows as socket:[INODE]; 0: not read)
+//   +120 u8[16] its local address (IPv4: the first 4 bytes; 0.0.0.0: any)
 // In the kernel: the flag set, the part zeroed, then each field read on its own (a failed read leaves it
 // zero); the header bytes are min(64, tail - network_header). The explanation's facts (explain/facts.ts)
 // decode them; json and text print nothing of the part itself, the trace file keeps its bytes in ipft's
 // event option (--read explains from them as live).
 import { asm, type Insn } from "../../asm/index.js";
-import { R0, R1, R2, R3, R7, R8, R9, R10 } from "../../asm/opcodes.js";
+import { R0, R1, R2, R3, R6, R7, R8, R9, R10 } from "../../asm/opcodes.js";
 import { FLAG_DROP_FACTS, OFF_FLAGS, VERDICT_DROP } from "../record.js";
 import type { DeviceLayout } from "./device.js";
 import type { PacketLayout } from "./packet.js";
 import { definePart, type EventPart, type FillContext, SCRATCH } from "./part.js";
 
-export const DROP_FACTS_SIZE = 96;
+export const DROP_FACTS_SIZE = 136;
 const F_IFINDEX = 0;
 const F_NETNS = 4;
 const F_NAME = 8;
@@ -26,6 +32,18 @@ const F_NAME_SIZE = 16;
 const F_MTU = 24;
 const F_NET_LEN = 28;
 const F_NET = 32;
+const F_SOCK = 96;
+const F_FAMILY = 98;
+const F_PORT = 100;
+const F_RCVBUF = 104;
+const F_RMEM = 108;
+const F_BACKLOG = 112;
+const F_INODE = 116;
+const F_ADDR = 120;
+export const SOCK_NOT_GIVEN = 0;
+export const SOCK_NONE = 1;
+export const SOCK_READ = 2;
+const AF_INET6 = 10;
 /** Network header bytes kept: an IPv4 header with options (up to 60) or an IPv6 header, and what
  * follows the plain ones (ports, TCP flags, ICMP type). */
 export const DROP_NET_BYTES = 64;
@@ -36,6 +54,37 @@ export interface DropFactsLayout {
   device: DeviceLayout;
   devMtu: number;
   skb: PacketLayout;
+  /** Where this kernel has them all (else the socket is not read). */
+  sock?: SockLayout;
+}
+
+/** struct sock's offsets (sock_common's through __sk_common), and how a socket's inode is found from it
+ * (sock_i_ino: the inode next to the socket in their socket_alloc). */
+export interface SockLayout {
+  family: number;
+  num: number;
+  rcvSaddr: number;
+  /** skc_v6_rcv_saddr (-1: a kernel without IPv6). */
+  v6RcvSaddr: number;
+  rcvbuf: number;
+  /** sk_backlog: its rmem_alloc then its len, 8 bytes. */
+  backlog: number;
+  socket: number;
+  /** offsetof(socket_alloc, vfs_inode) - offsetof(socket_alloc, socket) + offsetof(inode, i_ino). */
+  socketIno: number;
+}
+
+/** The socket the dropped packet was for. */
+export interface DropSock {
+  family: number;
+  port: number;
+  /** The local address's bytes (4 or 16). */
+  address: Uint8Array;
+  rcvbuf: number;
+  queued: number;
+  backlog: number;
+  /** 0: not read. */
+  inode: number;
 }
 
 /** The part's values. */
@@ -47,6 +96,9 @@ export interface DropFactsInfo {
   mtu: number;
   /** The packet from its network header (a copy), empty when it could not be read. */
   network: Uint8Array;
+  /** SOCK_NOT_GIVEN, SOCK_NONE or SOCK_READ (then `sock`). */
+  sockState: number;
+  sock?: DropSock;
 }
 
 /** The part at `at` (from the record's start `off`). */
@@ -59,7 +111,27 @@ export function dropFactsAt(dv: DataView, off: number, at: number): DropFactsInf
     name += String.fromCharCode(c);
   }
   const len = Math.min(dv.getUint16(p + F_NET_LEN, true), DROP_NET_BYTES);
+  const sockState = dv.getUint8(p + F_SOCK);
+  const family = dv.getUint16(p + F_FAMILY, true);
+  const sock: DropSock | undefined =
+    sockState === SOCK_READ
+      ? {
+          family,
+          port: dv.getUint16(p + F_PORT, true),
+          address: new Uint8Array(
+            dv.buffer,
+            dv.byteOffset + p + F_ADDR,
+            family === AF_INET6 ? 16 : 4,
+          ).slice(),
+          rcvbuf: dv.getInt32(p + F_RCVBUF, true),
+          queued: dv.getInt32(p + F_RMEM, true),
+          backlog: dv.getInt32(p + F_BACKLOG, true),
+          inode: dv.getUint32(p + F_INODE, true),
+        }
+      : undefined;
   return {
+    sockState,
+    ...(sock ? { sock } : {}),
     ifindex: dv.getUint32(p + F_IFINDEX, true),
     netns: dv.getUint32(p + F_NETNS, true),
     name,
@@ -78,6 +150,53 @@ export const DROP_FACTS: EventPart = definePart({
   printJson: () => "",
   file: "option",
 });
+
+type Read = (dst: Insn[], size: number, src: number, off: number, fail?: string) => Insn[];
+
+/** The socket kfree_skb gives (R6 = ctx): its address, port, receive buffer and what it holds, its inode;
+ * R9 = the socket. Only drops of received packets with a socket pay the reads. Goes on to drop_facts_dev. */
+function sockFill(
+  ctx: FillContext,
+  k: SockLayout,
+  read: Read,
+  intoPart: (at: number) => Insn[],
+  intoScratch: (at: number) => Insn[],
+): Insn[] {
+  const D = ctx.start;
+  const p: Insn[] = [
+    asm.stMem(asm.B, R8, D + F_SOCK, SOCK_NONE),
+    asm.ldxMem(asm.DW, R9, R6, ctx.sockArg! * 8),
+    asm.jmpImm(asm.JEQ, R9, 0, "drop_facts_dev"),
+    asm.stMem(asm.B, R8, D + F_SOCK, SOCK_READ),
+    ...read(intoPart(F_FAMILY), 2, R9, k.family),
+    ...read(intoPart(F_PORT), 2, R9, k.num),
+    ...read(intoPart(F_RCVBUF), 4, R9, k.rcvbuf),
+    ...read(intoPart(F_RMEM), 8, R9, k.backlog),
+  ];
+  if (k.v6RcvSaddr >= 0)
+    p.push(
+      asm.ldxMem(asm.H, R1, R8, D + F_FAMILY),
+      asm.jmpImm(asm.JNE, R1, AF_INET6, "drop_facts_v4"),
+      ...read(intoPart(F_ADDR), 16, R9, k.v6RcvSaddr, "drop_facts_ino"),
+      asm.ja("drop_facts_ino"),
+    );
+  const v4 = read(intoPart(F_ADDR), 4, R9, k.rcvSaddr);
+  if (k.v6RcvSaddr >= 0) v4[0] = { ...v4[0]!, label: "drop_facts_v4" };
+  p.push(...v4);
+  // sock_i_ino: sk->sk_socket, then the inode allocated with it.
+  const ino = read(intoScratch(0), 8, R9, k.socket, "drop_facts_dev");
+  if (k.v6RcvSaddr >= 0) ino[0] = { ...ino[0]!, label: "drop_facts_ino" };
+  p.push(
+    ...ino,
+    asm.ldxMem(asm.DW, R3, R10, SCRATCH),
+    asm.jmpImm(asm.JEQ, R3, 0, "drop_facts_dev"),
+    ...intoPart(F_INODE),
+    asm.mov64Imm(R2, 4),
+    asm.alu64Imm(asm.ADD, R3, k.socketIno),
+    asm.call(ctx.probeRead),
+  );
+  return p;
+}
 
 /** With R7 = skb, R8 = the reservation; uses R9 and the scratch area, leaves R9 = 0. Falls through. */
 function fill(ctx: FillContext): Insn[] {
@@ -106,9 +225,12 @@ function fill(ctx: FillContext): Insn[] {
     asm.stxMem(asm.W, R8, R1, OFF_FLAGS),
   ];
   for (let k = 0; k < DROP_FACTS_SIZE; k += 8) p.push(asm.stMem(asm.DW, R8, D + k, 0));
+  if (ctx.sockArg !== undefined && l.sock) p.push(...sockFill(ctx, l.sock, read, intoPart, intoScratch));
   // The device: R9 = skb->dev.
+  const dev = read(intoScratch(0), 8, R7, d.dev, "drop_facts_net");
+  dev[0] = { ...dev[0]!, label: "drop_facts_dev" };
   p.push(
-    ...read(intoScratch(0), 8, R7, d.dev, "drop_facts_net"),
+    ...dev,
     asm.ldxMem(asm.DW, R9, R10, SCRATCH),
     asm.jmpImm(asm.JEQ, R9, 0, "drop_facts_net"),
     ...read(intoPart(F_IFINDEX), 4, R9, d.devIfindex),

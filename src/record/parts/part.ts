@@ -65,6 +65,8 @@ export interface FillContext extends ProbeReads {
   probeRead: number;
   /** The context's slot holding the point's own device argument (instead of skb->dev). */
   devArg?: number | undefined;
+  /** The context's slot holding the socket a dropped packet was for (kfree_skb's rx_sk, since 6.11). */
+  sockArg?: number | undefined;
   /** Where the part starts in the reservation, after the run-time-sized parts before it (R9). */
   start: number;
   /** The most bytes the run-time-sized parts before it may take (0: none before it). */
