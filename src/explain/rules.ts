@@ -101,6 +101,18 @@ export const RULES: readonly Rule[] = [
     text: "an XDP program on the receiving device (generic, skb mode) dropped it: it returned XDP_DROP or XDP_ABORTED, for which the kernel gives no reason",
   },
   {
+    // tcp_v4_rcv/tcp_v6_rcv free with NOT_SPECIFIED (discard_it's default) when no other reason was set:
+    // after a TIME_WAIT socket handled the segment (do_time_wait: ACK, reset or nothing, then discard_it),
+    // for a request socket's segment tcp_check_req had no use for (a duplicate, or the accept queue
+    // full: listen_overflow returns without a reason), and for a frame not addressed to this host
+    // (pkt_type). Read from 6.1 to 6.18; the TIME_WAIT case seen on a FIN after the peer closed.
+    reason: "NOT_SPECIFIED",
+    functions: ["tcp_v4_rcv", "tcp_v6_rcv"],
+    cause: "TCP_NO_REASON",
+    failure: true,
+    text: "the TCP receive path let it go without a reason, which it does in three cases: a segment for a connection already in TIME_WAIT (closed here; the kernel answered it with an ACK or a reset, or ignored it: expected after a close), a segment for a connection being set up that it had no more use for (a duplicate, or the listener's accept queue was full: nstat -az TcpExtListenOverflows counts those), or a frame not addressed to this host",
+  },
+  {
     reason: "SOCKET_CLOSE",
     functions: [],
     cause: "SOCKET_CLOSE",

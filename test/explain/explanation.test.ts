@@ -103,6 +103,12 @@ test("a queue purged as its socket closes is not a failure: QUEUE_PURGE anywhere
     const x = explainDrop("NOT_SPECIFIED", fn)!;
     assert.deepEqual([x.cause, x.failure], ["XDP", true], fn);
   }
+  // TCP's receive path without a reason: the cases it has, not a bare code.
+  for (const fn of ["tcp_v4_rcv", "tcp_v6_rcv"]) {
+    const t = explainDrop("NOT_SPECIFIED", fn)!;
+    assert.equal(t.cause, "TCP_NO_REASON", fn);
+    assert.match(t.text, /TIME_WAIT.*TcpExtListenOverflows.*not addressed to this host/);
+  }
   const closed = explainDrop("SOCKET_CLOSE", "tcp_close")!;
   assert.deepEqual([closed.cause, closed.failure], ["SOCKET_CLOSE", false]);
 });
