@@ -9,6 +9,7 @@ import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "..
 import {
   hostOnlySkipReason,
   ipft,
+  jsonLines,
   kernelSkipReason,
   onePassSkipReason,
   ROOT,
@@ -54,10 +55,7 @@ function trace(mark: number, captures: string[], command: string[], extra: strin
     ...command,
   ]);
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Event);
+  return jsonLines<Event>(r.stdout);
 }
 
 function pick(ev: Event[], want: Event, why: string): Event {
@@ -129,10 +127,7 @@ test("ipft.capture{} in a Lua script: the same values as --capture", { skip }, (
     ...senderArgs(0x3c, ["--count", "1"]),
   ]);
   assert.equal(r.status, 0, r.stderr);
-  const ev = r.stdout
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Event);
+  const ev = jsonLines<Event>(r.stdout);
   pick(ev, { function: TX, len: 142, dev: "lo", daddr: "127.0.0.1" }, "script capture");
 });
 

@@ -5,7 +5,7 @@
 // followed there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hostOnlySkipReason, ipft, kernelSkipReason, ROOT } from "../support/run.js";
+import { hostOnlySkipReason, ipft, jsonLines, kernelSkipReason, ROOT } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -34,10 +34,7 @@ test("a clone of a tracked packet: a clone event links to its parent, traced bef
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /^ipft: tracking \(.*\): .*a clone or copy of it is followed too/m);
   assert.match(r.stderr, /^ipft: clones and copies followed at [1-9]\d* functions: .*skb_clone/m);
-  const evs = r.stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Event);
+  const evs = jsonLines<Event>(r.stdout);
   const clones = evs.filter((e) => e.parent !== undefined);
   assert.ok(clones.length > 0, `no clone event:\n${r.stdout.slice(0, 4000)}\n${r.stderr}`);
   for (const c of clones) {

@@ -19,7 +19,7 @@ import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ADDR, connectAttempt, makeRouter, type Router, routerSkipReason, shell } from "../support/router.js";
-import { hasTool, ipft, kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
+import { hasTool, ipft, jsonLines, kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
 
 const skip =
   kernelSkipReason() ??
@@ -183,10 +183,7 @@ describe("drops explained", { skip }, () => {
         "kill $SINK 2>/dev/null; wait",
       ),
     ]);
-    events = live.stdout
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Event);
+    events = jsonLines<Event>(live.stdout);
   });
   after(() => {
     rt?.remove();
@@ -418,11 +415,7 @@ describe("drops explained", { skip }, () => {
   test("--read --drops of the trace file: the failures only, explained as live", () => {
     const r = ipft(["--read", file, "--drops", "-o", "json"]);
     assert.equal(r.status, 0, r.stderr);
-    const read = r.stdout
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Event)
-      .filter((e) => e.verdict === "drop");
+    const read = jsonLines<Event>(r.stdout).filter((e) => e.verdict === "drop");
     assert.ok(read.length > 0, r.stdout);
     assert.ok(
       read.every((e) => e.explanation?.failure === true),

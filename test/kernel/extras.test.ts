@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import {
   hostOnlySkipReason,
   ipft,
+  jsonLines,
   kernelSkipReason,
   onePassSkipReason,
   SENDER,
@@ -25,10 +26,7 @@ const SELECT = TP ? ["-b", BACKEND] : ["-b", BACKEND, "-r", `^(${TX}|${RX}|__udp
 type Event = Record<string, unknown>;
 
 function json(stdout: string): Event[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Event);
+  return jsonLines<Event>(stdout);
 }
 
 const hexBytes = (hex: unknown): Buffer => Buffer.from(String(hex), "hex");

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { checkListedJumps } from "../asm/listing.js";
-import { ipft, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
+import { ipft, jsonLines, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -38,10 +38,7 @@ test(`the listed branches are the ones the kernel runs: a module branching over 
   assert.equal(r.status, 0, r.stderr);
   // Only fn's events: the verdict tracepoints, traced whatever -r says, run the module too (and consume_skb
   // fires for these packets on some kernels, 6.1, not on others).
-  const data = r.stdout
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as { function: string; data: string })
+  const data = jsonLines<{ function: string; data: string }>(r.stdout)
     .filter((e) => e.function === fn)
     .map((e) => e.data);
   assert.deepEqual(data, ["a=0x1122334455667788 b=0x2a", "a=0x1122334455667788 b=0x2a"]);

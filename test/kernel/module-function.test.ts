@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { ipft, kernelSkipReason } from "../support/run.js";
+import { ipft, jsonLines, kernelSkipReason } from "../support/run.js";
 
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
 const skip =
@@ -43,10 +43,7 @@ test(`veth_xmit (module veth) is traced with -b ${BACKEND}`, { skip }, (t) => {
   });
   const r = ipft(["-b", BACKEND, "-m", String(MARK), "-r", "^veth_xmit$", "-o", "json", "-v", "--", ...cmd]);
   assert.equal(r.status, 0, r.stderr);
-  const ev = r.stdout
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { module: string; function: string });
+  const ev = jsonLines<{ module: string; function: string }>(r.stdout);
   // The datagram and its echo each leave through one end of the pair.
   const hits = ev.filter((e) => e.module === "veth" && e.function === "veth_xmit");
   assert.ok(hits.length >= 2, `expected veth_xmit events from module veth, got:\n${r.stdout}\n${r.stderr}`);

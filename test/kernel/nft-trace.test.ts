@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ADDR, forwardDrop, makeRouter, type Router, routerSkipReason, shell } from "../support/router.js";
-import { hasTool, IPFT, ipft, kernelSkipReason, onePassSkipReason } from "../support/run.js";
+import { hasTool, IPFT, ipft, jsonLines, kernelSkipReason, onePassSkipReason } from "../support/run.js";
 
 const skip =
   kernelSkipReason() ??
@@ -81,10 +81,7 @@ describe("nftables rule that dropped a packet (--nft-trace)", { skip }, () => {
       ...shell(`${rt.exec("client", ["bash", traffic]).join(" ")} || true`, "sleep 0.2"),
     ]);
     tablesAfter = inRouter(["nft", "list", "tables"]);
-    events = live.stdout
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Event);
+    events = jsonLines<Event>(live.stdout);
   });
   after(() => {
     rt?.remove();

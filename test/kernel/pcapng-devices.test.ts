@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { hasTool, ipft, kernelSkipReason, onePassSkipReason, senderArgs } from "../support/run.js";
+import { hasTool, ipft, jsonLines, kernelSkipReason, onePassSkipReason, senderArgs } from "../support/run.js";
 
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
 const SELECT =
@@ -64,10 +64,7 @@ function xmitOnSendingDevice(evs: JsonEvent[]): number {
 
 /** The json output's device keys, per event. */
 function jsonDevices(out: string): JsonEvent[] {
-  return out
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l));
+  return jsonLines(out);
 }
 
 describe("loopback UDP traced with -w: the device is lo", { skip }, () => {

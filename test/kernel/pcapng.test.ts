@@ -15,6 +15,7 @@ import {
   hasTool,
   IPFT,
   ipft,
+  jsonLines,
   kernelSkipReason,
   onePassSkipReason,
   SENDER,
@@ -147,10 +148,7 @@ describe("loopback UDP to a closed port, traced with -w", { skip }, () => {
     );
     const back = ipft(["--read", file("json"), "-o", "json"]);
     assert.equal(back.status, 0, back.stderr);
-    const json = back.stdout
-      .trimEnd()
-      .split("\n")
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const json = jsonLines<Record<string, unknown>>(back.stdout);
     assert.equal(json.length, c.packets.length);
     assert.equal(back.stdout, live.json!.stdout);
     // A packet: its packet id, up to its verdict.

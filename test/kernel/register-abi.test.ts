@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadKernelBtf } from "../../src/btf/index.js";
-import { ipft, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
+import { ipft, jsonLines, kernelSkipReason, ROOT, senderArgs } from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -41,11 +41,9 @@ function trace(script: string): Ev[] {
   assert.equal(r.status, 0, r.stderr);
   // The verdict tracepoints are traced whatever -r says; consume_skb fires for these packets on some
   // kernels (6.1) and not on others: only the -r points are checked.
-  const ev = r.stdout
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Ev)
-    .filter((e) => e.function !== "consume_skb" && e.function !== "kfree_skb");
+  const ev = jsonLines<Ev>(r.stdout).filter(
+    (e) => e.function !== "consume_skb" && e.function !== "kfree_skb",
+  );
   assert.deepEqual(
     [...new Set(ev.map((e) => e.function))].sort(),
     Object.keys(OVERHEAD).sort(),
@@ -95,11 +93,7 @@ test(`R5 at the drop: the verdict (1) and the drop reason, from this kernel's en
   ]);
   assert.equal(r.status, 0, r.stderr);
   const noSocket = loadKernelBtf().vmlinux.enumValues("skb_drop_reason").get("SKB_DROP_REASON_NO_SOCKET")!;
-  const drops = r.stdout
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Ev & { verdict?: string })
-    .filter((e) => e.verdict === "drop");
+  const drops = jsonLines<Ev & { verdict?: string }>(r.stdout).filter((e) => e.verdict === "drop");
   assert.equal(drops.length, 2, r.stdout);
   for (const e of drops) {
     const r5 = /r5=(0x[0-9a-f]+)/.exec(e.data)![1]!;

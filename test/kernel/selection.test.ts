@@ -9,7 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
-import { hostOnlySkipReason, ipft, kernelSkipReason, onePassSkipReason, ROOT } from "../support/run.js";
+import {
+  hostOnlySkipReason,
+  ipft,
+  jsonLines,
+  kernelSkipReason,
+  onePassSkipReason,
+  ROOT,
+} from "../support/run.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -22,10 +29,7 @@ const MIXED = `${ROOT}dist/test/support/mixed-traffic.js`;
 type Event = Record<string, string | number | boolean | null>;
 
 function events(stdout: string): Event[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Event);
+  return jsonLines<Event>(stdout);
 }
 
 /** Each datagram is queued for transmission once: events there count the datagrams. (Packets are not

@@ -8,6 +8,7 @@ import { releaseAtLeast } from "../../src/session/unseen-counts.js";
 import {
   hostOnlySkipReason,
   ipft,
+  jsonLines,
   kernelSkipReason,
   senderArgs,
   settledObjects,
@@ -38,10 +39,7 @@ interface JsonEvent {
 }
 
 function parseJson(stdout: string): JsonEvent[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as JsonEvent);
+  return jsonLines<JsonEvent>(stdout);
 }
 
 test("json: every marked packet and no unmarked one, each on the loopback path in time order", {

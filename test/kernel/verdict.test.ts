@@ -11,6 +11,7 @@ import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "..
 import {
   hostOnlySkipReason,
   ipft,
+  jsonLines,
   kernelSkipReason,
   onePassSkipReason,
   SENDER,
@@ -33,10 +34,7 @@ const [FIRST, JOURNEY] = BACKEND === "tracepoint" ? ["net_dev_queue", 6] : ["ip_
 type Event = Record<string, string | number | boolean | null>;
 
 function json(stdout: string): Event[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Event);
+  return jsonLines<Event>(stdout);
 }
 
 const CLOSED_PORT_CMD = senderArgs(0x71, ["--count", "3", "--closed", "--port", "9601"]);

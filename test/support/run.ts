@@ -107,3 +107,11 @@ export function hasTool(name: string): boolean {
     readdirSync("/usr/local/bin").includes(name)
   );
 }
+
+/** ipft's `-o json` output: one object per line (any other line is left out). */
+export function jsonLines<T = Record<string, unknown>>(stdout: string): T[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as T);
+}
