@@ -20,15 +20,16 @@
 import { asm, type Insn } from "../../asm/index.js";
 import { R0, R1, R2, R3, R6, R7, R8, R9, R10 } from "../../asm/opcodes.js";
 import { FLAG_DROP_FACTS, OFF_FLAGS, VERDICT_DROP } from "../record.js";
-import type { DeviceLayout } from "./device.js";
+import { DEV_IFINDEX, DEV_NAME, DEV_NAME_SIZE, DEV_NETNS, type DeviceLayout, deviceAt } from "./device.js";
 import type { PacketLayout } from "./packet.js";
 import { definePart, type EventPart, type FillContext, SCRATCH } from "./part.js";
 
 export const DROP_FACTS_SIZE = 136;
-const F_IFINDEX = 0;
-const F_NETNS = 4;
-const F_NAME = 8;
-const F_NAME_SIZE = 16;
+// The device first, laid out as the device part (device.ts) and read back by its deviceAt.
+const F_IFINDEX = DEV_IFINDEX;
+const F_NETNS = DEV_NETNS;
+const F_NAME = DEV_NAME;
+const F_NAME_SIZE = DEV_NAME_SIZE;
 const F_MTU = 24;
 const F_NET_LEN = 28;
 const F_NET = 32;
@@ -104,12 +105,6 @@ export interface DropFactsInfo {
 /** The part at `at` (from the record's start `off`). */
 export function dropFactsAt(dv: DataView, off: number, at: number): DropFactsInfo {
   const p = off + at;
-  let name = "";
-  for (let i = 0; i < F_NAME_SIZE; i++) {
-    const c = dv.getUint8(p + F_NAME + i);
-    if (c === 0) break;
-    name += String.fromCharCode(c);
-  }
   const len = Math.min(dv.getUint16(p + F_NET_LEN, true), DROP_NET_BYTES);
   const sockState = dv.getUint8(p + F_SOCK);
   const family = dv.getUint16(p + F_FAMILY, true);
@@ -132,9 +127,7 @@ export function dropFactsAt(dv: DataView, off: number, at: number): DropFactsInf
   return {
     sockState,
     ...(sock ? { sock } : {}),
-    ifindex: dv.getUint32(p + F_IFINDEX, true),
-    netns: dv.getUint32(p + F_NETNS, true),
-    name,
+    ...deviceAt(dv, off, at),
     mtu: dv.getUint32(p + F_MTU, true),
     network: new Uint8Array(dv.buffer, dv.byteOffset + p + F_NET, len).slice(),
   };
