@@ -10,8 +10,8 @@ import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
-import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST } from "../program/stack-layout.js";
-import { TRACK_VALUE_DEV, type TrackSpec } from "../program/track-map.js";
+import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST, SCRATCH_TRACK_LOOK } from "../program/stack-layout.js";
+import { TRACK_VALUE_DEV, TRACK_VALUE_LOOK, type TrackSpec } from "../program/track-map.js";
 import type { DropFactsLayout } from "../record/parts/drop-facts.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
@@ -148,7 +148,9 @@ export function programInputs(
 
 /** Tracking with the identity on keeps each packet's device in its entry (program/track-map.ts). */
 const identityTrack = (o: { identity?: boolean | undefined }, kernel: KernelView, t: TrackSpec): TrackSpec =>
-  o.identity === false ? t : { ...t, identityDev: deviceLayout(kernel.btf).dev };
+  o.identity === false
+    ? t
+    : { ...t, identity: { dev: deviceLayout(kernel.btf).dev, mark: kernel.markOffset } };
 
 /** -w / --snaplen / --stack and the identity: what the programs append to the record (nothing, and no
  * cost, with --no-identity and none of the others); drop events always get the drop-facts part (its room
@@ -180,6 +182,8 @@ function extrasInputs(
               firstSlot: SCRATCH_TRACK_FIRST,
               entrySlot: SCRATCH_TRACK_ENTRY,
               entryDev: TRACK_VALUE_DEV,
+              lookSlot: SCRATCH_TRACK_LOOK,
+              entryLook: TRACK_VALUE_LOOK,
             },
           }
         : {}),
