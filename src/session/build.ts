@@ -126,7 +126,8 @@ function checkedModule(
 }
 
 export function programInputs(
-  sel: Selection & Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity">>,
+  sel: Selection &
+    Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity" | "identityEvery">>,
   kernel: KernelView,
   built: Built,
   ringFd: number,
@@ -146,9 +147,13 @@ export function programInputs(
   };
 }
 
-/** Tracking with the identity on keeps each packet's device in its entry (program/track-map.ts). */
-const identityTrack = (o: { identity?: boolean | undefined }, kernel: KernelView, t: TrackSpec): TrackSpec =>
-  o.identity === false
+/** Tracking with the identity on keeps each packet's device and look in its entry (program/track-map.ts). */
+const identityTrack = (
+  o: { identity?: boolean | undefined; identityEvery?: boolean | undefined },
+  kernel: KernelView,
+  t: TrackSpec,
+): TrackSpec =>
+  o.identity === false || o.identityEvery
     ? t
     : { ...t, identity: { dev: deviceLayout(kernel.btf).dev, mark: kernel.markOffset } };
 
@@ -156,7 +161,7 @@ const identityTrack = (o: { identity?: boolean | undefined }, kernel: KernelView
  * cost, with --no-identity and none of the others); drop events always get the drop-facts part (its room
  * is 0 at every other event) where BTF has its offsets: without them, drops are explained without facts. */
 function extrasInputs(
-  o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity">>,
+  o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity" | "identityEvery">>,
   kernel: KernelView,
   tracked: boolean,
 ): { extras?: PartsRequest } {
@@ -176,7 +181,8 @@ function extrasInputs(
     extras.identity = {
       device: deviceLayout(kernel.btf),
       mark: kernel.markOffset,
-      ...(tracked
+      // --identity-every: at every event, as without tracking (the entry's device and look are not kept).
+      ...(tracked && !o.identityEvery
         ? {
             track: {
               firstSlot: SCRATCH_TRACK_FIRST,

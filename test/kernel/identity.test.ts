@@ -62,12 +62,12 @@ describe("packet identity through a router with masquerade", { skip }, () => {
     rt.nft("router", masquerade());
     rt.nft(
       "router",
-      `table ip ipftid_dnat {\nchain tag { type filter hook prerouting priority -150; udp dport ${NAT.router} meta mark set ${NAT.routerMark}; }\n` +
-        `chain pre { type nat hook prerouting priority -100; udp dport ${NAT.router} dnat to ${ADDR.server.v4}:${NAT.server}; }\n}\n`,
+      `table inet ipftid_dnat {\nchain tag { type filter hook prerouting priority -150; udp dport ${NAT.router} meta mark set ${NAT.routerMark}; }\n` +
+        `chain pre { type nat hook prerouting priority -100; udp dport ${NAT.router} dnat ip to ${ADDR.server.v4}:${NAT.server}; }\n}\n`,
     );
     rt.nft(
       "server",
-      `table ip ipftid_redirect {\nchain tag { type filter hook prerouting priority -150; udp dport ${NAT.server} meta mark set ${NAT.serverMark}; }\n` +
+      `table inet ipftid_redirect {\nchain tag { type filter hook prerouting priority -150; udp dport ${NAT.server} meta mark set ${NAT.serverMark}; }\n` +
         `chain pre { type nat hook prerouting priority -100; udp dport ${NAT.server} redirect to :${NAT.redirect}; }\n` +
         `chain in { type filter hook input priority 0; udp dport ${NAT.redirect} drop; }\n}\n`,
     );
@@ -77,7 +77,7 @@ describe("packet identity through a router with masquerade", { skip }, () => {
     rmSync(READY, { force: true });
   });
 
-  test("UDP, TCP and ICMP: named at their first event, the router's device and namespace and the NAT where they happen", () => {
+  test("UDP, TCP and ICMP: named at their first event, the router's device and namespace and the NAT where they happen", (t) => {
     // A datagram from the client (its own shell-quoted command line).
     const send = (src: number, host: string, port: number) =>
       rt!
@@ -144,6 +144,8 @@ describe("packet identity through a router with masquerade", { skip }, () => {
       ),
     );
     assert.ok(dnat, show);
+    // Shown in the test's output: the backend's points tell where each change is first seen.
+    for (const l of [dnat.head, ...dnat.lines]) t.diagnostic(l);
     const at = (re: string) => dnat.lines.findIndex((l) => new RegExp(re).test(l));
     const routerNat = at(
       `\\s${tp ? "net_dev_queue -> dev veth-rs@ipftidr; " : "ip_forward "}mark 0x0 -> 0x2b; nat ${tp ? `src ${c} -> ${nat}, ` : ""}dst ${rc} -> ${s}, dport ${NAT.router} -> ${NAT.server}$`,
