@@ -23,6 +23,8 @@ const FP_READS = SELECT_READS + 16; // skb->head and skb->network_header (and sk
 const FP_IP = SELECT_READS + 64; // the network header's first FP_IP_LEN bytes
 /** Up to a TCP header's acknowledgment number after an IPv6 header (40 + 12), in one read. */
 const FP_IP_LEN = 56;
+/** skb->mark, where it does not share the first read (the 4 bytes after the network header's). */
+const FP_MARK = FP_IP + FP_IP_LEN;
 
 /** An odd 32-bit multiplier (sign-extended by the instruction): each step of the look is a bijection of
  * the word folded in, so one changed field always changes the look. */
@@ -68,10 +70,22 @@ export function trackFingerprint(
     { off: l.head, size: 8 },
     { off: l.networkHeader, size: 2 },
   ];
-  // skb->mark sits near the headers' offsets in sk_buff: the same read takes it.
-  if (look) fields.push({ off: look.mark, size: 4 });
-  const { reads, slot } = placeReads(fields, { start: FP_READS, end: FP_IP });
+  const area = { start: FP_READS, end: FP_IP };
+  let plan: ReturnType<typeof placeReads>;
+  let markAt: number | undefined;
+  // skb->mark sits near the headers' offsets in sk_buff (164 and 192 on 6.18): the same read takes it,
+  // else (a layout where it does not fit) a read of its own, after the network header's bytes.
+  try {
+    plan = placeReads(look ? [...fields, { off: look.mark, size: 4 }] : fields, area);
+    if (look) markAt = plan.slot.get(look.mark);
+  } catch {
+    plan = placeReads(fields, area);
+    if (look) markAt = FP_MARK;
+  }
+  const { reads, slot } = plan;
   const p: Insn[] = [...readAll(reads, R7, probeRead, fail)];
+  if (look && markAt === FP_MARK)
+    p.push(...readAll([{ skbOff: look.mark, size: 4, at: FP_MARK }], R7, probeRead, fail));
   const tcpNumbers = (at: number): Insn[] => [
     asm.ldxMem(asm.W, R1, R10, FP_IP + at),
     asm.alu64Reg(asm.XOR, R0, R1),
@@ -129,7 +143,7 @@ export function trackFingerprint(
   // The mark last: a packet without an IP header (ARP) has a look too.
   if (look)
     p.push(
-      asm.ldxMem(asm.W, R3, R10, slot.get(look.mark)!),
+      asm.ldxMem(asm.W, R3, R10, markAt!),
       asm.alu64Reg(asm.XOR, R2, R3),
       asm.alu64Imm(asm.MUL, R2, LOOK_MUL),
       asm.stxMem(asm.DW, R10, R2, look.at),
