@@ -9,13 +9,17 @@
 //   the read failed)  +36 u32 zero  +40 the bytes, zero-padded
 // Where: with tracking, at the event where the packet's tracking entry was made (the selection marks it in
 // a stack slot: one store on the insert path, one on the found path; nothing on an unselected packet's
-// event), so once per packet and once per clone; and again where its device changed: the entry keeps the
-// device (skb->dev, read at the insert) the part was last taken on, and a later event whose skb->dev (one
-// probe read) is another device (not none: a packet being freed has none) takes the part again and keeps
-// the new device. That is where a packet crosses into
-// another device or namespace, and where a header rewrite made before (NAT in the forward or output path,
-// a tunnel's encapsulation) is first seen: on the device the packet leaves by. Without tracking (--no-track) there is no first event to know of in the kernel: at every selected
-// event, and the writers show it where it first appears for the packet and where it changed after.
+// event), so once per packet and once per clone; and again where it can have changed: where its device
+// changed (the entry keeps the device, skb->dev, the part was last taken on; a later event whose skb->dev,
+// one probe read, is another device takes the part again and keeps the new one: a packet crossing into
+// another device or namespace), or where its look changed (the entry keeps the look the part was last
+// taken with: a hash of the network header's addresses and ports and skb->mark, which the tracking lookup
+// computes from the reads it makes anyway, program/track-fingerprint.ts). So a NAT rewrite, a new mark or
+// a tunnel's encapsulation shows at the first event after it, on any backend, with no list of rewriting
+// functions. No device (a packet being freed, a UDP datagram whose skb->dev holds UDP's scratch) is no
+// move; its look is still compared. With --identity-every (no track slots given), and without tracking
+// (--no-track), there is no first event to know of in the kernel: at every selected event, and the
+// writers show it where it first appears for the packet and where it changed after.
 // The room is reserved at every event of the attach points (a ring reservation has one size): the flag
 // says the room is there, the taken byte whether the part was read at this event. json prints nothing of its own here: the writers decode it
 // (output/identity-notes.ts). The trace file keeps the 160 bytes in ipft's event option.
