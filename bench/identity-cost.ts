@@ -1,8 +1,8 @@
 // Kernel time per event of the packet identity (record/parts/identity.ts; bpf_stats: run_time_ns /
 // run_cnt per program), on marked UDP sent to a closed loopback port (selected traffic only: the cost per selected event): ipft
-// with identity (the default: at a packet's first event and where its device changes) next to
-// --no-identity, both with tracking, and --no-track (identity at every selected event) next to
-// --no-track --no-identity. Peer, same traffic and method: bpftrace on the same tracepoints with the same
+// with identity (the default: at a packet's first event and where its device or look changes) next to
+// --no-identity, both with tracking, --identity-every (tracked, identity at every event), and --no-track
+// (identity at every selected event) next to --no-track --no-identity. Peer, same traffic and method: bpftrace on the same tracepoints with the same
 // mark test, reading the same headers at every marked event (the device's ifindex, name and namespace,
 // 128 bytes from the mac header) and printing them. Needs root.
 //   node dist/bench/identity-cost.js [--seconds 3]
@@ -22,6 +22,7 @@ await withBpfStats("identity-cost", async () => {
   const runs: [string, Costs][] = [
     ["identity", await measureIpft([], 0)],
     ["no identity", await measureIpft(["--no-identity"], 0)],
+    ["every event", await measureIpft(["--identity-every"], 0)],
     ["no-track id", await measureIpft(["--no-track"], 0)],
     ["no-track none", await measureIpft(["--no-track", "--no-identity"], 0)],
   ];
@@ -47,6 +48,6 @@ await withBpfStats("identity-cost", async () => {
   console.log(`${"all points".padEnd(20)} ${runs.map(([, c]) => all(c).toFixed(0).padStart(14)).join(" ")}`);
   const a = (name: string) => all(runs.find(([n]) => n === name)![1]);
   console.log(
-    `\nidentity / no identity: ${(a("identity") / a("no identity")).toFixed(2)} (tracking), ${(a("no-track id") / a("no-track none")).toFixed(2)} (--no-track)`,
+    `\nidentity / no identity: ${(a("identity") / a("no identity")).toFixed(2)} (tracking), ${(a("every event") / a("no identity")).toFixed(2)} (--identity-every), ${(a("no-track id") / a("no-track none")).toFixed(2)} (--no-track)`,
   );
 });

@@ -8,10 +8,11 @@
 #                   ("none" for none); default: every function backend this kernel has (of those it runs)
 cd "$(dirname "$0")/../.."
 ip link set lo up 2>/dev/null || busybox ip link set lo up
-# veth and nftables for the tests across namespaces, NAT for the router tests' masquerade (modules of this
-# kernel, from the setup's cache: the kernel cannot load them on demand from the host's /lib/modules);
+# veth and nftables for the tests across namespaces, NAT for the router tests' masquerade and the identity
+# test's DNAT and redirect, VXLAN for its tunnel (modules of this kernel, from the setup's cache: the
+# kernel cannot load them on demand from the host's /lib/modules);
 # namespaces are named in a tmpfs of the guest's own, not in the host's /run.
-modprobe -d "$PWD/.cache/vm/${IPFT_VM_KERNEL:-6.12}/modules" -a veth nf_tables nft_chain_nat nft_masq 2>&1 | head -3
+modprobe -d "$PWD/.cache/vm/${IPFT_VM_KERNEL:-6.12}/modules" -a veth nf_tables nft_chain_nat nft_masq nft_nat nft_redir vxlan 2>&1 | head -3
 mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
 echo "== ipft --features (kernel $(uname -r))"
 features=$(node bin/ipft.js --features 2>&1)

@@ -24,6 +24,7 @@ export function sessionConfig(o: Options): SessionConfig {
     snaplen: o.snaplen ?? (o.write !== undefined ? WRITE_SNAPLEN : 0),
     stack: o.stack,
     identity: o.layout === "ipftrace2" ? false : o.identity,
+    identityEvery: o.identityEvery,
     ringSize: ringSizeOf(o),
     maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
     readyFile: o.readyFile,

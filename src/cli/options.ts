@@ -89,6 +89,8 @@ export interface Options {
   trackMax?: number;
   /** --no-identity sets false. */
   identity: boolean;
+  /** --identity-every: the identity read at every event of a tracked packet. */
+  identityEvery?: boolean;
 }
 
 export interface Spec {
@@ -112,6 +114,13 @@ const SPECS: Spec[] = [
     help: "do not say what each packet is and where (its headers and device at its first event, and their changes)",
     set: (o) => {
       o.identity = false;
+    },
+  },
+  {
+    long: "identity-every",
+    help: "read each packet's identity at every event (default: at its first and where its device, addresses, ports or mark changed)",
+    set: (o) => {
+      o.identityEvery = true;
     },
   },
   {

@@ -2,7 +2,9 @@
 // first comes, what it is (the decoded headers, tcpdump-worded: src/identity) and where (device@namespace);
 // at a later event whose identity differs, what changed: a new device or namespace, a rewritten address or
 // port (NAT), a tunnel or VLAN entered or left, a new mark (skb->mark: set by a rule, or cleared crossing a
-// veth into another namespace; seen where the part is taken again, so on a new device). The writers call these hooks from their own small places
+// veth into another namespace). The kernel takes the part again where the device or the packet's look (its
+// addresses, ports and mark) changed, so a change shows at the first event that sees it. The writers call
+// these hooks from their own small places
 // (aggregate: the `===` line and the event's line, stream: the line, json: keys), and `identity: false`
 // turns them all off (ipftrace2's layout). Namespace names are looked up once per namespace.
 import {
@@ -60,10 +62,13 @@ export class IdentityNotes {
     if ((flags & FLAG_IDENTITY) === 0 || (flags & FLAG_RETURN) !== 0) return undefined;
     const info: IdentityInfo | undefined = readIdentity(dv, off);
     if (!info) return undefined;
-    const { device, mark } = info;
+    const { mark } = info;
     const before = this.last.get(packet);
-    // A packet that had a device and has none now was not moved: its skb is being let go of.
-    if (before && device.ifindex === 0 && device.netns === 0) return undefined;
+    // A packet that had a device and has none now (its skb being let go of, or skb->dev reused: UDP keeps
+    // its own scratch there once queued to a socket) was not moved: it stays where it was, and its headers
+    // and mark are still compared.
+    const device =
+      before && info.device.ifindex === 0 && info.device.netns === 0 ? before.device : info.device;
     const identity = decodePacket(info.bytes, info.link);
     if (before) this.last.delete(packet);
     else if (this.last.size >= MAX_PACKETS) this.last.delete(this.last.keys().next().value!);

@@ -38,10 +38,13 @@ export const SCRATCH_MARK = -392;
 export const SCRATCH_KEY = -400;
 /** The selection's (program/selection.ts): the pcap filter's 16 scratch words M[], R10-464 .. R10-401, */
 export const SCRATCH_FILTER_M = -464;
-/** the tracking map's key (the skb address, 8 bytes); its value (track id, fingerprint, last function: 32
- * bytes) shares M[]'s place (tracking reads and writes it before and after the filter, never during); */
+/** the tracking map's key (the skb address, 8 bytes); its value (track id, fingerprint, last function,
+ * identity device and look: 48 bytes) shares M[]'s place (tracking reads and writes it before and after the filter, never during); */
 export const SCRATCH_TRACK_KEY = -472;
 export const SCRATCH_TRACK_VALUE = SCRATCH_FILTER_M;
+/** this point's look (program/track-fingerprint.ts), left by the lookup for the identity part, after the
+ * value's 48 bytes (a found packet skips the filter: M[] is not written before the part reads it); */
+export const SCRATCH_TRACK_LOOK = SCRATCH_TRACK_VALUE + 48;
 /** the looked-up entry's address (a map value pointer, spilled across calls), and the key and the 1 of the
  * last-seen counters (a packet that ended unseen, by the function it was last seen at). */
 export const SCRATCH_TRACK_ENTRY = -480;

@@ -20,9 +20,10 @@ import {
   SCRATCH_TRACK_ENTRY,
   SCRATCH_TRACK_FIRST,
   SCRATCH_TRACK_KEY,
+  SCRATCH_TRACK_LOOK,
   SCRATCH_TRACK_VALUE,
 } from "./stack-layout.js";
-import { trackFingerprint } from "./track-fingerprint.js";
+import { type LookSpec, trackFingerprint } from "./track-fingerprint.js";
 
 export interface TrackSpec {
   /** The LRU hash: skb address (u64) -> track id and fingerprint (TRACK_VALUE_SIZE bytes). */
@@ -32,9 +33,11 @@ export interface TrackSpec {
   /** Hash: function address (u64) -> packets last seen there whose entry was found stale (they ended
    * where no verdict tracepoint saw them), u64. */
   lastSeenFd: number;
-  /** With the identity part: offsetof(struct sk_buff, dev). The entry keeps the device the packet's
-   * identity was last read on (from its insert on), which the identity part compares (parts/identity.ts). */
-  identityDev?: number;
+  /** With the identity part: offsetof(struct sk_buff, dev) and (mark). The entry keeps the device the
+   * packet's identity was last read on (from its insert on) and its look then (program/track-fingerprint.ts:
+   * its addresses, ports and mark); each lookup leaves this point's look at SCRATCH_TRACK_LOOK. The
+   * identity part compares them (parts/identity.ts). */
+  identity?: { dev: number; mark: number };
 }
 
 export const TRACK_INSERTED = 0;
@@ -47,8 +50,8 @@ export const TRACK_COUNTERS = 3;
 /** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint): skb->head
  * (0 once the packet reached its verdict) and the packet's identity from its headers; then the function (or
  * tracepoint id) the packet was last seen at; then the device (skb->dev) its identity part was last taken
- * on (0: none, or identity off). */
-export const TRACK_VALUE_SIZE = 40;
+ * on (0: none, or identity off) and its look then (0 with identity off). */
+export const TRACK_VALUE_SIZE = 48;
 /** Where the value holds skb->head (0: ended). */
 export const TRACK_VALUE_HEAD = 8;
 /** Where the value holds the packet's identity (see trackFingerprint). */
@@ -57,12 +60,15 @@ export const TRACK_VALUE_IDENT = 16;
 export const TRACK_VALUE_FUNC = 24;
 /** Where the value holds the device of the last identity part. */
 export const TRACK_VALUE_DEV = 32;
+/** Where the value holds the look of the last identity part. */
+export const TRACK_VALUE_LOOK = 40;
 
 const TV_ID = SCRATCH_TRACK_VALUE;
 const TV_HEAD = SCRATCH_TRACK_VALUE + TRACK_VALUE_HEAD;
 const TV_IDENT = SCRATCH_TRACK_VALUE + TRACK_VALUE_IDENT;
 const TV_FUNC = SCRATCH_TRACK_VALUE + TRACK_VALUE_FUNC;
 const TV_DEV = SCRATCH_TRACK_VALUE + TRACK_VALUE_DEV;
+const TV_LOOK = SCRATCH_TRACK_VALUE + TRACK_VALUE_LOOK;
 
 /** A tracked packet with the same fingerprint: R8 = its id, on to sel_done (at a verdict, its entry is
  * marked ended). A stale entry is taken out; so is an ended one, except where the packet continues. */
@@ -88,16 +94,26 @@ export function trackLookup(
     asm.stxMem(asm.DW, R10, R1, TV_IDENT),
     asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_DEV),
     asm.stxMem(asm.DW, R10, R1, TV_DEV),
+    asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_LOOK),
+    asm.stxMem(asm.DW, R10, R1, TV_LOOK),
     asm.ldxMem(asm.DW, R1, R0, TRACK_VALUE_HEAD),
     asm.stxMem(asm.DW, R10, R1, TV_HEAD),
     asm.jmpImm(asm.JNE, R1, 0, "sel_live"),
   ];
   // An ended packet: its free path (or a return) continues it; elsewhere the address is a new packet's.
-  if (afterVerdict) p.push(asm.ldxMem(asm.DW, R8, R10, TV_ID), asm.ja("sel_done"));
+  // Its look is not read again there: the entry's stands (the identity part sees no rewrite).
+  if (afterVerdict)
+    p.push(
+      ...(t.identity
+        ? [asm.ldxMem(asm.DW, R1, R10, TV_LOOK), asm.stxMem(asm.DW, R10, R1, SCRATCH_TRACK_LOOK)]
+        : []),
+      asm.ldxMem(asm.DW, R8, R10, TV_ID),
+      asm.ja("sel_done"),
+    );
   else p.push(...trackDelete(t.mapFd), asm.ja("sel_untracked"));
   p.push(
     asm.label("sel_live", asm.mov64Reg(R0, R0)),
-    ...trackFingerprint(l, probeRead, "sel_untracked", "sel_fpl_"),
+    ...trackFingerprint(l, probeRead, "sel_untracked", "sel_fpl_", look(t, SCRATCH_TRACK_LOOK)),
     ...sameFingerprint("sel_stale"),
     asm.ldxMem(asm.DW, R8, R10, TV_ID),
   );
@@ -177,7 +193,7 @@ export function trackInsert(
     );
   } else {
     p.push(
-      ...trackFingerprint(l, probeRead, "sel_done", "sel_fpi_"),
+      ...trackFingerprint(l, probeRead, "sel_done", "sel_fpi_", look(t, TV_LOOK)),
       asm.stxMem(asm.DW, R10, R8, TV_ID),
       asm.stxMem(asm.DW, R10, R9, TV_HEAD),
       asm.stxMem(asm.DW, R10, R0, TV_IDENT),
@@ -192,16 +208,23 @@ export function trackInsert(
   return p;
 }
 
+/** With the identity part: where the fingerprint's reads leave the packet's look. */
+const look = (t: TrackSpec, at: number): LookSpec | undefined =>
+  t.identity ? { mark: t.identity.mark, at } : undefined;
+
 /** TV_DEV: the device the packet's first identity part is taken on (skb->dev), with identity on; else 0.
  * Uses R1-R3 and R0. */
 function insertDev(t: TrackSpec, probeRead: number): Insn[] {
-  if (t.identityDev === undefined) return [asm.stMem(asm.DW, R10, TV_DEV, 0)];
+  // The look: 0 until the fingerprint's reads give it (none at a verdict, where nothing follows to compare).
+  if (t.identity === undefined)
+    return [asm.stMem(asm.DW, R10, TV_DEV, 0), asm.stMem(asm.DW, R10, TV_LOOK, 0)];
   return [
+    asm.stMem(asm.DW, R10, TV_LOOK, 0),
     asm.mov64Reg(R1, R10),
     asm.alu64Imm(asm.ADD, R1, TV_DEV),
     asm.mov64Imm(R2, 8),
     asm.mov64Reg(R3, R7),
-    asm.alu64Imm(asm.ADD, R3, t.identityDev),
+    asm.alu64Imm(asm.ADD, R3, t.identity.dev),
     asm.call(probeRead),
     asm.jmpImm(asm.JEQ, R0, 0, "sel_dev_read"),
     asm.stMem(asm.DW, R10, TV_DEV, 0),
@@ -209,7 +232,7 @@ function insertDev(t: TrackSpec, probeRead: number): Insn[] {
   ];
 }
 
-/** The entry at the key becomes {TV_ID, ended} (keeping TV_DEV). */
+/** The entry at the key becomes {TV_ID, ended} (keeping TV_DEV and TV_LOOK). */
 function markEnded(mapFd: number): Insn[] {
   return [
     asm.stMem(asm.DW, R10, TV_HEAD, 0),

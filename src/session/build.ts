@@ -10,8 +10,8 @@ import { type KernelFeatures, probeFeatures } from "../features/probe.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
-import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST } from "../program/stack-layout.js";
-import { TRACK_VALUE_DEV, type TrackSpec } from "../program/track-map.js";
+import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST, SCRATCH_TRACK_LOOK } from "../program/stack-layout.js";
+import { TRACK_VALUE_DEV, TRACK_VALUE_LOOK, type TrackSpec } from "../program/track-map.js";
 import type { DropFactsLayout, SockLayout } from "../record/parts/drop-facts.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
@@ -126,7 +126,8 @@ function checkedModule(
 }
 
 export function programInputs(
-  sel: Selection & Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity">>,
+  sel: Selection &
+    Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity" | "identityEvery">>,
   kernel: KernelView,
   built: Built,
   ringFd: number,
@@ -146,15 +147,21 @@ export function programInputs(
   };
 }
 
-/** Tracking with the identity on keeps each packet's device in its entry (program/track-map.ts). */
-const identityTrack = (o: { identity?: boolean | undefined }, kernel: KernelView, t: TrackSpec): TrackSpec =>
-  o.identity === false ? t : { ...t, identityDev: deviceLayout(kernel.btf).dev };
+/** Tracking with the identity on keeps each packet's device and look in its entry (program/track-map.ts). */
+const identityTrack = (
+  o: { identity?: boolean | undefined; identityEvery?: boolean | undefined },
+  kernel: KernelView,
+  t: TrackSpec,
+): TrackSpec =>
+  o.identity === false || o.identityEvery
+    ? t
+    : { ...t, identity: { dev: deviceLayout(kernel.btf).dev, mark: kernel.markOffset } };
 
 /** -w / --snaplen / --stack and the identity: what the programs append to the record (nothing, and no
  * cost, with --no-identity and none of the others); drop events always get the drop-facts part (its room
  * is 0 at every other event) where BTF has its offsets: without them, drops are explained without facts. */
 function extrasInputs(
-  o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity">>,
+  o: Partial<Pick<SessionConfig, "snaplen" | "stack" | "pcapng" | "identity" | "identityEvery">>,
   kernel: KernelView,
   tracked: boolean,
 ): { extras?: PartsRequest } {
@@ -174,12 +181,15 @@ function extrasInputs(
     extras.identity = {
       device: deviceLayout(kernel.btf),
       mark: kernel.markOffset,
-      ...(tracked
+      // --identity-every: at every event, as without tracking (the entry's device and look are not kept).
+      ...(tracked && !o.identityEvery
         ? {
             track: {
               firstSlot: SCRATCH_TRACK_FIRST,
               entrySlot: SCRATCH_TRACK_ENTRY,
               entryDev: TRACK_VALUE_DEV,
+              lookSlot: SCRATCH_TRACK_LOOK,
+              entryLook: TRACK_VALUE_LOOK,
             },
           }
         : {}),

@@ -51,6 +51,8 @@ export interface SessionConfig extends PlanChoice, Selection {
   /** Each packet's identity (its first bytes and device, record/parts/identity.ts) at its first event and
    * printed by the writers; default true (--no-identity: false). */
   identity?: boolean | undefined;
+  /** The identity read at every event of a tracked packet, not only where it may have changed. */
+  identityEvery?: boolean | undefined;
   /** Ring buffer bytes, a power of two. */
   ringSize: number;
   /** Aggregate output stores at most this many traces. */

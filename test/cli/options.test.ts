@@ -255,3 +255,9 @@ test("--time and --layout: their values, one clear line for a bad one, exit 2 fo
     "ipft: --layout ipftrace2 prints nanoseconds since boot, as ipftrace2 does: leave out --time wall, or use the default layout\n",
   );
 });
+
+test("--identity-every reaches the session; the default reads the identity only where it can have changed", () => {
+  assert.equal(sessionConfig(parseArgs(["-m", "1", "--identity-every"])).identityEvery, true);
+  assert.equal(sessionConfig(parseArgs(["-m", "1"])).identityEvery, undefined);
+  assert.ok(helpText().includes("--identity-every"));
+});

@@ -2,8 +2,12 @@
 // (test/support/router.ts) with masquerade: one trace of a UDP datagram, a TCP connection and a ping from
 // the client to the server. Every packet's `===` line names it (its headers, its device and namespace by
 // `ip netns` name); the datagram's events show where it entered the router (a new device and namespace)
-// and, on the device it left by, the source address masquerade rewrote. A second trace: ARP, an IPv6 ping,
-// a ping through a VXLAN tunnel and a marked datagram, each named, and the mark cleared crossing the veth.
+// and, on the device it left by, the source address masquerade rewrote. In the same trace, a datagram to
+// the router's own address that the router DNATs to the server and marks in prerouting, and the server
+// redirects to another port, marks again and drops: each rewrite and mark shows on the first event after
+// it on the backend, not on a later device change. A second trace: ARP, an IPv6 ping, a ping through a
+// VXLAN tunnel (named with its inner packet) and a marked datagram, each named, and the mark cleared
+// crossing the veth.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -33,6 +37,9 @@ const VNI = 42;
 const INNER = { client: "10.203.9.1", router: "10.203.9.2" };
 const UDP_PORT = 9741;
 const TCP_PORT = 9742;
+/** The DNAT'd datagram: sent to the router's port, DNAT'd to the server's, redirected there to another
+ * and dropped (a point every backend traces right after the server's prerouting: kfree_skb). */
+const NAT = { router: 9744, server: 9745, redirect: 9746, src: 40744, routerMark: 0x2b, serverMark: 0x2c };
 // A file of this process's own (two VM guests may share /tmp: a fixed name would collide).
 const READY = join(tmpdir(), `ipftid-ready-${process.pid}`);
 
@@ -53,24 +60,41 @@ describe("packet identity through a router with masquerade", { skip }, () => {
   before(() => {
     rt = makeRouter("ipftid");
     rt.nft("router", masquerade());
+    rt.nft(
+      "router",
+      `table inet ipftid_dnat {\nchain tag { type filter hook prerouting priority -150; udp dport ${NAT.router} meta mark set ${NAT.routerMark}; }\n` +
+        `chain pre { type nat hook prerouting priority -100; udp dport ${NAT.router} dnat ip to ${ADDR.server.v4}:${NAT.server}; }\n}\n`,
+    );
+    rt.nft(
+      "server",
+      `table inet ipftid_redirect {\nchain tag { type filter hook prerouting priority -150; udp dport ${NAT.server} meta mark set ${NAT.serverMark}; }\n` +
+        `chain pre { type nat hook prerouting priority -100; udp dport ${NAT.server} redirect to :${NAT.redirect}; }\n` +
+        `chain in { type filter hook input priority 0; udp dport ${NAT.redirect} drop; }\n}\n`,
+    );
   });
   after(() => {
     rt?.remove();
     rmSync(READY, { force: true });
   });
 
-  test("UDP, TCP and ICMP: named at their first event, the router's device and namespace and the NAT where they happen", () => {
-    const udp = rt!.exec("client", [
-      process.execPath,
-      "-e",
-      `const s = require("dgram").createSocket("udp4"); s.bind(40741, () => s.send("hi", ${UDP_PORT}, "${ADDR.server.v4}", () => process.exit(0)))`,
-    ]);
+  test("UDP, TCP and ICMP: named at their first event, the router's device and namespace and the NAT where they happen", (t) => {
+    // A datagram from the client (its own shell-quoted command line).
+    const send = (src: number, host: string, port: number) =>
+      rt!
+        .exec("client", [
+          process.execPath,
+          "-e",
+          `const s = require("dgram").createSocket("udp4"); s.bind(${src}, () => s.send("hi", ${port}, "${host}", () => process.exit(0)))`,
+        ])
+        .map((a) => `'${a.replaceAll("'", `'\\''`)}'`)
+        .join(" ");
     const r = ipft([
       ...SELECT,
-      `udp port ${UDP_PORT} or tcp port ${TCP_PORT} or icmp`,
+      `udp port ${UDP_PORT} or tcp port ${TCP_PORT} or icmp or udp dst port ${NAT.router}`,
       "--",
       ...shell(
-        udp.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" "),
+        send(NAT.src, ADDR.routerClientSide.v4, NAT.router),
+        send(40741, ADDR.server.v4, UDP_PORT),
         tcpConnection(rt!, { host: ADDR.server.v4, port: TCP_PORT, srcPort: 40742, size: 100, ready: READY }),
         rt!.exec("client", ["ping", "-c", "1", "-W", "2", ADDR.server.v4]).join(" "),
       ),
@@ -107,6 +131,29 @@ describe("packet identity through a router with masquerade", { skip }, () => {
       ),
       show,
     );
+    // The DNAT'd datagram: each rewrite and new mark on the first event after it on this backend, not on a
+    // later device change. A function backend: the router's prerouting (DNAT, mark) at ip_forward, on the
+    // device it came in by, the masquerade where it leaves. The tracepoint backend has no point in
+    // between: the router's where it leaves by veth-rs. The server's (redirect, mark) where it drops it,
+    // on the device it came in by (every backend: its input chain comes right after).
+    const tp = BACKEND === "tracepoint";
+    const rc = re(ADDR.routerClientSide.v4);
+    const dnat = ps.find((p) =>
+      new RegExp(`: IP ${c}\\.${NAT.src} > ${rc}\\.${NAT.router}: UDP, length 2 \\| veth-c@ipftidc$`).test(
+        p.head,
+      ),
+    );
+    assert.ok(dnat, show);
+    // Shown in the test's output: the backend's points tell where each change is first seen.
+    for (const l of [dnat.head, ...dnat.lines]) t.diagnostic(l);
+    const at = (re: string) => dnat.lines.findIndex((l) => new RegExp(re).test(l));
+    const routerNat = at(
+      `\\s${tp ? "net_dev_queue -> dev veth-rs@ipftidr; " : "ip_forward "}mark 0x0 -> 0x2b; nat ${tp ? `src ${c} -> ${nat}, ` : ""}dst ${rc} -> ${s}, dport ${NAT.router} -> ${NAT.server}$`,
+    );
+    const serverNat = at(`\\skfree_skb mark 0x0 -> 0x2c; nat dport ${NAT.server} -> ${NAT.redirect}$`);
+    assert.ok(routerNat >= 0 && serverNat > routerNat, show);
+    if (!tp)
+      assert.ok(at(`\\s__dev_queue_xmit -> dev veth-rs@ipftidr; nat src ${c} -> ${nat}$`) > routerNat, show);
     // The server's replies start in the server's namespace.
     assert.ok(
       ps.some((p) => new RegExp(`: IP ${s} > ${nat}: ICMP echo reply, .* \\| veth-s@ipftids$`).test(p.head)),

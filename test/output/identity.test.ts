@@ -193,3 +193,15 @@ test("a function's return and a device-less identity after a device are no chang
   assert.ok(out[0]!.endsWith(HEAD), out[0]);
   assert.ok(!out[1]!.includes("->") && !out[2]!.includes("->"), out.join("\n"));
 });
+
+test("a device-less event whose mark or addresses changed shows the change where it stays (no move)", () => {
+  // A UDP datagram queued to its socket: skb->dev holds UDP's scratch, read as no device.
+  const gone = { bytes: udp([10, 0, 0, 9]), link: LINK_NETWORK, device: { ifindex: 0, netns: 0, name: "" } };
+  const evs: Ev[] = [
+    { skb: 0x10n, ts: 1n, func: IP_RCV, cpu: 0, track: 5n, identity: first },
+    { skb: 0x10n, ts: 2n, func: UDP_RCV, cpu: 0, track: 5n, identity: { ...gone, mark: 0x2c } },
+  ];
+  const out = run("stream", evs).out.trimEnd().split("\n");
+  assert.equal(out.length, 2);
+  assert.ok(out[1]!.endsWith(" mark 0x0 -> 0x2c; nat src 10.0.0.1 -> 10.0.0.9"), out.join("\n"));
+});

@@ -5,7 +5,7 @@ import { buildMainProgram, type MainProgramSpec } from "../../src/program/main-p
 import { placeReads } from "../../src/program/probe-read.js";
 import type { SelectSpec } from "../../src/program/selection.js";
 import { nameWords } from "../../src/program/selectors/device.js";
-import { REC_FLAGS } from "../../src/program/stack-layout.js";
+import { REC_FLAGS, SCRATCH_TRACK_LOOK } from "../../src/program/stack-layout.js";
 import { FLAG_FREEING } from "../../src/record/record.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
 import { LAYOUT } from "./fixtures.js";
@@ -135,4 +135,25 @@ test("skb fields are read in spans of at most 128 bytes, each field aligned on t
   assert.deepEqual(reads[0], { skbOff: 112, size: 96, at: -384 });
   for (const f of fields) assert.equal(((slot.get(f.off)! % 8) + 8) % 8, f.off % 8);
   assert.throws(() => placeReads(fields, { start: -384, end: -300 }), /do not fit/);
+});
+
+test("with the identity, tracking's reads take skb->mark too: in the head's read when near, else one read more", () => {
+  const probes = (track: SelectSpec["track"]) =>
+    calls(buildMainProgram(spec({ markTest: true, layout: LAYOUT, track })).insns).filter((c) => c === 113)
+      .length;
+  const plain = probes(TRACK);
+  // This kernel's offsets: mark (164) within one read of network_header (180) and head (192); the one read
+  // more is the insert's of skb->dev (the device the entry keeps).
+  const near = probes({ ...TRACK, identity: { dev: 16, mark: 164 } });
+  assert.equal(near, plain + 1);
+  // A layout with the mark far from them: one probe read more at the lookup and at the insert.
+  assert.equal(probes({ ...TRACK, identity: { dev: 16, mark: 20 } }), near + 2);
+  // The look is stored where the identity part finds it (the lookup's slot), and in the entry's value.
+  const p = buildMainProgram(
+    spec({ markTest: true, layout: LAYOUT, track: { ...TRACK, identity: { dev: 16, mark: 164 } } }),
+  ).insns;
+  assert.ok(
+    p.some((i) => i.code === (op.STX | op.DW | op.MEM) && i.dst === 10 && i.off === SCRATCH_TRACK_LOOK),
+  );
+  assert.ok(p.some((i) => i.code === (op.ALU64 | op.MUL | op.K)));
 });

@@ -9,18 +9,22 @@
 //   the read failed)  +36 u32 zero  +40 the bytes, zero-padded
 // Where: with tracking, at the event where the packet's tracking entry was made (the selection marks it in
 // a stack slot: one store on the insert path, one on the found path; nothing on an unselected packet's
-// event), so once per packet and once per clone; and again where its device changed: the entry keeps the
-// device (skb->dev, read at the insert) the part was last taken on, and a later event whose skb->dev (one
-// probe read) is another device (not none: a packet being freed has none) takes the part again and keeps
-// the new device. That is where a packet crosses into
-// another device or namespace, and where a header rewrite made before (NAT in the forward or output path,
-// a tunnel's encapsulation) is first seen: on the device the packet leaves by. Without tracking (--no-track) there is no first event to know of in the kernel: at every selected
-// event, and the writers show it where it first appears for the packet and where it changed after.
+// event), so once per packet and once per clone; and again where it can have changed: where its device
+// changed (the entry keeps the device, skb->dev, the part was last taken on; a later event whose skb->dev,
+// one probe read, is another device takes the part again and keeps the new one: a packet crossing into
+// another device or namespace), or where its look changed (the entry keeps the look the part was last
+// taken with: a hash of the network header's addresses and ports and skb->mark, which the tracking lookup
+// computes from the reads it makes anyway, program/track-fingerprint.ts). So a NAT rewrite, a new mark or
+// a tunnel's encapsulation shows at the first event after it, on any backend, with no list of rewriting
+// functions. No device (a packet being freed, a UDP datagram whose skb->dev holds UDP's scratch) is no
+// move; its look is still compared. With --identity-every (no track slots given), and without tracking
+// (--no-track), there is no first event to know of in the kernel: at every selected event, and the
+// writers show it where it first appears for the packet and where it changed after.
 // The room is reserved at every event of the attach points (a ring reservation has one size): the flag
 // says the room is there, the taken byte whether the part was read at this event. json prints nothing of its own here: the writers decode it
 // (output/identity-notes.ts). The trace file keeps the 160 bytes in ipft's event option.
 import { asm, type Insn } from "../../asm/index.js";
-import { R0, R1, R2, R3, R7, R8, R9, R10 } from "../../asm/opcodes.js";
+import { R0, R1, R2, R3, R4, R7, R8, R9, R10 } from "../../asm/opcodes.js";
 import { FLAG_IDENTITY, FLAG_RETURN, LINK_NETWORK, OFF_FLAGS } from "../record.js";
 import { type DeviceInfo, deviceAt, fillDevice } from "./device.js";
 import { copyLinear } from "./packet.js";
@@ -102,22 +106,31 @@ function fill(ctx: FillContext): Insn[] {
     p.push(
       asm.ldxMem(asm.DW, R1, R10, t.firstSlot),
       asm.jmpImm(asm.JNE, R1, 0, "extras_id_take"),
-      // A packet seen before: again only where skb->dev is a device, and not the one its entry keeps.
-      // skb->dev, not the point's device argument: net_dev_xmit's is the device the packet just left
-      // (a veth has already moved it to its peer), which would count as a move back and forth.
+      // A packet seen before: again where skb->dev is a device and not the one its entry keeps (a move),
+      // or where its look (addresses, ports, mark: the lookup's fingerprint reads gave it) is not the
+      // entry's (a rewrite: NAT, a tunnel's encapsulation or decapsulation, a new mark). skb->dev, not the
+      // point's device argument: net_dev_xmit's is the device the packet just left (a veth has already
+      // moved it to its peer), which would count as a move back and forth. No device (a packet being
+      // let go of) is no move; its look is still compared.
       asm.mov64Reg(R1, R10),
       asm.alu64Imm(asm.ADD, R1, SCRATCH),
       asm.mov64Imm(R2, 8),
       asm.mov64Reg(R3, R7),
       asm.alu64Imm(asm.ADD, R3, r.device.dev),
       asm.call(ctx.probeRead),
-      asm.jmpImm(asm.JNE, R0, 0, "extras_id_done"),
-      asm.ldxMem(asm.DW, R2, R10, SCRATCH),
-      asm.jmpImm(asm.JEQ, R2, 0, "extras_id_done"),
       asm.ldxMem(asm.DW, R1, R10, t.entrySlot),
+      asm.ldxMem(asm.DW, R4, R10, t.lookSlot),
+      asm.jmpImm(asm.JNE, R0, 0, "extras_id_look"),
+      asm.ldxMem(asm.DW, R2, R10, SCRATCH),
+      asm.jmpImm(asm.JEQ, R2, 0, "extras_id_look"),
       asm.ldxMem(asm.DW, R3, R1, t.entryDev),
-      asm.jmpReg(asm.JEQ, R3, R2, "extras_id_done"),
+      asm.jmpReg(asm.JEQ, R3, R2, "extras_id_look"),
       asm.stxMem(asm.DW, R1, R2, t.entryDev),
+      asm.stxMem(asm.DW, R1, R4, t.entryLook),
+      asm.ja("extras_id_take"),
+      asm.label("extras_id_look", asm.ldxMem(asm.DW, R3, R1, t.entryLook)),
+      asm.jmpReg(asm.JEQ, R3, R4, "extras_id_done"),
+      asm.stxMem(asm.DW, R1, R4, t.entryLook),
     );
   }
   p.push(

@@ -160,10 +160,16 @@ export function copyLinear(ctx: FillContext, o: LinearCopy): Insn[] {
   };
   const L = ctx.req.skb;
   p.push(
-    // R9 = where the bytes start (an offset from head): the mac header, else the network header.
+    // R9 = where the bytes start (an offset from head): the mac header, else the network header. A mac
+    // header after a set network header is stale: the packet was encapsulated since (a tunnel's xmit
+    // pushes an outer IP header and resets only the network header; __dev_queue_xmit sets the mac header
+    // after its entry), so the network header, the outer packet's, is where it starts.
     asm.ldxMem(asm.H, R9, R10, slot(L.macHeader)),
-    asm.jmpImm(asm.JNE, R9, 0xffff, lb("start")),
-    asm.ldxMem(asm.H, R9, R10, slot(L.networkHeader)),
+    asm.jmpImm(asm.JEQ, R9, 0xffff, lb("net")),
+    asm.ldxMem(asm.H, R1, R10, slot(L.networkHeader)),
+    asm.jmpImm(asm.JEQ, R1, 0, lb("start")),
+    asm.jmpReg(asm.JLE, R9, R1, lb("start")),
+    { ...asm.ldxMem(asm.H, R9, R10, slot(L.networkHeader)), label: lb("net") },
     asm.jmpImm(asm.JEQ, R9, 0xffff, lb("nopkt")),
     asm.stMem(asm.B, R8, o.linkAt, LINK_NETWORK),
     // R2 = bytes of the linear part from there: tail - start (none when the start is past the tail),

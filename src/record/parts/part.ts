@@ -40,13 +40,17 @@ export interface IdentityRequest {
   mark: number;
   /** With tracking: the stack slot the selection sets to 1 where it made the packet's tracking entry
    * (its first event) and to 0 where it found one; the part is taken where it is 1, or where the
-   * packet's device is not the one the entry keeps. Without: at every event. */
+   * packet's device or look is not the one the entry keeps. Without: at every event. */
   track?: {
     firstSlot: number;
     /** The stack slot holding the found entry's address (a map value). */
     entrySlot: number;
     /** Where the entry keeps the device (skb->dev) the part was last taken on. */
     entryDev: number;
+    /** The stack slot holding this point's look (program/track-fingerprint.ts: addresses, ports, mark). */
+    lookSlot: number;
+    /** Where the entry keeps the look the part was last taken with. */
+    entryLook: number;
   };
 }
 
