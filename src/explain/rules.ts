@@ -101,6 +101,17 @@ export const RULES: readonly Rule[] = [
     text: "an XDP program on the receiving device (generic, skb mode) dropped it: it returned XDP_DROP or XDP_ABORTED, for which the kernel gives no reason",
   },
   {
+    // veth_xdp_rcv_skb (native XDP on a veth, 6.1 to 6.18) frees with plain kfree_skb what its program
+    // drops (XDP_DROP, XDP_ABORTED, an unknown action) and a packet it could not make ready for the
+    // program (its copy into a page failed): the device's program, in the facts, tells which to suspect.
+    // Proven with XDP_DROP in driver mode on a veth.
+    reason: "NOT_SPECIFIED",
+    functions: ["veth_xdp_rcv_skb"],
+    cause: "XDP",
+    failure: true,
+    text: "veth's XDP receive path (driver mode) freed it without a reason: its XDP program dropped it (XDP_DROP, XDP_ABORTED), or, more rarely, veth could not copy it for the program (out of memory)",
+  },
+  {
     // tcp_v4_rcv/tcp_v6_rcv free with NOT_SPECIFIED (discard_it's default) when no other reason was set:
     // after a TIME_WAIT socket handled the segment (do_time_wait: ACK, reset or nothing, then discard_it),
     // for a request socket's segment tcp_check_req had no use for (a duplicate, or the accept queue

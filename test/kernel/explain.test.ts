@@ -42,6 +42,8 @@ const UDP_SINK = `${ROOT}dist/test/support/udp-sink.js`;
 const FULL = 9743;
 /** Behind the router's veth-rx, whose peer veth-rxp has an XDP program (generic mode) that drops all. */
 const XDP_DST = "10.203.8.2";
+/** The same behind veth-rn, whose peer veth-rnp runs it in driver (native) mode. */
+const XDP_NATIVE_DST = "10.203.10.2";
 
 type Event = Record<string, unknown> & {
   explanation?: { cause: string; failure: boolean; text: string; facts?: Record<string, string> };
@@ -140,6 +142,12 @@ describe("drops explained", { skip }, () => {
           `mount -t bpf bpf ${xdpfs}`,
           `${process.execPath} ${TC_SHOT} ${xdpfs}/xdp xdp`,
           `ip -n ${rt.ns.router} link set dev veth-rxp xdpgeneric pinned ${xdpfs}/xdp`,
+          `ip -n ${rt.ns.router} link add veth-rn type veth peer name veth-rnp`,
+          `ip -n ${rt.ns.router} addr add 10.203.10.1/24 dev veth-rn`,
+          `ip -n ${rt.ns.router} link set veth-rn up`,
+          `ip -n ${rt.ns.router} link set veth-rnp up`,
+          `ip -n ${rt.ns.router} neigh replace ${XDP_NATIVE_DST} lladdr 02:00:00:00:0a:02 dev veth-rn nud permanent`,
+          `ip -n ${rt.ns.router} link set dev veth-rnp xdpdrv pinned ${xdpfs}/xdp`,
         ].join("\n"),
       ],
       { encoding: "utf8" },
@@ -174,6 +182,7 @@ describe("drops explained", { skip }, () => {
         `for i in $(seq 100); do [ -s ${sinkFile} ] && break; sleep 0.05; done`,
         `${client([process.execPath, UDP_SINK, "flood", ADDR.server.v4, FULL, 20])}`,
         `${client(["ping", "-c", 1, "-W", 1, XDP_DST])} >/dev/null 2>&1 || true`,
+        `${client(["ping", "-c", 1, "-W", 1, XDP_NATIVE_DST])} >/dev/null 2>&1 || true`,
         `${client(["ping", "-c", 1, "-W", 1, "-I", SPOOFED, ADDR.server.v4])} >/dev/null 2>&1`,
         `${client(["ping", "-c", 1, "-W", 1, QDISC_DST])} >/dev/null 2>&1 || true`,
         `${client(["ping", "-c", 1, "-W", 1, SILENT_DST])} >${silentOut} 2>&1 || true`,
@@ -370,6 +379,21 @@ describe("drops explained", { skip }, () => {
       namespace: rt!.ns.router,
       direction: "ingress (XDP)",
       program: `ipft_xdp_drop id ${xdpId} (generic; read after the drop)`,
+    });
+  });
+
+  test("an XDP program in driver mode on a veth: XDP, veth's receive path named, with the program", (t) => {
+    if (xdpSkip) return t.skip(xdpSkip);
+    // veth_xdp_rcv_skb frees what its program drops with no reason; the place tells (rules.ts).
+    const d = find("NOT_SPECIFIED", /^veth_xdp_rcv_skb\+/);
+    assert.ok(d, live.stdout);
+    assert.deepEqual([d.explanation?.cause, d.explanation?.failure], ["XDP", true]);
+    assert.match(String(d.explanation?.text), /^veth's XDP receive path \(driver mode\)/);
+    assert.deepEqual(d.explanation?.facts, {
+      device: "veth-rnp",
+      namespace: rt!.ns.router,
+      direction: "ingress (XDP)",
+      program: `ipft_xdp_drop id ${xdpId} (driver; read after the drop)`,
     });
   });
 
