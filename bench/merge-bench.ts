@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadInputs } from "../src/merge/inputs.js";
+import { openInputs } from "../src/merge/inputs.js";
 import { HostTexts, mergeInto } from "../src/merge/merge.js";
 import { PcapngOutput } from "../src/output/pcapng.js";
 import { MonotonicClock } from "../src/pcapng/clock.js";
@@ -69,7 +69,7 @@ if (process.argv[2] === "--merge") {
   const files = process.argv.slice(3);
   const base = rssMiB();
   const t = performance.now();
-  const { inputs } = loadInputs(files);
+  const inputs = openInputs(files);
   let written = 0;
   const w = { write: () => void written++, finish() {}, count: 0, overflow: 0 };
   const m = mergeInto(inputs, w, new HostTexts());
