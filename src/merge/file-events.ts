@@ -15,7 +15,7 @@ import {
 } from "../pcapng/reader.js";
 import { OFF_TSTAMP, readTimestamp } from "../record/record.js";
 
-const PIECE = 4 << 20;
+const PIECE = 256 << 10;
 
 export class FileEvents {
   /** The section's "ipft:" comment (of the file's first section). */

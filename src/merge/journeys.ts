@@ -12,12 +12,15 @@
 // than the window on one machine, or two copies of one signature further apart, are taken as two packets.
 
 /** One packet's whole journey, once decided: where it ended (the file of its latest event) and whether
- * that machine dropped it (a failure: failedDrop). `id` and `lastHost` are the merge's (0, -1 until set). */
+ * that machine dropped it (a failure: failedDrop). `id`, `lastHost` and `crossed` are the merge's. */
 export interface Journey {
   endFile: number;
   dropped: boolean;
+  /** Its packet id (0 until its first event is written), the file of its last event written (-1), and
+   * whether it changed machine. */
   id: number;
   lastHost: number;
+  crossed: boolean;
 }
 
 interface Segment {
@@ -173,7 +176,7 @@ export class JourneyWindow<T> {
   private journeyOf(segs: Segment[]): void {
     let end = segs[0]!;
     for (const s of segs) if (s.endTs > end.endTs || (s.endTs === end.endTs && s.file > end.file)) end = s;
-    const j: Journey = { endFile: end.file, dropped: end.failedDrop, id: 0, lastHost: -1 };
+    const j: Journey = { endFile: end.file, dropped: end.failedDrop, id: 0, lastHost: -1, crossed: false };
     for (const s of segs) s.journey = j;
     this.journeys++;
   }

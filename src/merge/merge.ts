@@ -82,8 +82,8 @@ export function mergeInto(
     inp.events.shift = clockOf.get(key)! - inputs[0]!.offsetNs;
   });
   const data = new Uint8Array(64);
-  const crossed = new Set<number>();
-  const dropped = new Set<number>();
+  let crossing = 0;
+  let dropped = 0;
   let ids = 0;
   let events = 0;
   const window = new JourneyWindow<Held>(windowNs, ({ file: f, dv, off, replay }, j) => {
@@ -95,7 +95,7 @@ export function mergeInto(
     if (passed) dv.setUint32(off + OFF_VERDICT, VERDICT_NONE, true);
     if (j.id === 0) {
       j.id = ++ids;
-      if (j.dropped) dropped.add(j.id);
+      if (j.dropped) dropped++;
     }
     const id = j.id;
     // Numbered as without --drops, so one packet has one id whatever is shown.
@@ -104,7 +104,10 @@ export function mergeInto(
     const before = j.lastHost;
     j.lastHost = f;
     const changed = before >= 0 && before !== f;
-    if (changed) crossed.add(id);
+    if (changed && !j.crossed) {
+      j.crossed = true;
+      crossing++;
+    }
     const left = passed ? `, ${verdict === VERDICT_DROP ? "dropped" : "freed"} here, went on` : "";
     const host = (changed ? `${inp.host} (from ${inputs[before]!.host})` : inp.host) + left;
     const own = replay.dumper;
@@ -145,8 +148,8 @@ export function mergeInto(
   return {
     ambiguous: window.ambiguous,
     packets: window.journeys,
-    dropped: dropped.size,
-    crossing: crossed.size,
+    dropped,
+    crossing,
     alignmentNs: alignment(inputs, clockOf),
     events,
     peakHeld: window.peakHeld,
