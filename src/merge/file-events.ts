@@ -9,9 +9,9 @@ import { FileNameTable, fileInfo, noEvents, type Replay, replayOf } from "../out
 import {
   type ParseState,
   type PcapngContents,
-  PcapngFormatError,
   parsePcapng,
   startState,
+  unreadable,
 } from "../pcapng/reader.js";
 import { OFF_TSTAMP, readTimestamp } from "../record/record.js";
 
@@ -50,14 +50,14 @@ export class FileEvents {
   private closed = false;
   private i = -1;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly pieceBytes = PIECE,
+  ) {
     try {
       this.fd = openSync(path, "r");
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const why =
-        err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code;
-      throw new PcapngFormatError(`cannot read the pcapng file ${path}: ${why ?? err.message}`);
+      throw unreadable(path, e);
     }
     try {
       // The first piece holds the section header (reader.ts says what a file that is not pcapng is,
@@ -115,14 +115,18 @@ export class FileEvents {
   /** The next piece of whole blocks, parsed; undefined at the end of the file. */
   private piece(): PcapngContents | undefined {
     if (this.read) return undefined;
-    let size = PIECE;
+    let size = this.pieceBytes;
     for (;;) {
       const buf = new Uint8Array(size);
       let n = 0;
-      while (n < size) {
-        const got = readSync(this.fd, buf, n, size - n, this.at + n);
-        if (got === 0) break;
-        n += got;
+      try {
+        while (n < size) {
+          const got = readSync(this.fd, buf, n, size - n, this.at + n);
+          if (got === 0) break;
+          n += got;
+        }
+      } catch (e) {
+        throw unreadable(this.path, e);
       }
       const last = n < size;
       if (n === 0) {

@@ -75,6 +75,11 @@ export class JourneyWindow<T> {
   /** The next event of the merged time line. */
   add(e: MatchEvent<T>): void {
     if (e.ts > this.now) this.now = e.ts;
+    // What went quiet a window ago is decided first: this event is not theirs.
+    for (const g of this.live) {
+      if (g.lastTs + this.windowNs >= this.now) break;
+      this.decide(g);
+    }
     let open = this.open[e.file];
     if (!open) {
       open = new Map();
@@ -89,12 +94,13 @@ export class JourneyWindow<T> {
     if (e.failedDrop) seg.failedDrop = true;
     this.touch(seg.group, e.ts);
     this.queue.push({ item: e.item, seg });
-    this.peakHeld = Math.max(this.peakHeld, this.queue.length - this.head);
-    for (const g of this.live) {
-      if (g.lastTs + this.windowNs >= this.now) break;
-      this.decide(g);
-    }
+    this.peakHeld = Math.max(this.peakHeld, this.held);
     this.drain();
+  }
+
+  /** Events held now, waiting for their packets to be decided. */
+  get held(): number {
+    return this.queue.length - this.head;
   }
 
   /** The end of the inputs: everything is decided and emitted. */

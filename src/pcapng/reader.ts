@@ -189,12 +189,16 @@ export function readPcapngFile(path: string): PcapngContents {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code;
-    throw new PcapngFormatError(`cannot read the pcapng file ${path}: ${why ?? err.message}`);
+    throw unreadable(path, e);
   }
   return parsePcapng(bytes, path);
+}
+
+/** The error of a file that cannot be opened or read. */
+export function unreadable(path: string, e: unknown): PcapngFormatError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code;
+  return new PcapngFormatError(`cannot read the pcapng file ${path}: ${why ?? err.message}`);
 }
 
 /** Where a file read in pieces stands between them (reading block by block: merge/file-events.ts). */
