@@ -10,6 +10,7 @@
 // merged order, until its packet is decided: events leave in that order (emit), so what is held is the
 // events of the last window and of the packets still going on. A packet whose events are further apart
 // than the window on one machine, or two copies of one signature further apart, are taken as two packets.
+import { Fifo } from "./fifo.js";
 
 /** One packet's whole journey, once decided: where it ended (the file of its latest event) and whether
  * that machine dropped it (a failure: failedDrop). `id`, `lastHost` and `crossed` are the merge's. */
@@ -39,6 +40,8 @@ interface Group {
   sig: string | undefined;
   segs: Segment[];
   lastTs: bigint;
+  /** Decided, or taken into another group: its place in the live queue is void. */
+  gone: boolean;
 }
 
 /** One event as the matcher needs it; `item` is what emit gets back. */
@@ -60,11 +63,11 @@ export class JourneyWindow<T> {
 
   private readonly open: Map<number, Segment>[] = [];
   private readonly bySig = new Map<string, Group>();
-  /** Undecided groups, the least recently seen first. */
-  private readonly live = new Set<Group>();
-  /** Events not emitted yet, in the merged order, from `head`. */
-  private queue: { item: T; seg: Segment }[] = [];
-  private head = 0;
+  /** Undecided groups, each once, by the time it was last looked at (a group seen since is looked at
+   * again when its turn comes, and goes to the back). */
+  private readonly live = new Fifo<{ g: Group; at: bigint }>();
+  /** Events not emitted yet, in the merged order. */
+  private readonly queue = new Fifo<{ item: T; seg: Segment }>();
   private now = 0n;
 
   constructor(
@@ -76,9 +79,11 @@ export class JourneyWindow<T> {
   add(e: MatchEvent<T>): void {
     if (e.ts > this.now) this.now = e.ts;
     // What went quiet a window ago is decided first: this event is not theirs.
-    for (const g of this.live) {
-      if (g.lastTs + this.windowNs >= this.now) break;
-      this.decide(g);
+    for (let l = this.live.peek(); l && l.at + this.windowNs < this.now; l = this.live.peek()) {
+      this.live.shift();
+      if (l.g.gone) continue;
+      if (l.g.lastTs + this.windowNs < this.now) this.decide(l.g);
+      else this.live.push({ g: l.g, at: l.g.lastTs });
     }
     let open = this.open[e.file];
     if (!open) {
@@ -89,7 +94,7 @@ export class JourneyWindow<T> {
     if (!seg || (e.sig !== undefined && seg.sig !== undefined && e.sig !== seg.sig)) {
       seg = this.segment(e);
       open.set(e.packetId, seg);
-    } else if (e.sig !== undefined && seg.sig === undefined) this.sign(seg, e.sig);
+    } else if (e.sig !== undefined && seg.sig === undefined) this.sign(seg, e.sig, e.ts);
     if (e.ts >= seg.endTs) seg.endTs = e.ts;
     if (e.failedDrop) seg.failedDrop = true;
     this.touch(seg.group, e.ts);
@@ -100,12 +105,12 @@ export class JourneyWindow<T> {
 
   /** Events held now, waiting for their packets to be decided. */
   get held(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   /** The end of the inputs: everything is decided and emitted. */
   finish(): void {
-    for (const g of this.live) this.decide(g);
+    for (let l = this.live.shift(); l; l = this.live.shift()) if (!l.g.gone) this.decide(l.g);
     this.drain();
   }
 
@@ -119,16 +124,16 @@ export class JourneyWindow<T> {
       failedDrop: false,
       journey: undefined,
     };
-    if (e.sig !== undefined) this.sign(seg, e.sig);
+    if (e.sig !== undefined) this.sign(seg, e.sig, e.ts);
     else {
-      seg.group = { sig: undefined, segs: [seg], lastTs: e.ts };
-      this.live.add(seg.group);
+      seg.group = this.group(undefined, e.ts);
+      seg.group.segs.push(seg);
     }
     return seg;
   }
 
   /** The segment's signature, now known: into its group. */
-  private sign(seg: Segment, sig: string): void {
+  private sign(seg: Segment, sig: string, ts: bigint): void {
     seg.sig = sig;
     const alone = seg.group;
     let g = this.bySig.get(sig);
@@ -138,32 +143,43 @@ export class JourneyWindow<T> {
         this.bySig.set(sig, alone);
         return;
       }
-      g = { sig, segs: [], lastTs: 0n };
+      g = this.group(sig, ts);
       this.bySig.set(sig, g);
     }
     if (alone) {
-      this.live.delete(alone);
+      alone.gone = true;
       this.touch(g, alone.lastTs);
     }
     g.segs.push(seg);
     seg.group = g;
   }
 
-  /** Seen at ts: to the end of the live groups. */
+  private group(sig: string | undefined, ts: bigint): Group {
+    const g: Group = { sig, segs: [], lastTs: ts, gone: false };
+    this.live.push({ g, at: ts });
+    return g;
+  }
+
   private touch(g: Group, ts: bigint): void {
     if (ts > g.lastTs) g.lastTs = ts;
-    this.live.delete(g);
-    this.live.add(g);
   }
 
   private decide(g: Group): void {
-    this.live.delete(g);
+    g.gone = true;
     if (g.sig !== undefined && this.bySig.get(g.sig) === g) this.bySig.delete(g.sig);
-    const byFile = new Map<number, Segment[]>();
     for (const s of g.segs) {
       const open = this.open[s.file]!;
       if (open.get(s.packetId) === s) open.delete(s.packetId);
-      byFile.set(s.file, [...(byFile.get(s.file) ?? []), s]);
+    }
+    if (g.segs.length === 1) {
+      this.journeyOf(g.segs);
+      return;
+    }
+    const byFile = new Map<number, Segment[]>();
+    for (const s of g.segs) {
+      const same = byFile.get(s.file);
+      if (same) same.push(s);
+      else byFile.set(s.file, [s]);
     }
     // The files with one packet of it are joined; a file with several keeps them apart.
     const sure: Segment[] = [];
@@ -189,19 +205,9 @@ export class JourneyWindow<T> {
 
   /** Emits the held events whose packets are decided, in order, up to the first that is not. */
   private drain(): void {
-    const q = this.queue;
-    while (this.head < q.length) {
-      const e = q[this.head]!;
-      if (!e.seg.journey) break;
+    for (let e = this.queue.peek(); e?.seg.journey; e = this.queue.peek()) {
+      this.queue.shift();
       this.emit(e.item, e.seg.journey);
-      q[this.head++] = undefined as unknown as { item: T; seg: Segment };
-    }
-    if (this.head === q.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > q.length) {
-      this.queue = q.slice(this.head);
-      this.head = 0;
     }
   }
 }
