@@ -33,7 +33,8 @@ export class FileEvents {
   lostEvents = 0n;
   truncated = false;
   statistics = 0;
-  /** The earliest timestamp seen (unshifted), and the file's wall-clock offset (its first event's). */
+  /** The earliest timestamp of the pieces read so far (unshifted), and the file's wall-clock offset (its
+   * first event's). */
   firstNs: bigint | undefined;
   offsetNs: bigint | undefined;
   /** Added to each timestamp: onto the merged time line (merge.ts). */
@@ -44,7 +45,9 @@ export class FileEvents {
   private readonly names = new FileNameTable();
   private readonly numbering: PacketTracker | undefined;
   private foreign = 0;
+  /** The file offset of the next piece, and its first bytes (read with the last piece). */
   private at = 0;
+  private rest = new Uint8Array(0);
   /** The whole file was read; the file was closed. */
   private read = false;
   private closed = false;
@@ -90,7 +93,6 @@ export class FileEvents {
     this.off = r.offsets[this.i]!;
     this.packetId = r.packetIds ? r.packetIds[this.i]! : this.numbering!.of(this.dv, this.off);
     this.ts = readTimestamp(this.dv, this.off);
-    if (this.firstNs === undefined || this.ts < this.firstNs) this.firstNs = this.ts;
     if (this.shift !== 0n) {
       this.ts += this.shift;
       this.dv.setBigUint64(this.off + OFF_TSTAMP, BigInt.asUintN(64, this.ts), true);
@@ -108,7 +110,10 @@ export class FileEvents {
   private replayOf(c: PcapngContents): Replay {
     const r = replayOf(c, this.path, this.names);
     this.foreign += r.foreign;
-    if (this.offsetNs === undefined && r.count > 0) this.offsetNs = r.clock.offsetNs;
+    if (r.count > 0) {
+      this.offsetNs ??= r.clock.offsetNs;
+      if (this.firstNs === undefined || r.clock.firstNs < this.firstNs) this.firstNs = r.clock.firstNs;
+    }
     return r;
   }
 
@@ -117,18 +122,24 @@ export class FileEvents {
     if (this.read) return undefined;
     let size = this.pieceBytes;
     for (;;) {
-      const buf = new Uint8Array(size);
-      let n = 0;
+      // What the last piece ended inside (the start of a block), then the file's next bytes: read in
+      // order, so that a pipe (`--read <(...)`) reads too.
+      const buf = new Uint8Array(Math.max(size, this.rest.length + 1));
+      buf.set(this.rest);
+      let n = this.rest.length;
+      let last = false;
       try {
-        while (n < size) {
-          const got = readSync(this.fd, buf, n, size - n, this.at + n);
-          if (got === 0) break;
+        while (n < buf.length) {
+          const got = readSync(this.fd, buf, n, buf.length - n, null);
+          if (got === 0) {
+            last = true;
+            break;
+          }
           n += got;
         }
       } catch (e) {
         throw unreadable(this.path, e);
       }
-      const last = n < size;
       if (n === 0) {
         if (this.at === 0) parsePcapng(buf.subarray(0, 0), this.path); // says the file is empty
         this.read = true;
@@ -139,6 +150,7 @@ export class FileEvents {
       const contents = parsePcapng(buf.subarray(0, n), this.path, this.state);
       const cut = contents.truncatedAt;
       if (cut && !last) {
+        this.rest = buf.slice(cut.offset - this.at, n);
         if (cut.offset === this.at) {
           // One block larger than the piece: read it whole.
           Object.assign(this.state, before);
@@ -148,6 +160,7 @@ export class FileEvents {
         contents.truncated = false;
         this.at = cut.offset;
       } else {
+        this.rest = new Uint8Array(0);
         this.at += n;
         if (last) {
           this.read = true;

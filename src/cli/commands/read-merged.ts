@@ -1,5 +1,6 @@
 // ipft --read A.pcapng B.pcapng ...: traces of several machines as one (docs/multi-host.md): their events
 // on one time line, each with its machine, a packet seen on several machines as one journey.
+import { statSync } from "node:fs";
 import { FileEvents } from "../../merge/file-events.js";
 import { afterMerge, openInputs } from "../../merge/inputs.js";
 import { HostTexts, type MergeInput, mergeInto } from "../../merge/merge.js";
@@ -43,7 +44,7 @@ export function runReadMerged(o: Options): number {
     undefined,
     undefined,
     // The merged time line is the first file's clock (the others are shifted onto it).
-    { startNs: time === "relative" ? earliest(o.readFiles[0]!) : 0n, offsetNs: first.offsetNs ?? 0n },
+    { startNs: time === "relative" ? earliest(first) : 0n, offsetNs: first.offsetNs ?? 0n },
   );
   const failures = new VerdictText(verdicts);
   const m = mergeInto(inputs, writer, hosts, o.drops, (dv, off) => failures.isFailedDrop(dv, off));
@@ -71,9 +72,11 @@ export function runReadMerged(o: Options): number {
   return 0;
 }
 
-/** The first file's earliest timestamp (--time relative counts from it): read through once before. */
-function earliest(path: string): bigint {
-  const e = new FileEvents(path);
+/** The first file's earliest timestamp (--time relative counts from it): read through once before; a
+ * pipe, which reads once, by its first piece's. */
+function earliest(first: FileEvents): bigint {
+  if (!statSync(first.path).isFile()) return first.firstNs ?? 0n;
+  const e = new FileEvents(first.path);
   while (e.next());
   return e.firstNs ?? 0n;
 }
