@@ -1,7 +1,9 @@
 // A file of --read A B C read piece by piece (src/merge/file-events.ts): the same events, in the same
 // order, as reading it whole, whatever the piece size; a file cut inside a block is read up to it.
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { FileEvents } from "../../src/merge/file-events.js";
 import { replayOf } from "../../src/output/pcapng-replay.js";
@@ -57,4 +59,17 @@ test("a file cut inside its last block: the whole events before it, said truncat
   assert.equal(e.truncated, true);
   assert.ok(n > 0 && n < whole.length, `${n} of ${whole.length}`);
   assert.deepEqual(streamed(path!, 512), whole.slice(0, n));
+});
+
+test("a pipe (`--read <(...)`) reads as the file does: in order, once", () => {
+  const [path] = writeFiles({ h: machine(200) });
+  const fifo = join(dirname(path!), "pipe");
+  const made = spawnSync("mkfifo", [fifo]);
+  if (made.status !== 0) return void console.log(`# skipped: mkfifo: ${made.stderr}`);
+  const writer = spawn("sh", ["-c", `cat "${path}" > "${fifo}"`]);
+  try {
+    assert.deepEqual(streamed(fifo, 1000), streamed(path!));
+  } finally {
+    writer.kill();
+  }
 });
