@@ -82,7 +82,7 @@ export class JourneyWindow<T> {
     for (let l = this.live.peek(); l && l.at + this.windowNs < this.now; l = this.live.peek()) {
       this.live.shift();
       if (l.g.gone) continue;
-      if (l.g.lastTs + this.windowNs < this.now) this.decide(l.g);
+      if (this.quiet(l.g)) this.decide(l.g);
       else this.live.push({ g: l.g, at: l.g.lastTs });
     }
     let open = this.open[e.file];
@@ -91,6 +91,11 @@ export class JourneyWindow<T> {
       this.open[e.file] = open;
     }
     let seg = open.get(e.packetId);
+    // The queue looks at a group a little late at times: one gone quiet is decided before it takes more.
+    if (seg && this.quiet(seg.group)) {
+      this.decide(seg.group);
+      seg = undefined;
+    }
     if (!seg || (e.sig !== undefined && seg.sig !== undefined && e.sig !== seg.sig)) {
       seg = this.segment(e);
       open.set(e.packetId, seg);
@@ -137,6 +142,10 @@ export class JourneyWindow<T> {
     seg.sig = sig;
     const alone = seg.group;
     let g = this.bySig.get(sig);
+    if (g && this.quiet(g)) {
+      this.decide(g);
+      g = undefined;
+    }
     if (!g) {
       if (alone) {
         alone.sig = sig;
@@ -158,6 +167,11 @@ export class JourneyWindow<T> {
     const g: Group = { sig, segs: [], lastTs: ts, gone: false };
     this.live.push({ g, at: ts });
     return g;
+  }
+
+  /** No event of it for a window. */
+  private quiet(g: Group): boolean {
+    return g.lastTs + this.windowNs < this.now;
   }
 
   private touch(g: Group, ts: bigint): void {

@@ -109,3 +109,14 @@ test("a file's packet id that starts another packet (other bytes) is split there
   w.finish();
   assert.deepEqual(out, ["s1@1", "t1@2", "t2@2"]);
 });
+
+test("a signature quiet for a window takes no more copies, even when its turn to be decided has not come", () => {
+  const { w, out, add } = window();
+  add(0, 1, 0, "A", "a1");
+  add(0, 1, 900, "A", "a2"); // A last seen at 900
+  add(1, 5, 950, "B", "b1");
+  add(2, 7, 1001, "C", "c1"); // A is looked at (not quiet yet) and goes behind B
+  add(1, 6, 1925, "A", "resend"); // 1025 after A's last event: another packet
+  w.finish();
+  assert.deepEqual(out, ["a1@1", "a2@1", "b1@2", "c1@3", "resend@4"]);
+});
