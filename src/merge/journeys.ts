@@ -11,6 +11,7 @@
 // events of the last window and of the packets still going on. A packet whose events are further apart
 // than the window on one machine, or two copies of one signature further apart, are taken as two packets.
 import { Fifo } from "./fifo.js";
+import { TimeHeap } from "./time-heap.js";
 
 /** One packet's whole journey, once decided: where it ended (the file of its latest event) and whether
  * that machine dropped it (a failure: failedDrop). `id`, `lastHost` and `crossed` are the merge's. */
@@ -63,9 +64,9 @@ export class JourneyWindow<T> {
 
   private readonly open: Map<number, Segment>[] = [];
   private readonly bySig = new Map<string, Group>();
-  /** Undecided groups, each once, by the time it was last looked at (a group seen since is looked at
-   * again when its turn comes, and goes to the back). */
-  private readonly live = new Fifo<{ g: Group; at: bigint }>();
+  /** Undecided groups, each once, by their last event's time as it was when put in (a group seen since
+   * is put back by its new time when its turn comes). */
+  private readonly live = new TimeHeap<Group>();
   /** Events not emitted yet, in the merged order. */
   private readonly queue = new Fifo<{ item: T; seg: Segment }>();
   private now = 0n;
@@ -79,11 +80,15 @@ export class JourneyWindow<T> {
   add(e: MatchEvent<T>): void {
     if (e.ts > this.now) this.now = e.ts;
     // What went quiet a window ago is decided first: this event is not theirs.
-    for (let l = this.live.peek(); l && l.at + this.windowNs < this.now; l = this.live.peek()) {
-      this.live.shift();
-      if (l.g.gone) continue;
-      if (this.quiet(l.g)) this.decide(l.g);
-      else this.live.push({ g: l.g, at: l.g.lastTs });
+    for (
+      let at = this.live.peekTime();
+      at !== undefined && at + this.windowNs < this.now;
+      at = this.live.peekTime()
+    ) {
+      const g = this.live.pop()!;
+      if (g.gone) continue;
+      if (this.quiet(g)) this.decide(g);
+      else this.live.push(g, g.lastTs);
     }
     let open = this.open[e.file];
     if (!open) {
@@ -91,7 +96,7 @@ export class JourneyWindow<T> {
       this.open[e.file] = open;
     }
     let seg = open.get(e.packetId);
-    // The queue looks at a group a little late at times: one gone quiet is decided before it takes more.
+    // One gone quiet is decided before it takes more (the heap may not have come to it yet).
     if (seg && this.quiet(seg.group)) {
       this.decide(seg.group);
       seg = undefined;
@@ -115,7 +120,7 @@ export class JourneyWindow<T> {
 
   /** The end of the inputs: everything is decided and emitted. */
   finish(): void {
-    for (let l = this.live.shift(); l; l = this.live.shift()) if (!l.g.gone) this.decide(l.g);
+    for (let g = this.live.pop(); g; g = this.live.pop()) if (!g.gone) this.decide(g);
     this.drain();
   }
 
@@ -165,7 +170,7 @@ export class JourneyWindow<T> {
 
   private group(sig: string | undefined, ts: bigint): Group {
     const g: Group = { sig, segs: [], lastTs: ts, gone: false };
-    this.live.push({ g, at: ts });
+    this.live.push(g, ts);
     return g;
   }
 
