@@ -1,9 +1,8 @@
-// The files of `--read A B C`: each read back (pcapng-replay.ts) with the machine its section names
+// The files of `--read A B C`: each read back piece by piece (file-events.ts) with the machine its section names
 // (host, boot id, clock offset: docs/multi-host.md), or the name --host-names gives it.
 import { basename } from "node:path";
 import { UsageError, UserError } from "../core/errors.js";
-import { fileInfo, replayOf } from "../output/pcapng-replay.js";
-import { readPcapngFile } from "../pcapng/reader.js";
+import { FileEvents } from "./file-events.js";
 import type { MergeInput } from "./merge.js";
 
 /** --host-names: `NAME,NAME...` in the files' order, or `KEY=NAME,...` where KEY is a file's path, its
@@ -17,43 +16,49 @@ export function parseHostNames(v: string, flag: string): string[] {
 
 const stem = (path: string) => basename(path).replace(/\.pcapng$/, "");
 
-export interface LoadedInputs {
-  inputs: MergeInput[];
-  lostEvents: bigint;
-  /** Per file: a note when it was cut short. */
-  notes: string[];
+/** The files opened (their first piece read: what each says of its machine). */
+export function openInputs(paths: string[], hostNames: string[] = []): MergeInput[] {
+  const inputs: MergeInput[] = [];
+  let tracer: string | undefined;
+  try {
+    for (const path of paths) {
+      const events = new FileEvents(path);
+      const info = events.info;
+      inputs.push({
+        host: info.host ?? stem(path),
+        bootId: info.boot_id ?? "",
+        offsetNs: big(info.clock_offset_ns),
+        uncertaintyNs: big(info.clock_uncertainty_ns),
+        events,
+      });
+      if (tracer !== undefined && info.tracer !== tracer)
+        throw new UserError(
+          `${path} is a trace of the ${info.tracer} tracer, ${paths[0]} of ${tracer}: files of different tracers cannot be merged`,
+        );
+      tracer = info.tracer;
+    }
+    nameHosts(inputs, paths, hostNames);
+  } catch (e) {
+    for (const i of inputs) i.events.close();
+    throw e;
+  }
+  return inputs;
 }
 
-export function loadInputs(paths: string[], hostNames: string[] = []): LoadedInputs {
-  const inputs: MergeInput[] = [];
-  const notes: string[] = [];
+const big = (s: string | undefined) => (s && /^-?\d+$/.test(s) ? BigInt(s) : 0n);
+
+/** Once merged: the events the machines lost, and a note per file cut short. */
+export function afterMerge(inputs: MergeInput[]): { lostEvents: bigint; notes: string[] } {
   let lostEvents = 0n;
-  let tracer: string | undefined;
-  for (const path of paths) {
-    const contents = readPcapngFile(path);
-    const replay = replayOf(contents, path);
-    const info = fileInfo(contents)!;
-    if (tracer !== undefined && info.tracer !== tracer)
-      throw new UserError(
-        `${path} is a trace of the ${info.tracer} tracer, ${paths[0]} of ${tracer}: files of different tracers cannot be merged`,
-      );
-    tracer = info.tracer;
-    lostEvents += contents.lostEvents;
-    if (contents.truncated || contents.statistics.length === 0)
+  const notes: string[] = [];
+  for (const { events: e } of inputs) {
+    lostEvents += e.lostEvents;
+    if (e.truncated || e.statistics === 0)
       notes.push(
-        `${path} was cut short (ipft was killed, or its disk filled): its ${replay.count} whole events are merged`,
+        `${e.path} was cut short (ipft was killed, or its disk filled): its ${e.count} whole events are merged`,
       );
-    const big = (s: string | undefined) => (s && /^-?\d+$/.test(s) ? BigInt(s) : 0n);
-    inputs.push({
-      host: info.host ?? stem(path),
-      bootId: info.boot_id ?? "",
-      offsetNs: big(info.clock_offset_ns),
-      uncertaintyNs: big(info.clock_uncertainty_ns),
-      replay,
-    });
   }
-  nameHosts(inputs, paths, hostNames);
-  return { inputs, lostEvents, notes };
+  return { lostEvents, notes };
 }
 
 /** --host-names first; then two files of one host name are told apart by their files' names. */

@@ -79,7 +79,7 @@ export function fileInfo(c: PcapngContents): FileInfo | undefined {
 }
 
 /** What the file's NAMES options said so far: each address's (or reason's) latest name. */
-class FileNameTable {
+export class FileNameTable {
   readonly functions = new Map<bigint, SymbolName>();
   readonly reasons = new Map<number, string>();
   readonly locations = new Map<bigint, string>();
@@ -124,8 +124,9 @@ class FileNameTable {
   }
 }
 
-/** The records of a file written with -w; `name` is what messages call it. */
-export function replayOf(c: PcapngContents, name: string): Replay {
+/** The records of a file written with -w; `name` is what messages call it. `names`: the table of the file's
+ * earlier pieces, for a file read piece by piece (whose caller checks it has events: noEvents). */
+export function replayOf(c: PcapngContents, name: string, names?: FileNameTable): Replay {
   const info = fileInfo(c);
   if (!info)
     throw new NotAnIpftTrace(
@@ -138,7 +139,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
         : `${name} was written by an older ipft (trace file format ${info.format}; this ipft reads formats ${READABLE_FORMATS.join(" and ")}): read it with the ipft that wrote it (Wireshark and tshark open it as it is)`,
     );
   const events: { p: ReadPacket; event: Uint8Array }[] = [];
-  const table = new FileNameTable();
+  const table = names ?? new FileNameTable();
   let foreign = 0;
   for (const p of c.packets) {
     let event: Uint8Array | undefined;
@@ -206,10 +207,7 @@ export function replayOf(c: PcapngContents, name: string): Replay {
     frags.push(frag);
   }
   const count = offsets.length;
-  if (count === 0 && foreign > 0)
-    throw new NotAnIpftTrace(
-      `${name} has no event written by ipft -w (none of its ${foreign} packets has ipft's event option); open it with Wireshark or tshark instead`,
-    );
+  if (count === 0 && foreign > 0 && !names) throw noEvents(name, foreign);
   const symbolizer: Symbolizer = { resolve: (addr) => table.functions.get(addr) };
   let firstNs = count > 0 ? readTimestamp(dv, offsets[0]!) : 0n;
   const clock = { firstNs, offsetNs: count > 0 ? events[0]!.p.timestampNs - firstNs : 0n };
@@ -255,6 +253,13 @@ export function replayInto(r: Replay, w: Writer): void {
   r.offsets.forEach((off, i) => {
     w.write(dv, off, ids ? ids[i]! : numbering!.of(dv, off));
   });
+}
+
+/** A file none of whose packets is an ipft event. */
+export function noEvents(name: string, foreign: number): NotAnIpftTrace {
+  return new NotAnIpftTrace(
+    `${name} has no event written by ipft -w (none of its ${foreign} packets has ipft's event option); open it with Wireshark or tshark instead`,
+  );
 }
 
 /** UTF-8 text, or undefined when the bytes are not UTF-8. */

@@ -189,16 +189,40 @@ export function readPcapngFile(path: string): PcapngContents {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code;
-    throw new PcapngFormatError(`cannot read the pcapng file ${path}: ${why ?? err.message}`);
+    throw unreadable(path, e);
   }
   return parsePcapng(bytes, path);
 }
 
-/** Parses pcapng bytes; `name` is what messages call them. */
-export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngContents {
+/** The error of a file that cannot be opened or read. */
+export function unreadable(path: string, e: unknown): PcapngFormatError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.code;
+  return new PcapngFormatError(`cannot read the pcapng file ${path}: ${why ?? err.message}`);
+}
+
+/** Where a file read in pieces stands between them (reading block by block: merge/file-events.ts). */
+export interface ParseState {
+  /** The file offset of the piece's first byte. */
+  base: number;
+  le: boolean;
+  section: ReadSection | undefined;
+  ifaces: ReadInterface[];
+  sections: number;
+}
+
+export const startState = (): ParseState => ({
+  base: 0,
+  le: true,
+  section: undefined,
+  ifaces: [],
+  sections: 0,
+});
+
+/** Parses pcapng bytes; `name` is what messages call them. With `state`, the bytes are the piece of a file
+ * at `state.base` that follows what `state` says, and `state` is left as the piece ends (its last whole
+ * block: a block the piece ends inside is `truncatedAt`). */
+export function parsePcapng(bytes: Uint8Array, name = "the input", state?: ParseState): PcapngContents {
   const out: PcapngContents = {
     sections: [],
     interfaces: [],
@@ -209,22 +233,23 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
     lostEvents: 0n,
   };
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const base = state?.base ?? 0;
   const damaged = (offset: number, what: string) =>
     new PcapngFormatError(
-      `${name} is damaged: the block at byte ${offset} ${what}`,
+      `${name} is damaged: the block at byte ${base + offset} ${what}`,
       "the blocks before it are intact; a file cut short at the end is read up to its last whole block",
     );
-  notPcapng(bytes, name);
+  if (base === 0) notPcapng(bytes, name);
 
-  let le = true;
-  let section: ReadSection | undefined;
-  let ifaces: ReadInterface[] = [];
+  let le = state?.le ?? true;
+  let section: ReadSection | undefined = state?.section;
+  let ifaces: ReadInterface[] = state?.ifaces ?? [];
   let off = 0;
   while (off < bytes.length) {
     const left = bytes.length - off;
     if (left < 12) {
       out.truncated = true;
-      out.truncatedAt = { offset: off, have: left };
+      out.truncatedAt = { offset: base + off, have: left };
       break;
     }
     let type = dv.getUint32(off, le);
@@ -245,7 +270,7 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
       throw damaged(off, `has a length of ${total} bytes (a block is at least 12 bytes, a multiple of 4)`);
     if (total > left) {
       out.truncated = true;
-      out.truncatedAt = { offset: off, have: left, need: total };
+      out.truncatedAt = { offset: base + off, have: left, need: total };
       break;
     }
     const trailing = dv.getUint32(off + total - 4, le);
@@ -261,12 +286,12 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
       const minor = dv.getUint16(body + 6, le);
       if (major !== 1)
         throw new PcapngFormatError(
-          `${name}: pcapng version ${major}.${minor} at byte ${off} is not supported (only 1.x)`,
+          `${name}: pcapng version ${major}.${minor} at byte ${base + off} is not supported (only 1.x)`,
         );
       const o = opts(body + 16);
       section = {
-        index: out.sections.length,
-        offset: off,
+        index: (state?.sections ?? 0) + out.sections.length,
+        offset: base + off,
         byteOrder: le ? "little" : "big",
         major,
         minor,
@@ -322,7 +347,7 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
       const timestamp = (BigInt(dv.getUint32(body + 4, le)) << 32n) | BigInt(dv.getUint32(body + 8, le));
       const o = opts(dataOff + ((cap + 3) & ~3));
       const p: ReadPacket = {
-        offset: off,
+        offset: base + off,
         interface: iface,
         timestamp,
         timestampNs: timestampToNs(timestamp, iface.tsresol, iface.tsoffset),
@@ -351,7 +376,7 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
       const orig = dv.getUint32(body, le);
       const cap = Math.min(orig, iface.snaplen || orig, end - body - 4);
       out.packets.push({
-        offset: off,
+        offset: base + off,
         interface: iface,
         timestamp: 0n,
         timestampNs: 0n,
@@ -372,7 +397,7 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
         timestampToNs((BigInt(hi) << 32n) | BigInt(lo), iface.tsresol, iface.tsoffset);
       const o = opts(body + 12);
       const s: ReadStatistics = {
-        offset: off,
+        offset: base + off,
         interface: iface,
         timestampNs: ts(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le)),
         comments: comments(o),
@@ -394,7 +419,7 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
     } else if (type === BLOCK_CUSTOM || type === BLOCK_CUSTOM_NOCOPY) {
       if (total < 16) throw damaged(off, "is a custom block shorter than 16 bytes");
       out.customBlocks.push({
-        offset: off,
+        offset: base + off,
         section: section.index,
         pen: dv.getUint32(body, le),
         data: bytes.subarray(body + 4, end),
@@ -403,6 +428,7 @@ export function parsePcapng(bytes: Uint8Array, name = "the input"): PcapngConten
     }
     off += total;
   }
+  if (state) Object.assign(state, { le, section, ifaces, sections: state.sections + out.sections.length });
   return out;
 }
 

@@ -2,6 +2,7 @@
 // (through a NAT), ambiguous matches kept apart, bad inputs in one line.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { after, test } from "node:test";
 import { signatureOf } from "../../src/merge/signature.js";
 import { LINK_NETWORK } from "../../src/record/record.js";
@@ -162,6 +163,10 @@ test("bad inputs: one line, exit 1 (a file) or 2 (the command line)", () => {
   const junk = ipft(["--read", a!, notOurs]);
   assert.equal(junk.status, 1);
   assert.match(junk.stderr, /is not a pcapng file/);
+  // A directory opens; reading it fails: said the same way, once.
+  const dir = ipft(["--read", a!, dirname(a!)]);
+  assert.equal(dir.status, 1);
+  assert.equal(dir.stderr.trim(), `ipft: cannot read the pcapng file ${dirname(a!)}: it is a directory`);
   const names = ipft(["--read", a!, b!, "--host-names", "x,y,z"]);
   assert.equal(names.status, 2);
   assert.match(names.stderr, /--host-names gives 3 names for 2 files/);

@@ -1,19 +1,22 @@
 // ipft --read A.pcapng B.pcapng ...: traces of several machines as one (docs/multi-host.md): their events
 // on one time line, each with its machine, a packet seen on several machines as one journey.
-import { loadInputs } from "../../merge/inputs.js";
-import { HostTexts, mergeInto } from "../../merge/merge.js";
+import { statSync } from "node:fs";
+import { FileEvents } from "../../merge/file-events.js";
+import { afterMerge, openInputs } from "../../merge/inputs.js";
+import { HostTexts, type MergeInput, mergeInto } from "../../merge/merge.js";
 import type { Replay } from "../../output/pcapng-replay.js";
 import { VerdictText } from "../../output/verdict-text.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
 import { createTextWriter } from "../../session/text-writer.js";
 import type { Options } from "../options.js";
 
-type Inputs = { replay: Replay }[];
+type Inputs = MergeInput[];
 
 export function runReadMerged(o: Options): number {
-  const { inputs, lostEvents, notes } = loadInputs(o.readFiles, o.hostNames);
-  const first = inputs[0]!.replay;
+  const inputs = openInputs(o.readFiles, o.hostNames);
+  const first = inputs[0]!.events;
   const err = process.stderr;
+  const time = o.time ?? "boot";
   const hosts = new HostTexts();
   // One namer for all: each file's records carry its own kernel's addresses, named from any file that
   // names them (two kernels' equal addresses are named by the first file naming them).
@@ -24,11 +27,11 @@ export function runReadMerged(o: Options): number {
   const writer = createTextWriter(
     {
       output: o.output,
-      time: o.time ?? "boot",
+      time,
       layout: o.layout,
       maxTraces: o.maxTraces ?? DEFAULT_MAX_TRACES,
       dropsOnly: false, // decided by the merge, which sees whole journeys
-      graph: first.tracer === "function_graph",
+      graph: first.info.tracer === "function_graph",
       identity: o.layout === "ipftrace2" ? false : o.identity,
     },
     {
@@ -41,11 +44,12 @@ export function runReadMerged(o: Options): number {
     undefined,
     undefined,
     // The merged time line is the first file's clock (the others are shifted onto it).
-    { startNs: first.clock.firstNs, offsetNs: first.clock.offsetNs },
+    { startNs: time === "relative" ? earliest(first) : 0n, offsetNs: first.offsetNs ?? 0n },
   );
   const failures = new VerdictText(verdicts);
   const m = mergeInto(inputs, writer, hosts, o.drops, (dv, off) => failures.isFailedDrop(dv, off));
   writer.finish();
+  const { lostEvents, notes } = afterMerge(inputs);
   writer.report(err);
   for (const l of writer.summary()) err.write(`${l}\n`);
   const names = inputs.map((i) => i.host).join(", ");
@@ -68,9 +72,18 @@ export function runReadMerged(o: Options): number {
   return 0;
 }
 
+/** The first file's earliest timestamp (--time relative counts from it): read through once before; a
+ * pipe, which reads once, by its first piece's. */
+function earliest(first: FileEvents): bigint {
+  if (!statSync(first.path).isFile()) return first.firstNs ?? 0n;
+  const e = new FileEvents(first.path);
+  while (e.next());
+  return e.firstNs ?? 0n;
+}
+
 function firstOf<T>(inputs: Inputs, f: (r: Replay) => T | undefined): T | undefined {
   for (const i of inputs) {
-    const v = f(i.replay);
+    const v = f(i.events.replay);
     if (v !== undefined) return v;
   }
   return undefined;
@@ -79,7 +92,7 @@ function firstOf<T>(inputs: Inputs, f: (r: Replay) => T | undefined): T | undefi
 /** The first name that is not the fallback (a file that does not name it gives the fallback). */
 function firstNamed(inputs: Inputs, f: (r: Replay) => string, fallback: string): string {
   for (const i of inputs) {
-    const v = f(i.replay);
+    const v = f(i.events.replay);
     if (v !== fallback) return v;
   }
   return fallback;
