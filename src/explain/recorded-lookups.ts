@@ -63,3 +63,33 @@ export function replayedLookups(kept: ReadonlyMap<string, string>): SystemLookup
     xdp: (n, dev) => get<XdpRead>(`xdp ${n} ${dev}`, NOT_KEPT),
   };
 }
+
+/** Several trace files' answers as one (--read of several files): each question answered by the first
+ * file that kept an answer; `sources` is called at each question (a file's replay changes as it is read). */
+export function combinedLookups(sources: () => SystemLookups[]): SystemLookups {
+  const first = <T>(ask: (l: SystemLookups) => T, kept: (v: T) => boolean): T => {
+    const all = sources();
+    for (const l of all) {
+      const v = ask(l);
+      if (kept(v)) return v;
+    }
+    return ask(all[0] ?? replayedLookups(new Map()));
+  };
+  const isKept = (v: unknown) =>
+    !(v && typeof v === "object" && "missing" in v && v.missing === NOT_KEPT.missing);
+  return {
+    namespace: (n) =>
+      first(
+        (l) => l.namespace(n),
+        (v) => v !== `netns:${n}`,
+      ),
+    sysctl: (n, key) => first((l) => l.sysctl(n, key), isKept),
+    route: (n, dst) => first((l) => l.route(n, dst), isKept),
+    qdisc: (n, dev) => first((l) => l.qdisc(n, dev), isKept),
+    filters: (n, dev, hook) => first((l) => l.filters(n, dev, hook), isKept),
+    neighbour: (n, dst) => first((l) => l.neighbour(n, dst), isKept),
+    owners: (ino) => first((l) => l.owners(ino), isKept),
+    udpSocket: (n, addr, port) => first((l) => l.udpSocket(n, addr, port), isKept),
+    xdp: (n, dev) => first((l) => l.xdp(n, dev), isKept),
+  };
+}

@@ -9,6 +9,7 @@ import { FileNameTable, fileInfo, noEvents, type Replay, replayOf } from "../out
 import {
   type ParseState,
   type PcapngContents,
+  parseMeta,
   parsePcapng,
   startState,
   unreadable,
@@ -33,6 +34,8 @@ export class FileEvents {
   lostEvents = 0n;
   truncated = false;
   statistics = 0;
+  /** The "ipft:" fields of the file's statistics (what the trace could not see), once read. */
+  unseenMeta: Record<string, unknown> | undefined;
   /** The earliest timestamp of the pieces read so far (unshifted), and the file's wall-clock offset (its
    * first event's). */
   firstNs: bigint | undefined;
@@ -169,6 +172,9 @@ export class FileEvents {
       }
       this.lostEvents += contents.lostEvents;
       this.statistics += contents.statistics.length;
+      // What the trace missed besides lost events: interface 0's statistics comment (output/unseen.ts).
+      const st = contents.statistics.find((x) => x.interface.id === 0) ?? contents.statistics[0];
+      if (st) this.unseenMeta = parseMeta(st.comments);
       return contents;
     }
   }

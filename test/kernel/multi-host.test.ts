@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { ADDR, makeRouter, masquerade, type Router, routerSkipReason } from "../support/router.js";
-import { hostOnlySkipReason, IPFT, ipft, kernelSkipReason } from "../support/run.js";
+import { hostOnlySkipReason, IPFT, ipft, jsonLines, kernelSkipReason } from "../support/run.js";
 
 const skip = kernelSkipReason() ?? routerSkipReason() ?? hostOnlySkipReason();
 const PORT = 9741;
@@ -53,6 +53,8 @@ interface Line {
   packet_id: number;
   host: string;
   host_from?: string;
+  verdict?: string;
+  explanation?: { cause: string; facts?: Record<string, string> };
 }
 
 test("one ipft per namespace, three files, one journey per packet across them", { skip }, async () => {
@@ -117,4 +119,12 @@ test("one ipft per namespace, three files, one journey per packet across them", 
     ["client>router>server", "client>router>server"],
     drops.stderr,
   );
+  // Each drop explained with the facts the server's live run looked up (its namespace's name, kept in
+  // the server's file), not "not in the trace file".
+  const why = jsonLines<Line>(drops.stdout).filter((l) => l.verdict === "drop");
+  assert.equal(why.length, 2, drops.stdout);
+  for (const l of why) {
+    assert.equal(l.explanation?.cause, "NO_SOCKET", JSON.stringify(l));
+    assert.equal(l.explanation?.facts?.namespace, router!.ns.server, JSON.stringify(l));
+  }
 });

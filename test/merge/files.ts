@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PacketTracker } from "../../src/output/index.js";
 import { PcapngOutput } from "../../src/output/pcapng.js";
+import type { DropDetails } from "../../src/output/types.js";
+import { type Unseen, unseenFileFields } from "../../src/output/unseen.js";
 import { MonotonicClock } from "../../src/pcapng/clock.js";
 import { MemorySink } from "../../src/pcapng/sinks.js";
 import { LINK_NETWORK, VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
@@ -40,6 +42,10 @@ export interface Machine {
   bootId: string;
   offsetNs: bigint;
   events: Ev[];
+  /** Drops' details the live run learned (--nft-trace's rule), by the drop's own timestamp. */
+  dropDetails?: DropDetails;
+  /** What the trace could not see (the statistics' "ipft:" fields). */
+  unseen?: Unseen;
 }
 
 /** The file -w writes of these events. */
@@ -51,7 +57,8 @@ export function traceFile(m: Machine): Uint8Array {
     tracer: "function",
     machine: { host: m.host, bootId: m.bootId },
   });
-  out.start({ symbolizer, verdicts: namer });
+  out.start({ symbolizer, verdicts: namer, ...(m.dropDetails ? { dropDetails: m.dropDetails } : {}) });
+  if (m.unseen) out.noteUnseen(unseenFileFields(m.unseen));
   const dv = records(m.events, 8);
   const at = recordOffsets(m.events, 8);
   const ids = new PacketTracker();

@@ -121,6 +121,35 @@ test("aggregate and stream show each event's machine; --host-names renames; --dr
   );
 });
 
+test("what each machine's run learned outside its records: a drop's nft rule, and what it could not see", () => {
+  const m = machines();
+  // The server's drop (IP id 8) at its own clock's time, and the rule its live run matched it with.
+  const drop = m.server!.events.find((e) => e.verdict?.kind !== undefined && e.ts === mono(OS, 13_100))!;
+  const why = {
+    why: {
+      cause: "NFT_RULE",
+      failure: true,
+      text: "an nftables rule dropped it",
+      facts: [{ name: "handle", value: "4" }],
+    },
+    place: "nft rule inet filter input handle 4",
+  };
+  m.server!.dropDetails = {
+    get: (hi, lo) => (((BigInt(hi) << 32n) | BigInt(lo)) === drop.ts ? why : undefined),
+  };
+  m.router!.unseen = { lost: 0, failed: 0, failedFirst: [], letGo: 3, trackMax: 4 };
+  const files = writeFiles(m);
+  const r = ipft(["--read", ...files, "-o", "stream"]);
+  assert.equal(r.status, 0, r.stderr);
+  // The drop is named by its rule though the merge moved it onto the client's time line.
+  assert.match(
+    r.stdout,
+    / udp_rcv dropped \(NO_SOCKET\): an nftables rule dropped it \(handle 4\) host: s1$/m,
+  );
+  assert.match(r.stderr, /^Not seen on r1: 3 packets let go by the tracking table /m);
+  assert.doesNotMatch(r.stderr, /^Not seen on (c1|s1)/m);
+});
+
 test("one boot's files share one clock: exact times; same host names told apart by file", () => {
   const m = machines();
   for (const x of Object.values(m)) {

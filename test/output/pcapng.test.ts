@@ -701,7 +701,9 @@ test("--read explains a drop with what the live run learned outside its record (
   const dv = records(EVENTS, 24);
   const at = recordOffsets(EVENTS, 24);
   const ids = new PacketTracker();
-  EVENTS.forEach((_, i) => out.write(dv, at[i]!, ids.of(dv, at[i]!)));
+  EVENTS.forEach((_, i) => {
+    out.write(dv, at[i]!, ids.of(dv, at[i]!));
+  });
   out.finish();
   const r = replayOf(parsePcapng(sink.bytes(), "t.pcapng"), "t.pcapng");
   assert.deepEqual(r.dropDetails.get(0, 120), detail);

@@ -1,10 +1,13 @@
 // ipft --read A.pcapng B.pcapng ...: traces of several machines as one (docs/multi-host.md): their events
 // on one time line, each with its machine, a packet seen on several machines as one journey.
 import { statSync } from "node:fs";
+import { combinedLookups } from "../../explain/recorded-lookups.js";
 import { FileEvents } from "../../merge/file-events.js";
 import { afterMerge, openInputs } from "../../merge/inputs.js";
 import { HostTexts, type MergeInput, mergeInto } from "../../merge/merge.js";
 import type { Replay } from "../../output/pcapng-replay.js";
+import type { DropDetails } from "../../output/types.js";
+import { unseenFromFile, unseenLine } from "../../output/unseen.js";
 import { VerdictText } from "../../output/verdict-text.js";
 import { DEFAULT_MAX_TRACES } from "../../session/config.js";
 import { createTextWriter } from "../../session/text-writer.js";
@@ -23,6 +26,20 @@ export function runReadMerged(o: Options): number {
   const verdicts = {
     reason: (v: number) => firstNamed(inputs, (r) => r.verdicts.reason(v), String(v)),
     location: (a: bigint) => firstNamed(inputs, (r) => r.verdicts.location(a), `0x${a.toString(16)}`),
+    // What each machine's live run looked up for its drops' facts.
+    lookups: combinedLookups(() => inputs.flatMap((i) => i.events.replay.verdicts.lookups ?? [])),
+  };
+  // A drop's details (--nft-trace's rule) by its timestamp in its own file: the merge shifted it.
+  const dropDetails: DropDetails = {
+    get(hi, lo) {
+      const ts = (BigInt(hi) << 32n) | BigInt(lo);
+      for (const i of inputs) {
+        const own = BigInt.asUintN(64, ts - i.events.shift);
+        const d = i.events.replay.dropDetails.get(Number(own >> 32n), Number(own & 0xffffffffn));
+        if (d) return d;
+      }
+      return undefined;
+    },
   };
   const writer = createTextWriter(
     {
@@ -38,6 +55,7 @@ export function runReadMerged(o: Options): number {
       symbolizer: { resolve: (a) => firstOf(inputs, (r) => r.symbolizer.resolve(a)) },
       dumper: hosts.dumper,
       verdicts,
+      dropDetails,
       stacks: { frame: (a) => firstNamed(inputs, (r) => r.stacks.frame(a), `0x${a.toString(16)}`) },
     },
     { out: process.stdout, err, progress: false },
@@ -46,10 +64,10 @@ export function runReadMerged(o: Options): number {
     // The merged time line is the first file's clock (the others are shifted onto it).
     { startNs: time === "relative" ? earliest(first) : 0n, offsetNs: first.offsetNs ?? 0n },
   );
-  const failures = new VerdictText(verdicts);
+  const failures = new VerdictText(verdicts, dropDetails);
   const m = mergeInto(inputs, writer, hosts, o.drops, (dv, off) => failures.isFailedDrop(dv, off));
   writer.finish();
-  const { lostEvents, notes } = afterMerge(inputs);
+  const { notes } = afterMerge(inputs);
   writer.report(err);
   for (const l of writer.summary()) err.write(`${l}\n`);
   const names = inputs.map((i) => i.host).join(", ");
@@ -67,7 +85,11 @@ export function runReadMerged(o: Options): number {
     err.write(
       `ipft: ${m.ambiguous} packets carry what another packet of their own file carries (same IP id, protocol and payload: a clone, a resend), so which of them another machine saw cannot be told: kept apart, not joined to a journey\n`,
     );
-  if (lostEvents > 0n) err.write(`ipft: Lost ${lostEvents} traces (the ring buffer was full on a machine)\n`);
+  // What each machine's trace could not see, named by machine.
+  for (const i of inputs) {
+    const line = unseenLine(unseenFromFile(Number(i.events.lostEvents), i.events.unseenMeta));
+    if (line) err.write(`${line.replace(/^Not seen:/, `Not seen on ${i.host}:`)}\n`);
+  }
   for (const n of notes) err.write(`ipft: ${n}\n`);
   return 0;
 }
