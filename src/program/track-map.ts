@@ -141,15 +141,17 @@ export function trackLookup(
 }
 
 /** With the entry copied at TV_* and this point's fingerprint in R9 (head) and R0 (identity): on when it
- * is the entry's packet, else to `stale`. Two identities, when both are known, must be equal. Then the
- * same head is the same packet; a new head is its data reallocated, when the identity tells packets apart
- * (its high half): the entry follows the new head. Without an identity on either side, the head decides
- * (and an entry made before its packet had an IP header takes the identity it has now). */
+ * is the entry's packet, else to `stale`. An entry with an identity meets a packet with none (no IP
+ * header: a vsock or ARP packet the kernel put at a freed packet's address, on data reallocated at the
+ * same place): another packet, since a packet keeps its IP header once it has one. Two identities must
+ * be equal. Then the same head is the same packet; a new head is its data reallocated, when the identity
+ * tells packets apart (its high half): the entry follows the new head. Without an identity in the entry,
+ * the head decides (and an entry made before its packet had an IP header takes the identity it has now). */
 function sameFingerprint(stale: string): Insn[] {
   return [
     asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
     asm.jmpImm(asm.JEQ, R1, 0, "sel_fp_head"),
-    asm.jmpImm(asm.JEQ, R0, 0, "sel_fp_head"),
+    asm.jmpImm(asm.JEQ, R0, 0, stale),
     asm.jmpReg(asm.JNE, R1, R0, stale),
     asm.ldxMem(asm.DW, R1, R10, TV_HEAD),
     asm.jmpReg(asm.JEQ, R1, R9, "sel_fp_same"),
@@ -158,10 +160,9 @@ function sameFingerprint(stale: string): Insn[] {
     asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
     asm.stxMem(asm.DW, R1, R9, TRACK_VALUE_HEAD),
     asm.ja("sel_fp_same"),
+    // The entry has no identity: the head decides, and the entry takes this point's identity.
     asm.label("sel_fp_head", asm.ldxMem(asm.DW, R1, R10, TV_HEAD)),
     asm.jmpReg(asm.JNE, R1, R9, stale),
-    asm.ldxMem(asm.DW, R1, R10, TV_IDENT),
-    asm.jmpImm(asm.JNE, R1, 0, "sel_fp_same"),
     asm.ldxMem(asm.DW, R1, R10, SCRATCH_TRACK_ENTRY),
     asm.stxMem(asm.DW, R1, R0, TRACK_VALUE_IDENT),
     asm.label("sel_fp_same", asm.mov64Reg(R0, R0)),
