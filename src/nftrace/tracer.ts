@@ -103,14 +103,17 @@ export function unmatchedWhy(
   traced: number | undefined,
   withBytes: boolean,
   nameOf: (inode: number) => string,
+  byMark = false,
 ): string {
   if (netns !== 0 && traced !== undefined && netns !== traced) {
     const there = nameOf(netns);
     return `the drop was in namespace ${there} and --nft-trace traces namespace ${nameOf(traced)}'s nftables: use --nft-trace=${there}`;
   }
-  return withBytes
-    ? "the packet was not traced: it did not go through the trace table's hooks, or its events were lost"
-    : "the event has no packet bytes to match by: add --snaplen 64";
+  if (!withBytes) return "the event has no packet bytes to match by: add --snaplen 64";
+  // A mark is cleared crossing a veth into another namespace: the table there sees the packet unmarked.
+  return byMark
+    ? "the packet was not traced: the trace table traces only packets with the selected mark, which a packet loses crossing a veth into another namespace (select it by a filter instead), or its events were lost"
+    : "the packet was not traced: it did not go through the trace table's hooks, or its events were lost";
 }
 
 /** A NETFILTER_DROP no trace event was found for: what the reason says, and that the rule is not known. */
@@ -144,6 +147,8 @@ export class NftTracer {
     private readonly selectedOnly: boolean,
     /** The traced namespace's inode (undefined: it could not be read). */
     private readonly netns: number | undefined,
+    /** Whether the table traces only packets with the selected mark. */
+    private readonly byMark: boolean,
   ) {
     this.chains = new ChainLookup(nft);
     this.timer = setInterval(() => this.read(), READ_EVERY_MS).unref();
@@ -163,7 +168,14 @@ export class NftTracer {
     }
     const listener = NetlinkListener.open(NETLINK_NETFILTER, NFNLGRP_NFTRACE, o.netnsPath);
     const netns = tryInode(o.netnsPath ?? "/proc/self/ns/net");
-    const t = new NftTracer(listener, nft, tableName(process.pid), o.selectedOnly, netns);
+    const t = new NftTracer(
+      listener,
+      nft,
+      tableName(process.pid),
+      o.selectedOnly,
+      netns,
+      o.mark !== undefined,
+    );
     try {
       runNft(nft, ["-f", "-"], traceRuleset(process.pid, o));
       t.added = true;
@@ -196,7 +208,7 @@ export class NftTracer {
         detail = explainTraced(e, this.chains.get(family, e.table, e.chain, handle));
         this.byRule.set(key, detail);
       }
-    } else detail = unmatched(unmatchedWhy(netns, this.netns, ip !== undefined, nameOf));
+    } else detail = unmatched(unmatchedWhy(netns, this.netns, ip !== undefined, nameOf, this.byMark));
     this.details.set(`${tsHi}:${tsLo}`, detail);
   }
 

@@ -26,4 +26,9 @@ test("the traced namespace, or one not known: not traced, or no bytes to match b
   assert.match(unmatchedWhy(0, 4026531840, true, nameOf), /^the packet was not traced/);
   assert.match(unmatchedWhy(4026532304, undefined, true, nameOf), /^the packet was not traced/);
   assert.match(unmatchedWhy(4026531840, 4026531840, false, nameOf), /no packet bytes to match by/);
+  // Traced by mark: a mark does not survive a veth into another namespace.
+  assert.match(
+    unmatchedWhy(4026532304, 4026532304, true, nameOf, true),
+    /only packets with the selected mark, which a packet loses crossing a veth .*select it by a filter/,
+  );
 });
