@@ -2,12 +2,12 @@
 // bytes, for captures compiled against the running kernel's BTF.
 // Needs this machine: /sys/kernel/btf/vmlinux (skipped, saying so, without it).
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { captureDumper, compileCapture, decodeCapture } from "../../src/capture/index.js";
 import { Script } from "../../src/script/index.js";
+import { tempDir } from "../support/temp-dir.js";
 import { env, noBtf, scriptEnv } from "./capture-btf.js";
 
 const TEXTS = [
@@ -39,7 +39,7 @@ test("a null field shows as null in text and JSON", { skip: noBtf }, () => {
 });
 
 test("ipft.capture{} in Lua decodes exactly as the CLI does, in text and JSON", { skip: noBtf }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "ipft-capture-"));
+  const dir = tempDir("ipft-capture");
   const path = join(dir, "cap.lua");
   writeFileSync(
     path,
@@ -73,7 +73,7 @@ test("ipft.capture{} in Lua decodes exactly as the CLI does, in text and JSON", 
 });
 
 test("ipft.capture errors point at the script's line", { skip: noBtf }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "ipft-capture-"));
+  const dir = tempDir("ipft-capture");
   const env2 = scriptEnv();
   const bad: [string, RegExp][] = [
     [

@@ -6,8 +6,7 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -23,6 +22,7 @@ import { MemorySink, openBlockSink } from "../../src/pcapng/sinks.js";
 import { PcapngWriter } from "../../src/pcapng/writer.js";
 import { type Ev, IP_RCV, recordOffsets, records, symbolizer, UDP_RCV } from "../output/records.js";
 import { etherIpv4Udp, ipv4Udp } from "../pcapng/packets.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const UDP_WHY = explainDrop("NO_SOCKET", "__udp4_lib_rcv")!.text;
 
@@ -32,7 +32,7 @@ const skip = hasTshark
   : "tshark is not installed (scripts/setup.sh installs it: apt-get install tshark)";
 if (skip) console.log(`# skipping the tshark tests: ${skip}`);
 const LOOP = fileURLToPath(new URL("../pcapng/write-loop.js", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "ipft-pcapng-tshark-"));
+const dir = tempDir("ipft-pcapng-tshark");
 
 /** tshark's stdout lines and status; its "running as root" line is left out of stderr. */
 function tshark(args: string[]): { status: number; lines: string[]; stderr: string } {

@@ -4,8 +4,7 @@
 // error.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -29,12 +28,13 @@ import {
   UDP_RCV,
 } from "../output/records.js";
 import { etherIpv4Udp } from "../pcapng/packets.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const hasTshark = spawnSync("tshark", ["--version"]).status === 0;
 const skip = hasTshark ? false : "tshark is not installed (apt-get install tshark)";
 if (skip) console.log(`# skipping the Wireshark plugin tests: ${skip}`);
 const PLUGIN = fileURLToPath(new URL("../../../wireshark/ipft.lua", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "ipft-wireshark-"));
+const dir = tempDir("ipft-wireshark");
 
 /** tshark with the plugin: stdout lines, stderr without the "running as root" line, and the status. */
 function tshark(args: string[]) {

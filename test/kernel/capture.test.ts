@@ -1,8 +1,7 @@
 // --capture on real packets: over loopback (SO_MARK) and between two network namespaces over a veth pair
 // (nftables `meta mark set`), UDP and TCP; the captured values must be what was sent.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
@@ -15,6 +14,7 @@ import {
   ROOT,
   senderArgs,
 } from "../support/run.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const skip = kernelSkipReason();
 const netSkip = skip ?? netnsSkipReason();
@@ -107,7 +107,7 @@ test("text output: ( label: value ... ) after each function, labels given or mad
 });
 
 test("ipft.capture{} in a Lua script: the same values as --capture", { skip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "ipft-capture-"));
+  const dir = tempDir("ipft-capture");
   const path = join(dir, "cap.lua");
   writeFileSync(
     path,
@@ -171,7 +171,7 @@ function traffic(
   kind: "tcp" | "udp",
   o: { from: string; to: string; host: string; srcPort: number; size: number },
 ) {
-  const ready = join(mkdtempSync(join(tmpdir(), "ipft-traffic-")), "ready");
+  const ready = join(tempDir("ipft-traffic"), "ready");
   return trafficCommand({
     kind,
     serverNs: o.to,

@@ -4,8 +4,7 @@
 // `-w -` feeds tshark through a pipe. When the records carry packet bytes, tshark decodes them.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { IPFT_PEN, LINKTYPE_WIRESHARK_UPPER_PDU, OPT_CUSTOM_BIN } from "../../src/pcapng/format.js";
@@ -21,6 +20,7 @@ import {
   SENDER,
   senderArgs,
 } from "../support/run.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
 /** Events a dropped loopback datagram has at least: six tracepoints, or the -r functions below and the drop. */
@@ -31,7 +31,7 @@ const SELECT =
     : ["-b", BACKEND, "-r", "^(ip_rcv|__udp4_lib_rcv|tcp_v4_rcv|ip_output)$"];
 const skip =
   kernelSkipReason() ?? (hasTool("tshark") && hasTool("capinfos") ? undefined : "needs tshark and capinfos");
-const dir = mkdtempSync(join(tmpdir(), "ipft-pcapng-"));
+const dir = tempDir("ipft-pcapng");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function tshark(args: string[]): { status: number; stdout: string; stderr: string } {

@@ -4,8 +4,7 @@
 // restrict -r to a few functions on the path; the tracepoints below are traced by every backend's run.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
@@ -17,6 +16,7 @@ import {
   onePassSkipReason,
   ROOT,
 } from "../support/run.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -72,7 +72,7 @@ test("a pcap filter alone selects exactly the datagrams to one UDP port among mi
 test("a tracking table too small for the traffic: the summary says how many packets it let go, --read too", {
   skip: skip ?? hostOnlySkipReason(),
 }, (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "ipft-track-"));
+  const dir = tempDir("ipft-track");
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "t.pcapng");
   const r = ipft([
@@ -201,7 +201,7 @@ describe("namespaces, devices, and tracking across a veth pair", { skip: skip ??
   before(() => {
     // Marked in A only: in B, after the veth, the packet's mark is 0.
     pair = makeVethPair("ipftsel", PORT, 0x7a, { markIn: "a" });
-    dir = mkdtempSync(join(tmpdir(), "ipft-sel-"));
+    dir = tempDir("ipft-sel");
   });
   after(() => pair?.remove());
 

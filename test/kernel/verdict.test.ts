@@ -3,8 +3,7 @@
 // kfree_skb and consume_skb tracepoints, which every backend adds, so this runs on each backend.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeVethPair, netnsSkipReason, trafficCommand, type VethPair } from "../support/netns.js";
@@ -17,6 +16,7 @@ import {
   SENDER,
   senderArgs,
 } from "../support/run.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const skip = kernelSkipReason();
 const BACKEND = process.env.IPFT_TEST_BACKEND ?? "tracepoint";
@@ -258,7 +258,7 @@ describe("between network namespaces", { skip: skip ?? netnsSkipReason() }, () =
 
   test("a delivered UDP exchange and a normal TCP exchange: no drop, every packet counted; data read is delivered", () => {
     const p = pair!;
-    const dir = mkdtempSync(join(tmpdir(), "ipft-vd-"));
+    const dir = tempDir("ipft-vd");
     for (const kind of ["udp", "tcp"] as const) {
       const cmd = trafficCommand({
         kind,

@@ -2,8 +2,7 @@
 // reader): block lengths at both ends, multiples of 4, zero padding, option encoding and opt_endofopt,
 // the section header's magic, timestamps split high/low; and the file sink's short writes and errors.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UserError } from "../../src/core/errors.js";
@@ -11,6 +10,7 @@ import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../src/pcapng/format.js";
 import { writePacket } from "../../src/pcapng/packet-input.js";
 import { FdSink, MemorySink, openBlockSink } from "../../src/pcapng/sinks.js";
 import { PcapngWriter } from "../../src/pcapng/writer.js";
+import { tempDir } from "../support/temp-dir.js";
 import { ipv4Udp } from "./packets.js";
 
 interface Block {
@@ -283,7 +283,7 @@ test("FdSink turns EPIPE and ENOSPC into one-line user errors", () => {
 });
 
 test("openBlockSink: a file is created and closed, a missing directory is a user error", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ipft-pcapng-"));
+  const dir = tempDir("ipft-pcapng");
   const path = join(dir, "t.pcapng");
   const w = new PcapngWriter(openBlockSink(path), { userappl: "ipft" });
   w.close();

@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { Script, ScriptError } from "../../src/script/index.js";
+import { tempDir } from "../support/temp-dir.js";
 import { ENV, emitted, script, scriptPath } from "./support.js";
 
 test("a directory is not a script", () => {
-  const d = mkdtempSync(join(tmpdir(), "ipft-dir-"));
+  const d = tempDir("ipft-dir");
   assert.throws(
     () => Script.load(d, ENV),
     (e: unknown) => e instanceof ScriptError && e.message === `script ${d} is a directory`,

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Script, type ScriptEnv } from "../../src/script/index.js";
+import { tempDir } from "../support/temp-dir.js";
 
 /** A small fake kernel for ipft.offsetof/sizeof/typeof. */
 export const ENV: ScriptEnv = {
@@ -28,7 +28,7 @@ export const ENV: ScriptEnv = {
   ]),
 };
 
-const dir = mkdtempSync(join(tmpdir(), "ipft-script-"));
+const dir = tempDir("ipft-script");
 let n = 0;
 
 /** Writes `code` to a .lua file and loads it. */
