@@ -25,28 +25,30 @@ export interface Skipped {
  * filled from 6.7 on; before, it reads 0, so it is not read at all. */
 export function kprobeMisses(linkFds: readonly number[], rel = release()): Skipped {
   if (!releaseAtLeast(rel, 6, 7)) return { from: [] };
-  let sum = 0;
-  let links = 0;
-  for (const fd of linkFds) {
-    const n = kprobeLinkMissed(fd);
-    if (n === undefined) continue;
-    sum += n;
-    links++;
-  }
-  return links > 0 ? { count: sum, from: [`${sum} kprobe misses over ${links} links`] } : { from: [] };
+  return summed(linkFds, kprobeLinkMissed, "kprobe misses", "links");
 }
 
 /** Programs' recursion misses (programs stay loaded after their links close). */
 export function recursionMisses(progFds: readonly number[]): Skipped {
+  return summed(progFds, progRecursionMisses, "recursion misses", "programs");
+}
+
+/** The counts `read` gives for the objects that have one, summed; none counted: no count. */
+function summed(
+  fds: readonly number[],
+  read: (fd: number) => number | undefined,
+  what: string,
+  of: string,
+): Skipped {
   let sum = 0;
-  let progs = 0;
-  for (const fd of progFds) {
-    const n = progRecursionMisses(fd);
+  let counted = 0;
+  for (const fd of fds) {
+    const n = read(fd);
     if (n === undefined) continue;
     sum += n;
-    progs++;
+    counted++;
   }
-  return progs > 0 ? { count: sum, from: [`${sum} recursion misses over ${progs} programs`] } : { from: [] };
+  return counted > 0 ? { count: sum, from: [`${sum} ${what} over ${counted} ${of}`] } : { from: [] };
 }
 
 /** Both together: undefined only when neither is counted. */
