@@ -14,6 +14,8 @@ export interface AttachUnit {
   isReturn: boolean;
   /** Points of the skb's free path (plan/free-path.ts). */
   freeing?: boolean;
+  /** Points where no packet starts (plan/late-free.ts): the program continues tracked packets only. */
+  noNewPackets?: boolean;
   skb: SkbSource;
   func: FuncSource;
   progType: number;

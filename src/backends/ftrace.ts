@@ -5,6 +5,7 @@
 import { attachTracing } from "../link/tracing.js";
 import type { AttachPoint } from "../plan/attach-points.js";
 import { isFreePath } from "../plan/free-path.js";
+import { startsPackets } from "../plan/late-free.js";
 import { AttachType, ProgType } from "../sys/bpf-abi.js";
 import { type AttachResult, type AttachUnit, attachEach, type Backend } from "./backend.js";
 import { type CloneReturns, noProgress } from "./clones.js";
@@ -31,6 +32,7 @@ export class FtraceBackend implements Backend {
           points: [p],
           isReturn,
           freeing: isFreePath(p),
+          noNewPackets: !startsPackets(p),
           skb: { kind: "args", index: p.skbPos - 1 },
           func: { kind: "get_func_ip" },
           progType: ProgType.TRACING,

@@ -17,6 +17,7 @@ export class KprobeMultiBackend implements Backend {
       points: g.points,
       isReturn: false,
       freeing: g.freeing,
+      noNewPackets: g.noNewPackets,
       skb: { kind: "pt_regs", offset: ARG_REGS[g.skbPos - 1]! },
       func: { kind: "get_func_ip" },
       progType: ProgType.KPROBE,

@@ -23,6 +23,7 @@ export class KprobeBackend implements Backend {
       points: g.points,
       isReturn: false,
       freeing: g.freeing,
+      noNewPackets: g.noNewPackets,
       skb: { kind: "pt_regs", offset: ARG_REGS[g.skbPos - 1]! },
       func: this.useFuncIp ? { kind: "get_func_ip" } : { kind: "regs_ip", offset: IP },
       progType: ProgType.KPROBE,

@@ -2,7 +2,8 @@
 // (kfree_skb, consume_skb) fire first; then __kfree_skb releases the skb's head state (its socket's
 // destructor runs there), its data and head, and the skb itself. On function backends these points see the
 // packet after its verdict, still marked: they continue the packet that has ended (its track id, its group
-// in the writers), and never start a new one there (program/track-map.ts, output/packet/tracker.ts).
+// in the writers), and never start a new one there (plan/late-free.ts: with tracking their programs trace
+// tracked packets only; output/packet/tracker.ts).
 // A destructor also runs earlier, when a packet leaves its socket (skb_orphan before a loopback transmit):
 // there it is an ordinary point of a live packet.
 import type { AttachPoint } from "./attach-points.js";

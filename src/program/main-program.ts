@@ -9,13 +9,13 @@
 // the verdict (1 dropped, 2 consumed) in its low 8 bits and the drop reason (enum skb_drop_reason) above.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
-import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN } from "../record/record.js";
+import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN, VERDICT_CONSUME } from "../record/record.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { type CloneSpec, emitCloneSelection } from "./clone.js";
 import { extrasOutput, type PartsRequest, partsAt } from "./extras.js";
 import { emitFunc, type FuncSource } from "./func-source.js";
 import { countPerCpu } from "./map-call.js";
-import { emitSelection, type SelectSpec } from "./selection.js";
+import { emitSelection, type LateFreeTest, type SelectSpec } from "./selection.js";
 import {
   REC_CPU,
   REC_FLAGS,
@@ -57,6 +57,11 @@ export interface MainProgramSpec {
   /** A point of the skb's free path (plan/free-path.ts): the record says so, and a packet that has
    * reached its verdict continues here (its track id) rather than a new one starting. */
   freeing?: boolean;
+  /** A point where no packet starts (plan/late-free.ts): with tracking, only tracked packets are traced. */
+  noNewPackets?: boolean;
+  /** The code of the late free (plan/late-free.ts): at consume_skb, where it has a location, a packet not
+   * tracked yet that is freed from there is not traced (counted apart with tracking). */
+  lateFree?: { lo: bigint; hi: bigint };
   /** Only with `skb.kind === "args"` (raw tracepoints). */
   verdict?: VerdictSource;
   /** A u64 slot of the context holding the device this point is about (a tracepoint's net_device
@@ -160,9 +165,24 @@ function selectPacket(spec: MainProgramSpec, select: SelectSpec, isVerdict: bool
     // Which packets: the mark test alone, or the selection (program/selection.ts). A function's return
     // and the free path come after a verdict: the packet that ended continues there.
     const afterVerdict = spec.isReturn || spec.freeing === true;
-    pre.push(...emitSelection(select, spec, spec.func, "out", isVerdict, afterVerdict, spec.devArg));
+    pre.push(
+      ...emitSelection(select, spec, spec.func, "out", {
+        isVerdict,
+        afterVerdict,
+        ...(spec.noNewPackets ? { noNewPackets: true } : {}),
+        ...(spec.devArg !== undefined ? { devArg: spec.devArg } : {}),
+        ...lateFreeAt(spec, isVerdict),
+      }),
+    );
   }
   return pre;
+}
+
+/** At consume_skb with its location: where the late free's location is, and its code. */
+function lateFreeAt(spec: MainProgramSpec, isVerdict: boolean): { lateFree?: LateFreeTest } {
+  const v = spec.verdict;
+  if (!isVerdict || !spec.lateFree || v?.kind !== VERDICT_CONSUME || v.locationArg === undefined) return {};
+  return { lateFree: { locationArg: v.locationArg, ...spec.lateFree } };
 }
 
 /** The record on the stack, zeroed, then its fields: skb, time, function, CPU, flags, the clone's parent,

@@ -28,7 +28,7 @@ import { type LookSpec, trackFingerprint } from "./track-fingerprint.js";
 export interface TrackSpec {
   /** The LRU hash: skb address (u64) -> track id and fingerprint (TRACK_VALUE_SIZE bytes). */
   mapFd: number;
-  /** Per-CPU array of u64 counters: [TRACK_INSERTED], [TRACK_ENDED], [TRACK_STALE]. */
+  /** Per-CPU array of u64 counters: [TRACK_INSERTED], [TRACK_ENDED], [TRACK_STALE], [TRACK_LATE_FREED]. */
   countFd: number;
   /** Hash: function address (u64) -> packets last seen there whose entry was found stale (they ended
    * where no verdict tracepoint saw them), u64. */
@@ -45,7 +45,9 @@ export const TRACK_INSERTED = 0;
 export const TRACK_ENDED = 1;
 /** Entries found to belong to an earlier packet at the same address, and taken out. */
 export const TRACK_STALE = 2;
-export const TRACK_COUNTERS = 3;
+/** Packets not started at their late free (plan/late-free.ts): delivered before tracing began. */
+export const TRACK_LATE_FREED = 3;
+export const TRACK_COUNTERS = 4;
 
 /** The tracking map's value: the track id, then the packet's fingerprint (see trackFingerprint): skb->head
  * (0 once the packet reached its verdict) and the packet's identity from its headers; then the function (or

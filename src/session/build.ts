@@ -7,6 +7,7 @@ import { TracepointBackend } from "../backends/tracepoint.js";
 import { moduleBtfFds } from "../btf/module-fd.js";
 import { helperAllowed } from "../features/helpers.js";
 import { type KernelFeatures, probeFeatures } from "../features/probe.js";
+import { lateFreeRange } from "../plan/late-free.js";
 import { makePlan, type Plan } from "../plan/plan.js";
 import type { PartsRequest } from "../program/extras.js";
 import { assertModule } from "../program/module-abi.js";
@@ -143,8 +144,16 @@ export function programInputs(
     probeRead: built.probeRead,
     module: built.module,
     ...extrasInputs(sel, kernel, track !== undefined),
+    ...lateFreeInput(kernel),
     ...selectInput(sel, kernel, track && identityTrack(sel, kernel, track)),
   };
+}
+
+/** Where the late free's code is (plan/late-free.ts), from kallsyms (read now, before tracing, rather than
+ * at the first name asked for). */
+function lateFreeInput(kernel: KernelView): { lateFree?: { lo: bigint; hi: bigint } } {
+  const r = kernel.kallsyms ? lateFreeRange(kernel.kallsyms) : undefined;
+  return r ? { lateFree: r } : {};
 }
 
 /** Tracking with the identity on keeps each packet's device and look in its entry (program/track-map.ts). */

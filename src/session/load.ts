@@ -13,7 +13,7 @@ import type { KernelObjects } from "./kernel-objects.js";
 /** Everything a main program needs besides its attach unit's own fields. */
 export type ProgramInputs = Omit<
   MainProgramSpec,
-  "skb" | "func" | "isReturn" | "freeing" | "verdict" | "clone" | "devArg"
+  "skb" | "func" | "isReturn" | "freeing" | "noNewPackets" | "verdict" | "clone" | "devArg"
 >;
 
 export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgram {
@@ -23,6 +23,7 @@ export function mainProgramFor(unit: AttachUnit, inp: ProgramInputs): MainProgra
     func: unit.func,
     isReturn: unit.isReturn,
     ...(unit.freeing ? { freeing: true } : {}),
+    ...(unit.noNewPackets ? { noNewPackets: true } : {}),
     ...(unit.verdict ? { verdict: unit.verdict } : {}),
     ...(unit.clone ? { clone: unit.clone } : {}),
     ...(unit.devArg !== undefined ? { devArg: unit.devArg } : {}),

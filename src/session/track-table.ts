@@ -7,6 +7,7 @@ import {
   TRACK_COUNTERS,
   TRACK_ENDED,
   TRACK_INSERTED,
+  TRACK_LATE_FREED,
   TRACK_STALE,
   TRACK_VALUE_FUNC,
   TRACK_VALUE_HEAD,
@@ -33,6 +34,8 @@ export interface TrackCounts {
   stale: number;
   /** Pushed out because the table was full: those stopped being followed before their verdict. */
   evicted: number;
+  /** Not started at their late free (plan/late-free.ts): delivered before tracing began. */
+  lateFreed: number;
   /** The packets without a verdict (live and stale) by the function (or tracepoint id) they were last seen at. */
   lastSeen: Map<bigint, number>;
 }
@@ -149,7 +152,16 @@ export class TrackTable {
       live += n;
       lastSeen.set(f, (lastSeen.get(f) ?? 0) + n);
     }
-    return { tracked, ended, live, stale, evicted: Math.max(0, tracked - ended - stale - live), lastSeen };
+    const lateFreed = this.counter(TRACK_LATE_FREED);
+    return {
+      tracked,
+      ended,
+      live,
+      stale,
+      evicted: Math.max(0, tracked - ended - stale - live),
+      lateFreed,
+      lastSeen,
+    };
   }
 
   close(): void {
@@ -178,4 +190,8 @@ export function reportTracking(t: TrackTable, io: SessionIo): void {
   io.verbose(
     `tracked ${c.tracked} packets: ${c.ended} to their verdict, ${c.live} still in the table when tracing stopped, ${c.stale} ended unseen (their entry found stale), ${c.evicted} pushed out of the table`,
   );
+  if (c.lateFreed > 0)
+    io.verbose(
+      `left out ${c.lateFreed} packets freed late: delivered to a socket before tracing began, their memory returned to the CPU that made them during it (docs/output.md)`,
+    );
 }

@@ -253,6 +253,25 @@ export class Kallsyms {
     return (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]!);
   }
 
+  /** Where a text symbol's code lies: [its address, the next symbol's), the lowest when a local name
+   * repeats; undefined when it is not listed (inlined everywhere) or is the last. */
+  range(name: string): { lo: bigint; hi: bigint } | undefined {
+    const lo = this.address(name);
+    if (lo === undefined) return undefined;
+    const h = Number(lo >> 32n);
+    const l = Number(lo & 0xffffffffn);
+    // The first symbol above it (sorted by address; aliases share the address).
+    let a = 0;
+    let b = this.hi.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (this.hi[mid]! < h || (this.hi[mid] === h && this.lo[mid]! <= l)) a = mid + 1;
+      else b = mid;
+    }
+    if (a >= this.hi.length) return undefined;
+    return { lo, hi: (BigInt(this.hi[a]!) << 32n) | BigInt(this.lo[a]!) };
+  }
+
   /** Names more than one text symbol has (static functions of the same name in different files or
    * modules): the kernel refuses to kprobe those by name (EADDRNOTAVAIL). */
   repeatedNames(): Set<string> {

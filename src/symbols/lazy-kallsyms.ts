@@ -15,6 +15,8 @@ import {
 export interface SymbolTable {
   resolve(addr: bigint): KernelSymbol | undefined;
   repeatedNames(): Set<string>;
+  /** See Kallsyms.range. */
+  range(name: string): { lo: bigint; hi: bigint } | undefined;
 }
 
 const PROBE_BYTES = 64 << 10;
@@ -65,5 +67,9 @@ export class LazyKallsyms implements SymbolTable {
 
   repeatedNames(): Set<string> {
     return this.table.repeatedNames();
+  }
+
+  range(name: string): { lo: bigint; hi: bigint } | undefined {
+    return this.table.range(name);
   }
 }

@@ -6,7 +6,7 @@ import { placeReads } from "../../src/program/probe-read.js";
 import type { SelectSpec } from "../../src/program/selection.js";
 import { nameWords } from "../../src/program/selectors/device.js";
 import { REC_FLAGS, SCRATCH_TRACK_LOOK } from "../../src/program/stack-layout.js";
-import { FLAG_FREEING } from "../../src/record/record.js";
+import { FLAG_FREEING, VERDICT_CONSUME, VERDICT_DROP } from "../../src/record/record.js";
 import { Helper } from "../../src/sys/bpf-abi.js";
 import { LAYOUT } from "./fixtures.js";
 
@@ -101,6 +101,43 @@ test("a verdict marks the packet's entry ended instead of taking it out; its fre
   // Elsewhere an ended entry is taken out before the selection's tests run.
   const plain = buildMainProgram(spec({ markTest: true, layout: LAYOUT, track: TRACK })).insns;
   assert.equal(callsOn(plain, TRACK.mapFd).filter(isDelete).length, 2);
+});
+
+test("a late free (consume_skb from its code) starts no packet; nor do the points where no packet starts", () => {
+  const late = { lo: 0xffffffff81e9eee0n, hi: 0xffffffff81e9f000n };
+  const consume = (lateFree?: typeof late, kind = VERDICT_CONSUME): MainProgramSpec => ({
+    ...spec({ markTest: true, layout: LAYOUT, track: TRACK }),
+    verdict: { kind, locationArg: 1 },
+    ...(lateFree ? { lateFree } : {}),
+  });
+  // The 64-bit constants that are kernel addresses (the function's id here is 5).
+  const imm64s = (insns: Insn[]) =>
+    insns
+      .filter((i) => i.code === op.LD_IMM64 && i.src === 0)
+      .map((i) => BigInt.asUintN(64, i.imm64!))
+      .filter((v) => v >= 0xffff800000000000n);
+  // At consume_skb: the location (slot 1) against the code's bounds, before the mark is read; such a
+  // packet is counted on the tracking counters, not inserted.
+  const p = buildMainProgram(consume(late)).insns;
+  assert.deepEqual(imm64s(p), [late.lo, late.hi]);
+  const loc = p.findIndex((i) => i.code === (op.LDX | op.MEM | op.DW) && i.src === 6 && i.off === 8);
+  const mark = p.findIndex((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.imm === 164);
+  assert.ok(loc >= 0 && loc < mark, "the location is tested before the mark");
+  assert.ok(mapFds(p).includes(TRACK.countFd));
+  // Not at kfree_skb, not without the bounds (kallsyms names neither function), not without a location.
+  assert.deepEqual(imm64s(buildMainProgram(consume(late, VERDICT_DROP)).insns), []);
+  assert.deepEqual(imm64s(buildMainProgram(consume()).insns), []);
+  const noLoc = { ...consume(late), verdict: { kind: VERDICT_CONSUME } };
+  assert.deepEqual(imm64s(buildMainProgram(noLoc).insns), []);
+  // Where no packet starts: the lookup alone (no test of the mark, no insert); without tracking the tests.
+  const handoff = buildMainProgram({
+    ...spec({ markTest: true, layout: LAYOUT, track: TRACK }),
+    noNewPackets: true,
+  }).insns;
+  assert.ok(!callsOn(handoff, TRACK.mapFd).includes(Helper.map_update_elem));
+  assert.equal(handoff.filter((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.imm === 164).length, 0);
+  const untracked = buildMainProgram({ ...spec({ markTest: true }), noNewPackets: true }).insns;
+  assert.deepEqual(untracked, buildMainProgram(spec({ markTest: true })).insns);
 });
 
 test("without -m there is no mark read; a filter alone copies the packet and runs both variants", () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { lateFreeRange } from "../../src/plan/late-free.js";
 import { Kallsyms, KallsymsError } from "../../src/symbols/index.js";
 import { hiddenAddressesReason } from "../../src/symbols/kallsyms.js";
 import { CAP_BPF, CAP_SYSLOG, hasCap, parseCapEff } from "../../src/sys/caps.js";
@@ -67,6 +68,24 @@ test("address: text symbols by name, lowest address for repeated local names, ma
   assert.equal(k.moduleOf("veth_open"), "veth");
   assert.equal(k.moduleOf("ip_rcv_finish"), "vmlinux");
   assert.deepEqual([...k.repeatedNames()], ["helper"], "names two text symbols share");
+});
+
+test("range: a function's code runs to the next text symbol; the late free's code, by kernel", () => {
+  const k = Kallsyms.parse(FIXTURE);
+  // Data symbols do not end it; a repeated local name is its lowest; the last symbol has no end.
+  assert.deepEqual(k.range("ip_rcv"), { lo: 0xffffffff81000110n, hi: 0xffffffff81000300n });
+  assert.deepEqual(k.range("helper"), { lo: 0xffffffff81000300n, hi: 0xffffffff81000400n });
+  assert.deepEqual(k.range("veth_xmit"), { lo: 0xffffffffc0a01000n, hi: 0xffffffffc0a01200n });
+  assert.equal(k.range("veth_open"), undefined);
+  assert.equal(k.range("skb_defer_free_flush"), undefined);
+  // Its own function where the kernel has one (6.18), else the softirq it is inlined in (6.12).
+  const own = Kallsyms.parse(
+    "ffffffff81e9eee0 t skb_defer_free_flush\nffffffff81e9f0a0 t next_fn\nffffffff81eaf4a0 t net_rx_action\nffffffff81eaf900 t after\n",
+  );
+  assert.deepEqual(lateFreeRange(own), { lo: 0xffffffff81e9eee0n, hi: 0xffffffff81e9f0a0n });
+  const inlined = Kallsyms.parse("ffffffff81eaf4a0 t net_rx_action\nffffffff81eaf900 t after\n");
+  assert.deepEqual(lateFreeRange(inlined), { lo: 0xffffffff81eaf4a0n, hi: 0xffffffff81eaf900n });
+  assert.equal(lateFreeRange(k), undefined);
 });
 
 test("all-zero addresses, empty and unreadable files are one clear line", () => {
