@@ -58,7 +58,9 @@ function traffic(line: string): string {
   const send = `${process.execPath} ${SENDER}`;
   const mark = /-m (\S+)/.exec(line)?.[1] ?? "1";
   // An address on veth1's subnet that no one has: the datagram waits for ARP, whose request leaves on veth1.
-  if (/--netns blue/.test(line)) return `ip netns exec blue ${send} --addr ${BLUE_NET}.9 --count 1 --closed`;
+  // Unmarked: it waits for ARP, then is dropped seconds later, when a later test may trace marked packets.
+  if (/--netns blue/.test(line))
+    return `ip netns exec blue ${send} --mark 0 --addr ${BLUE_NET}.9 --count 1 --closed`;
   if (/tcp port 443/.test(line)) return `${send} --mark ${mark} --tcp --port 443 --count 2`;
   if (/udp dst port 53/.test(line)) return `${send} --port 53 --count 2 --closed`;
   return `${send} --mark ${mark} --count 2 --closed`;

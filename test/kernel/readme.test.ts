@@ -50,7 +50,11 @@ for (const cmd of commands) {
             .replace(/namespace [^,]+,/g, "namespace [^,]+,")}$`,
           "m",
         );
-        assert.match(`${r.stdout}${r.stderr}`, pattern, `README shows "${text}"`);
+        assert.match(
+          `${r.stdout}${r.stderr}`,
+          pattern,
+          `README shows "${text}"; ipft printed on stderr:\n${r.stderr}`,
+        );
       }
     }
   });
