@@ -192,6 +192,6 @@ export function reportTracking(t: TrackTable, io: SessionIo): void {
   );
   if (c.lateFreed > 0)
     io.verbose(
-      `left out ${c.lateFreed} packets freed late: delivered to a socket before tracing began, their memory returned to the CPU that made them during it (docs/output.md)`,
+      `left out ${c.lateFreed} packet${c.lateFreed === 1 ? "" : "s"} freed late: delivered to a socket before tracing began, their memory returned to the CPU that made them during it (docs/output.md)`,
     );
 }

@@ -21,7 +21,8 @@ const SOCK_CLOEXEC = 0x80000;
 const SOL_SOCKET = 1;
 const SO_MARK = 36;
 
-function setMark(fd: number, mark: number): void {
+/** SO_MARK on a socket of any kind (a Node socket's fd too). */
+export function setMark(fd: number, mark: number): void {
   const v = Buffer.alloc(4);
   v.writeUInt32LE(mark >>> 0);
   if ((setsockoptFn(fd, SOL_SOCKET, SO_MARK, v, 4) as number) < 0) {
