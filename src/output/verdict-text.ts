@@ -47,6 +47,8 @@ export const deliveryTexts = (symbolizer: Symbolizer, text: string): NameCache =
 const CONSUMED_AT: Record<string, string> = {
   skb_consume_udp: "delivered to a UDP socket",
   tcp_data_queue: "data queued to a TCP socket",
+  // (plan/late-free.ts; where it is inlined, in net_rx_action, other frees share the name)
+  skb_defer_free_flush: "freed late: a socket read it on another CPU",
 };
 
 /** A record's verdict fields, as numbers (the location as its two 32-bit halves: no bigint per event). */

@@ -95,7 +95,19 @@ test("a packet delivered before tracing began and freed late during it is no pac
   assert.doesNotMatch(r.stderr, /^\d+ packets?: /m, "no packet counted");
 
   // Traced from its start, the same data ends at its late free: that is its verdict.
-  const whole = ipft(["-m", String(MARK), "-o", "json", "--", "sh", "-c", `${traffic}\n${flush}`]);
+  const file = join(dir, "whole.pcapng");
+  const whole = ipft([
+    "-m",
+    String(MARK),
+    "-o",
+    "json",
+    "-w",
+    file,
+    "--",
+    "sh",
+    "-c",
+    `${traffic}\n${flush}`,
+  ]);
   assert.equal(whole.status, 0, whole.stderr);
   const events = jsonLines<Ev>(whole.stdout);
   const late = events.filter((e) => e.verdict === "consume" && LATE.test(e.location ?? ""));
@@ -103,5 +115,13 @@ test("a packet delivered before tracing began and freed late during it is no pac
   for (const e of late) {
     const first = events.find((x) => x.packet_id === e.packet_id)!;
     assert.notEqual(first, e, `packet ${e.packet_id} was traced before its late free`);
+  }
+  // Its verdict line says what the late free is, where the kernel has the function by its name.
+  if (late.some((e) => e.location!.startsWith("skb_defer_free_flush+"))) {
+    const text = ipft(["--read", file]);
+    assert.match(
+      text.stdout,
+      /^Verdict: consumed at skb_defer_free_flush\+0x[0-9a-f]+ \(freed late: a socket read it on another CPU\)$/m,
+    );
   }
 });
