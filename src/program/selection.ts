@@ -85,11 +85,11 @@ export function emitSelection(
     p.push(asm.label("sel_untracked", asm.ja(out)), asm.label("sel_done", asm.mov64Reg(R0, R0)));
     return p;
   }
-  const tests = [
-    ...(role.lateFree ? lateFreeTest(role.lateFree, out, sel.track) : []),
-    ...SELECTORS.filter((s) => s.wanted(sel)).flatMap((s) => s.emit({ sel, m, layout, out, devArg })),
-  ];
-  if (tests.length === 0) throw new Error("emitSelection: nothing selects packets");
+  const selectors = SELECTORS.filter((s) => s.wanted(sel)).flatMap((s) =>
+    s.emit({ sel, m, layout, out, devArg }),
+  );
+  if (selectors.length === 0) throw new Error("emitSelection: nothing selects packets");
+  const tests = [...(role.lateFree ? lateFreeTest(role.lateFree, out, sel.track) : []), ...selectors];
   if (sel.track) tests[0] = asm.label("sel_untracked", tests[0]!);
   p.push(...tests);
   if (sel.track) p.push(...trackInsert(sel.track, layout(), m.probeRead, isVerdict, func));

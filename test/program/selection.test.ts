@@ -136,6 +136,8 @@ test("a late free (consume_skb from its code) starts no packet; nor do the point
   }).insns;
   assert.ok(!callsOn(handoff, TRACK.mapFd).includes(Helper.map_update_elem));
   assert.equal(handoff.filter((i) => i.code === (op.ALU64 | op.ADD | op.K) && i.imm === 164).length, 0);
+  // Still something must select packets besides the late free's test.
+  assert.throws(() => buildMainProgram({ ...consume(late), select: { markTest: false } }), /nothing selects/);
   const untracked = buildMainProgram({ ...spec({ markTest: true }), noNewPackets: true }).insns;
   assert.deepEqual(untracked, buildMainProgram(spec({ markTest: true })).insns);
 });
