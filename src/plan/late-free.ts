@@ -7,6 +7,8 @@
 // at the functions that hand a packet over to be freed and the free path that follows (their programs
 // continue a tracked packet, never start one). A packet tracked from before keeps its late free as its
 // verdict.
+
+import type { CodeRange, SymbolTable } from "../symbols/index.js";
 import type { AttachPoint } from "./attach-points.js";
 import { isFreePath } from "./free-path.js";
 
@@ -19,9 +21,7 @@ const HANDING_OVER = new Set(["napi_consume_skb", "skb_attempt_defer_free", "__k
 
 /** The code address range whose consume_skb is a late free, from kallsyms; undefined where neither name
  * is listed (then a late free is traced as any consume_skb). */
-export function lateFreeRange(symbols: {
-  range(name: string): { lo: bigint; hi: bigint } | undefined;
-}): { lo: bigint; hi: bigint } | undefined {
+export function lateFreeRange(symbols: Pick<SymbolTable, "range">): CodeRange | undefined {
   for (const name of LATE_FREE_CODE) {
     const r = symbols.range(name);
     if (r) return r;

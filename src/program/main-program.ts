@@ -10,6 +10,7 @@
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 } from "../asm/opcodes.js";
 import { FLAG_CLONE, FLAG_FREEING, FLAG_RETURN, VERDICT_CONSUME } from "../record/record.js";
+import type { CodeRange } from "../symbols/index.js";
 import { Helper } from "../sys/bpf-abi.js";
 import { type CloneSpec, emitCloneSelection } from "./clone.js";
 import { extrasOutput, type PartsRequest, partsAt } from "./extras.js";
@@ -61,7 +62,7 @@ export interface MainProgramSpec {
   noNewPackets?: boolean;
   /** The code of the late free (plan/late-free.ts): at consume_skb, where it has a location, a packet not
    * tracked yet that is freed from there is not traced (counted apart with tracking). */
-  lateFree?: { lo: bigint; hi: bigint };
+  lateFree?: CodeRange;
   /** Only with `skb.kind === "args"` (raw tracepoints). */
   verdict?: VerdictSource;
   /** A u64 slot of the context holding the device this point is about (a tracepoint's net_device

@@ -11,6 +11,7 @@
 // module's stack holds the packet copy; the reserved area holds the filter's M[] and the map's key/value.
 import { asm, type Insn } from "../asm/index.js";
 import { R0, R1, R2, R6 } from "../asm/opcodes.js";
+import type { CodeRange } from "../symbols/index.js";
 import type { FuncSource } from "./func-source.js";
 import { countPerCpu } from "./map-call.js";
 import { SELECTORS } from "./selectors/index.js";
@@ -48,10 +49,8 @@ export interface MarkTest {
 }
 
 /** consume_skb's location argument (a u64 slot of the context) and the late free's code [lo, hi). */
-export interface LateFreeTest {
+export interface LateFreeTest extends CodeRange {
   locationArg: number;
-  lo: bigint;
-  hi: bigint;
 }
 
 /** What the point is to a packet. isVerdict: a verdict tracepoint (the packet ends here); afterVerdict: a

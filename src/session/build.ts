@@ -14,6 +14,7 @@ import { assertModule } from "../program/module-abi.js";
 import { SCRATCH_TRACK_ENTRY, SCRATCH_TRACK_FIRST, SCRATCH_TRACK_LOOK } from "../program/stack-layout.js";
 import { TRACK_VALUE_DEV, TRACK_VALUE_LOOK, type TrackSpec } from "../program/track-map.js";
 import type { DropFactsLayout, SockLayout } from "../record/parts/drop-facts.js";
+import type { CodeRange } from "../symbols/index.js";
 import { AttachIds } from "./attach-ids.js";
 import type { PlanChoice, Selection, SessionConfig } from "./config.js";
 import { deviceLayout } from "./device-layout.js";
@@ -151,7 +152,7 @@ export function programInputs(
 
 /** Where the late free's code is (plan/late-free.ts), from kallsyms (read now, before tracing, rather than
  * at the first name asked for). */
-function lateFreeInput(kernel: KernelView): { lateFree?: { lo: bigint; hi: bigint } } {
+function lateFreeInput(kernel: KernelView): { lateFree?: CodeRange } {
   const r = kernel.kallsyms ? lateFreeRange(kernel.kallsyms) : undefined;
   return r ? { lateFree: r } : {};
 }

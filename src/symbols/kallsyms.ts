@@ -8,6 +8,12 @@ import { CAP_SYSLOG, effectiveCaps, hasCap, readSysctl } from "../sys/caps.js";
 
 export class KallsymsError extends UserError {}
 
+/** Code addresses [lo, hi): a function's, from its address to the next symbol's. */
+export interface CodeRange {
+  lo: bigint;
+  hi: bigint;
+}
+
 export interface KernelSymbol {
   name: string;
   /** "vmlinux", or the module named in brackets. */
@@ -216,19 +222,10 @@ export class Kallsyms {
     if (addr < 0n || addr > 0xffffffffffffffffn) return undefined;
     const h = Number(addr >> 32n);
     const l = Number(addr & 0xffffffffn);
-    const H = this.hi;
-    const L = this.lo;
-    // Last index whose address is <= addr (for aliases at one address, the last listed).
-    let lo = 0;
-    let hi = H.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (H[mid]! < h || (H[mid] === h && L[mid]! <= l)) lo = mid + 1;
-      else hi = mid;
-    }
-    const i = lo - 1;
+    // The last symbol at or below addr (for aliases at one address, the last listed).
+    const i = this.firstAbove(h, l) - 1;
     if (i < 0) return undefined;
-    const offset = (h - H[i]!) * 0x100000000 + (l - L[i]!);
+    const offset = (h - this.hi[i]!) * 0x100000000 + (l - this.lo[i]!);
     if (offset > MAX_OFFSET) return undefined;
     return { name: this.nameOf(i), module: this.modNames[this.mods[i]!]!, offset };
   }
@@ -255,21 +252,27 @@ export class Kallsyms {
 
   /** Where a text symbol's code lies: [its address, the next symbol's), the lowest when a local name
    * repeats; undefined when it is not listed (inlined everywhere) or is the last. */
-  range(name: string): { lo: bigint; hi: bigint } | undefined {
+  range(name: string): CodeRange | undefined {
     const lo = this.address(name);
     if (lo === undefined) return undefined;
-    const h = Number(lo >> 32n);
-    const l = Number(lo & 0xffffffffn);
-    // The first symbol above it (sorted by address; aliases share the address).
-    let a = 0;
-    let b = this.hi.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (this.hi[mid]! < h || (this.hi[mid] === h && this.lo[mid]! <= l)) a = mid + 1;
-      else b = mid;
-    }
+    // The first symbol above it (aliases share its address).
+    const a = this.firstAbove(Number(lo >> 32n), Number(lo & 0xffffffffn));
     if (a >= this.hi.length) return undefined;
     return { lo, hi: (BigInt(this.hi[a]!) << 32n) | BigInt(this.lo[a]!) };
+  }
+
+  /** The index of the first symbol whose address is above hi:lo (the symbols are sorted by address). */
+  private firstAbove(h: number, l: number): number {
+    const H = this.hi;
+    const L = this.lo;
+    let a = 0;
+    let b = H.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (H[mid]! < h || (H[mid] === h && L[mid]! <= l)) a = mid + 1;
+      else b = mid;
+    }
+    return a;
   }
 
   /** Names more than one text symbol has (static functions of the same name in different files or

@@ -4,6 +4,7 @@
 // missing capability still fails before anything is loaded.
 import { closeSync, openSync, readSync } from "node:fs";
 import {
+  type CodeRange,
   hiddenAddressesReason,
   Kallsyms,
   KallsymsError,
@@ -16,7 +17,7 @@ export interface SymbolTable {
   resolve(addr: bigint): KernelSymbol | undefined;
   repeatedNames(): Set<string>;
   /** See Kallsyms.range. */
-  range(name: string): { lo: bigint; hi: bigint } | undefined;
+  range(name: string): CodeRange | undefined;
 }
 
 const PROBE_BYTES = 64 << 10;
@@ -69,7 +70,7 @@ export class LazyKallsyms implements SymbolTable {
     return this.table.repeatedNames();
   }
 
-  range(name: string): { lo: bigint; hi: bigint } | undefined {
+  range(name: string): CodeRange | undefined {
     return this.table.range(name);
   }
 }
