@@ -33,7 +33,7 @@ const MARK = 0x2d1;
 const PORT = 9731;
 const WRITES = 8;
 const node = process.execPath;
-const dir = tempDir("ipft-late-");
+const dir = tempDir("ipft-late");
 const ready = join(dir, "ready");
 // A TCP receiver that reads until the end, then exits; a sender that marks its connection and writes
 // WRITES times, a little apart (each its own segment).
